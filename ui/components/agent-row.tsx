@@ -1,0 +1,33 @@
+import type { AgentView, DisplayState } from '../../worker/core/agent-view.ts';
+import { formatAgo, isoTime } from '../relative-time.ts';
+
+export const STATE_LABEL: Record<DisplayState, string> = {
+  operational: 'Operational',
+  blind: 'Blind',
+  unverified: 'Unverified',
+  no_data: 'No heartbeat yet',
+};
+
+function detail(view: AgentView, now: number): string {
+  if (view.state === 'blind' && view.blindSince !== null) return `silent since ${formatAgo(view.blindSince, now)}`;
+  if (view.state === 'unverified') return 'heartbeat overdue: state not verified';
+  if (view.state === 'no_data') return 'never heard from';
+  return '';
+}
+
+export function AgentRow({ view, now }: { view: AgentView; now: number }) {
+  const note = detail(view, now);
+  return (
+    <li>
+      <span class="name">{view.agentId}</span>
+      <span>
+        <span class={`state ${view.state}`}>{STATE_LABEL[view.state]}</span>
+        {note && <span class="meta"> · {note}</span>}
+        <br />
+        <span class="meta">
+          {view.verifiedAt === null ? 'never verified' : <>verified <time datetime={isoTime(view.verifiedAt)} title={isoTime(view.verifiedAt)}>{formatAgo(view.verifiedAt, now)}</time></>}
+        </span>
+      </span>
+    </li>
+  );
+}

@@ -1,0 +1,11 @@
+import type { Env } from './env.ts';
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    /** The request body, read once under the size limit. */
+    rawBody: string;
+    /** The agent whose signature was verified. */
+    agentId: string;
+  };
+}

@@ -1,0 +1,28 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from './app-env.ts';
+import { ConfigError } from './config.ts';
+import { ApiError, errorBody } from './errors.ts';
+import { health } from './routes/health.ts';
+import { heartbeats } from './routes/heartbeats.ts';
+import { statusPage } from './routes/status-page.ts';
+
+export const app = new Hono<AppEnv>();
+
+app.route('/', statusPage);
+app.route('/', health);
+app.route('/v1/agents', heartbeats);
+
+app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+
+app.onError((err, c) => {
+  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status, err.headers);
+  if (err instanceof HTTPException) return c.json(errorBody('http_error', err.message || 'request refused'), err.status as ContentfulStatusCode);
+  if (err instanceof ConfigError) {
+    console.error('configuration error:', err.message);
+    return c.json(errorBody('server_misconfigured', err.message), 500);
+  }
+  console.error('unhandled error:', err);
+  return c.json(errorBody('internal_error', 'the watchdog failed to handle this request; it has been logged'), 500);
+});

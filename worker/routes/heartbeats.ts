@@ -1,0 +1,38 @@
+import { Hono } from 'hono';
+import { MAX_BODY_BYTES, parseHeartbeat } from '../../protocol/heartbeat.ts';
+import type { AppEnv } from '../app-env.ts';
+import { ApiError } from '../errors.ts';
+import { bodyLimit } from '../middleware/body-limit.ts';
+import { requireJson } from '../middleware/require-json.ts';
+import { identifyAgent, verifyAgentSignature } from '../middleware/verify-agent-signature.ts';
+
+export const heartbeats = new Hono<AppEnv>();
+
+heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(MAX_BODY_BYTES), verifyAgentSignature(), async (c) => {
+  let json: unknown;
+  try {
+    json = JSON.parse(c.var.rawBody);
+  } catch {
+    throw new ApiError(400, 'malformed_json', 'the body is not valid JSON');
+  }
+  const parsed = parseHeartbeat(json);
+  if (!parsed.ok) throw new ApiError(422, 'invalid_heartbeat', parsed.message);
+
+  const agentId = c.var.agentId;
+  const stub = c.env.AGENT.get(c.env.AGENT.idFromName(agentId));
+  const result = await stub.receiveHeartbeat(agentId, c.req.header('webhook-id') ?? '', parsed.heartbeat);
+  switch (result.status) {
+    case 'accepted':
+      return c.json({ accepted: true, deadline_at: new Date(result.deadlineAt).toISOString() }, 202);
+    case 'replay':
+      throw new ApiError(409, 'replay', 'this webhook-id was already accepted in the last 10 minutes');
+    case 'out_of_order':
+      throw new ApiError(409, 'out_of_order', `seq must grow within one boot; the last accepted seq is ${result.lastSeq}`);
+    case 'unavailable':
+      throw new ApiError(503, 'temporarily_unavailable', `${result.reason}; retry this heartbeat later`, { 'retry-after': '5' });
+  }
+});
+
+heartbeats.all('/:agent/heartbeats', () => {
+  throw new ApiError(405, 'method_not_allowed', 'heartbeats are sent with POST', { allow: 'POST' });
+});

@@ -1,0 +1,35 @@
+import type { CompiledQuery } from 'kysely';
+import type { LiveState } from '../core/agent-state.ts';
+import type { Db } from './db.ts';
+
+export function upsertAgent(db: Db, live: LiveState, now: number): CompiledQuery {
+  const row = {
+    id: live.agentId,
+    state: live.state,
+    state_since: live.stateSince,
+    boot: live.boot,
+    interval_s: live.intervalS,
+    grace_s: live.graceS,
+    first_seen_at: live.firstSeenAt,
+    last_heartbeat_at: live.lastHeartbeatAt,
+    deadline_at: live.deadlineAt,
+    updated_at: now,
+  };
+  const { id: _id, first_seen_at: _first, ...update } = row;
+  return db
+    .insertInto('agents')
+    .values(row)
+    .onConflict((oc) => oc.column('id').doUpdateSet(update))
+    .compile();
+}
+
+export interface AgentSummary {
+  id: string;
+  state: 'up' | 'blind';
+  deadlineAt: number;
+}
+
+export async function listAgents(db: Db): Promise<AgentSummary[]> {
+  const rows = await db.selectFrom('agents').select(['id', 'state', 'deadline_at']).orderBy('id').execute();
+  return rows.map((r) => ({ id: r.id, state: r.state, deadlineAt: r.deadline_at }));
+}

@@ -1,0 +1,18 @@
+import { type CompiledQuery, Kysely } from 'kysely';
+import { D1Dialect } from 'kysely-d1';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+
+export function createDb(d1: D1Database): Db {
+  return new Kysely<Database>({ dialect: new D1Dialect({ database: d1 }) });
+}
+
+/**
+ * Runs compiled queries as one D1 batch: all land or none do. kysely-d1 has no transactions,
+ * so writes that must land together are compiled with Kysely and sent through D1's batch().
+ */
+export async function runBatch(d1: D1Database, queries: readonly CompiledQuery[]): Promise<void> {
+  if (queries.length === 0) return;
+  await d1.batch(queries.map((q) => d1.prepare(q.sql).bind(...(q.parameters as unknown[]))));
+}
