@@ -15,6 +15,7 @@ export type SignalKind = (typeof SIGNAL_KINDS)[number];
 const finiteNumber = v.pipe(v.number(), v.finite());
 
 const LabelsSchema = v.pipe(
+  v.custom<Record<string, unknown>>((l) => typeof l === 'object' && l !== null && !Array.isArray(l), 'labels is an object of name → value strings'),
   v.record(
     v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/, 'label names look like Prometheus labels: [A-Za-z_][A-Za-z0-9_.]*, at most 64 characters')),
     v.pipe(v.string(), v.maxLength(256, 'label values are at most 256 characters')),

@@ -36,7 +36,7 @@ export function bodyLimit(maxBytes: number) {
     }
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     } catch {
       throw new ApiError(400, 'invalid_encoding', 'the body is not valid UTF-8');
     }

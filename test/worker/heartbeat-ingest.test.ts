@@ -1,0 +1,184 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { sign } from '../../protocol/signature.ts';
+import { BASE, errorCode, heartbeatBody, send, sendHeartbeat, signedRequest, uniqueId } from './fixtures/requests.ts';
+import { TEST_AGENT_SECRETS, WRONG_SECRET } from './fixtures/secrets.ts';
+
+async function liveSeq(agent: string): Promise<number | null> {
+  const live = await env.AGENT.get(env.AGENT.idFromName(agent)).getStatus();
+  return live?.seq ?? null;
+}
+
+describe('POST /v1/agents/{agent}/heartbeats', () => {
+  it('accepts a correctly signed heartbeat with 202 and the next deadline', async () => {
+    const res = await sendHeartbeat(heartbeatBody({ interval_s: 20 }));
+    expect(res.status).toBe(202);
+    const json = (await res.json()) as { accepted: boolean; deadline_at: string };
+    expect(json.accepted).toBe(true);
+    const deadlineIn = Date.parse(json.deadline_at) - Date.now();
+    // interval 20 s + default grace max(20, 10) = 40 s.
+    expect(deadlineIn).toBeGreaterThan(38_000);
+    expect(deadlineIn).toBeLessThanOrEqual(40_000);
+  });
+
+  it('accepts a signature made with the second secret of a rotating agent', async () => {
+    const res = await sendHeartbeat(heartbeatBody(), { agent: 'rotating', secrets: [TEST_AGENT_SECRETS.rotating[1]] });
+    expect(res.status).toBe(202);
+  });
+
+  it('accepts a header carrying several signatures when one of them matches', async () => {
+    const body = JSON.stringify(heartbeatBody());
+    const id = uniqueId();
+    const ts = Math.floor(Date.now() / 1000);
+    const header = `${await sign([WRONG_SECRET], id, ts, body)} ${await sign(TEST_AGENT_SECRETS.alpha, id, ts, body)}`;
+    const res = await send(new Request(`${BASE}/v1/agents/alpha/heartbeats`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': header },
+      body,
+    }));
+    expect(res.status).toBe(202);
+  });
+
+  it('refuses a signature made with a wrong secret (401)', async () => {
+    const res = await sendHeartbeat(heartbeatBody(), { secrets: [WRONG_SECRET] });
+    expect(res.status).toBe(401);
+    expect(await errorCode(res)).toBe('invalid_signature');
+  });
+
+  it('refuses a body changed after signing (401)', async () => {
+    const request = await signedRequest(JSON.stringify(heartbeatBody({ seq: 1 })));
+    const tampered = new Request(request, { body: JSON.stringify(heartbeatBody({ seq: 2 })) });
+    const res = await send(tampered);
+    expect(res.status).toBe(401);
+    expect(await errorCode(res)).toBe('invalid_signature');
+  });
+
+  it.each([
+    ['garbage', 'garbage'],
+    ['a v2 scheme', 'v2,AAAA'],
+    ['an empty signature', 'v1,'],
+    ['bad base64', 'v1,!!!!'],
+  ])('refuses %s in webhook-signature (401)', async (_label, header) => {
+    const request = await signedRequest(JSON.stringify(heartbeatBody()));
+    request.headers.set('webhook-signature', header);
+    const res = await send(request);
+    expect(res.status).toBe(401);
+  });
+
+  it('rejects the same webhook-id a second time as a replay (409) without changing state', async () => {
+    const request = await signedRequest(JSON.stringify(heartbeatBody({ seq: 7, boot: 'replay-boot' })), { agent: 'rotating' });
+    const again = request.clone() as Request;
+    expect((await send(request)).status).toBe(202);
+    const res = await send(again);
+    expect(res.status).toBe(409);
+    expect(await errorCode(res)).toBe('replay');
+    expect(await liveSeq('rotating')).toBe(7);
+  });
+
+  it('rejects a seq that does not grow within one boot (409)', async () => {
+    expect((await sendHeartbeat(heartbeatBody({ seq: 5, boot: 'order-1' }))).status).toBe(202);
+    const res = await sendHeartbeat(heartbeatBody({ seq: 5, boot: 'order-1' }));
+    expect(res.status).toBe(409);
+    expect(await errorCode(res)).toBe('out_of_order');
+    expect((await sendHeartbeat(heartbeatBody({ seq: 1, boot: 'order-2' }))).status).toBe(202);
+  });
+
+  it.each([
+    ['10 minutes old', -600],
+    ['301 s old', -301],
+    ['10 minutes in the future', 600],
+  ])('refuses a timestamp %s (401)', async (_label, offsetS) => {
+    const res = await sendHeartbeat(heartbeatBody(), { timestamp: Math.floor(Date.now() / 1000) + offsetS });
+    expect(res.status).toBe(401);
+    expect(await errorCode(res)).toBe('timestamp_out_of_range');
+  });
+
+  it('accepts a timestamp 290 s old, inside the tolerance', async () => {
+    const res = await sendHeartbeat(heartbeatBody({ seq: 100 }), { timestamp: Math.floor(Date.now() / 1000) - 290 });
+    expect(res.status).toBe(202);
+  });
+
+  it('refuses an agent without a configured secret (401) and a malformed agent id (400)', async () => {
+    const unknown = await sendHeartbeat(heartbeatBody(), { agent: 'nobody', secrets: TEST_AGENT_SECRETS.alpha });
+    expect(unknown.status).toBe(401);
+    expect(await errorCode(unknown)).toBe('unknown_agent');
+    const bad = await sendHeartbeat(heartbeatBody(), { agent: 'Bad_Agent', secrets: TEST_AGENT_SECRETS.alpha });
+    expect(bad.status).toBe(400);
+    expect(await errorCode(bad)).toBe('invalid_agent_id');
+  });
+
+  it('refuses a 17 KiB body (413) whether or not it declares its length', async () => {
+    const big = JSON.stringify(heartbeatBody({ padding: 'x'.repeat(17 * 1024) }));
+    const declared = await send(await signedRequest(big));
+    expect(declared.status).toBe(413);
+    expect(await errorCode(declared)).toBe('body_too_large');
+
+    const signed = await signedRequest(big);
+    const bytes = new TextEncoder().encode(big);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < bytes.length; i += 1024) controller.enqueue(bytes.slice(i, i + 1024));
+        controller.close();
+      },
+    });
+    const headers = new Headers(signed.headers);
+    headers.delete('content-length');
+    const streamed = await send(new Request(signed.url, { method: 'POST', headers, body: stream, duplex: 'half' } as RequestInit));
+    expect(streamed.status).toBe(413);
+  });
+
+  it('refuses a non-JSON content type (415)', async () => {
+    const res = await send(await signedRequest(JSON.stringify(heartbeatBody()), { contentType: 'text/plain' }));
+    expect(res.status).toBe(415);
+    expect(await errorCode(res)).toBe('unsupported_media_type');
+  });
+
+  it('accepts application/json with a charset parameter', async () => {
+    const res = await send(await signedRequest(JSON.stringify(heartbeatBody({ seq: 200 })), { contentType: 'application/json; charset=utf-8' }));
+    expect(res.status).toBe(202);
+  });
+
+  it('refuses malformed JSON (400) and says so', async () => {
+    const res = await send(await signedRequest('{"v":1,'));
+    expect(res.status).toBe(400);
+    expect(await errorCode(res)).toBe('malformed_json');
+  });
+
+  it('refuses missing signature headers (400)', async () => {
+    const res = await send(new Request(`${BASE}/v1/agents/alpha/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }));
+    expect(res.status).toBe(400);
+    expect(await errorCode(res)).toBe('missing_signature_headers');
+  });
+
+  it.each([
+    ['a wrong protocol version', { v: 2 }, 'v'],
+    ['a negative seq', { seq: -1 }, 'seq'],
+    ['a fractional seq', { seq: 1.5 }, 'seq'],
+    ['a sent_at that is not RFC 3339', { sent_at: 'yesterday' }, 'sent_at'],
+    ['an interval of 0', { interval_s: 0 }, 'interval_s'],
+    ['an interval given as a string', { interval_s: '15' }, 'interval_s'],
+    ['65 signals', { signals: Array.from({ length: 65 }, (_, i) => ({ name: `s${i}`, kind: 'dropped', value: 0 })) }, 'signals'],
+    ['an unknown signal kind', { signals: [{ name: 'x', kind: 'latency', value: 1 }] }, 'signals.0.kind'],
+    ['a null value without an error', { signals: [{ name: 'x', kind: 'freshness', value: null }] }, 'unknown is not zero'],
+    ['a sampling ratio above 1', { signals: [{ name: 'x', kind: 'sampling', value: 1.5 }] }, 'ratio'],
+    ['two signals with the same name and labels', { signals: [{ name: 'x', kind: 'dropped', value: 0 }, { name: 'x', kind: 'dropped', value: 1 }] }, 'same name'],
+  ])('refuses %s (422) and names the field', async (_label, override, fragment) => {
+    const res = await sendHeartbeat(heartbeatBody(override));
+    expect(res.status).toBe(422);
+    const json = (await res.json()) as { error: { code: string; message: string } };
+    expect(json.error.code).toBe('invalid_heartbeat');
+    expect(json.error.message).toContain(fragment);
+  });
+
+  it('answers other methods with 405 and an Allow header', async () => {
+    const res = await send(new Request(`${BASE}/v1/agents/alpha/heartbeats`));
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await send(new Request(`${BASE}/v1/nothing`));
+    expect(res.status).toBe(404);
+    expect(await errorCode(res)).toBe('not_found');
+  });
+});
