@@ -1,0 +1,27 @@
+import { PROTOCOL_VERSION, type Signal } from '../protocol/heartbeat.ts';
+
+export interface HeartbeatInput {
+  seq: number;
+  boot: string;
+  intervalS: number;
+  graceS: number | undefined;
+  signals: Signal[];
+  now: Date;
+}
+
+export function buildHeartbeat(input: HeartbeatInput): string {
+  return JSON.stringify({
+    v: PROTOCOL_VERSION,
+    seq: input.seq,
+    boot: input.boot,
+    sent_at: input.now.toISOString(),
+    interval_s: input.intervalS,
+    ...(input.graceS === undefined ? {} : { grace_s: input.graceS }),
+    signals: input.signals,
+  });
+}
+
+/** Unique per heartbeat (boot is unique per process run) and the same across its retries. */
+export function heartbeatId(boot: string, seq: number): string {
+  return `hb_${boot}_${seq}`;
+}

@@ -1,0 +1,36 @@
+// Wiring: config → probes → heartbeat loop.
+import { randomBytes } from 'node:crypto';
+import type { AgentConfig } from './config.ts';
+import { buildHeartbeat, heartbeatId } from './heartbeat.ts';
+import type { Logger } from './log.ts';
+import { abortableSleep, runLoop } from './loop.ts';
+import { collectAll, createProbe } from './probes/registry.ts';
+import { createSender } from './transport/sender.ts';
+
+export function newBoot(): string {
+  return `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+}
+
+export async function collectHeartbeat(config: AgentConfig, boot: string, seq: number): Promise<string> {
+  const signals = await collectAll(config.probes.map(createProbe));
+  return buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date() });
+}
+
+export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSignal): Promise<void> {
+  const boot = newBoot();
+  const probes = config.probes.map(createProbe);
+  log('info', 'agent started', { agent: config.agent_id, worker: config.worker_url, interval_s: config.interval_s, probes: probes.length, boot });
+  await runLoop({
+    intervalMs: config.interval_s * 1000,
+    next: async (seq) => {
+      const signals = await collectAll(probes);
+      return { id: heartbeatId(boot, seq), body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date() }) };
+    },
+    send: createSender({ workerUrl: config.worker_url, agentId: config.agent_id, secret: config.secret, timeoutMs: config.send_timeout_s * 1000 }),
+    log,
+    now: Date.now,
+    sleep: abortableSleep,
+    signal,
+  });
+  log('info', 'agent stopped', { agent: config.agent_id });
+}

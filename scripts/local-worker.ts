@@ -1,0 +1,74 @@
+// Runs the Worker locally under `wrangler dev` (real workerd, local D1), offline. Used by npm start
+// and by the end-to-end tests; every process started here is stopped by stop().
+import { type ChildProcess, spawn } from 'node:child_process';
+import { OFFLINE_ENV, WRANGLER_BIN } from './wrangler.js';
+
+export interface LocalWorker {
+  url: string;
+  /** Everything wrangler printed so far (for test failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface LocalWorkerOptions {
+  port: number;
+  persistTo?: string;
+  envFile?: string;
+  /** Print wrangler's output as it comes (npm start), or only keep it (tests). */
+  echo?: boolean;
+  readyTimeoutMs?: number;
+}
+
+function wrangler(args: string[], echo: boolean): ChildProcess {
+  return spawn(process.execPath, [WRANGLER_BIN, ...args], {
+    env: { ...process.env, ...OFFLINE_ENV, NO_COLOR: '1', FORCE_COLOR: '0' },
+    stdio: ['ignore', echo ? 'inherit' : 'pipe', echo ? 'inherit' : 'pipe'],
+    // Its own process group, so stop() reaches workerd and esbuild too.
+    detached: true,
+  });
+}
+
+export async function applyMigrations(options: { persistTo?: string; echo?: boolean }): Promise<void> {
+  const args = ['d1', 'migrations', 'apply', 'DB', '--local', ...(options.persistTo ? ['--persist-to', options.persistTo] : [])];
+  const child = wrangler(args, options.echo ?? false);
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`wrangler d1 migrations apply failed (exit ${code}):\n${out}`);
+}
+
+export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
+  const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(options.port), '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', 'info'];
+  if (options.persistTo) args.push('--persist-to', options.persistTo);
+  if (options.envFile) args.push('--env-file', options.envFile);
+  const child = wrangler(args, options.echo ?? false);
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), resolve())));
+
+  const stop = async () => {
+    if (exited || child.pid === undefined) return;
+    process.kill(-child.pid, 'SIGTERM');
+    const killed = await Promise.race([exit.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
+    if (!killed && !exited) process.kill(-child.pid, 'SIGKILL');
+    await exit;
+  };
+
+  const url = `http://127.0.0.1:${options.port}`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`wrangler dev exited before it was ready:\n${out}`);
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return { url, output: () => out, stop };
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stop();
+  throw new Error(`wrangler dev did not answer on ${url} within ${options.readyTimeoutMs ?? 30_000} ms:\n${out}`);
+}

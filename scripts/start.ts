@@ -1,0 +1,59 @@
+// npm start: local D1 migrations, the Worker under wrangler dev on 127.0.0.1:8787, a demo agent, and a
+// receiver that prints notifications. Ctrl-C stops every process it started.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { startEventReceiver } from './event-receiver.ts';
+import { applyMigrations, type LocalWorker, startLocalWorker } from './local-worker.ts';
+
+const PORT = 8787;
+const RECEIVER_PORT = 8788;
+
+function readDevVars(): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync('.dev.vars', 'utf8').split('\n')) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match?.[1] && match[2] !== undefined) vars[match[1]] = match[2].replace(/^"(.*)"$/, '$1');
+  }
+  return vars;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync('.dev.vars')) {
+    copyFileSync('.dev.vars.example', '.dev.vars');
+    console.log('created .dev.vars from .dev.vars.example (local demo secrets)');
+  }
+  const vars = readDevVars();
+  let worker: LocalWorker | undefined;
+  let agent: ChildProcess | undefined;
+  let receiver: Server | undefined;
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    agent?.kill('SIGTERM');
+    receiver?.close();
+    await worker?.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  console.log('applying D1 migrations to the local database ...');
+  await applyMigrations({});
+  if (vars.BLINDSPOT_WEBHOOK_URL?.includes(`:${RECEIVER_PORT}/`) && vars.BLINDSPOT_WEBHOOK_SECRET) {
+    receiver = await startEventReceiver(RECEIVER_PORT, vars.BLINDSPOT_WEBHOOK_SECRET, (line) => console.log(line));
+  }
+  console.log('starting the Worker (wrangler dev, local workerd) ...');
+  worker = await startLocalWorker({ port: PORT, echo: true });
+  agent = spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', 'examples/demo-agent.yaml'], { stdio: 'inherit' });
+  agent.on('exit', (code) => {
+    if (!stopping) console.log(`demo agent exited (${code}); the Worker keeps running and will show it blind`);
+  });
+  console.log(`\n  Blindspot status page: ${worker.url}/\n  Demo agent "demo" sends a heartbeat every 5 s. Ctrl-C stops everything.\n`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
