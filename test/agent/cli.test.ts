@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeSecret } from '../../protocol/signature.ts';
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, ['bin/blindspot-agent.js', ...args], { encoding: 'utf8', env: { ...process.env, BLINDSPOT_CONFIG: '', ...env }, timeout: 15_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('blindspot-agent', () => {
+  it('keygen prints a usable whsec_ secret', () => {
+    const { code, stdout } = cli(['keygen']);
+    expect(code).toBe(0);
+    expect(decodeSecret(stdout.trim())).toHaveLength(32);
+  });
+
+  it('once prints a valid heartbeat of the demo probe and exits 0', () => {
+    const { code, stdout } = cli(['once', '--config', 'examples/demo-agent.yaml']);
+    expect(code).toBe(0);
+    const heartbeat = JSON.parse(stdout) as { v: number; signals: { labels: Record<string, string> }[] };
+    expect(heartbeat.v).toBe(1);
+    expect(heartbeat.signals.length).toBe(4);
+    expect(heartbeat.signals.every((s) => s.labels.simulated === 'true')).toBe(true);
+  });
+
+  it('once exits 1 when a signal could not be measured', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-'));
+    const path = join(dir, 'agent.yaml');
+    writeFileSync(path, 'agent_id: x\nworker_url: http://127.0.0.1:9\nsecret_env: S\nprobes:\n  - type: prometheus_freshness\n    url: http://127.0.0.1:9\n    selector: up\n    timeout_s: 1\n');
+    const { code, stdout } = cli(['once', '--config', path], { S: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).signals[0]).toMatchObject({ value: null, error: expect.stringMatching(/cannot reach Prometheus/) });
+  });
+
+  it('exits 2 with a message naming the field for a bad config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-'));
+    const path = join(dir, 'agent.yaml');
+    writeFileSync(path, 'agent_id: x\nworker_url: nope\nsecret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\nprobes: [{type: demo}]\n');
+    const { code, stderr } = cli(['run', '--config', path]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('worker_url: worker_url must be an http:// or https:// URL');
+  });
+
+  it('exits 2 with usage for an unknown command or flag', () => {
+    expect(cli(['launch']).code).toBe(2);
+    const { code, stderr } = cli(['run', '--verbose']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('usage: blindspot-agent');
+  });
+});
