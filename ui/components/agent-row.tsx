@@ -25,7 +25,7 @@ export function AgentRow({ view, now }: { view: AgentView; now: number }) {
         {note && <span class="meta"> · {note}</span>}
         <br />
         <span class="meta">
-          {view.verifiedAt === null ? 'never verified' : <>verified <time datetime={isoTime(view.verifiedAt)} title={isoTime(view.verifiedAt)}>{formatAgo(view.verifiedAt, now)}</time></>}
+          {view.verifiedAt === null ? 'never verified' : <>verified <time datetime={new Date(view.verifiedAt).toISOString()} title={isoTime(view.verifiedAt)}>{formatAgo(view.verifiedAt, now)}</time></>}
         </span>
       </span>
     </li>

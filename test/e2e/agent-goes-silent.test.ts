@@ -1,0 +1,119 @@
+// The whole loop on real parts: wrangler dev (workerd + local D1), the agent as a separate process,
+// and a webhook receiver. Stopping the agent must make it blind on the page and in D1 within 12 s.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecret } from '../../protocol/signature.ts';
+import { applyMigrations, type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
+import { OFFLINE_ENV, WRANGLER_BIN } from '../../scripts/wrangler.js';
+import { type Recorder, startRecorder } from '../support/http-recorder.ts';
+import { freePort, waitFor } from '../support/ports.ts';
+
+const agentSecret = generateSecret();
+const webhookSecret = generateSecret();
+const dir = mkdtempSync(join(tmpdir(), 'blindspot-e2e-'));
+const persistTo = join(dir, 'state');
+let worker: LocalWorker;
+let receiver: Recorder;
+let agent: ChildProcess | undefined;
+
+function startAgent(): ChildProcess {
+  return spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', join(dir, 'agent.yaml')], { stdio: 'ignore' });
+}
+
+async function stopAgent(): Promise<void> {
+  if (!agent || agent.exitCode !== null) return;
+  const exited = new Promise((r) => agent?.once('exit', r));
+  agent.kill('SIGKILL');
+  await exited;
+}
+
+interface Row {
+  state: string;
+  verifiedAt: number | null;
+}
+
+async function pageRow(): Promise<Row | undefined> {
+  const html = await (await fetch(`${worker.url}/`)).text();
+  const start = html.indexOf('<span class="name">e2e</span>');
+  if (start < 0) return undefined;
+  const row = html.slice(start, html.indexOf('</li>', start));
+  const verified = /<time datetime="([^"]+)"/.exec(row)?.[1];
+  return { state: /class="state ([a-z_]+)"/.exec(row)?.[1] ?? '', verifiedAt: verified ? Date.parse(verified) : null };
+}
+
+interface WindowRow {
+  cause: string;
+  started_at: number;
+  confirmed_at: number;
+  ended_at: number | null;
+}
+
+function d1Windows(): WindowRow[] {
+  const result = spawnSync(process.execPath, [WRANGLER_BIN, 'd1', 'execute', 'DB', '--local', '--persist-to', persistTo, '--json', '--command', "SELECT cause, started_at, confirmed_at, ended_at FROM windows WHERE agent_id = 'e2e' ORDER BY started_at"], {
+    encoding: 'utf8',
+    env: { ...process.env, ...OFFLINE_ENV },
+    timeout: 30_000,
+  });
+  if (result.status !== 0) throw new Error(`wrangler d1 execute failed: ${result.stderr}`);
+  return (JSON.parse(result.stdout) as { results: WindowRow[] }[])[0]?.results ?? [];
+}
+
+function receivedEvents(): { type: string; window: { id: string; ended_at: string | null } }[] {
+  return receiver.requests.map((r) => {
+    const event = new Webhook(webhookSecret).verify(r.body, r.headers as Record<string, string>) as { type: string; data: { window: { id: string; ended_at: string | null } } };
+    return { type: event.type, window: event.data.window };
+  });
+}
+
+beforeAll(async () => {
+  receiver = await startRecorder();
+  writeFileSync(join(dir, 'worker.env'), [
+    `BLINDSPOT_AGENT_SECRETS={"e2e":["${agentSecret}"]}`,
+    `BLINDSPOT_WEBHOOK_URL=${receiver.url}/events`,
+    `BLINDSPOT_WEBHOOK_SECRET=${webhookSecret}`,
+  ].join('\n'));
+  await applyMigrations({ persistTo });
+  worker = await startLocalWorker({ port: await freePort(), persistTo, envFile: join(dir, 'worker.env') });
+  writeFileSync(join(dir, 'agent.yaml'), `agent_id: e2e\nworker_url: ${worker.url}\nsecret_env: E2E_SECRET\ninterval_s: 5\ngrace_s: 5\nprobes:\n  - type: demo\n`);
+  process.env.E2E_SECRET = agentSecret;
+}, 90_000);
+
+afterAll(async () => {
+  await stopAgent();
+  await worker?.stop();
+  await receiver?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('an agent that goes silent', () => {
+  it('is verified while it sends, blind within 12 s of its last heartbeat once stopped, and up again when it returns', async () => {
+    agent = startAgent();
+    await waitFor('the agent to be verified on the page', async () => (await pageRow())?.state === 'operational', 30_000);
+
+    await stopAgent();
+    const last = (await pageRow())?.verifiedAt;
+    expect(last).toBeTypeOf('number');
+    const lastHeartbeatAt = last as number;
+
+    const blindSeenAt = await waitFor('the page to show the agent blind', async () => ((await pageRow())?.state === 'blind' ? Date.now() : undefined), 20_000, 100);
+    expect(blindSeenAt - lastHeartbeatAt, worker.output()).toBeLessThanOrEqual(12_000);
+
+    const [opened, ...more] = d1Windows();
+    expect(more).toHaveLength(0);
+    expect(opened).toMatchObject({ cause: 'agent_silent', started_at: lastHeartbeatAt + 5_000, confirmed_at: lastHeartbeatAt + 10_000, ended_at: null });
+    await waitFor('the window.opened event', async () => receivedEvents().some((e) => e.type === 'window.opened'), 10_000);
+
+    agent = startAgent();
+    await waitFor('the agent to be verified again', async () => (await pageRow())?.state === 'operational', 30_000);
+    const [closed] = d1Windows();
+    expect(closed?.ended_at).toBeGreaterThan(lastHeartbeatAt + 10_000);
+    await waitFor('the window.closed event', async () => receivedEvents().some((e) => e.type === 'window.closed'), 10_000);
+    const events = receivedEvents();
+    expect(events.map((e) => e.type)).toEqual(['window.opened', 'window.closed']);
+    expect(new Set(events.map((e) => e.window.id)).size).toBe(1);
+  }, 120_000);
+});
