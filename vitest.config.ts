@@ -9,6 +9,8 @@ process.env.WRANGLER_HIDE_BANNER = 'true';
 
 export default defineConfig({
   test: {
+    // The JSON report feeds the one-line summary that scripts/test-summary.js prints after the run.
+    reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest.json' }]],
     projects: [
       {
         test: {
