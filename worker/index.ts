@@ -1,5 +1,5 @@
 import { app } from './app.ts';
-import { parseWebhookConfig } from './config.ts';
+import { ConfigError, parseWebhookConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { runSweep } from './jobs/sweep.ts';
 import { webhookChannel } from './notify/webhook.ts';
@@ -10,14 +10,25 @@ export { AgentMonitor } from './durable/agent-monitor.ts';
 export default {
   fetch: app.fetch,
   async scheduled(_controller, env, ctx) {
-    const webhook = parseWebhookConfig(env.BLINDSPOT_WEBHOOK_URL, env.BLINDSPOT_WEBHOOK_SECRET);
     ctx.waitUntil(
       runSweep({
         db: createDb(env.DB),
         ensureAlarm: (agentId) => env.AGENT.get(env.AGENT.idFromName(agentId)).ensureAlarm(),
-        channel: webhook === null ? null : webhookChannel(webhook),
+        channel: webhookOrNull(env),
         now: Date.now,
       }),
     );
   },
 } satisfies ExportedHandler<Env>;
+
+/** A broken notification setting is logged every sweep but never stops the deadline checks. */
+function webhookOrNull(env: Env) {
+  try {
+    const webhook = parseWebhookConfig(env.BLINDSPOT_WEBHOOK_URL, env.BLINDSPOT_WEBHOOK_SECRET);
+    return webhook === null ? null : webhookChannel(webhook);
+  } catch (e: unknown) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`notifications are not sent: ${e.message}`);
+    return null;
+  }
+}

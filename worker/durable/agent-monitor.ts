@@ -118,8 +118,10 @@ export class AgentMonitor extends DurableObject<Env> {
   private async record(transition: Transition, now: number): Promise<void> {
     if (transition.changes.length === 0) return;
     const queries: CompiledQuery[] = [upsertAgent(this.db, transition.next, now)];
-    const webhook = parseWebhookConfig(this.env.BLINDSPOT_WEBHOOK_URL, this.env.BLINDSPOT_WEBHOOK_SECRET);
-    for (const change of transition.changes) queries.push(...this.queriesFor(change, now, webhook !== null));
+    // Enqueue whenever a URL is set, even a malformed one: detection must not wait on notification
+    // settings, and the queued events go out once the settings are fixed.
+    const notify = Boolean(this.env.BLINDSPOT_WEBHOOK_URL?.trim());
+    for (const change of transition.changes) queries.push(...this.queriesFor(change, now, notify));
     await runBatch(this.env.DB, queries);
   }
 
@@ -146,9 +148,10 @@ export class AgentMonitor extends DurableObject<Env> {
 
   /** Sends this agent's due notifications now; what fails stays in the outbox for the sweep. */
   private async deliver(): Promise<void> {
-    const webhook = parseWebhookConfig(this.env.BLINDSPOT_WEBHOOK_URL, this.env.BLINDSPOT_WEBHOOK_SECRET);
-    if (webhook === null || this.live === null) return;
+    if (this.live === null) return;
     try {
+      const webhook = parseWebhookConfig(this.env.BLINDSPOT_WEBHOOK_URL, this.env.BLINDSPOT_WEBHOOK_SECRET);
+      if (webhook === null) return;
       await deliverDueEvents(this.db, webhookChannel(webhook), Date.now, { agentId: this.live.agentId });
     } catch (e: unknown) {
       console.error(`agent ${this.live.agentId}: notification delivery failed; the sweep will retry:`, e);
