@@ -1,7 +1,6 @@
 import type { CompiledQuery } from 'kysely';
-import type { BlindWindow, WindowCause } from '../core/blind-window.ts';
+import type { BlindWindow } from '../core/blind-window.ts';
 import type { Db } from './db.ts';
-import type { WindowsTable } from './schema.ts';
 
 export function insertWindow(db: Db, w: BlindWindow): CompiledQuery {
   return db
@@ -27,26 +26,4 @@ export function closeWindow(db: Db, id: string, endedAt: number): CompiledQuery 
 
 export async function markWindowNotified(db: Db, id: string, at: number): Promise<void> {
   await db.updateTable('windows').set({ notified_at: at }).where('id', '=', id).where('notified_at', 'is', null).execute();
-}
-
-export interface StoredWindow extends BlindWindow {
-  notifiedAt: number | null;
-}
-
-function toWindow(row: WindowsTable): StoredWindow {
-  return {
-    id: row.id,
-    agentId: row.agent_id,
-    monitor: row.monitor,
-    cause: row.cause as WindowCause,
-    startedAt: row.started_at,
-    confirmedAt: row.confirmed_at,
-    notifiedAt: row.notified_at,
-    endedAt: row.ended_at,
-  };
-}
-
-export async function listWindows(db: Db, agentId: string): Promise<StoredWindow[]> {
-  const rows = await db.selectFrom('windows').selectAll().where('agent_id', '=', agentId).orderBy('started_at').execute();
-  return rows.map(toWindow);
 }
