@@ -49,6 +49,7 @@ export const HeartbeatSchema = v.pipe(
     ),
     interval_s: v.pipe(finiteNumber, v.minValue(1, 'interval_s is at least 1'), v.maxValue(3600, 'interval_s is at most 3600')),
     grace_s: v.optional(v.pipe(finiteNumber, v.minValue(0, 'grace_s cannot be negative'), v.maxValue(86400, 'grace_s is at most 86400'))),
+    stopping: v.optional(v.boolean('stopping is true or false: true says the agent is being stopped on purpose')),
     signals: v.pipe(v.array(SignalSchema), v.maxLength(MAX_SIGNALS, `at most ${MAX_SIGNALS} signals per heartbeat`)),
   }),
   v.check((hb) => new Set(hb.signals.map(signalKey)).size === hb.signals.length, 'two signals share the same name and labels'),

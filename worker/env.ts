@@ -1,11 +1,17 @@
 import type { AgentMonitor } from './durable/agent-monitor.ts';
+import type { Watchdog } from './durable/watchdog.ts';
 
 /** Bindings and settings from wrangler.toml, secrets, and (locally) .dev.vars. */
 export interface Env {
   DB: D1Database;
   AGENT: DurableObjectNamespace<AgentMonitor>;
+  WATCHDOG: DurableObjectNamespace<Watchdog>;
   BLINDSPOT_AGENT_SECRETS?: string;
   BLINDSPOT_WEBHOOK_URL?: string;
   BLINDSPOT_WEBHOOK_SECRET?: string;
   BLINDSPOT_PAGE_TITLE?: string;
+  /** The watchdog configuration as YAML or JSON text; overrides the bundled blindspot.config.yaml. */
+  BLINDSPOT_CONFIG?: string;
+  /** JSON {"source-id": "token"}: the bearer token (or basic-auth password) of each Alertmanager source. */
+  BLINDSPOT_ALERTMANAGER_TOKENS?: string;
 }

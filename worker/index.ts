@@ -6,20 +6,27 @@ import { webhookChannel } from './notify/webhook.ts';
 import { createDb } from './store/db.ts';
 
 export { AgentMonitor } from './durable/agent-monitor.ts';
+export { Watchdog } from './durable/watchdog.ts';
 
 export default {
   fetch: app.fetch,
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(
-      runSweep({
-        db: createDb(env.DB),
-        ensureAlarm: (agentId) => env.AGENT.get(env.AGENT.idFromName(agentId)).ensureAlarm(),
-        channel: webhookOrNull(env),
-        now: Date.now,
-      }),
-    );
+    ctx.waitUntil(runSweep(sweepDeps(env)));
   },
 } satisfies ExportedHandler<Env>;
+
+export function sweepDeps(env: Env) {
+  const watchdog = env.WATCHDOG.get(env.WATCHDOG.idFromName('watchdog'));
+  return {
+    db: createDb(env.DB),
+    d1: env.DB,
+    tick: (now: number) => watchdog.tick(now),
+    ensureAlarm: (agentId: string, now: number) => env.AGENT.get(env.AGENT.idFromName(agentId)).ensureAlarm(now),
+    channel: webhookOrNull(env),
+    notify: Boolean(env.BLINDSPOT_WEBHOOK_URL?.trim()),
+    now: Date.now,
+  };
+}
 
 /** A broken notification setting is logged every sweep but never stops the deadline checks. */
 function webhookOrNull(env: Env) {

@@ -3,13 +3,19 @@ import { formatAgo, isoTime } from '../relative-time.ts';
 
 export const STATE_LABEL: Record<DisplayState, string> = {
   operational: 'Operational',
+  degraded: 'Degraded',
   blind: 'Blind',
+  paused: 'Stopped on purpose',
   unverified: 'Unverified',
   no_data: 'No heartbeat yet',
 };
 
 function detail(view: AgentView, now: number): string {
+  const worst = view.troubled[0];
+  if (view.state === 'blind' && worst !== undefined && view.blindSince === worst.since) return `${worst.id} ${worst.state} since ${formatAgo(worst.since, now)}`;
   if (view.state === 'blind' && view.blindSince !== null) return `silent since ${formatAgo(view.blindSince, now)}`;
+  if (view.state === 'degraded' && worst !== undefined) return `${worst.id} ${worst.flapping ? 'flapping' : 'degraded'} since ${formatAgo(worst.since, now)}`;
+  if (view.state === 'paused') return 'announced its stop: silence expected';
   if (view.state === 'unverified') return 'heartbeat overdue: state not verified';
   if (view.state === 'no_data') return 'never heard from';
   return '';

@@ -12,7 +12,8 @@ export interface StatusPageProps {
 
 const SENTENCE: Record<Overall, string> = {
   operational: 'All monitoring is verified and seeing production.',
-  blind: 'Monitoring is blind: at least one agent has gone silent.',
+  degraded: 'Reduced visibility: some monitoring is degraded, so status may be incomplete.',
+  blind: 'Monitoring is blind: an agent has gone silent or a pipeline it watches is blind.',
   unverified: 'Status not verified: some data is missing or older than its deadline.',
 };
 

@@ -1,23 +1,66 @@
-export type WindowCause = 'agent_silent';
+// Levels, causes and blind windows: the vocabulary every evaluation speaks.
+import type { Severity } from '../../config/schema.ts';
+
+/** What one observation says. `unknown` counts as blind once it has held for its `for`. */
+export type Level = 'up' | 'degraded' | 'unknown' | 'blind';
+export type BadLevel = Exclude<Level, 'up'>;
+
+const RANK: Record<Level, number> = { up: 0, degraded: 1, unknown: 2, blind: 3 };
+export const isBad = (level: Level): level is BadLevel => level !== 'up';
+export const worse = <L extends Level>(a: L, b: L): L => (RANK[b] > RANK[a] ? b : a);
+export const isWorse = (a: Level, than: Level): boolean => RANK[a] > RANK[than];
+
+export type WindowCause =
+  | 'agent_silent'
+  | 'agent_stopped'
+  | 'alert_path_silent'
+  | 'stale'
+  | 'sampling_low'
+  | 'sampling_drop'
+  | 'dropped'
+  | 'queue_backlog'
+  | 'unknown'
+  | 'missing_signal'
+  | 'clock_skew'
+  | 'flapping';
 
 /** An interval during which a monitor was not up. Times are unix milliseconds. */
 export interface BlindWindow {
   id: string;
   agentId: string;
   monitor: string;
+  component: string;
+  severity: Severity;
   cause: WindowCause;
+  /** The worst level seen while the window was open. */
+  level: BadLevel;
+  /** The signal that was worst when the window opened, if the monitor watches signals. */
+  signal: string | null;
   /** First bad observation: for silence, when the missing heartbeat was due. */
   startedAt: number;
   confirmedAt: number;
   /** First observation of the good run that resolved it. */
   endedAt: number | null;
+  /** Worst value seen (highest age or count, lowest ratio); null when nothing was measured. */
+  peakValue: number | null;
+  /** Why it was recorded but not paged: agent_silent, agent_stopped, depends_on:<id>, maintenance:<id>, watchdog_gap. */
+  suppressedBy: string | null;
+  /** Whether an opened notification was queued for it; a close is notified only if it was. */
+  paged: boolean;
 }
 
 /** Stable across retries, so writing the same window twice is a no-op. */
-export function windowId(agentId: string, cause: WindowCause, startedAt: number): string {
-  return `${agentId}:${cause}:${startedAt}`;
+export function windowId(agentId: string, monitor: string, startedAt: number): string {
+  return `${agentId}:${monitor}:${startedAt}`;
 }
 
-export function windowDurationS(window: BlindWindow, now: number): number {
+export function windowDurationS(window: Pick<BlindWindow, 'startedAt' | 'endedAt'>, now: number): number {
   return Math.max(0, ((window.endedAt ?? now) - window.startedAt) / 1000);
+}
+
+/** For ratios lower is worse; for ages and counts higher is worse. */
+export function worsePeak(current: number | null, value: number | null, lowerIsWorse: boolean): number | null {
+  if (value === null) return current;
+  if (current === null) return value;
+  return lowerIsWorse ? Math.min(current, value) : Math.max(current, value);
 }

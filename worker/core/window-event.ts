@@ -1,8 +1,8 @@
-// Notification events about windows. The body is fixed when the event is created, so every retry
-// sends the same bytes under the same webhook-id and receivers can deduplicate.
+// Notification events. The body is fixed when the event is created, so every retry sends the same
+// bytes under the same webhook-id and receivers can deduplicate.
 import { type BlindWindow, windowDurationS } from './blind-window.ts';
 
-export type WindowEventType = 'window.opened' | 'window.closed';
+export type WindowEventType = 'window.opened' | 'window.escalated' | 'window.closed' | 'watchdog.summary';
 
 export interface WindowEvent {
   id: string;
@@ -12,28 +12,57 @@ export interface WindowEvent {
   payload: string;
 }
 
-export function windowEvent(type: WindowEventType, window: BlindWindow, now: number): WindowEvent {
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+export function windowJson(window: BlindWindow, now: number) {
+  return {
+    id: window.id,
+    agent: window.agentId,
+    monitor: window.monitor,
+    component: window.component,
+    severity: window.severity,
+    cause: window.cause,
+    level: window.level,
+    signal: window.signal,
+    started_at: iso(window.startedAt),
+    confirmed_at: iso(window.confirmedAt),
+    ended_at: iso(window.endedAt),
+    duration_s: windowDurationS(window, now),
+    peak_value: window.peakValue,
+    suppressed_by: window.suppressedBy,
+  };
+}
+
+export function windowEvent(type: Exclude<WindowEventType, 'watchdog.summary'>, window: BlindWindow, now: number): WindowEvent {
+  const body = { type, timestamp: iso(now), data: { window: windowJson(window, now) } };
+  // An escalation id carries its level, so degraded→blind is one event however often it is retried.
+  const suffix = type === 'window.opened' ? 'opened' : type === 'window.closed' ? 'closed' : `escalated:${window.level}`;
+  return { id: `${window.id}:${suffix}`, type, agentId: window.agentId, windowId: window.id, payload: JSON.stringify(body) };
+}
+
+export interface WatchdogGap {
+  id: string;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** One event for everything the watchdog noticed late, instead of a page per window. */
+export function summaryEvent(summaryId: string, gap: WatchdogGap | null, windows: readonly BlindWindow[], now: number): WindowEvent {
   const body = {
-    type,
-    timestamp: new Date(now).toISOString(),
+    type: 'watchdog.summary',
+    timestamp: iso(now),
     data: {
-      window: {
-        id: window.id,
-        agent: window.agentId,
-        monitor: window.monitor,
-        cause: window.cause,
-        started_at: new Date(window.startedAt).toISOString(),
-        confirmed_at: new Date(window.confirmedAt).toISOString(),
-        ended_at: window.endedAt === null ? null : new Date(window.endedAt).toISOString(),
-        duration_s: windowDurationS(window, now),
-      },
+      gap: gap === null ? null : { id: gap.id, started_at: iso(gap.startedAt), ended_at: iso(gap.endedAt), duration_s: (gap.endedAt - gap.startedAt) / 1000 },
+      windows: windows.map((w) => windowJson(w, now)),
+      text: summaryText(gap, windows),
     },
   };
-  return {
-    id: `${window.id}:${type === 'window.opened' ? 'opened' : 'closed'}`,
-    type,
-    agentId: window.agentId,
-    windowId: window.id,
-    payload: JSON.stringify(body),
-  };
+  return { id: summaryId, type: 'watchdog.summary', agentId: '*', windowId: gap?.id ?? summaryId, payload: JSON.stringify(body) };
+}
+
+function summaryText(gap: WatchdogGap | null, windows: readonly BlindWindow[]): string {
+  const head = gap === null ? 'The watchdog noticed these late' : `The watchdog itself was not running for ${Math.round((gap.endedAt - gap.startedAt) / 1000)} s`;
+  if (windows.length === 0) return `${head}; nothing went blind meanwhile.`;
+  const agents = new Set(windows.map((w) => w.agentId)).size;
+  return `${head}; ${windows.length} window(s) on ${agents} agent(s) opened meanwhile: ${windows.slice(0, 10).map((w) => `${w.agentId}/${w.monitor} (${w.cause})`).join(', ')}${windows.length > 10 ? ', …' : ''}.`;
 }

@@ -1,34 +1,51 @@
-// One Durable Object per agent: it takes that agent's heartbeats one at a time, keeps the live state,
-// and holds an alarm at the absolute deadline. D1 is written only when something changes.
+// One Durable Object per agent (and per Alertmanager source): it takes that agent's heartbeats one
+// at a time, keeps the live state of every monitor, and holds an alarm at the earliest thing due.
+// It only reads → decides (core/evaluate) → writes. D1 writes that fail are kept in this object's
+// storage and retried, so a D1 outage never refuses a heartbeat or loses a window.
 import { DurableObject } from 'cloudflare:workers';
 import type { CompiledQuery } from 'kysely';
+import type { WatchConfig } from '../../config/resolve.ts';
 import type { Heartbeat } from '../../protocol/heartbeat.ts';
-import { acceptHeartbeat, type Change, expireDeadline, isOutOfOrder, type LiveState, type Transition } from '../core/agent-state.ts';
+import { isOutOfOrder, type LiveState, type SubjectKind, type Transition, upgradeLive } from '../core/agent-state.ts';
+import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
 import { isReplay, pruneSeen, type SeenIds } from '../core/replay.ts';
-import { windowEvent } from '../core/window-event.ts';
+import { flushDue, takeComplete } from '../core/rollup.ts';
 import { parseWebhookConfig } from '../config.ts';
 import type { Env } from '../env.ts';
 import { deliverDueEvents } from '../jobs/deliver-outbox.ts';
 import { webhookChannel } from '../notify/webhook.ts';
-import { upsertAgent } from '../store/agents.ts';
 import { createDb, type Db, runBatch } from '../store/db.ts';
-import { enqueueEvent } from '../store/outbox.ts';
-import { closeWindow, insertWindow } from '../store/windows.ts';
+import { transitionWrites } from '../store/transition-writes.ts';
+import { watchConfig } from '../watch-config.ts';
 
-export type IngestResult =
-  | { status: 'accepted'; deadlineAt: number }
-  | { status: 'replay' }
-  | { status: 'out_of_order'; lastSeq: number }
-  | { status: 'unavailable'; reason: string };
-
+export type IngestResult = { status: 'accepted'; deadlineAt: number } | { status: 'replay' } | { status: 'out_of_order'; lastSeq: number };
 export type EnsureResult = 'idle' | 'armed' | 'fired' | 'ok';
+
+export interface WriteStats {
+  /** D1 batches this object sent, and statements in them: the D1 budget, counted. */
+  batches: number;
+  statements: number;
+  /** Batches waiting in storage because D1 refused them. */
+  pending: number;
+}
+
+interface StoredQuery {
+  sql: string;
+  parameters: unknown[];
+}
 
 const LIVE_KEY = 'live';
 const SEEN_KEY = 'seen';
+const PENDING_KEY = 'pending';
+const STATS_KEY = 'stats';
+/** Beyond this many waiting batches the oldest are dropped, loudly: storage is bounded. */
+const MAX_PENDING_BATCHES = 2000;
 
 export class AgentMonitor extends DurableObject<Env> {
   private live: LiveState | null = null;
   private seen: SeenIds = {};
+  private pending: StoredQuery[][] = [];
+  private stats: WriteStats = { batches: 0, statements: 0, pending: 0 };
   private readonly db: Db;
   // D1 and fetch calls let other events in; this chain keeps a heartbeat and the alarm from interleaving.
   private queue: Promise<unknown> = Promise.resolve();
@@ -37,8 +54,11 @@ export class AgentMonitor extends DurableObject<Env> {
     super(ctx, env);
     this.db = createDb(env.DB);
     ctx.blockConcurrencyWhile(async () => {
-      this.live = (await ctx.storage.get<LiveState>(LIVE_KEY)) ?? null;
+      const stored = await ctx.storage.get<LiveState>(LIVE_KEY);
+      this.live = stored === undefined ? null : upgradeLive(stored);
       this.seen = (await ctx.storage.get<SeenIds>(SEEN_KEY)) ?? {};
+      this.pending = (await ctx.storage.get<StoredQuery[][]>(PENDING_KEY)) ?? [];
+      this.stats = (await ctx.storage.get<WriteStats>(STATS_KEY)) ?? this.stats;
     });
   }
 
@@ -48,31 +68,37 @@ export class AgentMonitor extends DurableObject<Env> {
     return run;
   }
 
-  receiveHeartbeat(agentId: string, webhookId: string, heartbeat: Heartbeat): Promise<IngestResult> {
+  receiveHeartbeat(agentId: string, webhookId: string, heartbeat: Heartbeat, now: number = Date.now()): Promise<IngestResult> {
     return this.serially(async () => {
-      const now = Date.now();
       if (isReplay(this.seen, webhookId, now)) return { status: 'replay' } as const;
       if (isOutOfOrder(this.live, heartbeat)) return { status: 'out_of_order', lastSeq: this.live?.seq ?? 0 } as const;
-
-      const transition = acceptHeartbeat(this.live, agentId, {
+      const config = watchConfig(this.env).config;
+      const facts = {
         boot: heartbeat.boot,
         seq: heartbeat.seq,
         intervalS: heartbeat.interval_s,
         graceS: heartbeat.grace_s,
         sentAt: Date.parse(heartbeat.sent_at),
-      }, now);
-      try {
-        await this.record(transition, now);
-      } catch (e: unknown) {
-        // Nothing was committed: the agent retries the same heartbeat (same webhook-id) later.
-        console.error(`agent ${agentId}: D1 write failed, heartbeat refused for retry:`, e);
-        return { status: 'unavailable', reason: 'the watchdog database is unavailable' } as const;
-      }
+        stopping: heartbeat.stopping === true,
+        signals: heartbeat.signals,
+      };
+      const transition = evaluateHeartbeat(this.live, this.subject('agent', agentId, config), facts, config, now);
       this.seen = { ...pruneSeen(this.seen, now), [webhookId]: now };
-      await this.commit(transition.next);
-      await this.ctx.storage.setAlarm(transition.next.deadlineAt);
-      this.notifyLater(transition.changes);
+      await this.apply(transition, config, now);
       return { status: 'accepted', deadlineAt: transition.next.deadlineAt } as const;
+    });
+  }
+
+  /** The Alertmanager Watchdog alert arrived: a heartbeat of the whole alert path. */
+  receiveWatchdog(sourceId: string, now: number = Date.now()): Promise<{ deadlineAt: number }> {
+    return this.serially(async () => {
+      const config = watchConfig(this.env).config;
+      const source = config.alertSources.find((s) => s.id === sourceId);
+      if (source === undefined) throw new Error(`unknown Alertmanager source ${sourceId}`);
+      const facts = { boot: 'alertmanager', seq: (this.live?.seq ?? 0) + 1, intervalS: source.intervalS, graceS: source.graceS, sentAt: now, stopping: false, signals: [] };
+      const transition = evaluateHeartbeat(this.live, this.subject('alert_source', `alertmanager:${sourceId}`, config), facts, config, now);
+      await this.apply(transition, config, now);
+      return { deadlineAt: transition.next.deadlineAt };
     });
   }
 
@@ -80,70 +106,90 @@ export class AgentMonitor extends DurableObject<Env> {
     return this.live;
   }
 
-  override async alarm(): Promise<void> {
-    await this.serially(() => this.checkDeadline());
+  getWriteStats(): WriteStats {
+    return { ...this.stats, pending: this.pending.length };
   }
 
-  /** The sweep's safety net: fire an overdue deadline, or re-arm a lost alarm. */
-  ensureAlarm(): Promise<EnsureResult> {
+  override async alarm(): Promise<void> {
+    await this.serially(() => this.evaluateTimers(Date.now()));
+  }
+
+  /** The sweep's safety net: evaluate anything overdue, re-arm a lost alarm, retry waiting writes. */
+  ensureAlarm(now: number = Date.now()): Promise<EnsureResult> {
     return this.serially(async () => {
-      if (this.live === null || this.live.state !== 'up') return 'idle';
-      if (Date.now() >= this.live.deadlineAt) {
-        await this.checkDeadline();
+      if (this.live === null) return 'idle';
+      const config = watchConfig(this.env).config;
+      const due = nextDueAt(this.live, config, now);
+      if (due !== null && due <= now) {
+        await this.evaluateTimers(now);
         return 'fired';
       }
-      if ((await this.ctx.storage.getAlarm()) === null) {
-        await this.ctx.storage.setAlarm(this.live.deadlineAt);
+      if (this.pending.length > 0) await this.write([]);
+      if (due !== null && (await this.ctx.storage.getAlarm()) === null) {
+        await this.ctx.storage.setAlarm(due);
         return 'armed';
       }
       return 'ok';
     });
   }
 
-  private async checkDeadline(): Promise<void> {
+  private async evaluateTimers(now: number): Promise<void> {
     if (this.live === null) return;
-    const now = Date.now();
-    const transition = expireDeadline(this.live, now);
-    if (transition === null) {
-      if (this.live.state === 'up') await this.ctx.storage.setAlarm(this.live.deadlineAt);
-      return;
-    }
-    // If D1 fails this throws, and the platform retries the alarm; the sweep retries after that.
-    await this.record(transition, now);
-    await this.commit(transition.next);
-    await this.deliver();
+    const config = watchConfig(this.env).config;
+    const transition = evaluateTimers(this.live, this.subject(this.live.kind, this.live.agentId, config), config, now);
+    await this.apply(transition, config, now);
   }
 
-  /** Writes a transition's changes to D1 in one batch: agent row, window, outbox rows together. */
-  private async record(transition: Transition, now: number): Promise<void> {
-    if (transition.changes.length === 0) return;
-    const queries: CompiledQuery[] = [upsertAgent(this.db, transition.next, now)];
+  private subject(kind: SubjectKind, id: string, config: WatchConfig): Subject {
+    const source = kind === 'alert_source' ? config.alertSources.find((s) => `alertmanager:${s.id}` === id) : undefined;
+    return { kind, id, component: source?.component ?? config.defaults.component };
+  }
+
+  /** Writes what changed (and complete rollups), stores the new state, and arms the next alarm. */
+  private async apply(transition: Transition, config: WatchConfig, now: number): Promise<void> {
+    let next = transition.next;
+    let rollups = null;
+    if (flushDue(next.rollup, next.lastFlushAt, now)) {
+      const taken = takeComplete(next.rollup, now);
+      rollups = taken.flush;
+      next = { ...next, rollup: taken.rest, lastFlushAt: now };
+    }
     // Enqueue whenever a URL is set, even a malformed one: detection must not wait on notification
     // settings, and the queued events go out once the settings are fixed.
     const notify = Boolean(this.env.BLINDSPOT_WEBHOOK_URL?.trim());
-    for (const change of transition.changes) queries.push(...this.queriesFor(change, now, notify));
-    await runBatch(this.env.DB, queries);
-  }
-
-  private queriesFor(change: Change, now: number, notify: boolean): CompiledQuery[] {
-    switch (change.type) {
-      case 'window_opened':
-        return [insertWindow(this.db, change.window), ...(notify ? [enqueueEvent(this.db, windowEvent('window.opened', change.window, now), now)] : [])];
-      case 'window_closed':
-        return [closeWindow(this.db, change.window.id, change.window.endedAt ?? now), ...(notify ? [enqueueEvent(this.db, windowEvent('window.closed', change.window, now), now)] : [])];
-      case 'first_seen':
-      case 'restarted':
-        return [];
-    }
-  }
-
-  private async commit(next: LiveState): Promise<void> {
+    const queries = transitionWrites(this.db, next, transition.changes, rollups, { notify, now });
     this.live = next;
     await this.ctx.storage.put({ [LIVE_KEY]: next, [SEEN_KEY]: this.seen });
+    const written = await this.write(queries);
+    const due = nextDueAt(next, config, now);
+    if (due === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.max(due, now + 1));
+    if (written && transition.changes.some((c) => c.type !== 'first_seen' && c.type !== 'restarted' && c.type !== 'stopping')) this.ctx.waitUntil(this.deliver());
   }
 
-  private notifyLater(changes: readonly Change[]): void {
-    if (changes.some((c) => c.type === 'window_opened' || c.type === 'window_closed')) this.ctx.waitUntil(this.deliver());
+  /** Sends waiting batches, oldest first, then this one. What D1 refuses waits in storage for the next try. */
+  private async write(queries: readonly CompiledQuery[]): Promise<boolean> {
+    const batches = [...this.pending];
+    if (queries.length > 0) batches.push(queries.map((q) => ({ sql: q.sql, parameters: [...q.parameters] })));
+    if (batches.length === 0) return true;
+    let sent = 0;
+    try {
+      for (const batch of batches) {
+        await runBatch(this.env.DB, batch);
+        sent++;
+        this.stats = { ...this.stats, batches: this.stats.batches + 1, statements: this.stats.statements + batch.length };
+      }
+    } catch (e: unknown) {
+      console.error(`agent ${this.live?.agentId}: D1 write failed, ${batches.length - sent} batch(es) kept for retry:`, e);
+    }
+    let rest = batches.slice(sent);
+    if (rest.length > MAX_PENDING_BATCHES) {
+      console.error(`agent ${this.live?.agentId}: ${rest.length - MAX_PENDING_BATCHES} waiting D1 batch(es) dropped; D1 has refused writes for too long`);
+      rest = rest.slice(-MAX_PENDING_BATCHES);
+    }
+    this.pending = rest;
+    await this.ctx.storage.put({ [PENDING_KEY]: rest, [STATS_KEY]: this.stats });
+    return rest.length === 0;
   }
 
   /** Sends this agent's due notifications now; what fails stays in the outbox for the sweep. */

@@ -20,7 +20,14 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
 
   const agentId = c.var.agentId;
   const stub = c.env.AGENT.get(c.env.AGENT.idFromName(agentId));
-  const result = await stub.receiveHeartbeat(agentId, c.req.header('webhook-id') ?? '', parsed.heartbeat);
+  let result: Awaited<ReturnType<typeof stub.receiveHeartbeat>>;
+  try {
+    result = await stub.receiveHeartbeat(agentId, c.req.header('webhook-id') ?? '', parsed.heartbeat, Date.now());
+  } catch (e: unknown) {
+    // The agent's Durable Object could not be reached or could not store: nothing was taken, retry.
+    console.error(`agent ${agentId}: heartbeat not taken:`, e);
+    throw new ApiError(503, 'temporarily_unavailable', 'the watchdog could not take this heartbeat now; retry it later', { 'retry-after': '5' });
+  }
   switch (result.status) {
     case 'accepted':
       return c.json({ accepted: true, deadline_at: new Date(result.deadlineAt).toISOString() }, 202);
@@ -28,8 +35,6 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
       throw new ApiError(409, 'replay', 'this webhook-id was already accepted in the last 10 minutes');
     case 'out_of_order':
       throw new ApiError(409, 'out_of_order', `seq must grow within one boot; the last accepted seq is ${result.lastSeq}`);
-    case 'unavailable':
-      throw new ApiError(503, 'temporarily_unavailable', `${result.reason}; retry this heartbeat later`, { 'retry-after': '5' });
   }
 });
 

@@ -31,7 +31,7 @@ async function collectAgentViews(env: Env): Promise<AgentView[]> {
   const now = Date.now();
   return sorted.map((id, i) => {
     const live = lives[i];
-    if (live === undefined) return { agentId: id, state: 'unverified', verifiedAt: null, deadlineAt: null, blindSince: null };
+    if (live === undefined) return { agentId: id, state: 'unverified', verifiedAt: null, deadlineAt: null, blindSince: null, troubled: [] };
     return viewAgent(id, live, now);
   });
 }

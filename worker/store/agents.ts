@@ -5,6 +5,7 @@ import type { Db } from './db.ts';
 export function upsertAgent(db: Db, live: LiveState, now: number): CompiledQuery {
   const row = {
     id: live.agentId,
+    kind: live.kind,
     state: live.state,
     state_since: live.stateSince,
     boot: live.boot,
@@ -25,11 +26,15 @@ export function upsertAgent(db: Db, live: LiveState, now: number): CompiledQuery
 
 export interface AgentSummary {
   id: string;
-  state: 'up' | 'blind';
+  state: 'up' | 'blind' | 'stopped';
   deadlineAt: number;
 }
 
 export async function listAgents(db: Db): Promise<AgentSummary[]> {
   const rows = await db.selectFrom('agents').select(['id', 'state', 'deadline_at']).orderBy('id').execute();
   return rows.map((r) => ({ id: r.id, state: r.state, deadlineAt: r.deadline_at }));
+}
+
+export function insertAgentEvent(db: Db, agentId: string, at: number, type: 'first_seen' | 'restarted' | 'stopping', detail: string | null): CompiledQuery {
+  return db.insertInto('agent_events').values({ agent_id: agentId, at, type, detail }).onConflict((oc) => oc.doNothing()).compile();
 }

@@ -1,4 +1,4 @@
-import { type CompiledQuery, Kysely } from 'kysely';
+import { Kysely } from 'kysely';
 import { D1Dialect } from 'kysely-d1';
 import type { Database } from './schema.ts';
 
@@ -12,7 +12,7 @@ export function createDb(d1: D1Database): Db {
  * Runs compiled queries as one D1 batch: all land or none do. kysely-d1 has no transactions,
  * so writes that must land together are compiled with Kysely and sent through D1's batch().
  */
-export async function runBatch(d1: D1Database, queries: readonly CompiledQuery[]): Promise<void> {
+export async function runBatch(d1: D1Database, queries: readonly { sql: string; parameters: readonly unknown[] }[]): Promise<void> {
   if (queries.length === 0) return;
-  await d1.batch(queries.map((q) => d1.prepare(q.sql).bind(...(q.parameters as unknown[]))));
+  await d1.batch(queries.map((q) => d1.prepare(q.sql).bind(...q.parameters)));
 }

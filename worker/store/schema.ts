@@ -3,7 +3,8 @@ import type { Generated } from 'kysely';
 
 export interface AgentsTable {
   id: string;
-  state: 'up' | 'blind';
+  kind: Generated<'agent' | 'alert_source'>;
+  state: 'up' | 'blind' | 'stopped';
   state_since: number;
   boot: string;
   interval_s: number;
@@ -24,6 +25,11 @@ export interface WindowsTable {
   notified_at: number | null;
   ended_at: number | null;
   peak_value: number | null;
+  component: Generated<string>;
+  severity: Generated<string>;
+  level: Generated<string>;
+  signal: string | null;
+  suppressed_by: string | null;
 }
 
 export interface OutboxTable {
@@ -41,8 +47,55 @@ export interface OutboxTable {
   last_error: string | null;
 }
 
+export interface RollupTable {
+  agent_id: string;
+  monitor: string;
+  bucket_start: number;
+  good_s: number;
+  degraded_s: number;
+  blind_s: number;
+  unknown_s: number;
+  paused_s: number;
+}
+
+export interface SignalRollupTable {
+  agent_id: string;
+  signal_key: string;
+  name: string;
+  bucket_start: number;
+  last: number | null;
+  min: number | null;
+  max: number | null;
+  samples: number;
+  unknown: number;
+}
+
+export interface AgentEventsTable {
+  agent_id: string;
+  at: number;
+  type: 'first_seen' | 'restarted' | 'stopping';
+  detail: string | null;
+}
+
+export interface AlertEvidenceTable {
+  source: string;
+  fingerprint: string;
+  starts_at: number;
+  alertname: string;
+  status: 'firing' | 'resolved';
+  ends_at: number | null;
+  labels: string;
+  annotations: string;
+  received_at: number;
+}
+
 export interface Database {
   agents: AgentsTable;
   windows: WindowsTable;
   outbox: OutboxTable;
+  rollup_5m: RollupTable;
+  rollup_1h: RollupTable;
+  signal_rollup_1h: SignalRollupTable;
+  agent_events: AgentEventsTable;
+  alert_evidence: AlertEvidenceTable;
 }

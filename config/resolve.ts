@@ -1,0 +1,245 @@
+// Turns a validated configuration file into what the engine uses: every default filled in, times as
+// unix ms, monitors in dependency order. Cross-references are checked here (unknown component,
+// unknown or circular depends_on), with messages that name the field and the fix.
+import type { SignalKind } from '../protocol/heartbeat.ts';
+import type { ConfigFile, MonitorInput, Severity, ThresholdInput } from './schema.ts';
+
+export interface Threshold {
+  maxAgeS?: number;
+  minRatio?: number;
+  dropBelow?: number;
+  max?: number;
+}
+export interface KindRule {
+  degraded: Threshold;
+  blind: Threshold;
+}
+export interface Hold {
+  heartbeats: number;
+  seconds: number;
+}
+export interface Flapping {
+  transitions: number;
+  withinS: number;
+  stableS: number;
+}
+export interface MonitorDef {
+  id: string;
+  name: string;
+  component: string;
+  agent: string;
+  signal: string | null;
+  kind: SignalKind | null;
+  rules: Record<SignalKind, KindRule>;
+  /** Whether the monitor set blind.max itself (otherwise dropped alerts get the strict default). */
+  blindMaxSet: boolean;
+  for: Hold;
+  recoverFor: Hold;
+  flapping: Flapping;
+  severity: Severity;
+  dependsOn: string[];
+  /** Made up for a signal no configured monitor selects. */
+  implicit: boolean;
+}
+export interface Component {
+  id: string;
+  name: string;
+  group: string | null;
+  description: string | null;
+}
+export interface AlertSource {
+  id: string;
+  intervalS: number;
+  graceS: number;
+  alertname: string;
+  component: string;
+}
+export interface Maintenance {
+  id: string;
+  startsAt: number;
+  endsAt: number;
+  agents: string[];
+  monitors: string[];
+  reason: string | null;
+}
+export interface WatchConfig {
+  components: Component[];
+  monitors: MonitorDef[];
+  /** Settings for monitors made up for unselected signals. */
+  defaults: Omit<MonitorDef, 'id' | 'name' | 'agent' | 'signal' | 'kind' | 'blindMaxSet' | 'dependsOn' | 'implicit'>;
+  clockSkewS: number;
+  alertSources: AlertSource[];
+  maintenance: Maintenance[];
+}
+
+export const KIND_DEFAULTS: Record<SignalKind, KindRule> = {
+  freshness: { degraded: { maxAgeS: 120 }, blind: { maxAgeS: 600 } },
+  queue_age: { degraded: { maxAgeS: 60 }, blind: { maxAgeS: 300 } },
+  sampling: { degraded: { dropBelow: 0.25 }, blind: { minRatio: 0.001 } },
+  dropped: { degraded: { max: 0 }, blind: { max: 100 } },
+};
+export const DEFAULT_FOR: Hold = { heartbeats: 2, seconds: 0 };
+export const DEFAULT_RECOVER_FOR: Hold = { heartbeats: 3, seconds: 60 };
+export const DEFAULT_FLAPPING: Flapping = { transitions: 6, withinS: 1800, stableS: 600 };
+export const DEFAULT_CLOCK_SKEW_S = 30;
+export const DEFAULT_COMPONENT = 'monitoring';
+export const ALERTING_COMPONENT = 'alerting';
+const BUILT_IN_COMPONENTS: Record<string, string> = { [DEFAULT_COMPONENT]: 'Monitoring', [ALERTING_COMPONENT]: 'Alert path' };
+
+export type ResolveResult = { ok: true; config: WatchConfig } | { ok: false; errors: string[] };
+
+export function resolveConfig(file: ConfigFile): ResolveResult {
+  const errors: string[] = [];
+  const defaults = file.defaults ?? {};
+  const kindRules = mergeKinds(KIND_DEFAULTS, defaults.kinds ?? {});
+  const base = {
+    component: defaults.component ?? DEFAULT_COMPONENT,
+    rules: kindRules,
+    for: hold(DEFAULT_FOR, defaults.for),
+    recoverFor: hold(DEFAULT_RECOVER_FOR, defaults.recover_for),
+    flapping: flapping(DEFAULT_FLAPPING, defaults.flapping),
+    severity: 'critical' as Severity,
+  };
+
+  const components: Component[] = (file.components ?? []).map((c) => ({ id: c.id, name: c.name, group: c.group ?? null, description: c.description ?? null }));
+  duplicates(components.map((c) => c.id)).forEach((d) => errors.push(`components: the id "${d}" is used twice; component ids must be unique`));
+  const known = new Set(components.map((c) => c.id));
+  const needComponent = (cid: string, where: string) => {
+    if (known.has(cid)) return;
+    const builtIn = BUILT_IN_COMPONENTS[cid];
+    if (builtIn !== undefined) {
+      components.push({ id: cid, name: builtIn, group: null, description: null });
+      known.add(cid);
+      return;
+    }
+    errors.push(`${where}: component "${cid}" is not defined; add it under "components" (id and name) or use one of ${[...known].join(', ') || DEFAULT_COMPONENT}`);
+  };
+  needComponent(base.component, 'defaults.component');
+
+  const monitorsIn = file.monitors ?? [];
+  duplicates(monitorsIn.map((m) => m.id)).forEach((d) => errors.push(`monitors: the id "${d}" is used twice; monitor ids must be unique`));
+  const monitors = monitorsIn.map((m, i): MonitorDef => {
+    const component = m.component ?? base.component;
+    needComponent(component, `monitors[${i}] (${m.id})`);
+    checkThresholds(m, i, errors);
+    return {
+      id: m.id,
+      name: m.name ?? m.id,
+      component,
+      agent: m.agent ?? '*',
+      signal: m.signal ?? null,
+      kind: m.kind ?? null,
+      rules: overrideRules(kindRules, m),
+      blindMaxSet: m.blind?.max !== undefined,
+      for: hold(base.for, m.for),
+      recoverFor: hold(base.recoverFor, m.recover_for),
+      flapping: flapping(base.flapping, m.flapping),
+      severity: m.severity ?? 'critical',
+      dependsOn: m.depends_on ?? [],
+      implicit: false,
+    };
+  });
+  const ordered = dependencyOrder(monitors, errors);
+
+  const alertSources = (file.alertmanager?.sources ?? []).map((s, i): AlertSource => {
+    const component = s.component ?? ALERTING_COMPONENT;
+    needComponent(component, `alertmanager.sources[${i}] (${s.id})`);
+    return { id: s.id, intervalS: s.interval_s, graceS: s.grace_s ?? Math.max(s.interval_s, 60), alertname: s.alertname, component };
+  });
+  duplicates(alertSources.map((s) => s.id)).forEach((d) => errors.push(`alertmanager.sources: the id "${d}" is used twice`));
+
+  const maintenance = (file.maintenance ?? []).map((m): Maintenance => ({
+    id: m.id,
+    startsAt: Date.parse(m.starts_at),
+    endsAt: Date.parse(m.ends_at),
+    agents: m.agents ?? ['*'],
+    monitors: m.monitors ?? ['*'],
+    reason: m.reason ?? null,
+  }));
+  duplicates(maintenance.map((m) => m.id)).forEach((d) => errors.push(`maintenance: the id "${d}" is used twice`));
+
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, config: { components, monitors: ordered, defaults: base, clockSkewS: defaults.clock_skew_s ?? DEFAULT_CLOCK_SKEW_S, alertSources, maintenance } };
+}
+
+function hold(base: Hold, input: { heartbeats?: number | undefined; seconds?: number | undefined } | undefined): Hold {
+  return { heartbeats: input?.heartbeats ?? base.heartbeats, seconds: input?.seconds ?? base.seconds };
+}
+
+function flapping(base: Flapping, input: { transitions?: number | undefined; within_s?: number | undefined; stable_s?: number | undefined } | undefined): Flapping {
+  return { transitions: input?.transitions ?? base.transitions, withinS: input?.within_s ?? base.withinS, stableS: input?.stable_s ?? base.stableS };
+}
+
+function threshold(input: ThresholdInput | undefined): Threshold {
+  const t: Threshold = {};
+  if (input?.max_age_s !== undefined) t.maxAgeS = input.max_age_s;
+  if (input?.min_ratio !== undefined) t.minRatio = input.min_ratio;
+  if (input?.drop_below !== undefined) t.dropBelow = input.drop_below;
+  if (input?.max !== undefined) t.max = input.max;
+  return t;
+}
+
+function mergeKinds(base: Record<SignalKind, KindRule>, over: Partial<Record<SignalKind, { degraded?: ThresholdInput | undefined; blind?: ThresholdInput | undefined } | undefined>>): Record<SignalKind, KindRule> {
+  const out = { ...base };
+  for (const kind of Object.keys(base) as SignalKind[]) {
+    const o = over[kind];
+    if (o) out[kind] = { degraded: { ...base[kind].degraded, ...threshold(o.degraded) }, blind: { ...base[kind].blind, ...threshold(o.blind) } };
+  }
+  return out;
+}
+
+/** A monitor's thresholds apply to every kind they make sense for; the kind defaults fill the rest. */
+function overrideRules(base: Record<SignalKind, KindRule>, m: MonitorInput): Record<SignalKind, KindRule> {
+  const over = { degraded: m.degraded, blind: m.blind };
+  return mergeKinds(base, { freshness: over, queue_age: over, sampling: over, dropped: over });
+}
+
+const KEYS_BY_KIND: Record<string, readonly string[]> = {
+  freshness: ['max_age_s'],
+  queue_age: ['max_age_s'],
+  sampling: ['min_ratio', 'drop_below'],
+  dropped: ['max'],
+};
+
+function checkThresholds(m: MonitorInput, i: number, errors: string[]): void {
+  if (m.kind === undefined) return;
+  const allowed = KEYS_BY_KIND[m.kind] ?? [];
+  for (const level of ['degraded', 'blind'] as const) {
+    for (const key of Object.keys(m[level] ?? {})) {
+      if (!allowed.includes(key)) errors.push(`monitors[${i}] (${m.id}).${level}.${key}: a ${m.kind} monitor takes ${allowed.join(' and ')}; remove ${key}`);
+    }
+  }
+}
+
+function duplicates(ids: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const dup = new Set<string>();
+  for (const x of ids) (seen.has(x) ? dup : seen).add(x);
+  return [...dup];
+}
+
+/** Dependencies first, so a dependency is judged before the monitors it suppresses. */
+function dependencyOrder(monitors: MonitorDef[], errors: string[]): MonitorDef[] {
+  const byId = new Map(monitors.map((m) => [m.id, m]));
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const out: MonitorDef[] = [];
+  const visit = (m: MonitorDef, path: string[]): void => {
+    if (done.has(m.id)) return;
+    if (visiting.has(m.id)) {
+      errors.push(`monitors: depends_on forms a cycle (${[...path, m.id].join(' → ')}); remove one of these dependencies`);
+      return;
+    }
+    visiting.add(m.id);
+    for (const dep of m.dependsOn) {
+      const target = byId.get(dep);
+      if (target === undefined) errors.push(`monitors (${m.id}).depends_on: no monitor has the id "${dep}"; use one of the ids under "monitors"`);
+      else visit(target, [...path, m.id]);
+    }
+    visiting.delete(m.id);
+    done.add(m.id);
+    out.push(m);
+  };
+  for (const m of monitors) visit(m, []);
+  return out;
+}

@@ -1,0 +1,151 @@
+// The watchdog's configuration: components, monitors, Alertmanager sources, maintenance windows.
+// One file (blindspot.config.yaml), validated when the Worker loads and by `npm run check-config`.
+// Every key is optional; the defaults below are what a new deployment gets by writing nothing.
+import * as v from 'valibot';
+import { AGENT_ID_PATTERN, SIGNAL_KINDS } from '../protocol/heartbeat.ts';
+
+export const ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+const idHint = 'lower case letters, digits and _ . - (1 to 63 characters, starting with a letter or digit)';
+
+const id = (field: string) => v.pipe(v.string(`${field} is a string`), v.regex(ID_PATTERN, `${field} uses ${idHint}`));
+const seconds = (field: string, min: number, max: number) =>
+  v.pipe(v.number(`${field} is a number of seconds`), v.finite(`${field} must be finite`), v.minValue(min, `${field} is at least ${min}`), v.maxValue(max, `${field} is at most ${max}`));
+const count = (field: string, min: number, max: number) =>
+  v.pipe(v.number(`${field} is a whole number`), v.integer(`${field} is a whole number`), v.minValue(min, `${field} is at least ${min}`), v.maxValue(max, `${field} is at most ${max}`));
+const ratio = (field: string) => v.pipe(v.number(`${field} is a number between 0 and 1`), v.minValue(0, `${field} is at least 0`), v.maxValue(1, `${field} is at most 1`));
+const glob = (field: string) =>
+  v.pipe(v.string(`${field} is a name or a glob such as "metrics.*"`), v.regex(/^[A-Za-z0-9_.:*?-]{1,128}$/, `${field} uses letters, digits, _ . : - and the wildcards * and ?`));
+const timestamp = (field: string) =>
+  v.pipe(
+    v.string(`${field} is an RFC 3339 time such as 2026-11-22T02:00:00Z`),
+    v.check((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && Number.isFinite(Date.parse(s)), `${field} must be an RFC 3339 time with a zone, such as 2026-11-22T02:00:00Z`),
+  );
+
+const strict = <T extends v.ObjectEntries>(entries: T, what: string) =>
+  v.strictObject(entries, (issue) => `unknown key ${String(issue.received)}: ${what} takes ${Object.keys(entries).join(', ')}`);
+
+/** A bad run must hold this long before a window opens: both conditions, when both are given. */
+const ForSchema = strict({ heartbeats: v.optional(count('heartbeats', 1, 1000)), seconds: v.optional(seconds('seconds', 0, 86_400)) }, '"for"');
+const RecoverForSchema = strict({ heartbeats: v.optional(count('heartbeats', 1, 1000)), seconds: v.optional(seconds('seconds', 0, 86_400)) }, '"recover_for"');
+
+/** Thresholds of one level. Which keys apply depends on the signal kind (see README). */
+const ThresholdSchema = strict(
+  {
+    max_age_s: v.optional(seconds('max_age_s', 0, 30 * 86_400)),
+    min_ratio: v.optional(ratio('min_ratio')),
+    drop_below: v.optional(ratio('drop_below')),
+    max: v.optional(v.pipe(v.number('max is a number'), v.minValue(0, 'max is at least 0'))),
+  },
+  'a threshold',
+);
+
+const FlappingSchema = strict(
+  {
+    transitions: v.optional(count('transitions', 2, 1000)),
+    within_s: v.optional(seconds('within_s', 10, 86_400)),
+    stable_s: v.optional(seconds('stable_s', 0, 86_400)),
+  },
+  '"flapping"',
+);
+
+const KindRulesSchema = strict({ degraded: v.optional(ThresholdSchema), blind: v.optional(ThresholdSchema) }, 'a kind rule');
+
+const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+const MonitorSchema = v.pipe(
+  strict(
+    {
+      id: id('id'),
+      name: v.optional(v.pipe(v.string(), v.maxLength(100, 'name is at most 100 characters'))),
+      component: v.optional(id('component')),
+      agent: v.optional(glob('agent')),
+      signal: v.optional(glob('signal')),
+      kind: v.optional(v.picklist(SIGNAL_KINDS, `kind is one of ${SIGNAL_KINDS.join(', ')}`)),
+      degraded: v.optional(ThresholdSchema),
+      blind: v.optional(ThresholdSchema),
+      for: v.optional(ForSchema),
+      recover_for: v.optional(RecoverForSchema),
+      flapping: v.optional(FlappingSchema),
+      severity: v.optional(v.picklist(SEVERITIES, `severity is one of ${SEVERITIES.join(', ')}`)),
+      depends_on: v.optional(v.pipe(v.array(id('depends_on[]')), v.maxLength(16, 'at most 16 dependencies'))),
+    },
+    'a monitor',
+  ),
+  v.check((m) => m.signal !== undefined || m.kind !== undefined, 'a monitor selects signals: give "signal" (a name or glob such as "metrics.*"), "kind", or both'),
+);
+
+const ComponentSchema = strict(
+  {
+    id: id('id'),
+    name: v.pipe(v.string('name is the text customers see, e.g. "Metrics pipeline"'), v.minLength(1), v.maxLength(100, 'name is at most 100 characters')),
+    group: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(100))),
+    description: v.optional(v.pipe(v.string(), v.maxLength(500))),
+  },
+  'a component',
+);
+
+const AlertmanagerSourceSchema = strict(
+  {
+    id: id('id'),
+    interval_s: seconds('interval_s (the repeat_interval of the Watchdog route)', 1, 86_400),
+    grace_s: v.optional(seconds('grace_s', 0, 86_400)),
+    alertname: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128)), 'Watchdog'),
+    component: v.optional(id('component')),
+  },
+  'an alertmanager source',
+);
+
+const MaintenanceSchema = v.pipe(
+  strict(
+    {
+      id: id('id'),
+      starts_at: timestamp('starts_at'),
+      ends_at: timestamp('ends_at'),
+      agents: v.optional(v.array(glob('agents[]'))),
+      monitors: v.optional(v.array(glob('monitors[]'))),
+      reason: v.optional(v.pipe(v.string(), v.maxLength(500))),
+    },
+    'a maintenance window',
+  ),
+  v.check((m) => Date.parse(m.ends_at) > Date.parse(m.starts_at), 'ends_at must be after starts_at'),
+);
+
+const DefaultsSchema = strict(
+  {
+    component: v.optional(id('component')),
+    for: v.optional(ForSchema),
+    recover_for: v.optional(RecoverForSchema),
+    flapping: v.optional(FlappingSchema),
+    clock_skew_s: v.optional(seconds('clock_skew_s', 1, 3600)),
+    kinds: v.optional(
+      strict(
+        {
+          freshness: v.optional(KindRulesSchema),
+          sampling: v.optional(KindRulesSchema),
+          dropped: v.optional(KindRulesSchema),
+          queue_age: v.optional(KindRulesSchema),
+        },
+        '"defaults.kinds"',
+      ),
+    ),
+  },
+  '"defaults"',
+);
+
+export const ConfigFileSchema = strict(
+  {
+    $schema: v.optional(v.string()),
+    defaults: v.optional(DefaultsSchema),
+    components: v.optional(v.pipe(v.array(ComponentSchema), v.maxLength(200, 'at most 200 components'))),
+    monitors: v.optional(v.pipe(v.array(MonitorSchema), v.maxLength(500, 'at most 500 monitors'))),
+    alertmanager: v.optional(strict({ sources: v.array(AlertmanagerSourceSchema) }, '"alertmanager"')),
+    maintenance: v.optional(v.array(MaintenanceSchema)),
+  },
+  'the configuration file',
+);
+
+export type ConfigFile = v.InferOutput<typeof ConfigFileSchema>;
+export type MonitorInput = v.InferOutput<typeof MonitorSchema>;
+export type ThresholdInput = v.InferOutput<typeof ThresholdSchema>;
+export { AGENT_ID_PATTERN, SEVERITIES };

@@ -1,0 +1,48 @@
+// Which monitors judge which signals: configured monitors select by agent, name glob and kind; a
+// signal no configured monitor selects gets an implicit one with its kind's defaults.
+import type { MonitorDef, WatchConfig } from '../../config/resolve.ts';
+import { signalKey, type Signal } from '../../protocol/heartbeat.ts';
+import { CLOCK_SKEW_MONITOR } from './agent-state.ts';
+import { matchesGlob } from './glob.ts';
+
+export const IMPLICIT_PREFIX = 'auto:';
+
+export function selects(def: MonitorDef, agentId: string, signal: Pick<Signal, 'name' | 'kind'>): boolean {
+  return matchesGlob(def.agent, agentId) && (def.signal === null || matchesGlob(def.signal, signal.name)) && (def.kind === null || def.kind === signal.kind);
+}
+
+export function implicitDef(config: WatchConfig, signalName: string): MonitorDef {
+  return { ...config.defaults, id: `${IMPLICIT_PREFIX}${signalName}`, name: signalName, agent: '*', signal: signalName, kind: null, blindMaxSet: false, dependsOn: [], implicit: true };
+}
+
+export function clockSkewDef(config: WatchConfig): MonitorDef {
+  return { ...config.defaults, id: CLOCK_SKEW_MONITOR, name: 'Agent clock skew', agent: '*', signal: null, kind: null, blindMaxSet: false, dependsOn: [], implicit: true, severity: 'warning' };
+}
+
+export interface Selection {
+  def: MonitorDef;
+  signals: Signal[];
+}
+
+/** Configured monitors that apply to this agent (in dependency order), then implicit ones. */
+export function selectMonitors(config: WatchConfig, agentId: string, signals: readonly Signal[]): Selection[] {
+  const taken = new Set<string>();
+  const out: Selection[] = [];
+  for (const def of config.monitors) {
+    if (!matchesGlob(def.agent, agentId)) continue;
+    const matched = signals.filter((s) => selects(def, agentId, s));
+    matched.forEach((s) => taken.add(signalKey(s)));
+    out.push({ def, signals: matched });
+  }
+  const implicit = new Map<string, Signal[]>();
+  for (const s of signals) if (!taken.has(signalKey(s))) implicit.set(s.name, [...(implicit.get(s.name) ?? []), s]);
+  for (const [name, matched] of implicit) out.push({ def: implicitDef(config, name), signals: matched });
+  return out;
+}
+
+/** The definition behind a stored instance, or null when its monitor no longer exists. */
+export function defOf(config: WatchConfig, monitorId: string): MonitorDef | null {
+  if (monitorId === CLOCK_SKEW_MONITOR) return clockSkewDef(config);
+  if (monitorId.startsWith(IMPLICIT_PREFIX)) return implicitDef(config, monitorId.slice(IMPLICIT_PREFIX.length));
+  return config.monitors.find((m) => m.id === monitorId) ?? null;
+}

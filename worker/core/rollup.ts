@@ -1,0 +1,87 @@
+// Rollups: seconds each monitor spent in each state per 5 minutes, and per-signal last/min/max per
+// hour. Accumulated in the agent's Durable Object and written to D1 when a 5-minute bucket is
+// complete, so D1 sees about one write batch per agent per 5 minutes, not one per heartbeat.
+export const BUCKET_MS = 5 * 60_000;
+export const HOUR_MS = 60 * 60_000;
+/** Rollups are flushed at most this often, whatever happens. */
+export const MIN_FLUSH_INTERVAL_MS = 60_000;
+
+export const ROLLUP_STATES = ['good', 'degraded', 'blind', 'unknown', 'paused'] as const;
+export type RollupState = (typeof ROLLUP_STATES)[number];
+export type StateSeconds = Record<RollupState, number>;
+
+export interface SignalStats {
+  name: string;
+  last: number | null;
+  min: number | null;
+  max: number | null;
+  samples: number;
+  unknown: number;
+}
+
+export interface RollupAcc {
+  /** 5-minute bucket start (ms) → monitor → seconds per state. */
+  buckets: Record<string, Record<string, StateSeconds>>;
+  /** Hour start (ms) → signal key → stats. */
+  signals: Record<string, Record<string, SignalStats>>;
+}
+
+export const emptyRollup = (): RollupAcc => ({ buckets: {}, signals: {} });
+const zero = (): StateSeconds => ({ good: 0, degraded: 0, blind: 0, unknown: 0, paused: 0 });
+export const bucketStart = (t: number, size = BUCKET_MS) => Math.floor(t / size) * size;
+
+/** Adds the time from `from` to `to` spent in `state`, split at 5-minute boundaries. Mutates `acc`. */
+export function accrue(acc: RollupAcc, monitor: string, state: RollupState, from: number, to: number): void {
+  let t = from;
+  while (t < to) {
+    const start = bucketStart(t);
+    const end = Math.min(to, start + BUCKET_MS);
+    const bucket = (acc.buckets[start] ??= {});
+    const seconds = (bucket[monitor] ??= zero());
+    seconds[state] += (end - t) / 1000;
+    t = end;
+  }
+}
+
+/** Folds one signal value (null: the probe could not measure) into its hour. Mutates `acc`. */
+export function recordSignal(acc: RollupAcc, key: string, name: string, value: number | null, at: number): void {
+  const hour = (acc.signals[bucketStart(at, HOUR_MS)] ??= {});
+  const s = (hour[key] ??= { name, last: null, min: null, max: null, samples: 0, unknown: 0 });
+  if (value === null) {
+    s.unknown++;
+    return;
+  }
+  s.last = value;
+  s.min = s.min === null ? value : Math.min(s.min, value);
+  s.max = s.max === null ? value : Math.max(s.max, value);
+  s.samples++;
+}
+
+export interface RollupFlush {
+  buckets: Record<string, Record<string, StateSeconds>>;
+  signals: Record<string, Record<string, SignalStats>>;
+}
+
+/** Whether a flush is due: a complete 5-minute bucket waits, and the last flush was a minute ago or more. */
+export function flushDue(acc: RollupAcc, lastFlushAt: number, now: number): boolean {
+  if (now - lastFlushAt < MIN_FLUSH_INTERVAL_MS) return false;
+  return Object.keys(acc.buckets).some((start) => Number(start) + BUCKET_MS <= now);
+}
+
+/** Splits off the complete buckets (and all signal stats, which D1 merges by upsert) for writing. */
+export function takeComplete(acc: RollupAcc, now: number): { flush: RollupFlush; rest: RollupAcc } {
+  const flush: RollupFlush = { buckets: {}, signals: acc.signals };
+  const rest: RollupAcc = { buckets: {}, signals: {} };
+  for (const [start, monitors] of Object.entries(acc.buckets)) {
+    if (Number(start) + BUCKET_MS <= now) flush.buckets[start] = monitors;
+    else rest.buckets[start] = monitors;
+  }
+  return { flush, rest };
+}
+
+/** When the oldest waiting bucket completes (the alarm then flushes it, even for a silent agent). */
+export function nextFlushAt(acc: RollupAcc, lastFlushAt: number): number | null {
+  const starts = Object.keys(acc.buckets).map(Number);
+  if (starts.length === 0) return null;
+  return Math.max(Math.min(...starts) + BUCKET_MS, lastFlushAt + MIN_FLUSH_INTERVAL_MS);
+}

@@ -1,0 +1,75 @@
+// What one signal says about the pipeline it measures, by its kind's degraded and blind thresholds.
+import type { KindRule, MonitorDef, Threshold } from '../../config/resolve.ts';
+import type { Signal, SignalKind } from '../../protocol/heartbeat.ts';
+import { signalKey } from '../../protocol/heartbeat.ts';
+import { type Level, type WindowCause, worse } from './blind-window.ts';
+
+export interface Observation {
+  level: Level;
+  cause: WindowCause;
+  value: number | null;
+  /** Name of the signal that decided the level, if any. */
+  signal: string | null;
+  error: string | null;
+}
+
+/** Minutes of history a sampling baseline needs before a drop against it counts. */
+export const MIN_BASELINE_SAMPLES = 5;
+
+/** Dropped alerts and notifications are never routine: any one of them is blind unless a monitor says otherwise. */
+const STRICT_DROPPED = /(^|[._:-])(alerts?|notifications?)([._:-]|$)/;
+
+export function ruleFor(def: MonitorDef, signal: Pick<Signal, 'name' | 'kind'>): KindRule {
+  const rule = def.rules[signal.kind];
+  if (signal.kind === 'dropped' && !def.blindMaxSet && STRICT_DROPPED.test(signal.name)) return { ...rule, blind: { ...rule.blind, max: 0 } };
+  return rule;
+}
+
+export function classifySignal(signal: Signal, rule: KindRule, baselineMedian: number | null): Observation {
+  const base = { value: signal.value, signal: signal.name, error: signal.error ?? null };
+  if (signal.value === null) return { ...base, level: 'unknown', cause: 'unknown' };
+  const value = signal.value;
+  for (const level of ['blind', 'degraded'] as const) {
+    const cause = breach(signal.kind, rule[level], value, baselineMedian);
+    if (cause !== null) return { ...base, level, cause };
+  }
+  return { ...base, level: 'up', cause: causeOfKind(signal.kind) };
+}
+
+function breach(kind: SignalKind, t: Threshold, value: number, baselineMedian: number | null): WindowCause | null {
+  switch (kind) {
+    case 'freshness':
+      return t.maxAgeS !== undefined && value > t.maxAgeS ? 'stale' : null;
+    case 'queue_age':
+      return t.maxAgeS !== undefined && value > t.maxAgeS ? 'queue_backlog' : null;
+    case 'dropped':
+      return t.max !== undefined && value > t.max ? 'dropped' : null;
+    case 'sampling':
+      if (t.minRatio !== undefined && value < t.minRatio) return 'sampling_low';
+      if (t.dropBelow !== undefined && baselineMedian !== null && baselineMedian > 0 && value < t.dropBelow * baselineMedian) return 'sampling_drop';
+      return null;
+  }
+}
+
+export function causeOfKind(kind: SignalKind): WindowCause {
+  return ({ freshness: 'stale', queue_age: 'queue_backlog', dropped: 'dropped', sampling: 'sampling_low' } as const)[kind];
+}
+
+/** For a sampling ratio a lower value is worse; for everything else a higher one. */
+export const lowerIsWorse = (kind: SignalKind | null): boolean => kind === 'sampling';
+
+/** A monitor watching several signals is as bad as its worst one. */
+export function worstOf(observations: readonly Observation[]): Observation | null {
+  let worst: Observation | null = null;
+  for (const o of observations) if (worst === null || worse(worst.level, o.level) !== worst.level) worst = o;
+  return worst;
+}
+
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export { signalKey };
