@@ -161,7 +161,7 @@ function startFlapping(inst: MonitorInstance, obs: Observation, ctx: StepContext
   if (inst.window !== null) return;
   const level: BadLevel = isBad(obs.level) ? worse(obs.level, pending?.level ?? obs.level) : (pending?.level ?? 'degraded');
   // The first bad observation among the recent flips: they alternate, so it is the first or the second.
-  const startedAt = pending?.since ?? firstBadFlip(inst.changes, isBad(obs.level));
+  const startedAt = firstBadFlip(inst.changes, isBad(obs.level));
   inst.level = level;
   inst.levelSince = startedAt;
   const peak = worsePeak(pending?.peak ?? null, isBad(obs.level) ? obs.value : null, ctx.lowerIsWorse);

@@ -32,6 +32,8 @@ export class Scenario {
   live: LiveState | null = null;
   readonly changes: Timed[] = [];
   private seq = 0;
+  /** The time of the last evaluation, as the Durable Object would know it. */
+  private now = T0;
 
   constructor(
     readonly cfg: WatchConfig,
@@ -63,7 +65,7 @@ export class Scenario {
   /** Runs the alarm at every moment the engine asks for, up to `second`. */
   alarmsUntil(second: number): this {
     for (let i = 0; i < 1000 && this.live !== null; i++) {
-      const due = nextDueAt(this.live, this.cfg, at(second));
+      const due = nextDueAt(this.live, this.cfg, this.now);
       if (due === null || due > at(second)) break;
       this.alarm((due - T0) / 1000);
     }
@@ -87,6 +89,7 @@ export class Scenario {
 
   private record(next: LiveState, changes: Change[], second: number) {
     this.live = next;
+    this.now = at(second);
     for (const c of changes) this.changes.push({ ...c, at: second } as Timed);
   }
 }

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { accrue, BUCKET_MS, emptyRollup, flushDue, nextFlushAt, recordSignal, takeComplete } from '../../../../worker/core/rollup.ts';
+import { at, config, Scenario, sig, T0 } from './scenario.ts';
+
+describe('rollups', () => {
+  it('splits time at 5-minute boundaries', () => {
+    const acc = emptyRollup();
+    accrue(acc, 'm', 'good', T0 + 240_000, T0 + 420_000);
+    expect(acc.buckets[T0]?.m?.good).toBe(60);
+    expect(acc.buckets[T0 + BUCKET_MS]?.m?.good).toBe(120);
+  });
+
+  it('counts each monitor in the state that held: 10 s good, then degraded until recovery', () => {
+    const s = new Scenario(config('{}')).every(0, 5, () => [sig('q.age', 'queue_age', 1)]).every(10, 20, () => [sig('q.age', 'queue_age', 100)]).every(25, 95, () => [sig('q.age', 'queue_age', 1)]);
+    const seconds = s.live!.rollup.buckets[T0]!['auto:q.age']!;
+    // Degraded from the window's confirmation (15 s) until the recovery completed (85 s).
+    expect(seconds).toEqual({ good: 15 + 10, degraded: 70, blind: 0, unknown: 0, paused: 0 });
+    expect(s.live!.rollup.buckets[T0]!.agent!.good).toBe(95);
+  });
+
+  it('a silent agent counts blind for itself and unknown for what it measures', () => {
+    const s = new Scenario(config('{}')).heartbeat(0, [sig('m.f', 'freshness', 1)]);
+    s.alarm(10).alarm(70);
+    const b = s.live!.rollup.buckets[T0]!;
+    expect(b.agent).toMatchObject({ good: 10, blind: 60 });
+    expect(b['auto:m.f']).toMatchObject({ good: 10, unknown: 60 });
+  });
+
+  it('keeps last/min/max per signal per hour, and unknowns apart', () => {
+    const acc = emptyRollup();
+    for (const [i, v] of [3, 9, null, 1].entries()) recordSignal(acc, 'k', 'm.f', v, at(i));
+    expect(acc.signals[T0]?.k).toEqual({ name: 'm.f', last: 1, min: 1, max: 9, samples: 3, unknown: 1 });
+  });
+
+  it('flushes complete buckets at most once a minute, keeping the current one', () => {
+    const acc = emptyRollup();
+    accrue(acc, 'm', 'good', T0, T0 + BUCKET_MS + 1000);
+    expect(flushDue(acc, T0 + BUCKET_MS - 30_000, T0 + BUCKET_MS + 1000)).toBe(false);
+    expect(flushDue(acc, T0, T0 + BUCKET_MS + 1000)).toBe(true);
+    const { flush, rest } = takeComplete(acc, T0 + BUCKET_MS + 1000);
+    expect(Object.keys(flush.buckets)).toEqual([String(T0)]);
+    expect(Object.keys(rest.buckets)).toEqual([String(T0 + BUCKET_MS)]);
+    expect(nextFlushAt(rest, T0 + BUCKET_MS + 1000)).toBe(T0 + 2 * BUCKET_MS);
+  });
+});

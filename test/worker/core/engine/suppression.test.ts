@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { at, config, Scenario, sig } from './scenario.ts';
+
+const deps = config(`
+monitors:
+  - { id: prometheus-up, signal: prometheus.up, kind: freshness, blind: { max_age_s: 60 } }
+  - { id: metrics-fresh, signal: "metrics.*", kind: freshness, depends_on: [prometheus-up] }
+`);
+const stack = (prom: number | null, metrics: number | null) => [sig('prometheus.up', 'freshness', prom), sig('metrics.freshness', 'freshness', metrics)];
+
+describe('dependencies', () => {
+  it('while Prometheus is down, the freshness monitor behind it is recorded but does not page', () => {
+    const s = new Scenario(deps).every(0, 10, () => stack(900, 900));
+    expect(s.windows('window_opened')).toEqual([
+      expect.objectContaining({ monitor: 'prometheus-up', paged: true, suppressedBy: null }),
+      expect.objectContaining({ monitor: 'metrics-fresh', paged: false, suppressedBy: 'depends_on:prometheus-up' }),
+    ]);
+    expect(s.notifications()).toHaveLength(1);
+  });
+
+  it('when Prometheus recovers but metrics stay stale, the suppressed window pages then', () => {
+    const s = new Scenario(deps).every(0, 10, () => stack(900, 900)).every(15, 70, () => stack(1, 900));
+    // Prometheus is "recovering" until its good run has held 3 heartbeats and 60 s.
+    expect(s.windows('window_paged')).toEqual([]);
+    s.heartbeat(75, stack(1, 900));
+    expect(s.windows('window_closed')).toEqual([expect.objectContaining({ monitor: 'prometheus-up', endedAt: at(15) })]);
+    expect(s.windows('window_paged')).toEqual([expect.objectContaining({ at: 75, monitor: 'metrics-fresh', startedAt: at(0), paged: true, suppressedBy: null })]);
+  });
+
+  it('a configuration with a cycle or an unknown dependency is refused', () => {
+    expect(() => config('monitors: [{ id: x, kind: freshness, depends_on: [y] }, { id: y, kind: freshness, depends_on: [x] }]')).toThrow(/cycle \(x → y → x\)/);
+    expect(() => config('monitors: [{ id: x, kind: freshness, depends_on: [nope] }]')).toThrow(/no monitor has the id "nope"/);
+  });
+});
+
+describe('maintenance', () => {
+  const cfg = config(`
+maintenance:
+  - { id: upgrade, starts_at: "2026-11-22T12:00:00Z", ends_at: "2026-11-22T12:01:00Z", agents: ["a"], reason: Prometheus upgrade }
+`);
+
+  it('a window during maintenance is recorded as expected, and pages if it outlasts the maintenance', () => {
+    const s = new Scenario(cfg).every(0, 55, () => [sig('metrics.freshness', 'freshness', 900)]);
+    expect(s.windows('window_opened')).toEqual([expect.objectContaining({ suppressedBy: 'maintenance:upgrade', paged: false })]);
+    s.alarmsUntil(61);
+    expect(s.windows('window_paged')).toEqual([expect.objectContaining({ at: 60, startedAt: at(0) })]);
+  });
+
+  it('a window that ends within the maintenance never pages, and its close is silent too', () => {
+    const quick = config(`
+defaults: { recover_for: { heartbeats: 3, seconds: 0 } }
+maintenance: [{ id: upgrade, starts_at: "2026-11-22T12:00:00Z", ends_at: "2026-11-22T12:01:00Z" }]
+`);
+    const s = new Scenario(quick).every(0, 5, () => [sig('metrics.freshness', 'freshness', 900)]).every(10, 59, () => [sig('metrics.freshness', 'freshness', 1)]);
+    s.alarmsUntil(59);
+    expect(s.windows('window_closed')).toHaveLength(1);
+    expect(s.notifications()).toEqual([]);
+  });
+
+  it('maintenance for other agents changes nothing here', () => {
+    const other = config('maintenance: [{ id: m, starts_at: "2026-11-22T11:00:00Z", ends_at: "2026-11-22T13:00:00Z", agents: ["prod-*"] }]');
+    const s = new Scenario(other).every(0, 10, () => [sig('metrics.freshness', 'freshness', 900)]);
+    expect(s.windows('window_opened')).toEqual([expect.objectContaining({ paged: true })]);
+  });
+});
+
+describe('agent silence', () => {
+  it('no signal window opens while the agent is silent, even one whose for was counting down', () => {
+    const cfg = config('defaults: { for: { heartbeats: 1, seconds: 30 } }');
+    const s = new Scenario(cfg).heartbeat(0, [sig('metrics.freshness', 'freshness', 900)]);
+    s.alarmsUntil(60);
+    expect(s.windows('window_opened')).toEqual([expect.objectContaining({ monitor: 'agent', cause: 'agent_silent', startedAt: at(5), confirmedAt: at(10) })]);
+  });
+
+  it('the silence window closes on the next heartbeat; its opened and closed both reach on-call', () => {
+    const s = new Scenario(config('{}')).heartbeat(0, []);
+    s.alarmsUntil(30);
+    s.heartbeat(30, []);
+    expect(s.notifications().map((c) => c.type)).toEqual(['window_opened', 'window_closed']);
+  });
+});
