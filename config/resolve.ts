@@ -84,6 +84,8 @@ export const DEFAULT_FLAPPING: Flapping = { transitions: 6, withinS: 1800, stabl
 export const DEFAULT_CLOCK_SKEW_S = 30;
 export const DEFAULT_COMPONENT = 'monitoring';
 export const ALERTING_COMPONENT = 'alerting';
+/** Monitors the engine runs on its own: heartbeat silence, the Alertmanager path, agent clock skew. */
+export const RESERVED_MONITORS: readonly string[] = ['agent', 'alert_path', 'clock_skew', 'watchdog'];
 const BUILT_IN_COMPONENTS: Record<string, string> = { [DEFAULT_COMPONENT]: 'Monitoring', [ALERTING_COMPONENT]: 'Alert path' };
 
 export type ResolveResult = { ok: true; config: WatchConfig } | { ok: false; errors: string[] };
@@ -117,6 +119,9 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
   needComponent(base.component, 'defaults.component');
 
   const monitorsIn = file.monitors ?? [];
+  monitorsIn.forEach((m, i) => {
+    if (RESERVED_MONITORS.includes(m.id)) errors.push(`monitors[${i}].id: "${m.id}" is built in (${RESERVED_MONITORS.join(', ')}); choose another id`);
+  });
   duplicates(monitorsIn.map((m) => m.id)).forEach((d) => errors.push(`monitors: the id "${d}" is used twice; monitor ids must be unique`));
   const monitors = monitorsIn.map((m, i): MonitorDef => {
     const component = m.component ?? base.component;

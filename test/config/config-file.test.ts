@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { configJsonSchema } from '../../config/json-schema.ts';
+import { loadConfigText } from '../../config/load.ts';
+
+const errorsOf = (text: string) => {
+  const r = loadConfigText(text);
+  return r.ok ? [] : r.errors;
+};
+
+describe('the watchdog configuration file', () => {
+  it('an empty file is valid and gets the documented defaults', () => {
+    const r = loadConfigText('');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.defaults).toMatchObject({ component: 'monitoring', for: { heartbeats: 2, seconds: 0 }, recoverFor: { heartbeats: 3, seconds: 60 }, flapping: { transitions: 6, withinS: 1800, stableS: 600 } });
+    expect(r.config.defaults.rules.freshness).toEqual({ degraded: { maxAgeS: 120 }, blind: { maxAgeS: 600 } });
+    expect(r.config.clockSkewS).toBe(30);
+    expect(r.config.components.map((c) => c.id)).toEqual(['monitoring']);
+  });
+
+  it('the bundled example is valid', () => {
+    const r = loadConfigText(readFileSync('blindspot.config.yaml', 'utf8'));
+    expect(r.ok ? [] : r.errors).toEqual([]);
+  });
+
+  it('monitor thresholds override only what they name', () => {
+    const r = loadConfigText('monitors: [{ id: f, kind: freshness, blind: { max_age_s: 30 } }]');
+    if (!r.ok) throw new Error(r.errors.join());
+    expect(r.config.monitors[0]?.rules.freshness).toEqual({ degraded: { maxAgeS: 120 }, blind: { maxAgeS: 30 } });
+  });
+
+  it.each([
+    ['monitors: [{ id: f, kind: freshness, treshold: 3 }]', /monitors\.0\.treshold|unknown key treshold: a monitor takes id, name, component/],
+    ['monitors: [{ id: f }]', /give "signal" \(a name or glob such as "metrics\.\*"\), "kind", or both/],
+    ['monitors: [{ id: F!, kind: freshness }]', /monitors\.0\.id: id uses lower case letters/],
+    ['monitors: [{ id: f, kind: freshness, component: billing }]', /component "billing" is not defined; add it under "components"/],
+    ['monitors: [{ id: f, kind: sampling, blind: { max_age_s: 3 } }]', /blind\.max_age_s: a sampling monitor takes min_ratio and drop_below; remove max_age_s/],
+    ['monitors: [{ id: f, kind: freshness }, { id: f, kind: dropped }]', /the id "f" is used twice/],
+    ['monitors: [{ id: f, kind: freshness, for: { heartbeats: 0 } }]', /monitors\.0\.for\.heartbeats: heartbeats is at least 1/],
+    ['monitors: [{ id: f, kind: bogus }]', /kind is one of freshness, sampling, dropped, queue_age/],
+    ['maintenance: [{ id: m, starts_at: "2026-12-01T03:00:00Z", ends_at: "2026-12-01T02:00:00Z" }]', /ends_at must be after starts_at/],
+    ['maintenance: [{ id: m, starts_at: "tomorrow", ends_at: "2026-12-01T02:00:00Z" }]', /starts_at must be an RFC 3339 time with a zone/],
+    ['maintenance: [{ id: m, starts_at: "2026-12-01T01:00:00", ends_at: "2026-12-01T02:00:00Z" }]', /starts_at must be an RFC 3339 time with a zone/],
+    ['alertmanager: { sources: [{ id: prod }] }', /interval_s/],
+    ['monitors: [{ id: agent, kind: freshness }]', /"agent" is built in/],
+    ['monitors: {', /YAML/],
+    ['a: 1\na: 2', /YAML/],
+    ['defaults: { kinds: { freshness: { blind: { max_age_s: -1 } } } }', /max_age_s is at least 0/],
+  ])('refuses %j with a message naming the field and the fix', (text, message) => {
+    const errors = errorsOf(text);
+    expect(errors.join('\n')).toMatch(message);
+  });
+
+  it('the committed JSON Schema is up to date (npm run config-schema writes it)', () => {
+    expect(readFileSync('config/blindspot.config.schema.json', 'utf8')).toBe(configJsonSchema());
+  });
+});
+
+describe('npm run check-config', () => {
+  const run = promisify(execFile);
+  const check = (file: string) => run(process.execPath, ['--import', 'tsx', 'config/check.ts', file]).then((r) => ({ code: 0, out: r.stdout + r.stderr }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }));
+
+  it('exits 0 on a valid file and says what it found', async () => {
+    const r = await check('blindspot.config.yaml');
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toMatch(/is valid: 3 component\(s\), 5 monitor\(s\)/);
+  });
+
+  it('exits 1 and lists every error on an invalid file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blindspot-config-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'monitors: [{ id: f, kind: freshness, depends_on: [nope], component: x }]');
+    const r = await check(file);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/component "x" is not defined/);
+    expect(r.out).toMatch(/no monitor has the id "nope"/);
+  });
+
+  it('exits 2 when the file cannot be read', async () => {
+    expect((await check('/nonexistent/blindspot.yaml')).code).toBe(2);
+  });
+});
