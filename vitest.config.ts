@@ -1,5 +1,7 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { readFileSync } from 'node:fs';
+import { TEST_ALERTMANAGER_TOKENS } from './test/worker/fixtures/alertmanager.ts';
 import { TEST_AGENT_SECRETS } from './test/worker/fixtures/secrets.ts';
 
 // wrangler and miniflare stay offline wherever they run.
@@ -26,6 +28,8 @@ export default defineConfig({
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations('./worker/migrations'),
                 BLINDSPOT_AGENT_SECRETS: JSON.stringify(TEST_AGENT_SECRETS),
+                BLINDSPOT_CONFIG: readFileSync('./test/worker/fixtures/config.yaml', 'utf8'),
+                BLINDSPOT_ALERTMANAGER_TOKENS: JSON.stringify(TEST_ALERTMANAGER_TOKENS),
                 // Port 9 (discard) refuses connections: deliveries fail and stay in the outbox.
                 BLINDSPOT_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
                 BLINDSPOT_WEBHOOK_SECRET: TEST_AGENT_SECRETS['webhook-receiver'][0],

@@ -53,7 +53,8 @@ describe('the dead-man\'s switch', () => {
     await shiftIntoPast('delta', 11_000);
     await fireAlarm('delta');
     await fireAlarm('delta');
-    expect(await agentStub('delta').ensureAlarm()).toBe('idle');
+    // Nothing is due for a blind agent but its rollups: the sweep finds it in order.
+    expect(await agentStub('delta').ensureAlarm()).toBe('ok');
     expect(await windowsOf('delta')).toHaveLength(1);
   });
 
