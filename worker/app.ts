@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from './app-env.ts';
 import { ConfigError } from './config.ts';
 import { ApiError, errorBody } from './errors.ts';
+import { alertmanager } from './routes/alertmanager.ts';
 import { health } from './routes/health.ts';
 import { heartbeats } from './routes/heartbeats.ts';
 import { statusPage } from './routes/status-page.ts';
@@ -13,6 +14,7 @@ export const app = new Hono<AppEnv>();
 app.route('/', statusPage);
 app.route('/', health);
 app.route('/v1/agents', heartbeats);
+app.route('/v1/alertmanager', alertmanager);
 
 app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
 

@@ -62,3 +62,28 @@ export function parseWebhookConfig(url: string | undefined, secret: string | und
   }
   return { url, secret };
 }
+
+const tokensCache = new Map<string, ReadonlyMap<string, string>>();
+
+/** BLINDSPOT_ALERTMANAGER_TOKENS: JSON {"source-id": "token"}; tokens are at least 16 characters. */
+export function parseAlertmanagerTokens(raw: string | undefined): ReadonlyMap<string, string> {
+  const key = raw ?? '';
+  const cached = tokensCache.get(key);
+  if (cached) return cached;
+  if (!raw || raw.trim() === '') return new Map();
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('BLINDSPOT_ALERTMANAGER_TOKENS is not valid JSON; expected {"source-id": "token"}');
+  }
+  const schema = v.record(
+    v.pipe(v.string(), v.regex(AGENT_ID_PATTERN, 'source ids match ^[a-z0-9][a-z0-9_.-]{0,62}$')),
+    v.pipe(v.string(), v.minLength(16, 'each token is at least 16 characters (openssl rand -hex 24 makes one)')),
+  );
+  const result = v.safeParse(schema, json);
+  if (!result.success) throw new ConfigError(`BLINDSPOT_ALERTMANAGER_TOKENS: ${describeIssues(result.issues)}`);
+  const tokens: ReadonlyMap<string, string> = new Map(Object.entries(result.output));
+  tokensCache.set(key, tokens);
+  return tokens;
+}

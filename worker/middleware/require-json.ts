@@ -6,7 +6,7 @@ export function requireJson() {
   return createMiddleware<AppEnv>(async function requireJson(c, next) {
     const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/json') {
-      throw new ApiError(415, 'unsupported_media_type', 'send the heartbeat as Content-Type: application/json');
+      throw new ApiError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
     }
     await next();
   });

@@ -23,9 +23,7 @@ export const sig = (name: string, kind: Signal['kind'], value: number | null, la
   ...(labels ? { labels } : {}),
 });
 
-export interface Timed extends Change {
-  at: number;
-}
+export type Timed = Change & { at: number };
 
 /** Drives one agent through heartbeats and alarms, recording every change with the second it happened. */
 export class Scenario {
@@ -73,7 +71,7 @@ export class Scenario {
   }
 
   windows(type: Change['type'], monitor?: string) {
-    return this.changes.filter((c) => c.type === type && 'window' in c && (monitor === undefined || c.window.monitor === monitor)).map((c) => ({ at: c.at, ...(c as Extract<Change, { window: unknown }>).window }));
+    return this.changes.flatMap((c) => (c.type === type && 'window' in c && (monitor === undefined || c.window.monitor === monitor) ? [{ at: c.at, ...c.window }] : []));
   }
 
   /** What would reach on-call: opened (or paged late), escalated and closed events of paged windows. */

@@ -1,0 +1,42 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { sweepDeps } from '../../worker/index.ts';
+import { runSweep } from '../../worker/jobs/sweep.ts';
+import { outboxOf, windowsOf } from './fixtures/d1.ts';
+import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
+
+const sweepAt = (now: number) => runSweep({ ...sweepDeps(env), now: () => now });
+
+describe('the watchdog watches itself', () => {
+  it('a gap in its own ticks becomes one watchdog window and one summary, not a page per agent', async () => {
+    const agents = ['gap-a', 'gap-b', 'gap-c'].map((id) => new SimulatedAgent(id));
+    for (const a of agents) await a.heartbeat(0, [fresh('metrics.freshness', 3)]);
+    const start = agents[0]!.start;
+    expect((await sweepAt(start + 5_000)).gap).toBeNull();
+
+    // Neither alarms nor the cron ran for ten minutes; all three agents went silent meanwhile.
+    const report = await sweepAt(start + 605_000);
+    expect(report.gap).toMatchObject({ startedAt: start + 65_000, endedAt: start + 605_000 });
+    expect(report.fired.sort()).toEqual(['gap-a', 'gap-b', 'gap-c']);
+    expect(report.summarised).toBe(3);
+
+    expect(await windowsOf('*')).toEqual([expect.objectContaining({ monitor: 'watchdog', cause: 'watchdog_gap', started_at: start + 65_000, ended_at: start + 605_000 })]);
+    for (const a of agents) {
+      const [w] = await windowsOf(a.id);
+      // Recorded with its true times, told only in the summary.
+      expect(w).toMatchObject({ cause: 'agent_silent', started_at: a.at(5), confirmed_at: a.at(10), suppressed_by: 'watchdog_gap' });
+      expect(w?.notified_at).not.toBeNull();
+      expect(await outboxOf(a.id)).toEqual([]);
+    }
+    const summaries = await outboxOf('*');
+    expect(summaries.map((o) => o.event_type)).toEqual(['watchdog.summary']);
+    const body = JSON.parse(summaries[0]!.payload) as { data: { windows: { agent: string }[]; text: string } };
+    expect(body.data.windows.map((w) => w.agent).sort()).toEqual(['gap-a', 'gap-b', 'gap-c']);
+    expect(body.data.text).toMatch(/not running for 540 s; 3 window\(s\) on 3 agent\(s\)/);
+
+    // The next sweep on time finds nothing new to tell.
+    const next = await sweepAt(start + 665_000);
+    expect(next).toMatchObject({ gap: null, summarised: 0 });
+    expect(await outboxOf('*')).toHaveLength(1);
+  });
+});

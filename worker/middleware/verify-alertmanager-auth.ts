@@ -1,0 +1,48 @@
+// Authenticates Alertmanager: a bearer token, or basic auth whose password is the token, as
+// Alertmanager's http_config can send either. Compared in constant time. Agent secrets never work here.
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../app-env.ts';
+import { parseAlertmanagerTokens } from '../config.ts';
+import { ApiError } from '../errors.ts';
+
+export function verifyAlertmanagerAuth() {
+  return createMiddleware<AppEnv>(async function verifyAlertmanagerAuth(c, next) {
+    const source = c.req.param('source') ?? '';
+    const expected = parseAlertmanagerTokens(c.env.BLINDSPOT_ALERTMANAGER_TOKENS).get(source);
+    if (expected === undefined) {
+      throw new ApiError(401, 'unknown_source', `no token is configured for Alertmanager source "${source}"; add it to BLINDSPOT_ALERTMANAGER_TOKENS`, { 'www-authenticate': 'Bearer' });
+    }
+    const given = presentedToken(c.req.header('authorization'));
+    if (given === null || !(await sameSecret(given, expected))) {
+      throw new ApiError(401, 'bad_credentials', 'send the source token as "Authorization: Bearer <token>" or as the basic-auth password', { 'www-authenticate': 'Bearer' });
+    }
+    await next();
+  });
+}
+
+function presentedToken(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const [scheme, value] = header.split(/\s+/, 2);
+  if (value === undefined) return null;
+  if (/^bearer$/i.test(scheme ?? '')) return value;
+  if (!/^basic$/i.test(scheme ?? '')) return null;
+  let decoded: string;
+  try {
+    decoded = atob(value);
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : decoded.slice(colon + 1);
+}
+
+/** Hashing first makes both sides the same length, so the comparison time says nothing about the token. */
+async function sameSecret(a: string, b: string): Promise<boolean> {
+  const enc = new TextEncoder();
+  const [ha, hb] = await Promise.all([crypto.subtle.digest('SHA-256', enc.encode(a)), crypto.subtle.digest('SHA-256', enc.encode(b))]);
+  const x = new Uint8Array(ha);
+  const y = new Uint8Array(hb);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
