@@ -9,7 +9,7 @@ const prometheus = requireBinary(PROMETHEUS_BIN, 'prometheus');
 describe.skipIf(!prometheus.available)(`the Prometheus freshness probe against real Prometheus${prometheus.available ? '' : ` (skipped: ${prometheus.reason})`}`, () => {
   let server: RunningPrometheus;
   beforeAll(async () => {
-    server = await startPrometheus(1);
+    server = await startPrometheus({ scrapeIntervalS: 1 });
   });
   afterAll(async () => {
     await server?.stop();

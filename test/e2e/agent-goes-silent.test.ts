@@ -1,6 +1,6 @@
 // The whole loop on real parts: wrangler dev (workerd + local D1), the agent as a separate process,
 // and a webhook receiver. Stopping the agent must make it blind on the page and in D1 within 12 s.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +8,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
 import { applyMigrations, type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
-import { OFFLINE_ENV, WRANGLER_BIN } from '../../scripts/wrangler.js';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
+import { d1Query } from '../support/local-d1.ts';
 import { freePort, waitFor } from '../support/ports.ts';
 
 const agentSecret = generateSecret();
@@ -53,13 +53,7 @@ interface WindowRow {
 }
 
 function d1Windows(): WindowRow[] {
-  const result = spawnSync(process.execPath, [WRANGLER_BIN, 'd1', 'execute', 'DB', '--local', '--persist-to', persistTo, '--json', '--command', "SELECT cause, started_at, confirmed_at, ended_at FROM windows WHERE agent_id = 'e2e' ORDER BY started_at"], {
-    encoding: 'utf8',
-    env: { ...process.env, ...OFFLINE_ENV },
-    timeout: 30_000,
-  });
-  if (result.status !== 0) throw new Error(`wrangler d1 execute failed: ${result.stderr}`);
-  return (JSON.parse(result.stdout) as { results: WindowRow[] }[])[0]?.results ?? [];
+  return d1Query<WindowRow>(persistTo, "SELECT cause, started_at, confirmed_at, ended_at FROM windows WHERE agent_id = 'e2e' ORDER BY started_at");
 }
 
 function receivedEvents(): { type: string; window: { id: string; ended_at: string | null } }[] {
@@ -105,6 +99,9 @@ describe('an agent that goes silent', () => {
     const [opened, ...more] = d1Windows();
     expect(more).toHaveLength(0);
     expect(opened).toMatchObject({ cause: 'agent_silent', started_at: lastHeartbeatAt + 5_000, confirmed_at: lastHeartbeatAt + 10_000, ended_at: null });
+    // Detection is the alarm at the deadline, not a cron: the page is queued within 2 s of it.
+    const [queued] = d1Query<{ created_at: number }>(persistTo, "SELECT created_at FROM outbox WHERE agent_id = 'e2e' AND event_type = 'window.opened'");
+    expect(queued!.created_at - opened!.confirmed_at, worker.output()).toBeLessThanOrEqual(2_000);
     await waitFor('the window.opened event', async () => receivedEvents().some((e) => e.type === 'window.opened'), 10_000);
 
     agent = startAgent();

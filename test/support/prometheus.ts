@@ -12,13 +12,27 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(scrapeIntervalS = 1): Promise<RunningPrometheus> {
+export interface PrometheusOptions {
+  scrapeIntervalS?: number;
+  /** Contents of a rule file (groups: ...), evaluated every scrape interval. */
+  rules?: string;
+  /** Where firing alerts are sent, e.g. http://127.0.0.1:9093. */
+  alertmanagerUrl?: string;
+  /** How often firing alerts are re-sent to Alertmanager (Prometheus's default is 1m). */
+  resendDelayS?: number;
+}
+
+export async function startPrometheus(options: PrometheusOptions = {}): Promise<RunningPrometheus> {
+  const scrapeIntervalS = options.scrapeIntervalS ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'blindspot-prom-'));
   const port = await freePort();
+  if (options.rules !== undefined) writeFileSync(join(dir, 'rules.yml'), options.rules);
   writeFileSync(join(dir, 'prometheus.yml'), [
     'global:',
     `  scrape_interval: ${scrapeIntervalS}s`,
     `  evaluation_interval: ${scrapeIntervalS}s`,
+    ...(options.rules !== undefined ? ['rule_files:', `  - ${join(dir, 'rules.yml')}`] : []),
+    ...(options.alertmanagerUrl !== undefined ? ['alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: ['${new URL(options.alertmanagerUrl).host}']`] : []),
     'scrape_configs:',
     '  - job_name: self',
     '    static_configs:',
@@ -29,6 +43,7 @@ export async function startPrometheus(scrapeIntervalS = 1): Promise<RunningProme
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
+    ...(options.resendDelayS !== undefined ? [`--rules.alert.resend-delay=${options.resendDelayS}s`] : []),
   ], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
