@@ -26,25 +26,30 @@ const AgentSecretsSchema = v.record(
 
 export type AgentSecrets = ReadonlyMap<string, readonly string[]>;
 
-const secretsCache = new Map<string, AgentSecrets>();
+const mapCache = new Map<string, ReadonlyMap<string, unknown>>();
 
-/** BLINDSPOT_AGENT_SECRETS: JSON {"agent-id": ["whsec_...", ...]} (a single string is accepted too). */
-export function parseAgentSecrets(raw: string | undefined): AgentSecrets {
-  const key = raw ?? '';
-  const cached = secretsCache.get(key);
-  if (cached) return cached;
+/** A JSON object setting ({"id": value}) validated by `schema`; parsed once per distinct text. */
+function parseJsonMap<T>(name: string, expected: string, raw: string | undefined, schema: v.GenericSchema<unknown, Record<string, T>>): ReadonlyMap<string, T> {
   if (!raw || raw.trim() === '') return new Map();
+  const key = `${name}\u0000${raw}`;
+  const cached = mapCache.get(key);
+  if (cached) return cached as ReadonlyMap<string, T>;
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    throw new ConfigError('BLINDSPOT_AGENT_SECRETS is not valid JSON; expected {"agent-id": ["whsec_..."]}');
+    throw new ConfigError(`${name} is not valid JSON; expected ${expected}`);
   }
-  const result = v.safeParse(AgentSecretsSchema, json);
-  if (!result.success) throw new ConfigError(`BLINDSPOT_AGENT_SECRETS: ${describeIssues(result.issues)}`);
-  const secrets: AgentSecrets = new Map(Object.entries(result.output));
-  secretsCache.set(key, secrets);
-  return secrets;
+  const result = v.safeParse(schema, json);
+  if (!result.success) throw new ConfigError(`${name}: ${describeIssues(result.issues)}`);
+  const map: ReadonlyMap<string, T> = new Map(Object.entries(result.output));
+  mapCache.set(key, map);
+  return map;
+}
+
+/** BLINDSPOT_AGENT_SECRETS: JSON {"agent-id": ["whsec_...", ...]} (a single string is accepted too). */
+export function parseAgentSecrets(raw: string | undefined): AgentSecrets {
+  return parseJsonMap('BLINDSPOT_AGENT_SECRETS', '{"agent-id": ["whsec_..."]}', raw, AgentSecretsSchema);
 }
 
 /** The webhook channel, or null when no URL is set. A URL without a valid secret is an error. */
@@ -63,27 +68,12 @@ export function parseWebhookConfig(url: string | undefined, secret: string | und
   return { url, secret };
 }
 
-const tokensCache = new Map<string, ReadonlyMap<string, string>>();
+const AlertmanagerTokensSchema = v.record(
+  v.pipe(v.string(), v.regex(AGENT_ID_PATTERN, 'source ids match ^[a-z0-9][a-z0-9_.-]{0,62}$')),
+  v.pipe(v.string(), v.minLength(16, 'each token is at least 16 characters (openssl rand -hex 24 makes one)')),
+);
 
-/** BLINDSPOT_ALERTMANAGER_TOKENS: JSON {"source-id": "token"}; tokens are at least 16 characters. */
+/** BLINDSPOT_ALERTMANAGER_TOKENS: JSON {"source-id": "token"}. */
 export function parseAlertmanagerTokens(raw: string | undefined): ReadonlyMap<string, string> {
-  const key = raw ?? '';
-  const cached = tokensCache.get(key);
-  if (cached) return cached;
-  if (!raw || raw.trim() === '') return new Map();
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new ConfigError('BLINDSPOT_ALERTMANAGER_TOKENS is not valid JSON; expected {"source-id": "token"}');
-  }
-  const schema = v.record(
-    v.pipe(v.string(), v.regex(AGENT_ID_PATTERN, 'source ids match ^[a-z0-9][a-z0-9_.-]{0,62}$')),
-    v.pipe(v.string(), v.minLength(16, 'each token is at least 16 characters (openssl rand -hex 24 makes one)')),
-  );
-  const result = v.safeParse(schema, json);
-  if (!result.success) throw new ConfigError(`BLINDSPOT_ALERTMANAGER_TOKENS: ${describeIssues(result.issues)}`);
-  const tokens: ReadonlyMap<string, string> = new Map(Object.entries(result.output));
-  tokensCache.set(key, tokens);
-  return tokens;
+  return parseJsonMap('BLINDSPOT_ALERTMANAGER_TOKENS', '{"source-id": "token"}', raw, AlertmanagerTokensSchema);
 }

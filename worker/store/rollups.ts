@@ -2,6 +2,7 @@ import { type CompiledQuery, sql } from 'kysely';
 import type { RollupFlush } from '../core/rollup.ts';
 import { bucketStart, HOUR_MS } from '../core/rollup.ts';
 import type { Db } from './db.ts';
+import type { RollupTable } from './schema.ts';
 
 /** Writes complete 5-minute buckets, adds them into their hours, and merges per-signal hourly stats. */
 export function writeRollups(db: Db, agentId: string, flush: RollupFlush): CompiledQuery[] {
@@ -9,36 +10,8 @@ export function writeRollups(db: Db, agentId: string, flush: RollupFlush): Compi
   for (const [start, monitors] of Object.entries(flush.buckets)) {
     for (const [monitor, s] of Object.entries(monitors)) {
       const row = { agent_id: agentId, monitor, good_s: s.good, degraded_s: s.degraded, blind_s: s.blind, unknown_s: s.unknown, paused_s: s.paused };
-      queries.push(
-        db
-          .insertInto('rollup_5m')
-          .values({ ...row, bucket_start: Number(start) })
-          .onConflict((oc) =>
-            oc.columns(['agent_id', 'monitor', 'bucket_start']).doUpdateSet({
-              good_s: sql`good_s + excluded.good_s`,
-              degraded_s: sql`degraded_s + excluded.degraded_s`,
-              blind_s: sql`blind_s + excluded.blind_s`,
-              unknown_s: sql`unknown_s + excluded.unknown_s`,
-              paused_s: sql`paused_s + excluded.paused_s`,
-            }),
-          )
-          .compile(),
-      );
-      queries.push(
-        db
-          .insertInto('rollup_1h')
-          .values({ ...row, bucket_start: bucketStart(Number(start), HOUR_MS) })
-          .onConflict((oc) =>
-            oc.columns(['agent_id', 'monitor', 'bucket_start']).doUpdateSet({
-              good_s: sql`good_s + excluded.good_s`,
-              degraded_s: sql`degraded_s + excluded.degraded_s`,
-              blind_s: sql`blind_s + excluded.blind_s`,
-              unknown_s: sql`unknown_s + excluded.unknown_s`,
-              paused_s: sql`paused_s + excluded.paused_s`,
-            }),
-          )
-          .compile(),
-      );
+      queries.push(addSeconds(db, 'rollup_5m', { ...row, bucket_start: Number(start) }));
+      queries.push(addSeconds(db, 'rollup_1h', { ...row, bucket_start: bucketStart(Number(start), HOUR_MS) }));
     }
   }
   for (const [hour, signals] of Object.entries(flush.signals)) {
@@ -61,6 +34,23 @@ export function writeRollups(db: Db, agentId: string, flush: RollupFlush): Compi
     }
   }
   return queries;
+}
+
+/** Inserts a bucket, or adds its seconds to the row already there (a flush may split a bucket). */
+function addSeconds(db: Db, table: 'rollup_5m' | 'rollup_1h', row: RollupTable): CompiledQuery {
+  return db
+    .insertInto(table)
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['agent_id', 'monitor', 'bucket_start']).doUpdateSet({
+        good_s: sql`good_s + excluded.good_s`,
+        degraded_s: sql`degraded_s + excluded.degraded_s`,
+        blind_s: sql`blind_s + excluded.blind_s`,
+        unknown_s: sql`unknown_s + excluded.unknown_s`,
+        paused_s: sql`paused_s + excluded.paused_s`,
+      }),
+    )
+    .compile();
 }
 
 export interface RollupRow {

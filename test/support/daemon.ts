@@ -1,0 +1,32 @@
+// Starts a server program from Debian on loopback, waits for its /-/ready, and stops it (TERM, then
+// KILL after 5 s) removing its temporary directory. Prometheus and Alertmanager both fit this shape.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { waitFor } from './ports.ts';
+
+export interface Daemon {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(name: string, bin: string, args: string[], port: number, dir: string): Promise<Daemon> {
+  const child: ChildProcess = spawn(bin, args, { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(`${name} to be ready`, async () => (await fetch(`${url}/-/ready`)).ok, 20_000);
+  } catch (e: unknown) {
+    await stop();
+    throw e;
+  }
+  return { url, stop };
+}
