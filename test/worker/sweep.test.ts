@@ -1,7 +1,8 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import worker from '../../worker/index.ts';
+import worker, { sweepDeps } from '../../worker/index.ts';
+import { runSweep } from '../../worker/jobs/sweep.ts';
 import { shiftIntoPast, storedAlarm, storedLive } from './fixtures/durable.ts';
 import { windowsOf } from './fixtures/d1.ts';
 import { heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
@@ -28,5 +29,25 @@ describe('the one-minute sweep', () => {
     await runCron();
     const [window] = await windowsOf('juliet');
     expect(window).toMatchObject({ cause: 'agent_silent', confirmed_at: live.deadlineAt, ended_at: null });
+  });
+});
+
+describe('pruning', () => {
+  it('deletes rollups, events and evidence past their retention, and keeps what is recent', async () => {
+    const now = Date.now() + 86_400_000;
+    const day = 86_400_000;
+    const rollup = 'INSERT INTO rollup_5m (agent_id, monitor, bucket_start, good_s, degraded_s, blind_s, unknown_s, paused_s) VALUES (?, ?, ?, 300, 0, 0, 0, 0)';
+    await env.DB.batch([
+      env.DB.prepare(rollup).bind('prune', 'agent', now - 9 * day),
+      env.DB.prepare(rollup).bind('prune', 'agent', now - 7 * day),
+      env.DB.prepare("INSERT INTO rollup_1h (agent_id, monitor, bucket_start, good_s, degraded_s, blind_s, unknown_s, paused_s) VALUES ('prune', 'agent', ?, 3600, 0, 0, 0, 0)").bind(now - 401 * day),
+      env.DB.prepare("INSERT INTO alert_evidence (source, fingerprint, starts_at, alertname, status, ends_at, labels, annotations, received_at) VALUES ('prune', 'fp', 1, 'X', 'firing', NULL, '{}', '{}', ?)").bind(now - 31 * day),
+    ]);
+    const report = await runSweep({ ...sweepDeps(env), now: () => now });
+    expect(report.pruned).toBe(true);
+    const left = await env.DB.prepare("SELECT bucket_start FROM rollup_5m WHERE agent_id = 'prune'").all<{ bucket_start: number }>();
+    expect(left.results).toEqual([{ bucket_start: now - 7 * day }]);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM rollup_1h WHERE agent_id = 'prune'").first('n')).toBe(0);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM alert_evidence WHERE source = 'prune'").first('n')).toBe(0);
   });
 });
