@@ -7,6 +7,8 @@ export interface HeartbeatInput {
   graceS: number | undefined;
   signals: Signal[];
   now: Date;
+  /** The last heartbeat of a deliberate shutdown: the Worker expects the silence after it. */
+  stopping?: boolean;
 }
 
 export function buildHeartbeat(input: HeartbeatInput): string {
@@ -17,6 +19,7 @@ export function buildHeartbeat(input: HeartbeatInput): string {
     sent_at: input.now.toISOString(),
     interval_s: input.intervalS,
     ...(input.graceS === undefined ? {} : { grace_s: input.graceS }),
+    ...(input.stopping ? { stopping: true } : {}),
     signals: input.signals,
   });
 }

@@ -18,7 +18,8 @@ export interface LoopDeps {
 
 export type DeliveryResult = 'delivered' | 'rejected' | 'gave_up' | 'stopped';
 
-export async function runLoop(deps: LoopDeps): Promise<void> {
+/** Runs until the signal aborts; returns the last seq it used. */
+export async function runLoop(deps: LoopDeps): Promise<number> {
   let seq = 0;
   while (!deps.signal.aborted) {
     const tickAt = deps.now();
@@ -27,6 +28,7 @@ export async function runLoop(deps: LoopDeps): Promise<void> {
     await deliver(deps, seq, heartbeat, tickAt + deps.intervalMs);
     await deps.sleep(Math.max(0, tickAt + deps.intervalMs - deps.now()), deps.signal);
   }
+  return seq;
 }
 
 export async function deliver(deps: LoopDeps, seq: number, heartbeat: { id: string; body: string }, giveUpAt: number): Promise<DeliveryResult> {

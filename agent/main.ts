@@ -19,18 +19,24 @@ export async function collectHeartbeat(config: AgentConfig, boot: string, seq: n
 export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSignal): Promise<void> {
   const boot = newBoot();
   const probes = config.probes.map(createProbe);
+  const send = createSender({ workerUrl: config.worker_url, agentId: config.agent_id, secret: config.secret, timeoutMs: config.send_timeout_s * 1000 });
+  const heartbeat = (seq: number, signals: Awaited<ReturnType<typeof collectAll>>, stopping = false) => ({
+    id: heartbeatId(boot, seq),
+    body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date(), stopping }),
+  });
+  let lastSignals: Awaited<ReturnType<typeof collectAll>> = [];
   log('info', 'agent started', { agent: config.agent_id, worker: config.worker_url, interval_s: config.interval_s, probes: probes.length, boot });
-  await runLoop({
+  const lastSeq = await runLoop({
     intervalMs: config.interval_s * 1000,
-    next: async (seq) => {
-      const signals = await collectAll(probes);
-      return { id: heartbeatId(boot, seq), body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date() }) };
-    },
-    send: createSender({ workerUrl: config.worker_url, agentId: config.agent_id, secret: config.secret, timeoutMs: config.send_timeout_s * 1000 }),
+    next: async (seq) => heartbeat(seq, (lastSignals = await collectAll(probes))),
+    send,
     log,
     now: Date.now,
     sleep: abortableSleep,
     signal,
   });
-  log('info', 'agent stopped', { agent: config.agent_id });
+  // Say goodbye once, so the silence that follows is recorded as expected instead of paging anyone.
+  const goodbye = heartbeat(lastSeq + 1, lastSignals, true);
+  const outcome = await send(goodbye.id, goodbye.body);
+  log(outcome.kind === 'accepted' ? 'info' : 'warn', 'agent stopped', { agent: config.agent_id, stopping_heartbeat: outcome.kind });
 }
