@@ -2,7 +2,7 @@
 // One file (blindspot.config.yaml), validated when the Worker loads and by `npm run check-config`.
 // Every key is optional; the defaults below are what a new deployment gets by writing nothing.
 import * as v from 'valibot';
-import { AGENT_ID_PATTERN, SIGNAL_KINDS } from '../protocol/heartbeat.ts';
+import { SIGNAL_KINDS } from '../protocol/heartbeat.ts';
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 const idHint = 'lower case letters, digits and _ . - (1 to 63 characters, starting with a letter or digit)';
@@ -148,4 +148,3 @@ export const ConfigFileSchema = strict(
 export type ConfigFile = v.InferOutput<typeof ConfigFileSchema>;
 export type MonitorInput = v.InferOutput<typeof MonitorSchema>;
 export type ThresholdInput = v.InferOutput<typeof ThresholdSchema>;
-export { AGENT_ID_PATTERN, SEVERITIES };

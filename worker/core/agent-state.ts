@@ -12,7 +12,6 @@ export type AgentState = 'up' | 'blind' | 'stopped';
 /** The monitor that watches the heartbeats themselves. */
 export const SILENCE_MONITOR: Record<SubjectKind, string> = { agent: 'agent', alert_source: 'alert_path' };
 export const CLOCK_SKEW_MONITOR = 'clock_skew';
-export const BUILT_IN_MONITORS = ['agent', 'alert_path', CLOCK_SKEW_MONITOR] as const;
 /** An alarm or sweep later than this after its due time means the watchdog itself was not running. */
 export const LATE_MS = 2 * 60_000;
 

@@ -1,7 +1,6 @@
 // What one signal says about the pipeline it measures, by its kind's degraded and blind thresholds.
 import type { KindRule, MonitorDef, Threshold } from '../../config/resolve.ts';
 import type { Signal, SignalKind } from '../../protocol/heartbeat.ts';
-import { signalKey } from '../../protocol/heartbeat.ts';
 import { type Level, type WindowCause, worse } from './blind-window.ts';
 
 export interface Observation {
@@ -71,5 +70,3 @@ export function median(values: readonly number[]): number | null {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
-
-export { signalKey };

@@ -1,6 +1,7 @@
 // Notification events. The body is fixed when the event is created, so every retry sends the same
 // bytes under the same webhook-id and receivers can deduplicate.
 import { type BlindWindow, windowDurationS } from './blind-window.ts';
+import type { Gap } from './watchdog-ticks.ts';
 
 export type WindowEventType = 'window.opened' | 'window.escalated' | 'window.closed' | 'watchdog.summary';
 
@@ -40,14 +41,8 @@ export function windowEvent(type: Exclude<WindowEventType, 'watchdog.summary'>, 
   return { id: `${window.id}:${suffix}`, type, agentId: window.agentId, windowId: window.id, payload: JSON.stringify(body) };
 }
 
-export interface WatchdogGap {
-  id: string;
-  startedAt: number;
-  endedAt: number;
-}
-
 /** One event for everything the watchdog noticed late, instead of a page per window. */
-export function summaryEvent(summaryId: string, gap: WatchdogGap | null, windows: readonly BlindWindow[], now: number): WindowEvent {
+export function summaryEvent(summaryId: string, gap: Gap | null, windows: readonly BlindWindow[], now: number): WindowEvent {
   const body = {
     type: 'watchdog.summary',
     timestamp: iso(now),
@@ -60,7 +55,7 @@ export function summaryEvent(summaryId: string, gap: WatchdogGap | null, windows
   return { id: summaryId, type: 'watchdog.summary', agentId: '*', windowId: gap?.id ?? summaryId, payload: JSON.stringify(body) };
 }
 
-function summaryText(gap: WatchdogGap | null, windows: readonly BlindWindow[]): string {
+function summaryText(gap: Gap | null, windows: readonly BlindWindow[]): string {
   const head = gap === null ? 'The watchdog noticed these late' : `The watchdog itself was not running for ${Math.round((gap.endedAt - gap.startedAt) / 1000)} s`;
   if (windows.length === 0) return `${head}; nothing went blind meanwhile.`;
   const agents = new Set(windows.map((w) => w.agentId)).size;

@@ -13,8 +13,4 @@ export class Watchdog extends DurableObject<Env> {
     await this.ctx.storage.put(KEY, result.next);
     return { gap: result.gap, previousTickAt: state?.lastTickAt ?? null };
   }
-
-  async lastTick(): Promise<TickState | null> {
-    return (await this.ctx.storage.get<TickState>(KEY)) ?? null;
-  }
 }

@@ -53,22 +53,6 @@ function addSeconds(db: Db, table: 'rollup_5m' | 'rollup_1h', row: RollupTable):
     .compile();
 }
 
-export interface RollupRow {
-  agentId: string;
-  monitor: string;
-  bucketStart: number;
-  goodS: number;
-  degradedS: number;
-  blindS: number;
-  unknownS: number;
-  pausedS: number;
-}
-
-export async function listRollups(db: Db, table: 'rollup_5m' | 'rollup_1h', agentId: string, from: number, to: number): Promise<RollupRow[]> {
-  const rows = await db.selectFrom(table).selectAll().where('agent_id', '=', agentId).where('bucket_start', '>=', from).where('bucket_start', '<', to).orderBy('bucket_start').orderBy('monitor').execute();
-  return rows.map((r) => ({ agentId: r.agent_id, monitor: r.monitor, bucketStart: r.bucket_start, goodS: r.good_s, degradedS: r.degraded_s, blindS: r.blind_s, unknownS: r.unknown_s, pausedS: r.paused_s }));
-}
-
 export const RETENTION_MS = { rollup_5m: 8 * 86_400_000, rollup_1h: 400 * 86_400_000, signal_rollup_1h: 400 * 86_400_000, agent_events: 400 * 86_400_000, alert_evidence: 30 * 86_400_000, delivered_outbox: 30 * 86_400_000 } as const;
 
 /** Deletes what is past its retention. One statement per table, each bounded by an index on time. */
