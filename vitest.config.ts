@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 import { readFileSync } from 'node:fs';
 import { TEST_ALERTMANAGER_TOKENS } from './test/worker/fixtures/alertmanager.ts';
 import { TEST_AGENT_SECRETS } from './test/worker/fixtures/secrets.ts';
+import { ADMIN_TOKEN, channelSecrets } from './test/worker/fixtures/channels.ts';
+import { startReceiverHub } from './test/support/receiver-hub.ts';
 
 // wrangler and miniflare stay offline wherever they run.
 process.env.WRANGLER_SEND_METRICS = 'false';
@@ -21,21 +23,28 @@ export default defineConfig({
           setupFiles: ['test/worker/apply-migrations.ts'],
         },
         plugins: [
-          cloudflareTest(async () => ({
-            main: './worker/index.ts',
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: await readD1Migrations('./worker/migrations'),
-                BLINDSPOT_AGENT_SECRETS: JSON.stringify(TEST_AGENT_SECRETS),
-                BLINDSPOT_CONFIG: readFileSync('./test/worker/fixtures/config.yaml', 'utf8'),
-                BLINDSPOT_ALERTMANAGER_TOKENS: JSON.stringify(TEST_ALERTMANAGER_TOKENS),
-                // Port 9 (discard) refuses connections: deliveries fail and stay in the outbox.
-                BLINDSPOT_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
-                BLINDSPOT_WEBHOOK_SECRET: TEST_AGENT_SECRETS['webhook-receiver'][0],
+          cloudflareTest(async () => {
+            // Real receivers for the paging tests; the server is unref'd and ends with the run.
+            const hub = await startReceiverHub();
+            return {
+              main: './worker/index.ts',
+              wrangler: { configPath: './wrangler.toml' },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: await readD1Migrations('./worker/migrations'),
+                  BLINDSPOT_AGENT_SECRETS: JSON.stringify(TEST_AGENT_SECRETS),
+                  BLINDSPOT_CONFIG: readFileSync('./test/worker/fixtures/config.yaml', 'utf8').replaceAll('${RECEIVER}', hub.url),
+                  BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(channelSecrets(hub.url)),
+                  BLINDSPOT_ADMIN_TOKENS: JSON.stringify({ tests: ADMIN_TOKEN }),
+                  RECEIVER_URL: hub.url,
+                  BLINDSPOT_ALERTMANAGER_TOKENS: JSON.stringify(TEST_ALERTMANAGER_TOKENS),
+                  // Port 9 (discard) refuses connections: deliveries fail and stay in the outbox.
+                  BLINDSPOT_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
+                  BLINDSPOT_WEBHOOK_SECRET: TEST_AGENT_SECRETS['webhook-receiver'][0],
+                },
               },
-            },
-          })),
+            };
+          }),
         ],
       },
       {

@@ -2,7 +2,7 @@
 // unix ms, monitors in dependency order. Cross-references are checked here (unknown component,
 // unknown or circular depends_on), with messages that name the field and the fix.
 import type { SignalKind } from '../protocol/heartbeat.ts';
-import type { ConfigFile, MonitorInput, Severity, ThresholdInput } from './schema.ts';
+import type { ChannelType, ConfigFile, MonitorInput, Severity, ThresholdInput } from './schema.ts';
 
 export interface Threshold {
   maxAgeS?: number;
@@ -62,6 +62,29 @@ export interface Maintenance {
   monitors: string[];
   reason: string | null;
 }
+export interface ChannelDef {
+  id: string;
+  type: ChannelType;
+  region: 'us' | 'eu';
+  endpoint: string | null;
+  timeoutMs: number;
+}
+export interface Route {
+  channels: string[];
+  monitors: string[];
+  components: string[] | null;
+  agents: string[];
+  severities: Severity[] | null;
+  repeatIntervalS: number;
+}
+export interface Notifications {
+  publicUrl: string | null;
+  /** Reminder interval of routes that set none (and of the implicit route); 0 = no reminders. */
+  repeatIntervalS: number;
+  giveUpAfterS: number;
+  channels: ChannelDef[];
+  routes: Route[];
+}
 export interface WatchConfig {
   components: Component[];
   monitors: MonitorDef[];
@@ -70,6 +93,7 @@ export interface WatchConfig {
   clockSkewS: number;
   alertSources: AlertSource[];
   maintenance: Maintenance[];
+  notifications: Notifications;
 }
 
 export const KIND_DEFAULTS: Record<SignalKind, KindRule> = {
@@ -82,6 +106,9 @@ export const DEFAULT_FOR: Hold = { heartbeats: 2, seconds: 0 };
 export const DEFAULT_RECOVER_FOR: Hold = { heartbeats: 3, seconds: 60 };
 export const DEFAULT_FLAPPING: Flapping = { transitions: 6, withinS: 1800, stableS: 600 };
 export const DEFAULT_CLOCK_SKEW_S = 30;
+export const DEFAULT_REPEAT_INTERVAL_S = 3600;
+export const DEFAULT_GIVE_UP_AFTER_S = 86_400;
+export const DEFAULT_CHANNEL_TIMEOUT_S = 10;
 export const DEFAULT_COMPONENT = 'monitoring';
 export const ALERTING_COMPONENT = 'alerting';
 /** Monitors the engine runs on its own: heartbeat silence, the Alertmanager path, agent clock skew. */
@@ -163,8 +190,31 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
   }));
   duplicates(maintenance.map((m) => m.id)).forEach((d) => errors.push(`maintenance: the id "${d}" is used twice`));
 
+  const notifications = resolveNotifications(file, errors);
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { components, monitors: ordered, defaults: base, clockSkewS: defaults.clock_skew_s ?? DEFAULT_CLOCK_SKEW_S, alertSources, maintenance } };
+  return { ok: true, config: { components, monitors: ordered, defaults: base, clockSkewS: defaults.clock_skew_s ?? DEFAULT_CLOCK_SKEW_S, alertSources, maintenance, notifications } };
+}
+
+function resolveNotifications(file: ConfigFile, errors: string[]): Notifications {
+  const n = file.notifications ?? {};
+  const channels = (n.channels ?? []).map((c): ChannelDef => ({ id: c.id, type: c.type, region: c.region ?? 'us', endpoint: c.endpoint ?? null, timeoutMs: (c.timeout_s ?? DEFAULT_CHANNEL_TIMEOUT_S) * 1000 }));
+  duplicates(channels.map((c) => c.id)).forEach((d) => errors.push(`notifications.channels: the id "${d}" is used twice`));
+  const known = new Set(channels.map((c) => c.id));
+  const repeat = n.repeat_interval_s ?? DEFAULT_REPEAT_INTERVAL_S;
+  const routes = (n.routes ?? []).map((r, i): Route => {
+    for (const c of r.channels) {
+      if (!known.has(c)) errors.push(`notifications.routes[${i}].channels: no channel has the id "${c}"; define it under notifications.channels or use one of ${[...known].join(', ') || '(none defined)'}`);
+    }
+    return {
+      channels: r.channels,
+      monitors: r.monitors ?? ['*'],
+      components: r.components ?? null,
+      agents: r.agents ?? ['*'],
+      severities: r.severities ?? null,
+      repeatIntervalS: r.repeat_interval_s ?? repeat,
+    };
+  });
+  return { publicUrl: n.public_url?.replace(/\/+$/, '') ?? null, repeatIntervalS: repeat, giveUpAfterS: n.give_up_after_s ?? DEFAULT_GIVE_UP_AFTER_S, channels, routes };
 }
 
 function hold(base: Hold, input: { heartbeats?: number | undefined; seconds?: number | undefined } | undefined): Hold {

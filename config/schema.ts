@@ -5,6 +5,9 @@ import * as v from 'valibot';
 import { SIGNAL_KINDS } from '../protocol/heartbeat.ts';
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
 const idHint = 'lower case letters, digits and _ . - (1 to 63 characters, starting with a letter or digit)';
 
 const id = (field: string) => v.pipe(v.string(`${field} is a string`), v.regex(ID_PATTERN, `${field} uses ${idHint}`));
@@ -50,8 +53,6 @@ const FlappingSchema = strict(
 
 const KindRulesSchema = strict({ degraded: v.optional(ThresholdSchema), blind: v.optional(ThresholdSchema) }, 'a kind rule');
 
-const SEVERITIES = ['critical', 'warning', 'info'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 const MonitorSchema = v.pipe(
   strict(
@@ -111,6 +112,47 @@ const MaintenanceSchema = v.pipe(
   v.check((m) => Date.parse(m.ends_at) > Date.parse(m.starts_at), 'ends_at must be after starts_at'),
 );
 
+export const CHANNEL_TYPES = ['pagerduty', 'opsgenie', 'slack', 'discord', 'teams', 'webhook'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+/** Where notifications go. Secrets (routing keys, webhook URLs) are not here: they come from BLINDSPOT_CHANNEL_SECRETS. */
+const ChannelSchema = strict(
+  {
+    id: id('id'),
+    type: v.picklist(CHANNEL_TYPES, `type is one of ${CHANNEL_TYPES.join(', ')}`),
+    /** Opsgenie only: which Opsgenie instance the API key belongs to. */
+    region: v.optional(v.picklist(['us', 'eu'], 'region is "us" or "eu"')),
+    /** Overrides the provider's endpoint (PagerDuty and Opsgenie; a proxy, or a test receiver). */
+    endpoint: v.optional(v.pipe(v.string('endpoint is an http(s) URL'), v.check((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'endpoint must be an http(s) URL'))),
+    timeout_s: v.optional(seconds('timeout_s', 1, 30)),
+  },
+  'a channel',
+);
+
+const RouteSchema = strict(
+  {
+    channels: v.pipe(v.array(id('channels[]'), 'channels is a list of channel ids'), v.minLength(1, 'a route names at least one channel')),
+    monitors: v.optional(v.array(glob('monitors[]'))),
+    components: v.optional(v.array(id('components[]'))),
+    agents: v.optional(v.array(glob('agents[]'))),
+    severities: v.optional(v.array(v.picklist(SEVERITIES, `severities[] is one of ${SEVERITIES.join(', ')}`))),
+    repeat_interval_s: v.optional(seconds('repeat_interval_s (0 turns repeats off)', 0, 7 * 86_400)),
+  },
+  'a route',
+);
+
+const NotificationsSchema = strict(
+  {
+    /** Public base URL of this Worker: notifications link to its status page and gap report. */
+    public_url: v.optional(v.pipe(v.string('public_url is an http(s) URL'), v.check((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'public_url must be an http(s) URL such as https://status.example.com'))),
+    repeat_interval_s: v.optional(seconds('repeat_interval_s (0 turns repeats off)', 0, 7 * 86_400)),
+    give_up_after_s: v.optional(seconds('give_up_after_s', 60, 7 * 86_400)),
+    channels: v.optional(v.pipe(v.array(ChannelSchema), v.maxLength(50, 'at most 50 channels'))),
+    routes: v.optional(v.pipe(v.array(RouteSchema), v.maxLength(100, 'at most 100 routes'))),
+  },
+  '"notifications"',
+);
+
 const DefaultsSchema = strict(
   {
     component: v.optional(id('component')),
@@ -141,6 +183,7 @@ export const ConfigFileSchema = strict(
     monitors: v.optional(v.pipe(v.array(MonitorSchema), v.maxLength(500, 'at most 500 monitors'))),
     alertmanager: v.optional(strict({ sources: v.array(AlertmanagerSourceSchema) }, '"alertmanager"')),
     maintenance: v.optional(v.array(MaintenanceSchema)),
+    notifications: v.optional(NotificationsSchema),
   },
   'the configuration file',
 );

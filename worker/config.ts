@@ -2,7 +2,6 @@
 import * as v from 'valibot';
 import { AGENT_ID_PATTERN, describeIssues } from '../protocol/heartbeat.ts';
 import { decodeSecret, InvalidSecretError } from '../protocol/signature.ts';
-import type { WebhookConfig } from './notify/webhook.ts';
 
 export class ConfigError extends Error {}
 
@@ -52,26 +51,20 @@ export function parseAgentSecrets(raw: string | undefined): AgentSecrets {
   return parseJsonMap('BLINDSPOT_AGENT_SECRETS', '{"agent-id": ["whsec_..."]}', raw, AgentSecretsSchema);
 }
 
-/** The webhook channel, or null when no URL is set. A URL without a valid secret is an error. */
-export function parseWebhookConfig(url: string | undefined, secret: string | undefined): WebhookConfig | null {
-  if (!url || url.trim() === '') return null;
-  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-    throw new ConfigError('BLINDSPOT_WEBHOOK_URL must be an http(s) URL');
-  }
-  if (!secret) throw new ConfigError('BLINDSPOT_WEBHOOK_SECRET is required with BLINDSPOT_WEBHOOK_URL (blindspot-agent keygen makes one)');
-  try {
-    decodeSecret(secret);
-  } catch (e: unknown) {
-    if (e instanceof InvalidSecretError) throw new ConfigError(`BLINDSPOT_WEBHOOK_SECRET: ${e.message}`);
-    throw e;
-  }
-  return { url, secret };
-}
-
 const AlertmanagerTokensSchema = v.record(
   v.pipe(v.string(), v.regex(AGENT_ID_PATTERN, 'source ids match ^[a-z0-9][a-z0-9_.-]{0,62}$')),
   v.pipe(v.string(), v.minLength(16, 'each token is at least 16 characters (openssl rand -hex 24 makes one)')),
 );
+
+const AdminTokensSchema = v.record(
+  v.pipe(v.string(), v.regex(AGENT_ID_PATTERN, 'token names match ^[a-z0-9][a-z0-9_.-]{0,62}$')),
+  v.pipe(v.string(), v.minLength(32, 'each admin token is at least 32 characters (openssl rand -hex 32 makes one)')),
+);
+
+/** BLINDSPOT_ADMIN_TOKENS: JSON {"name": "token"}; the name is what the logs show, never the token. */
+export function parseAdminTokens(raw: string | undefined): ReadonlyMap<string, string> {
+  return parseJsonMap('BLINDSPOT_ADMIN_TOKENS', '{"name": "token"}', raw, AdminTokensSchema);
+}
 
 /** BLINDSPOT_ALERTMANAGER_TOKENS: JSON {"source-id": "token"}. */
 export function parseAlertmanagerTokens(raw: string | undefined): ReadonlyMap<string, string> {

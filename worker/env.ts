@@ -7,6 +7,11 @@ export interface Env {
   AGENT: DurableObjectNamespace<AgentMonitor>;
   WATCHDOG: DurableObjectNamespace<Watchdog>;
   BLINDSPOT_AGENT_SECRETS?: string;
+  /** JSON {"channel-id": "routing key, API key or webhook URL", "webhook-id": {"url": "...", "secret": "whsec_..."}}. */
+  BLINDSPOT_CHANNEL_SECRETS?: string;
+  /** JSON {"name": "token"}: bearer tokens for /v1/admin routes. */
+  BLINDSPOT_ADMIN_TOKENS?: string;
+  /** Legacy single webhook, delivered as channel "webhook". */
   BLINDSPOT_WEBHOOK_URL?: string;
   BLINDSPOT_WEBHOOK_SECRET?: string;
   BLINDSPOT_PAGE_TITLE?: string;

@@ -2,7 +2,7 @@ import { abortAllDurableObjects } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { outboxOf, windowsOf } from './fixtures/d1.ts';
-import { storedAlarm } from './fixtures/durable.ts';
+import { engineDue, storedAlarm } from './fixtures/durable.ts';
 import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
 
 const healthy = () => [fresh('prometheus.up', 2), fresh('metrics.freshness', 5)];
@@ -35,9 +35,13 @@ describe('the engine in its Durable Object', () => {
     await a.heartbeat(60, [fresh('metrics.freshness', 1)]);
     await a.heartbeat(90, [fresh('metrics.freshness', 1)]);
     // recover_for is 3 heartbeats and 60 s; with 30 s heartbeats the 60 s end first... at the third good one.
-    expect(await storedAlarm('engine-hold')).toBe(a.at(90) + 60_000);
+    expect(await engineDue('engine-hold')).toBe(a.at(90) + 60_000);
+    // The alarm is the engine's due time unless an outbox retry comes first (the test webhook refuses).
+    const alarm = await storedAlarm('engine-hold');
+    expect(alarm).toBeLessThanOrEqual(a.at(90) + 60_000);
     await abortAllDurableObjects();
-    expect(await storedAlarm('engine-hold')).toBe(a.at(90) + 60_000);
+    expect(await storedAlarm('engine-hold')).toBe(alarm);
+    expect(await engineDue('engine-hold')).toBe(a.at(90) + 60_000);
   });
 
   it('in steady state writes D1 at most once per agent per minute, rollups included', async () => {

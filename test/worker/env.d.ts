@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** The receiver hub (test/support/receiver-hub.ts). */
+      RECEIVER_URL: string;
     }
     interface GlobalProps {
       mainModule: typeof import('../../worker/index.ts');

@@ -29,7 +29,10 @@ describe('the watchdog watches itself', () => {
       expect(await outboxOf(a.id)).toEqual([]);
     }
     const summaries = await outboxOf('*');
-    expect(summaries.map((o) => o.event_type)).toEqual(['watchdog.summary']);
+    // One event, sent once to every routed channel under the same event id.
+    expect(new Set(summaries.map((o) => `${o.event_type} ${o.event_id}`)).size).toBe(1);
+    expect(summaries[0]?.event_type).toBe('watchdog.summary');
+    expect(summaries.map((o) => o.channel_id).sort()).toEqual(['discord', 'hook', 'og', 'pd', 'slack', 'teams', 'unset', 'webhook']);
     const body = JSON.parse(summaries[0]!.payload) as { data: { windows: { agent: string }[]; text: string } };
     expect(body.data.windows.map((w) => w.agent).sort()).toEqual(['gap-a', 'gap-b', 'gap-c']);
     expect(body.data.text).toMatch(/not running for 540 s; 3 window\(s\) on 3 agent\(s\)/);
@@ -37,6 +40,6 @@ describe('the watchdog watches itself', () => {
     // The next sweep on time finds nothing new to tell.
     const next = await sweepAt(start + 665_000);
     expect(next).toMatchObject({ gap: null, summarised: 0 });
-    expect(await outboxOf('*')).toHaveLength(1);
+    expect(await outboxOf('*')).toHaveLength(summaries.length);
   });
 });

@@ -1,8 +1,10 @@
 // Which monitors judge which signals: configured monitors select by agent, name glob and kind; a
 // signal no configured monitor selects gets an implicit one with its kind's defaults.
 import type { MonitorDef, WatchConfig } from '../../config/resolve.ts';
-import { signalKey, type Signal } from '../../protocol/heartbeat.ts';
+import { signalKey, type Signal, type SignalKind } from '../../protocol/heartbeat.ts';
 import { CLOCK_SKEW_MONITOR } from './agent-state.ts';
+import type { BlindWindow, WindowCause } from './blind-window.ts';
+import type { WindowContext } from './window-event.ts';
 import { matchesGlob } from './glob.ts';
 
 export const IMPLICIT_PREFIX = 'auto:';
@@ -45,4 +47,17 @@ export function defOf(config: WatchConfig, monitorId: string): MonitorDef | null
   if (monitorId === CLOCK_SKEW_MONITOR) return clockSkewDef(config);
   if (monitorId.startsWith(IMPLICIT_PREFIX)) return implicitDef(config, monitorId.slice(IMPLICIT_PREFIX.length));
   return config.monitors.find((m) => m.id === monitorId) ?? null;
+}
+
+const CAUSE_KIND: Partial<Record<WindowCause, SignalKind>> = { stale: 'freshness', sampling_low: 'sampling', sampling_drop: 'sampling', dropped: 'dropped', queue_backlog: 'queue_age' };
+
+/** The thresholds a window broke (by its cause's kind) and the monitors that depend on it: told in its notifications. */
+export function windowContext(config: WatchConfig, w: Pick<BlindWindow, 'monitor' | 'cause'>): WindowContext {
+  const def = defOf(config, w.monitor);
+  const kind = def?.kind ?? CAUSE_KIND[w.cause] ?? null;
+  const rule = def !== null && kind !== null ? def.rules[kind] : null;
+  return {
+    thresholds: rule === null ? null : { kind, degraded: rule.degraded, blind: rule.blind },
+    suppresses: config.monitors.filter((m) => m.dependsOn.includes(w.monitor)).map((m) => m.id),
+  };
 }

@@ -1,14 +1,51 @@
-const BASE_MS = 5_000;
+// When to try a failed notification again, and what an answer means. Pure.
+//
+// Exponential backoff with full jitter: the first two retries come within 8 s and 16 s, so three
+// tries fit in the first minute; then the ceiling doubles from one minute up to an hour, and the
+// notification keeps being retried until the give-up horizon (24 h by default) dead-letters it.
+
+const EARLY_CEILINGS_MS = [8_000, 16_000];
+const LATER_BASE_MS = 60_000;
 const CAP_MS = 60 * 60 * 1000;
 const MIN_MS = 1_000;
 
-/**
- * When to try a failed notification again: exponential backoff with full jitter, never sooner than
- * the receiver's Retry-After. `random` is in [0, 1).
- */
+/** `attempts` = tries made so far (≥ 1); `random` in [0, 1). Never sooner than the receiver's Retry-After. */
 export function nextAttemptAt(attempts: number, now: number, random: number, retryAfterS: number | null): number {
-  const ceiling = Math.min(CAP_MS, BASE_MS * 2 ** Math.min(attempts, 20));
+  const ceiling = retryCeilingMs(attempts);
   const jittered = Math.max(MIN_MS, Math.floor(random * ceiling));
   const floor = retryAfterS === null ? 0 : retryAfterS * 1000;
   return now + Math.max(jittered, floor);
+}
+
+export function retryCeilingMs(attempts: number): number {
+  const tries = Math.max(1, Math.floor(attempts));
+  const early = EARLY_CEILINGS_MS[tries - 1];
+  if (early !== undefined) return early;
+  return Math.min(CAP_MS, LATER_BASE_MS * 2 ** Math.min(tries - 1 - EARLY_CEILINGS_MS.length, 20));
+}
+
+/**
+ * What to do after an HTTP answer (null = no answer: refused, reset, timed out).
+ * - delivered: any 2xx.
+ * - gone: 410, the receiver says the endpoint no longer exists; the channel is disabled, visibly.
+ * - rejected: a request the receiver will never accept (other 4xx); dead-lettered at once, visibly.
+ * - retry: no answer, 408, 425, 429 and 5xx.
+ */
+export type Outcome = 'delivered' | 'retry' | 'rejected' | 'gone';
+
+export function outcomeOf(status: number | null): Outcome {
+  if (status === null) return 'retry';
+  if (status >= 200 && status < 300) return 'delivered';
+  if (status === 410) return 'gone';
+  if (status === 408 || status === 425 || status === 429 || status >= 500) return 'retry';
+  return 'rejected';
+}
+
+/** Retry-After as seconds (delta or HTTP date), bounded to a day; null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number): number | null {
+  if (value === null) return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), 86_400);
+  const at = Date.parse(trimmed);
+  return Number.isFinite(at) ? Math.max(0, Math.min(86_400, Math.ceil((at - now) / 1000))) : null;
 }

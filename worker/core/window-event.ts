@@ -3,7 +3,7 @@
 import { type BlindWindow, windowDurationS } from './blind-window.ts';
 import type { Gap } from './watchdog-ticks.ts';
 
-export type WindowEventType = 'window.opened' | 'window.escalated' | 'window.closed' | 'watchdog.summary';
+export type WindowEventType = 'window.opened' | 'window.escalated' | 'window.repeat' | 'window.closed' | 'watchdog.summary';
 
 export interface WindowEvent {
   id: string;
@@ -15,7 +15,13 @@ export interface WindowEvent {
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
-export function windowJson(window: BlindWindow, now: number) {
+/** What the configuration adds to a window's story: the thresholds it broke and the monitors it holds back. */
+export interface WindowContext {
+  thresholds: Record<string, unknown> | null;
+  suppresses: string[];
+}
+
+export function windowJson(window: BlindWindow, now: number, context?: WindowContext) {
   return {
     id: window.id,
     agent: window.agentId,
@@ -31,11 +37,12 @@ export function windowJson(window: BlindWindow, now: number) {
     duration_s: windowDurationS(window, now),
     peak_value: window.peakValue,
     suppressed_by: window.suppressedBy,
+    ...(context === undefined ? {} : { thresholds: context.thresholds, suppresses: context.suppresses }),
   };
 }
 
-export function windowEvent(type: Exclude<WindowEventType, 'watchdog.summary'>, window: BlindWindow, now: number): WindowEvent {
-  const body = { type, timestamp: iso(now), data: { window: windowJson(window, now) } };
+export function windowEvent(type: Exclude<WindowEventType, 'watchdog.summary' | 'window.repeat'>, window: BlindWindow, now: number, context?: WindowContext): WindowEvent {
+  const body = { type, timestamp: iso(now), data: { window: windowJson(window, now, context) } };
   // An escalation id carries its level, so degraded→blind is one event however often it is retried.
   const suffix = type === 'window.opened' ? 'opened' : type === 'window.closed' ? 'closed' : `escalated:${window.level}`;
   return { id: `${window.id}:${suffix}`, type, agentId: window.agentId, windowId: window.id, payload: JSON.stringify(body) };

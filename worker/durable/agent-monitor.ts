@@ -10,13 +10,13 @@ import { isOutOfOrder, type LiveState, type SubjectKind, type Transition, upgrad
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
 import { isReplay, pruneSeen, type SeenIds } from '../core/replay.ts';
 import { flushDue, takeComplete } from '../core/rollup.ts';
-import { parseWebhookConfig } from '../config.ts';
 import type { Env } from '../env.ts';
-import { deliverDueEvents } from '../jobs/deliver-outbox.ts';
-import { webhookChannel } from '../notify/webhook.ts';
+import type { DeliveryReport } from '../jobs/deliver-outbox.ts';
+import { channelRegistry } from '../notify/registry.ts';
 import { createDb, type Db, runBatch } from '../store/db.ts';
 import { transitionWrites } from '../store/transition-writes.ts';
 import { watchConfig } from '../watch-config.ts';
+import { OutboxDriver } from './outbox-driver.ts';
 
 export type IngestResult = { status: 'accepted'; deadlineAt: number } | { status: 'replay' } | { status: 'out_of_order'; lastSeq: number };
 export type EnsureResult = 'idle' | 'armed' | 'fired' | 'ok';
@@ -47,13 +47,16 @@ export class AgentMonitor extends DurableObject<Env> {
   private pending: StoredQuery[][] = [];
   private stats: WriteStats = { batches: 0, statements: 0, pending: 0 };
   private readonly db: Db;
+  private readonly outbox: OutboxDriver;
   // D1 and fetch calls let other events in; this chain keeps a heartbeat and the alarm from interleaving.
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = createDb(env.DB);
+    this.outbox = new OutboxDriver(ctx, env, this.db, () => this.live?.agentId ?? null, () => (this.live === null ? null : nextDueAt(this.live, watchConfig(env).config, Date.now())));
     ctx.blockConcurrencyWhile(async () => {
+      await this.outbox.load();
       const stored = await ctx.storage.get<LiveState>(LIVE_KEY);
       this.live = stored === undefined ? null : upgradeLive(stored);
       this.seen = (await ctx.storage.get<SeenIds>(SEEN_KEY)) ?? {};
@@ -112,6 +115,16 @@ export class AgentMonitor extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.serially(() => this.evaluateTimers(Date.now()));
+    await this.outbox.deliver();
+  }
+
+  alarmPlan(): { engineDueAt: number | null; outboxDueAt: number | null } {
+    return this.outbox.plan();
+  }
+
+  /** Delivers this agent's due notifications now (the sweep's safety net and tests use it). */
+  deliverNotifications(): Promise<DeliveryReport | null> {
+    return this.outbox.deliver();
   }
 
   /** The sweep's safety net: evaluate anything overdue, re-arm a lost alarm, retry waiting writes. */
@@ -126,7 +139,7 @@ export class AgentMonitor extends DurableObject<Env> {
       }
       if (this.pending.length > 0) await this.write([]);
       if (due !== null && (await this.ctx.storage.getAlarm()) === null) {
-        await this.ctx.storage.setAlarm(due);
+        await this.outbox.rearm(now);
         return 'armed';
       }
       return 'ok';
@@ -154,17 +167,15 @@ export class AgentMonitor extends DurableObject<Env> {
       rollups = taken.flush;
       next = { ...next, rollup: taken.rest, lastFlushAt: now };
     }
-    // Enqueue whenever a URL is set, even a malformed one: detection must not wait on notification
-    // settings, and the queued events go out once the settings are fixed.
-    const notify = Boolean(this.env.BLINDSPOT_WEBHOOK_URL?.trim());
-    const queries = transitionWrites(this.db, next, transition.changes, rollups, { notify, now });
+    // Routed even to channels whose secret is missing or malformed: detection never waits on
+    // notification settings, and what is queued goes out once the settings are fixed.
+    const routing = channelRegistry(this.env, config.notifications).routing;
+    const queries = transitionWrites(this.db, next, transition.changes, rollups, { routing, config, now });
     this.live = next;
     await this.ctx.storage.put({ [LIVE_KEY]: next, [SEEN_KEY]: this.seen });
     const written = await this.write(queries);
-    const due = nextDueAt(next, config, now);
-    if (due === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(Math.max(due, now + 1));
-    if (written && transition.changes.some((c) => c.type !== 'first_seen' && c.type !== 'restarted' && c.type !== 'stopping')) this.ctx.waitUntil(this.deliver());
+    await this.outbox.rearm(now);
+    if (written && transition.changes.some((c) => c.type !== 'first_seen' && c.type !== 'restarted' && c.type !== 'stopping')) this.ctx.waitUntil(this.outbox.deliver());
   }
 
   /** Sends waiting batches, oldest first, then this one. What D1 refuses waits in storage for the next try. */
@@ -190,17 +201,5 @@ export class AgentMonitor extends DurableObject<Env> {
     this.pending = rest;
     await this.ctx.storage.put({ [PENDING_KEY]: rest, [STATS_KEY]: this.stats });
     return rest.length === 0;
-  }
-
-  /** Sends this agent's due notifications now; what fails stays in the outbox for the sweep. */
-  private async deliver(): Promise<void> {
-    if (this.live === null) return;
-    try {
-      const webhook = parseWebhookConfig(this.env.BLINDSPOT_WEBHOOK_URL, this.env.BLINDSPOT_WEBHOOK_SECRET);
-      if (webhook === null) return;
-      await deliverDueEvents(this.db, webhookChannel(webhook), Date.now, { agentId: this.live.agentId });
-    } catch (e: unknown) {
-      console.error(`agent ${this.live.agentId}: notification delivery failed; the sweep will retry:`, e);
-    }
   }
 }

@@ -1,32 +1,100 @@
-// Delivers due notifications: claim by compare-and-set, send, record the attempt. Used by the agent's
-// Durable Object right after a window change and by the sweep as the safety net.
+// Delivers due notifications: claim a row by compare-and-set, send it through its channel, record
+// the attempt (and the row's next state) in one batch. Used by each agent's Durable Object (right
+// after a window change, and from its alarm for retries and reminders), by the Watchdog object for
+// summaries, and by the sweep as the safety net. A row whose channel cannot send (no secret yet) is
+// left pending; the give-up horizon dead-letters what never went out.
 import { nextAttemptAt } from '../core/retry-schedule.ts';
-import type { Db } from '../store/db.ts';
+import type { Notification } from '../notify/channel.ts';
+import { parseBody } from '../notify/render.ts';
+import type { Registry } from '../notify/registry.ts';
+import { type Db, runBatch } from '../store/db.ts';
+import { attemptWrites, claim, expireOverdue, listDue, type PendingNotification } from '../store/outbox.ts';
 import { markWindowNotified } from '../store/windows.ts';
-import { claimEvent, listDueEvents, recordDelivered, recordFailed } from '../store/outbox.ts';
-import type { Channel } from '../notify/channel.ts';
 
-const LEASE_MS = 60_000;
+/** Longer than any channel's timeout: a lease outliving its sender means the sender died mid-delivery. */
+export const LEASE_MS = 60_000;
+
+export interface DeliveryDeps {
+  db: Db;
+  d1: D1Database;
+  registry: Registry;
+  now: () => number;
+  random?: () => number;
+  /** Told just before a send, with the lease's end: a Durable Object arms its alarm there, so a crash mid-send is retried. */
+  onClaim?: (leaseEndsAt: number) => Promise<void>;
+}
 
 export interface DeliveryReport {
   delivered: number;
-  failed: number;
+  retrying: number;
+  dead: number;
+  /** Channels that answered 410 and are now disabled. */
+  disabled: string[];
+  /** Rows left pending because their channel cannot send yet. */
+  waiting: number;
 }
 
-export async function deliverDueEvents(db: Db, channel: Channel, now: () => number, options: { limit?: number; agentId?: string } = {}): Promise<DeliveryReport> {
-  const report: DeliveryReport = { delivered: 0, failed: 0 };
-  const due = await listDueEvents(db, now(), options.limit ?? 50, options.agentId);
-  for (const event of due) {
-    if (!(await claimEvent(db, event.id, now(), LEASE_MS))) continue;
-    const result = await channel.send(event);
-    if (result.ok) {
-      await recordDelivered(db, event.id, now(), result.status);
-      if (event.type === 'window.opened') await markWindowNotified(db, event.windowId, now());
-      report.delivered++;
-    } else {
-      await recordFailed(db, event.id, nextAttemptAt(event.attempts, now(), Math.random(), result.retryAfterS), result.status, result.error);
-      report.failed++;
+export async function deliverDue(deps: DeliveryDeps, options: { limit?: number; agentId?: string } = {}): Promise<DeliveryReport> {
+  const report: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, disabled: [], waiting: 0 };
+  const random = deps.random ?? Math.random;
+  const due = await listDue(deps.db, deps.now(), options.limit ?? 50, options.agentId);
+  const skip = new Set<string>();
+  for (const row of due) {
+    // One failure per window and channel per run: the next row must wait for it (order is kept).
+    const lane = `${row.windowId}\u0000${row.channel}`;
+    if (skip.has(lane) || report.disabled.includes(row.channel)) continue;
+    const channel = deps.registry.channels.get(row.channel);
+    if (channel === undefined) {
+      report.waiting++;
+      continue;
     }
+    const token = crypto.randomUUID();
+    if (!(await claim(deps.db, row.id, token, deps.now(), LEASE_MS))) continue;
+    await deps.onClaim?.(deps.now() + LEASE_MS);
+    const result = await channel.send(toNotification(row));
+    const now = deps.now();
+    const next = nextAttemptAt(row.attempts + 1, now, random(), result.retryAfterS);
+    const horizonAt = row.createdAt + deps.registry.horizonMs;
+    await runBatch(
+      deps.d1,
+      attemptWrites(deps.db, {
+        row,
+        token,
+        outcome: result.outcome,
+        status: result.status,
+        latencyMs: result.latencyMs,
+        error: result.error,
+        nextAttemptAt: next,
+        horizonAt,
+        now,
+      }),
+    );
+    if (result.outcome === 'delivered') {
+      report.delivered++;
+      if (row.type === 'window.opened') await markWindowNotified(deps.db, row.windowId, now);
+      continue;
+    }
+    skip.add(lane);
+    if (result.outcome === 'gone') {
+      report.disabled.push(row.channel);
+      console.error(`channel ${row.channel} disabled: the receiver answered 410 Gone; its notifications wait until it is fixed and tested`);
+    } else if (result.outcome === 'rejected' || next > horizonAt) {
+      report.dead++;
+      console.error(`notification ${row.id} dead-lettered on channel ${row.channel}: ${result.error}`);
+    } else report.retrying++;
   }
   return report;
+}
+
+/** Dead-letters what stayed pending past the horizon; returns how many. */
+export async function expireNotifications(db: Db, d1: D1Database, now: number, horizonMs: number): Promise<number> {
+  const query = expireOverdue(db, now, horizonMs);
+  const result = await d1.prepare(query.sql).bind(...query.parameters).run();
+  const n = result.meta.changes ?? 0;
+  if (n > 0) console.error(`${n} notification(s) dead-lettered: not delivered within ${horizonMs / 3_600_000} h`);
+  return n;
+}
+
+export function toNotification(row: Pick<PendingNotification, 'id' | 'eventId' | 'type' | 'payload'>): Notification {
+  return { id: row.id, eventId: row.eventId, type: row.type, payload: row.payload, body: parseBody(row.payload) };
 }

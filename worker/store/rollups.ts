@@ -53,7 +53,7 @@ function addSeconds(db: Db, table: 'rollup_5m' | 'rollup_1h', row: RollupTable):
     .compile();
 }
 
-export const RETENTION_MS = { rollup_5m: 8 * 86_400_000, rollup_1h: 400 * 86_400_000, signal_rollup_1h: 400 * 86_400_000, agent_events: 400 * 86_400_000, alert_evidence: 30 * 86_400_000, delivered_outbox: 30 * 86_400_000 } as const;
+export const RETENTION_MS = { rollup_5m: 8 * 86_400_000, rollup_1h: 400 * 86_400_000, signal_rollup_1h: 400 * 86_400_000, agent_events: 400 * 86_400_000, alert_evidence: 30 * 86_400_000, finished_outbox: 30 * 86_400_000, dead_outbox: 90 * 86_400_000, delivery_attempts: 30 * 86_400_000 } as const;
 
 /** Deletes what is past its retention. One statement per table, each bounded by an index on time. */
 export function pruneQueries(db: Db, now: number): CompiledQuery[] {
@@ -63,6 +63,8 @@ export function pruneQueries(db: Db, now: number): CompiledQuery[] {
     db.deleteFrom('signal_rollup_1h').where('bucket_start', '<', now - RETENTION_MS.signal_rollup_1h).compile(),
     db.deleteFrom('agent_events').where('at', '<', now - RETENTION_MS.agent_events).compile(),
     db.deleteFrom('alert_evidence').where('received_at', '<', now - RETENTION_MS.alert_evidence).compile(),
-    db.deleteFrom('outbox').where('delivered_at', '<', now - RETENTION_MS.delivered_outbox).compile(),
+    db.deleteFrom('outbox').where('state', 'in', ['delivered', 'cancelled']).where('finished_at', '<', now - RETENTION_MS.finished_outbox).compile(),
+    db.deleteFrom('outbox').where('state', '=', 'dead').where('finished_at', '<', now - RETENTION_MS.dead_outbox).compile(),
+    db.deleteFrom('delivery_attempts').where('at', '<', now - RETENTION_MS.delivery_attempts).compile(),
   ];
 }

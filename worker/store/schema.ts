@@ -32,18 +32,48 @@ export interface WindowsTable {
   suppressed_by: string | null;
 }
 
+export type NotificationState = 'pending' | 'delivered' | 'dead' | 'cancelled';
+
 export interface OutboxTable {
+  seq: Generated<number>;
   id: string;
+  event_id: string;
   event_type: string;
+  channel_id: string;
   agent_id: string;
   window_id: string;
   payload: string;
+  repeat_interval_s: Generated<number>;
   created_at: number;
+  state: Generated<NotificationState>;
   attempts: Generated<number>;
   next_attempt_at: number;
   claimed_until: number | null;
+  claim_token: string | null;
   delivered_at: number | null;
+  finished_at: number | null;
   last_status: number | null;
+  last_error: string | null;
+}
+
+export interface DeliveryAttemptsTable {
+  id: Generated<number>;
+  notification_id: string;
+  channel_id: string;
+  attempt: number;
+  at: number;
+  status: number | null;
+  latency_ms: number;
+  outcome: string;
+  error: string | null;
+}
+
+export interface ChannelStateTable {
+  channel_id: string;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+  last_success_at: number | null;
+  last_failure_at: number | null;
   last_error: string | null;
 }
 
@@ -93,6 +123,8 @@ export interface Database {
   agents: AgentsTable;
   windows: WindowsTable;
   outbox: OutboxTable;
+  delivery_attempts: DeliveryAttemptsTable;
+  channel_state: ChannelStateTable;
   rollup_5m: RollupTable;
   rollup_1h: RollupTable;
   signal_rollup_1h: SignalRollupTable;

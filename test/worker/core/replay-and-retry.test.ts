@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isReplay, pruneSeen } from '../../../worker/core/replay.ts';
-import { nextAttemptAt } from '../../../worker/core/retry-schedule.ts';
+import { nextAttemptAt, outcomeOf, parseRetryAfter, retryCeilingMs } from '../../../worker/core/retry-schedule.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 
@@ -15,14 +15,34 @@ describe('replay memory', () => {
 });
 
 describe('notification retry schedule', () => {
-  it('backs off exponentially with full jitter, capped at an hour', () => {
-    expect(nextAttemptAt(0, T0, 0.999, null) - T0).toBeLessThan(5_000);
-    expect(nextAttemptAt(3, T0, 0.999, null) - T0).toBeLessThan(40_000);
-    expect(nextAttemptAt(30, T0, 0.999, null) - T0).toBeLessThan(3_600_000);
-    expect(nextAttemptAt(0, T0, 0, null) - T0).toBe(1_000);
+  it('fits three tries in the first minute, then backs off exponentially with full jitter up to an hour', () => {
+    // attempts = tries made so far; the delay is random in [1 s, ceiling].
+    expect([1, 2, 3, 4, 5, 8, 30].map(retryCeilingMs)).toEqual([8_000, 16_000, 60_000, 120_000, 240_000, 1_920_000, 3_600_000]);
+    expect(nextAttemptAt(1, T0, 0.999, null) - T0).toBe(7_992);
+    expect(nextAttemptAt(2, T0, 0.5, null) - T0).toBe(8_000);
+    expect(nextAttemptAt(1, T0, 0, null) - T0).toBe(1_000);
+    expect(nextAttemptAt(40, T0, 0.999, null) - T0).toBe(3_596_400);
+    // Worst case of the first two retries: both within 24 s of the first try.
+    expect(nextAttemptAt(1, T0, 0.999999, null) + nextAttemptAt(2, T0, 0.999999, null) - 2 * T0).toBeLessThan(24_000);
   });
 
   it('never retries sooner than Retry-After', () => {
-    expect(nextAttemptAt(0, T0, 0.5, 30) - T0).toBe(30_000);
+    expect(nextAttemptAt(1, T0, 0.5, 30) - T0).toBe(30_000);
+    expect(nextAttemptAt(1, T0, 0.5, 1) - T0).toBe(4_000);
+  });
+
+  it('reads Retry-After as seconds or an HTTP date, bounded to a day', () => {
+    expect(parseRetryAfter('30', T0)).toBe(30);
+    expect(parseRetryAfter(' 7 ', T0)).toBe(7);
+    expect(parseRetryAfter(new Date(T0 + 90_500).toUTCString(), T0)).toBe(90);
+    expect(parseRetryAfter('9999999', T0)).toBe(86_400);
+    expect(parseRetryAfter('soon', T0)).toBeNull();
+    expect(parseRetryAfter(null, T0)).toBeNull();
+  });
+
+  it('classifies answers: 2xx delivered, 410 gone, 408/425/429/5xx and no answer retried, other 4xx rejected', () => {
+    expect([200, 202, 204, 410, 408, 425, 429, 500, 503, null, 400, 401, 403, 404, 413, 422].map(outcomeOf)).toEqual([
+      'delivered', 'delivered', 'delivered', 'gone', 'retry', 'retry', 'retry', 'retry', 'retry', 'retry', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected',
+    ]);
   });
 });
