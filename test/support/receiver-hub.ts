@@ -1,9 +1,11 @@
 // Real HTTP receivers on 127.0.0.1 for the workerd tests: one server, one receiver per first path
 // segment (/pd/..., /slack/...). Each records what it gets and answers as cued over a small control
 // API, so a test inside workerd can make a receiver go down, rate-limit, hang or vanish (410).
-//   POST   /_cue/<name>       {"status": 429, "headers": {...}, "body": "...", "times": 1} or {"mode": "hang"} or {"mode": "reset"}
+//   POST   /_cue/<name>       {"status": 429, "headers": {...}, "body": "...", "times": 1} or {"mode": "hang"} or {"mode": "reset"};
+//                              with "match": "text" the cue applies only to requests whose path or body contains it
+//                              (test files share receivers, so each cues only its own agent's requests)
+//   DELETE /_cue/<name>?match=text  removes that cue
 //   GET    /_requests/<name>  what <name> received, oldest first
-//   DELETE /_requests/<name>  forget it (and any cue)
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export interface HubRequest {
@@ -22,6 +24,7 @@ interface Cue {
   body?: string;
   /** Applies to this many requests, then the receiver answers 202 again; absent = until changed. */
   times?: number;
+  match?: string;
 }
 
 export interface ReceiverHub {
@@ -40,7 +43,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startReceiverHub(): Promise<ReceiverHub> {
   const requests = new Map<string, HubRequest[]>();
-  const cues = new Map<string, Cue>();
+  const cues = new Map<string, Cue[]>();
   const hanging = new Set<ServerResponse>();
   const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
@@ -49,26 +52,23 @@ export async function startReceiverHub(): Promise<ReceiverHub> {
     const [first, name] = url.pathname.split('/').filter(Boolean);
     const body = await readBody(req);
     if (first === '_cue' && name) {
-      cues.set(name, JSON.parse(body) as Cue);
+      const match = req.method === 'DELETE' ? (url.searchParams.get('match') ?? undefined) : (JSON.parse(body) as Cue).match;
+      const kept = (cues.get(name) ?? []).filter((c) => c.match !== match);
+      if (req.method !== 'DELETE') kept.push(JSON.parse(body) as Cue);
+      cues.set(name, kept);
       return json(res, 200, { ok: true });
     }
-    if (first === '_requests' && name) {
-      if (req.method === 'DELETE') {
-        requests.delete(name);
-        cues.delete(name);
-        return json(res, 200, { ok: true });
-      }
-      return json(res, 200, requests.get(name) ?? []);
-    }
+    if (first === '_requests' && name) return json(res, 200, requests.get(name) ?? []);
     if (!first) return json(res, 404, { error: 'no receiver named' });
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
     const list = requests.get(first) ?? [];
     list.push({ method: req.method ?? '', path: `${url.pathname}${url.search}`, headers, body, at: Date.now() });
     requests.set(first, list);
-    const cue = cues.get(first);
+    const list2 = cues.get(first) ?? [];
+    const cue = list2.find((c) => c.match !== undefined && (url.pathname.includes(c.match) || body.includes(c.match))) ?? list2.find((c) => c.match === undefined);
     if (cue?.times !== undefined) {
       cue.times -= 1;
-      if (cue.times <= 0) cues.delete(first);
+      if (cue.times <= 0) cues.set(first, list2.filter((c) => c !== cue));
     }
     if (cue?.mode === 'hang') {
       hanging.add(res);

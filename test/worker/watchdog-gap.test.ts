@@ -32,7 +32,7 @@ describe('the watchdog watches itself', () => {
     // One event, sent once to every routed channel under the same event id.
     expect(new Set(summaries.map((o) => `${o.event_type} ${o.event_id}`)).size).toBe(1);
     expect(summaries[0]?.event_type).toBe('watchdog.summary');
-    expect(summaries.map((o) => o.channel_id).sort()).toEqual(['discord', 'hook', 'og', 'pd', 'slack', 'teams', 'unset', 'webhook']);
+    expect(summaries.map((o) => o.channel_id).sort()).toEqual(['discord', 'hook', 'og', 'pd', 'slack', 'spare', 'teams', 'unset', 'webhook']);
     const body = JSON.parse(summaries[0]!.payload) as { data: { windows: { agent: string }[]; text: string } };
     expect(body.data.windows.map((w) => w.agent).sort()).toEqual(['gap-a', 'gap-b', 'gap-c']);
     expect(body.data.text).toMatch(/not running for 540 s; 3 window\(s\) on 3 agent\(s\)/);

@@ -34,56 +34,66 @@ export interface DeliveryReport {
   waiting: number;
 }
 
+/** Workers allow six open connections per invocation. */
+const CONCURRENCY = 6;
+/** A delivered trigger lets its resolve go in the same call, up to this many rounds. */
+const MAX_ROUNDS = 4;
+
 export async function deliverDue(deps: DeliveryDeps, options: { limit?: number; agentId?: string } = {}): Promise<DeliveryReport> {
   const report: DeliveryReport = { delivered: 0, retrying: 0, dead: 0, disabled: [], waiting: 0 };
-  const random = deps.random ?? Math.random;
-  const due = await listDue(deps.db, deps.now(), options.limit ?? 50, options.agentId);
-  const skip = new Set<string>();
-  for (const row of due) {
-    // One failure per window and channel per run: the next row must wait for it (order is kept).
-    const lane = `${row.windowId}\u0000${row.channel}`;
-    if (skip.has(lane) || report.disabled.includes(row.channel)) continue;
-    const channel = deps.registry.channels.get(row.channel);
-    if (channel === undefined) {
-      report.waiting++;
-      continue;
-    }
-    const token = crypto.randomUUID();
-    if (!(await claim(deps.db, row.id, token, deps.now(), LEASE_MS))) continue;
-    await deps.onClaim?.(deps.now() + LEASE_MS);
-    const result = await channel.send(toNotification(row));
-    const now = deps.now();
-    const next = nextAttemptAt(row.attempts + 1, now, random(), result.retryAfterS);
-    const horizonAt = row.createdAt + deps.registry.horizonMs;
-    await runBatch(
-      deps.d1,
-      attemptWrites(deps.db, {
-        row,
-        token,
-        outcome: result.outcome,
-        status: result.status,
-        latencyMs: result.latencyMs,
-        error: result.error,
-        nextAttemptAt: next,
-        horizonAt,
-        now,
-      }),
-    );
-    if (result.outcome === 'delivered') {
-      report.delivered++;
-      if (row.type === 'window.opened') await markWindowNotified(deps.db, row.windowId, now);
-      continue;
-    }
-    skip.add(lane);
-    if (result.outcome === 'gone') {
-      report.disabled.push(row.channel);
-      console.error(`channel ${row.channel} disabled: the receiver answered 410 Gone; its notifications wait until it is fixed and tested`);
-    } else if (result.outcome === 'rejected' || next > horizonAt) {
-      report.dead++;
-      console.error(`notification ${row.id} dead-lettered on channel ${row.channel}: ${result.error}`);
-    } else report.retrying++;
+  const failedLanes = new Set<string>();
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    // Only the head of each window-and-channel lane is listed, so rows sent side by side never overtake each other.
+    const due = (await listDue(deps.db, deps.now(), options.limit ?? 50, options.agentId)).filter((row) => !failedLanes.has(laneOf(row)) && !report.disabled.includes(row.channel));
+    const before = report.delivered;
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) {
+        const row = due[next++] as PendingNotification;
+        await deliverOne(deps, row, report, failedLanes);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, due.length) }, worker));
+    if (report.delivered === before) break;
   }
   return report;
+}
+
+const laneOf = (row: PendingNotification) => `${row.windowId}\u0000${row.channel}`;
+
+async function deliverOne(deps: DeliveryDeps, row: PendingNotification, report: DeliveryReport, failedLanes: Set<string>): Promise<void> {
+  if (report.disabled.includes(row.channel)) return;
+  const channel = deps.registry.channels.get(row.channel);
+  if (channel === undefined) {
+    report.waiting++;
+    failedLanes.add(laneOf(row));
+    return;
+  }
+  const token = crypto.randomUUID();
+  const claimedAt = deps.now();
+  if (!(await claim(deps.db, row.id, token, claimedAt, LEASE_MS))) return;
+  await deps.onClaim?.(claimedAt + LEASE_MS);
+  const result = await channel.send(toNotification(row));
+  const now = deps.now();
+  const next = nextAttemptAt(row.attempts + 1, now, (deps.random ?? Math.random)(), result.retryAfterS);
+  const horizonAt = row.createdAt + deps.registry.horizonMs;
+  await runBatch(
+    deps.d1,
+    attemptWrites(deps.db, { row, token, outcome: result.outcome, status: result.status, latencyMs: result.latencyMs, error: result.error, nextAttemptAt: next, horizonAt, now }),
+  );
+  if (result.outcome === 'delivered') {
+    report.delivered++;
+    if (row.type === 'window.opened') await markWindowNotified(deps.db, row.windowId, now);
+    return;
+  }
+  failedLanes.add(laneOf(row));
+  if (result.outcome === 'gone') {
+    if (!report.disabled.includes(row.channel)) report.disabled.push(row.channel);
+    console.error(`channel ${row.channel} disabled: the receiver answered 410 Gone; its notifications wait until it is fixed and tested`);
+  } else if (result.outcome === 'rejected' || next > horizonAt) {
+    report.dead++;
+    console.error(`notification ${row.id} dead-lettered on channel ${row.channel}: ${result.error}`);
+  } else report.retrying++;
 }
 
 /** Dead-letters what stayed pending past the horizon; returns how many. */

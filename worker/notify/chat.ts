@@ -2,7 +2,7 @@
 // Workflows webhook). One short message per event; the webhook URL is the secret.
 import type { Channel, Notification, SendResult } from './channel.ts';
 import { postJson } from './channel.ts';
-import { type EventBody, facts, headline, type Links, linksFor, suppressionText, type WindowView } from './render.ts';
+import { type EventBody, eventTime, facts, headline, type Links, linksFor, suppressionText, type WindowView } from './render.ts';
 
 export interface ChatConfig {
   id: string;
@@ -105,7 +105,7 @@ function chatChannel(type: 'slack' | 'discord' | 'teams', render: (n: Notificati
     return {
       id: config.id,
       type,
-      send: (n: Notification): Promise<SendResult> => postJson(config.url, JSON.stringify(render(n, config.publicUrl, clock())), { timeoutMs: config.timeoutMs, redact: [config.url] }, clock),
+      send: (n: Notification): Promise<SendResult> => postJson(config.url, JSON.stringify(render(n, config.publicUrl, eventTime(n.body))), { timeoutMs: config.timeoutMs, redact: [config.url] }, clock),
     };
   };
 }

@@ -3,7 +3,7 @@
 // Atlassian (REST APIs until 2027-04-05), so prefer PagerDuty or a webhook for new setups.
 import type { Channel, Notification, SendResult } from './channel.ts';
 import { postJson } from './channel.ts';
-import { facts, headline, linksFor, suppressionText, type WindowView } from './render.ts';
+import { eventTime, facts, headline, linksFor, suppressionText, type WindowView } from './render.ts';
 
 export const OPSGENIE_BASE = { us: 'https://api.opsgenie.com', eu: 'https://api.eu.opsgenie.com' } as const;
 
@@ -57,7 +57,7 @@ export function opsgenieChannel(config: OpsgenieConfig): Channel {
     id: config.id,
     type: 'opsgenie',
     send(n: Notification): Promise<SendResult> {
-      const { path, body } = opsgenieRequest(n, config, clock());
+      const { path, body } = opsgenieRequest(n, config, eventTime(n.body));
       return postJson(`${base}${path}`, JSON.stringify(body), { timeoutMs: config.timeoutMs, headers: { authorization: `GenieKey ${config.apiKey}` }, redact: [config.apiKey] }, clock);
     },
   };

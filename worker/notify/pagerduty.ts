@@ -3,7 +3,7 @@
 // change event: it tells what happened while the watchdog was down, and opens no incident.
 import type { Channel, Notification, SendResult } from './channel.ts';
 import { postJson } from './channel.ts';
-import { causeText, facts, formatValue, headline, linksFor, suppressionText, type WindowView } from './render.ts';
+import { causeText, eventTime, facts, formatValue, headline, linksFor, suppressionText, type WindowView } from './render.ts';
 
 export const PAGERDUTY_BASE = { us: 'https://events.pagerduty.com', eu: 'https://events.eu.pagerduty.com' } as const;
 
@@ -85,7 +85,7 @@ export function pagerDutyChannel(config: PagerDutyConfig): Channel {
     id: config.id,
     type: 'pagerduty',
     send(n: Notification): Promise<SendResult> {
-      const { url, body } = pagerDutyBody(n, config, clock());
+      const { url, body } = pagerDutyBody(n, config, eventTime(n.body));
       const target = url === 'events' ? `${base}/v2/enqueue` : `${base}/v2/change/enqueue`;
       return postJson(target, JSON.stringify(body), { timeoutMs: config.timeoutMs, redact: [config.routingKey], describe: (_s, text) => describeError(text) }, clock);
     },

@@ -130,3 +130,8 @@ export function facts(w: WindowView, now: number): [string, string][] {
   if (w.ended_at !== null) rows.push(['Ended', w.ended_at]);
   return rows;
 }
+
+/** The moment an event speaks of (its timestamp): durations are measured to it, so every retry says the same. */
+export function eventTime(body: EventBody): number {
+  return Date.parse(body.timestamp);
+}
