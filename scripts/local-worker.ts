@@ -63,7 +63,8 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     if (exited) throw new Error(`wrangler dev exited before it was ready:\n${out}`);
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return { url, output: () => out, stop };
+      // 503 is an answer too: /healthz says so when settings need attention, and the Worker is up.
+      if (res.status === 200 || res.status === 503) return { url, output: () => out, stop };
     } catch {
       // Not listening yet.
     }

@@ -4,6 +4,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from './app-env.ts';
 import { ConfigError } from './config.ts';
 import { ApiError, errorBody } from './errors.ts';
+import { admin } from './routes/admin.ts';
+import { adminView } from './routes/admin-view.ts';
 import { alertmanager } from './routes/alertmanager.ts';
 import { health } from './routes/health.ts';
 import { heartbeats } from './routes/heartbeats.ts';
@@ -15,6 +17,8 @@ app.route('/', statusPage);
 app.route('/', health);
 app.route('/v1/agents', heartbeats);
 app.route('/v1/alertmanager', alertmanager);
+app.route('/v1/admin', admin);
+app.route('/', adminView);
 
 app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
 

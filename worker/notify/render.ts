@@ -52,6 +52,7 @@ const CAUSES: Record<string, string> = {
   missing_signal: 'the signal is no longer reported',
   clock_skew: "the agent's clock is off",
   flapping: 'it keeps flipping between up and down',
+  test: 'this is a test notification from Blindspot; nothing is wrong',
 };
 
 export const causeText = (cause: string) => CAUSES[cause] ?? cause;
@@ -78,6 +79,7 @@ export function lastedS(w: WindowView, now: number): number {
 }
 
 const LEVEL_WORD = { degraded: 'DEGRADED', unknown: 'UNKNOWN', blind: 'BLIND' } as const;
+const word = (w: WindowView) => (w.cause === 'test' ? 'TEST' : LEVEL_WORD[w.level]);
 
 /** One line: "BLIND: metrics-freshness on prom-1 — telemetry is stale (peak 930) for 12 min". */
 export function headline(body: EventBody, now: number): string {
@@ -87,7 +89,7 @@ export function headline(body: EventBody, now: number): string {
   const where = w.monitor === 'agent' || w.monitor === 'alert_path' ? w.agent : `${w.monitor} on ${w.agent}`;
   const peak = w.peak_value === null ? '' : ` (peak ${formatValue(w.peak_value)})`;
   if (body.type === 'window.closed') return `RESOLVED: ${where} sees again after ${humanDuration(lastedS(w, now))} ${LEVEL_WORD[w.level].toLowerCase()}; ${causeText(w.cause)}${peak}`;
-  const lead = body.type === 'window.repeat' ? `STILL ${LEVEL_WORD[w.level]}` : body.type === 'window.escalated' ? `ESCALATED TO ${LEVEL_WORD[w.level]}` : LEVEL_WORD[w.level];
+  const lead = body.type === 'window.repeat' ? `STILL ${word(w)}` : body.type === 'window.escalated' ? `ESCALATED TO ${word(w)}` : word(w);
   return `${lead}: ${where}: ${causeText(w.cause)}${peak}, for ${humanDuration(lastedS(w, now))}`;
 }
 

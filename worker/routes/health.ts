@@ -1,15 +1,38 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import { channelRegistry } from '../notify/registry.ts';
+import { createDb } from '../store/db.ts';
+import { channelStates, notificationCounts } from '../store/deliveries.ts';
 import { watchConfig } from '../watch-config.ts';
 
 export const health = new Hono<AppEnv>();
 
 /**
- * Liveness of the Worker itself; says nothing about the agents. An invalid watchdog configuration
- * makes it 503 with every error listed: detection still runs, on the defaults, but someone must fix it.
+ * Liveness of the Worker itself; says nothing about the agents. It answers 503, with every problem
+ * listed, when someone must act: the watchdog configuration is invalid (detection runs on the
+ * defaults), a channel cannot send (missing or malformed secret), or a channel answered 410 and is
+ * disabled. Dead-lettered notifications are counted too.
  */
-health.get('/healthz', (c) => {
-  const { errors, source } = watchConfig(c.env);
-  if (errors.length > 0) return c.json({ ok: false, config: { source, errors } }, 503, { 'cache-control': 'no-store' });
-  return c.json({ ok: true, config: { source, errors: [] } }, 200, { 'cache-control': 'no-store' });
+health.get('/healthz', async (c) => {
+  const { errors, source, config } = watchConfig(c.env);
+  const registry = channelRegistry(c.env, config.notifications);
+  const channelErrors = registry.info.filter((i) => i.error !== null).map((i) => `channel ${i.id}: ${i.error}`);
+  let disabled: string[] = [];
+  let dead = 0;
+  let store: string | null = null;
+  try {
+    const db = createDb(c.env.DB);
+    disabled = (await channelStates(db)).filter((s) => s.disabled_at !== null).map((s) => `channel ${s.channel_id}: ${s.disabled_reason}`);
+    dead = (await notificationCounts(db)).filter((r) => r.state === 'dead').reduce((n, r) => n + Number(r.n), 0);
+  } catch (e: unknown) {
+    console.error('healthz: D1 could not be read:', e);
+    store = 'D1 could not be read; notification state is unknown';
+  }
+  const ok = errors.length === 0 && channelErrors.length === 0 && disabled.length === 0 && store === null;
+  const body = {
+    ok,
+    config: { source, errors },
+    notifications: { channels: registry.info.length, errors: [...channelErrors, ...disabled, ...(store === null ? [] : [store])], dead_lettered: dead },
+  };
+  return c.json(body, ok ? 200 : 503, { 'cache-control': 'no-store' });
 });
