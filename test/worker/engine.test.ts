@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { outboxOf, windowsOf } from './fixtures/d1.ts';
 import { engineDue, storedAlarm } from './fixtures/durable.ts';
-import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
+import { DAY_AHEAD, fresh, SimulatedAgent } from './fixtures/simulated.ts';
 
 const healthy = () => [fresh('prometheus.up', 2), fresh('metrics.freshness', 5)];
 
@@ -45,7 +45,8 @@ describe('the engine in its Durable Object', () => {
   });
 
   it('in steady state writes D1 at most once per agent per minute, rollups included', async () => {
-    const a = new SimulatedAgent('engine-budget');
+    // Starts on the hour, so the ten minutes fall in one hourly bucket whatever the time of day.
+    const a = new SimulatedAgent('engine-budget', Math.ceil(DAY_AHEAD / 3_600_000) * 3_600_000);
     await a.every(0, 600, healthy); // 10 minutes at 5 s: 121 heartbeats
     const stats = await a.writeStats();
     // The first heartbeat (agent row, first_seen) and one rollup flush per completed 5-minute bucket.

@@ -1,0 +1,77 @@
+// `blindspot-agent test-channel` against a real Worker (wrangler dev) and a real receiver: it proves
+// a channel works, says why when it does not, and exits accordingly.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecret } from '../../protocol/signature.ts';
+import { applyMigrations, type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
+import { type Recorder, startRecorder } from '../support/http-recorder.ts';
+import { freePort } from '../support/ports.ts';
+
+const hookSecret = generateSecret();
+const adminToken = 'e2e-admin-token-0123456789abcdef0123';
+const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-'));
+let worker: LocalWorker;
+let receiver: Recorder;
+
+function cli(args: string[], env: Record<string, string>) {
+  const r = spawnSync(process.execPath, ['bin/blindspot-agent.js', 'test-channel', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  receiver = await startRecorder();
+  const config = { notifications: { channels: [{ id: 'ops-hook', type: 'webhook' }, { id: 'ops-slack', type: 'slack' }] } };
+  writeFileSync(
+    join(dir, 'worker.env'),
+    [
+      `BLINDSPOT_CONFIG=${JSON.stringify(config)}`,
+      `BLINDSPOT_CHANNEL_SECRETS=${JSON.stringify({ 'ops-hook': { url: `${receiver.url}/hook`, secret: hookSecret }, 'ops-slack': `${receiver.url}/slack` })}`,
+      `BLINDSPOT_ADMIN_TOKENS=${JSON.stringify({ e2e: adminToken })}`,
+    ].join('\n'),
+  );
+  await applyMigrations({ persistTo: join(dir, 'state') });
+  worker = await startLocalWorker({ port: await freePort(), persistTo: join(dir, 'state'), envFile: join(dir, 'worker.env') });
+}, 90_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await receiver?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('blindspot-agent test-channel', () => {
+  it('sends a signed test through the channel and exits 0', () => {
+    const r = cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ops-hook \(webhook\) window\.opened: delivered, HTTP 202, \d+ ms\nops-hook: the receiver took the test notification\n$/);
+    const [got] = receiver.requests;
+    const event = new Webhook(hookSecret).verify(got!.body, got!.headers as Record<string, string>) as { type: string; data: { window: { agent: string; cause: string } } };
+    expect(event).toMatchObject({ type: 'window.opened', data: { window: { agent: 'blindspot-test', cause: 'test' } } });
+  });
+
+  it('exits 1 and says what the receiver answered when it refuses', () => {
+    receiver.answer(() => ({ status: 404, body: 'no_service' }));
+    const r = cli(['ops-slack'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('ops-slack (slack) window.opened: rejected, HTTP 404, ');
+    expect(r.stdout).toContain('receiver answered HTTP 404: no_service');
+    expect(r.stdout).toContain('ops-slack: the test notification was NOT delivered');
+    expect(r.stdout + r.stderr).not.toContain(receiver.url);
+    receiver.answer(() => ({ status: 202, body: '{}' }));
+  });
+
+  it('exits 1 for an unknown channel or a wrong token, 2 for usage errors, naming the fix', () => {
+    const unknown = cli(['nope'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
+    expect(unknown).toMatchObject({ code: 1, stderr: 'blindspot-agent test-channel: no channel "nope"; channels are ops-hook, ops-slack\n' });
+    const wrong = cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: 'not-the-token' });
+    expect(wrong).toMatchObject({ code: 1, stderr: 'blindspot-agent test-channel: send an admin token as "Authorization: Bearer <token>"\n' });
+    expect(cli([], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken })).toMatchObject({ code: 2 });
+    expect(cli(['ops-hook'], { BLINDSPOT_WORKER_URL: '', BLINDSPOT_ADMIN_TOKEN: adminToken }).stderr).toMatch(/set BLINDSPOT_WORKER_URL/);
+    expect(cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: '' })).toMatchObject({ code: 2, stderr: expect.stringMatching(/set BLINDSPOT_ADMIN_TOKEN/) });
+  });
+});
