@@ -1,6 +1,6 @@
 // `blindspot-agent test-channel` against a real Worker (wrangler dev) and a real receiver: it proves
 // a channel works, says why when it does not, and exits accordingly.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +17,15 @@ const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-'));
 let worker: LocalWorker;
 let receiver: Recorder;
 
-function cli(args: string[], env: Record<string, string>) {
-  const r = spawnSync(process.execPath, ['bin/blindspot-agent.js', 'test-channel', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+/** Runs the CLI as its own process (asynchronously: the receiver in this process must keep answering). */
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/blindspot-agent.js', 'test-channel', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
 }
 
 beforeAll(async () => {
@@ -44,8 +50,8 @@ afterAll(async () => {
 });
 
 describe('blindspot-agent test-channel', () => {
-  it('sends a signed test through the channel and exits 0', () => {
-    const r = cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
+  it('sends a signed test through the channel and exits 0', async () => {
+    const r = await cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ops-hook \(webhook\) window\.opened: delivered, HTTP 202, \d+ ms\nops-hook: the receiver took the test notification\n$/);
@@ -54,9 +60,9 @@ describe('blindspot-agent test-channel', () => {
     expect(event).toMatchObject({ type: 'window.opened', data: { window: { agent: 'blindspot-test', cause: 'test' } } });
   });
 
-  it('exits 1 and says what the receiver answered when it refuses', () => {
+  it('exits 1 and says what the receiver answered when it refuses', async () => {
     receiver.answer(() => ({ status: 404, body: 'no_service' }));
-    const r = cli(['ops-slack'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
+    const r = await cli(['ops-slack'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('ops-slack (slack) window.opened: rejected, HTTP 404, ');
     expect(r.stdout).toContain('receiver answered HTTP 404: no_service');
@@ -65,13 +71,13 @@ describe('blindspot-agent test-channel', () => {
     receiver.answer(() => ({ status: 202, body: '{}' }));
   });
 
-  it('exits 1 for an unknown channel or a wrong token, 2 for usage errors, naming the fix', () => {
-    const unknown = cli(['nope'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
+  it('exits 1 for an unknown channel or a wrong token, 2 for usage errors, naming the fix', async () => {
+    const unknown = await cli(['nope'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
     expect(unknown).toMatchObject({ code: 1, stderr: 'blindspot-agent test-channel: no channel "nope"; channels are ops-hook, ops-slack\n' });
-    const wrong = cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: 'not-the-token' });
+    const wrong = await cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: 'not-the-token' });
     expect(wrong).toMatchObject({ code: 1, stderr: 'blindspot-agent test-channel: send an admin token as "Authorization: Bearer <token>"\n' });
-    expect(cli([], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken })).toMatchObject({ code: 2 });
-    expect(cli(['ops-hook'], { BLINDSPOT_WORKER_URL: '', BLINDSPOT_ADMIN_TOKEN: adminToken }).stderr).toMatch(/set BLINDSPOT_WORKER_URL/);
-    expect(cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: '' })).toMatchObject({ code: 2, stderr: expect.stringMatching(/set BLINDSPOT_ADMIN_TOKEN/) });
+    expect(await cli([], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken })).toMatchObject({ code: 2 });
+    expect((await cli(['ops-hook'], { BLINDSPOT_WORKER_URL: '', BLINDSPOT_ADMIN_TOKEN: adminToken })).stderr).toMatch(/set BLINDSPOT_WORKER_URL/);
+    expect(await cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: '' })).toMatchObject({ code: 2, stderr: expect.stringMatching(/set BLINDSPOT_ADMIN_TOKEN/) });
   });
 });
