@@ -126,7 +126,7 @@ const ChannelSchema = strict(
     endpoint: v.optional(v.pipe(v.string('endpoint is an http(s) URL'), v.check((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'endpoint must be an http(s) URL'))),
     timeout_s: v.optional(seconds('timeout_s', 1, 30)),
   },
-  'a channel',
+  'a channel (its key or URL goes in the Worker secret BLINDSPOT_CHANNEL_SECRETS, never in this file)',
 );
 
 const RouteSchema = strict(

@@ -50,7 +50,8 @@ async function main(): Promise<void> {
   agent.on('exit', (code) => {
     if (!stopping) console.log(`demo agent exited (${code}); the Worker keeps running and will show it blind`);
   });
-  console.log(`\n  Blindspot status page: ${worker.url}/\n  Demo agent "demo" sends a heartbeat every 5 s. Ctrl-C stops everything.\n`);
+  const admin = vars.BLINDSPOT_ADMIN_TOKENS ? `\n  Delivery log: ${worker.url}/admin (token: see BLINDSPOT_ADMIN_TOKENS in .dev.vars)` : '';
+  console.log(`\n  Blindspot status page: ${worker.url}/${admin}\n  Demo agent "demo" sends a heartbeat every 5 s. Ctrl-C stops everything.\n`);
 }
 
 main().catch((e: unknown) => {

@@ -28,6 +28,18 @@ describe('the watchdog configuration file', () => {
     expect(r.ok ? [] : r.errors).toEqual([]);
   });
 
+  it('notifications get their defaults: 1 h reminders, a 24 h horizon, 10 s timeouts, us region', () => {
+    const r = loadConfigText('notifications: { public_url: "https://status.example.com/", channels: [{ id: og, type: opsgenie }], routes: [{ channels: [og], severities: [critical] }] }');
+    if (!r.ok) throw new Error(r.errors.join());
+    expect(r.config.notifications).toEqual({
+      publicUrl: 'https://status.example.com',
+      repeatIntervalS: 3600,
+      giveUpAfterS: 86_400,
+      channels: [{ id: 'og', type: 'opsgenie', region: 'us', endpoint: null, timeoutMs: 10_000 }],
+      routes: [{ channels: ['og'], monitors: ['*'], components: null, agents: ['*'], severities: ['critical'], repeatIntervalS: 3600 }],
+    });
+  });
+
   it('monitor thresholds override only what they name', () => {
     const r = loadConfigText('monitors: [{ id: f, kind: freshness, blind: { max_age_s: 30 } }]');
     if (!r.ok) throw new Error(r.errors.join());
@@ -51,6 +63,17 @@ describe('the watchdog configuration file', () => {
     ['monitors: {', /YAML/],
     ['a: 1\na: 2', /YAML/],
     ['defaults: { kinds: { freshness: { blind: { max_age_s: -1 } } } }', /max_age_s is at least 0/],
+    ['notifications: { channels: [{ id: pd, type: pagerduty }], routes: [{ channels: [pager] }] }', /notifications\.routes\[0\]\.channels: no channel has the id "pager"; define it under notifications\.channels or use one of pd/],
+    ['notifications: { channels: [{ id: pd, type: pagerdutyy }] }', /type is one of pagerduty, opsgenie, slack, discord, teams, webhook/],
+    ['notifications: { channels: [{ id: pd, type: pagerduty, routing_key: abc }] }', /unknown key "routing_key": a channel \(its key or URL goes in the Worker secret BLINDSPOT_CHANNEL_SECRETS, never in this file\) takes id, type, region, endpoint, timeout_s/],
+    ['notifications: { channels: [{ id: pd, type: pagerduty, endpoint: "ftp://x" }] }', /endpoint must be an http\(s\) URL/],
+    ['notifications: { channels: [{ id: og, type: opsgenie, region: asia }] }', /region is "us" or "eu"/],
+    ['notifications: { channels: [{ id: a, type: slack }, { id: a, type: discord }] }', /notifications\.channels: the id "a" is used twice/],
+    ['notifications: { routes: [{ channels: [] }] }', /a route names at least one channel/],
+    ['notifications: { repeat_interval_s: -5 }', /repeat_interval_s \(0 turns repeats off\) is at least 0/],
+    ['notifications: { give_up_after_s: 10 }', /give_up_after_s is at least 60/],
+    ['notifications: { public_url: "status.example.com" }', /public_url must be an http\(s\) URL such as https:\/\/status\.example\.com/],
+    ['notifications: { channels: [{ id: s, type: slack, timeout_s: 600 }] }', /timeout_s is at most 30/],
   ])('refuses %j with a message naming the field and the fix', (text, message) => {
     const errors = errorsOf(text);
     expect(errors.join('\n')).toMatch(message);

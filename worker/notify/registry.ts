@@ -63,7 +63,7 @@ const EXPECTED: Record<ChannelDef['type'], string> = {
 
 function build(def: ChannelDef, secret: unknown, publicUrl: string | null): Channel | string {
   const missing = `BLINDSPOT_CHANNEL_SECRETS has no entry "${def.id}"; set it to ${EXPECTED[def.type]}`;
-  const wrong = `BLINDSPOT_CHANNEL_SECRETS["${def.id}"] is not valid for a ${def.type} channel; set it to ${EXPECTED[def.type]}`;
+  const wrong = `BLINDSPOT_CHANNEL_SECRETS["${def.id}"] is not valid for a channel of type ${def.type}; set it to ${EXPECTED[def.type]}`;
   if (secret === undefined) return missing;
   const common = { id: def.id, timeoutMs: def.timeoutMs, publicUrl };
   switch (def.type) {
