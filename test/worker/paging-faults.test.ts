@@ -4,7 +4,9 @@
 import { abortAllDurableObjects } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { sweepDeps } from '../../worker/index.ts';
 import { LEASE_MS } from '../../worker/jobs/deliver-outbox.ts';
+import { runSweep } from '../../worker/jobs/sweep.ts';
 import { storedAlarm } from './fixtures/durable.ts';
 import { cue, receivedFor, uncue } from './fixtures/hub.ts';
 import { deliverAt, rowsOf } from './fixtures/paging.ts';
@@ -182,6 +184,15 @@ describe('paging through faults', () => {
     const after = (await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body).event_action);
     expect(after).toEqual(['trigger', 'trigger', 'resolve']);
     expect((await rowsOf(a.id, 'pd')).map((r) => `${r.event_type} ${r.state}`)).toEqual(['window.opened delivered', 'window.repeat delivered', 'window.repeat cancelled', 'window.closed delivered']);
+  });
+
+  it('the sweep is the safety net: it delivers what no alarm took up', async () => {
+    const a = new SimulatedAgent('page-sweep');
+    const id = await openWindow(a);
+    const report = await runSweep({ ...sweepDeps(env), now: () => a.at(6) });
+    expect(report.delivery.delivered).toBeGreaterThanOrEqual(PAGED.length);
+    expect((await rowsOf(a.id)).filter((r) => PAGED.includes(r.channel_id) && r.event_type === 'window.opened').map((r) => r.state)).toEqual(PAGED.map(() => 'delivered'));
+    expect(dedupKeys('pd', await receivedFor('pd', a.id))).toEqual([`trigger ${id}`]);
   });
 
   it('a Durable Object restart mid-delivery loses nothing: the lease runs out, the alarm takes the row up again', async () => {
