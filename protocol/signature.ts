@@ -15,6 +15,17 @@ export function decodeSecret(secret: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** Whether `secret` is a well-formed `whsec_` secret. */
+export function isValidSecret(secret: string): boolean {
+  try {
+    decodeSecret(secret);
+    return true;
+  } catch (e: unknown) {
+    if (e instanceof InvalidSecretError) return false;
+    throw e;
+  }
+}
+
 export function generateSecret(bytes = 32): string {
   return SECRET_PREFIX + encodeBase64(crypto.getRandomValues(new Uint8Array(bytes)));
 }

@@ -1,21 +1,13 @@
 // Settings read from the Worker's environment, validated with messages that name the setting and the fix.
 import * as v from 'valibot';
 import { AGENT_ID_PATTERN, describeIssues } from '../protocol/heartbeat.ts';
-import { decodeSecret, InvalidSecretError } from '../protocol/signature.ts';
+import { isValidSecret } from '../protocol/signature.ts';
 
 export class ConfigError extends Error {}
 
 const SecretSchema = v.pipe(
   v.string(),
-  v.check((s) => {
-    try {
-      decodeSecret(s);
-      return true;
-    } catch (e: unknown) {
-      if (e instanceof InvalidSecretError) return false;
-      throw e;
-    }
-  }, 'each secret is "whsec_" + base64 of 24 to 64 random bytes (blindspot-agent keygen makes one)'),
+  v.check(isValidSecret, 'each secret is "whsec_" + base64 of 24 to 64 random bytes (blindspot-agent keygen makes one)'),
 );
 
 const AgentSecretsSchema = v.record(

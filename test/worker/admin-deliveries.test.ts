@@ -113,6 +113,12 @@ describe('admin API for deliveries', () => {
       expect(body.error.code).toBe('invalid_query');
       expect(body.error.message).toMatch(new RegExp(q.split('=')[0] as string));
     }
+    for (const path of ['/v1/admin/notifications/%E0%A4%A', '/v1/admin/notifications/%00', `/v1/admin/notifications/${'x'.repeat(5000)}`, '/v1/admin/channels/%E0%A4%A/test']) {
+      const res = await call(path, path.endsWith('/test') ? { method: 'POST' } : {});
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      expect(res.status, path).toBeLessThan(500);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBeTypeOf('string');
+    }
     const paged = (await (await call('/v1/admin/notifications?limit=2')).json()) as { notifications: { seq: number }[]; next_before: number };
     expect(paged.notifications).toHaveLength(2);
     const next = (await (await call(`/v1/admin/notifications?limit=2&before=${paged.next_before}`)).json()) as { notifications: { seq: number }[] };

@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import type { ChannelDef, Notifications } from '../../config/resolve.ts';
 import { DEFAULT_CHANNEL_TIMEOUT_S } from '../../config/resolve.ts';
-import { decodeSecret, InvalidSecretError } from '../../protocol/signature.ts';
+import { isValidSecret } from '../../protocol/signature.ts';
 import { routingTable, type RoutingTable } from '../core/routing.ts';
 import type { Channel } from './channel.ts';
 import { discordChannel, slackChannel, teamsChannel } from './chat.ts';
@@ -38,16 +38,6 @@ export interface Registry {
 }
 
 const httpUrl = (u: string) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol);
-
-function isWebhookSecret(s: string): boolean {
-  try {
-    decodeSecret(s);
-    return true;
-  } catch (e: unknown) {
-    if (e instanceof InvalidSecretError) return false;
-    throw e;
-  }
-}
 
 const SecretsSchema = v.record(v.string(), v.union([v.string(), v.looseObject({ url: v.optional(v.string()), secret: v.optional(v.string()) })]));
 
@@ -82,7 +72,7 @@ function build(def: ChannelDef, secret: unknown, publicUrl: string | null): Chan
       if (typeof secret !== 'object' || secret === null) return wrong;
       const { url, secret: key } = secret as { url?: string; secret?: string };
       if (url === undefined || !httpUrl(url)) return `BLINDSPOT_CHANNEL_SECRETS["${def.id}"].url must be an http(s) URL`;
-      if (key === undefined || !isWebhookSecret(key)) return `BLINDSPOT_CHANNEL_SECRETS["${def.id}"].secret must be "whsec_" + base64 of 24 to 64 random bytes (blindspot-agent keygen makes one)`;
+      if (key === undefined || !isValidSecret(key)) return `BLINDSPOT_CHANNEL_SECRETS["${def.id}"].secret must be "whsec_" + base64 of 24 to 64 random bytes (blindspot-agent keygen makes one)`;
       return webhookChannel({ id: def.id, url, secret: key, timeoutMs: def.timeoutMs });
     }
   }
@@ -101,11 +91,12 @@ function parseSecrets(raw: string | undefined): { secrets: Record<string, unknow
   return { secrets: parsed.output, error: null };
 }
 
-let cached: { key: string; registry: Registry } | null = null;
+let cached: { env: [string?, string?, string?]; notifications: Notifications; registry: Registry } | null = null;
 
 export function channelRegistry(env: ChannelEnv, notifications: Notifications): Registry {
-  const key = JSON.stringify([env.BLINDSPOT_CHANNEL_SECRETS ?? '', env.BLINDSPOT_WEBHOOK_URL ?? '', env.BLINDSPOT_WEBHOOK_SECRET ?? '', notifications]);
-  if (cached !== null && cached.key === key) return cached.registry;
+  // Called on every window change: rebuilt only when the settings or the (cached) configuration change.
+  const key: [string?, string?, string?] = [env.BLINDSPOT_CHANNEL_SECRETS, env.BLINDSPOT_WEBHOOK_URL, env.BLINDSPOT_WEBHOOK_SECRET];
+  if (cached !== null && cached.notifications === notifications && cached.env.every((v, i) => v === key[i])) return cached.registry;
   const { secrets, error } = parseSecrets(env.BLINDSPOT_CHANNEL_SECRETS);
   const channels = new Map<string, Channel>();
   const info: ChannelInfo[] = [];
@@ -127,7 +118,7 @@ export function channelRegistry(env: ChannelEnv, notifications: Notifications): 
       ? 'BLINDSPOT_WEBHOOK_URL must be an http(s) URL'
       : !secret
         ? 'BLINDSPOT_WEBHOOK_SECRET is required with BLINDSPOT_WEBHOOK_URL (blindspot-agent keygen makes one)'
-        : !isWebhookSecret(secret)
+        : !isValidSecret(secret)
           ? 'BLINDSPOT_WEBHOOK_SECRET must be "whsec_" + base64 of 24 to 64 random bytes (blindspot-agent keygen makes one)'
           : null;
     if (problem === null) channels.set(LEGACY_WEBHOOK_CHANNEL, webhookChannel({ id: LEGACY_WEBHOOK_CHANNEL, url: legacyUrl, secret: secret as string, timeoutMs: DEFAULT_CHANNEL_TIMEOUT_S * 1000 }));
@@ -141,6 +132,6 @@ export function channelRegistry(env: ChannelEnv, notifications: Notifications): 
     horizonMs: notifications.giveUpAfterS * 1000,
   };
   for (const i of info) if (i.error !== null) console.error(`channel ${i.id}: ${i.error}`);
-  cached = { key, registry };
+  cached = { env: key, notifications, registry };
   return registry;
 }
