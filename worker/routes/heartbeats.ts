@@ -1,10 +1,13 @@
 import { Hono } from 'hono';
-import { MAX_BODY_BYTES, parseHeartbeat } from '../../protocol/heartbeat.ts';
+import { MAX_BACKFILL_BYTES, parseBackfill } from '../../protocol/backfill.ts';
+import { MAX_BODY_BYTES, parseHeartbeat, TIMESTAMP_TOLERANCE_S } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { requireJson } from '../middleware/require-json.ts';
 import { identifyAgent, verifyAgentSignature } from '../middleware/verify-agent-signature.ts';
+import { backfillWrites } from '../store/backfill.ts';
+import { createDb, runBatch } from '../store/db.ts';
 
 export const heartbeats = new Hono<AppEnv>();
 
@@ -40,4 +43,31 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
 
 heartbeats.all('/:agent/heartbeats', () => {
   throw new ApiError(405, 'method_not_allowed', 'heartbeats are sent with POST', { allow: 'POST' });
+});
+
+/**
+ * Spooled heartbeats, sent after live ones resume: stored as history (one batch: all or nothing,
+ * idempotent per agent, boot and seq), never evaluated, never paging.
+ */
+heartbeats.post('/:agent/backfill', identifyAgent(), requireJson(), bodyLimit(MAX_BACKFILL_BYTES), verifyAgentSignature(), async (c) => {
+  let json: unknown;
+  try {
+    json = JSON.parse(c.var.rawBody);
+  } catch {
+    throw new ApiError(400, 'malformed_json', 'the body is not valid JSON');
+  }
+  const now = Date.now();
+  const parsed = parseBackfill(json, now, TIMESTAMP_TOLERANCE_S);
+  if (!parsed.ok) throw new ApiError(422, 'invalid_backfill', parsed.message);
+  try {
+    await runBatch(c.env.DB, backfillWrites(createDb(c.env.DB), c.var.agentId, parsed.heartbeats, now));
+  } catch (e: unknown) {
+    console.error(`agent ${c.var.agentId}: backfill not stored:`, e);
+    throw new ApiError(503, 'temporarily_unavailable', 'the watchdog could not store this backfill now; retry it later', { 'retry-after': '30' });
+  }
+  return c.json({ accepted: parsed.heartbeats.length }, 202);
+});
+
+heartbeats.all('/:agent/backfill', () => {
+  throw new ApiError(405, 'method_not_allowed', 'backfill is sent with POST', { allow: 'POST' });
 });

@@ -53,7 +53,7 @@ function addSeconds(db: Db, table: 'rollup_5m' | 'rollup_1h', row: RollupTable):
     .compile();
 }
 
-export const RETENTION_MS = { rollup_5m: 8 * 86_400_000, rollup_1h: 400 * 86_400_000, signal_rollup_1h: 400 * 86_400_000, agent_events: 400 * 86_400_000, alert_evidence: 30 * 86_400_000, finished_outbox: 30 * 86_400_000, dead_outbox: 90 * 86_400_000, delivery_attempts: 30 * 86_400_000 } as const;
+export const RETENTION_MS = { rollup_5m: 8 * 86_400_000, rollup_1h: 400 * 86_400_000, signal_rollup_1h: 400 * 86_400_000, agent_events: 400 * 86_400_000, alert_evidence: 30 * 86_400_000, finished_outbox: 30 * 86_400_000, dead_outbox: 90 * 86_400_000, delivery_attempts: 30 * 86_400_000, backfilled_heartbeats: 30 * 86_400_000 } as const;
 
 /** Deletes what is past its retention. One statement per table, each bounded by an index on time. */
 export function pruneQueries(db: Db, now: number): CompiledQuery[] {
@@ -66,5 +66,6 @@ export function pruneQueries(db: Db, now: number): CompiledQuery[] {
     db.deleteFrom('outbox').where('state', 'in', ['delivered', 'cancelled']).where('finished_at', '<', now - RETENTION_MS.finished_outbox).compile(),
     db.deleteFrom('outbox').where('state', '=', 'dead').where('finished_at', '<', now - RETENTION_MS.dead_outbox).compile(),
     db.deleteFrom('delivery_attempts').where('at', '<', now - RETENTION_MS.delivery_attempts).compile(),
+    db.deleteFrom('backfilled_heartbeats').where('sent_at', '<', now - RETENTION_MS.backfilled_heartbeats).compile(),
   ];
 }

@@ -119,12 +119,23 @@ export interface AlertEvidenceTable {
   received_at: number;
 }
 
+export interface BackfilledHeartbeatsTable {
+  agent_id: string;
+  boot: string;
+  seq: number;
+  sent_at: number;
+  received_at: number;
+  interval_s: number;
+  signals: string;
+}
+
 export interface Database {
   agents: AgentsTable;
   windows: WindowsTable;
   outbox: OutboxTable;
   delivery_attempts: DeliveryAttemptsTable;
   channel_state: ChannelStateTable;
+  backfilled_heartbeats: BackfilledHeartbeatsTable;
   rollup_5m: RollupTable;
   rollup_1h: RollupTable;
   signal_rollup_1h: SignalRollupTable;
