@@ -54,9 +54,12 @@ const ConfigSchema = v.pipe(
       interval_s: v.optional(seconds('interval_s', 1, 3600), 15),
       grace_s: v.optional(seconds('grace_s', 0, 86400)),
       send_timeout_s: v.optional(seconds('send_timeout_s', 0.5, 60), 10),
+      spool_dir: v.optional(v.pipe(v.string('spool_dir is a directory path'), v.minLength(1, 'spool_dir cannot be empty'))),
+      spool_max_mb: v.optional(v.pipe(v.number('spool_max_mb is a number of megabytes'), v.minValue(1, 'spool_max_mb is at least 1'), v.maxValue(10_240, 'spool_max_mb is at most 10240')), 16),
+      spool_max_age_h: v.optional(v.pipe(v.number('spool_max_age_h is a number of hours'), v.minValue(1, 'spool_max_age_h is at least 1'), v.maxValue(168, 'spool_max_age_h is at most 168 (the Worker refuses older backfill)')), 168),
       probes: v.pipe(v.array(ProbeSchema, 'probes is a list'), v.minLength(1, 'configure at least one probe'), v.maxLength(64, 'at most 64 probes')),
     },
-    (issue) => `unknown key ${issue.received}; the top-level keys are agent_id, worker_url, secret, secret_env, secret_file, interval_s, grace_s, send_timeout_s, probes`,
+    (issue) => `unknown key ${issue.received}; the top-level keys are agent_id, worker_url, secret, secret_env, secret_file, interval_s, grace_s, send_timeout_s, spool_dir, spool_max_mb, spool_max_age_h, probes`,
   ),
   v.check((c) => [c.secret, c.secret_env, c.secret_file].filter((s) => s !== undefined).length <= 1, 'give only one of secret, secret_env, secret_file'),
 );

@@ -1,8 +1,10 @@
 // The heartbeat loop: every interval, measure and send. One request in flight at a time; a heartbeat
 // is retried with backoff until it is delivered or the next one is due.
+import { MAX_BACKFILL_BYTES, MAX_BACKFILL_HEARTBEATS } from '../protocol/backfill.ts';
 import type { Logger } from './log.ts';
 import { fullJitterDelay } from './transport/backoff.ts';
 import type { Sender } from './transport/sender.ts';
+import type { Spool } from './transport/spool.ts';
 
 export interface LoopDeps {
   intervalMs: number;
@@ -14,6 +16,8 @@ export interface LoopDeps {
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
   signal: AbortSignal;
+  /** Where heartbeats the Worker could not take wait, and how they are sent later. */
+  spool?: { store: Spool; send: Sender };
 }
 
 export type DeliveryResult = 'delivered' | 'rejected' | 'gave_up' | 'stopped';
@@ -25,7 +29,12 @@ export async function runLoop(deps: LoopDeps): Promise<number> {
     const tickAt = deps.now();
     seq++;
     const heartbeat = await deps.next(seq);
-    await deliver(deps, seq, heartbeat, tickAt + deps.intervalMs);
+    const result = await deliver(deps, seq, heartbeat, tickAt + deps.intervalMs);
+    if (deps.spool !== undefined) {
+      if (result === 'gave_up' || result === 'stopped') keep(deps, deps.spool.store, seq, heartbeat, tickAt);
+      // Live heartbeats flow again: send what waited, oldest first, until the next one is due.
+      else if (result === 'delivered') await drainSpool(deps, deps.spool, tickAt + deps.intervalMs);
+    }
     await deps.sleep(Math.max(0, tickAt + deps.intervalMs - deps.now()), deps.signal);
   }
   return seq;
@@ -57,6 +66,43 @@ export async function deliver(deps: LoopDeps, seq: number, heartbeat: { id: stri
     }
   }
   return 'stopped';
+}
+
+function keep(deps: LoopDeps, store: Spool, seq: number, heartbeat: { id: string; body: string }, at: number): void {
+  try {
+    const dropped = store.add(heartbeat.id, heartbeat.body, at);
+    deps.log('warn', 'heartbeat spooled for backfill', { seq, spooled: store.size() });
+    if (dropped > 0) deps.log('error', 'spool full or too old: the oldest heartbeats were dropped', { dropped });
+  } catch (e: unknown) {
+    deps.log('error', `heartbeat could not be spooled: ${e instanceof Error ? e.message : String(e)}`, { seq, dir: store.dir });
+  }
+}
+
+/** Sends spooled heartbeats in batches, one request at a time; stops at a failure or when `until` comes. */
+export async function drainSpool(deps: Pick<LoopDeps, 'log' | 'now' | 'signal'>, spool: { store: Spool; send: Sender }, until: number): Promise<number> {
+  let sent = 0;
+  while (!deps.signal.aborted && deps.now() < until) {
+    // Room for the wrapper: {"v":1,"heartbeats":[...]}.
+    const batch = spool.store.batch(MAX_BACKFILL_HEARTBEATS, MAX_BACKFILL_BYTES - 64);
+    if (batch.length === 0) break;
+    const body = `{"v":1,"heartbeats":[${batch.map((b) => b.body).join(',')}]}`;
+    const outcome = await spool.send(`bf_${batch[0]?.id}_${batch.length}`, body);
+    if (outcome.kind === 'accepted' || outcome.kind === 'duplicate') {
+      spool.store.remove(batch);
+      sent += batch.length;
+      continue;
+    }
+    if (outcome.kind === 'rejected') {
+      // Retrying cannot fix a refusal: set the batch aside for a person and go on with the rest.
+      spool.store.reject(batch);
+      deps.log('error', `the Worker refused a backfill batch; it is kept in ${spool.store.dir}/rejected: ${outcome.message}`, { status: outcome.status, code: outcome.code, heartbeats: batch.length });
+      continue;
+    }
+    deps.log('warn', 'backfill failed; trying again after the next heartbeat', { reason: outcome.reason, waiting: spool.store.size() });
+    break;
+  }
+  if (sent > 0) deps.log('info', 'spooled heartbeats backfilled', { sent, waiting: spool.store.size() });
+  return sent;
 }
 
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

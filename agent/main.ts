@@ -5,7 +5,9 @@ import { buildHeartbeat, heartbeatId } from './heartbeat.ts';
 import type { Logger } from './log.ts';
 import { abortableSleep, runLoop } from './loop.ts';
 import { collectAll, createProbe } from './probes/registry.ts';
+import { join } from 'node:path';
 import { createSender } from './transport/sender.ts';
+import { Spool } from './transport/spool.ts';
 
 export function newBoot(): string {
   return `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
@@ -19,13 +21,17 @@ export async function collectHeartbeat(config: AgentConfig, boot: string, seq: n
 export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSignal): Promise<void> {
   const boot = newBoot();
   const probes = config.probes.map(createProbe);
-  const send = createSender({ workerUrl: config.worker_url, agentId: config.agent_id, secret: config.secret, timeoutMs: config.send_timeout_s * 1000 });
+  const transport = { workerUrl: config.worker_url, agentId: config.agent_id, secret: config.secret, timeoutMs: config.send_timeout_s * 1000 };
+  const send = createSender(transport);
+  // systemd's StateDirectory= sets STATE_DIRECTORY; otherwise the working directory.
+  const spoolDir = config.spool_dir ?? join(process.env.STATE_DIRECTORY ?? '.', 'blindspot-spool');
+  const spool = { store: new Spool(spoolDir, { maxBytes: config.spool_max_mb * 2 ** 20, maxAgeMs: config.spool_max_age_h * 3_600_000 }), send: createSender({ ...transport, path: 'backfill' }) };
   const heartbeat = (seq: number, signals: Awaited<ReturnType<typeof collectAll>>, stopping = false) => ({
     id: heartbeatId(boot, seq),
     body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date(), stopping }),
   });
   let lastSignals: Awaited<ReturnType<typeof collectAll>> = [];
-  log('info', 'agent started', { agent: config.agent_id, worker: config.worker_url, interval_s: config.interval_s, probes: probes.length, boot });
+  log('info', 'agent started', { agent: config.agent_id, worker: config.worker_url, interval_s: config.interval_s, probes: probes.length, boot, spool: spool.store.dir, spooled: spool.store.size() });
   const lastSeq = await runLoop({
     intervalMs: config.interval_s * 1000,
     next: async (seq) => heartbeat(seq, (lastSignals = await collectAll(probes))),
@@ -34,6 +40,7 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
     now: Date.now,
     sleep: abortableSleep,
     signal,
+    spool,
   });
   // Say goodbye once, so the silence that follows is recorded as expected instead of paging anyone.
   const goodbye = heartbeat(lastSeq + 1, lastSignals, true);

@@ -13,12 +13,14 @@ export interface SenderOptions {
   agentId: string;
   secret: string;
   timeoutMs: number;
+  /** heartbeats (default), or backfill for spooled batches. */
+  path?: 'heartbeats' | 'backfill';
 }
 
 export type Sender = (webhookId: string, body: string) => Promise<SendOutcome>;
 
 export function createSender(options: SenderOptions): Sender {
-  const url = new URL(`v1/agents/${options.agentId}/heartbeats`, options.workerUrl.endsWith('/') ? options.workerUrl : `${options.workerUrl}/`);
+  const url = new URL(`v1/agents/${options.agentId}/${options.path ?? 'heartbeats'}`, options.workerUrl.endsWith('/') ? options.workerUrl : `${options.workerUrl}/`);
   return async (webhookId, body) => {
     const timestamp = Math.floor(Date.now() / 1000);
     let response: Response;

@@ -72,7 +72,7 @@ beforeAll(async () => {
   ].join('\n'));
   await applyMigrations({ persistTo });
   worker = await startLocalWorker({ port: await freePort(), persistTo, envFile: join(dir, 'worker.env') });
-  writeFileSync(join(dir, 'agent.yaml'), `agent_id: e2e\nworker_url: ${worker.url}\nsecret_env: E2E_SECRET\ninterval_s: 5\ngrace_s: 5\nprobes:\n  - type: demo\n`);
+  writeFileSync(join(dir, 'agent.yaml'), `agent_id: e2e\nworker_url: ${worker.url}\nsecret_env: E2E_SECRET\ninterval_s: 5\ngrace_s: 5\nspool_dir: ${join(dir, "spool")}\nprobes:\n  - type: demo\n`);
   process.env.E2E_SECRET = agentSecret;
 }, 90_000);
 
