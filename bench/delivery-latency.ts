@@ -4,19 +4,17 @@
 // second confirms a window, and the Durable Object delivers it. Latency = receipt time at the
 // receiver − the window's confirmed_at (same machine clock). Bounded: N windows, 120 s at most.
 //   npx tsx bench/delivery-latency.ts [windows] [concurrency]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { generateSecret, sign } from '../protocol/signature.ts';
-import { applyMigrations, startLocalWorker } from '../scripts/local-worker.ts';
+import { startTestWorker } from '../test/support/e2e-worker.ts';
 import { startRecorder } from '../test/support/http-recorder.ts';
-import { freePort } from '../test/support/ports.ts';
 
 const N = Number(process.argv[2] ?? 120);
 const CONCURRENCY = Number(process.argv[3] ?? 10);
 const agentSecret = generateSecret();
 const hookSecret = generateSecret();
-const dir = mkdtempSync(join(tmpdir(), 'blindspot-bench-'));
 const agents = Array.from({ length: N }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
 
 function percentile(sorted: number[], p: number): number {
@@ -41,17 +39,11 @@ async function main(): Promise<void> {
     monitors: [{ id: 'bench-fresh', signal: 'bench.freshness', kind: 'freshness', blind: { max_age_s: 60 } }],
     notifications: { channels: [{ id: 'hook', type: 'webhook' }], repeat_interval_s: 0 },
   };
-  writeFileSync(
-    join(dir, 'worker.env'),
-    [
-      `BLINDSPOT_AGENT_SECRETS=${JSON.stringify(Object.fromEntries(agents.map((a) => [a, [agentSecret]])))}`,
-      `BLINDSPOT_CONFIG=${JSON.stringify(config)}`,
-      `BLINDSPOT_CHANNEL_SECRETS=${JSON.stringify({ hook: { url: `${receiver.url}/hook`, secret: hookSecret } })}`,
-    ].join('\n'),
-  );
-  const persistTo = join(dir, 'state');
-  await applyMigrations({ persistTo });
-  const worker = await startLocalWorker({ port: await freePort(), persistTo, envFile: join(dir, 'worker.env') });
+  const worker = await startTestWorker('bench', {
+    BLINDSPOT_AGENT_SECRETS: JSON.stringify(Object.fromEntries(agents.map((a) => [a, [agentSecret]]))),
+    BLINDSPOT_CONFIG: JSON.stringify(config),
+    BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ hook: { url: `${receiver.url}/hook`, secret: hookSecret } }),
+  });
   try {
     const boot = `bench-${Date.now()}`;
     let next = 0;
@@ -70,7 +62,7 @@ async function main(): Promise<void> {
       .filter((r) => r.body.includes('"window.opened"'))
       .map((r) => r.at - Date.parse((JSON.parse(r.body) as { data: { window: { confirmed_at: string } } }).data.window.confirmed_at))
       .sort((a, b) => a - b);
-    if (latencies.length < N) throw new Error(`only ${latencies.length} of ${N} windows were delivered within 120 s:\n${worker.output().slice(-3000)}`);
+    if (latencies.length < N) throw new Error(`only ${latencies.length} of ${N} windows were delivered within 120 s:\n${worker.worker?.output().slice(-3000) ?? ''}`);
     const result = {
       benchmark: 'detection-to-first-delivery-attempt',
       date: new Date().toISOString(),
@@ -88,7 +80,6 @@ async function main(): Promise<void> {
   } finally {
     await worker.stop();
     await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -13,3 +13,12 @@ export class ApiError extends Error {
 export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
   return { error: { code, message } };
 }
+
+/** The request body (read by bodyLimit) as JSON, or a 400 that says it is not. */
+export function parseJsonBody(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ApiError(400, 'malformed_json', 'the body is not valid JSON');
+  }
+}

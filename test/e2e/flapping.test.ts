@@ -1,22 +1,17 @@
 // Flapping on real parts: signed heartbeats over HTTP to wrangler dev (workerd + local D1) every 5 s
 // for 10 minutes, with a freshness signal that alternates stale / fresh on every heartbeat. On-call
 // must get exactly one notification for all of it.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret, sign } from '../../protocol/signature.ts';
-import { applyMigrations, type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
+import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
-import { freePort } from '../support/ports.ts';
 
 const INTERVAL_S = 5;
 const DURATION_S = 600;
 const agentSecret = generateSecret();
 const webhookSecret = generateSecret();
-const dir = mkdtempSync(join(tmpdir(), 'blindspot-flap-'));
-let worker: LocalWorker | undefined;
+let worker: TestWorker | undefined;
 let receiver: Recorder | undefined;
 interface Event {
   type: string;
@@ -35,20 +30,17 @@ beforeAll(async () => {
     }
     return { status: 202, body: '{}' };
   });
-  writeFileSync(join(dir, 'worker.env'), [
-    `BLINDSPOT_AGENT_SECRETS={"flappy":["${agentSecret}"]}`,
-    'BLINDSPOT_CONFIG={}',
-    `BLINDSPOT_WEBHOOK_URL=${receiver.url}/events`,
-    `BLINDSPOT_WEBHOOK_SECRET=${webhookSecret}`,
-  ].join('\n'));
-  await applyMigrations({ persistTo: join(dir, 'state') });
-  worker = await startLocalWorker({ port: await freePort(), persistTo: join(dir, 'state'), envFile: join(dir, 'worker.env') });
+  worker = await startTestWorker('flap', {
+    BLINDSPOT_AGENT_SECRETS: `{"flappy":["${agentSecret}"]}`,
+    BLINDSPOT_CONFIG: '{}',
+    BLINDSPOT_WEBHOOK_URL: `${receiver.url}/events`,
+    BLINDSPOT_WEBHOOK_SECRET: webhookSecret,
+  });
 }, 90_000);
 
 afterAll(async () => {
   await worker?.stop();
   await receiver?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Sends one heartbeat, retrying wrangler dev's occasional 503 the way the agent does. */
@@ -81,7 +73,7 @@ describe('a flapping signal', () => {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
     // 409 is a retried heartbeat that had in fact been taken (its replay); anything else is a failure.
-    expect(statuses.filter((s) => s !== 202 && s !== 409), worker!.output()).toEqual([]);
+    expect(statuses.filter((s) => s !== 202 && s !== 409), worker!.worker?.output()).toEqual([]);
     await new Promise((r) => setTimeout(r, 3000));
     expect(events.map((e) => (e instanceof Error ? e.message : [e.type, e.data.window.monitor, e.data.window.cause]))).toEqual([['window.opened', 'auto:metrics.freshness', 'flapping']]);
   }, (DURATION_S + 120) * 1000);

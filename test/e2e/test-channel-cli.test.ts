@@ -1,20 +1,15 @@
 // `blindspot-agent test-channel` against a real Worker (wrangler dev) and a real receiver: it proves
 // a channel works, says why when it does not, and exits accordingly.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
-import { applyMigrations, type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
+import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
-import { freePort } from '../support/ports.ts';
 
 const hookSecret = generateSecret();
 const adminToken = 'e2e-admin-token-0123456789abcdef0123';
-const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-'));
-let worker: LocalWorker;
+let worker: TestWorker;
 let receiver: Recorder;
 
 /** Runs the CLI as its own process (asynchronously: the receiver in this process must keep answering). */
@@ -31,22 +26,16 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
 beforeAll(async () => {
   receiver = await startRecorder();
   const config = { notifications: { channels: [{ id: 'ops-hook', type: 'webhook' }, { id: 'ops-slack', type: 'slack' }] } };
-  writeFileSync(
-    join(dir, 'worker.env'),
-    [
-      `BLINDSPOT_CONFIG=${JSON.stringify(config)}`,
-      `BLINDSPOT_CHANNEL_SECRETS=${JSON.stringify({ 'ops-hook': { url: `${receiver.url}/hook`, secret: hookSecret }, 'ops-slack': `${receiver.url}/slack` })}`,
-      `BLINDSPOT_ADMIN_TOKENS=${JSON.stringify({ e2e: adminToken })}`,
-    ].join('\n'),
-  );
-  await applyMigrations({ persistTo: join(dir, 'state') });
-  worker = await startLocalWorker({ port: await freePort(), persistTo: join(dir, 'state'), envFile: join(dir, 'worker.env') });
+  worker = await startTestWorker('cli', {
+    BLINDSPOT_CONFIG: JSON.stringify(config),
+    BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ 'ops-hook': { url: `${receiver.url}/hook`, secret: hookSecret }, 'ops-slack': `${receiver.url}/slack` }),
+    BLINDSPOT_ADMIN_TOKENS: JSON.stringify({ e2e: adminToken }),
+  });
 }, 90_000);
 
 afterAll(async () => {
   await worker?.stop();
   await receiver?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('blindspot-agent test-channel', () => {

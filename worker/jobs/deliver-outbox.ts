@@ -105,6 +105,6 @@ export async function expireNotifications(db: Db, d1: D1Database, now: number, h
   return n;
 }
 
-export function toNotification(row: Pick<PendingNotification, 'id' | 'eventId' | 'type' | 'payload'>): Notification {
+function toNotification(row: Pick<PendingNotification, 'id' | 'eventId' | 'type' | 'payload'>): Notification {
   return { id: row.id, eventId: row.eventId, type: row.type, payload: row.payload, body: parseBody(row.payload) };
 }

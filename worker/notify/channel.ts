@@ -87,6 +87,3 @@ function defaultDescribe(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > MAX_ERROR_BODY ? `${flat.slice(0, MAX_ERROR_BODY)}…` : flat;
 }
-
-/** For configuration errors: says which channel and which secret, never the value. */
-export class ChannelConfigError extends Error {}

@@ -6,7 +6,7 @@ import * as v from 'valibot';
 import { AlertmanagerPayloadSchema, MAX_ALERTMANAGER_BODY_BYTES } from '../../protocol/alertmanager.ts';
 import { AGENT_ID_PATTERN, describeIssues } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, parseJsonBody } from '../errors.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { requireJson } from '../middleware/require-json.ts';
 import { verifyAlertmanagerAuth } from '../middleware/verify-alertmanager-auth.ts';
@@ -20,12 +20,7 @@ alertmanager.post('/:source', checkSourceId, verifyAlertmanagerAuth(), requireJs
   const sourceId = c.req.param('source');
   const source = watchConfig(c.env).config.alertSources.find((s) => s.id === sourceId);
   if (source === undefined) throw new ApiError(404, 'unknown_source', `"${sourceId}" is not under alertmanager.sources in the watchdog configuration; add it with its interval_s`);
-  let json: unknown;
-  try {
-    json = JSON.parse(c.var.rawBody);
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the body is not valid JSON');
-  }
+  const json = parseJsonBody(c.var.rawBody);
   const parsed = v.safeParse(AlertmanagerPayloadSchema, json);
   if (!parsed.success) throw new ApiError(422, 'invalid_payload', describeIssues(parsed.issues));
 

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { MAX_BACKFILL_BYTES, parseBackfill } from '../../protocol/backfill.ts';
 import { MAX_BODY_BYTES, parseHeartbeat, TIMESTAMP_TOLERANCE_S } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, parseJsonBody } from '../errors.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { requireJson } from '../middleware/require-json.ts';
 import { identifyAgent, verifyAgentSignature } from '../middleware/verify-agent-signature.ts';
@@ -12,12 +12,7 @@ import { createDb, runBatch } from '../store/db.ts';
 export const heartbeats = new Hono<AppEnv>();
 
 heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(MAX_BODY_BYTES), verifyAgentSignature(), async (c) => {
-  let json: unknown;
-  try {
-    json = JSON.parse(c.var.rawBody);
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the body is not valid JSON');
-  }
+  const json = parseJsonBody(c.var.rawBody);
   const parsed = parseHeartbeat(json);
   if (!parsed.ok) throw new ApiError(422, 'invalid_heartbeat', parsed.message);
 
@@ -50,12 +45,7 @@ heartbeats.all('/:agent/heartbeats', () => {
  * idempotent per agent, boot and seq), never evaluated, never paging.
  */
 heartbeats.post('/:agent/backfill', identifyAgent(), requireJson(), bodyLimit(MAX_BACKFILL_BYTES), verifyAgentSignature(), async (c) => {
-  let json: unknown;
-  try {
-    json = JSON.parse(c.var.rawBody);
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the body is not valid JSON');
-  }
+  const json = parseJsonBody(c.var.rawBody);
   const now = Date.now();
   const parsed = parseBackfill(json, now, TIMESTAMP_TOLERANCE_S);
   if (!parsed.ok) throw new ApiError(422, 'invalid_backfill', parsed.message);

@@ -1,0 +1,47 @@
+// A Worker under wrangler dev for one test file: its own temporary directory, settings written as an
+// env file, migrations applied to a fresh local D1. stop() stops wrangler and removes the directory.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyMigrations, type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
+import { freePort } from './ports.ts';
+
+export interface TestWorker {
+  /** The running Worker; undefined while stopped with pause(). */
+  worker: LocalWorker | undefined;
+  url: string;
+  dir: string;
+  persistTo: string;
+  /** Stops wrangler but keeps its state, to be started again with resume() on the same port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(prefix: string, vars: Record<string, string>): Promise<TestWorker> {
+  const dir = mkdtempSync(join(tmpdir(), `blindspot-${prefix}-`));
+  const persistTo = join(dir, 'state');
+  const envFile = join(dir, 'worker.env');
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n'));
+  await applyMigrations({ persistTo });
+  const port = await freePort();
+  const start = () => startLocalWorker({ port, persistTo, envFile });
+  const t: TestWorker = {
+    worker: await start(),
+    url: `http://127.0.0.1:${port}`,
+    dir,
+    persistTo,
+    pause: async () => {
+      await t.worker?.stop();
+      t.worker = undefined;
+    },
+    resume: async () => {
+      t.worker = await start();
+    },
+    stop: async () => {
+      await t.worker?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
