@@ -9,6 +9,7 @@ export interface Threshold {
   minRatio?: number;
   dropBelow?: number;
   max?: number;
+  maxRatio?: number;
 }
 export interface KindRule {
   degraded: Threshold;
@@ -101,6 +102,7 @@ export const KIND_DEFAULTS: Record<SignalKind, KindRule> = {
   queue_age: { degraded: { maxAgeS: 60 }, blind: { maxAgeS: 300 } },
   sampling: { degraded: { dropBelow: 0.25 }, blind: { minRatio: 0.001 } },
   dropped: { degraded: { max: 0 }, blind: { max: 100 } },
+  saturation: { degraded: { maxRatio: 0.5 }, blind: { maxRatio: 0.95 } },
 };
 export const DEFAULT_FOR: Hold = { heartbeats: 2, seconds: 0 };
 export const DEFAULT_RECOVER_FOR: Hold = { heartbeats: 3, seconds: 60 };
@@ -231,6 +233,7 @@ function threshold(input: ThresholdInput | undefined): Threshold {
   if (input?.min_ratio !== undefined) t.minRatio = input.min_ratio;
   if (input?.drop_below !== undefined) t.dropBelow = input.drop_below;
   if (input?.max !== undefined) t.max = input.max;
+  if (input?.max_ratio !== undefined) t.maxRatio = input.max_ratio;
   return t;
 }
 
@@ -246,7 +249,7 @@ function mergeKinds(base: Record<SignalKind, KindRule>, over: Partial<Record<Sig
 /** A monitor's thresholds apply to every kind they make sense for; the kind defaults fill the rest. */
 function overrideRules(base: Record<SignalKind, KindRule>, m: MonitorInput): Record<SignalKind, KindRule> {
   const over = { degraded: m.degraded, blind: m.blind };
-  return mergeKinds(base, { freshness: over, queue_age: over, sampling: over, dropped: over });
+  return mergeKinds(base, { freshness: over, queue_age: over, sampling: over, dropped: over, saturation: over });
 }
 
 const KEYS_BY_KIND: Record<string, readonly string[]> = {
@@ -254,6 +257,7 @@ const KEYS_BY_KIND: Record<string, readonly string[]> = {
   queue_age: ['max_age_s'],
   sampling: ['min_ratio', 'drop_below'],
   dropped: ['max'],
+  saturation: ['max_ratio'],
 };
 
 function checkThresholds(m: MonitorInput, i: number, errors: string[]): void {

@@ -38,6 +38,7 @@ const ThresholdSchema = strict(
     min_ratio: v.optional(ratio('min_ratio')),
     drop_below: v.optional(ratio('drop_below')),
     max: v.optional(v.pipe(v.number('max is a number'), v.minValue(0, 'max is at least 0'))),
+    max_ratio: v.optional(v.pipe(v.number('max_ratio is a number'), v.minValue(0, 'max_ratio is at least 0'), v.maxValue(10, 'max_ratio is at most 10'))),
   },
   'a threshold',
 );
@@ -167,6 +168,7 @@ const DefaultsSchema = strict(
           sampling: v.optional(KindRulesSchema),
           dropped: v.optional(KindRulesSchema),
           queue_age: v.optional(KindRulesSchema),
+          saturation: v.optional(KindRulesSchema),
         },
         '"defaults.kinds"',
       ),

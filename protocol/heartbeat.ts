@@ -9,7 +9,7 @@ export const TIMESTAMP_TOLERANCE_S = 300;
 export const REPLAY_WINDOW_S = 600;
 export const AGENT_ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
-export const SIGNAL_KINDS = ['freshness', 'sampling', 'dropped', 'queue_age'] as const;
+export const SIGNAL_KINDS = ['freshness', 'sampling', 'dropped', 'queue_age', 'saturation'] as const;
 export type SignalKind = (typeof SIGNAL_KINDS)[number];
 
 const finiteNumber = v.pipe(v.number(), v.finite());
@@ -35,6 +35,7 @@ const SignalSchema = v.pipe(
   v.check((s) => s.value !== null || (typeof s.error === 'string' && s.error.length > 0), 'a signal with value null must say why in "error" (unknown is not zero)'),
   v.check((s) => s.kind !== 'sampling' || s.value === null || (s.value >= 0 && s.value <= 1), 'a sampling value is a ratio between 0 and 1'),
   v.check((s) => s.kind !== 'dropped' || s.value === null || s.value >= 0, 'a dropped count cannot be negative'),
+  v.check((s) => s.kind !== 'saturation' || s.value === null || s.value >= 0, 'a saturation is a fill ratio of at least 0 (length / capacity)'),
 );
 
 export const HeartbeatSchema = v.pipe(

@@ -19,6 +19,7 @@ export type WindowCause =
   | 'sampling_drop'
   | 'dropped'
   | 'queue_backlog'
+  | 'queue_full'
   | 'unknown'
   | 'missing_signal'
   | 'clock_skew'

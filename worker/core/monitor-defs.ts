@@ -49,7 +49,7 @@ export function defOf(config: WatchConfig, monitorId: string): MonitorDef | null
   return config.monitors.find((m) => m.id === monitorId) ?? null;
 }
 
-const CAUSE_KIND: Partial<Record<WindowCause, SignalKind>> = { stale: 'freshness', sampling_low: 'sampling', sampling_drop: 'sampling', dropped: 'dropped', queue_backlog: 'queue_age' };
+const CAUSE_KIND: Partial<Record<WindowCause, SignalKind>> = { stale: 'freshness', sampling_low: 'sampling', sampling_drop: 'sampling', dropped: 'dropped', queue_backlog: 'queue_age', queue_full: 'saturation' };
 
 /** The thresholds a window broke (by its cause's kind) and the monitors that depend on it: told in its notifications. */
 export function windowContext(config: WatchConfig, w: Pick<BlindWindow, 'monitor' | 'cause'>): WindowContext {

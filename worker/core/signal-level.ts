@@ -43,6 +43,8 @@ function breach(kind: SignalKind, t: Threshold, value: number, baselineMedian: n
       return t.maxAgeS !== undefined && value > t.maxAgeS ? 'queue_backlog' : null;
     case 'dropped':
       return t.max !== undefined && value > t.max ? 'dropped' : null;
+    case 'saturation':
+      return t.maxRatio !== undefined && value > t.maxRatio ? 'queue_full' : null;
     case 'sampling':
       if (t.minRatio !== undefined && value < t.minRatio) return 'sampling_low';
       if (t.dropBelow !== undefined && baselineMedian !== null && baselineMedian > 0 && value < t.dropBelow * baselineMedian) return 'sampling_drop';
@@ -51,7 +53,7 @@ function breach(kind: SignalKind, t: Threshold, value: number, baselineMedian: n
 }
 
 export function causeOfKind(kind: SignalKind): WindowCause {
-  return ({ freshness: 'stale', queue_age: 'queue_backlog', dropped: 'dropped', sampling: 'sampling_low' } as const)[kind];
+  return ({ freshness: 'stale', queue_age: 'queue_backlog', dropped: 'dropped', sampling: 'sampling_low', saturation: 'queue_full' } as const)[kind];
 }
 
 /** For a sampling ratio a lower value is worse; for everything else a higher one. */

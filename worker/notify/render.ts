@@ -48,6 +48,7 @@ const CAUSES: Record<string, string> = {
   sampling_drop: 'the sampling ratio dropped far below its own recent level',
   dropped: 'alerts or notifications are being dropped',
   queue_backlog: 'the export queue is backing up',
+  queue_full: 'a queue is filling up towards its capacity: items will be dropped',
   unknown: 'the signal cannot be measured',
   missing_signal: 'the signal is no longer reported',
   clock_skew: "the agent's clock is off",

@@ -62,6 +62,21 @@ describe('queue_age', () => {
   });
 });
 
+describe('saturation', () => {
+  it('a queue filling past half its capacity is degraded, past 95 % blind, by the kind defaults', () => {
+    const s = new Scenario(empty).every(0, 60, (_, i) => [sig('notifications.queue_fill', 'saturation', i < 4 ? 0.1 : i < 8 ? 0.6 : 1)]);
+    expect(s.windows('window_opened')).toEqual([expect.objectContaining({ monitor: 'auto:notifications.queue_fill', cause: 'queue_full', level: 'degraded', startedAt: at(20) })]);
+    expect(s.windows('window_escalated')).toEqual([expect.objectContaining({ level: 'blind', peakValue: 1 })]);
+  });
+
+  it('uses max_ratio from the monitor, and refuses keys of other kinds', () => {
+    const cfg = config('monitors: [{ id: fill, kind: saturation, degraded: { max_ratio: 0.2 } }]');
+    const s = new Scenario(cfg).every(0, 10, () => [sig('exporter.queue_fill', 'saturation', 0.3)]);
+    expect(s.windows('window_opened')).toEqual([expect.objectContaining({ monitor: 'fill', cause: 'queue_full', level: 'degraded' })]);
+    expect(() => config('monitors: [{ id: fill, kind: saturation, degraded: { max_age_s: 3 } }]')).toThrow(/a saturation monitor takes max_ratio; remove max_age_s/);
+  });
+});
+
 describe('unknown', () => {
   it('a null value is unknown, and counts as blind once it has held for its for', () => {
     const s = new Scenario(empty).heartbeat(0, [sig('metrics.freshness', 'freshness', null)]).heartbeat(5, [sig('metrics.freshness', 'freshness', null)]);
