@@ -1,15 +1,24 @@
-// blindspot-agent: run | once | keygen | test-channel. Exit codes: 0 ok, 1 unhealthy or failed, 2 usage or config error.
+// blindspot-agent: run | once | doctor | keygen | test-channel. Exit codes: 0 ok, 1 unhealthy or failed, 2 usage or config error.
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { defaultConfig, loadConfigText } from '../config/load.ts';
+import type { WatchConfig } from '../config/resolve.ts';
 import { generateSecret } from '../protocol/signature.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { doctor, doctorTable } from './doctor.ts';
+import { allUp, judge, verdictTable } from './judge.ts';
 import { stderrLogger } from './log.ts';
-import { collectHeartbeat, newBoot, runAgent } from './main.ts';
+import { collectHeartbeat, newBoot, probesOf, runAgent } from './main.ts';
 
 const USAGE = `usage: blindspot-agent <command> [--config <file>]
 
 commands:
   run      send a signed heartbeat every interval_s until stopped (SIGINT/SIGTERM)
-  once     measure once and print the heartbeat as JSON; exit 1 if any signal could not be measured
+  once     measure once, print the heartbeat as JSON on stdout and each signal's verdict on stderr;
+           exit 0 only when every signal is within its thresholds (those of --watchdog-config, else
+           each kind's defaults), 1 otherwise
+  doctor   run every probe once and check the Worker answers; print OK or FAIL per probe with the
+           reason and a fix; exit 0 when all are OK
   keygen   print a new whsec_ secret for an agent
   test-channel <id>
            ask the Worker to send a test notification through channel <id> and report what the
@@ -17,15 +26,19 @@ commands:
 
 options:
   -c, --config <file>  configuration file (YAML or JSON); default $BLINDSPOT_CONFIG or ./blindspot-agent.yaml
+  -w, --watchdog-config <file>
+                       the Worker's blindspot.config.yaml, for once: judge with its monitors' thresholds
   -h, --help           show this help
 
-environment: BLINDSPOT_CONFIG, BLINDSPOT_SECRET, BLINDSPOT_AGENT_ID, BLINDSPOT_WORKER_URL, BLINDSPOT_INTERVAL_S
-override the file; BLINDSPOT_ADMIN_TOKEN is read by test-channel only.`;
+environment (overrides the file, like OTEL_* for an OpenTelemetry SDK):
+  BLINDSPOT_CONFIG, BLINDSPOT_SECRET, BLINDSPOT_<KEY> for each top-level key (BLINDSPOT_AGENT_ID,
+  BLINDSPOT_WORKER_URL, BLINDSPOT_INTERVAL_S, BLINDSPOT_SPOOL_DIR, ...), BLINDSPOT_LABELS=k=v,k=v
+  (labels on every signal). BLINDSPOT_ADMIN_TOKEN is read by test-channel only.`;
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, 'watchdog-config': { type: 'string', short: 'w' }, help: { type: 'boolean', short: 'h' } } });
   } catch (e: unknown) {
     process.stderr.write(`blindspot-agent: ${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
     return 2;
@@ -36,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'test-channel') return testChannel(extra);
-  if (command === undefined || extra.length > 0 || !['run', 'once', 'keygen'].includes(command)) {
+  if (command === undefined || extra.length > 0 || !['run', 'once', 'doctor', 'keygen'].includes(command)) {
     process.stderr.write(`blindspot-agent: ${command === undefined ? 'a command is required' : `unknown command "${[command, ...extra].join(' ')}"`}\n${USAGE}\n`);
     return 2;
   }
@@ -56,10 +69,18 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   if (command === 'once') {
-    const body = await collectHeartbeat(config, newBoot(), 1);
+    const watch = watchdogConfig(parsed.values['watchdog-config']);
+    if (watch === null) return 2;
+    const { body, collected } = await collectHeartbeat(config, newBoot(), 1);
     process.stdout.write(`${JSON.stringify(JSON.parse(body), null, 2)}\n`);
-    const unknown = (JSON.parse(body) as { signals: { value: number | null }[] }).signals.filter((s) => s.value === null).length;
-    return unknown === 0 ? 0 : 1;
+    const verdicts = judge(watch, config.agent_id, collected.signals);
+    process.stderr.write(`${verdictTable(verdicts)}\n`);
+    return allUp(verdicts) ? 0 : 1;
+  }
+  if (command === 'doctor') {
+    const checks = await doctor(config, probesOf(config));
+    process.stdout.write(`${doctorTable(checks)}\n`);
+    return checks.every((c) => c.ok) ? 0 : 1;
   }
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -67,6 +88,24 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', stop);
   await runAgent(config, stderrLogger, controller.signal);
   return 0;
+}
+
+/** The watchdog configuration `once` judges by; null (after saying why) when the file is unusable. */
+function watchdogConfig(path: string | undefined): WatchConfig | null {
+  if (path === undefined) return defaultConfig();
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e: unknown) {
+    process.stderr.write(`blindspot-agent: cannot read --watchdog-config ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+    return null;
+  }
+  const result = loadConfigText(text);
+  if (!result.ok) {
+    process.stderr.write(`blindspot-agent: --watchdog-config ${path} is invalid:\n${result.errors.map((e) => `  - ${e}`).join('\n')}\n`);
+    return null;
+  }
+  return result.config;
 }
 
 interface TestFireAnswer {

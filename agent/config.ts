@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { parse as parseYaml } from 'yaml';
-import { AGENT_ID_PATTERN, describeIssues } from '../protocol/heartbeat.ts';
+import { AGENT_ID_PATTERN, describeIssues, SIGNAL_KINDS } from '../protocol/heartbeat.ts';
 import { decodeSecret, InvalidSecretError } from '../protocol/signature.ts';
 
 export class ConfigError extends Error {}
@@ -16,16 +16,98 @@ const httpUrl = (field: string) =>
 const signalName = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'name uses letters, digits and _ . : - (for example "metrics.freshness")'));
 const labels = v.optional(v.record(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/, 'label names look like Prometheus labels')), v.string()), {});
 
+const timeout = v.optional(seconds('timeout_s', 0.1, 60), 5);
+const unknownKey = (type: string, keys: string) => (issue: { received: string }) => `unknown key ${issue.received}: a ${type} probe takes ${keys}`;
+
 const PrometheusFreshnessSchema = v.strictObject(
   {
     type: v.literal('prometheus_freshness'),
     name: v.optional(signalName, 'metrics.freshness'),
     url: httpUrl('url'),
     selector: v.pipe(v.string('selector is a PromQL series selector, e.g. up{job="node"}'), v.minLength(1, 'selector cannot be empty')),
-    timeout_s: v.optional(seconds('timeout_s', 0.1, 60), 5),
+    timeout_s: timeout,
     labels,
   },
-  (issue) => `unknown key ${issue.received}: a prometheus_freshness probe takes type, name, url, selector, timeout_s, labels`,
+  unknownKey('prometheus_freshness', 'type, name, url, selector, timeout_s, labels'),
+);
+
+const FreshnessEntrySchema = v.pipe(
+  v.strictObject(
+    {
+      name: v.optional(signalName, 'metrics.freshness'),
+      selector: v.optional(v.pipe(v.string('selector is a PromQL series selector, e.g. node_load1{job="node"}'), v.minLength(1, 'selector cannot be empty'))),
+      job: v.optional(v.pipe(v.string('job is a scrape job name'), v.minLength(1, 'job cannot be empty'))),
+      labels,
+    },
+    unknownKey('freshness entry of a prometheus', 'name, selector or job, labels'),
+  ),
+  v.check((f) => (f.selector === undefined) !== (f.job === undefined), 'give exactly one of selector (a PromQL series selector) or job (a scrape job name)'),
+);
+
+const PrometheusSchema = v.strictObject(
+  {
+    type: v.literal('prometheus'),
+    name: v.optional(signalName, 'prometheus'),
+    url: httpUrl('url'),
+    timeout_s: timeout,
+    freshness: v.optional(v.pipe(v.array(FreshnessEntrySchema, 'freshness is a list of { selector | job, name, labels }'), v.maxLength(32, 'at most 32 freshness entries')), []),
+    remote_write: v.optional(v.union([v.boolean(), v.literal('auto')], 'remote_write is auto, true or false'), 'auto'),
+    labels,
+  },
+  unknownKey('prometheus', 'type, name, url, timeout_s, freshness, remote_write, labels'),
+);
+
+const AlertmanagerSchema = v.strictObject(
+  {
+    type: v.literal('alertmanager'),
+    name: v.optional(signalName, 'alertmanager'),
+    url: httpUrl('url'),
+    timeout_s: timeout,
+    cluster_size: v.optional(v.pipe(v.number('cluster_size is a number of members'), v.integer('cluster_size is a whole number'), v.minValue(1, 'cluster_size is at least 1'), v.maxValue(64, 'cluster_size is at most 64'))),
+    labels,
+  },
+  unknownKey('alertmanager', 'type, name, url, timeout_s, cluster_size, labels'),
+);
+
+const CollectorSchema = v.strictObject(
+  {
+    type: v.literal('otel_collector'),
+    name: v.optional(signalName, 'otelcol'),
+    url: v.optional(httpUrl('url'), 'http://127.0.0.1:8888/metrics'),
+    timeout_s: timeout,
+    labels,
+  },
+  unknownKey('otel_collector', 'type, name, url (the metrics URL, default http://127.0.0.1:8888/metrics), timeout_s, labels'),
+);
+
+const CanarySchema = v.strictObject(
+  {
+    type: v.literal('pushgateway_canary'),
+    name: v.optional(signalName, 'canary'),
+    pushgateway_url: httpUrl('pushgateway_url'),
+    prometheus_url: httpUrl('prometheus_url'),
+    job: v.optional(v.pipe(v.string('job is a Pushgateway job name'), v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'job looks like a Prometheus label value without slashes, e.g. blindspot_canary')), 'blindspot_canary'),
+    instance: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'instance uses letters, digits and _ . : -'))),
+    timeout_s: timeout,
+    labels,
+  },
+  unknownKey('pushgateway_canary', 'type, name, pushgateway_url, prometheus_url, job, instance (default: agent_id), timeout_s, labels'),
+);
+
+const PromqlSchema = v.strictObject(
+  {
+    type: v.literal('promql'),
+    name: signalName,
+    url: httpUrl('url'),
+    query: v.pipe(v.string('query is a PromQL expression'), v.minLength(1, 'query cannot be empty'), v.maxLength(4096, 'query is at most 4096 characters')),
+    kind: v.picklist(SIGNAL_KINDS, `kind is one of ${SIGNAL_KINDS.join(', ')}`),
+    unit: v.optional(v.pipe(v.string(), v.maxLength(16, 'unit is at most 16 characters'))),
+    timeout_s: timeout,
+    on_empty: v.optional(v.picklist(['unknown', 'zero'], 'on_empty is unknown or zero'), 'unknown'),
+    series_labels: v.optional(v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'series_labels are Prometheus label names'))), v.maxLength(8, 'at most 8 series_labels')), []),
+    labels,
+  },
+  unknownKey('promql', 'type, name, url, query, kind, unit, timeout_s, on_empty, series_labels, labels'),
 );
 
 const DemoSchema = v.strictObject(
@@ -34,14 +116,18 @@ const DemoSchema = v.strictObject(
     name: v.optional(signalName, 'demo'),
     labels,
   },
-  (issue) => `unknown key ${issue.received}: a demo probe takes type, name, labels`,
+  unknownKey('demo', 'type, name, labels'),
 );
+
+export const PROBE_TYPES = ['prometheus', 'alertmanager', 'otel_collector', 'pushgateway_canary', 'promql', 'prometheus_freshness', 'demo'] as const;
 
 const ProbeSchema = v.variant(
   'type',
-  [PrometheusFreshnessSchema, DemoSchema],
-  (issue) => `type must be "prometheus_freshness" or "demo" (got ${issue.received})`,
+  [PrometheusSchema, AlertmanagerSchema, CollectorSchema, CanarySchema, PromqlSchema, PrometheusFreshnessSchema, DemoSchema],
+  (issue) => `type must be one of ${PROBE_TYPES.join(', ')} (got ${issue.received})`,
 );
+
+const TOP_LEVEL_KEYS = ['agent_id', 'worker_url', 'secret', 'secret_env', 'secret_file', 'interval_s', 'grace_s', 'send_timeout_s', 'spool_dir', 'spool_max_mb', 'spool_max_age_h', 'labels', 'probes'] as const;
 
 const ConfigSchema = v.pipe(
   v.strictObject(
@@ -57,9 +143,15 @@ const ConfigSchema = v.pipe(
       spool_dir: v.optional(v.pipe(v.string('spool_dir is a directory path'), v.minLength(1, 'spool_dir cannot be empty'))),
       spool_max_mb: v.optional(v.pipe(v.number('spool_max_mb is a number of megabytes'), v.minValue(1, 'spool_max_mb is at least 1'), v.maxValue(10_240, 'spool_max_mb is at most 10240')), 16),
       spool_max_age_h: v.optional(v.pipe(v.number('spool_max_age_h is a number of hours'), v.minValue(1, 'spool_max_age_h is at least 1'), v.maxValue(168, 'spool_max_age_h is at most 168 (the Worker refuses older backfill)')), 168),
-      probes: v.pipe(v.array(ProbeSchema, 'probes is a list'), v.minLength(1, 'configure at least one probe'), v.maxLength(64, 'at most 64 probes')),
+      labels,
+      probes: v.pipe(
+        v.array(ProbeSchema, 'probes is a list'),
+        v.minLength(1, 'configure at least one probe'),
+        v.maxLength(32, 'at most 32 probes'),
+        v.check((probes) => new Set(probes.map((p) => p.name)).size === probes.length, 'two probes share a name: give each a distinct name (it prefixes their signals)'),
+      ),
     },
-    (issue) => `unknown key ${issue.received}; the top-level keys are agent_id, worker_url, secret, secret_env, secret_file, interval_s, grace_s, send_timeout_s, spool_dir, spool_max_mb, spool_max_age_h, probes`,
+    (issue) => `unknown key ${issue.received}; the top-level keys are ${TOP_LEVEL_KEYS.join(', ')}`,
   ),
   v.check((c) => [c.secret, c.secret_env, c.secret_file].filter((s) => s !== undefined).length <= 1, 'give only one of secret, secret_env, secret_file'),
 );
@@ -72,8 +164,62 @@ export interface AgentConfig extends Omit<RawConfig, 'secret' | 'secret_env' | '
   secret: string;
 }
 
-/** Environment variables that override the file: useful in containers and systemd units. */
-const ENV_OVERRIDES = { BLINDSPOT_AGENT_ID: 'agent_id', BLINDSPOT_WORKER_URL: 'worker_url', BLINDSPOT_INTERVAL_S: 'interval_s' } as const;
+/**
+ * Environment variables override the file, the way OTEL_* variables override an OpenTelemetry SDK's
+ * settings: BLINDSPOT_<KEY> for each top-level setting (BLINDSPOT_INTERVAL_S=30), and BLINDSPOT_LABELS
+ * in the OTEL_RESOURCE_ATTRIBUTES form (env=prod,region=eu-west-1; values percent-encoded) for labels
+ * added to every signal. An empty variable counts as unset.
+ */
+const ENV_SCALARS: Record<string, 'string' | 'number'> = {
+  agent_id: 'string',
+  worker_url: 'string',
+  secret_env: 'string',
+  secret_file: 'string',
+  interval_s: 'number',
+  grace_s: 'number',
+  send_timeout_s: 'number',
+  spool_dir: 'string',
+  spool_max_mb: 'number',
+  spool_max_age_h: 'number',
+};
+
+export const envName = (key: string) => `BLINDSPOT_${key.toUpperCase()}`;
+
+function applyEnv(merged: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string): void {
+  for (const [key, type] of Object.entries(ENV_SCALARS)) {
+    const value = env[envName(key)]?.trim();
+    if (value === undefined || value === '') continue;
+    if (type === 'number') {
+      const n = Number(value);
+      if (!Number.isFinite(n)) throw new ConfigError(`${envName(key)}=${JSON.stringify(value)}: ${key} is a number (for example ${envName(key)}=30)`);
+      merged[key] = n;
+    } else merged[key] = value;
+    // A secret reference from the environment replaces the file's, whatever form that took.
+    if (key === 'secret_env' || key === 'secret_file') for (const other of ['secret', 'secret_env', 'secret_file']) if (other !== key) delete merged[other];
+  }
+  const labels = env.BLINDSPOT_LABELS?.trim();
+  if (labels) merged.labels = { ...(isRecord(merged.labels) ? merged.labels : {}), ...parseLabelList(labels, source) };
+}
+
+/** key=value,key=value, as OTEL_RESOURCE_ATTRIBUTES: values may be percent-encoded. */
+export function parseLabelList(text: string, source = 'BLINDSPOT_LABELS'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${source}: BLINDSPOT_LABELS is a list of key=value pairs separated by commas (got "${part.trim()}")`);
+    let value: string;
+    try {
+      value = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      throw new ConfigError(`${source}: BLINDSPOT_LABELS: the value of ${part.slice(0, eq).trim()} has a broken %-escape`);
+    }
+    out[part.slice(0, eq).trim()] = value;
+  }
+  return out;
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   let text: string;
@@ -94,10 +240,7 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
 export function parseConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${source}: the config is a mapping with agent_id, worker_url, a secret and probes`);
   const merged: Record<string, unknown> = { ...raw };
-  for (const [name, key] of Object.entries(ENV_OVERRIDES)) {
-    const value = env[name];
-    if (value !== undefined && value !== '') merged[key] = key === 'interval_s' ? Number(value) : value;
-  }
+  applyEnv(merged, env, source);
   const result = v.safeParse(ConfigSchema, merged);
   if (!result.success) throw new ConfigError(`${source}: ${describeIssues(result.issues)}`);
   const { secret: _s, secret_env: _e, secret_file: _f, ...rest } = result.output;

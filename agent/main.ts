@@ -1,11 +1,13 @@
 // Wiring: config → probes → heartbeat loop.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Signal } from '../protocol/heartbeat.ts';
 import type { AgentConfig } from './config.ts';
 import { buildHeartbeat, heartbeatId } from './heartbeat.ts';
 import type { Logger } from './log.ts';
 import { abortableSleep, runLoop } from './loop.ts';
-import { collectAll, createProbe } from './probes/registry.ts';
-import { join } from 'node:path';
+import type { Probe } from './probes/probe.ts';
+import { type Collected, collectAll, createProbe } from './probes/registry.ts';
 import { createSender } from './transport/sender.ts';
 import { Spool } from './transport/spool.ts';
 
@@ -13,28 +15,45 @@ export function newBoot(): string {
   return `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
 }
 
-export async function collectHeartbeat(config: AgentConfig, boot: string, seq: number): Promise<string> {
-  const signals = await collectAll(config.probes.map(createProbe));
-  return buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date() });
+export function probesOf(config: AgentConfig, extra: readonly Probe[] = []): Probe[] {
+  return [...config.probes.map((p) => createProbe(p, config.agent_id)), ...extra];
 }
 
-export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSignal): Promise<void> {
+export async function collectHeartbeat(config: AgentConfig, boot: string, seq: number, probes = probesOf(config)): Promise<{ body: string; collected: Collected }> {
+  const collected = await collectAll(probes, config.labels);
+  return { collected, body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals: collected.signals, now: new Date() }) };
+}
+
+export interface RunOptions {
+  /** Probes built in code rather than configured, e.g. the in-process OpenTelemetry hook's. */
+  probes?: readonly Probe[];
+}
+
+export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSignal, options: RunOptions = {}): Promise<void> {
   const boot = newBoot();
-  const probes = config.probes.map(createProbe);
+  const probes = probesOf(config, options.probes);
   const transport = { workerUrl: config.worker_url, agentId: config.agent_id, secret: config.secret, timeoutMs: config.send_timeout_s * 1000 };
   const send = createSender(transport);
   // systemd's StateDirectory= sets STATE_DIRECTORY; otherwise the working directory.
   const spoolDir = config.spool_dir ?? join(process.env.STATE_DIRECTORY ?? '.', 'blindspot-spool');
   const spool = { store: new Spool(spoolDir, { maxBytes: config.spool_max_mb * 2 ** 20, maxAgeMs: config.spool_max_age_h * 3_600_000 }), send: createSender({ ...transport, path: 'backfill' }) };
-  const heartbeat = (seq: number, signals: Awaited<ReturnType<typeof collectAll>>, stopping = false) => ({
+  const heartbeat = (seq: number, signals: Signal[], stopping = false) => ({
     id: heartbeatId(boot, seq),
     body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date(), stopping }),
   });
-  let lastSignals: Awaited<ReturnType<typeof collectAll>> = [];
+  let lastSignals: Signal[] = [];
+  let warnedOmitted = false;
   log('info', 'agent started', { agent: config.agent_id, worker: config.worker_url, interval_s: config.interval_s, probes: probes.length, boot, spool: spool.store.dir, spooled: spool.store.size() });
   const lastSeq = await runLoop({
     intervalMs: config.interval_s * 1000,
-    next: async (seq) => heartbeat(seq, (lastSignals = await collectAll(probes))),
+    next: async (seq) => {
+      const collected = await collectAll(probes, config.labels);
+      if (collected.omitted > 0 && !warnedOmitted) {
+        warnedOmitted = true;
+        log('warn', `signals left out of the heartbeat: duplicates, or more than the protocol's limit per heartbeat; use fewer probes or fewer series`, { omitted: collected.omitted });
+      }
+      return heartbeat(seq, (lastSignals = collected.signals));
+    },
     send,
     log,
     now: Date.now,

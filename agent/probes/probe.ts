@@ -1,11 +1,27 @@
-import type { Signal } from '../../protocol/heartbeat.ts';
+import type { Signal, SignalKind } from '../../protocol/heartbeat.ts';
 
 /** A probe measures one thing about the primary stack. It never throws: what it cannot measure it reports as value null with an error. */
 export interface Probe {
   readonly name: string;
+  /** The probe's type as configured, for `doctor`. */
+  readonly type?: string;
   collect(): Promise<Signal[]>;
 }
 
-export function unknownSignal(base: Omit<Signal, 'value' | 'error'>, error: string): Signal {
+export type SignalBase = Omit<Signal, 'value' | 'error'>;
+
+export function unknownSignal(base: SignalBase, error: string): Signal {
   return { ...base, value: null, error: error.slice(0, 1024) };
 }
+
+/** A measured value, rounded to the millisecond (or thousandth) so heartbeats stay small. */
+export function measured(base: SignalBase, value: number): Signal {
+  return { ...base, value: Math.round(value * 1000) / 1000, error: null };
+}
+
+/** Either outcome in one call: a number, or the reason there is none. */
+export function signalOf(base: SignalBase, result: { value: number } | { error: string }): Signal {
+  return 'value' in result ? measured(base, result.value) : unknownSignal(base, result.error);
+}
+
+export const base = (name: string, kind: SignalKind, unit: string, labels: Record<string, string>): SignalBase => ({ name, kind, unit, labels });

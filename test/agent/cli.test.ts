@@ -18,12 +18,17 @@ describe('blindspot-agent', () => {
   });
 
   it('once prints a valid heartbeat of the demo probe and exits 0', () => {
-    const { code, stdout } = cli(['once', '--config', 'examples/demo-agent.yaml']);
+    const { code, stdout, stderr } = cli(['once', '--config', 'examples/demo-agent.yaml']);
     expect(code).toBe(0);
-    const heartbeat = JSON.parse(stdout) as { v: number; signals: { labels: Record<string, string> }[] };
+    const heartbeat = JSON.parse(stdout) as { v: number; signals: { name: string; labels: Record<string, string> }[] };
     expect(heartbeat.v).toBe(1);
-    expect(heartbeat.signals.length).toBe(4);
-    expect(heartbeat.signals.every((s) => s.labels.simulated === 'true')).toBe(true);
+    const demo = heartbeat.signals.filter((s) => s.labels.source === 'demo');
+    expect(demo).toHaveLength(4);
+    expect(demo.every((s) => s.labels.simulated === 'true')).toBe(true);
+    // The agent's own telemetry rides along: how long the probe took and how many signals it missed.
+    expect(heartbeat.signals.filter((s) => s.labels.source === 'blindspot-agent').map((s) => s.name)).toEqual(['agent.probe.duration', 'agent.probe.failed']);
+    expect(stderr).toMatch(/^LEVEL\s+SIGNAL/m);
+    expect(stderr.match(/^UP\s/gm)).toHaveLength(6);
   });
 
   it('once exits 1 when a signal could not be measured', () => {

@@ -39,7 +39,7 @@ describe('agent configuration', () => {
     ['an upper-case agent_id', { ...minimal, agent_id: 'Prod' }, /agent_id matches/],
     ['a worker_url that is not http(s)', { ...minimal, worker_url: 'ftp://x' }, /worker_url must be an http/],
     ['an unknown top-level key', { ...minimal, intervall_s: 5 }, /unknown key "intervall_s"/],
-    ['an unknown probe type', { ...minimal, probes: [{ type: 'graphite' }] }, /probes.0.type: type must be "prometheus_freshness" or "demo"/],
+    ['an unknown probe type', { ...minimal, probes: [{ type: 'graphite' }] }, /probes.0.type: type must be one of prometheus, alertmanager, otel_collector, pushgateway_canary, promql, prometheus_freshness, demo \(got "graphite"\)/],
     ['a probe without its url', { ...minimal, probes: [{ type: 'prometheus_freshness', selector: 'up' }] }, /probes.0.url/],
     ['an interval of 0', { ...minimal, interval_s: 0 }, /interval_s is at least 1/],
     ['no probes', { ...minimal, probes: [] }, /at least one probe/],
@@ -47,8 +47,23 @@ describe('agent configuration', () => {
     ['a secret without the whsec_ prefix', { ...minimal, secret: 'hunter2' }, /secret: a secret starts with "whsec_"/],
     ['no secret at all', { ...minimal, secret: undefined }, /no secret: set one of secret, secret_env, secret_file, or BLINDSPOT_SECRET/],
     ['a YAML list instead of a mapping', ['x'], /the config is a mapping/],
-  ])('refuses %s with a message naming the field', (_label, raw, pattern) => {
-    expect(errorOf(raw)).toMatch(pattern);
+    ['a freshness entry with both selector and job', { ...minimal, probes: [{ type: 'prometheus', url: 'http://p:9090', freshness: [{ selector: 'up', job: 'node' }] }] }, /probes.0.freshness.0: give exactly one of selector/],
+    ['a freshness entry with neither', { ...minimal, probes: [{ type: 'prometheus', url: 'http://p:9090', freshness: [{ name: 'x' }] }] }, /give exactly one of selector \(a PromQL series selector\) or job/],
+    ['remote_write as a string', { ...minimal, probes: [{ type: 'prometheus', url: 'http://p:9090', remote_write: 'yes' }] }, /remote_write is auto, true or false/],
+    ['a typo in a prometheus probe', { ...minimal, probes: [{ type: 'prometheus', url: 'http://p:9090', fresness: [] }] }, /unknown key "fresness": a prometheus probe takes type, name, url, timeout_s, freshness, remote_write, labels/],
+    ['a fractional cluster_size', { ...minimal, probes: [{ type: 'alertmanager', url: 'http://a:9093', cluster_size: 2.5 }] }, /cluster_size is a whole number/],
+    ['an otel_collector url that is not http', { ...minimal, probes: [{ type: 'otel_collector', url: 'file:///metrics' }] }, /probes.0.url: url must be an http/],
+    ['a canary without its Prometheus', { ...minimal, probes: [{ type: 'pushgateway_canary', pushgateway_url: 'http://g:9091' }] }, /probes.0.prometheus_url/],
+    ['a canary job with a slash', { ...minimal, probes: [{ type: 'pushgateway_canary', pushgateway_url: 'http://g:9091', prometheus_url: 'http://p:9090', job: 'a/b' }] }, /job looks like a Prometheus label value without slashes/],
+    ['a promql probe without a name', { ...minimal, probes: [{ type: 'promql', url: 'http://p:9090', query: 'up', kind: 'dropped' }] }, /probes.0.name/],
+    ['a promql probe of an unknown kind', { ...minimal, probes: [{ type: 'promql', name: 'lag', url: 'http://p:9090', query: 'up', kind: 'lag' }] }, /kind is one of freshness, sampling, dropped, queue_age, saturation/],
+    ['a promql on_empty that is neither', { ...minimal, probes: [{ type: 'promql', name: 'lag', url: 'http://p:9090', query: 'up', kind: 'dropped', on_empty: 'ignore' }] }, /on_empty is unknown or zero/],
+    ['two probes with the same name', { ...minimal, probes: [{ type: 'demo' }, { type: 'demo' }] }, /two probes share a name/],
+    ['a number variable that is not a number', { ...minimal }, /BLINDSPOT_INTERVAL_S="soon": interval_s is a number/, { BLINDSPOT_INTERVAL_S: 'soon' }],
+    ['a label list without =', { ...minimal }, /BLINDSPOT_LABELS is a list of key=value pairs separated by commas \(got "prod"\)/, { BLINDSPOT_LABELS: 'region=eu,prod' }],
+    ['a label name that is not a label name', { ...minimal }, /labels/, { BLINDSPOT_LABELS: 'bad-name=1' }],
+  ] as [string, unknown, RegExp, NodeJS.ProcessEnv?][])('refuses %s with a message naming the field', (_label, raw, pattern, env) => {
+    expect(errorOf(raw, env)).toMatch(pattern);
   });
 
   it('never echoes a bad secret back', () => {
@@ -62,6 +77,48 @@ describe('agent configuration', () => {
     expect(config.worker_url).toBe('http://127.0.0.1:9999');
     expect(config.interval_s).toBe(30);
     expect(config.secret).not.toBe(secret);
+  });
+
+  it('fills the defaults of every probe type', () => {
+    const config = parseConfig({
+      ...minimal,
+      probes: [
+        { type: 'prometheus', url: 'http://p:9090', freshness: [{ job: 'node' }, { selector: 'up', name: 'self.freshness' }] },
+        { type: 'alertmanager', url: 'http://a:9093' },
+        { type: 'otel_collector' },
+        { type: 'pushgateway_canary', pushgateway_url: 'http://g:9091', prometheus_url: 'http://p:9090' },
+        { type: 'promql', name: 'loki.discarded', url: 'http://p:9090', query: 'sum(increase(loki_discarded_samples_total[1m]))', kind: 'dropped' },
+      ],
+    }, 'agent.yaml', {});
+    expect(config.probes).toEqual([
+      { type: 'prometheus', name: 'prometheus', url: 'http://p:9090', timeout_s: 5, remote_write: 'auto', labels: {}, freshness: [{ name: 'metrics.freshness', job: 'node', labels: {} }, { name: 'self.freshness', selector: 'up', labels: {} }] },
+      { type: 'alertmanager', name: 'alertmanager', url: 'http://a:9093', timeout_s: 5, labels: {} },
+      { type: 'otel_collector', name: 'otelcol', url: 'http://127.0.0.1:8888/metrics', timeout_s: 5, labels: {} },
+      { type: 'pushgateway_canary', name: 'canary', pushgateway_url: 'http://g:9091', prometheus_url: 'http://p:9090', job: 'blindspot_canary', timeout_s: 5, labels: {} },
+      { type: 'promql', name: 'loki.discarded', url: 'http://p:9090', query: 'sum(increase(loki_discarded_samples_total[1m]))', kind: 'dropped', timeout_s: 5, on_empty: 'unknown', series_labels: [], labels: {} },
+    ]);
+  });
+
+  it('takes every top-level setting from BLINDSPOT_<KEY>, and labels in the OTEL_RESOURCE_ATTRIBUTES form', () => {
+    const config = parseConfig({ ...minimal, labels: { team: 'sre', env: 'staging' } }, 'agent.yaml', {
+      BLINDSPOT_AGENT_ID: 'from-env',
+      BLINDSPOT_GRACE_S: '20',
+      BLINDSPOT_SEND_TIMEOUT_S: '3',
+      BLINDSPOT_SPOOL_DIR: '/var/lib/blindspot/spool',
+      BLINDSPOT_SPOOL_MAX_MB: '64',
+      BLINDSPOT_SPOOL_MAX_AGE_H: '24',
+      BLINDSPOT_LABELS: 'env=prod, region=eu%2Cwest ,',
+      BLINDSPOT_INTERVAL_S: '',
+    });
+    expect(config).toMatchObject({ agent_id: 'from-env', grace_s: 20, send_timeout_s: 3, spool_dir: '/var/lib/blindspot/spool', spool_max_mb: 64, spool_max_age_h: 24, interval_s: 15 });
+    expect(config.labels).toEqual({ team: 'sre', env: 'prod', region: 'eu,west' });
+  });
+
+  it('lets BLINDSPOT_SECRET_FILE replace a secret given in the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blindspot-config-'));
+    const other = generateSecret();
+    writeFileSync(join(dir, 'secret'), `${other}\n`);
+    expect(parseConfig(minimal, 'agent.yaml', { BLINDSPOT_SECRET_FILE: join(dir, 'secret') }).secret).toBe(other);
   });
 
   it('names the file when it cannot be read or parsed', () => {

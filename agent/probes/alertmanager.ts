@@ -1,0 +1,72 @@
+// Alertmanager: do notifications reach their receivers, are alerts refused as invalid, and is the
+// cluster whole. Read from its own /metrics.
+import type { Signal } from '../../protocol/heartbeat.ts';
+import { Deltas } from './counters.ts';
+import { counter, type Families, samplesOf, scrape, totalsBy } from './exposition.ts';
+import { under } from './http.ts';
+import { base, measured, type Probe, unknownSignal } from './probe.ts';
+import { counterDelta } from './prometheus.ts';
+
+export interface AlertmanagerOptions {
+  name: string;
+  url: string;
+  timeoutS: number;
+  /** How many members the cluster should have; default: the most the probe has seen. Ignored when not clustered. */
+  clusterSize: number | undefined;
+  labels: Record<string, string>;
+}
+
+export function alertmanagerProbe(options: AlertmanagerOptions): Probe {
+  const labels = { source: 'alertmanager', ...options.labels };
+  const n = options.name;
+  const deltas = new Deltas();
+  // Integrations are reported once they have been used, and from then on every heartbeat, so a
+  // receiver that goes quiet does not vanish from the watchdog.
+  const integrations = new Set<string>();
+  let mostPeers = 0;
+  const failed = (integration: string) => base(`${n}.notifications.failed`, 'dropped', 'notifications', { ...labels, integration });
+  const invalid = base(`${n}.alerts.invalid`, 'dropped', 'alerts', labels);
+  const peers = base(`${n}.cluster.peers_missing`, 'dropped', 'peers', labels);
+  const target = { what: 'Alertmanager', url: under(options.url, 'metrics'), timeoutS: options.timeoutS };
+  return {
+    name: n,
+    type: 'alertmanager',
+    async collect(): Promise<Signal[]> {
+      const metrics = await scrape(target);
+      if (!metrics.ok) {
+        const known = integrations.size > 0 ? [...integrations] : ['all'];
+        return [...known.map((i) => unknownSignal(failed(i), metrics.error)), unknownSignal(invalid, metrics.error)];
+      }
+      const f = metrics.value;
+      const out: Signal[] = [];
+      const sent = totalsBy(samplesOf(f, counter('alertmanager_notifications')) ?? [], 'integration');
+      const failures = samplesOf(f, counter('alertmanager_notifications_failed'));
+      if (failures === null) out.push(unknownSignal(failed('all'), 'alertmanager_notifications_failed_total is missing from /metrics'));
+      else {
+        const byIntegration = totalsBy(failures, 'integration');
+        for (const [integration, count] of [...sent, ...byIntegration]) if (count > 0) integrations.add(integration);
+        for (const integration of integrations) {
+          out.push(measured(failed(integration), deltas.next(`failed:${integration}`, byIntegration.get(integration) ?? 0)));
+        }
+        // Until any notification was sent there is still one signal, so the monitor has something to judge.
+        if (integrations.size === 0) out.push(measured(failed('all'), 0));
+      }
+      out.push(counterDelta(invalid, f, 'alertmanager_alerts_invalid', deltas));
+      const cluster = clusterSignal(f, options.clusterSize, mostPeers, peers);
+      if (cluster !== null) {
+        mostPeers = Math.max(mostPeers, cluster.members);
+        out.push(cluster.signal);
+      }
+      return out;
+    },
+  };
+}
+
+function clusterSignal(f: Families, expected: number | undefined, mostSeen: number, b: ReturnType<typeof base>): { signal: Signal; members: number } | null {
+  const enabled = samplesOf(f, ['alertmanager_cluster_enabled'])?.[0]?.value;
+  if (enabled !== 1) return null;
+  const members = samplesOf(f, ['alertmanager_cluster_members'])?.[0]?.value;
+  if (members === undefined) return { signal: unknownSignal(b, 'alertmanager_cluster_members is missing from /metrics'), members: 0 };
+  const want = expected ?? Math.max(mostSeen, members);
+  return { signal: measured(b, Math.max(0, want - members)), members };
+}

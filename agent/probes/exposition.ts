@@ -1,0 +1,66 @@
+// Reading a component's own /metrics page (Prometheus text exposition format), parsed by
+// parse-prometheus-text-format. Helpers add up the samples of a family, optionally by one label.
+import parse from 'parse-prometheus-text-format';
+import { type Fetched, getText, type Target } from './http.ts';
+
+export type Labels = Record<string, string>;
+export interface Sample {
+  labels: Labels;
+  value: number;
+}
+/** Family name → its samples. Counters, gauges and untyped families only; histograms are skipped. */
+export type Families = Map<string, Sample[]>;
+
+export async function scrape(target: Target): Promise<Fetched<Families>> {
+  const text = await getText(target, 'text/plain;version=0.0.4');
+  if (!text.ok) return text;
+  try {
+    return { ok: true, value: families(text.value), status: text.status };
+  } catch (e: unknown) {
+    return { ok: false, error: `${target.what} /metrics is not in the Prometheus text format: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+export function families(text: string): Families {
+  const out: Families = new Map();
+  for (const family of parse(text)) {
+    const samples: Sample[] = [];
+    for (const m of family.metrics) {
+      if (!('value' in m) || m.value === undefined) continue;
+      samples.push({ labels: m.labels ?? {}, value: Number(m.value) });
+    }
+    out.set(family.name, samples);
+  }
+  return out;
+}
+
+/**
+ * The samples of the first of `names` the page has. Exporters spell counters with and without the
+ * `_total` suffix depending on their version, so callers pass both.
+ */
+export function samplesOf(f: Families, names: readonly string[]): Sample[] | null {
+  for (const name of names) {
+    const samples = f.get(name);
+    if (samples !== undefined) return samples;
+  }
+  return null;
+}
+
+export function total(samples: readonly Sample[], where: (labels: Labels) => boolean = () => true): number {
+  let sum = 0;
+  for (const s of samples) if (where(s.labels) && Number.isFinite(s.value)) sum += s.value;
+  return sum;
+}
+
+export function totalsBy(samples: readonly Sample[], label: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of samples) {
+    if (!Number.isFinite(s.value)) continue;
+    const key = s.labels[label] ?? '';
+    out.set(key, (out.get(key) ?? 0) + s.value);
+  }
+  return out;
+}
+
+/** Both spellings of a counter: `base_total` and `base`. */
+export const counter = (base: string): readonly string[] => [`${base}_total`, base];

@@ -1,0 +1,63 @@
+// The HTTP a probe does: one GET (or PUT) with a timeout, whose failures come back as sentences that
+// say what was tried and what happened, never as exceptions.
+export type Fetched<T> = { ok: true; value: T; status: number } | { ok: false; error: string };
+
+export interface Target {
+  /** What is being asked, for error messages: "Prometheus", "Alertmanager", ... */
+  what: string;
+  url: string | URL;
+  timeoutS: number;
+}
+
+async function request(target: Target, init: RequestInit = {}): Promise<Fetched<Response>> {
+  try {
+    const response = await fetch(target.url, { ...init, signal: AbortSignal.timeout(target.timeoutS * 1000) });
+    return { ok: true, value: response, status: response.status };
+  } catch (e: unknown) {
+    if (e instanceof Error && e.name === 'TimeoutError') return { ok: false, error: `${target.what} gave no answer within ${target.timeoutS} s (${origin(target.url)})` };
+    return { ok: false, error: `cannot reach ${target.what} at ${origin(target.url)}: ${causeOf(e)}` };
+  }
+}
+
+/** GET a text body; anything but a 2xx is an error that quotes the start of the answer. */
+export async function getText(target: Target, accept = 'text/plain'): Promise<Fetched<string>> {
+  const r = await request(target, { headers: { accept } });
+  if (!r.ok) return r;
+  const text = await readBody(r.value, target);
+  if (!text.ok) return text;
+  if (!r.value.ok) return { ok: false, error: `${target.what} answered HTTP ${r.status} at ${pathOf(target.url)}: ${text.value.slice(0, 200).trim() || 'no body'}` };
+  return { ok: true, value: text.value, status: r.status };
+}
+
+export async function send(target: Target, method: 'PUT' | 'POST', body: string, contentType: string): Promise<Fetched<string>> {
+  const r = await request(target, { method, body, headers: { 'content-type': contentType } });
+  if (!r.ok) return r;
+  const text = await readBody(r.value, target);
+  if (!text.ok) return text;
+  if (!r.value.ok) return { ok: false, error: `${target.what} refused the ${method} (HTTP ${r.status}): ${text.value.slice(0, 200).trim() || 'no body'}` };
+  return { ok: true, value: text.value, status: r.status };
+}
+
+async function readBody(response: Response, target: Target): Promise<Fetched<string>> {
+  try {
+    return { ok: true, value: await response.text(), status: response.status };
+  } catch (e: unknown) {
+    return { ok: false, error: `${target.what} broke off its answer: ${causeOf(e)}` };
+  }
+}
+
+export function causeOf(e: unknown): string {
+  if (e instanceof Error) {
+    const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ?? cause?.message ?? e.message;
+  }
+  return String(e);
+}
+
+/** Joins a base URL and a path the way people expect: http://host:9090/prom + api/v1/query. */
+export function under(base: string, path: string): URL {
+  return new URL(path, base.endsWith('/') ? base : `${base}/`);
+}
+
+const origin = (url: string | URL) => new URL(url).origin;
+const pathOf = (url: string | URL) => new URL(url).pathname;
