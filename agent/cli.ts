@@ -9,6 +9,7 @@ import { doctor, doctorTable } from './doctor.ts';
 import { allUp, judge, verdictTable } from './judge.ts';
 import { stderrLogger } from './log.ts';
 import { collectHeartbeat, newBoot, probesOf, runAgent } from './main.ts';
+import { collectAll } from './probes/registry.ts';
 
 const USAGE = `usage: blindspot-agent <command> [--config <file>]
 
@@ -28,6 +29,8 @@ options:
   -c, --config <file>  configuration file (YAML or JSON); default $BLINDSPOT_CONFIG or ./blindspot-agent.yaml
   -w, --watchdog-config <file>
                        the Worker's blindspot.config.yaml, for once: judge with its monitors' thresholds
+  --over <seconds>     for once: read counters twice, this far apart, so "dropped" signals count what
+                       happened in between (a single reading only sets their baseline: 0)
   -h, --help           show this help
 
 environment (overrides the file, like OTEL_* for an OpenTelemetry SDK):
@@ -38,7 +41,7 @@ environment (overrides the file, like OTEL_* for an OpenTelemetry SDK):
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, 'watchdog-config': { type: 'string', short: 'w' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, 'watchdog-config': { type: 'string', short: 'w' }, over: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (e: unknown) {
     process.stderr.write(`blindspot-agent: ${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
     return 2;
@@ -71,7 +74,17 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'once') {
     const watch = watchdogConfig(parsed.values['watchdog-config']);
     if (watch === null) return 2;
-    const { body, collected } = await collectHeartbeat(config, newBoot(), 1);
+    const over = Number(parsed.values.over ?? 0);
+    if (!Number.isFinite(over) || over < 0 || over > 600) {
+      process.stderr.write(`blindspot-agent: --over is a number of seconds from 0 to 600 (got ${parsed.values.over})\n`);
+      return 2;
+    }
+    const probes = probesOf(config);
+    if (over > 0) {
+      await collectAll(probes, config.labels);
+      await new Promise((r) => setTimeout(r, over * 1000));
+    }
+    const { body, collected } = await collectHeartbeat(config, newBoot(), 1, probes);
     process.stdout.write(`${JSON.stringify(JSON.parse(body), null, 2)}\n`);
     const verdicts = judge(watch, config.agent_id, collected.signals);
     process.stderr.write(`${verdictTable(verdicts)}\n`);

@@ -37,9 +37,10 @@ const FreshnessEntrySchema = v.pipe(
       name: v.optional(signalName, 'metrics.freshness'),
       selector: v.optional(v.pipe(v.string('selector is a PromQL series selector, e.g. node_load1{job="node"}'), v.minLength(1, 'selector cannot be empty'))),
       job: v.optional(v.pipe(v.string('job is a scrape job name'), v.minLength(1, 'job cannot be empty'))),
+      lookback: v.optional(v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,3}[mhd]$/, 'lookback is a Prometheus duration in minutes, hours or days, e.g. 1h')), '1h'),
       labels,
     },
-    unknownKey('freshness entry of a prometheus', 'name, selector or job, labels'),
+    unknownKey('freshness entry of a prometheus', 'name, selector or job, lookback, labels'),
   ),
   v.check((f) => (f.selector === undefined) !== (f.job === undefined), 'give exactly one of selector (a PromQL series selector) or job (a scrape job name)'),
 );

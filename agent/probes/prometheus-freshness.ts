@@ -13,16 +13,23 @@ export interface PrometheusFreshnessOptions {
   labels: Record<string, string>;
 }
 
-export function freshnessQuery(selector: string): string {
-  return `time() - max(timestamp(${selector}))`;
+/**
+ * How old the newest sample matching `selector` is. A scrape that fails writes staleness markers, after
+ * which the selector alone matches nothing; the subquery looks back over `lookback` so the age keeps
+ * growing through an outage (resolution: Prometheus's evaluation interval) instead of vanishing.
+ */
+export function freshnessQuery(selector: string, lookback = DEFAULT_LOOKBACK): string {
+  return `time() - max_over_time(max(timestamp(${selector}))[${lookback}:])`;
 }
 
+export const DEFAULT_LOOKBACK = '1h';
+
 /** The age the freshness query answered, or why there is none. */
-export async function queryFreshness(url: string, selector: string, timeoutS: number): Promise<{ value: number } | { error: string }> {
-  const r = await instantQuery(url, freshnessQuery(selector), timeoutS);
+export async function queryFreshness(url: string, selector: string, timeoutS: number, lookback = DEFAULT_LOOKBACK): Promise<{ value: number } | { error: string }> {
+  const r = await instantQuery(url, freshnessQuery(selector, lookback), timeoutS);
   if (!r.ok) return { error: r.error };
   const sample = r.value.samples[0];
-  if (sample === undefined) return { error: `selector ${selector} matched no series: no data is as blind as old data` };
+  if (sample === undefined) return { error: `selector ${selector} matched no series in the last ${lookback}: no data is as blind as old data` };
   if (!Number.isFinite(sample.value)) return { error: `Prometheus returned a non-numeric age "${sample.value}"` };
   return { value: Math.max(0, sample.value) };
 }

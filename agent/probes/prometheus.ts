@@ -13,6 +13,8 @@ export interface FreshnessTarget {
   /** Signal name; default metrics.freshness. */
   name: string;
   selector: string;
+  /** How far back a sample still counts; beyond it the freshness is unknown. */
+  lookback: string;
   labels: Record<string, string>;
 }
 
@@ -53,7 +55,7 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
       const [metrics, down, ...fresh] = await Promise.all([
         scrape(target),
         instantQuery(options.url, TARGETS_DOWN_QUERY, options.timeoutS),
-        ...options.freshness.map((f) => queryFreshness(options.url, f.selector, options.timeoutS)),
+        ...options.freshness.map((f) => queryFreshness(options.url, f.selector, options.timeoutS, f.lookback)),
       ]);
       const out: Signal[] = [];
       // Ingestion: how old is the newest sample Prometheus stored, by Prometheus's clock at query time.

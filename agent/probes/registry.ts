@@ -23,6 +23,7 @@ export function createProbe(config: ProbeConfig, agentId: string): Probe {
         freshness: config.freshness.map((f) => ({
           name: f.name,
           selector: f.selector ?? jobSelector(f.job ?? ''),
+          lookback: f.lookback,
           labels: { ...(f.job !== undefined ? { job: f.job } : { selector: (f.selector ?? '').slice(0, 256) }), ...f.labels },
         })),
       });

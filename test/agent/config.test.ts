@@ -91,7 +91,7 @@ describe('agent configuration', () => {
       ],
     }, 'agent.yaml', {});
     expect(config.probes).toEqual([
-      { type: 'prometheus', name: 'prometheus', url: 'http://p:9090', timeout_s: 5, remote_write: 'auto', labels: {}, freshness: [{ name: 'metrics.freshness', job: 'node', labels: {} }, { name: 'self.freshness', selector: 'up', labels: {} }] },
+      { type: 'prometheus', name: 'prometheus', url: 'http://p:9090', timeout_s: 5, remote_write: 'auto', labels: {}, freshness: [{ name: 'metrics.freshness', job: 'node', lookback: '1h', labels: {} }, { name: 'self.freshness', selector: 'up', lookback: '1h', labels: {} }] },
       { type: 'alertmanager', name: 'alertmanager', url: 'http://a:9093', timeout_s: 5, labels: {} },
       { type: 'otel_collector', name: 'otelcol', url: 'http://127.0.0.1:8888/metrics', timeout_s: 5, labels: {} },
       { type: 'pushgateway_canary', name: 'canary', pushgateway_url: 'http://g:9091', prometheus_url: 'http://p:9090', job: 'blindspot_canary', timeout_s: 5, labels: {} },

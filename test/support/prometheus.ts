@@ -20,6 +20,8 @@ export interface PrometheusOptions {
   alertmanagerUrl?: string;
   /** How often firing alerts are re-sent to Alertmanager (Prometheus's default is 1m). */
   resendDelayS?: number;
+  /** More scrape jobs besides Prometheus itself. */
+  scrape?: { job: string; target: string; honorLabels?: boolean }[];
 }
 
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<RunningPrometheus> {
@@ -37,6 +39,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     '  - job_name: self',
     '    static_configs:',
     `      - targets: ['127.0.0.1:${port}']`,
+    ...(options.scrape ?? []).flatMap((s) => [`  - job_name: ${s.job}`, `    honor_labels: ${s.honorLabels === true}`, '    static_configs:', `      - targets: ['${s.target}']`]),
   ].join('\n'));
   return startDaemon('Prometheus', PROMETHEUS_BIN, [
     `--config.file=${join(dir, 'prometheus.yml')}`,
