@@ -11,6 +11,8 @@ export interface Sample {
 /** Family name → its samples. Counters, gauges and untyped families only; histograms are skipped. */
 export type Families = Map<string, Sample[]>;
 
+const FLOAT = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|NaN)$/;
+
 export async function scrape(target: Target): Promise<Fetched<Families>> {
   const text = await getText(target, 'text/plain;version=0.0.4');
   if (!text.ok) return text;
@@ -27,6 +29,8 @@ export function families(text: string): Families {
     const samples: Sample[] = [];
     for (const m of family.metrics) {
       if (!('value' in m) || m.value === undefined) continue;
+      // The parser passes a broken line through with an empty value: that is no zero.
+      if (!FLOAT.test(m.value)) throw new Error(`the sample of ${family.name} has no number ("${m.value.slice(0, 40)}"): a broken line`);
       samples.push({ labels: m.labels ?? {}, value: Number(m.value) });
     }
     out.set(family.name, samples);
