@@ -145,12 +145,11 @@ const ConfigSchema = v.pipe(
       spool_max_mb: v.optional(v.pipe(v.number('spool_max_mb is a number of megabytes'), v.minValue(1, 'spool_max_mb is at least 1'), v.maxValue(10_240, 'spool_max_mb is at most 10240')), 16),
       spool_max_age_h: v.optional(v.pipe(v.number('spool_max_age_h is a number of hours'), v.minValue(1, 'spool_max_age_h is at least 1'), v.maxValue(168, 'spool_max_age_h is at most 168 (the Worker refuses older backfill)')), 168),
       labels,
-      probes: v.pipe(
+      probes: v.optional(v.pipe(
         v.array(ProbeSchema, 'probes is a list'),
-        v.minLength(1, 'configure at least one probe'),
         v.maxLength(32, 'at most 32 probes'),
         v.check((probes) => new Set(probes.map((p) => p.name)).size === probes.length, 'two probes share a name: give each a distinct name (it prefixes their signals)'),
-      ),
+      ), []),
     },
     (issue) => `unknown key ${issue.received}; the top-level keys are ${TOP_LEVEL_KEYS.join(', ')}`,
   ),

@@ -43,6 +43,7 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
   });
   let lastSignals: Signal[] = [];
   let warnedOmitted = false;
+  if (probes.length === 0) log('warn', 'no probes configured: heartbeats carry no signals, so only the agent\'s silence can page (a dead man\'s switch)');
   log('info', 'agent started', { agent: config.agent_id, worker: config.worker_url, interval_s: config.interval_s, probes: probes.length, boot, spool: spool.store.dir, spooled: spool.store.size() });
   const lastSeq = await runLoop({
     intervalMs: config.interval_s * 1000,

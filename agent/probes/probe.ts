@@ -14,9 +14,9 @@ export function unknownSignal(base: SignalBase, error: string): Signal {
   return { ...base, value: null, error: error.slice(0, 1024) };
 }
 
-/** A measured value, rounded to the millisecond (or thousandth) so heartbeats stay small. */
+/** A measured value to six significant digits (a 0.0001 sampling ratio stays 0.0001), so heartbeats stay small. */
 export function measured(base: SignalBase, value: number): Signal {
-  return { ...base, value: Math.round(value * 1000) / 1000, error: null };
+  return { ...base, value: Number(value.toPrecision(6)), error: null };
 }
 
 /** Either outcome in one call: a number, or the reason there is none. */

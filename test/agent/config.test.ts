@@ -42,7 +42,6 @@ describe('agent configuration', () => {
     ['an unknown probe type', { ...minimal, probes: [{ type: 'graphite' }] }, /probes.0.type: type must be one of prometheus, alertmanager, otel_collector, pushgateway_canary, promql, prometheus_freshness, demo \(got "graphite"\)/],
     ['a probe without its url', { ...minimal, probes: [{ type: 'prometheus_freshness', selector: 'up' }] }, /probes.0.url/],
     ['an interval of 0', { ...minimal, interval_s: 0 }, /interval_s is at least 1/],
-    ['no probes', { ...minimal, probes: [] }, /at least one probe/],
     ['two ways to give the secret', { ...minimal, secret_env: 'X' }, /only one of secret, secret_env, secret_file/],
     ['a secret without the whsec_ prefix', { ...minimal, secret: 'hunter2' }, /secret: a secret starts with "whsec_"/],
     ['no secret at all', { ...minimal, secret: undefined }, /no secret: set one of secret, secret_env, secret_file, or BLINDSPOT_SECRET/],
