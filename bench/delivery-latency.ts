@@ -4,10 +4,8 @@
 // second confirms a window, and the Durable Object delivers it. Latency = receipt time at the
 // receiver − the window's confirmed_at (same machine clock). Bounded: N windows, 120 s at most.
 //   npx tsx bench/delivery-latency.ts [windows] [concurrency]
-import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { generateSecret, sign } from '../protocol/signature.ts';
+import { machine, record } from './record.ts';
 import { startTestWorker } from '../test/support/e2e-worker.ts';
 import { startRecorder } from '../test/support/http-recorder.ts';
 
@@ -66,16 +64,14 @@ async function main(): Promise<void> {
     const result = {
       benchmark: 'detection-to-first-delivery-attempt',
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` },
+      machine: machine(),
       windows: latencies.length,
       concurrency: CONCURRENCY,
       latency_ms: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) },
       target: 'p99 < 2000 ms',
       met: percentile(latencies, 99) < 2000,
     };
-    const file = join('bench', 'results', `delivery-latency-${result.date.slice(0, 10)}.json`);
-    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\nwritten to ${file}\n`);
+    record('delivery-latency', result);
     if (!result.met) process.exitCode = 1;
   } finally {
     await worker.stop();

@@ -32,7 +32,7 @@ export function alertmanagerProbe(options: AlertmanagerOptions): Probe {
     name: n,
     type: 'alertmanager',
     async collect(): Promise<Signal[]> {
-      const metrics = await scrape(target);
+      const metrics = await scrape(target, ['alertmanager_notifications', 'alertmanager_alerts_invalid', 'alertmanager_cluster_']);
       if (!metrics.ok) {
         const known = integrations.size > 0 ? [...integrations] : ['all'];
         return [...known.map((i) => unknownSignal(failed(i), metrics.error)), unknownSignal(invalid, metrics.error)];

@@ -13,19 +13,35 @@ export type Families = Map<string, Sample[]>;
 
 const FLOAT = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|NaN)$/;
 
-export async function scrape(target: Target): Promise<Fetched<Families>> {
+/**
+ * Fetches and parses a /metrics page. `prefixes` names the families the caller reads: other lines are
+ * skipped before parsing, which keeps a Prometheus server's thousand-line page cheap to read every
+ * heartbeat.
+ */
+export async function scrape(target: Target, prefixes?: readonly string[]): Promise<Fetched<Families>> {
   const text = await getText(target, 'text/plain;version=0.0.4');
   if (!text.ok) return text;
   try {
-    return { ok: true, value: families(text.value), status: text.status };
+    return { ok: true, value: families(prefixes === undefined ? text.value : only(text.value, prefixes)), status: text.status };
   } catch (e: unknown) {
     return { ok: false, error: `${target.what} /metrics is not in the Prometheus text format: ${e instanceof Error ? e.message : String(e)}` };
   }
 }
 
+export function only(text: string, prefixes: readonly string[]): string {
+  const keep: string[] = [];
+  for (const line of text.split('\n')) {
+    // "# HELP name ..." and "# TYPE name ..." belong to the family they name; other comments go.
+    const name = line.startsWith('# ') ? (/^# (?:HELP|TYPE) (\S+)/.exec(line)?.[1] ?? '') : line;
+    if (prefixes.some((p) => name.startsWith(p))) keep.push(line);
+  }
+  return keep.join('\n');
+}
+
 export function families(text: string): Families {
   const out: Families = new Map();
-  for (const family of parse(text)) {
+  // The parser silently loses a last line without its newline, which real pages sometimes lack.
+  for (const family of parse(text.endsWith('\n') ? text : `${text}\n`)) {
     const samples: Sample[] = [];
     for (const m of family.metrics) {
       if (!('value' in m) || m.value === undefined) continue;

@@ -32,7 +32,7 @@ export function otelCollectorProbe(options: CollectorOptions): Probe {
     name: n,
     type: 'otel_collector',
     async collect(): Promise<Signal[]> {
-      const metrics = await scrape(target);
+      const metrics = await scrape(target, ['otelcol_exporter_', 'otelcol_receiver_']);
       if (!metrics.ok) return COUNTERS.map(([suffix]) => unknownSignal(base(`${n}.${suffix}`, 'dropped', 'items', labels), metrics.error));
       const f = metrics.value;
       const out: Signal[] = [];

@@ -12,7 +12,9 @@ import { queryFreshness } from './prometheus-freshness.ts';
 export interface FreshnessTarget {
   /** Signal name; default metrics.freshness. */
   name: string;
-  selector: string;
+  /** A series selector, or a scrape job: exactly one. */
+  selector?: string;
+  job?: string;
   /** How far back a sample still counts; beyond it the freshness is unknown. */
   lookback: string;
   labels: Record<string, string>;
@@ -26,11 +28,6 @@ export interface PrometheusOptions {
   /** auto: report remote-write lag when Prometheus has remote-write queues; true: always (unknown without); false: never. */
   remoteWrite: boolean | 'auto';
   labels: Record<string, string>;
-}
-
-/** Series selector for "the data of a job", without the series Prometheus writes on every scrape attempt. */
-export function jobSelector(job: string): string {
-  return `{job=${JSON.stringify(job)},__name__!~"up|scrape_.+"}`;
 }
 
 export const TARGETS_DOWN_QUERY = 'count(up == 0) or vector(0)';
@@ -48,14 +45,15 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
     queueFill: base(`${n}.notifications.queue_fill`, 'saturation', 'ratio', labels),
   };
   const target = { what: 'Prometheus', url: under(options.url, 'metrics'), timeoutS: options.timeoutS };
+  const read = ['prometheus_tsdb_head_max_time', 'prometheus_rule_', 'prometheus_notifications_', 'prometheus_remote_storage_highest_timestamp_in_seconds', 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds'];
   return {
     name: n,
     type: 'prometheus',
     async collect(): Promise<Signal[]> {
       const [metrics, down, ...fresh] = await Promise.all([
-        scrape(target),
+        scrape(target, read),
         instantQuery(options.url, TARGETS_DOWN_QUERY, options.timeoutS),
-        ...options.freshness.map((f) => queryFreshness(options.url, f.selector, options.timeoutS, f.lookback)),
+        ...options.freshness.map((f) => queryFreshness(options.url, f.job !== undefined ? { job: f.job } : { selector: f.selector ?? '' }, options.timeoutS, f.lookback)),
       ]);
       const out: Signal[] = [];
       // Ingestion: how old is the newest sample Prometheus stored, by Prometheus's clock at query time.
@@ -73,8 +71,10 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
         return out;
       }
       const f = metrics.value;
-      out.push(counterDelta(sig.rulesFailed, f, 'prometheus_rule_evaluation_failures', deltas));
-      out.push(counterDelta(sig.rulesMissed, f, 'prometheus_rule_group_iterations_missed', deltas));
+      // Prometheus makes the rule counters per rule group: none at all means no rules, so none failed.
+      const noRules = samplesOf(f, ['prometheus_rule_group_rules']) === null;
+      out.push(noRules ? measured(sig.rulesFailed, 0) : counterDelta(sig.rulesFailed, f, 'prometheus_rule_evaluation_failures', deltas));
+      out.push(noRules ? measured(sig.rulesMissed, 0) : counterDelta(sig.rulesMissed, f, 'prometheus_rule_group_iterations_missed', deltas));
       out.push(counterDelta(sig.dropped, f, 'prometheus_notifications_dropped', deltas));
       out.push(signalOf(sig.queueFill, queueFill(f)));
       if (options.remoteWrite !== false) out.push(...remoteWriteLag(f, n, labels, options.remoteWrite === true));

@@ -5,7 +5,7 @@ import { canaryProbe } from './canary.ts';
 import { demoProbe } from './demo.ts';
 import { otelCollectorProbe } from './otel-collector.ts';
 import { base, measured, type Probe } from './probe.ts';
-import { jobSelector, prometheusProbe } from './prometheus.ts';
+import { prometheusProbe } from './prometheus.ts';
 import { prometheusFreshnessProbe } from './prometheus-freshness.ts';
 import { promqlProbe } from './promql.ts';
 
@@ -22,7 +22,7 @@ export function createProbe(config: ProbeConfig, agentId: string): Probe {
         remoteWrite: config.remote_write,
         freshness: config.freshness.map((f) => ({
           name: f.name,
-          selector: f.selector ?? jobSelector(f.job ?? ''),
+          ...(f.job !== undefined ? { job: f.job } : { selector: f.selector ?? '' }),
           lookback: f.lookback,
           labels: { ...(f.job !== undefined ? { job: f.job } : { selector: (f.selector ?? '').slice(0, 256) }), ...f.labels },
         })),

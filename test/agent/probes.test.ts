@@ -183,3 +183,15 @@ describe('doctor', () => {
     expect(check).toMatchObject({ ok: false, hint: expect.stringMatching(/pushgateway_url/) });
   });
 });
+
+describe('reading the exposition format', () => {
+  it('keeps the last sample of a page that does not end with a newline', async () => {
+    const { families } = await import('../../agent/probes/exposition.ts');
+    expect(families('a_total 1\nb_total 2').get('b_total')).toEqual([{ labels: {}, value: 2 }]);
+  });
+
+  it('reads only the families asked for, with their HELP and TYPE lines', async () => {
+    const { only } = await import('../../agent/probes/exposition.ts');
+    expect(only('# HELP x_a help\n# TYPE x_a counter\nx_a 1\n# TYPE y gauge\ny 2\n# a comment\nx_b{l="1"} 3\n', ['x_'])).toBe('# HELP x_a help\n# TYPE x_a counter\nx_a 1\nx_b{l="1"} 3');
+  });
+});
