@@ -55,4 +55,12 @@ describe('blindspot-agent', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('usage: blindspot-agent');
   });
+
+  it('the single-file build runs without tsx: once on the demo probe exits 0', async () => {
+    const built = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-agent.ts'], { encoding: 'utf8', timeout: 60_000 });
+    expect(built.status, built.stderr).toBe(0);
+    const result = spawnSync(process.execPath, ['build/blindspot-agent.mjs', 'once', '--config', 'examples/demo-agent.yaml'], { encoding: 'utf8', env: { ...process.env, BLINDSPOT_CONFIG: '' }, timeout: 15_000 });
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).signals.length).toBe(6);
+  });
 });

@@ -120,6 +120,11 @@ describe('agent configuration', () => {
     expect(parseConfig(minimal, 'agent.yaml', { BLINDSPOT_SECRET_FILE: join(dir, 'secret') }).secret).toBe(other);
   });
 
+  it.each(['agent.yaml', 'stack-agent.yaml', 'demo-agent.yaml'])('accepts the shipped example examples/%s', (name) => {
+    const config = loadConfig(join('examples', name), { BLINDSPOT_SECRET: secret });
+    expect(config.probes.length).toBeGreaterThan(0);
+  });
+
   it('names the file when it cannot be read or parsed', () => {
     expect(() => loadConfig('/nonexistent/agent.yaml', {})).toThrow(/cannot read config file \/nonexistent\/agent.yaml: ENOENT/);
     const dir = mkdtempSync(join(tmpdir(), 'blindspot-config-'));
