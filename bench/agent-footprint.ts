@@ -19,6 +19,8 @@ const MINUTES = Number(process.env.BENCH_MINUTES ?? 10);
 const INTERVAL_S = 15;
 const TICK_HZ = 100; // getconf CLK_TCK on Linux
 const WARMUP_MS = 20_000;
+/** Node flags the agent runs with, as the README's systemd unit and Deployment give them. */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
 
 interface Sample {
   at: number;
@@ -75,7 +77,7 @@ async function main() {
     ].join('\n'));
     const built = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-agent.ts'], { encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`build:agent failed: ${built.stderr}`);
-    const agent = spawn(process.execPath, ['build/blindspot-agent.mjs', 'run', '--config', join(dir, 'agent.yaml')], { stdio: 'ignore' });
+    const agent = spawn(process.execPath, [...NODE_FLAGS, 'build/blindspot-agent.mjs', 'run', '--config', join(dir, 'agent.yaml')], { stdio: 'ignore' });
     // The baseline: the same Node doing nothing but a timer.
     const baseline = spawn(process.execPath, ['-e', `setInterval(() => {}, ${INTERVAL_S * 1000})`], { stdio: 'ignore' });
     children.push(agent, baseline);
@@ -97,7 +99,7 @@ async function main() {
       benchmark: 'agent-footprint',
       date: new Date().toISOString(),
       machine: machine(),
-      setup: { probes: 10, interval_s: INTERVAL_S, minutes: MINUTES, warmup_s: WARMUP_MS / 1000, heartbeats_sent: heartbeats.length, signals_per_heartbeat: signals.length, unknown_in_last_heartbeat: signals.filter((s) => s.value === null).map((s) => `${s.name}: ${s.error}`) },
+      setup: { node_flags: NODE_FLAGS.join(' '), probes: 10, interval_s: INTERVAL_S, minutes: MINUTES, warmup_s: WARMUP_MS / 1000, heartbeats_sent: heartbeats.length, signals_per_heartbeat: signals.length, unknown_in_last_heartbeat: signals.filter((s) => s.value === null).map((s) => `${s.name}: ${s.error}`) },
       agent: a,
       baseline_idle_node: b,
       ratio: { cpu: Number((a.cpu_percent_of_one_core / Math.max(b.cpu_percent_of_one_core, 0.001)).toFixed(1)), rss: Number((a.rss_mb.max / b.rss_mb.max).toFixed(2)) },
