@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { type Contribution, indicatorOf, statusOf, viewComponents } from '../../../../worker/core/component-view.ts';
+import { at, config, Scenario, sig } from './scenario.ts';
+
+const cfg = config(`
+components:
+  - { id: metrics, name: Metrics pipeline, group: Observability }
+  - { id: alerting, name: Alert path, group: Observability }
+  - { id: tracing, name: Tracing }
+defaults: { component: metrics }
+monitors:
+  - { id: fresh, signal: "metrics.freshness", kind: freshness }
+  - { id: lost, component: alerting, signal: "*notifications*", kind: dropped, blind: { max: 0 }, for: { heartbeats: 1 } }
+maintenance:
+  - { id: upgrade, starts_at: "2026-11-22T10:00:00Z", ends_at: "2026-11-22T11:00:00Z", agents: ["maint-*"], reason: upgrade }
+`);
+
+const healthy = () => [sig('metrics.freshness', 'freshness', 5), sig('prometheus.notifications.dropped', 'dropped', 0)];
+const agent = (id: string, to: number, signals: (s: number) => ReturnType<typeof healthy> = () => healthy()) => new Scenario(cfg, id).every(0, to, (s) => signals(s)).live;
+const status = (views: ReturnType<typeof viewComponents>) => Object.fromEntries(views.map((v) => [v.id, v.status]));
+
+describe('component view', () => {
+  it('is operational only when every agent feeding a component is verified and up', () => {
+    const views = viewComponents(cfg, [{ id: 'a', live: agent('a', 60) }, { id: 'b', live: agent('b', 60) }], at(62), false);
+    expect(status(views)).toEqual({ metrics: 'operational', alerting: 'operational', tracing: 'unverified' });
+    expect(views[0]).toMatchObject({ name: 'Metrics pipeline', group: 'Observability', verifiedAt: at(60) });
+  });
+
+  it('shows a component no monitor feeds as unverified, never as operational', () => {
+    expect(status(viewComponents(cfg, [], at(0), false))).toEqual({ metrics: 'unverified', alerting: 'unverified', tracing: 'unverified' });
+  });
+
+  it('greys out what an agent past its deadline last said, and what a silent agent last said', () => {
+    const late = viewComponents(cfg, [{ id: 'a', live: agent('a', 60) }], at(60 + 5 + 10 + 1), false);
+    expect(status(late).metrics).toBe('unverified');
+    const silent = new Scenario(cfg, 'a').every(0, 60, () => healthy()).alarm(80).live;
+    expect(silent?.state).toBe('blind');
+    expect(status(viewComponents(cfg, [{ id: 'a', live: silent }, { id: 'b', live: agent('b', 80) }], at(81), false)).metrics).toBe('unverified');
+  });
+
+  it('says outage from verified data even while another agent is silent: partial when some feeds are fine, major when all are down', () => {
+    const dropping = agent('a', 60, (s) => [sig('metrics.freshness', 'freshness', 5), sig('prometheus.notifications.dropped', 'dropped', s > 30 ? 3 : 0)]);
+    const fine = agent('b', 60);
+    expect(status(viewComponents(cfg, [{ id: 'a', live: dropping }, { id: 'b', live: fine }], at(61), false)).alerting).toBe('partial_outage');
+    expect(status(viewComponents(cfg, [{ id: 'a', live: dropping }], at(61), false)).alerting).toBe('major_outage');
+  });
+
+  it('is degraded_performance for a degraded monitor, and under_maintenance when every feed is in maintenance', () => {
+    const slow = agent('a', 60, () => [sig('metrics.freshness', 'freshness', 200), sig('prometheus.notifications.dropped', 'dropped', 0)]);
+    expect(status(viewComponents(cfg, [{ id: 'a', live: slow }], at(61), false)).metrics).toBe('degraded_performance');
+    const start = Date.parse('2026-11-22T10:00:00Z');
+    const inMaintenance = agent('maint-1', 60);
+    // A maintenance window for the agent covers every component it feeds, while it lasts.
+    expect(status(viewComponents(cfg, [{ id: 'maint-1', live: inMaintenance }], start + 1000, false))).toMatchObject({ metrics: 'under_maintenance', alerting: 'under_maintenance' });
+    expect(status(viewComponents(cfg, [{ id: 'maint-1', live: inMaintenance }], start + 3_600_001, false)).alerting).not.toBe('under_maintenance');
+    expect(statusOf([{ agentId: 'm', monitor: 'x', level: 'blind', unverified: false, maintenance: true }])).toBe('under_maintenance');
+  });
+
+  it('greys out everything when the watchdog\'s own evaluation has stalled', () => {
+    expect(new Set(Object.values(status(viewComponents(cfg, [{ id: 'a', live: agent('a', 60) }], at(61), true))))).toEqual(new Set(['unverified']));
+  });
+
+  it('ignores agents it could not read or never heard from, which leaves their components unverified', () => {
+    expect(status(viewComponents(cfg, [{ id: 'x', live: undefined }, { id: 'y', live: null }], at(1), false)).metrics).toBe('unverified');
+  });
+
+  it.each([
+    [['operational', 'operational'], 'none'],
+    [['operational', 'degraded_performance'], 'minor'],
+    [['degraded_performance', 'unverified'], 'unverified'],
+    [['unverified', 'partial_outage'], 'major'],
+    [['partial_outage', 'major_outage'], 'critical'],
+    [[], 'unverified'],
+  ] as const)('indicator of %j is %s', (statuses, indicator) => {
+    expect(indicatorOf(statuses)).toBe(indicator);
+  });
+
+  it('keeps maintenance out of the verdict while other feeds are live', () => {
+    const c = (level: Contribution['level'], maintenance: boolean): Contribution => ({ agentId: 'a', monitor: 'm', level, unverified: false, maintenance });
+    expect(statusOf([c('blind', true), c('up', false)])).toBe('operational');
+  });
+});
