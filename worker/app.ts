@@ -9,11 +9,13 @@ import { adminView } from './routes/admin-view.ts';
 import { alertmanager } from './routes/alertmanager.ts';
 import { health } from './routes/health.ts';
 import { heartbeats } from './routes/heartbeats.ts';
+import { publicApi } from './routes/public-api.ts';
 import { statusPage } from './routes/status-page.ts';
 
 export const app = new Hono<AppEnv>();
 
 app.route('/', statusPage);
+app.route('/', publicApi);
 app.route('/', health);
 app.route('/v1/agents', heartbeats);
 app.route('/v1/alertmanager', alertmanager);

@@ -19,6 +19,16 @@ statusPage.get('/', async (c) => {
 
 /** Configured agents and every agent D1 remembers, each read live from its Durable Object. */
 async function collectAgentViews(env: Env): Promise<AgentView[]> {
+  const subjects = await collectLives(env);
+  const now = Date.now();
+  return subjects.map(({ id, live }) => {
+    if (live === undefined) return { agentId: id, state: 'unverified', verifiedAt: null, deadlineAt: null, blindSince: null, troubled: [] };
+    return viewAgent(id, live, now);
+  });
+}
+
+/** Every agent's live state, sorted by id: null if never heard from, undefined if it could not be read. */
+export async function collectLives(env: Env): Promise<{ id: string; live: LiveState | null | undefined }[]> {
   const ids = new Set(parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys());
   try {
     for (const agent of await listAgents(createDb(env.DB))) ids.add(agent.id);
@@ -28,12 +38,7 @@ async function collectAgentViews(env: Env): Promise<AgentView[]> {
   }
   const sorted = [...ids].sort();
   const lives = await Promise.all(sorted.map((id) => readLive(env, id)));
-  const now = Date.now();
-  return sorted.map((id, i) => {
-    const live = lives[i];
-    if (live === undefined) return { agentId: id, state: 'unverified', verifiedAt: null, deadlineAt: null, blindSince: null, troubled: [] };
-    return viewAgent(id, live, now);
-  });
+  return sorted.map((id, i) => ({ id, live: lives[i] }));
 }
 
 /** undefined when the live state could not be read (shown as unverified, never as fine). */
