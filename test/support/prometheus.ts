@@ -20,6 +20,10 @@ export interface PrometheusOptions {
   alertmanagerUrl?: string;
   /** How often firing alerts are re-sent to Alertmanager (Prometheus's default is 1m). */
   resendDelayS?: number;
+  /** Where to remote-write everything it scrapes. */
+  remoteWriteUrl?: string;
+  /** Accept remote writes at /api/v1/write (to be another Prometheus's remote-write target). */
+  remoteWriteReceiver?: boolean;
   /** More scrape jobs besides Prometheus itself. */
   scrape?: { job: string; target: string; honorLabels?: boolean }[];
 }
@@ -34,6 +38,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     `  scrape_interval: ${scrapeIntervalS}s`,
     `  evaluation_interval: ${scrapeIntervalS}s`,
     ...(options.rules !== undefined ? ['rule_files:', `  - ${join(dir, 'rules.yml')}`] : []),
+    ...(options.remoteWriteUrl !== undefined ? ['remote_write:', `  - url: ${options.remoteWriteUrl}`, '    name: replica'] : []),
     ...(options.alertmanagerUrl !== undefined ? ['alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: ['${new URL(options.alertmanagerUrl).host}']`] : []),
     'scrape_configs:',
     '  - job_name: self',
@@ -46,6 +51,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
+    ...(options.remoteWriteReceiver === true ? ['--web.enable-remote-write-receiver'] : []),
     ...(options.resendDelayS !== undefined ? [`--rules.alert.resend-delay=${options.resendDelayS}s`] : []),
   ], port, dir);
 }
