@@ -12,7 +12,14 @@ export interface RunningAlertmanager {
   stop(): Promise<void>;
 }
 
-export async function startAlertmanager(configYaml: string): Promise<RunningAlertmanager> {
+export interface ClusterOptions {
+  /** This member's gossip address on loopback, e.g. 127.0.0.1:9094. */
+  listen: string;
+  peers: string[];
+}
+
+/** Without `cluster`, clustering is off; with it, the gossip stays on loopback too. */
+export async function startAlertmanager(configYaml: string, cluster?: ClusterOptions): Promise<RunningAlertmanager> {
   const dir = mkdtempSync(join(tmpdir(), 'blindspot-am-'));
   const port = await freePort();
   writeFileSync(join(dir, 'alertmanager.yml'), configYaml);
@@ -21,7 +28,9 @@ export async function startAlertmanager(configYaml: string): Promise<RunningAler
     `--storage.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     // An empty address turns clustering off, so nothing listens beyond loopback.
-    '--cluster.listen-address=',
+    ...(cluster === undefined
+      ? ['--cluster.listen-address=']
+      : [`--cluster.listen-address=${cluster.listen}`, `--cluster.advertise-address=${cluster.listen}`, ...cluster.peers.map((p) => `--cluster.peer=${p}`), '--cluster.gossip-interval=100ms', '--cluster.pushpull-interval=1s', '--cluster.peer-timeout=1s']),
     '--log.level=warn',
   ], port, dir);
 }
