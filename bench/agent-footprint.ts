@@ -41,7 +41,10 @@ function summarise(samples: Sample[]) {
   const last = samples.at(-1) as Sample;
   const cpuShare = (last.cpuTicks - first.cpuTicks) / TICK_HZ / ((last.at - first.at) / 1000);
   const rss = samples.map((s) => s.rssKb / 1024);
-  return { cpu_percent_of_one_core: Number((cpuShare * 100).toFixed(3)), rss_mb: { mean: Number((rss.reduce((a, b) => a + b, 0) / rss.length).toFixed(1)), max: Number(Math.max(...rss).toFixed(1)) } };
+  const mean = (xs: number[]) => Number((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)).toFixed(1));
+  // The first and last fifth of the run: a resident set that keeps growing would show here.
+  const fifth = Math.max(1, Math.floor(rss.length / 5));
+  return { cpu_percent_of_one_core: Number((cpuShare * 100).toFixed(3)), rss_mb: { mean: mean(rss), max: Number(Math.max(...rss).toFixed(1)), first_fifth_mean: mean(rss.slice(0, fifth)), last_fifth_mean: mean(rss.slice(-fifth)) } };
 }
 
 const stop = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))));
