@@ -63,4 +63,22 @@ describe('blindspot-agent', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).signals.length).toBe(6);
   });
+
+  it('once refuses a bad --over or --watchdog-config with exit 2 and a message naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-'));
+    writeFileSync(join(dir, 'watch.yaml'), 'monitors: [{ id: x, kind: bogus }]\n');
+    const cases: [string[], RegExp][] = [
+      [['--over', 'abc'], /--over is a number of seconds from 0 to 600 \(got abc\)/],
+      [['--over', '-1'], /--over is a number of seconds/],
+      [['--watchdog-config', join(dir, 'missing.yaml')], /cannot read --watchdog-config .*missing.yaml: ENOENT/],
+      [['--watchdog-config', join(dir, 'watch.yaml')], /--watchdog-config .*watch.yaml is invalid:\n {2}- monitors.0.kind: kind is one of/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stdout, stderr } = cli(['once', '--config', 'examples/demo-agent.yaml', ...args]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(message);
+      expect(stdout).toBe('');
+    }
+  });
 });
+
