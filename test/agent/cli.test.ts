@@ -69,7 +69,8 @@ describe('blindspot-agent', () => {
     writeFileSync(join(dir, 'watch.yaml'), 'monitors: [{ id: x, kind: bogus }]\n');
     const cases: [string[], RegExp][] = [
       [['--over', 'abc'], /--over is a number of seconds from 0 to 600 \(got abc\)/],
-      [['--over', '-1'], /--over is a number of seconds/],
+      [['--over=-1'], /--over is a number of seconds from 0 to 600 \(got -1\)/],
+      [['--over', '-1'], /Option '--over' argument is ambiguous/],
       [['--watchdog-config', join(dir, 'missing.yaml')], /cannot read --watchdog-config .*missing.yaml: ENOENT/],
       [['--watchdog-config', join(dir, 'watch.yaml')], /--watchdog-config .*watch.yaml is invalid:\n {2}- monitors.0.kind: kind is one of/],
     ];
