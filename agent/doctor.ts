@@ -47,8 +47,7 @@ export async function checkWorker(config: AgentConfig): Promise<Check> {
   const r = await getText({ what: 'the Worker', url, timeoutS: config.send_timeout_s }, 'application/json');
   // /healthz answers 503 when a notification channel is broken: the Worker is reachable all the same.
   if (r.ok) return { name: 'worker', type: 'heartbeat', ok: true, reason: `${url.origin} answered /healthz`, hint: '' };
-  const reachable = /answered HTTP 503/.test(r.error);
-  return reachable
+  return r.status === 503
     ? { name: 'worker', type: 'heartbeat', ok: true, reason: `${url.origin} is reachable; its /healthz reports a problem of its own (see there)`, hint: '' }
     : { name: 'worker', type: 'heartbeat', ok: false, reason: r.error, hint: 'check worker_url and that this host may reach it (proxy, firewall)' };
 }

@@ -1,6 +1,7 @@
 // The HTTP a probe does: one GET (or PUT) with a timeout, whose failures come back as sentences that
 // say what was tried and what happened, never as exceptions.
-export type Fetched<T> = { ok: true; value: T; status: number } | { ok: false; error: string };
+/** A failure after the server answered (a non-2xx) keeps its status and whole body for the caller. */
+export type Fetched<T> = { ok: true; value: T; status: number } | { ok: false; error: string; status?: number; body?: string };
 
 export interface Target {
   /** What is being asked, for error messages: "Prometheus", "Alertmanager", ... */
@@ -25,7 +26,7 @@ export async function getText(target: Target, accept = 'text/plain'): Promise<Fe
   if (!r.ok) return r;
   const text = await readBody(r.value, target);
   if (!text.ok) return text;
-  if (!r.value.ok) return { ok: false, error: `${target.what} answered HTTP ${r.status} at ${pathOf(target.url)}: ${text.value.slice(0, 200).trim() || 'no body'}` };
+  if (!r.value.ok) return { ok: false, error: `${target.what} answered HTTP ${r.status} at ${pathOf(target.url)}: ${text.value.slice(0, 200).trim() || 'no body'}`, status: r.status, body: text.value };
   return { ok: true, value: text.value, status: r.status };
 }
 

@@ -26,16 +26,14 @@ export async function instantQuery(base: string, query: string, timeoutS: number
   // Prometheus stops the query itself a little before the agent gives up waiting.
   url.searchParams.set('timeout', `${Math.max(100, Math.round(timeoutS * 900))}ms`);
   const answer = await getText({ what, url, timeoutS }, 'application/json');
-  let body: ApiAnswer;
   if (!answer.ok) {
-    // A 4xx/5xx with a JSON error body says more than the status line: dig it out.
-    const json = /answered HTTP (\d+)[^:]*: (\{.*)$/s.exec(answer.error);
-    const parsed = json ? (tryJson(json[2] ?? '') as ApiAnswer | null) : null;
-    return parsed?.error ? { ok: false, error: `${what} query failed (HTTP ${json?.[1]}): ${parsed.error}` } : answer;
+    // A 4xx/5xx with a JSON error body says more than the status line.
+    const refused = tryJson(answer.body ?? '') as ApiAnswer | null;
+    return refused?.error ? { ok: false, error: `${what} query failed (HTTP ${answer.status}): ${refused.error}` } : answer;
   }
   const parsed = tryJson(answer.value);
   if (parsed === null) return { ok: false, error: `${what} answered HTTP ${answer.status} without JSON (is ${base} the ${what} base URL?)` };
-  body = parsed as ApiAnswer;
+  const body = parsed as ApiAnswer;
   if (body.status !== 'success') return { ok: false, error: `${what} query failed: ${body.error ?? 'no error text'}` };
   return toResult(body.data);
 }

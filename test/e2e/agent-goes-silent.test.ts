@@ -11,6 +11,7 @@ import { applyMigrations, type LocalWorker, startLocalWorker } from '../../scrip
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { freePort, waitFor } from '../support/ports.ts';
+import { killAndWait } from '../support/child.ts';
 
 const agentSecret = generateSecret();
 const webhookSecret = generateSecret();
@@ -24,12 +25,7 @@ function startAgent(): ChildProcess {
   return spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', join(dir, 'agent.yaml')], { stdio: 'ignore' });
 }
 
-async function stopAgent(): Promise<void> {
-  if (!agent || agent.exitCode !== null) return;
-  const exited = new Promise((r) => agent?.once('exit', r));
-  agent.kill('SIGKILL');
-  await exited;
-}
+const stopAgent = () => killAndWait(agent);
 
 interface Row {
   state: string;

@@ -16,6 +16,7 @@ import type { Signal } from '../../protocol/heartbeat.ts';
 import { generateSecret } from '../../protocol/signature.ts';
 import { ALERTMANAGER_BIN, type RunningAlertmanager, startAlertmanager } from '../support/alertmanager.ts';
 import type { Daemon } from '../support/daemon.ts';
+import { killAndWait } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
@@ -120,11 +121,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (agent && agent.exitCode === null) {
-    const exited = new Promise((r) => agent?.once('exit', r));
-    agent.kill('SIGKILL');
-    await exited;
-  }
+  await killAndWait(agent);
   await Promise.all([worker?.stop(), prometheus?.stop(), alertmanager?.stop(), pushgateway?.stop(), app?.close(), pager?.close()]);
 });
 

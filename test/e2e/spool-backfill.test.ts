@@ -6,6 +6,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
+import { killAndWait } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { waitFor } from '../support/ports.ts';
@@ -29,11 +30,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  if (agent && agent.exitCode === null) {
-    const exited = new Promise((r) => agent?.once('exit', r));
-    agent.kill('SIGKILL');
-    await exited;
-  }
+  await killAndWait(agent);
   await w?.stop();
 });
 
