@@ -3,13 +3,16 @@ import { defineConfig } from 'vitest/config';
 import { readFileSync } from 'node:fs';
 import { TEST_ALERTMANAGER_TOKENS } from './test/worker/fixtures/alertmanager.ts';
 import { TEST_AGENT_SECRETS } from './test/worker/fixtures/secrets.ts';
-import { ADMIN_TOKEN, channelSecrets } from './test/worker/fixtures/channels.ts';
+import { createHash } from 'node:crypto';
+import { ADMIN_TOKEN, READ_TOKEN, WRITE_TOKEN, channelSecrets } from './test/worker/fixtures/channels.ts';
 import { startReceiverHub } from './test/support/receiver-hub.ts';
 
 // wrangler and miniflare stay offline wherever they run.
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 process.env.WRANGLER_HIDE_BANNER = 'true';
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export default defineConfig({
   test: {
@@ -35,7 +38,11 @@ export default defineConfig({
                   BLINDSPOT_AGENT_SECRETS: JSON.stringify(TEST_AGENT_SECRETS),
                   BLINDSPOT_CONFIG: readFileSync('./test/worker/fixtures/config.yaml', 'utf8').replaceAll('${RECEIVER}', hub.url),
                   BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(channelSecrets(hub.url)),
-                  BLINDSPOT_ADMIN_TOKENS: JSON.stringify({ tests: ADMIN_TOKEN }),
+                  BLINDSPOT_ADMIN_TOKENS: JSON.stringify({
+                    tests: { sha256: sha256(ADMIN_TOKEN), scopes: ['read', 'write'] },
+                    reader: { sha256: sha256(READ_TOKEN), scopes: ['read'] },
+                    writer: { sha256: sha256(WRITE_TOKEN), scopes: ['write'] },
+                  }),
                   RECEIVER_URL: hub.url,
                   BLINDSPOT_ALERTMANAGER_TOKENS: JSON.stringify(TEST_ALERTMANAGER_TOKENS),
                   // Port 9 (discard) refuses connections: deliveries fail and stay in the outbox.

@@ -7,5 +7,7 @@ export interface AppEnv {
     rawBody: string;
     /** The agent whose signature was verified. */
     agentId: string;
+    /** The name of the admin token that was presented. */
+    adminName: string;
   };
 }

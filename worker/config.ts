@@ -48,14 +48,32 @@ const AlertmanagerTokensSchema = v.record(
   v.pipe(v.string(), v.minLength(16, 'each token is at least 16 characters (openssl rand -hex 24 makes one)')),
 );
 
+export const ADMIN_SCOPES = ['read', 'write'] as const;
+export type AdminScope = (typeof ADMIN_SCOPES)[number];
+
+/** An admin token as configured: the SHA-256 of the token (never the token) and what it may do. */
+export interface AdminToken {
+  sha256: string;
+  scopes: readonly AdminScope[];
+}
+
+const HASHED_HINT = '{"name": {"sha256": "<hex of the token\'s SHA-256>", "scopes": ["read", "write"]}} (blindspot-agent admin-token makes a token and this entry)';
+
 const AdminTokensSchema = v.record(
   v.pipe(v.string(), v.regex(AGENT_ID_PATTERN, 'token names match ^[a-z0-9][a-z0-9_.-]{0,62}$')),
-  v.pipe(v.string(), v.minLength(32, 'each admin token is at least 32 characters (openssl rand -hex 32 makes one)')),
+  v.pipe(
+    v.unknown(),
+    v.check((t) => typeof t !== 'string', `store the token's SHA-256, not the token: ${HASHED_HINT}`),
+    v.object({
+      sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lowercase hex digits: printf %s "$TOKEN" | sha256sum')),
+      scopes: v.pipe(v.array(v.picklist(ADMIN_SCOPES, 'each scope is "read" or "write"')), v.minLength(1, 'give at least one scope: "read", "write"')),
+    }),
+  ),
 );
 
-/** BLINDSPOT_ADMIN_TOKENS: JSON {"name": "token"}; the name is what the logs show, never the token. */
-export function parseAdminTokens(raw: string | undefined): ReadonlyMap<string, string> {
-  return parseJsonMap('BLINDSPOT_ADMIN_TOKENS', '{"name": "token"}', raw, AdminTokensSchema);
+/** BLINDSPOT_ADMIN_TOKENS: JSON {"name": {"sha256", "scopes"}}; the name is what logs and incident updates show. */
+export function parseAdminTokens(raw: string | undefined): ReadonlyMap<string, AdminToken> {
+  return parseJsonMap('BLINDSPOT_ADMIN_TOKENS', HASHED_HINT, raw, AdminTokensSchema as v.GenericSchema<unknown, Record<string, AdminToken>>);
 }
 
 /** BLINDSPOT_ALERTMANAGER_TOKENS: JSON {"source-id": "token"}. */

@@ -1,7 +1,7 @@
 /** A client-facing error: becomes `{"error":{"code","message"}}` with its status in app.onError. */
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 503,
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},

@@ -1,6 +1,7 @@
 // `blindspot-agent test-channel` against a real Worker (wrangler dev) and a real receiver: it proves
 // a channel works, says why when it does not, and exits accordingly.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
@@ -29,7 +30,7 @@ beforeAll(async () => {
   worker = await startTestWorker('cli', {
     BLINDSPOT_CONFIG: JSON.stringify(config),
     BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ 'ops-hook': { url: `${receiver.url}/hook`, secret: hookSecret }, 'ops-slack': `${receiver.url}/slack` }),
-    BLINDSPOT_ADMIN_TOKENS: JSON.stringify({ e2e: adminToken }),
+    BLINDSPOT_ADMIN_TOKENS: JSON.stringify({ e2e: { sha256: createHash('sha256').update(adminToken).digest('hex'), scopes: ['read', 'write'] } }),
   });
 }, 90_000);
 

@@ -38,7 +38,7 @@ describe('the Statuspage v2 API', () => {
     const { body, res } = await api<Summary>('summary.json');
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(Object.keys(body).sort()).toEqual(['components', 'incidents', 'page', 'scheduled_maintenances', 'status']);
-    expect(body.page).toEqual({ id: 'blindspot', name: 'Monitoring status', url: 'https://status.example.test', time_zone: 'Etc/UTC', updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), verified_at: null, data_age_seconds: null });
+    expect(body.page).toEqual({ id: 'blindspot', name: 'Monitoring status', url: 'https://status.example.test', time_zone: 'Etc/UTC', updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), verified_at: null, data_age_seconds: null, blindspot_snapshot: null, blindspot_watchdog_stalled: false });
     expect(body.status).toEqual({ indicator: 'minor', description: 'Status Not Verified: monitoring data is missing or stale', blindspot_indicator: 'unverified' });
     expect(body.components.map((c) => c.id)).toEqual(['metrics', 'alerting']);
     for (const c of body.components) {

@@ -32,7 +32,8 @@ export interface Subject {
   live: LiveState | null | undefined;
 }
 
-export function viewComponents(config: WatchConfig, subjects: readonly Subject[], now: number, watchdogStalled: boolean): ComponentView[] {
+/** `underMaintenance`: components a public maintenance in progress names (from the admin API). */
+export function viewComponents(config: WatchConfig, subjects: readonly Subject[], now: number, watchdogStalled: boolean, underMaintenance: ReadonlySet<string> = new Set()): ComponentView[] {
   const byComponent = new Map<string, { contributions: Contribution[]; heartbeats: number[] }>();
   const add = (component: string, c: Contribution, heartbeatAt: number | null) => {
     const entry = byComponent.get(component) ?? { contributions: [], heartbeats: [] };
@@ -56,7 +57,8 @@ export function viewComponents(config: WatchConfig, subjects: readonly Subject[]
     const contributions = entry?.contributions ?? [];
     return {
       ...component,
-      status: watchdogStalled ? 'unverified' : statusOf(contributions),
+      // Announced maintenance is said as such; a stalled watchdog can vouch for nothing else.
+      status: underMaintenance.has(component.id) ? 'under_maintenance' : watchdogStalled ? 'unverified' : statusOf(contributions),
       verifiedAt: entry && entry.heartbeats.length > 0 ? Math.min(...entry.heartbeats) : null,
       contributions,
     };

@@ -4,16 +4,18 @@
 // storage and retried, so a D1 outage never refuses a heartbeat or loses a window.
 import { DurableObject } from 'cloudflare:workers';
 import type { CompiledQuery } from 'kysely';
-import type { WatchConfig } from '../../config/resolve.ts';
+import type { Maintenance, WatchConfig } from '../../config/resolve.ts';
 import type { Heartbeat } from '../../protocol/heartbeat.ts';
 import { isOutOfOrder, type LiveState, type SubjectKind, type Transition, upgradeLive } from '../core/agent-state.ts';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
 import { isReplay, pruneSeen, type SeenIds } from '../core/replay.ts';
+import { engineMaintenance } from '../core/notices.ts';
 import { flushDue, takeComplete } from '../core/rollup.ts';
 import type { Env } from '../env.ts';
 import type { DeliveryReport } from '../jobs/deliver-outbox.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { createDb, type Db, runBatch } from '../store/db.ts';
+import { pendingPauses } from '../store/notices.ts';
 import { transitionWrites } from '../store/transition-writes.ts';
 import { watchConfig } from '../watch-config.ts';
 import { OutboxDriver } from './outbox-driver.ts';
@@ -38,6 +40,8 @@ const LIVE_KEY = 'live';
 const SEEN_KEY = 'seen';
 const PENDING_KEY = 'pending';
 const STATS_KEY = 'stats';
+/** How often maintenance and silences from the admin API are re-read without being told. */
+const PAUSES_REFRESH_MS = 5 * 60_000;
 /** Beyond this many waiting batches the oldest are dropped, loudly: storage is bounded. */
 const MAX_PENDING_BATCHES = 2000;
 
@@ -47,6 +51,9 @@ export class AgentMonitor extends DurableObject<Env> {
   private pending: StoredQuery[][] = [];
   private stats: WriteStats = { batches: 0, statements: 0, pending: 0 };
   private readonly db: Db;
+  /** Maintenance and silences made through the admin API, as last read from D1 (kept when D1 fails). */
+  private pauses: Maintenance[] = [];
+  private pausesReadAt = 0;
   private readonly outbox: OutboxDriver;
   // D1 and fetch calls let other events in; this chain keeps a heartbeat and the alarm from interleaving.
   private queue: Promise<unknown> = Promise.resolve();
@@ -54,7 +61,7 @@ export class AgentMonitor extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = createDb(env.DB);
-    this.outbox = new OutboxDriver(ctx, env, this.db, () => this.live?.agentId ?? null, () => (this.live === null ? null : nextDueAt(this.live, watchConfig(env).config, Date.now())));
+    this.outbox = new OutboxDriver(ctx, env, this.db, () => this.live?.agentId ?? null, () => (this.live === null ? null : nextDueAt(this.live, this.config(), Date.now())));
     ctx.blockConcurrencyWhile(async () => {
       await this.outbox.load();
       const stored = await ctx.storage.get<LiveState>(LIVE_KEY);
@@ -62,6 +69,32 @@ export class AgentMonitor extends DurableObject<Env> {
       this.seen = (await ctx.storage.get<SeenIds>(SEEN_KEY)) ?? {};
       this.pending = (await ctx.storage.get<StoredQuery[][]>(PENDING_KEY)) ?? [];
       this.stats = (await ctx.storage.get<WriteStats>(STATS_KEY)) ?? this.stats;
+    });
+  }
+
+  /** The watch configuration plus the admin API's maintenance and silences. */
+  private config(): WatchConfig {
+    const base = watchConfig(this.env).config;
+    return this.pauses.length === 0 ? base : { ...base, maintenance: [...base.maintenance, ...this.pauses] };
+  }
+
+  /** Re-reads the admin API's pauses when they are old (or when told); a failed read keeps the last ones. */
+  private async refreshPauses(now: number, force = false): Promise<void> {
+    if (!force && now - this.pausesReadAt < PAUSES_REFRESH_MS) return;
+    try {
+      this.pauses = engineMaintenance(await pendingPauses(this.db, now));
+      this.pausesReadAt = now;
+    } catch (e: unknown) {
+      console.error('could not read maintenance and silences from D1; keeping the last ones read:', e);
+      this.pausesReadAt = now - PAUSES_REFRESH_MS + 30_000;
+    }
+  }
+
+  /** The admin API changed maintenance or silences: re-read them, and re-plan the alarm (a pause may end). */
+  maintenanceChanged(): Promise<void> {
+    return this.serially(async () => {
+      await this.refreshPauses(Date.now(), true);
+      if (this.live !== null) await this.outbox.rearm(Date.now());
     });
   }
 
@@ -75,7 +108,8 @@ export class AgentMonitor extends DurableObject<Env> {
     return this.serially(async () => {
       if (isReplay(this.seen, webhookId, now)) return { status: 'replay' } as const;
       if (isOutOfOrder(this.live, heartbeat)) return { status: 'out_of_order', lastSeq: this.live?.seq ?? 0 } as const;
-      const config = watchConfig(this.env).config;
+      await this.refreshPauses(now);
+      const config = this.config();
       const facts = {
         boot: heartbeat.boot,
         seq: heartbeat.seq,
@@ -95,7 +129,8 @@ export class AgentMonitor extends DurableObject<Env> {
   /** The Alertmanager Watchdog alert arrived: a heartbeat of the whole alert path. */
   receiveWatchdog(sourceId: string, now: number = Date.now()): Promise<{ deadlineAt: number }> {
     return this.serially(async () => {
-      const config = watchConfig(this.env).config;
+      await this.refreshPauses(now);
+      const config = this.config();
       const source = config.alertSources.find((s) => s.id === sourceId);
       if (source === undefined) throw new Error(`unknown Alertmanager source ${sourceId}`);
       const facts = { boot: 'alertmanager', seq: (this.live?.seq ?? 0) + 1, intervalS: source.intervalS, graceS: source.graceS, sentAt: now, stopping: false, signals: [] };
@@ -131,7 +166,7 @@ export class AgentMonitor extends DurableObject<Env> {
   ensureAlarm(now: number = Date.now()): Promise<EnsureResult> {
     return this.serially(async () => {
       if (this.live === null) return 'idle';
-      const config = watchConfig(this.env).config;
+      const config = this.config();
       const due = nextDueAt(this.live, config, now);
       if (due !== null && due <= now) {
         await this.evaluateTimers(now);
@@ -148,7 +183,8 @@ export class AgentMonitor extends DurableObject<Env> {
 
   private async evaluateTimers(now: number): Promise<void> {
     if (this.live === null) return;
-    const config = watchConfig(this.env).config;
+    await this.refreshPauses(now);
+    const config = this.config();
     const transition = evaluateTimers(this.live, this.subject(this.live.kind, this.live.agentId, config), config, now);
     await this.apply(transition, config, now);
   }

@@ -1,5 +1,6 @@
 // Admin API: the delivery log, channel state, test-fire, retrying a dead letter, re-enabling a
-// channel. Bearer token from BLINDSPOT_ADMIN_TOKENS. Secrets never appear in any answer.
+// channel; incidents, maintenance and silences (admin-notices.ts). Bearer token from
+// BLINDSPOT_ADMIN_TOKENS, read or write scope. Secrets never appear in any answer.
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppEnv } from '../app-env.ts';
@@ -11,9 +12,11 @@ import { createDb } from '../store/db.ts';
 import { channelStates, getNotification, listNotifications, logTestAttempt, notificationCounts, retryNotification, setChannelEnabled } from '../store/deliveries.ts';
 import { watchConfig } from '../watch-config.ts';
 import { SUMMARY_OWNER } from '../durable/watchdog.ts';
+import { adminNotices } from './admin-notices.ts';
 
 export const admin = new Hono<AppEnv>();
 admin.use('*', verifyAdminToken());
+admin.route('/', adminNotices);
 
 const registryOf = (env: AppEnv['Bindings']) => channelRegistry(env, watchConfig(env).config.notifications);
 

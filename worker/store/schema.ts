@@ -129,6 +129,51 @@ export interface BackfilledHeartbeatsTable {
   signals: string;
 }
 
+export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved', 'postmortem'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+export const IMPACTS = ['none', 'minor', 'major', 'critical'] as const;
+export type Impact = (typeof IMPACTS)[number];
+
+export interface IncidentsTable {
+  id: string;
+  name: string;
+  status: IncidentStatus;
+  impact: Impact;
+  components: string;
+  source: string;
+  started_at: number;
+  created_at: number;
+  updated_at: number;
+  monitoring_at: number | null;
+  resolved_at: number | null;
+}
+
+export interface IncidentUpdatesTable {
+  id: string;
+  incident_id: string;
+  status: string;
+  body: string;
+  author: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MaintenancesTable {
+  id: string;
+  kind: 'maintenance' | 'silence';
+  name: string;
+  body: string;
+  components: string;
+  agents: string;
+  monitors: string;
+  scheduled_for: number;
+  scheduled_until: number;
+  completed_at: number | null;
+  author: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   agents: AgentsTable;
   windows: WindowsTable;
@@ -141,4 +186,7 @@ export interface Database {
   signal_rollup_1h: SignalRollupTable;
   agent_events: AgentEventsTable;
   alert_evidence: AlertEvidenceTable;
+  incidents: IncidentsTable;
+  incident_updates: IncidentUpdatesTable;
+  maintenances: MaintenancesTable;
 }
