@@ -6,6 +6,7 @@ import { ConfigError } from './config.ts';
 import { ApiError, errorBody } from './errors.ts';
 import { admin } from './routes/admin.ts';
 import { adminView } from './routes/admin-view.ts';
+import { feeds } from './routes/feeds.ts';
 import { alertmanager } from './routes/alertmanager.ts';
 import { health } from './routes/health.ts';
 import { heartbeats } from './routes/heartbeats.ts';
@@ -14,8 +15,16 @@ import { statusPage } from './routes/status-page.ts';
 
 export const app = new Hono<AppEnv>();
 
+// Every answer: no MIME sniffing, no framing. The page and the admin view add their own CSP.
+app.use('*', async (c, next) => {
+  await next();
+  c.res.headers.set('x-content-type-options', 'nosniff');
+  if (!c.res.headers.has('content-security-policy')) c.res.headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+});
+
 app.route('/', statusPage);
 app.route('/', publicApi);
+app.route('/', feeds);
 app.route('/', health);
 app.route('/v1/agents', heartbeats);
 app.route('/v1/alertmanager', alertmanager);

@@ -1,12 +1,15 @@
+// The public status page in workerd with a real local D1: honest states, history bars, security
+// headers, caching, and every piece of user text escaped.
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { fireAlarm, shiftIntoPast } from './fixtures/durable.ts';
 import { BASE, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
 
-async function page(): Promise<string> {
-  const res = await send(new Request(`${BASE}/`));
+async function page(init: RequestInit = {}): Promise<{ html: string; res: Response }> {
+  const res = await send(new Request(`${BASE}/`, init));
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/text\/html/);
-  return res.text();
+  return { html: await res.text(), res };
 }
 
 /** The rendered row of one agent: from its name to the end of its list item. */
@@ -16,49 +19,113 @@ function rowOf(html: string, agent: string): string {
   return html.slice(start, html.indexOf('</li>', start));
 }
 
+/** The rendered row of one component, up to its bars. */
+function componentOf(html: string, id: string): string {
+  const start = html.indexOf(`<li id="component-${id}">`);
+  expect(start, `no component ${id}`).toBeGreaterThan(-1);
+  return html.slice(start, html.indexOf('class="bars"', start));
+}
+
 describe('the status page', () => {
-  it('is server-rendered HTML that needs no JavaScript', async () => {
-    const html = await page();
+  it('is server-rendered HTML with no script, a strict CSP that allows only its own stylesheet, and feed links', async () => {
+    const { html, res } = await page();
     expect(html.startsWith('<!doctype html>')).toBe(true);
-    expect(html).not.toContain('<script');
+    expect(html).not.toMatch(/<script|\son[a-z]+=|javascript:/i);
     expect(html).toContain('http-equiv="refresh"');
+    expect(html).toContain('<link rel="alternate" type="application/atom+xml" href="/history.atom"');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]{43}='; /);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    // The hash in the policy is the hash of the stylesheet the page carries.
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(style)));
+    expect(csp).toContain(`'sha256-${btoa(String.fromCharCode(...digest))}'`);
   });
 
-  it('shows an agent that has never sent a heartbeat as not verified, never operational', async () => {
-    const row = rowOf(await page(), 'india');
+  it('answers a matching If-None-Match with 304 and no body', async () => {
+    const { res } = await page();
+    const etag = res.headers.get('etag');
+    expect(etag).toMatch(/^W\/"[A-Za-z0-9+/]+"$/);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=10, must-revalidate');
+    // The page says "verified N s ago": the same second renders the same bytes, so the same ETag.
+    const again = await send(new Request(`${BASE}/`, { headers: { 'if-none-match': etag as string } }));
+    if (again.status === 200) expect(again.headers.get('etag')).not.toBe(etag);
+    else {
+      expect(again.status).toBe(304);
+      expect(await again.text()).toBe('');
+    }
+    const other = await send(new Request(`${BASE}/`, { headers: { 'if-none-match': 'W/"something-else"' } }));
+    expect(other.status).toBe(200);
+  });
+
+  it('shows a component nobody has data for as unverified, never operational, and says coverage is empty', async () => {
+    const { html } = await page();
+    // Alerting has no Alertmanager source feeding it in these tests' storage until one is sent.
+    expect(componentOf(html, 'alerting')).toContain('class="state unverified">Unverified');
+    expect(html).not.toContain('All systems operational');
+    expect(html).toContain('Reduced visibility: some of our monitoring is degraded or not verified');
+  });
+
+  it('shows an agent that has never sent a heartbeat as not verified', async () => {
+    const row = rowOf((await page()).html, 'india');
     expect(row).toContain('No heartbeat yet');
     expect(row).toContain('never verified');
-    expect(row).not.toContain('operational');
   });
 
-  it('shows a fresh agent as operational with the time it was verified', async () => {
+  it('shows a fresh pipeline as operational with the time it was verified, and counts it as covered', async () => {
     await sendHeartbeat(heartbeatBody({ interval_s: 30 }), { agent: 'bravo' });
-    const row = rowOf(await page(), 'bravo');
-    expect(row).toContain('class="state operational"');
-    expect(row).toMatch(/verified <time datetime="[^"]+"[^>]*>\d+ s ago<\/time>/);
+    const { html } = await page();
+    expect(rowOf(html, 'bravo')).toContain('class="state operational"');
+    expect(componentOf(html, 'metrics')).toMatch(/class="state operational">Operational<\/span> · <span class="meta">verified <time datetime="[^"]+"[^>]*>\d+ s ago<\/time>/);
+    expect(html).toMatch(/Monitoring coverage: (\d+) of \1 monitored pipelines verified and seeing \(100 %\)/);
   });
 
-  it('shows an agent whose deadline passed without judgement as unverified, not operational', async () => {
+  it('shows a pipeline whose deadline passed without judgement as unverified (grey), not operational', async () => {
     await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5 }), { agent: 'charlie' });
     await shiftIntoPast('charlie', 60_000);
-    const html = await page();
-    const row = rowOf(html, 'charlie');
-    expect(row).toContain('class="state unverified"');
-    expect(row).toMatch(/verified <time[^>]*>60 s ago/);
-    expect(html).not.toContain('All monitoring is verified');
+    const { html } = await page();
+    expect(rowOf(html, 'charlie')).toContain('class="state unverified"');
+    expect(componentOf(html, 'metrics')).not.toContain('Operational');
+    expect(html).toMatch(/Monitoring coverage: \d+ of \d+ monitored pipelines/);
   });
 
-  it('shows a silent agent as blind once its alarm has fired', async () => {
+  it('shows a silent agent as blind once its alarm has fired; what it fed is unverified, never operational', async () => {
     await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5 }), { agent: 'delta' });
     await shiftIntoPast('delta', 20_000);
     await fireAlarm('delta');
-    const html = await page();
+    const { html } = await page();
     expect(rowOf(html, 'delta')).toContain('class="state blind"');
-    expect(html).toContain('Monitoring is blind');
+    // A silent agent proves nothing either way about the pipeline it watched: grey, not red, not green.
+    expect(componentOf(html, 'metrics')).toContain('class="state unverified">Unverified');
+    expect(html).toContain('class="overall unverified"');
+    expect(html).toMatch(/Monitoring coverage: (\d+) of (?!\1\b)\d+ monitored pipelines/);
+  });
+
+  it('draws 90 daily bars from the hourly rollups, telling no data apart from blind, with a tooltip and a details line per bad day', async () => {
+    const day = 86_400_000;
+    const today = Math.floor(Date.now() / day) * day;
+    const put = (at: number, good: number, blind: number) =>
+      env.DB.prepare('INSERT INTO rollup_1h (agent_id, monitor, bucket_start, good_s, degraded_s, blind_s, unknown_s, paused_s) VALUES (?, ?, ?, ?, 0, ?, 0, 0)').bind('bars', 'prometheus-up', at, good, blind).run();
+    await put(today - 3 * day + 3_600_000, 3000, 600);
+    await put(today - 2 * day, 3600, 0);
+    const { html } = await page();
+    const start = html.indexOf('<li id="component-metrics">');
+    const bars = html.slice(html.indexOf('class="bars"', start), html.indexOf('</div>', html.indexOf('class="bars"', start)));
+    const cells = [...bars.matchAll(/<i class="d-([a-z_]+)" title="([^"]+)"><\/i>/g)];
+    expect(cells).toHaveLength(90);
+    const iso = (t: number) => new Date(t).toISOString().slice(0, 10);
+    expect(cells[86]?.[1]).toBe('blind');
+    expect(cells[86]?.[2]).toBe(`${iso(today - 3 * day)}: blind 10 min`);
+    expect(cells[87]?.[1]).toBe('ok');
+    expect(cells[0]?.[1]).toBe('no_data');
+    expect(cells[0]?.[2]).toMatch(/: no data$/);
+    expect(html.slice(start)).toContain(`<li class="blind">${iso(today - 3 * day)}: blind 10 min</li>`);
   });
 
   it('escapes agent-controlled text', async () => {
-    const html = await page();
-    expect(html).not.toMatch(/<(?!\/?(html|head|meta|title|style|body|main|h1|h2|p|ul|li|span|br|time|footer)\b)[a-z]/i);
+    const { html } = await page();
+    expect(html).not.toMatch(/<(?!\/?(html|head|meta|title|link|style|body|main|h1|h2|h3|p|ul|ol|li|span|br|time|footer|section|article|details|summary|div|i|strong|a)\b)[a-z]/i);
   });
 });

@@ -24,7 +24,7 @@ function detail(view: AgentView, now: number): string {
 export function AgentRow({ view, now }: { view: AgentView; now: number }) {
   const note = detail(view, now);
   return (
-    <li>
+    <li class="row">
       <span class="name">{view.agentId}</span>
       <span>
         <span class={`state ${view.state}`}>{STATE_LABEL[view.state]}</span>

@@ -1,39 +1,140 @@
-import type { AgentView, Overall } from '../../worker/core/agent-view.ts';
+import type { AgentView } from '../../worker/core/agent-view.ts';
+import type { ComponentView, Indicator } from '../../worker/core/component-view.ts';
+import { type MaintenanceRow, maintenanceStatus } from '../../worker/core/notices.ts';
+import type { ComponentUptime } from '../../worker/core/uptime-days.ts';
+import type { IncidentWithUpdates } from '../../worker/store/notices.ts';
 import { AgentRow } from '../components/agent-row.tsx';
+import { ComponentList } from '../components/component-list.tsx';
+import { Incident, Maintenance } from '../components/notices.tsx';
 import { PageShell } from '../components/page-shell.tsx';
-import { isoTime } from '../relative-time.ts';
+import { formatAgo, isoTime } from '../relative-time.ts';
 
 export interface StatusPageProps {
   title: string;
   now: number;
-  overall: Overall;
+  indicator: Indicator;
+  views: readonly ComponentView[];
+  uptime: ReadonlyMap<string, ComponentUptime>;
+  incidents: readonly IncidentWithUpdates[];
+  maintenances: readonly MaintenanceRow[];
   agents: readonly AgentView[];
+  /** D1 failed: incidents, maintenance and history are a kept copy from takenAt (null: none kept). */
+  snapshot: { takenAt: number | null } | null;
+  watchdogStalled: boolean;
 }
 
-const SENTENCE: Record<Overall, string> = {
-  operational: 'All monitoring is verified and seeing production.',
-  degraded: 'Reduced visibility: some monitoring is degraded, so status may be incomplete.',
-  blind: 'Monitoring is blind: an agent has gone silent or a pipeline it watches is blind.',
-  unverified: 'Status not verified: some data is missing or older than its deadline.',
+const SENTENCE: Record<Indicator, string> = {
+  none: 'All systems operational, and verified.',
+  minor: 'Some systems are degraded.',
+  major: 'Partial outage: some systems are not working.',
+  critical: 'Major outage.',
+  unverified: 'Status not verified: some monitoring data is missing or older than it should be.',
 };
+const TONE: Record<Indicator, string> = { none: 'operational', minor: 'degraded_performance', major: 'partial_outage', critical: 'major_outage', unverified: 'unverified' };
+
+/** How much of the monitoring behind this page is verified and seeing right now. */
+export function coverage(views: readonly ComponentView[]): { seeing: number; total: number } {
+  const all = views.flatMap((v) => v.contributions).filter((c) => !c.maintenance);
+  const seeing = all.filter((c) => !c.unverified && (c.level === 'up' || c.level === 'degraded')).length;
+  return { seeing, total: all.length };
+}
+
+function CoverageLine({ views }: { views: readonly ComponentView[] }) {
+  const { seeing, total } = coverage(views);
+  const empty = views.filter((v) => v.contributions.length === 0).length;
+  return (
+    <p class="coverage">
+      Monitoring coverage: {total === 0 ? 'no monitoring data yet' : `${seeing} of ${total} monitored pipelines verified and seeing (${Math.floor((seeing / total) * 100)} %)`}
+      {empty > 0 && `; ${empty} ${empty === 1 ? 'component has' : 'components have'} no monitoring data`}.
+    </p>
+  );
+}
 
 export function StatusPage(props: StatusPageProps) {
+  const { now } = props;
+  const { seeing, total } = coverage(props.views);
+  const reduced = props.watchdogStalled || seeing < total || props.views.some((v) => v.status === 'unverified');
+  const active = props.incidents.filter((i) => i.resolved_at === null);
+  const recent = props.incidents.filter((i) => i.resolved_at !== null && now - i.resolved_at < 14 * 86_400_000);
+  const current = props.maintenances.filter((m) => maintenanceStatus(m, now) === 'in_progress');
+  const upcoming = props.maintenances.filter((m) => maintenanceStatus(m, now) === 'scheduled');
+  const names = new Map(props.views.map((v) => [v.id, v.name]));
   return (
-    <PageShell title={props.title} refreshS={15}>
+    <PageShell title={props.title} refreshS={30}>
       <h1>{props.title}</h1>
-      <p class={`overall ${props.overall}`} role="status">{SENTENCE[props.overall]}</p>
-      <h2>Agents</h2>
-      {props.agents.length === 0 ? (
-        <p>No agents are configured yet.</p>
-      ) : (
-        <ul>
-          {props.agents.map((view) => (
-            <AgentRow key={view.agentId} view={view} now={props.now} />
-          ))}
-        </ul>
+      <p class={`overall ${TONE[props.indicator]}`} role="status">
+        {SENTENCE[props.indicator]}
+      </p>
+      {props.snapshot !== null && (
+        <p class="banner grey" role="alert">
+          {props.snapshot.takenAt === null
+            ? 'Our status database is unavailable, and no saved copy exists yet: incidents, maintenance and history cannot be shown. Component states below are live.'
+            : `Our status database is unavailable: incidents, maintenance and history are a saved copy from ${formatAgo(props.snapshot.takenAt, now)} (${isoTime(props.snapshot.takenAt)}). Component states below are live.`}
+        </p>
       )}
+      {props.watchdogStalled && (
+        <p class="banner grey" role="alert">
+          The watchdog behind this page has stopped evaluating: no status below can be called verified until it resumes.
+        </p>
+      )}
+      {reduced && !props.watchdogStalled && (
+        <p class="banner" role="note">
+          Reduced visibility: some of our monitoring is degraded or not verified, so this status may be incomplete.
+        </p>
+      )}
+      <CoverageLine views={props.views} />
+      {active.length > 0 && (
+        <section>
+          <h2>Active incidents</h2>
+          {active.map((i) => (
+            <Incident key={i.id} incident={i} now={now} />
+          ))}
+        </section>
+      )}
+      {current.length > 0 && (
+        <section>
+          <h2>Maintenance in progress</h2>
+          {current.map((m) => (
+            <Maintenance key={m.id} m={m} now={now} names={names} />
+          ))}
+        </section>
+      )}
+      <h2>Components</h2>
+      {props.views.length === 0 ? <p>No components are configured yet.</p> : <ComponentList views={props.views} uptime={props.uptime} now={now} />}
+      <p class="meta">
+        Bars: one per day over 90 days, by the worst state that day. Striped: no data, which is not the same as up.
+      </p>
+      {upcoming.length > 0 && (
+        <section>
+          <h2>Upcoming maintenance</h2>
+          {upcoming.map((m) => (
+            <Maintenance key={m.id} m={m} now={now} names={names} />
+          ))}
+        </section>
+      )}
+      <section>
+        <h2>Past incidents (14 days)</h2>
+        {recent.length === 0 ? (
+          <p class="meta">No incidents in the last 14 days{props.snapshot !== null ? ' (as of the saved copy)' : ''}.</p>
+        ) : (
+          recent.map((i) => <Incident key={i.id} incident={i} now={now} />)
+        )}
+      </section>
+      <details>
+        <summary>Monitoring agents ({props.agents.length})</summary>
+        {props.agents.length === 0 ? (
+          <p>No agents are configured yet.</p>
+        ) : (
+          <ul class="box">
+            {props.agents.map((view) => (
+              <AgentRow key={view.agentId} view={view} now={now} />
+            ))}
+          </ul>
+        )}
+      </details>
       <footer>
-        Rendered <time datetime={isoTime(props.now)}>{isoTime(props.now)}</time> by Blindspot, which runs apart from the monitoring it watches. This page refreshes every 15 s.
+        Rendered <time datetime={isoTime(now)}>{isoTime(now)}</time> by Blindspot, which runs apart from the monitoring it watches. This page refreshes every 30 s.{' '}
+        <a href="/history.atom">Atom</a> · <a href="/history.rss">RSS</a> · <a href="/api/v2/summary.json">JSON API</a>
       </footer>
     </PageShell>
   );

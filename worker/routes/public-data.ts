@@ -33,6 +33,8 @@ export interface PublicState {
   incidents: IncidentWithUpdates[];
   maintenances: MaintenanceRow[];
   firstSeen: Map<string, number>;
+  /** Every agent's live state: null if never heard from, undefined if it could not be read. */
+  subjects: { id: string; live: LiveState | null | undefined }[];
   /** Set when D1 failed: the record shown is this old copy (takenAt null: no copy was ever kept). */
   snapshot: { takenAt: number | null } | null;
   /** The watchdog's sweeps stopped: nothing it shows can be called verified. */
@@ -59,7 +61,7 @@ async function readRecord(env: Env, now: number): Promise<Record> {
       .selectFrom('rollup_1h')
       .select([
         'monitor',
-        sql<number>`(bucket_start / ${DAY_MS}) * ${DAY_MS}`.as('day'),
+        sql<number>`(bucket_start / ${sql.lit(DAY_MS)}) * ${sql.lit(DAY_MS)}`.as('day'),
         sql<number>`sum(good_s)`.as('good_s'),
         sql<number>`sum(degraded_s)`.as('degraded_s'),
         sql<number>`sum(blind_s)`.as('blind_s'),
@@ -144,6 +146,7 @@ export async function publicState(env: Env, ctx: { waitUntil(p: Promise<unknown>
     incidents: record?.incidents ?? [],
     maintenances,
     firstSeen,
+    subjects,
     snapshot,
     watchdogStalled,
   };

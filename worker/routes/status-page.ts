@@ -1,52 +1,52 @@
+// The public status page: server-rendered HTML, no script, one inline stylesheet allowed by its hash.
+// An ETag over the bytes lets a reload that changed nothing cost a 304.
 import { Hono } from 'hono';
+import { STYLE } from '../../ui/components/page-shell.tsx';
 import { renderStatusPage } from '../../ui/render.ts';
 import type { AppEnv } from '../app-env.ts';
-import type { LiveState } from '../core/agent-state.ts';
-import { overallState, viewAgent, type AgentView } from '../core/agent-view.ts';
-import { parseAgentSecrets } from '../config.ts';
-import type { Env } from '../env.ts';
-import { listAgents } from '../store/agents.ts';
-import { createDb } from '../store/db.ts';
+import { viewAgent } from '../core/agent-view.ts';
+import { indicatorOf } from '../core/component-view.ts';
+import { publicState } from './public-data.ts';
 
 export const statusPage = new Hono<AppEnv>();
 
+async function sha256Base64(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return btoa(String.fromCharCode(...digest));
+}
+
+let styleHash: Promise<string> | null = null;
+
+export async function pageSecurityHeaders(): Promise<Record<string, string>> {
+  styleHash ??= sha256Base64(STYLE);
+  return {
+    'content-security-policy': `default-src 'none'; style-src 'sha256-${await styleHash}'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'strict-origin-when-cross-origin',
+  };
+}
+
 statusPage.get('/', async (c) => {
-  const agents = await collectAgentViews(c.env);
-  const now = Date.now();
-  const html = renderStatusPage({ title: c.env.BLINDSPOT_PAGE_TITLE ?? 'Monitoring status', now, overall: overallState(agents), agents });
-  return c.html(html, 200, { 'cache-control': 'no-cache' });
-});
-
-/** Configured agents and every agent D1 remembers, each read live from its Durable Object. */
-async function collectAgentViews(env: Env): Promise<AgentView[]> {
-  const subjects = await collectLives(env);
-  const now = Date.now();
-  return subjects.map(({ id, live }) => {
-    if (live === undefined) return { agentId: id, state: 'unverified', verifiedAt: null, deadlineAt: null, blindSince: null, troubled: [] };
-    return viewAgent(id, live, now);
+  const s = await publicState(c.env, c.executionCtx, c.req.url);
+  const agents = s.subjects.map(({ id, live }) =>
+    live === undefined ? { agentId: id, state: 'unverified' as const, verifiedAt: null, deadlineAt: null, blindSince: null, troubled: [] } : viewAgent(id, live, s.now),
+  );
+  const html = renderStatusPage({
+    title: s.title,
+    now: s.now,
+    indicator: indicatorOf(s.views.map((v) => v.status)),
+    views: s.views,
+    uptime: s.uptime,
+    incidents: s.incidents,
+    maintenances: s.maintenances,
+    agents,
+    snapshot: s.snapshot,
+    watchdogStalled: s.watchdogStalled,
   });
-}
-
-/** Every agent's live state, sorted by id: null if never heard from, undefined if it could not be read. */
-export async function collectLives(env: Env): Promise<{ id: string; live: LiveState | null | undefined }[]> {
-  const ids = new Set(parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys());
-  try {
-    for (const agent of await listAgents(createDb(env.DB))) ids.add(agent.id);
-  } catch (e: unknown) {
-    // The page must load without D1: configured agents are still shown from their live state.
-    console.error('status page: D1 unavailable, listing configured agents only:', e);
-  }
-  const sorted = [...ids].sort();
-  const lives = await Promise.all(sorted.map((id) => readLive(env, id)));
-  return sorted.map((id, i) => ({ id, live: lives[i] }));
-}
-
-/** undefined when the live state could not be read (shown as unverified, never as fine). */
-async function readLive(env: Env, id: string): Promise<LiveState | null | undefined> {
-  try {
-    return await env.AGENT.get(env.AGENT.idFromName(id)).getStatus();
-  } catch (e: unknown) {
-    console.error(`status page: could not read agent ${id}:`, e);
-    return undefined;
-  }
-}
+  const etag = `W/"${(await sha256Base64(html)).slice(0, 27)}"`;
+  const headers = { ...(await pageSecurityHeaders()), etag, 'cache-control': 'public, max-age=10, must-revalidate', vary: 'accept-encoding' };
+  const match = c.req.header('if-none-match');
+  if (match !== undefined && match.split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
+  return c.html(html, 200, headers);
+});
