@@ -21,6 +21,8 @@ const TICK_HZ = 100; // getconf CLK_TCK on Linux
 const WARMUP_MS = 20_000;
 /** Node flags the agent runs with, as the README's systemd unit and Deployment give them. */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
+/** glibc malloc arenas, as the README's systemd unit and Deployment set them: 2 instead of 8 per core. */
+const MALLOC_ARENA_MAX = process.env.BENCH_MALLOC_ARENA_MAX ?? '2';
 
 interface Sample {
   at: number;
@@ -80,7 +82,7 @@ async function main() {
     ].join('\n'));
     const built = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-agent.ts'], { encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`build:agent failed: ${built.stderr}`);
-    const agent = spawn(process.execPath, [...NODE_FLAGS, 'build/blindspot-agent.mjs', 'run', '--config', join(dir, 'agent.yaml')], { stdio: 'ignore' });
+    const agent = spawn(process.execPath, [...NODE_FLAGS, 'build/blindspot-agent.mjs', 'run', '--config', join(dir, 'agent.yaml')], { stdio: 'ignore', env: { ...process.env, MALLOC_ARENA_MAX } });
     // The baseline: the same Node doing nothing but a timer.
     const baseline = spawn(process.execPath, ['-e', `setInterval(() => {}, ${INTERVAL_S * 1000})`], { stdio: 'ignore' });
     children.push(agent, baseline);
@@ -102,7 +104,7 @@ async function main() {
       benchmark: 'agent-footprint',
       date: new Date().toISOString(),
       machine: machine(),
-      setup: { node_flags: NODE_FLAGS.join(' '), probes: 10, interval_s: INTERVAL_S, minutes: MINUTES, warmup_s: WARMUP_MS / 1000, heartbeats_sent: heartbeats.length, signals_per_heartbeat: signals.length, unknown_in_last_heartbeat: signals.filter((s) => s.value === null).map((s) => `${s.name}: ${s.error}`) },
+      setup: { node_flags: NODE_FLAGS.join(' '), malloc_arena_max: MALLOC_ARENA_MAX, probes: 10, interval_s: INTERVAL_S, minutes: MINUTES, warmup_s: WARMUP_MS / 1000, heartbeats_sent: heartbeats.length, signals_per_heartbeat: signals.length, unknown_in_last_heartbeat: signals.filter((s) => s.value === null).map((s) => `${s.name}: ${s.error}`) },
       agent: a,
       baseline_idle_node: b,
       ratio: { cpu: Number((a.cpu_percent_of_one_core / Math.max(b.cpu_percent_of_one_core, 0.001)).toFixed(1)), rss: Number((a.rss_mb.max / b.rss_mb.max).toFixed(2)) },

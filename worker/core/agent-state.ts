@@ -132,6 +132,8 @@ export interface SilenceSettings {
   component: string;
   /** The watchdog noticed this deadline late: record it, and let the sweep's summary tell people. */
   late: boolean;
+  /** "maintenance:<id>" when a maintenance window or silence covers this agent's silence now. */
+  maintenance?: string | null;
 }
 
 /**
@@ -143,7 +145,7 @@ export function expireDeadline(prev: LiveState, settings: SilenceSettings, now: 
   const monitor = SILENCE_MONITOR[prev.kind];
   const startedAt = prev.lastHeartbeatAt + Math.round(prev.intervalS * 1000);
   const cause = prev.stopping ? 'agent_stopped' : prev.kind === 'agent' ? 'agent_silent' : 'alert_path_silent';
-  const suppressedBy = prev.stopping ? 'agent_stopped' : settings.late ? 'watchdog_gap' : null;
+  const suppressedBy = prev.stopping ? 'agent_stopped' : settings.late ? 'watchdog_gap' : (settings.maintenance ?? null);
   const window: BlindWindow = {
     id: windowId(prev.agentId, monitor, startedAt),
     agentId: prev.agentId,

@@ -11,6 +11,7 @@ import {
   expireDeadline,
   type HeartbeatFacts,
   LATE_MS,
+  SILENCE_MONITOR,
   type LiveState,
   type SubjectKind,
   type Transition,
@@ -19,7 +20,7 @@ import { type InstanceChange, type MonitorInstance, newInstance, observe, retire
 import { clockSkewDef, defOf, IMPLICIT_PREFIX, selectMonitors } from './monitor-defs.ts';
 import { nextFlushAt, recordSignal } from './rollup.ts';
 import { classifySignal, lowerIsWorse, median, MIN_BASELINE_SAMPLES, type Observation, ruleFor, worstOf } from './signal-level.ts';
-import { suppressionFor } from './suppression.ts';
+import { activeMaintenance, suppressionFor } from './suppression.ts';
 
 export interface Subject {
   kind: SubjectKind;
@@ -84,8 +85,9 @@ export function evaluateHeartbeat(prev: LiveState | null, subject: Subject, fact
 export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchConfig, now: number): Transition {
   const live = { ...accountUntil(prev, config, now), lastCheckAt: now };
   const late = now - prev.deadlineAt > LATE_MS;
-  const expired = expireDeadline(live, { component: subject.component, late }, now);
+  const expired = expireDeadline(live, { component: subject.component, late, maintenance: silencePause(live, config, now) }, now);
   if (expired !== null) return expired;
+  if (live.state === 'blind') return releaseSilence(live, config, now);
   if (live.state !== 'up') return { next: live, changes: [] };
 
   const changes: Change[] = [];
@@ -117,9 +119,26 @@ export function nextDueAt(live: LiveState, config: WatchConfig, now: number): nu
     }
     for (const m of config.maintenance) if (m.endsAt > now && m.startsAt <= now) times.push(m.endsAt);
   }
+  // A silence kept quiet by maintenance pages when the maintenance ends.
+  if (live.state === 'blind' && live.openWindow !== null && !live.openWindow.paged && live.openWindow.suppressedBy?.startsWith('maintenance:'))
+    for (const m of config.maintenance) if (m.endsAt > now && m.startsAt <= now) times.push(m.endsAt);
   const flush = nextFlushAt(live.rollup, live.lastFlushAt);
   if (flush !== null) times.push(flush);
   return times.length === 0 ? null : Math.min(...times);
+}
+
+/** The maintenance (or silence) that covers this agent's own silence now, as a suppression reason. */
+function silencePause(live: LiveState, config: WatchConfig, now: number): string | null {
+  const m = activeMaintenance(config.maintenance, live.agentId, SILENCE_MONITOR[live.kind], now);
+  return m === null ? null : `maintenance:${m.id}`;
+}
+
+/** A silence recorded without paging because of maintenance pages once the maintenance is over. */
+function releaseSilence(live: LiveState, config: WatchConfig, now: number): Transition {
+  const w = live.openWindow;
+  if (w === null || w.paged || !w.suppressedBy?.startsWith('maintenance:') || silencePause(live, config, now) !== null) return { next: live, changes: [] };
+  const window = { ...w, suppressedBy: null, paged: true };
+  return { next: { ...live, openWindow: window }, changes: [{ type: 'window_paged', window }] };
 }
 
 /** Windows recorded without paging whose reason has passed (maintenance over, dependency recovered) page now. */

@@ -46,7 +46,7 @@ export function stringList(json: string): string[] {
 export function engineMaintenance(rows: readonly MaintenanceRow[]): Maintenance[] {
   return rows
     .filter((m) => maintenanceEnd(m) > m.scheduled_for)
-    .map((m) => ({ id: `${m.kind}:${m.id}`, startsAt: m.scheduled_for, endsAt: maintenanceEnd(m), agents: stringList(m.agents), monitors: stringList(m.monitors), reason: m.name }));
+    .map((m) => ({ id: m.kind === 'silence' ? `silence:${m.id}` : m.id, startsAt: m.scheduled_for, endsAt: maintenanceEnd(m), agents: stringList(m.agents), monitors: stringList(m.monitors), reason: m.name }));
 }
 
 /** Component ids under a public maintenance that is in progress now. */

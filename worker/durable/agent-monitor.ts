@@ -90,11 +90,14 @@ export class AgentMonitor extends DurableObject<Env> {
     }
   }
 
-  /** The admin API changed maintenance or silences: re-read them, and re-plan the alarm (a pause may end). */
+  /** The admin API changed maintenance or silences: re-read them, page what they no longer cover, re-plan the alarm. */
   maintenanceChanged(): Promise<void> {
     return this.serially(async () => {
-      await this.refreshPauses(Date.now(), true);
-      if (this.live !== null) await this.outbox.rearm(Date.now());
+      const now = Date.now();
+      await this.refreshPauses(now, true);
+      if (this.live === null) return;
+      await this.evaluateTimers(now);
+      await this.outbox.rearm(now);
     });
   }
 

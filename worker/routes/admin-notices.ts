@@ -33,13 +33,20 @@ export const adminNotices = new Hono<AppEnv>();
 const MAX_BODY = 16 * 1024;
 const MAX_SPAN_MS = 31 * 86_400_000;
 
+/** Date.parse rolls 2026-02-30 over to March; a time someone typed must exist as written. */
+function realCalendarTime(s: string): boolean {
+  const [y, mo, d, h, mi, sec] = (s.match(/\d+/g) ?? []).map(Number) as number[];
+  const day = new Date(Date.UTC(y as number, (mo as number) - 1, d));
+  return day.getUTCMonth() === (mo as number) - 1 && day.getUTCDate() === d && (h as number) < 24 && (mi as number) < 60 && (sec ?? 0) < 60 && Number.isFinite(Date.parse(s));
+}
+
 const Text = (field: string, max: number) => v.pipe(v.string(`${field} is a string`), v.trim(), v.minLength(1, `${field} must not be empty`), v.maxLength(max, `${field} is at most ${max} characters`));
 const Time = (field: string) =>
   v.pipe(
     v.string(`${field} is an RFC 3339 time with a zone, e.g. 2026-11-22T18:00:00Z`),
     v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i, `${field} is an RFC 3339 time with a zone (Z or ±hh:mm), e.g. 2026-11-22T18:00:00Z`),
+    v.check(realCalendarTime, `${field} is not a real date and time (check the day of the month and the hours)`),
     v.transform((s) => Date.parse(s)),
-    v.check((t) => Number.isFinite(t), `${field} is not a real date`),
   );
 const Ids = (field: string) => v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(200)), `${field} is a list of strings`), v.maxLength(50, `${field} has at most 50 entries`));
 
@@ -217,7 +224,7 @@ function checkSpan(from: number, until: number, now: number, names: [string, str
   if (until - from > MAX_SPAN_MS) throw new ApiError(422, 'bad_range', `${names[0]} to ${names[1]} is at most 31 days; schedule longer work as several windows`);
 }
 
-/** Agents' Durable Objects re-read maintenance and silences now, so paging pauses (or resumes) at once. */
+/** Agents' Durable Objects re-read maintenance and silences before the answer: when it comes, paging has paused (or resumed). */
 async function tellAgents(env: Env): Promise<void> {
   const ids = new Set([...parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys(), ...watchConfig(env).config.alertSources.map((s) => `alertmanager:${s.id}`)]);
   for (const a of await listAgents(createDb(env.DB))) ids.add(a.id);
@@ -260,7 +267,7 @@ adminNotices.post('/maintenances', bodyLimit(MAX_BODY), async (c) => {
     updated_at: now,
   };
   await insertMaintenance(createDb(c.env.DB), row);
-  c.executionCtx.waitUntil(tellAgents(c.env).catch((e: unknown) => console.error('maintenance created: agents not told:', e)));
+  await tellAgents(c.env).catch((e: unknown) => console.error('maintenance created: agents not told:', e));
   return c.json({ scheduled_maintenance: shapeMaintenance(c, row) }, 201, noStore);
 });
 
@@ -278,7 +285,7 @@ adminNotices.post('/maintenances/:id/start', async (c) => {
   if (status === 'completed') throw new ApiError(409, 'maintenance_completed', `maintenance "${row.id}" is completed; schedule a new one`);
   const next = status === 'scheduled' ? { ...row, scheduled_for: now, updated_at: now } : row;
   if (next !== row) await updateMaintenance(createDb(c.env.DB), row.id, { scheduled_for: now, updated_at: now });
-  c.executionCtx.waitUntil(tellAgents(c.env).catch((e: unknown) => console.error('maintenance started: agents not told:', e)));
+  await tellAgents(c.env).catch((e: unknown) => console.error('maintenance started: agents not told:', e));
   return c.json({ scheduled_maintenance: shapeMaintenance(c, next) }, 200, noStore);
 });
 
@@ -290,7 +297,7 @@ adminNotices.post('/maintenances/:id/complete', async (c) => {
   // Cancelled before it began: it ends before its start, so it never runs.
   const completedAt = now;
   await updateMaintenance(createDb(c.env.DB), row.id, { completed_at: completedAt, updated_at: now });
-  c.executionCtx.waitUntil(tellAgents(c.env).catch((e: unknown) => console.error('maintenance completed: agents not told:', e)));
+  await tellAgents(c.env).catch((e: unknown) => console.error('maintenance completed: agents not told:', e));
   return c.json({ scheduled_maintenance: shapeMaintenance(c, { ...row, completed_at: completedAt, updated_at: now }) }, 200, noStore);
 });
 
@@ -333,7 +340,7 @@ adminNotices.post('/silences', bodyLimit(MAX_BODY), async (c) => {
     updated_at: now,
   };
   await insertMaintenance(createDb(c.env.DB), row);
-  c.executionCtx.waitUntil(tellAgents(c.env).catch((e: unknown) => console.error('silence created: agents not told:', e)));
+  await tellAgents(c.env).catch((e: unknown) => console.error('silence created: agents not told:', e));
   return c.json({ silence: silenceShape(row, now) }, 201, noStore);
 });
 
@@ -344,6 +351,6 @@ adminNotices.delete('/silences/:id', async (c) => {
   if (maintenanceStatus(row, now) === 'completed') throw new ApiError(409, 'silence_expired', `silence "${row.id}" has already expired`);
   const completedAt = now;
   await updateMaintenance(createDb(c.env.DB), row.id, { completed_at: completedAt, updated_at: now });
-  c.executionCtx.waitUntil(tellAgents(c.env).catch((e: unknown) => console.error('silence expired: agents not told:', e)));
+  await tellAgents(c.env).catch((e: unknown) => console.error('silence expired: agents not told:', e));
   return c.json({ silence: silenceShape({ ...row, completed_at: completedAt }, now) }, 200, noStore);
 });

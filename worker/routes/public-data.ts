@@ -45,9 +45,9 @@ const INCIDENT_LIMIT = 50;
 const HISTORY_MS = 14 * DAY_MS;
 /** A sweep missing for this long means the watchdog is not evaluating. */
 const STALL_MS = 5 * SWEEP_PERIOD_MS;
-/** How often (per isolate) a successful read refreshes the kept copy: not a storage write per view. */
-const SNAPSHOT_EVERY_MS = 60_000;
-let snapshotWrittenAt = 0;
+/** The kept copy is rewritten when what D1 said changed, or to refresh its age: not a write per view. */
+const SNAPSHOT_REFRESH_MS = 5 * 60_000;
+let lastKept: { body: string; at: number } | null = null;
 
 async function readRecord(env: Env, now: number): Promise<Record> {
   const db = createDb(env.DB);
@@ -119,10 +119,11 @@ export async function publicState(env: Env, ctx: { waitUntil(p: Promise<unknown>
   let snapshot: PublicState['snapshot'] = null;
   try {
     record = await readRecord(env, now);
-    if (now - snapshotWrittenAt >= SNAPSHOT_EVERY_MS) {
-      snapshotWrittenAt = now;
-      const json = JSON.stringify(record);
-      ctx.waitUntil(watchdog(env).putSnapshot(json).catch((e: unknown) => console.error('public page: snapshot not kept:', e)));
+    const { takenAt: _, ...content } = record;
+    const body = JSON.stringify(content);
+    if (lastKept === null || lastKept.body !== body || now - lastKept.at >= SNAPSHOT_REFRESH_MS) {
+      lastKept = { body, at: now };
+      ctx.waitUntil(watchdog(env).putSnapshot(JSON.stringify(record)).catch((e: unknown) => ((lastKept = null), console.error('public page: snapshot not kept:', e))));
     }
   } catch (e: unknown) {
     console.error('public page: D1 unavailable, serving the kept snapshot:', e);
