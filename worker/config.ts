@@ -57,7 +57,7 @@ export interface AdminToken {
   scopes: readonly AdminScope[];
 }
 
-const HASHED_HINT = '{"name": {"sha256": "<hex of the token\'s SHA-256>", "scopes": ["read", "write"]}} (blindspot-agent admin-token makes a token and this entry)';
+const HASHED_HINT = '{"name": {"sha256": "<hex of the token\'s SHA-256>", "scopes": ["read", "write"]}} (blindspot token makes a token and this entry)';
 
 const AdminTokensSchema = v.record(
   v.pipe(v.string(), v.regex(AGENT_ID_PATTERN, 'token names match ^[a-z0-9][a-z0-9_.-]{0,62}$')),

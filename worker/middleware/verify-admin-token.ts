@@ -28,7 +28,7 @@ export function requiredScope(method: string): AdminScope {
 export function verifyAdminToken() {
   return createMiddleware<AppEnv>(async function verifyAdminToken(c, next) {
     const tokens = parseAdminTokens(c.env.BLINDSPOT_ADMIN_TOKENS);
-    if (tokens.size === 0) throw new ApiError(401, 'admin_disabled', 'no admin token is configured; set BLINDSPOT_ADMIN_TOKENS (blindspot-agent admin-token makes a token and its entry)', CHALLENGE);
+    if (tokens.size === 0) throw new ApiError(401, 'admin_disabled', 'no admin token is configured; set BLINDSPOT_ADMIN_TOKENS (blindspot token makes a token and its entry)', CHALLENGE);
     const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
     if (match === null) throw new ApiError(401, 'bad_credentials', 'send an admin token as "Authorization: Bearer <token>"', CHALLENGE);
     const presented = match[1] as string;

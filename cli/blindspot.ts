@@ -1,0 +1,207 @@
+// blindspot: the admin CLI, for posting an incident update from a laptop while the primary stack is
+// down. It talks only to the Worker's admin API. Exit codes: 0 done, 1 the Worker refused or could
+// not be reached, 2 usage error.
+import { createHash, randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+
+const USAGE = `usage: blindspot <command> [options]
+
+incidents (public, on the status page):
+  incident open --name <text> --body <text> [--impact none|minor|major|critical]
+                [--status investigating|identified|monitoring] [--component <id>]...
+  incident update <id> --status <status> --body <text> [--impact <impact>]
+  incident resolve <id> [--body <text>]
+  incident list
+
+maintenance (public; pauses paging for what it covers):
+  maintenance schedule --name <text> --from <time> --until <time|duration> [--body <text>]
+                       [--component <id>]... [--agent <glob>]... [--monitor <glob>]...
+  maintenance start <id>        begin it now
+  maintenance complete <id>     end it now (or cancel it before it starts)
+  maintenance list
+
+silences (not public; pause paging):
+  silence add --reason <text> --until <time|duration> [--agent <glob>]... [--monitor <glob>]...
+  silence expire <id>
+  silence list
+
+  token   print a new admin token and its BLINDSPOT_ADMIN_TOKENS entry (only its SHA-256 is stored)
+
+times are RFC 3339 with a zone (2026-11-22T18:00:00Z) or, for --from, "now"; a duration is
+relative to --from (or now): 90m, 2h, 1d.
+
+options:
+  --json       print the Worker's answer as JSON
+  -h, --help   show this help
+
+environment: BLINDSPOT_WORKER_URL (the Worker's URL), BLINDSPOT_ADMIN_TOKEN (a token with the
+write scope; list needs read).`;
+
+const OPTIONS = {
+  name: { type: 'string' },
+  body: { type: 'string' },
+  impact: { type: 'string' },
+  status: { type: 'string' },
+  component: { type: 'string', multiple: true },
+  agent: { type: 'string', multiple: true },
+  monitor: { type: 'string', multiple: true },
+  from: { type: 'string' },
+  until: { type: 'string' },
+  reason: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class Usage extends Error {}
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function need(values: Values, key: 'name' | 'body' | 'status' | 'from' | 'until' | 'reason', example: string): string {
+  const v = values[key];
+  if (v === undefined || v.trim() === '') throw new Usage(`--${key} is required, e.g. --${key} ${example}`);
+  return v;
+}
+
+/** RFC 3339 (kept as written: the Worker checks it), "now", or a duration after `base`. */
+export function timeArg(flag: string, value: string, base: number): string {
+  if (value === 'now') return new Date(base).toISOString();
+  const duration = /^(\d+(?:\.\d+)?)(m|h|d)$/.exec(value);
+  if (duration) return new Date(base + Number(duration[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'm' | 'h' | 'd']).toISOString();
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value)) return value;
+  throw new Usage(`${flag} "${value}" is not a time: give RFC 3339 with a zone (2026-11-22T18:00:00Z), "now", or a duration (90m, 2h, 1d)`);
+}
+
+interface Call {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: Record<string, unknown>;
+  /** One line saying what happened, from the Worker's answer. */
+  say: (answer: Record<string, unknown>) => string;
+}
+
+function idOf(rest: string[], what: string): string {
+  if (rest.length !== 1 || !/^[a-z0-9]{1,64}$/.test(rest[0] as string)) throw new Usage(`give the ${what}'s id, e.g. blindspot ${what} ${what === 'silence' ? 'expire' : 'resolve'} 3kq9x2m1ab7z`);
+  return rest[0] as string;
+}
+
+const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+type Item = { id: string; name?: string; reason?: string; status?: string; scheduled_for?: string; scheduled_until?: string; ends_at?: string; active?: boolean };
+const incidentLine = (i: Item) => `${i.id}  ${i.status}  ${i.name}`;
+
+/** The request a command line stands for. Pure: tested without a Worker. */
+export function plan(positionals: string[], values: Values, now: number): Call {
+  const [group, verb, ...rest] = positionals;
+  if (group === 'incident') {
+    if (verb === 'open') {
+      if (rest.length > 0) throw new Usage('incident open takes no id; use --name and --body');
+      return {
+        method: 'POST',
+        path: '/v1/admin/incidents',
+        body: defined({ name: need(values, 'name', '"Delayed metrics"'), body: need(values, 'body', '"We are investigating."'), impact: values.impact, status: values.status, components: values.component }),
+        say: (a) => `opened incident ${(a.incident as Item).id}: ${(a.incident as Item).name}`,
+      };
+    }
+    if (verb === 'update') {
+      const id = idOf(rest, 'incident');
+      return { method: 'POST', path: `/v1/admin/incidents/${id}/updates`, body: defined({ status: need(values, 'status', 'identified'), body: need(values, 'body', '"Cause found."'), impact: values.impact, components: values.component }), say: (a) => `incident ${id} is now ${(a.incident as Item).status}` };
+    }
+    if (verb === 'resolve') {
+      const id = idOf(rest, 'incident');
+      return { method: 'POST', path: `/v1/admin/incidents/${id}/resolve`, body: defined({ body: values.body }), say: () => `incident ${id} resolved` };
+    }
+    if (verb === 'list') return { method: 'GET', path: '/v1/admin/incidents', say: (a) => (a.incidents as Item[]).map(incidentLine).join('\n') || 'no incidents' };
+    throw new Usage(`unknown incident command "${verb ?? ''}": open, update, resolve or list`);
+  }
+  if (group === 'maintenance') {
+    if (verb === 'schedule') {
+      const from = timeArg('--from', need(values, 'from', '2026-11-22T18:00:00Z'), now);
+      const until = timeArg('--until', need(values, 'until', '2h'), Date.parse(from));
+      return {
+        method: 'POST',
+        path: '/v1/admin/maintenances',
+        body: defined({ name: need(values, 'name', '"Prometheus upgrade"'), body: values.body, scheduled_for: from, scheduled_until: until, components: values.component, agents: values.agent, monitors: values.monitor }),
+        say: (a) => {
+          const m = a.scheduled_maintenance as Item;
+          return `maintenance ${m.id} ${m.status}: ${m.scheduled_for} to ${m.scheduled_until}`;
+        },
+      };
+    }
+    if (verb === 'start' || verb === 'complete') {
+      const id = idOf(rest, 'maintenance');
+      return { method: 'POST', path: `/v1/admin/maintenances/${id}/${verb}`, say: (a) => `maintenance ${id} is ${(a.scheduled_maintenance as Item).status}` };
+    }
+    if (verb === 'list')
+      return { method: 'GET', path: '/v1/admin/maintenances', say: (a) => (a.scheduled_maintenances as Item[]).map((m) => `${m.id}  ${m.status}  ${m.scheduled_for} to ${m.scheduled_until}  ${m.name}`).join('\n') || 'no maintenance' };
+    throw new Usage(`unknown maintenance command "${verb ?? ''}": schedule, start, complete or list`);
+  }
+  if (group === 'silence') {
+    if (verb === 'add') {
+      if (rest.length > 0) throw new Usage('silence add takes no id; use --reason and --until');
+      const from = values.from === undefined ? undefined : timeArg('--from', values.from, now);
+      return {
+        method: 'POST',
+        path: '/v1/admin/silences',
+        body: defined({ reason: need(values, 'reason', '"rebuilding the node"'), starts_at: from, ends_at: timeArg('--until', need(values, 'until', '2h'), from === undefined ? now : Date.parse(from)), agents: values.agent, monitors: values.monitor }),
+        say: (a) => `silence ${(a.silence as Item).id} until ${(a.silence as Item).ends_at}`,
+      };
+    }
+    if (verb === 'expire') {
+      const id = idOf(rest, 'silence');
+      return { method: 'DELETE', path: `/v1/admin/silences/${id}`, say: () => `silence ${id} expired: paging resumes` };
+    }
+    if (verb === 'list') return { method: 'GET', path: '/v1/admin/silences', say: (a) => (a.silences as Item[]).map((s) => `${s.id}  ${s.active ? 'active' : 'inactive'}  until ${s.ends_at}  ${s.reason}`).join('\n') || 'no silences' };
+    throw new Usage(`unknown silence command "${verb ?? ''}": add, expire or list`);
+  }
+  throw new Usage(group === undefined ? 'a command is required' : `unknown command "${group}"`);
+}
+
+function newToken(name: string): string {
+  const token = randomBytes(32).toString('hex');
+  const entry = JSON.stringify({ [name]: { sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read', 'write'] } });
+  return `token (give it to the person or job that uses it; it is not stored anywhere):\n  ${token}\nBLINDSPOT_ADMIN_TOKENS entry (wrangler secret put BLINDSPOT_ADMIN_TOKENS; merge with other entries):\n  ${entry}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const fail = (message: string, code: number) => (process.stderr.write(`blindspot: ${message}\n`), code);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (e: unknown) {
+    return fail(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`, 2);
+  }
+  const { positionals, values } = parsed;
+  if (values.help || positionals[0] === 'help') return process.stdout.write(`${USAGE}\n`), 0;
+  if (positionals[0] === 'token') {
+    const name = positionals[1] ?? 'ops';
+    if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name)) return fail('the token name is lowercase letters, digits, _ . - (e.g. blindspot token laptop-alice)', 2);
+    process.stdout.write(newToken(name));
+    return 0;
+  }
+  let call: Call;
+  try {
+    call = plan(positionals, values, Date.now());
+  } catch (e: unknown) {
+    if (e instanceof Usage) return fail(`${e.message}\n(blindspot --help lists the commands)`, 2);
+    throw e;
+  }
+  const base = process.env.BLINDSPOT_WORKER_URL?.trim();
+  const token = process.env.BLINDSPOT_ADMIN_TOKEN?.trim();
+  if (!base || !URL.canParse(base)) return fail("set BLINDSPOT_WORKER_URL to the Worker's URL, e.g. https://blindspot.example.workers.dev", 2);
+  if (!token) return fail('set BLINDSPOT_ADMIN_TOKEN to an admin token (blindspot token makes one)', 2);
+  let res: Response;
+  try {
+    res = await fetch(new URL(call.path, base), {
+      method: call.method,
+      headers: { authorization: `Bearer ${token}`, ...(call.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: call.body === undefined ? undefined : JSON.stringify(call.body),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (e: unknown) {
+    return fail(`could not reach ${new URL(base).origin}: ${e instanceof Error ? e.message : String(e)}`, 1);
+  }
+  const answer = (await res.json().catch(() => null)) as (Record<string, unknown> & { error?: { code: string; message: string } }) | null;
+  if (!res.ok || answer === null) return fail(answer?.error ? `${answer.error.message} (HTTP ${res.status}, ${answer.error.code})` : `the Worker answered HTTP ${res.status}`, 1);
+  process.stdout.write(values.json ? `${JSON.stringify(answer, null, 2)}\n` : `${call.say(answer)}\n`);
+  return 0;
+}

@@ -1,0 +1,121 @@
+// `blindspot` (the admin CLI) against a real Worker under wrangler dev: a token it makes is accepted,
+// an incident goes open → update → resolve and shows on the public API, maintenance and silences
+// are scheduled and ended, and bad usage or a refusing Worker give a clear message and exit code.
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plan, timeArg } from '../../cli/blindspot.ts';
+import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
+
+let worker: TestWorker;
+let token: string;
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/blindspot.js', ...args], { env: { ...process.env, BLINDSPOT_WORKER_URL: worker?.url ?? '', BLINDSPOT_ADMIN_TOKEN: token ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
+}
+
+beforeAll(async () => {
+  const made = await new Promise<string>((resolve) => {
+    const child = spawn(process.execPath, ['bin/blindspot.js', 'token', 'e2e'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', () => resolve(out));
+  });
+  token = /^ {2}([0-9a-f]{64})$/m.exec(made)?.[1] as string;
+  const entry = /^ {2}(\{.*\})$/m.exec(made)?.[1] as string;
+  expect(token).toMatch(/^[0-9a-f]{64}$/);
+  expect(entry).not.toContain(token);
+  worker = await startTestWorker('admin-cli', {
+    BLINDSPOT_CONFIG: JSON.stringify({ components: [{ id: 'api', name: 'Public API' }], defaults: { component: 'api' } }),
+    BLINDSPOT_ADMIN_TOKENS: entry,
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await worker?.stop();
+});
+
+describe('blindspot incident', () => {
+  it('opens, updates and resolves an incident that the public API shows', async () => {
+    const opened = await cli(['incident', 'open', '--name', 'API errors', '--body', 'We are investigating.', '--impact', 'major', '--component', 'api']);
+    expect(opened.stderr).toBe('');
+    expect(opened.code).toBe(0);
+    const id = /^opened incident ([a-z0-9]{12}): API errors\n$/.exec(opened.stdout)?.[1] as string;
+    expect(id).toBeDefined();
+
+    const updated = await cli(['incident', 'update', id, '--status', 'identified', '--body', 'A bad deploy.']);
+    expect(updated).toMatchObject({ code: 0, stdout: `incident ${id} is now identified\n` });
+    const unresolved = (await (await fetch(`${worker.url}/api/v2/incidents/unresolved.json`)).json()) as { incidents: { id: string; status: string; impact: string }[] };
+    expect(unresolved.incidents).toEqual([expect.objectContaining({ id, status: 'identified', impact: 'major' })]);
+
+    expect(await cli(['incident', 'resolve', id])).toMatchObject({ code: 0, stdout: `incident ${id} resolved\n` });
+    const list = await cli(['incident', 'list']);
+    expect(list.stdout).toBe(`${id}  resolved  API errors\n`);
+    const after = (await (await fetch(`${worker.url}/api/v2/incidents/unresolved.json`)).json()) as { incidents: unknown[] };
+    expect(after.incidents).toEqual([]);
+  });
+
+  it('says what the Worker refused, with exit 1', async () => {
+    const r = await cli(['incident', 'update', 'nosuchincident', '--status', 'identified', '--body', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('blindspot: no incident "nosuchincident" (HTTP 404, unknown_incident)\n');
+    const wrong = await cli(['incident', 'list'], { BLINDSPOT_ADMIN_TOKEN: 'f'.repeat(64) });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/HTTP 401, bad_credentials/);
+  });
+});
+
+describe('blindspot maintenance and silence', () => {
+  it('schedules maintenance that shows the component under maintenance, and completes it', async () => {
+    const r = await cli(['maintenance', 'schedule', '--name', 'Database upgrade', '--from', 'now', '--until', '1h', '--component', 'api', '--monitor', '*']);
+    expect(r.stderr).toBe('');
+    const id = /^maintenance ([a-z0-9]{12}) in_progress: /.exec(r.stdout)?.[1] as string;
+    expect(id).toBeDefined();
+    const components = (await (await fetch(`${worker.url}/api/v2/components.json`)).json()) as { components: { id: string; status: string }[] };
+    expect(components.components.find((c) => c.id === 'api')?.status).toBe('under_maintenance');
+    expect(await cli(['maintenance', 'complete', id])).toMatchObject({ code: 0, stdout: `maintenance ${id} is completed\n` });
+  });
+
+  it('adds and expires a silence', async () => {
+    const r = await cli(['silence', 'add', '--reason', 'rebuild', '--until', '30m', '--agent', 'web-*']);
+    const id = /^silence ([a-z0-9]{12}) until /.exec(r.stdout)?.[1] as string;
+    expect(id, r.stderr).toBeDefined();
+    expect((await cli(['silence', 'list'])).stdout).toMatch(new RegExp(`^${id}  active  until `));
+    expect(await cli(['silence', 'expire', id])).toMatchObject({ code: 0, stdout: `silence ${id} expired: paging resumes\n` });
+  });
+
+  it('refuses bad usage with exit 2, naming the flag and the fix', async () => {
+    const cases: [string[], RegExp][] = [
+      [['incident', 'open', '--body', 'x'], /--name is required, e\.g\. --name "Delayed metrics"/],
+      [['incident', 'update', 'abc'], /--status is required/],
+      [['incident', 'resolve'], /give the incident's id/],
+      [['maintenance', 'schedule', '--name', 'x', '--from', 'tomorrow', '--until', '1h'], /--from "tomorrow" is not a time/],
+      [['silence', 'add', '--reason', 'x', '--until', '5 minutes'], /--until "5 minutes" is not a time/],
+      [['nonsense'], /unknown command "nonsense"/],
+      [['incident', 'open', '--name', 'x', '--body', 'y', '--bogus'], /Unknown option '--bogus'/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    const noUrl = await cli(['incident', 'list'], { BLINDSPOT_WORKER_URL: '' });
+    expect(noUrl).toMatchObject({ code: 2, stderr: expect.stringMatching(/set BLINDSPOT_WORKER_URL/) });
+  });
+});
+
+describe('the CLI request plan', () => {
+  it('turns durations into times after --from, and keeps RFC 3339 as written', () => {
+    const base = Date.parse('2026-11-22T10:00:00Z');
+    expect(timeArg('--until', '90m', base)).toBe('2026-11-22T11:30:00.000Z');
+    expect(timeArg('--until', '1d', base)).toBe('2026-11-23T10:00:00.000Z');
+    expect(timeArg('--from', '2026-11-22T12:00:00+01:00', base)).toBe('2026-11-22T12:00:00+01:00');
+    const call = plan(['maintenance', 'schedule'], { name: 'x', from: '2026-11-22T12:00:00Z', until: '2h', component: ['api', 'web'] }, base);
+    expect(call.body).toEqual({ name: 'x', scheduled_for: '2026-11-22T12:00:00Z', scheduled_until: '2026-11-22T14:00:00.000Z', components: ['api', 'web'] });
+  });
+});
