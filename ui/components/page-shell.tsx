@@ -41,6 +41,8 @@ export function PageShell(props: { title: string; refreshS: number; children: Co
         <meta http-equiv="refresh" content={String(props.refreshS)} />
         <meta name="color-scheme" content="light dark" />
         <title>{props.title}</title>
+        {/* No icon: a browser would otherwise ask for /favicon.ico on every first visit. */}
+        <link rel="icon" href="data:," />
         <link rel="alternate" type="application/atom+xml" href="/history.atom" title="Incident history (Atom)" />
         <link rel="alternate" type="application/rss+xml" href="/history.rss" title="Incident history (RSS)" />
         <style dangerouslySetInnerHTML={{ __html: STYLE }} />

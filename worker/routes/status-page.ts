@@ -20,7 +20,7 @@ let styleHash: Promise<string> | null = null;
 export async function pageSecurityHeaders(): Promise<Record<string, string>> {
   styleHash ??= sha256Base64(STYLE);
   return {
-    'content-security-policy': `default-src 'none'; style-src 'sha256-${await styleHash}'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`,
+    'content-security-policy': `default-src 'none'; style-src 'sha256-${await styleHash}'; img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'strict-origin-when-cross-origin',
