@@ -27,10 +27,12 @@ async function main(): Promise<void> {
   let worker: LocalWorker | undefined;
   let agent: ChildProcess | undefined;
   let receiver: Server | undefined;
+  let sweep: NodeJS.Timeout | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(sweep);
     agent?.kill('SIGTERM');
     receiver?.close();
     await worker?.stop();
@@ -50,7 +52,16 @@ async function main(): Promise<void> {
   agent.on('exit', (code) => {
     if (!stopping) console.log(`demo agent exited (${code}); the Worker keeps running and will show it blind`);
   });
-  const admin = vars.BLINDSPOT_ADMIN_TOKENS ? `\n  Delivery log: ${worker.url}/admin (token: see BLINDSPOT_ADMIN_TOKENS in .dev.vars)` : '';
+  // wrangler dev runs no cron: tick the one-minute sweep as Cloudflare would, so the watchdog's own
+  // liveness, its safety net and pruning behave locally as they do deployed.
+  const url = worker.url;
+  sweep = setInterval(() => {
+    fetch(`${url}/__scheduled?cron=*+*+*+*+*`).catch((e: unknown) => console.error('sweep tick failed:', e instanceof Error ? e.message : e));
+  }, 60_000);
+  void fetch(`${url}/__scheduled?cron=*+*+*+*+*`).catch(() => undefined);
+  const admin = vars.BLINDSPOT_ADMIN_TOKENS
+    ? `\n  Admin: ${worker.url}/admin and \`npx blindspot\` (the demo token is in .dev.vars.example; BLINDSPOT_WORKER_URL=${worker.url})`
+    : '';
   console.log(`\n  Blindspot status page: ${worker.url}/${admin}\n  Demo agent "demo" sends a heartbeat every 5 s. Ctrl-C stops everything.\n`);
 }
 
