@@ -47,6 +47,8 @@ export interface Component {
   name: string;
   group: string | null;
   description: string | null;
+  /** A paged window on it opens a public incident automatically. */
+  autoIncident: boolean;
 }
 export interface AlertSource {
   id: string;
@@ -132,14 +134,14 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
     severity: 'critical' as Severity,
   };
 
-  const components: Component[] = (file.components ?? []).map((c) => ({ id: c.id, name: c.name, group: c.group ?? null, description: c.description ?? null }));
+  const components: Component[] = (file.components ?? []).map((c) => ({ id: c.id, name: c.name, group: c.group ?? null, description: c.description ?? null, autoIncident: c.auto_incident ?? false }));
   duplicates(components.map((c) => c.id)).forEach((d) => errors.push(`components: the id "${d}" is used twice; component ids must be unique`));
   const known = new Set(components.map((c) => c.id));
   const needComponent = (cid: string, where: string) => {
     if (known.has(cid)) return;
     const builtIn = BUILT_IN_COMPONENTS[cid];
     if (builtIn !== undefined) {
-      components.push({ id: cid, name: builtIn, group: null, description: null });
+      components.push({ id: cid, name: builtIn, group: null, description: null, autoIncident: false });
       known.add(cid);
       return;
     }

@@ -83,6 +83,8 @@ const ComponentSchema = strict(
     name: v.pipe(v.string('name is the text customers see, e.g. "Metrics pipeline"'), v.minLength(1), v.maxLength(100, 'name is at most 100 characters')),
     group: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(100))),
     description: v.optional(v.pipe(v.string(), v.maxLength(500))),
+    /** Customer-facing: a paged window on it opens a public incident, resolved when the window closes. */
+    auto_incident: v.optional(v.boolean('auto_incident is true or false')),
   },
   'a component',
 );

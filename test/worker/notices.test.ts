@@ -214,6 +214,34 @@ describe('maintenance and silences', () => {
   });
 });
 
+describe('automatic incidents', () => {
+  it('a paged window on a customer-facing component opens a public incident, a human can reword it, and the close resolves it', async () => {
+    await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, seq: 1, boot: 'juliet-boot' }), { agent: 'juliet' });
+    await shiftIntoPast('juliet', 20_000);
+    await fireAlarm('juliet');
+    const open = await publicJson<{ incidents: Incident[] }>('/api/v2/incidents/unresolved.json');
+    const auto = open.incidents.find((i) => i.name === 'Metrics pipeline: we cannot currently verify its status') as Incident;
+    expect(auto).toBeDefined();
+    expect(auto).toMatchObject({ status: 'investigating', impact: 'major', components: [expect.objectContaining({ id: 'metrics' })] });
+    expect(auto.incident_updates[0]?.body).toMatch(/^Our independent watchdog lost sight of Metrics pipeline at \S+Z: the agent that watches it stopped reporting\./);
+    const row = await env.DB.prepare('SELECT source FROM incidents WHERE id = ?').bind(auto.id).first<{ source: string }>();
+    expect(row?.source).toMatch(/^window:/);
+
+    // Running the same alarm again opens nothing new.
+    await fireAlarm('juliet');
+    expect(Number((await env.DB.prepare('SELECT count(*) AS n FROM incidents WHERE source = ?').bind(row?.source).first<{ n: number }>())?.n)).toBe(1);
+
+    await json(await admin(`/incidents/${auto.id}/updates/${auto.incident_updates[0]?.id}`, { method: 'PATCH', body: { body: 'We lost sight of our metrics pipeline; customers are not affected.' } }), 200);
+    await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, seq: 2, boot: 'juliet-boot' }), { agent: 'juliet' });
+    const all = await publicJson<{ incidents: Incident[] }>('/api/v2/incidents.json');
+    const closed = all.incidents.find((i) => i.id === auto.id) as Incident;
+    expect(closed.status).toBe('resolved');
+    expect(closed.incident_updates.map((u) => u.status)).toEqual(['resolved', 'investigating']);
+    expect(closed.incident_updates[0]?.body).toMatch(/^Visibility was restored at \S+Z, after about \d+ min\.$/);
+    expect(closed.incident_updates[1]?.body).toBe('We lost sight of our metrics pipeline; customers are not affected.');
+  });
+});
+
 describe('feeds and badges', () => {
   it('history.atom and history.rss carry incidents with their updates, every piece escaped', async () => {
     await json(await admin('/incidents', { body: { name: 'Feed <b>test</b> & "quotes"', body: 'Body with <script>alert(1)</script>' } }), 201);

@@ -1,4 +1,6 @@
 // Incidents, their updates, maintenance windows and silences in D1.
+import { type CompiledQuery, sql } from 'kysely';
+import { autoIncidentId } from '../core/auto-incident.ts';
 import type { MaintenanceRow } from '../core/notices.ts';
 import type { Db } from './db.ts';
 import type { Impact, IncidentStatus } from './schema.ts';
@@ -110,4 +112,28 @@ export async function pendingPauses(db: Db, now: number): Promise<MaintenanceRow
     .orderBy('scheduled_for')
     .limit(500)
     .execute();
+}
+
+/** Opens the window's public incident; a second try for the same window changes nothing. */
+export function openAutoIncident(db: Db, w: { id: string; startedAt: number }, text: { name: string; body: string; impact: Impact }, component: string, now: number): CompiledQuery[] {
+  const id = autoIncidentId(w.id);
+  return [
+    db
+      .insertInto('incidents')
+      .values({ id, name: text.name, status: 'investigating', impact: text.impact, components: JSON.stringify([component]), source: `window:${w.id}`, started_at: w.startedAt, created_at: now, updated_at: now, monitoring_at: null, resolved_at: null })
+      .onConflict((oc) => oc.doNothing())
+      .compile(),
+    db.insertInto('incident_updates').values({ id: `${id}-1`, incident_id: id, status: 'investigating', body: text.body, author: 'blindspot', created_at: now, updated_at: now }).onConflict((oc) => oc.doNothing()).compile(),
+  ];
+}
+
+/** Resolves the window's public incident, unless a person already did. */
+export function resolveAutoIncident(db: Db, windowId: string, body: string, now: number): CompiledQuery[] {
+  const id = autoIncidentId(windowId);
+  return [
+    // The update first: it is written only while the incident is still open.
+    sql`INSERT OR IGNORE INTO incident_updates (id, incident_id, status, body, author, created_at, updated_at)
+        SELECT ${`${id}-resolved`}, id, 'resolved', ${body}, 'blindspot', ${now}, ${now} FROM incidents WHERE id = ${id} AND resolved_at IS NULL`.compile(db),
+    db.updateTable('incidents').set({ status: 'resolved', resolved_at: now, updated_at: now }).where('id', '=', id).where('resolved_at', 'is', null).compile(),
+  ];
 }

@@ -9,9 +9,11 @@ import { windowContext } from '../core/monitor-defs.ts';
 import type { RollupFlush } from '../core/rollup.ts';
 import { deliveriesFor, type RoutingTable } from '../core/routing.ts';
 import { windowEvent, type WindowEventType } from '../core/window-event.ts';
+import { closingText, openingText } from '../core/auto-incident.ts';
 import { insertAgentEvent, upsertAgent } from './agents.ts';
 import type { Db } from './db.ts';
 import { cancelRepeats, enqueueEvent, enqueueFollowUp } from './outbox.ts';
+import { openAutoIncident, resolveAutoIncident } from './notices.ts';
 import { writeRollups } from './rollups.ts';
 import { closeWindow, insertWindow, updateWindow } from './windows.ts';
 
@@ -31,6 +33,10 @@ export function transitionWrites(db: Db, next: LiveState, changes: readonly Chan
     const deliveries = deliveriesFor(options.routing, w);
     if (deliveries.length > 0) queries.push(...enqueueEvent(db, event, deliveries, now));
     if (type !== 'window.opened') queries.push(enqueueFollowUp(db, event, now));
+    // A customer-facing component says so publicly: opened with the page, resolved with the close.
+    const component = options.config.components.find((c) => c.id === w.component);
+    if (component?.autoIncident && type === 'window.opened') queries.push(...openAutoIncident(db, w, openingText(w, component.name), component.id, now));
+    if (component?.autoIncident && type === 'window.closed') queries.push(...resolveAutoIncident(db, w.id, closingText(w), now));
   };
   const silence = SILENCE_MONITOR[next.kind];
   // The agents row follows the agent as a whole: written on first sight, restart, stop, silence.
