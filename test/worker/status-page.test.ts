@@ -1,5 +1,6 @@
 // The public status page in workerd with a real local D1: honest states, history bars, security
 // headers, caching, and every piece of user text escaped.
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { fireAlarm, shiftIntoPast } from './fixtures/durable.ts';
@@ -122,6 +123,24 @@ describe('the status page', () => {
     expect(cells[0]?.[1]).toBe('no_data');
     expect(cells[0]?.[2]).toMatch(/: no data$/);
     expect(html.slice(start)).toContain(`<li class="blind">${iso(today - 3 * day)}: blind 10 min</li>`);
+  });
+
+  it('when the watchdog\'s own sweeps have stopped, says so and calls nothing verified', async () => {
+    await sendHeartbeat(heartbeatBody({ interval_s: 60 }), { agent: 'echo' });
+    const watchdog = env.WATCHDOG.get(env.WATCHDOG.idFromName('watchdog'));
+    const setLastTick = (at: number) => runInDurableObject(watchdog, (_instance, state) => state.storage.put('ticks', { lastTickAt: at }));
+    await setLastTick(Date.now() - 10 * 60_000);
+    try {
+      const { html } = await page();
+      expect(html).toContain('The watchdog behind this page has stopped evaluating');
+      expect(componentOf(html, 'metrics')).toContain('class="state unverified">Unverified');
+      const api = await (await send(new Request(`${BASE}/api/v2/status.json`))).json<{ page: { blindspot_watchdog_stalled: boolean }; status: { blindspot_indicator: string } }>();
+      expect(api.page.blindspot_watchdog_stalled).toBe(true);
+      expect(api.status.blindspot_indicator).toBe('unverified');
+    } finally {
+      await setLastTick(Date.now());
+    }
+    expect((await page()).html).not.toContain('stopped evaluating');
   });
 
   it('escapes agent-controlled text', async () => {

@@ -1,6 +1,7 @@
 // history.atom (RFC 4287) and history.rss (RSS 2.0): incidents and maintenance, newest first, each
 // entry carrying its updates. And a shields.io endpoint badge per component.
 import { type Context, Hono } from 'hono';
+import { cors } from 'hono/cors';
 import type { AppEnv } from '../app-env.ts';
 import type { ComponentStatus } from '../core/component-view.ts';
 import { ApiError } from '../errors.ts';
@@ -8,6 +9,8 @@ import { incidentShapes, maintenanceShapes, worstStatus } from './public-api.ts'
 import { type PublicState, publicState } from './public-data.ts';
 
 export const feeds = new Hono<AppEnv>();
+
+for (const path of ['/history.*', '/badge/*']) feeds.use(path, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], maxAge: 86_400 }));
 
 const xml = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch] as string);
 
@@ -122,7 +125,7 @@ async function badge(c: Context<AppEnv>) {
   return c.json(
     { schemaVersion: 1, label: name, message: BADGE[status].message, color: BADGE[status].color, cacheSeconds: 300 },
     200,
-    { 'cache-control': 'public, max-age=60', 'access-control-allow-origin': '*' },
+    { 'cache-control': 'public, max-age=60' },
   );
 }
 
