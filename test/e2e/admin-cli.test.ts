@@ -1,31 +1,18 @@
 // `blindspot` (the admin CLI) against a real Worker under wrangler dev: a token it makes is accepted,
 // an incident goes open → update → resolve and shows on the public API, maintenance and silences
 // are scheduled and ended, and bad usage or a refusing Worker give a clear message and exit code.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan, timeArg } from '../../cli/blindspot.ts';
+import { runBin } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 
 let worker: TestWorker;
 let token: string;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/blindspot.js', ...args], { env: { ...process.env, BLINDSPOT_WORKER_URL: worker?.url ?? '', BLINDSPOT_ADMIN_TOKEN: token ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runBin('bin/blindspot.js', args, { BLINDSPOT_WORKER_URL: worker?.url ?? '', BLINDSPOT_ADMIN_TOKEN: token ?? '', ...env });
 
 beforeAll(async () => {
-  const made = await new Promise<string>((resolve) => {
-    const child = spawn(process.execPath, ['bin/blindspot.js', 'token', 'e2e'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('close', () => resolve(out));
-  });
+  const made = (await runBin('bin/blindspot.js', ['token', 'e2e'], {})).stdout;
   token = /^ {2}([0-9a-f]{64})$/m.exec(made)?.[1] as string;
   const entry = /^ {2}(\{.*\})$/m.exec(made)?.[1] as string;
   expect(token).toMatch(/^[0-9a-f]{64}$/);

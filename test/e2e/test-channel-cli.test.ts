@@ -1,10 +1,10 @@
 // `blindspot-agent test-channel` against a real Worker (wrangler dev) and a real receiver: it proves
 // a channel works, says why when it does not, and exits accordingly.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
+import { runBin } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 
@@ -14,15 +14,7 @@ let worker: TestWorker;
 let receiver: Recorder;
 
 /** Runs the CLI as its own process (asynchronously: the receiver in this process must keep answering). */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/blindspot-agent.js', 'test-channel', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
-}
+const cli = (args: string[], env: Record<string, string>) => runBin('bin/blindspot-agent.js', ['test-channel', ...args], env);
 
 beforeAll(async () => {
   receiver = await startRecorder();

@@ -3,31 +3,10 @@ import { type CompiledQuery, sql } from 'kysely';
 import { autoIncidentId } from '../core/auto-incident.ts';
 import type { MaintenanceRow } from '../core/notices.ts';
 import type { Db } from './db.ts';
-import type { Impact, IncidentStatus } from './schema.ts';
+import type { Impact, IncidentsTable, IncidentUpdatesTable } from './schema.ts';
 
-export interface IncidentRow {
-  id: string;
-  name: string;
-  status: IncidentStatus;
-  impact: Impact;
-  components: string;
-  source: string;
-  started_at: number;
-  created_at: number;
-  updated_at: number;
-  monitoring_at: number | null;
-  resolved_at: number | null;
-}
-
-export interface UpdateRow {
-  id: string;
-  incident_id: string;
-  status: string;
-  body: string;
-  author: string;
-  created_at: number;
-  updated_at: number;
-}
+export type IncidentRow = IncidentsTable;
+export type UpdateRow = IncidentUpdatesTable;
 
 export interface IncidentWithUpdates extends IncidentRow {
   updates: UpdateRow[];

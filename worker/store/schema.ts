@@ -1,5 +1,6 @@
 // The only description of D1's tables the code relies on; keep it in step with worker/migrations.
 import type { Generated } from 'kysely';
+import type { MaintenanceRow } from '../core/notices.ts';
 
 export interface AgentsTable {
   id: string;
@@ -158,21 +159,8 @@ export interface IncidentUpdatesTable {
   updated_at: number;
 }
 
-export interface MaintenancesTable {
-  id: string;
-  kind: 'maintenance' | 'silence';
-  name: string;
-  body: string;
-  components: string;
-  agents: string;
-  monitors: string;
-  scheduled_for: number;
-  scheduled_until: number;
-  completed_at: number | null;
-  author: string;
-  created_at: number;
-  updated_at: number;
-}
+/** One row per maintenance window or silence (the row type lives with the rules that read it). */
+export type MaintenancesTable = MaintenanceRow;
 
 export interface Database {
   agents: AgentsTable;
