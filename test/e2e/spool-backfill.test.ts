@@ -51,5 +51,6 @@ describe('the Worker goes away and comes back', () => {
     expect(backfilled).toEqual(Array.from({ length: backfilled.length }, (_, i) => (backfilled[0] as number) + i));
     expect(d1Query<{ n: number }>(w.persistTo, "SELECT count(*) AS n FROM windows WHERE agent_id = 'spooler'")[0]?.n).toBe(0);
     expect(d1Query<{ n: number }>(w.persistTo, "SELECT count(*) AS n FROM outbox WHERE agent_id = 'spooler'")[0]?.n).toBe(0);
-  });
+    // The waits above allow up to 2 minutes on a loaded machine; the default 20 s test timeout would not.
+  }, 150_000);
 });
