@@ -42,13 +42,3 @@ export function viewAgent(agentId: string, live: LiveState | null, now: number):
   if (worst.state === 'blind' || worst.state === 'unknown') return { ...base, state: 'blind', blindSince: worst.since };
   return { ...base, state: 'degraded', blindSince: null };
 }
-
-export type Overall = 'operational' | 'degraded' | 'blind' | 'unverified';
-
-export function overallState(views: readonly AgentView[]): Overall {
-  if (views.some((v) => v.state === 'blind')) return 'blind';
-  if (views.length === 0 || views.some((v) => v.state === 'unverified' || v.state === 'no_data')) return 'unverified';
-  if (views.some((v) => v.state === 'degraded')) return 'degraded';
-  if (views.every((v) => v.state === 'paused')) return 'unverified';
-  return 'operational';
-}

@@ -6,7 +6,7 @@ import * as v from 'valibot';
 import { describeIssues } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
 import { parseAgentSecrets } from '../config.ts';
-import { type MaintenanceRow, maintenanceStatus } from '../core/notices.ts';
+import { type MaintenanceRow, maintenanceEnd, maintenanceStatus, stringList } from '../core/notices.ts';
 import type { Env } from '../env.ts';
 import { ApiError, parseJsonBody } from '../errors.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
@@ -234,7 +234,7 @@ async function tellAgents(env: Env): Promise<void> {
   if (failed > 0) console.error(`maintenance changed: ${failed} of ${ids.size} agents could not be told; they re-read within 5 minutes`);
 }
 
-const shapeMaintenance = (c: Context<AppEnv>, m: MaintenanceRow) => ({ ...maintenanceShape(m, refsOf(c.env), pageUrl(c.env, c.req.url), Date.now()), agents: JSON.parse(m.agents) as string[], monitors: JSON.parse(m.monitors) as string[], author: m.author });
+const shapeMaintenance = (c: Context<AppEnv>, m: MaintenanceRow) => ({ ...maintenanceShape(m, refsOf(c.env), pageUrl(c.env, c.req.url), Date.now()), agents: stringList(m.agents), monitors: stringList(m.monitors), author: m.author });
 
 adminNotices.get('/maintenances', async (c) => {
   const { limit } = query(c, ListQuery);
@@ -277,6 +277,13 @@ async function existingMaintenance(c: Context<AppEnv>, kind: MaintenanceRow['kin
   return row;
 }
 
+/** Ends a maintenance or silence now and tells the agents, so paging resumes before the answer. */
+async function endNow(c: Context<AppEnv>, row: MaintenanceRow, now: number): Promise<MaintenanceRow> {
+  await updateMaintenance(createDb(c.env.DB), row.id, { completed_at: now, updated_at: now });
+  await tellAgents(c.env).catch((e: unknown) => console.error(`${row.kind} ${row.id} ended: agents not told:`, e));
+  return { ...row, completed_at: now, updated_at: now };
+}
+
 /** Starts a scheduled maintenance now (scheduled → in progress). */
 adminNotices.post('/maintenances/:id/start', async (c) => {
   const row = await existingMaintenance(c, 'maintenance');
@@ -295,19 +302,17 @@ adminNotices.post('/maintenances/:id/complete', async (c) => {
   const now = Date.now();
   if (maintenanceStatus(row, now) === 'completed') throw new ApiError(409, 'maintenance_completed', `maintenance "${row.id}" is already completed`);
   // Cancelled before it began: it ends before its start, so it never runs.
-  const completedAt = now;
-  await updateMaintenance(createDb(c.env.DB), row.id, { completed_at: completedAt, updated_at: now });
-  await tellAgents(c.env).catch((e: unknown) => console.error('maintenance completed: agents not told:', e));
-  return c.json({ scheduled_maintenance: shapeMaintenance(c, { ...row, completed_at: completedAt, updated_at: now }) }, 200, noStore);
+  const ended = await endNow(c, row, now);
+  return c.json({ scheduled_maintenance: shapeMaintenance(c, ended) }, 200, noStore);
 });
 
 const silenceShape = (m: MaintenanceRow, now: number) => ({
   id: m.id,
   reason: m.name,
-  agents: JSON.parse(m.agents) as string[],
-  monitors: JSON.parse(m.monitors) as string[],
+  agents: stringList(m.agents),
+  monitors: stringList(m.monitors),
   starts_at: new Date(m.scheduled_for).toISOString(),
-  ends_at: new Date(m.completed_at === null ? m.scheduled_until : Math.min(m.completed_at, m.scheduled_until)).toISOString(),
+  ends_at: new Date(maintenanceEnd(m)).toISOString(),
   active: maintenanceStatus(m, now) === 'in_progress',
   author: m.author,
 });
@@ -349,8 +354,6 @@ adminNotices.delete('/silences/:id', async (c) => {
   const row = await existingMaintenance(c, 'silence');
   const now = Date.now();
   if (maintenanceStatus(row, now) === 'completed') throw new ApiError(409, 'silence_expired', `silence "${row.id}" has already expired`);
-  const completedAt = now;
-  await updateMaintenance(createDb(c.env.DB), row.id, { completed_at: completedAt, updated_at: now });
-  await tellAgents(c.env).catch((e: unknown) => console.error('silence expired: agents not told:', e));
-  return c.json({ silence: silenceShape({ ...row, completed_at: completedAt }, now) }, 200, noStore);
+  const ended = await endNow(c, row, now);
+  return c.json({ silence: silenceShape(ended, now) }, 200, noStore);
 });

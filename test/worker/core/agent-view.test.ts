@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { acceptAgentHeartbeat, expireDeadline as expireAt } from '../../../worker/core/agent-state.ts';
-import { overallState, viewAgent } from '../../../worker/core/agent-view.ts';
+import { viewAgent } from '../../../worker/core/agent-view.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 const up = acceptAgentHeartbeat(null, 'agent', 'a', { boot: 'b', seq: 1, intervalS: 5, graceS: 5, sentAt: T0, stopping: false, signals: [] }, T0).next;
@@ -21,11 +21,4 @@ describe('what the public is told about an agent', () => {
     expect(viewAgent('a', null, T0)).toMatchObject({ state: 'no_data', verifiedAt: null });
   });
 
-  it('the overall state is never operational unless every agent is', () => {
-    const ok = viewAgent('a', up, T0);
-    expect(overallState([ok])).toBe('operational');
-    expect(overallState([])).toBe('unverified');
-    expect(overallState([ok, viewAgent('b', null, T0)])).toBe('unverified');
-    expect(overallState([ok, viewAgent('b', expireDeadline(up, T0 + 10_000)!.next, T0)])).toBe('blind');
-  });
 });
