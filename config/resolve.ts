@@ -97,6 +97,7 @@ export interface WatchConfig {
   alertSources: AlertSource[];
   maintenance: Maintenance[];
   notifications: Notifications;
+  gapReport: { public: boolean; objective: number };
 }
 
 export const KIND_DEFAULTS: Record<SignalKind, KindRule> = {
@@ -114,6 +115,7 @@ export const DEFAULT_REPEAT_INTERVAL_S = 3600;
 export const DEFAULT_GIVE_UP_AFTER_S = 86_400;
 export const DEFAULT_CHANNEL_TIMEOUT_S = 10;
 export const DEFAULT_COMPONENT = 'monitoring';
+export const DEFAULT_OBJECTIVE = 0.999;
 export const ALERTING_COMPONENT = 'alerting';
 /** Monitors the engine runs on its own: heartbeat silence, the Alertmanager path, agent clock skew. */
 export const RESERVED_MONITORS: readonly string[] = ['agent', 'alert_path', 'clock_skew', 'watchdog'];
@@ -196,7 +198,7 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
 
   const notifications = resolveNotifications(file, errors);
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { components, monitors: ordered, defaults: base, clockSkewS: defaults.clock_skew_s ?? DEFAULT_CLOCK_SKEW_S, alertSources, maintenance, notifications } };
+  return { ok: true, config: { components, monitors: ordered, defaults: base, clockSkewS: defaults.clock_skew_s ?? DEFAULT_CLOCK_SKEW_S, alertSources, maintenance, notifications, gapReport: { public: file.gap_report?.public ?? false, objective: file.gap_report?.objective ?? DEFAULT_OBJECTIVE } } };
 }
 
 function resolveNotifications(file: ConfigFile, errors: string[]): Notifications {

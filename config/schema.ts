@@ -179,6 +179,16 @@ const DefaultsSchema = strict(
   '"defaults"',
 );
 
+const GapReportSchema = strict(
+  {
+    /** Whether /gaps and /api/v1/gaps answer anyone; otherwise they need an admin token with the "read" scope. */
+    public: v.optional(v.boolean('public is true or false')),
+    /** The coverage objective each pipeline is held to, e.g. 0.999 for 99.9 % observable. */
+    objective: v.optional(v.pipe(v.number('objective is a ratio such as 0.999'), v.minValue(0.5, 'objective is at least 0.5'), v.maxValue(0.99999, 'objective is at most 0.99999 (a budget of zero cannot burn)'))),
+  },
+  '"gap_report"',
+);
+
 export const ConfigFileSchema = strict(
   {
     $schema: v.optional(v.string()),
@@ -188,6 +198,7 @@ export const ConfigFileSchema = strict(
     alertmanager: v.optional(strict({ sources: v.array(AlertmanagerSourceSchema) }, '"alertmanager"')),
     maintenance: v.optional(v.array(MaintenanceSchema)),
     notifications: v.optional(NotificationsSchema),
+    gap_report: v.optional(GapReportSchema),
   },
   'the configuration file',
 );

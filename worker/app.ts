@@ -7,6 +7,7 @@ import { ApiError, errorBody } from './errors.ts';
 import { admin } from './routes/admin.ts';
 import { adminView } from './routes/admin-view.ts';
 import { feeds } from './routes/feeds.ts';
+import { gaps } from './routes/gaps.ts';
 import { alertmanager } from './routes/alertmanager.ts';
 import { health } from './routes/health.ts';
 import { heartbeats } from './routes/heartbeats.ts';
@@ -25,6 +26,7 @@ app.use('*', async (c, next) => {
 app.route('/', statusPage);
 app.route('/', publicApi);
 app.route('/', feeds);
+app.route('/', gaps);
 app.route('/', health);
 app.route('/v1/agents', heartbeats);
 app.route('/v1/alertmanager', alertmanager);

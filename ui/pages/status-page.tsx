@@ -134,7 +134,7 @@ export function StatusPage(props: StatusPageProps) {
       </details>
       <footer>
         Rendered <time datetime={isoTime(now)}>{isoTime(now)}</time> by Blindspot, which runs apart from the monitoring it watches. This page refreshes every 30 s.{' '}
-        <a href="/history.atom">Atom</a> · <a href="/history.rss">RSS</a> · <a href="/api/v2/summary.json">JSON API</a>
+        <a href="/history.atom">Atom</a> · <a href="/history.rss">RSS</a> · <a href="/api/v2/summary.json">JSON API</a> · <a href="/gaps">Gap report (for postmortem reviewers)</a>
       </footer>
     </PageShell>
   );

@@ -7,6 +7,7 @@ import { describeIssues } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
 import { parseAgentSecrets } from '../config.ts';
 import { type MaintenanceRow, maintenanceEnd, maintenanceStatus, stringList } from '../core/notices.ts';
+import { realCalendarTime, RFC3339 } from '../core/time-zone.ts';
 import type { Env } from '../env.ts';
 import { ApiError, parseJsonBody } from '../errors.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
@@ -34,17 +35,11 @@ const MAX_BODY = 16 * 1024;
 const MAX_SPAN_MS = 31 * 86_400_000;
 
 /** Date.parse rolls 2026-02-30 over to March; a time someone typed must exist as written. */
-function realCalendarTime(s: string): boolean {
-  const [y, mo, d, h, mi, sec] = (s.match(/\d+/g) ?? []).map(Number) as number[];
-  const day = new Date(Date.UTC(y as number, (mo as number) - 1, d));
-  return day.getUTCMonth() === (mo as number) - 1 && day.getUTCDate() === d && (h as number) < 24 && (mi as number) < 60 && (sec ?? 0) < 60 && Number.isFinite(Date.parse(s));
-}
-
 const Text = (field: string, max: number) => v.pipe(v.string(`${field} is a string`), v.trim(), v.minLength(1, `${field} must not be empty`), v.maxLength(max, `${field} is at most ${max} characters`));
 const Time = (field: string) =>
   v.pipe(
     v.string(`${field} is an RFC 3339 time with a zone, e.g. 2026-11-22T18:00:00Z`),
-    v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i, `${field} is an RFC 3339 time with a zone (Z or ±hh:mm), e.g. 2026-11-22T18:00:00Z`),
+    v.regex(RFC3339, `${field} is an RFC 3339 time with a zone (Z or ±hh:mm), e.g. 2026-11-22T18:00:00Z`),
     v.check(realCalendarTime, `${field} is not a real date and time (check the day of the month and the hours)`),
     v.transform((s) => Date.parse(s)),
   );

@@ -2,6 +2,7 @@
 // An ETag over the bytes lets a reload that changed nothing cost a 304.
 import { Hono } from 'hono';
 import { STYLE } from '../../ui/components/page-shell.tsx';
+import { GAP_STYLE } from '../../ui/pages/gap-report.tsx';
 import { renderStatusPage } from '../../ui/render.ts';
 import type { AppEnv } from '../app-env.ts';
 import { viewAgent } from '../core/agent-view.ts';
@@ -15,17 +16,22 @@ async function sha256Base64(text: string): Promise<string> {
   return btoa(String.fromCharCode(...digest));
 }
 
-let styleHash: Promise<string> | null = null;
+const styleHashes = new Map<string, Promise<string>>();
 
-export async function pageSecurityHeaders(): Promise<Record<string, string>> {
-  styleHash ??= sha256Base64(STYLE);
+/** Only the page's own stylesheet, by its hash; `formAction` is where its forms may submit. */
+async function securityHeaders(style: string, formAction: string): Promise<Record<string, string>> {
+  let hash = styleHashes.get(style);
+  if (hash === undefined) styleHashes.set(style, (hash = sha256Base64(style)));
   return {
-    'content-security-policy': `default-src 'none'; style-src 'sha256-${await styleHash}'; img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`,
+    'content-security-policy': `default-src 'none'; style-src 'sha256-${await hash}'; img-src data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'strict-origin-when-cross-origin',
   };
 }
+
+export const pageSecurityHeaders = () => securityHeaders(STYLE, "'none'");
+export const gapPageHeaders = () => securityHeaders(GAP_STYLE, "'self'");
 
 statusPage.get('/', async (c) => {
   const s = await publicState(c.env, c.executionCtx, c.req.url);

@@ -1,0 +1,77 @@
+// Link outages, reconstructed from backfilled heartbeats: the agent kept running and spooled what it
+// could not send, so the time they span is time the watchdog could not see, not time the monitoring
+// was blind. What the monitoring itself looked like then is found by replaying them through the same
+// engine that judges live heartbeats. Pure.
+import type { WatchConfig } from '../../config/resolve.ts';
+import type { Signal } from '../../protocol/heartbeat.ts';
+import type { LiveState } from './agent-state.ts';
+import type { BlindWindow } from './blind-window.ts';
+import { evaluateHeartbeat } from './evaluate.ts';
+
+export interface BackfilledHeartbeat {
+  agentId: string;
+  boot: string;
+  seq: number;
+  sentAt: number;
+  intervalS: number;
+  signals: readonly Signal[];
+}
+
+export interface LinkOutage {
+  agentId: string;
+  /** The first heartbeat the agent had to spool. */
+  start: number;
+  /** One interval after the last one: when the next, live, heartbeat was due. */
+  end: number;
+  heartbeats: number;
+  /** Windows the replayed heartbeats open: the monitoring's own blindness while the link was down. */
+  windows: BlindWindow[];
+}
+
+/** Consecutive spooled heartbeats further apart than this many intervals belong to different outages. */
+const SPLIT_INTERVALS = 3;
+
+export function linkOutages(rows: readonly BackfilledHeartbeat[], config: WatchConfig): LinkOutage[] {
+  const byAgent = new Map<string, BackfilledHeartbeat[]>();
+  for (const r of rows) byAgent.set(r.agentId, [...(byAgent.get(r.agentId) ?? []), r]);
+  const out: LinkOutage[] = [];
+  for (const [agentId, list] of byAgent) {
+    const sorted = [...list].sort((a, b) => a.sentAt - b.sentAt || a.seq - b.seq);
+    let run: BackfilledHeartbeat[] = [];
+    for (const hb of sorted) {
+      const last = run[run.length - 1];
+      if (last !== undefined && hb.sentAt - last.sentAt > SPLIT_INTERVALS * last.intervalS * 1000) {
+        out.push(outageOf(agentId, run, config));
+        run = [];
+      }
+      run.push(hb);
+    }
+    if (run.length > 0) out.push(outageOf(agentId, run, config));
+  }
+  return out.sort((a, b) => a.start - b.start || a.agentId.localeCompare(b.agentId));
+}
+
+function outageOf(agentId: string, run: readonly BackfilledHeartbeat[], config: WatchConfig): LinkOutage {
+  const first = run[0]!;
+  const last = run[run.length - 1]!;
+  const end = last.sentAt + Math.round(last.intervalS * 1000);
+  return { agentId, start: first.sentAt, end, heartbeats: run.length, windows: replay(agentId, run, config, end) };
+}
+
+/**
+ * Feeds the run to the engine in order, at the times the agent measured them. Holds complete at the
+ * next observation (no alarms are played, so no silence is invented between spooled heartbeats);
+ * start and end times do not depend on that. A window still open when the run ends closes with it.
+ */
+function replay(agentId: string, run: readonly BackfilledHeartbeat[], config: WatchConfig, end: number): BlindWindow[] {
+  const subject = { kind: 'agent' as const, id: agentId, component: config.defaults.component };
+  const windows = new Map<string, BlindWindow>();
+  let live: LiveState | null = null;
+  for (const hb of run) {
+    const facts = { boot: hb.boot, seq: hb.seq, intervalS: hb.intervalS, graceS: undefined, sentAt: hb.sentAt, stopping: false, signals: hb.signals };
+    const t = evaluateHeartbeat(live, subject, facts, config, hb.sentAt);
+    live = t.next;
+    for (const c of t.changes) if ('window' in c && c.window.monitor !== 'agent') windows.set(c.window.id, c.window);
+  }
+  return [...windows.values()].map((w) => ({ ...w, id: `${w.id}:backfill`, endedAt: w.endedAt ?? end, paged: false }));
+}

@@ -1,0 +1,101 @@
+// What the gap report reads: windows, backfilled heartbeats, agents, which agent fed which monitor,
+// maintenance and incidents, all around one time span. Bounded: a span holding more than the report
+// can carry is refused with the count, so the caller can say "narrow the range".
+import type { WindowRecord } from '../core/gap-report.ts';
+import type { Interval } from '../core/intervals.ts';
+import type { BackfilledHeartbeat } from '../core/link-outages.ts';
+import type { MaintenanceRow } from '../core/notices.ts';
+import type { Signal } from '../../protocol/heartbeat.ts';
+import type { Db } from './db.ts';
+import type { IncidentsTable } from './schema.ts';
+
+export const MAX_REPORT_WINDOWS = 20_000;
+export const MAX_REPORT_BACKFILL = 20_000;
+const MAX_NOTICES = 1000;
+/** Backfilled heartbeats this long before the span still tell whether an outage began before it. */
+const BACKFILL_LEAD_MS = 60 * 60_000;
+
+export interface GapData {
+  windows: WindowRecord[];
+  backfill: BackfilledHeartbeat[];
+  agents: { id: string; firstSeenAt: number }[];
+  feeds: { agentId: string; monitor: string }[];
+  maintenances: MaintenanceRow[];
+  incidents: IncidentsTable[];
+}
+
+export type GapRead = { ok: true; data: GapData } | { ok: false; what: 'windows' | 'backfilled heartbeats'; limit: number };
+
+export async function readGapData(db: Db, span: Interval): Promise<GapRead> {
+  const [windows, backfill, agents, feeds, maintenances, incidents] = await Promise.all([
+    db
+      .selectFrom('windows')
+      .selectAll()
+      .where('started_at', '<', span.end)
+      .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', span.start)]))
+      .orderBy('started_at')
+      .limit(MAX_REPORT_WINDOWS + 1)
+      .execute(),
+    db
+      .selectFrom('backfilled_heartbeats')
+      .select(['agent_id', 'boot', 'seq', 'sent_at', 'interval_s', 'signals'])
+      .where('sent_at', '>=', span.start - BACKFILL_LEAD_MS)
+      .where('sent_at', '<', span.end)
+      .orderBy('sent_at')
+      .limit(MAX_REPORT_BACKFILL + 1)
+      .execute(),
+    db.selectFrom('agents').select(['id', 'first_seen_at']).execute(),
+    db.selectFrom('rollup_1h').select(['agent_id', 'monitor']).where('bucket_start', '>=', span.start - 3_600_000).where('bucket_start', '<', span.end).groupBy(['agent_id', 'monitor']).execute(),
+    db.selectFrom('maintenances').selectAll().where('scheduled_for', '<', span.end).where('scheduled_until', '>', span.start).orderBy('scheduled_for').limit(MAX_NOTICES).execute(),
+    db
+      .selectFrom('incidents')
+      .selectAll()
+      .where('started_at', '<', span.end)
+      .where((eb) => eb.or([eb('resolved_at', 'is', null), eb('resolved_at', '>', span.start)]))
+      .orderBy('started_at')
+      .limit(MAX_NOTICES)
+      .execute(),
+  ]);
+  if (windows.length > MAX_REPORT_WINDOWS) return { ok: false, what: 'windows', limit: MAX_REPORT_WINDOWS };
+  if (backfill.length > MAX_REPORT_BACKFILL) return { ok: false, what: 'backfilled heartbeats', limit: MAX_REPORT_BACKFILL };
+  return {
+    ok: true,
+    data: {
+      windows: windows.map((r) => ({
+        id: r.id,
+        agentId: r.agent_id,
+        monitor: r.monitor,
+        component: r.component,
+        cause: r.cause,
+        level: r.level,
+        signal: r.signal,
+        startedAt: r.started_at,
+        confirmedAt: r.confirmed_at,
+        notifiedAt: r.notified_at,
+        endedAt: r.ended_at,
+        peakValue: r.peak_value,
+        suppressedBy: r.suppressed_by,
+        source: r.cause === 'watchdog_gap' ? ('watchdog' as const) : ('engine' as const),
+      })),
+      backfill: backfill.flatMap((r) => {
+        const signals = parseSignals(r.signals);
+        return signals === null ? [] : [{ agentId: r.agent_id, boot: r.boot, seq: r.seq, sentAt: r.sent_at, intervalS: r.interval_s, signals }];
+      }),
+      agents: agents.map((a) => ({ id: a.id, firstSeenAt: a.first_seen_at })),
+      feeds: feeds.map((f) => ({ agentId: f.agent_id, monitor: f.monitor })),
+      maintenances,
+      incidents,
+    },
+  };
+}
+
+/** Stored by the backfill route after validation; a row that does not read back as a list is skipped, not fatal. */
+function parseSignals(json: string): Signal[] | null {
+  try {
+    const value: unknown = JSON.parse(json);
+    return Array.isArray(value) ? (value as Signal[]) : null;
+  } catch (e: unknown) {
+    console.error('backfilled heartbeat with unreadable signals skipped:', e);
+    return null;
+  }
+}
