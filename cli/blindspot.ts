@@ -3,6 +3,12 @@
 // not be reached, 2 usage error.
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { renderCsv } from '../ui/gap-report/csv.ts';
+import { renderMarkdown } from '../ui/gap-report/markdown.ts';
+import type { GapReportShape } from '../worker/routes/gap-shapes.ts';
+
+/** 100 pages of 5000 windows: far past what one range can hold (the Worker refuses more than 20 000). */
+const MAX_GAP_PAGES = 100;
 
 const USAGE = `usage: blindspot <command> [options]
 
@@ -25,6 +31,13 @@ silences (not public; pause paging):
   silence expire <id>
   silence list
 
+gap report (when was the monitoring blind, to what, for how long?):
+  gaps [--from <time|duration ago>] [--to <time>] [--format md|csv|json] [--tz <zone>]
+       [--agent <glob>]... [--component <id>]... [--monitor <glob>]... [--cause <cause>]...
+       [--objective <ratio>]
+       prints the whole report (every page) to stdout; --from defaults to 24h ago, --to to now;
+       --tz is UTC (default), an offset such as +05:30, or an IANA name such as Europe/Berlin
+
   token   print a new admin token and its BLINDSPOT_ADMIN_TOKENS entry (only its SHA-256 is stored)
 
 times are RFC 3339 with a zone (2026-11-22T18:00:00Z) or, for --from, "now"; a duration is
@@ -35,7 +48,7 @@ options:
   -h, --help   show this help
 
 environment: BLINDSPOT_WORKER_URL (the Worker's URL), BLINDSPOT_ADMIN_TOKEN (a token with the
-write scope; list needs read).`;
+write scope; list and gaps need read; gaps needs none when the report is public).`;
 
 const OPTIONS = {
   name: { type: 'string' },
@@ -47,6 +60,11 @@ const OPTIONS = {
   monitor: { type: 'string', multiple: true },
   from: { type: 'string' },
   until: { type: 'string' },
+  to: { type: 'string' },
+  tz: { type: 'string' },
+  format: { type: 'string' },
+  cause: { type: 'string', multiple: true },
+  objective: { type: 'string' },
   reason: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -69,6 +87,29 @@ export function timeArg(flag: string, value: string, base: number): string {
   if (duration) return new Date(base + Number(duration[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'm' | 'h' | 'd']).toISOString();
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value)) return value;
   throw new Usage(`${flag} "${value}" is not a time: give RFC 3339 with a zone (2026-11-22T18:00:00Z), "now", or a duration (90m, 2h, 1d)`);
+}
+
+/** For looking back: RFC 3339 as written, "now", or a duration before `now` (24h = a day ago). */
+export function agoArg(flag: string, value: string, now: number): string {
+  const duration = /^(\d+(?:\.\d+)?)(m|h|d)$/.exec(value);
+  if (duration) return new Date(now - Number(duration[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'm' | 'h' | 'd']).toISOString();
+  return timeArg(flag, value, now);
+}
+
+export const GAP_FORMATS = ['md', 'csv', 'json'] as const;
+export type GapFormat = (typeof GAP_FORMATS)[number];
+
+/** The query `blindspot gaps` sends: the report's own parameters; the Worker checks them all. */
+export function gapsQuery(rest: string[], values: Values, now: number): { query: URLSearchParams; format: GapFormat } {
+  if (rest.length > 0) throw new Usage(`gaps takes options only, not "${rest.join(' ')}"`);
+  const format = (values.format ?? (values.json ? 'json' : 'md')) as GapFormat;
+  if (!GAP_FORMATS.includes(format)) throw new Usage(`--format is md, csv or json, not "${values.format}"`);
+  const query = new URLSearchParams({ from: agoArg('--from', values.from ?? '24h', now), format: 'json', limit: '5000' });
+  if (values.to !== undefined) query.set('to', agoArg('--to', values.to, now));
+  if (values.tz !== undefined) query.set('tz', values.tz);
+  if (values.objective !== undefined) query.set('objective', values.objective);
+  for (const key of ['agent', 'component', 'monitor', 'cause'] as const) for (const v of values[key] ?? []) query.append(key, v);
+  return { query, format };
 }
 
 interface Call {
@@ -178,6 +219,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(newToken(name));
     return 0;
   }
+  if (positionals[0] === 'gaps') {
+    let gaps;
+    try {
+      gaps = gapsQuery(positionals.slice(1), values, Date.now());
+    } catch (e: unknown) {
+      if (e instanceof Usage) return fail(`${e.message}\n(blindspot --help lists the commands)`, 2);
+      throw e;
+    }
+    return printGaps(gaps.query, gaps.format, fail);
+  }
   let call: Call;
   try {
     call = plan(positionals, values, Date.now());
@@ -203,5 +254,30 @@ export async function main(argv: string[]): Promise<number> {
   const answer = (await res.json().catch(() => null)) as (Record<string, unknown> & { error?: { code: string; message: string } }) | null;
   if (!res.ok || answer === null) return fail(answer?.error ? `${answer.error.message} (HTTP ${res.status}, ${answer.error.code})` : `the Worker answered HTTP ${res.status}`, 1);
   process.stdout.write(values.json ? `${JSON.stringify(answer, null, 2)}\n` : `${call.say(answer)}\n`);
+  return 0;
+}
+
+/** Fetches every page of the report as JSON and prints it whole, in the format asked for. */
+async function printGaps(query: URLSearchParams, format: GapFormat, fail: (message: string, code: number) => number): Promise<number> {
+  const base = process.env.BLINDSPOT_WORKER_URL?.trim();
+  const token = process.env.BLINDSPOT_ADMIN_TOKEN?.trim();
+  if (!base || !URL.canParse(base)) return fail("set BLINDSPOT_WORKER_URL to the Worker's URL, e.g. https://blindspot.example.workers.dev", 2);
+  let report: GapReportShape | null = null;
+  for (let page = 0; page < MAX_GAP_PAGES; page++) {
+    let res: Response;
+    try {
+      res = await fetch(new URL(`/api/v1/gaps?${query}`, base), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(60_000) });
+    } catch (e: unknown) {
+      return fail(`could not reach ${new URL(base).origin}: ${e instanceof Error ? e.message : String(e)}`, 1);
+    }
+    const answer = (await res.json().catch(() => null)) as (GapReportShape & { error?: { code: string; message: string } }) | null;
+    if (!res.ok || answer === null) return fail(answer?.error ? `${answer.error.message} (HTTP ${res.status}, ${answer.error.code})` : `the Worker answered HTTP ${res.status}`, 1);
+    report = report === null ? answer : { ...answer, windows: [...report.windows, ...answer.windows] };
+    if (answer.page.next_cursor === null) break;
+    query.set('cursor', answer.page.next_cursor);
+  }
+  if (report === null) return fail('no report', 1);
+  const whole = { ...report, page: { ...report.page, returned: report.windows.length, next_cursor: null } };
+  process.stdout.write(format === 'json' ? `${JSON.stringify(whole, null, 2)}\n` : format === 'csv' ? renderCsv(whole) : renderMarkdown(whole));
   return 0;
 }
