@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   }, 60_000);
   void fetch(`${url}/__scheduled?cron=*+*+*+*+*`).catch(() => undefined);
   const admin = vars.BLINDSPOT_ADMIN_TOKENS
-    ? `\n  Admin: ${worker.url}/admin and \`npx blindspot\` (the demo token is in .dev.vars.example; BLINDSPOT_WORKER_URL=${worker.url})`
+    ? `\n  Admin: ${worker.url}/admin and \`npx blindspot\` (the demo token is in .dev.vars.example; BLINDSPOT_WORKER_URL=${worker.url})\n  Gap report: ${worker.url}/gaps (the browser asks for a password: the demo admin token)`
     : '';
   console.log(`\n  Blindspot status page: ${worker.url}/${admin}\n  Demo agent "demo" sends a heartbeat every 5 s. Ctrl-C stops everything.\n`);
 }
