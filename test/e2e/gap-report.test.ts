@@ -120,7 +120,7 @@ describe('blindspot gaps', () => {
   it('prints Markdown by default, ready for a postmortem', async () => {
     const r = await cli([]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^## Monitoring gaps, /);
+    expect(r.stdout).toMatch(/^### Monitoring gaps, /);
     expect(r.stdout).toContain('| Pipeline | Coverage |');
     expect(r.stdout).toContain(`| ${iso(B + 10 * MIN)} | ${iso(B + 20 * MIN)} | 10 min | blind | edge | metrics-fresh | stale |`);
   });

@@ -6,6 +6,7 @@ import type { CoverageShape, GapReportShape } from '../../worker/routes/gap-shap
 import { humanDuration } from '../../worker/notify/render.ts';
 import { causeClass, GapTimeline, LEGEND } from '../components/gap-timeline.tsx';
 import { STYLE } from '../components/page-shell.tsx';
+import { budgetText } from '../gap-report/markdown.ts';
 
 export const GAP_STYLE = `${STYLE}
 main{max-width:72rem}
@@ -74,7 +75,7 @@ function CoverageTable({ rows }: { rows: CoverageShape[] }) {
               <td class="num">{humanDuration(c.blind_s)}</td>
               <td class="num">{humanDuration(c.unverified_s)}</td>
               <td class="num">{humanDuration(c.paused_s)}</td>
-              <td class="num">{c.budget_left_s < 0 ? `over by ${humanDuration(-c.budget_left_s)}` : `${humanDuration(c.budget_left_s)} of ${humanDuration(c.budget_s)}`}</td>
+              <td class="num">{budgetText(c)}</td>
               <td class="num">{burn(c.burn_rate['1h'])}</td>
               <td class="num">{burn(c.burn_rate['6h'])}</td>
               <td class="num">{burn(c.burn_rate['3d'])}</td>

@@ -6,6 +6,7 @@ import type { GapReport, GapRow } from '../core/gap-report.ts';
 import type { LinkOutage } from '../core/link-outages.ts';
 import { type MaintenanceRow, maintenanceEnd } from '../core/notices.ts';
 import { formatInZone, type Zone } from '../core/time-zone.ts';
+import type { Maintenance } from '../../config/resolve.ts';
 import { causeText, formatValue, humanDuration } from '../notify/render.ts';
 import type { IncidentsTable } from '../store/schema.ts';
 
@@ -182,9 +183,19 @@ export interface ShapeInput {
   filters: GapReportShape['filters'];
   objective: number;
   limit: number;
-  maintenances: readonly MaintenanceRow[];
+  /** From the admin API and from the configuration file, overlapping the range. */
+  maintenances: readonly { id: string; kind: 'maintenance' | 'silence'; name: string; startsAt: number; endsAt: number }[];
   incidents: readonly IncidentsTable[];
   now: number;
+}
+
+/** Admin maintenance and silences (D1) and the configuration's maintenance, as the report lists them. */
+export function noticesOf(rows: readonly MaintenanceRow[], fromConfig: readonly Maintenance[], range: { from: number; to: number }): ShapeInput['maintenances'] {
+  const listed = [
+    ...rows.map((m) => ({ id: m.id, kind: m.kind, name: m.name, startsAt: m.scheduled_for, endsAt: maintenanceEnd(m) })),
+    ...fromConfig.map((m) => ({ id: m.id, kind: 'maintenance' as const, name: m.reason ?? m.id, startsAt: m.startsAt, endsAt: m.endsAt })),
+  ];
+  return listed.filter((m) => m.startsAt < range.to && m.endsAt > range.from && m.endsAt > m.startsAt).sort((a, b) => a.startsAt - b.startsAt);
 }
 
 export function gapReportShape(s: ShapeInput): GapReportShape {
@@ -209,7 +220,7 @@ export function gapReportShape(s: ShapeInput): GapReportShape {
     windows: s.page.map((r) => windowShape(r, zone)),
     link_outages: report.linkOutages.map((o) => outageShape(o, zone)),
     incidents: s.incidents.map((i) => ({ id: i.id, name: i.name, impact: i.impact, status: i.status, started_at: t(i.started_at), resolved_at: i.resolved_at === null ? null : t(i.resolved_at) })),
-    maintenances: s.maintenances.map((m) => ({ id: m.id, kind: m.kind, name: m.name, starts_at: t(m.scheduled_for), ends_at: t(maintenanceEnd(m)) })),
+    maintenances: s.maintenances.map((m) => ({ id: m.id, kind: m.kind, name: m.name, starts_at: t(m.startsAt), ends_at: t(m.endsAt) })),
     page: { limit: s.limit, returned: s.page.length, total: s.total, next_cursor: s.nextCursor },
   };
 }

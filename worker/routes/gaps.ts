@@ -16,7 +16,7 @@ import { createDb } from '../store/db.ts';
 import { readGapData } from '../store/gaps.ts';
 import { watchConfig } from '../watch-config.ts';
 import { encodeCursor, type GapFormat, type GapQuery, parseGapQuery } from './gap-query.ts';
-import { type GapReportShape, gapReportShape } from './gap-shapes.ts';
+import { type GapReportShape, gapReportShape, noticesOf } from './gap-shapes.ts';
 import { gapPageHeaders } from './status-page.ts';
 
 export const gaps = new Hono<AppEnv>();
@@ -52,7 +52,7 @@ async function buildReport(env: Env, query: GapQuery, now: number): Promise<GapR
     filters: { agent: [...query.filters.agents], component: [...query.filters.components], monitor: [...query.filters.monitors], cause: [...query.filters.causes] },
     objective: query.objective,
     limit: query.limit,
-    maintenances: data.maintenances,
+    maintenances: noticesOf(data.maintenances, base.maintenance, { from: query.from, to: query.to }),
     incidents: data.incidents,
     now,
   });
