@@ -15,8 +15,9 @@ export function mdCell(value: string | number | boolean | null): string {
   );
 }
 
-const percent = (x: number | null) => (x === null ? 'no data' : `${(Math.floor(x * 100_000) / 1000).toFixed(3)} %`);
-const burn = (x: number | null) => (x === null ? '–' : x.toFixed(2));
+/** Rounded down, so 99.9996 % never shows as a met 100 %. */
+export const percent = (x: number | null) => (x === null ? 'no data' : `${(Math.floor(x * 100_000) / 1000).toFixed(3)} %`);
+export const burn = (x: number | null) => (x === null ? '–' : x.toFixed(2));
 const dur = (s: number) => humanDuration(s);
 export const budgetText = (c: Pick<CoverageShape, 'budget_s' | 'budget_left_s'>) =>
   c.budget_left_s < 0 ? `over by ${dur(-c.budget_left_s)} (budget ${dur(c.budget_s)})` : `${dur(c.budget_left_s)} of ${dur(c.budget_s)}`;

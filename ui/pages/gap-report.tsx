@@ -6,7 +6,7 @@ import type { CoverageShape, GapReportShape } from '../../worker/routes/gap-shap
 import { humanDuration } from '../../worker/notify/render.ts';
 import { causeClass, GapTimeline, LEGEND } from '../components/gap-timeline.tsx';
 import { STYLE } from '../components/page-shell.tsx';
-import { budgetText } from '../gap-report/markdown.ts';
+import { budgetText, burn, percent } from '../gap-report/markdown.ts';
 
 export const GAP_STYLE = `${STYLE}
 main{max-width:72rem}
@@ -38,8 +38,6 @@ export interface GapPageProps {
   components: readonly Component[];
 }
 
-const percent = (x: number | null) => (x === null ? 'no data' : `${(Math.floor(x * 100_000) / 1000).toFixed(3)} %`);
-const burn = (x: number | null) => (x === null ? '–' : x.toFixed(2));
 
 function exportLink(params: URLSearchParams, format: string): string {
   const q = new URLSearchParams(params);

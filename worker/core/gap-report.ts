@@ -80,6 +80,9 @@ export interface GapReport {
 /** How far back the widest burn-rate window reaches before a range's end. */
 export const LOOKBACK_MS = BURN_WINDOWS['3d'];
 
+/** The share of a silence its backfill must cover for the verdict to be "only the link was down". */
+export const LINK_OUTAGE_SHARE = 0.9;
+
 const SILENCE_MONITORS = new Set<string>(Object.values(SILENCE_MONITOR));
 const isSilence = (w: Pick<WindowRecord, 'monitor'>) => SILENCE_MONITORS.has(w.monitor);
 const isBlind = (w: Pick<WindowRecord, 'level'>) => w.level === 'blind' || w.level === 'unknown';
@@ -139,7 +142,9 @@ function annotate(w: WindowRecord, at: { range: Interval; gaps: Interval[]; outa
 function verdictOf(r: Omit<GapRow, 'verdict'>): Verdict {
   if (r.source === 'watchdog') return 'watchdog_gap';
   if (r.expectedSilence || r.inMaintenance) return 'expected';
-  if (r.linkOutageMs > 0) return 'link_outage';
+  // Mostly covered by backfill: the agent was running and only the link was down. A silence the
+  // backfill covers only in part (the agent spooled a little, then died) stays blind.
+  if (r.linkOutageMs >= LINK_OUTAGE_SHARE * r.durationMs && r.durationMs > 0) return 'link_outage';
   return isBlind(r) ? 'blind' : 'degraded';
 }
 

@@ -117,6 +117,7 @@ export function explain(r: GapRow): string {
     const word = r.verdict === 'blind' ? 'Monitoring was blind' : 'Monitoring was degraded';
     parts.push(`${word}: ${what}, ${causeText(r.cause)}${peak}, for ${lasted}${r.endedAt === null ? ' and still is' : ''}.`);
   }
+  if (r.verdict !== 'link_outage' && r.linkOutageMs > 0) parts.push(`Backfilled heartbeats show ${r.agentId} running for ${humanDuration(r.linkOutageMs / 1000)} of it; that part was only the link.`);
   if (r.source === 'backfill') parts.push('Found in backfilled heartbeats: the watchdog saw it only after the link came back; it never paged.');
   if (r.verdict !== 'watchdog_gap' && r.watchdogGapMs > 0) parts.push(`The watchdog itself was not evaluating for ${humanDuration(r.watchdogGapMs / 1000)} of it.`);
   if (r.silenced) parts.push('Paging was silenced.');
@@ -160,7 +161,7 @@ function outageShape(o: LinkOutage, zone: Zone): GapReportShape['link_outages'][
 
 /** The headline: the one thing a reviewer should take away. */
 function verdictLine(rows: readonly GapRow[], overall: Coverage): string {
-  const blind = rows.filter((r) => r.verdict === 'blind' || (r.source === 'backfill' && (r.level === 'blind' || r.level === 'unknown')));
+  const blind = rows.filter((r) => r.verdict === 'blind');
   const link = rows.filter((r) => r.verdict === 'link_outage');
   const gaps = rows.filter((r) => r.verdict === 'watchdog_gap');
   const said: string[] = [];

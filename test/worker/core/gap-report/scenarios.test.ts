@@ -192,3 +192,27 @@ describe('gap report on a simulated agent with injected blind windows', () => {
     expect(metrics.linkOnlyMs).toBe(s(TRUTH.linkOutage.from, TRUTH.linkOutage.to) - s(TRUTH.staleDuringOutage.from, TRUTH.staleDuringOutage.to));
   });
 });
+
+describe('a silence the backfill covers only in part', () => {
+  // The agent spooled a minute of heartbeats, then died: 60 s were only the link, the other 540 s were blind.
+  const silence: WindowRecord = { id: 'edge-2:agent:0', agentId: 'edge-2', monitor: 'agent', component: 'metrics', cause: 'agent_silent', level: 'blind', signal: null, startedAt: at(0), confirmedAt: at(10), notifiedAt: null, endedAt: at(600), peakValue: null, suppressedBy: null, source: 'engine' };
+  const backfill: BackfilledHeartbeat[] = Array.from({ length: 12 }, (_, i) => ({ agentId: 'edge-2', boot: 'b', seq: i + 1, sentAt: at(i * 5), intervalS: 5, signals: [sig('metrics.freshness', 'freshness', 5)] }));
+  const r = gapReport({
+    config: cfg,
+    range: { start: at(0), end: at(600) },
+    objective: 0.99,
+    filters: { agents: [], components: [], monitors: [], causes: [] },
+    windows: [silence],
+    backfill,
+    agents: [{ id: 'edge-2', firstSeenAt: at(-3600) }],
+    feeds: [{ agentId: 'edge-2', monitor: 'fresh' }],
+  });
+
+  it('stays blind, and says how much of it was only the link', () => {
+    expect(r.rows).toHaveLength(1);
+    expect(r.rows[0]).toMatchObject({ verdict: 'blind', linkOutageMs: 60_000 });
+    const metrics = r.coverage.components.find((c) => c.id === 'metrics')!;
+    expect(metrics.blindMs).toBe(540_000);
+    expect(metrics.linkOnlyMs).toBe(60_000);
+  });
+});
