@@ -1,6 +1,6 @@
 // blindspot: the admin CLI, for posting an incident update from a laptop while the primary stack is
-// down. It talks only to the Worker's admin API. Exit codes: 0 done, 1 the Worker refused or could
-// not be reached, 2 usage error.
+// down, and for pulling the gap report into a postmortem. It talks only to the Worker's API.
+// Exit codes: 0 done, 1 the Worker refused or could not be reached, 2 usage error.
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { renderCsv } from '../ui/gap-report/csv.ts';
