@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gapsQuery } from '../../cli/blindspot.ts';
 import { generateSecret, sign } from '../../protocol/signature.ts';
@@ -15,10 +15,9 @@ import type { GapReportShape } from '../../worker/routes/gap-shapes.ts';
 import { runBin } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { d1Query } from '../support/local-d1.ts';
-import { requireBinary } from '../support/requirement.ts';
+import { chromiumNeed, launchChromium } from '../support/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const need = requireBinary(CHROMIUM, 'chromium');
+const need = chromiumNeed;
 const SHOTS = 'test-artifacts/screenshots';
 const MIN = 60_000;
 const B = Math.floor((Date.now() - 3 * 60 * MIN) / MIN) * MIN;
@@ -148,11 +147,7 @@ describe.skipIf(!need.available)(`the /gaps page in Chromium${need.available ? '
   let browser: Browser;
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--gaia-url=http://127.0.0.1:9'],
-      headless: true,
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

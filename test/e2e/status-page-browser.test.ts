@@ -6,15 +6,14 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret, sign } from '../../protocol/signature.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { d1Query } from '../support/local-d1.ts';
-import { requireBinary } from '../support/requirement.ts';
+import { chromiumNeed, launchChromium } from '../support/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const need = requireBinary(CHROMIUM, 'chromium');
+const need = chromiumNeed;
 const SHOTS = 'test-artifacts/screenshots';
 /** The page's budget for everything a first visit transfers. */
 const BUDGET_BYTES = 30 * 1024;
@@ -94,12 +93,7 @@ describe.skipIf(!need.available)(`the status page in Chromium${need.available ? 
       BLINDSPOT_AGENT_SECRETS: JSON.stringify({ edge: [edge], flaky: [flaky] }),
       BLINDSPOT_ADMIN_TOKENS: JSON.stringify({ browser: { sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read', 'write'] } }),
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // Offline: nothing in Chromium may reach past this machine. playwright gives it a fresh profile.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--gaia-url=http://127.0.0.1:9'],
-      headless: true,
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
