@@ -70,6 +70,8 @@ beforeAll(async () => {
     B,
   );
   await insert("INSERT INTO incidents (id, name, status, impact, components, source, started_at, created_at, updated_at, monitoring_at, resolved_at) VALUES ('i1', 'Metrics delayed', 'resolved', 'minor', '[\"metrics\"]', 'admin', ?, ?, ?, NULL, ?)", B + 9 * MIN, B + 9 * MIN, B + 25 * MIN, B + 25 * MIN);
+  // Two days before the range: read for the burn rates' 3 days, but not the range's to list.
+  await insert("INSERT INTO incidents (id, name, status, impact, components, source, started_at, created_at, updated_at, monitoring_at, resolved_at) VALUES ('i-old', 'Earlier', 'resolved', 'minor', '[]', 'admin', ?, ?, ?, NULL, ?)", B - 2 * 86_400_000, B - 2 * 86_400_000, B - 2 * 86_400_000, B - 2 * 86_400_000 + 10 * MIN);
   // The link was down 30–40 min: the agent spooled a heartbeat a minute and backfilled them, through the real signed route.
   const heartbeats = Array.from({ length: 10 }, (_, i) =>
     heartbeatBody({

@@ -107,13 +107,12 @@ export function gapReport(input: GapInput): GapReport {
   const timelines = config.components
     .filter((c) => matchesAny(filters.components, c.id))
     .map((c) => timelineOf(c, all, { input, pauses, outagesOf, feeders: feeders.get(c.id) ?? new Set() }));
-  const unverified = gaps;
   return {
     rows,
     linkOutages: outages.filter((o) => o.start < range.end && o.end > range.start),
     coverage: {
-      overall: coverageOf(overallTimeline(timelines), range, unverified, input.objective),
-      components: timelines.map((t) => coverageOf(t, range, unverified, input.objective)),
+      overall: coverageOf(overallTimeline(timelines), range, gaps, input.objective),
+      components: timelines.map((t) => coverageOf(t, range, gaps, input.objective)),
     },
   };
 }

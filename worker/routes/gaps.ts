@@ -53,7 +53,8 @@ async function buildReport(env: Env, query: GapQuery, now: number): Promise<GapR
     objective: query.objective,
     limit: query.limit,
     maintenances: noticesOf(data.maintenances, base.maintenance, { from: query.from, to: query.to }),
-    incidents: data.incidents,
+    // Read from 3 days before the range for burn rates; listed only when they touch the range itself.
+    incidents: data.incidents.filter((i) => i.started_at < query.to && (i.resolved_at === null || i.resolved_at > query.from)),
     now,
   });
 }
