@@ -112,6 +112,18 @@ export function gapsQuery(rest: string[], values: Values, now: number): { query:
   return { query, format };
 }
 
+const NO_WORKER_URL = "set BLINDSPOT_WORKER_URL to the Worker's URL, e.g. https://blindspot.example.workers.dev";
+
+function workerUrl(): string | null {
+  const base = process.env.BLINDSPOT_WORKER_URL?.trim();
+  return base && URL.canParse(base) ? base : null;
+}
+
+/** What the Worker said when it refused: its error message and code, or just the status. */
+function refusal(res: Response, answer: { error?: { code: string; message: string } } | null): string {
+  return answer?.error ? `${answer.error.message} (HTTP ${res.status}, ${answer.error.code})` : `the Worker answered HTTP ${res.status}`;
+}
+
 interface Call {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
@@ -236,9 +248,9 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof Usage) return fail(`${e.message}\n(blindspot --help lists the commands)`, 2);
     throw e;
   }
-  const base = process.env.BLINDSPOT_WORKER_URL?.trim();
+  const base = workerUrl();
   const token = process.env.BLINDSPOT_ADMIN_TOKEN?.trim();
-  if (!base || !URL.canParse(base)) return fail("set BLINDSPOT_WORKER_URL to the Worker's URL, e.g. https://blindspot.example.workers.dev", 2);
+  if (base === null) return fail(NO_WORKER_URL, 2);
   if (!token) return fail('set BLINDSPOT_ADMIN_TOKEN to an admin token (blindspot token makes one)', 2);
   let res: Response;
   try {
@@ -252,16 +264,16 @@ export async function main(argv: string[]): Promise<number> {
     return fail(`could not reach ${new URL(base).origin}: ${e instanceof Error ? e.message : String(e)}`, 1);
   }
   const answer = (await res.json().catch(() => null)) as (Record<string, unknown> & { error?: { code: string; message: string } }) | null;
-  if (!res.ok || answer === null) return fail(answer?.error ? `${answer.error.message} (HTTP ${res.status}, ${answer.error.code})` : `the Worker answered HTTP ${res.status}`, 1);
+  if (!res.ok || answer === null) return fail(refusal(res, answer), 1);
   process.stdout.write(values.json ? `${JSON.stringify(answer, null, 2)}\n` : `${call.say(answer)}\n`);
   return 0;
 }
 
 /** Fetches every page of the report as JSON and prints it whole, in the format asked for. */
 async function printGaps(query: URLSearchParams, format: GapFormat, fail: (message: string, code: number) => number): Promise<number> {
-  const base = process.env.BLINDSPOT_WORKER_URL?.trim();
+  const base = workerUrl();
   const token = process.env.BLINDSPOT_ADMIN_TOKEN?.trim();
-  if (!base || !URL.canParse(base)) return fail("set BLINDSPOT_WORKER_URL to the Worker's URL, e.g. https://blindspot.example.workers.dev", 2);
+  if (base === null) return fail(NO_WORKER_URL, 2);
   let report: GapReportShape | null = null;
   for (let page = 0; page < MAX_GAP_PAGES; page++) {
     let res: Response;
@@ -271,7 +283,7 @@ async function printGaps(query: URLSearchParams, format: GapFormat, fail: (messa
       return fail(`could not reach ${new URL(base).origin}: ${e instanceof Error ? e.message : String(e)}`, 1);
     }
     const answer = (await res.json().catch(() => null)) as (GapReportShape & { error?: { code: string; message: string } }) | null;
-    if (!res.ok || answer === null) return fail(answer?.error ? `${answer.error.message} (HTTP ${res.status}, ${answer.error.code})` : `the Worker answered HTTP ${res.status}`, 1);
+    if (!res.ok || answer === null) return fail(refusal(res, answer), 1);
     report = report === null ? answer : { ...answer, windows: [...report.windows, ...answer.windows] };
     if (answer.page.next_cursor === null) break;
     query.set('cursor', answer.page.next_cursor);
