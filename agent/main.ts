@@ -10,6 +10,7 @@ import type { Probe } from './probes/probe.ts';
 import { type Collected, collectAll, createProbe } from './probes/registry.ts';
 import { createSender } from './transport/sender.ts';
 import { Spool } from './transport/spool.ts';
+import { WorkerClock } from './transport/worker-clock.ts';
 
 export function newBoot(): string {
   return `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
@@ -32,14 +33,20 @@ export interface RunOptions {
 export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSignal, options: RunOptions = {}): Promise<void> {
   const boot = newBoot();
   const probes = probesOf(config, options.probes);
-  const transport = { workerUrl: config.worker_url, agentId: config.agent_id, secret: config.secret, timeoutMs: config.send_timeout_s * 1000 };
+  // The Worker's clock, learned from its answers: a skewed agent clock must not get heartbeats refused.
+  const clock = new WorkerClock(Date.now, (offsetMs, previousMs) =>
+    offsetMs === 0
+      ? log('info', "the agent's clock agrees with the Worker's again", { was_off_by_s: previousMs / 1000 })
+      : log('warn', "the agent's clock is off the Worker's; signing with the Worker's time (fix the host's NTP)", { off_by_s: -offsetMs / 1000 }),
+  );
+  const transport = { workerUrl: config.worker_url, agentId: config.agent_id, secret: config.secret, timeoutMs: config.send_timeout_s * 1000, clock };
   const send = createSender(transport);
   // systemd's StateDirectory= sets STATE_DIRECTORY; otherwise the working directory.
   const spoolDir = config.spool_dir ?? join(process.env.STATE_DIRECTORY ?? '.', 'blindspot-spool');
   const spool = { store: new Spool(spoolDir, { maxBytes: config.spool_max_mb * 2 ** 20, maxAgeMs: config.spool_max_age_h * 3_600_000 }), send: createSender({ ...transport, path: 'backfill' }) };
   const heartbeat = (seq: number, signals: Signal[], stopping = false) => ({
     id: heartbeatId(boot, seq),
-    body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date(), stopping }),
+    body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date(clock.now()), stopping }),
   });
   let lastSignals: Signal[] = [];
   let warnedOmitted = false;

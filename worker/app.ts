@@ -16,10 +16,12 @@ import { statusPage } from './routes/status-page.ts';
 
 export const app = new Hono<AppEnv>();
 
-// Every answer: no MIME sniffing, no framing. The page and the admin view add their own CSP.
+// Every answer: no MIME sniffing, no framing. The page and the admin view add their own CSP. A Date
+// header (Cloudflare's edge adds one; workerd alone does not) is how agents learn the Worker's clock.
 app.use('*', async (c, next) => {
   await next();
   c.res.headers.set('x-content-type-options', 'nosniff');
+  if (!c.res.headers.has('date')) c.res.headers.set('date', new Date().toUTCString());
   if (!c.res.headers.has('content-security-policy')) c.res.headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
 });
 

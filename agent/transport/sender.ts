@@ -1,6 +1,7 @@
 // Sends one signed heartbeat and says what the answer means for the caller: done, try again, or a
 // configuration problem that retrying will not fix.
 import { sign } from '../../protocol/signature.ts';
+import { WorkerClock } from './worker-clock.ts';
 
 export type SendOutcome =
   | { kind: 'accepted' }
@@ -15,14 +16,18 @@ export interface SenderOptions {
   timeoutMs: number;
   /** heartbeats (default), or backfill for spooled batches. */
   path?: 'heartbeats' | 'backfill';
+  /** Shared by the agent's senders and its heartbeats' sent_at: the Worker's time, learned from its answers. */
+  clock?: WorkerClock;
 }
 
 export type Sender = (webhookId: string, body: string) => Promise<SendOutcome>;
 
 export function createSender(options: SenderOptions): Sender {
   const url = new URL(`v1/agents/${options.agentId}/${options.path ?? 'heartbeats'}`, options.workerUrl.endsWith('/') ? options.workerUrl : `${options.workerUrl}/`);
-  return async (webhookId, body) => {
-    const timestamp = Math.floor(Date.now() / 1000);
+  const clock = options.clock ?? new WorkerClock();
+  const attempt = async (webhookId: string, body: string): Promise<{ outcome: SendOutcome; clockChanged: boolean }> => {
+    const timestamp = Math.floor(clock.now() / 1000);
+    const sentAt = clock.localNow();
     let response: Response;
     try {
       response = await fetch(url, {
@@ -39,17 +44,24 @@ export function createSender(options: SenderOptions): Sender {
       });
     } catch (e: unknown) {
       const reason = e instanceof Error && e.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `cannot reach ${url.origin}: ${describe(e)}`;
-      return { kind: 'retry', reason, retryAfterMs: null };
+      return { outcome: { kind: 'retry', reason, retryAfterMs: null }, clockChanged: false };
     }
+    const clockChanged = clock.observe(response.headers.get('date'), sentAt, clock.localNow());
     const text = await response.text().catch(() => '');
-    if (response.status >= 200 && response.status < 300) return { kind: 'accepted' };
+    if (response.status >= 200 && response.status < 300) return { outcome: { kind: 'accepted' }, clockChanged };
     const { code, message } = parseError(text);
     // 409 means the Worker already has this heartbeat (a retry after a lost answer) or a newer one.
-    if (response.status === 409) return { kind: 'duplicate', code };
+    if (response.status === 409) return { outcome: { kind: 'duplicate', code }, clockChanged };
     if (response.status === 429 || response.status >= 500) {
-      return { kind: 'retry', reason: `HTTP ${response.status} ${code}`, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
+      return { outcome: { kind: 'retry', reason: `HTTP ${response.status} ${code}`, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) }, clockChanged };
     }
-    return { kind: 'rejected', status: response.status, code, message };
+    return { outcome: { kind: 'rejected', status: response.status, code, message }, clockChanged };
+  };
+  return async (webhookId, body) => {
+    const first = await attempt(webhookId, body);
+    // Refused for the agent's clock, and the answer just taught the Worker's: sign again at once.
+    if (first.outcome.kind === 'rejected' && first.outcome.code === 'timestamp_out_of_range' && first.clockChanged) return (await attempt(webhookId, body)).outcome;
+    return first.outcome;
   };
 }
 

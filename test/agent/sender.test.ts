@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHeartbeat } from '../../agent/heartbeat.ts';
 import { createSender } from '../../agent/transport/sender.ts';
+import { WorkerClock } from '../../agent/transport/worker-clock.ts';
 import { parseHeartbeat } from '../../protocol/heartbeat.ts';
 import { generateSecret, sign } from '../../protocol/signature.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
@@ -64,5 +65,23 @@ describe('the agent\'s sender', () => {
     recorder.answer(() => 'hang');
     const outcome = await createSender({ workerUrl: recorder.url, agentId: 'a1', secret, timeoutMs: 300 })('id', body);
     expect(outcome).toMatchObject({ kind: 'retry', reason: 'no answer within 300 ms' });
+  });
+
+  it('signs with the Worker\'s time when the agent\'s clock is 10 minutes off: one refusal, then accepted, and the clock is kept', async () => {
+    for (const skewMs of [600_000, -600_000]) {
+      // A stand-in for the Worker's timestamp check, against the recorder's own (true) clock.
+      recorder.answer((req) => {
+        const off = Number(req.headers['webhook-timestamp']) - Date.now() / 1000;
+        return Math.abs(off) > 300 ? { status: 401, body: '{"error":{"code":"timestamp_out_of_range","message":"off"}}' } : { status: 202, body: '{"accepted":true}' };
+      });
+      const clock = new WorkerClock(() => Date.now() + skewMs);
+      const send = createSender({ workerUrl: recorder.url, agentId: 'a1', secret, timeoutMs: 2000, clock });
+      const before = recorder.requests.length;
+      expect(await send('hb_skew_1', body)).toEqual({ kind: 'accepted' });
+      expect(recorder.requests.length - before).toBe(2);
+      expect(await send('hb_skew_2', body)).toEqual({ kind: 'accepted' });
+      expect(recorder.requests.length - before).toBe(3);
+      expect(Math.abs(clock.now() - Date.now())).toBeLessThan(1500);
+    }
   });
 });
