@@ -14,46 +14,51 @@ process.env.WRANGLER_HIDE_BANNER = 'true';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** A project whose tests run inside workerd (the Worker and its Durable Objects, a local D1, real receivers). */
+export function workerProject(name: string, include: string[]) {
+  return {
+    test: {
+      name,
+      include,
+      setupFiles: ['test/worker/apply-migrations.ts'],
+    },
+    plugins: [
+      cloudflareTest(async () => {
+        // Real receivers for the paging tests; the server is unref'd and ends with the run.
+        const hub = await startReceiverHub();
+        return {
+          main: './worker/index.ts',
+          wrangler: { configPath: './wrangler.toml' },
+          miniflare: {
+            bindings: {
+              TEST_MIGRATIONS: await readD1Migrations('./worker/migrations'),
+              BLINDSPOT_AGENT_SECRETS: JSON.stringify(TEST_AGENT_SECRETS),
+              BLINDSPOT_CONFIG: readFileSync('./test/worker/fixtures/config.yaml', 'utf8').replaceAll('${RECEIVER}', hub.url),
+              BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(channelSecrets(hub.url)),
+              BLINDSPOT_ADMIN_TOKENS: JSON.stringify({
+                tests: { sha256: sha256(ADMIN_TOKEN), scopes: ['read', 'write'] },
+                reader: { sha256: sha256(READ_TOKEN), scopes: ['read'] },
+                writer: { sha256: sha256(WRITE_TOKEN), scopes: ['write'] },
+              }),
+              RECEIVER_URL: hub.url,
+              BLINDSPOT_ALERTMANAGER_TOKENS: JSON.stringify(TEST_ALERTMANAGER_TOKENS),
+              // Port 9 (discard) refuses connections: deliveries fail and stay in the outbox.
+              BLINDSPOT_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
+              BLINDSPOT_WEBHOOK_SECRET: TEST_AGENT_SECRETS['webhook-receiver'][0],
+            },
+          },
+        };
+      }),
+    ],
+  };
+}
+
 export default defineConfig({
   test: {
     // The JSON report feeds the one-line summary that scripts/test-summary.js prints after the run.
     reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest.json' }]],
     projects: [
-      {
-        test: {
-          name: 'worker',
-          include: ['test/worker/**/*.test.ts'],
-          setupFiles: ['test/worker/apply-migrations.ts'],
-        },
-        plugins: [
-          cloudflareTest(async () => {
-            // Real receivers for the paging tests; the server is unref'd and ends with the run.
-            const hub = await startReceiverHub();
-            return {
-              main: './worker/index.ts',
-              wrangler: { configPath: './wrangler.toml' },
-              miniflare: {
-                bindings: {
-                  TEST_MIGRATIONS: await readD1Migrations('./worker/migrations'),
-                  BLINDSPOT_AGENT_SECRETS: JSON.stringify(TEST_AGENT_SECRETS),
-                  BLINDSPOT_CONFIG: readFileSync('./test/worker/fixtures/config.yaml', 'utf8').replaceAll('${RECEIVER}', hub.url),
-                  BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(channelSecrets(hub.url)),
-                  BLINDSPOT_ADMIN_TOKENS: JSON.stringify({
-                    tests: { sha256: sha256(ADMIN_TOKEN), scopes: ['read', 'write'] },
-                    reader: { sha256: sha256(READ_TOKEN), scopes: ['read'] },
-                    writer: { sha256: sha256(WRITE_TOKEN), scopes: ['write'] },
-                  }),
-                  RECEIVER_URL: hub.url,
-                  BLINDSPOT_ALERTMANAGER_TOKENS: JSON.stringify(TEST_ALERTMANAGER_TOKENS),
-                  // Port 9 (discard) refuses connections: deliveries fail and stay in the outbox.
-                  BLINDSPOT_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
-                  BLINDSPOT_WEBHOOK_SECRET: TEST_AGENT_SECRETS['webhook-receiver'][0],
-                },
-              },
-            };
-          }),
-        ],
-      },
+      workerProject('worker', ['test/worker/**/*.test.ts']),
       {
         test: {
           name: 'node',

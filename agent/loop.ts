@@ -4,7 +4,7 @@ import { MAX_BACKFILL_BYTES, MAX_BACKFILL_HEARTBEATS } from '../protocol/backfil
 import type { Logger } from './log.ts';
 import { fullJitterDelay } from './transport/backoff.ts';
 import type { Sender } from './transport/sender.ts';
-import type { Spool } from './transport/spool.ts';
+import type { Spool, SpooledHeartbeat } from './transport/spool.ts';
 
 export interface LoopDeps {
   intervalMs: number;
@@ -17,7 +17,17 @@ export interface LoopDeps {
   random?: () => number;
   signal: AbortSignal;
   /** Where heartbeats the Worker could not take wait, and how they are sent later. */
-  spool?: { store: Spool; send: Sender };
+  spool?: SpoolDeps;
+}
+
+export interface SpoolDeps {
+  store: Spool;
+  send: Sender;
+  /**
+   * The Worker-clock offset in use now (see WorkerClock). A heartbeat spooled before the agent knew
+   * its clock was off (a restart during a cut link) gets its sent_at corrected when it is backfilled.
+   */
+  offsetMs?: () => number;
 }
 
 export type DeliveryResult = 'delivered' | 'rejected' | 'gave_up' | 'stopped';
@@ -31,7 +41,7 @@ export async function runLoop(deps: LoopDeps): Promise<number> {
     const heartbeat = await deps.next(seq);
     const result = await deliver(deps, seq, heartbeat, tickAt + deps.intervalMs);
     if (deps.spool !== undefined) {
-      if (result === 'gave_up' || result === 'stopped') keep(deps, deps.spool.store, seq, heartbeat, tickAt);
+      if (result === 'gave_up' || result === 'stopped') keep(deps, deps.spool, seq, heartbeat, tickAt);
       // Live heartbeats flow again: send what waited, oldest first, until the next one is due.
       else if (result === 'delivered') await drainSpool(deps, deps.spool, tickAt + deps.intervalMs);
     }
@@ -68,9 +78,10 @@ export async function deliver(deps: LoopDeps, seq: number, heartbeat: { id: stri
   return 'stopped';
 }
 
-function keep(deps: LoopDeps, store: Spool, seq: number, heartbeat: { id: string; body: string }, at: number): void {
+function keep(deps: LoopDeps, spool: SpoolDeps, seq: number, heartbeat: { id: string; body: string }, at: number): void {
+  const store = spool.store;
   try {
-    const dropped = store.add(heartbeat.id, heartbeat.body, at);
+    const dropped = store.add(heartbeat.id, heartbeat.body, at, spool.offsetMs?.() ?? 0);
     deps.log('warn', 'heartbeat spooled for backfill', { seq, spooled: store.size() });
     if (dropped > 0) deps.log('error', 'spool full or too old: the oldest heartbeats were dropped', { dropped });
   } catch (e: unknown) {
@@ -79,13 +90,14 @@ function keep(deps: LoopDeps, store: Spool, seq: number, heartbeat: { id: string
 }
 
 /** Sends spooled heartbeats in batches, one request at a time; stops at a failure or when `until` comes. */
-export async function drainSpool(deps: Pick<LoopDeps, 'log' | 'now' | 'signal'>, spool: { store: Spool; send: Sender }, until: number): Promise<number> {
+export async function drainSpool(deps: Pick<LoopDeps, 'log' | 'now' | 'signal'>, spool: SpoolDeps, until: number): Promise<number> {
   let sent = 0;
   while (!deps.signal.aborted && deps.now() < until) {
     // Room for the wrapper: {"v":1,"heartbeats":[...]}.
     const batch = spool.store.batch(MAX_BACKFILL_HEARTBEATS, MAX_BACKFILL_BYTES - 64);
     if (batch.length === 0) break;
-    const body = `{"v":1,"heartbeats":[${batch.map((b) => b.body).join(',')}]}`;
+    const offsetMs = spool.offsetMs?.() ?? 0;
+    const body = `{"v":1,"heartbeats":[${batch.map((b) => restamped(b, offsetMs)).join(',')}]}`;
     const outcome = await spool.send(`bf_${batch[0]?.id}_${batch.length}`, body);
     if (outcome.kind === 'accepted' || outcome.kind === 'duplicate') {
       spool.store.remove(batch);
@@ -103,6 +115,20 @@ export async function drainSpool(deps: Pick<LoopDeps, 'log' | 'now' | 'signal'>,
   }
   if (sent > 0) deps.log('info', 'spooled heartbeats backfilled', { sent, waiting: spool.store.size() });
   return sent;
+}
+
+/** The spooled body, its sent_at moved by what the agent has learned of its clock since it was spooled. */
+export function restamped(hb: SpooledHeartbeat, offsetMs: number): string {
+  const shift = offsetMs - hb.offsetMs;
+  if (shift === 0) return hb.body;
+  try {
+    const parsed = JSON.parse(hb.body) as { sent_at?: unknown };
+    const sentAt = typeof parsed.sent_at === 'string' ? Date.parse(parsed.sent_at) : Number.NaN;
+    if (!Number.isFinite(sentAt)) return hb.body;
+    return JSON.stringify({ ...parsed, sent_at: new Date(sentAt + shift).toISOString() });
+  } catch {
+    return hb.body;
+  }
 }
 
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

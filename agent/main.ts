@@ -43,7 +43,7 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
   const send = createSender(transport);
   // systemd's StateDirectory= sets STATE_DIRECTORY; otherwise the working directory.
   const spoolDir = config.spool_dir ?? join(process.env.STATE_DIRECTORY ?? '.', 'blindspot-spool');
-  const spool = { store: new Spool(spoolDir, { maxBytes: config.spool_max_mb * 2 ** 20, maxAgeMs: config.spool_max_age_h * 3_600_000 }), send: createSender({ ...transport, path: 'backfill' }) };
+  const spool = { store: new Spool(spoolDir, { maxBytes: config.spool_max_mb * 2 ** 20, maxAgeMs: config.spool_max_age_h * 3_600_000 }), send: createSender({ ...transport, path: 'backfill' }), offsetMs: () => clock.offsetMs };
   const heartbeat = (seq: number, signals: Signal[], stopping = false) => ({
     id: heartbeatId(boot, seq),
     body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date(clock.now()), stopping }),

@@ -8,6 +8,8 @@ export interface LocalWorker {
   /** Everything wrangler printed so far (for test failure messages). */
   output(): string;
   stop(): Promise<void>;
+  /** SIGKILL to wrangler, workerd and all: a crash, with no chance to finish anything (fault tests). */
+  kill(): Promise<void>;
 }
 
 export interface LocalWorkerOptions {
@@ -57,6 +59,12 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     await exit;
   };
 
+  const kill = async () => {
+    if (exited || child.pid === undefined) return;
+    process.kill(-child.pid, 'SIGKILL');
+    await exit;
+  };
+
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
@@ -64,7 +72,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
       // 503 is an answer too: /healthz says so when settings need attention, and the Worker is up.
-      if (res.status === 200 || res.status === 503) return { url, output: () => out, stop };
+      if (res.status === 200 || res.status === 503) return { url, output: () => out, stop, kill };
     } catch {
       // Not listening yet.
     }

@@ -14,6 +14,8 @@ export interface TestWorker {
   persistTo: string;
   /** Stops wrangler but keeps its state, to be started again with resume() on the same port. */
   pause(): Promise<void>;
+  /** Kills wrangler (SIGKILL, the whole process group) but keeps its state, for resume(). */
+  crash(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -33,6 +35,10 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
     persistTo,
     pause: async () => {
       await t.worker?.stop();
+      t.worker = undefined;
+    },
+    crash: async () => {
+      await t.worker?.kill();
       t.worker = undefined;
     },
     resume: async () => {

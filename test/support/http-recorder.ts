@@ -7,6 +7,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   body: string;
   at: number;
+  /** The status it was answered with, or 'hang' when it was left unanswered. */
+  answered?: number | 'hang';
 }
 
 export interface Recorder {
@@ -24,9 +26,10 @@ export async function startRecorder(): Promise<Recorder> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
       requests.push(recorded);
       const reply = answer(recorded);
+      recorded.answered = reply === 'hang' ? 'hang' : reply.status;
       if (reply === 'hang') return;
       res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(reply.body ?? '');
     });

@@ -1,0 +1,115 @@
+// D1 failing for a while under a running Worker: the tables it reads and writes are renamed away in
+// the local database (every statement on them fails, as in an outage), then renamed back. Meanwhile
+// heartbeats are still taken, an agent that stops is still found at its deadline (the Durable Object
+// holds the state), and the status page serves its snapshot. Once D1 is back, the window, its page
+// and the history written during the outage all reach D1: nothing is lost.
+import { createHash } from 'node:crypto';
+import { get } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecret } from '../../protocol/signature.ts';
+import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
+import { LoopingAgent, secretsFor } from '../support/fleet.ts';
+import { type Recorder, startRecorder } from '../support/http-recorder.ts';
+import { d1Query } from '../support/local-d1.ts';
+import { waitFor } from '../support/ports.ts';
+
+const secret = generateSecret();
+const hookSecret = generateSecret();
+const token = 'fault-admin-token-0123456789abcdef0123456789';
+const TABLES = ['agents', 'windows', 'outbox_v3', 'rollup_5m', 'rollup_1h', 'signal_rollup_1h', 'agent_events', 'incidents', 'incident_updates', 'notices'];
+const OUTAGE_MS = 30_000;
+let w: TestWorker;
+let receiver: Recorder;
+const agents: LoopingAgent[] = [];
+
+/** GET on a connection of its own, so no kept-alive socket carries over from before. */
+function freshGet(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+const rename = (from: string, to: string) => d1Query(w.persistTo, TABLES.map((t) => `ALTER TABLE ${t.replace(/^/, from)} RENAME TO ${t.replace(/^/, to)}`).join('; '));
+
+beforeAll(async () => {
+  receiver = await startRecorder();
+  w = await startTestWorker('d1-outage', {
+    BLINDSPOT_AGENT_SECRETS: secretsFor(['steady-1', 'steady-2', 'quiet'], secret),
+    BLINDSPOT_CONFIG: JSON.stringify({
+      components: [{ id: 'metrics', name: 'Metrics pipeline' }],
+      defaults: { component: 'metrics' },
+      notifications: { channels: [{ id: 'hook', type: 'webhook' }], repeat_interval_s: 0 },
+    }),
+    BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ hook: { url: `${receiver.url}/hook`, secret: hookSecret } }),
+    BLINDSPOT_ADMIN_TOKENS: JSON.stringify({ faults: { sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read', 'write'] } }),
+  });
+}, 90_000);
+
+afterAll(async () => {
+  for (const a of agents) a.stop();
+  await w?.stop();
+  await receiver?.close();
+});
+
+describe('D1 failing for a while', () => {
+  it('heartbeats are taken, deadlines kept, the page serves its snapshot, and everything reaches D1 after', async () => {
+    for (const id of ['steady-1', 'steady-2', 'quiet']) agents.push(new LoopingAgent(w.url, id, secret, { intervalS: 1, graceS: 3, boot: 'b1' }));
+    const quiet = agents[2] as LoopingAgent;
+    for (const a of agents) a.start();
+    const incident = await fetch(`${w.url}/v1/admin/incidents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Metrics ingestion delayed', body: 'We are looking into it.', components: ['metrics'] }),
+    });
+    expect(incident.status).toBe(201);
+    await waitFor('three agents up', async () => agents.every((a) => a.results.some((r) => r?.status === 202)), 20_000);
+    // A page read while D1 is healthy: what the snapshot will hold.
+    const before = await freshGet(`${w.url}/`);
+    expect(before.body).toContain('Metrics ingestion delayed');
+
+    rename('', 'away_');
+    const outageFrom = Date.now();
+    expect(() => d1Query(w.persistTo, 'SELECT count(*) FROM windows')).toThrow(/no such table/);
+    const sentBefore = agents.map((a) => a.results.length);
+    quiet.stop();
+    const quietDeadline = quiet.lastDeadline();
+
+    // The page, while D1 fails: served, from its snapshot, saying so, with the incident it kept.
+    await new Promise((r) => setTimeout(r, 3000));
+    const during = await freshGet(`${w.url}/`);
+    expect(during.status).toBe(200);
+    expect(during.body).toMatch(/Our status database is unavailable/);
+    expect(during.body).toContain('Metrics ingestion delayed');
+    const api = await freshGet(`${w.url}/api/v2/summary.json`);
+    expect(api.status).toBe(200);
+
+    await new Promise((r) => setTimeout(r, Math.max(0, outageFrom + OUTAGE_MS - Date.now())));
+    // Every heartbeat sent during the outage was taken (202), none refused.
+    const duringOutage = agents.slice(0, 2).flatMap((a, i) => a.results.slice(sentBefore[i]));
+    expect(duringOutage.length).toBeGreaterThan(40);
+    expect(duringOutage.filter((r) => r?.status !== 202)).toEqual([]);
+    expect(receiver.requests).toHaveLength(0);
+
+    rename('away_', '');
+    const backAt = Date.now();
+    // The sweep (the minute cron in production) retries what waits; live heartbeats do it too.
+    await fetch(`${w.url}/__scheduled?cron=*+*+*+*+*`);
+    await waitFor('the quiet agent\'s window in D1 and its page delivered', async () => receiver.requests.some((r) => r.body.includes('"window.opened"')), 60_000, 500);
+    const windows = d1Query<{ agent_id: string; cause: string; confirmed_at: number }>(w.persistTo, 'SELECT agent_id, cause, confirmed_at FROM windows');
+    expect(windows).toEqual([{ agent_id: 'quiet', cause: 'agent_silent', confirmed_at: quietDeadline }]);
+    // Confirmed at its deadline, during the outage, not when D1 came back.
+    expect(quietDeadline).toBeLessThan(backAt);
+    const opened = JSON.parse(receiver.requests.find((r) => r.body.includes('"window.opened"'))?.body ?? '{}') as { timestamp: string };
+    expect(Date.parse(opened.timestamp)).toBeLessThan(backAt);
+    // The steady agents' state in D1 moved on past the outage.
+    const rows = d1Query<{ id: string; last_heartbeat_at: number }>(w.persistTo, "SELECT id, last_heartbeat_at FROM agents WHERE id LIKE 'steady-%' ORDER BY id");
+    expect(rows.map((r) => r.id)).toEqual(['steady-1', 'steady-2']);
+    // The page says nothing of a saved copy once D1 answers again.
+    await waitFor('the page back on live data', async () => !(await freshGet(`${w.url}/`)).body.includes('Our status database is unavailable'), 30_000, 1000);
+  }, 180_000);
+});

@@ -1,0 +1,105 @@
+// The Worker process killed (SIGKILL: wrangler, workerd and all) in the middle of an incident, while a
+// page is in flight and while another agent's deadline is due, then started again on the same state.
+// Nothing may be lost: both windows open and are paged, each trigger is one webhook-id however often it
+// is retried (at-least-once, deduplicated by the receiver), the resolves are sent, and the agent that
+// kept sending through the restart gets no window.
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecret } from '../../protocol/signature.ts';
+import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
+import { LoopingAgent, secretsFor } from '../support/fleet.ts';
+import { type Recorder, startRecorder } from '../support/http-recorder.ts';
+import { d1Query } from '../support/local-d1.ts';
+import { waitFor } from '../support/ports.ts';
+
+const secret = generateSecret();
+const hookSecret = generateSecret();
+let w: TestWorker;
+let receiver: Recorder;
+const agents: LoopingAgent[] = [];
+
+interface Event {
+  webhookId: string;
+  type: string;
+  window: string;
+  agent: string;
+}
+
+function events(): Event[] {
+  return receiver.requests.map((r) => {
+    const e = new Webhook(hookSecret).verify(r.body, r.headers as Record<string, string>) as { type: string; data: { window: { id: string; agent: string } } };
+    return { webhookId: String(r.headers['webhook-id']), type: e.type, window: e.data.window.id, agent: e.data.window.agent };
+  });
+}
+
+const delivered = (agent: string, type: string) => events().filter((e) => e.agent === agent && e.type === type);
+
+beforeAll(async () => {
+  receiver = await startRecorder();
+  w = await startTestWorker('restart', {
+    BLINDSPOT_AGENT_SECRETS: secretsFor(['paged', 'due', 'steady'], secret),
+    BLINDSPOT_CONFIG: JSON.stringify({ notifications: { channels: [{ id: 'hook', type: 'webhook' }], repeat_interval_s: 0 } }),
+    BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ hook: { url: `${receiver.url}/hook`, secret: hookSecret } }),
+  });
+}, 90_000);
+
+afterAll(async () => {
+  for (const a of agents) a.stop();
+  await w?.stop();
+  await receiver?.close();
+});
+
+describe('the Worker killed and restarted mid-incident', () => {
+  it('loses no window, pages each once (by webhook-id), and still sends the resolves', async () => {
+    const paged = new LoopingAgent(w.url, 'paged', secret, { intervalS: 1, graceS: 2, boot: 'b1' });
+    const due = new LoopingAgent(w.url, 'due', secret, { intervalS: 1, graceS: 6, boot: 'b1' });
+    // grace 60 s: the restart is shorter than its deadline, so a window here would be a false one.
+    const steady = new LoopingAgent(w.url, 'steady', secret, { intervalS: 1, graceS: 60, boot: 'b1' });
+    agents.push(paged, due, steady);
+    for (const a of agents) a.start();
+    await waitFor('three agents up', async () => agents.every((a) => a.results.some((r) => r?.status === 202)), 20_000);
+    await new Promise((r) => setTimeout(r, 3000));
+
+    // The receiver holds the first page open: the Worker dies with that delivery in flight.
+    let held = false;
+    receiver.answer(() => (held ? { status: 202, body: '{}' } : ((held = true), 'hang')));
+    paged.stop();
+    await waitFor('the page in flight', async () => receiver.requests.length >= 1, 20_000, 100);
+    // The second agent stops now; its deadline (6 s on) falls while the Worker is down.
+    due.stop();
+    const dueDeadline = due.lastDeadline();
+    await w.crash();
+    const downAt = Date.now();
+    await new Promise((r) => setTimeout(r, Math.max(0, dueDeadline - Date.now()) + 2000));
+    await w.resume();
+    const upAt = Date.now();
+    console.log(`restart: the Worker was down ${upAt - downAt} ms; "due"'s deadline passed ${upAt - dueDeadline} ms before it came back`);
+
+    // The deadline that passed while it was down fires when it is back, and is paged.
+    await waitFor('the window of the agent whose deadline passed while the Worker was down, delivered', async () => delivered('due', 'window.opened').length >= 1, 30_000, 250);
+    // The crashed delivery is taken up again when its lease (60 s) runs out.
+    await waitFor('the page that was in flight, delivered again', async () => receiver.requests.filter((r) => r.body.includes('"window.opened"') && r.body.includes('"paged"')).length >= 2, 90_000, 500);
+
+    paged.start();
+    due.start();
+    await waitFor('both resolves', async () => delivered('paged', 'window.closed').length >= 1 && delivered('due', 'window.closed').length >= 1, 30_000, 250);
+    for (const a of agents) a.stop();
+
+    const windows = d1Query<{ agent_id: string; cause: string; ended_at: number | null; notified_at: number | null }>(w.persistTo, 'SELECT agent_id, cause, ended_at, notified_at FROM windows ORDER BY agent_id');
+    expect(windows.map((r) => [r.agent_id, r.cause, r.ended_at !== null])).toEqual([
+      ['due', 'agent_silent', true],
+      ['paged', 'agent_silent', true],
+    ]);
+    // At least once, and never a second trigger: every delivery of a window's page carries one webhook-id.
+    for (const agent of ['paged', 'due']) {
+      for (const type of ['window.opened', 'window.closed']) {
+        const got = delivered(agent, type);
+        expect(got.length, `${agent} ${type}`).toBeGreaterThanOrEqual(1);
+        expect(new Set(got.map((e) => e.webhookId)).size, `${agent} ${type}: distinct webhook-ids`).toBe(1);
+      }
+    }
+    expect(events().filter((e) => e.agent === 'steady')).toEqual([]);
+    const pending = d1Query<{ n: number }>(w.persistTo, "SELECT count(*) AS n FROM outbox_v3 WHERE state <> 'delivered'");
+    expect(pending[0]?.n).toBe(0);
+  }, 240_000);
+});

@@ -1,0 +1,129 @@
+// Simulated agents that speak the real protocol over HTTP: signed heartbeats (Standard Webhooks
+// HMAC-SHA256, computed synchronously with node:crypto so a load generator can sign thousands a
+// second) to a Worker on 127.0.0.1. Used by the fault suite and the benchmarks.
+import { createHmac } from 'node:crypto';
+import { decodeSecret } from '../../protocol/signature.ts';
+
+export interface HeartbeatSpec {
+  seq: number;
+  boot: string;
+  intervalS: number;
+  graceS?: number;
+  signals?: { name: string; kind: string; value: number | null; error: string | null }[];
+  stopping?: boolean;
+  /** The agent's clock when it sent the heartbeat; default now. */
+  sentAt?: number;
+}
+
+export interface SignedRequest {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const keys = new Map<string, Buffer>();
+
+/** The `webhook-signature` value for one secret, synchronously. */
+export function signSync(secret: string, id: string, timestamp: number, body: string): string {
+  let key = keys.get(secret);
+  if (key === undefined) keys.set(secret, (key = Buffer.from(decodeSecret(secret))));
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+export function heartbeatBodyOf(hb: HeartbeatSpec): string {
+  return JSON.stringify({
+    v: 1,
+    seq: hb.seq,
+    boot: hb.boot,
+    sent_at: new Date(hb.sentAt ?? Date.now()).toISOString(),
+    interval_s: hb.intervalS,
+    ...(hb.graceS === undefined ? {} : { grace_s: hb.graceS }),
+    ...(hb.stopping ? { stopping: true } : {}),
+    signals: hb.signals ?? [],
+  });
+}
+
+/** A signed POST to /v1/agents/{agent}/heartbeats (or /backfill with a body of your own). */
+export function signedHeartbeat(agent: string, secret: string, hb: HeartbeatSpec, now = Date.now()): SignedRequest {
+  const body = heartbeatBodyOf(hb);
+  const id = `msg_${agent}_${hb.boot}_${hb.seq}`;
+  const ts = Math.floor(now / 1000);
+  return {
+    path: `/v1/agents/${agent}/heartbeats`,
+    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signSync(secret, id, ts, body) },
+    body,
+  };
+}
+
+export interface PostResult {
+  status: number;
+  /** The deadline the Worker set (202 only), in ms. */
+  deadlineAt: number | null;
+  body: string;
+}
+
+export async function postSigned(baseUrl: string, req: SignedRequest, timeoutMs = 10_000): Promise<PostResult> {
+  const res = await fetch(`${baseUrl}${req.path}`, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(timeoutMs) });
+  const body = await res.text();
+  let deadlineAt: number | null = null;
+  if (res.status === 202) {
+    const at = (JSON.parse(body) as { deadline_at?: string }).deadline_at;
+    deadlineAt = at === undefined ? null : Date.parse(at);
+  }
+  return { status: res.status, deadlineAt, body };
+}
+
+/** Agent ids fleet-0000 … and one secret they all share (the Worker keys secrets by agent id). */
+export function fleetOf(n: number, prefix = 'fleet'): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
+}
+
+export function secretsFor(agents: readonly string[], secret: string): string {
+  return JSON.stringify(Object.fromEntries(agents.map((a) => [a, [secret]])));
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+/** One simulated agent sending on a timer, as a real one would; a failed send is only a missed beat. */
+export class LoopingAgent {
+  seq = 0;
+  readonly results: (PostResult | null)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly baseUrl: string,
+    readonly id: string,
+    readonly secret: string,
+    readonly options: { intervalS: number; graceS?: number; boot?: string; signals?: HeartbeatSpec['signals'] },
+  ) {}
+
+  get boot(): string {
+    return this.options.boot ?? 'loop';
+  }
+
+  async beat(): Promise<PostResult | null> {
+    const req = signedHeartbeat(this.id, this.secret, { seq: ++this.seq, boot: this.boot, intervalS: this.options.intervalS, graceS: this.options.graceS, signals: this.options.signals });
+    const result = await postSigned(this.baseUrl, req, 5000).catch(() => null);
+    this.results.push(result);
+    return result;
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    void this.beat();
+    this.timer = setInterval(() => void this.beat(), this.options.intervalS * 1000);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The deadline of the last heartbeat the Worker took. */
+  lastDeadline(): number {
+    return Math.max(0, ...this.results.map((r) => r?.deadlineAt ?? 0));
+  }
+}
