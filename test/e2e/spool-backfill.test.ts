@@ -4,11 +4,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
 import { killAndWait } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
+import { freshGet } from '../support/fresh-http.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { waitFor } from '../support/ports.ts';
 
@@ -21,17 +21,6 @@ let agentLog = '';
 const spooledFiles = () => readdirSync(spoolDir).filter((n) => n.endsWith('.json'));
 const spooledSeqs = () => [...agentLog.matchAll(/msg="heartbeat spooled for backfill" seq=(\d+)/g)].map((m) => Number(m[1]));
 
-/** GET on a connection of its own: fetch would reuse the kept-alive one the restarted wrangler's proxy has closed. */
-function freshGet(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
-}
 
 beforeAll(async () => {
   w = await startTestWorker('spool', { BLINDSPOT_AGENT_SECRETS: `{"spooler":["${secret}"]}`, BLINDSPOT_CONFIG: '{"gap_report":{"public":true}}' });

@@ -4,12 +4,12 @@
 // holds the state), and the status page serves its snapshot. Once D1 is back, the window, its page
 // and the history written during the outage all reach D1: nothing is lost.
 import { createHash } from 'node:crypto';
-import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { LoopingAgent, secretsFor } from '../support/fleet.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
+import { freshGet } from '../support/fresh-http.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { waitFor } from '../support/ports.ts';
 
@@ -22,17 +22,6 @@ let w: TestWorker;
 let receiver: Recorder;
 const agents: LoopingAgent[] = [];
 
-/** GET on a connection of its own, so no kept-alive socket carries over from before. */
-function freshGet(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
-}
 
 const rename = (from: string, to: string) => d1Query(w.persistTo, TABLES.map((t) => `ALTER TABLE ${t.replace(/^/, from)} RENAME TO ${t.replace(/^/, to)}`).join('; '));
 

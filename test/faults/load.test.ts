@@ -16,7 +16,7 @@ const RUN_MS = 5 * 60_000;
 const SILENT = 20;
 const SILENT_FROM_MS = 4 * 60_000;
 /** In-flight requests at most: the generator's own bound, far above the 200 a second it needs. */
-const CONCURRENCY = 64;
+const CONCURRENCY = 512;
 
 const secret = generateSecret();
 const hookSecret = generateSecret();
@@ -70,26 +70,27 @@ describe('1000 agents at a 5 s interval for 5 minutes', () => {
     });
     queue.sort((a, b) => a.dueAt - b.dueAt);
     const sent: Sent[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < queue.length) {
-          const beat = queue[next++] as (typeof queue)[number];
-          const wait = beat.dueAt - Date.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          const sentAt = Date.now();
-          const req = signedHeartbeat(beat.agent, secret, { seq: beat.seq, boot, intervalS: INTERVAL_S, signals: [{ name: 'metrics.freshness', kind: 'freshness', value: 4, error: null }] });
-          let result: { status: number; deadlineAt: number | null };
-          try {
-            result = await postSigned(w.url, req);
-          } catch (e: unknown) {
-            result = { status: 0, deadlineAt: null };
-            console.error(`${beat.agent} seq ${beat.seq}: ${String(e)}`);
-          }
-          sent.push({ ...beat, sentAt, answeredAt: Date.now(), status: result.status, deadlineAt: result.deadlineAt });
-        }
-      }),
-    );
+    // Each heartbeat leaves at its time whatever the ones before it are doing (a slow answer must
+    // not hold back other agents, as it would not in production); at most CONCURRENCY in flight.
+    let inFlight = 0;
+    const flights: Promise<void>[] = [];
+    for (const beat of queue) {
+      const wait = beat.dueAt - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      while (inFlight >= CONCURRENCY) await new Promise((r) => setTimeout(r, 5));
+      inFlight++;
+      const sentAt = Date.now();
+      const req = signedHeartbeat(beat.agent, secret, { seq: beat.seq, boot, intervalS: INTERVAL_S, signals: [{ name: 'metrics.freshness', kind: 'freshness', value: 4, error: null }] });
+      flights.push(
+        postSigned(w.url, req, 20_000)
+          .catch((e: unknown) => (console.error(`${beat.agent} seq ${beat.seq}: ${String(e)}`), { status: 0, deadlineAt: null }))
+          .then((result) => {
+            inFlight--;
+            sent.push({ ...beat, sentAt, answeredAt: Date.now(), status: result.status, deadlineAt: result.deadlineAt });
+          }),
+      );
+    }
+    await Promise.all(flights);
 
     // The generator itself kept up: what follows judges the Worker, not a late client.
     const lag = sent.map((s) => s.sentAt - s.dueAt).sort((a, b) => a - b);

@@ -18,7 +18,7 @@ import {
 } from './agent-state.ts';
 import { type InstanceChange, type MonitorInstance, newInstance, observe, retire, settle, dueAt, type StepContext } from './monitor-instance.ts';
 import { clockSkewDef, defOf, IMPLICIT_PREFIX, selectMonitors } from './monitor-defs.ts';
-import { nextFlushAt, recordSignal } from './rollup.ts';
+import { flushSpreadMs, nextFlushAt, recordSignal } from './rollup.ts';
 import { classifySignal, lowerIsWorse, median, MIN_BASELINE_SAMPLES, type Observation, ruleFor, worstOf } from './signal-level.ts';
 import { activeMaintenance, suppressionFor } from './suppression.ts';
 
@@ -122,7 +122,7 @@ export function nextDueAt(live: LiveState, config: WatchConfig, now: number): nu
   // A silence kept quiet by maintenance pages when the maintenance ends.
   if (live.state === 'blind' && live.openWindow !== null && !live.openWindow.paged && live.openWindow.suppressedBy?.startsWith('maintenance:'))
     for (const m of config.maintenance) if (m.endsAt > now && m.startsAt <= now) times.push(m.endsAt);
-  const flush = nextFlushAt(live.rollup, live.lastFlushAt);
+  const flush = nextFlushAt(live.rollup, live.lastFlushAt, flushSpreadMs(live.agentId));
   if (flush !== null) times.push(flush);
   return times.length === 0 ? null : Math.min(...times);
 }

@@ -63,9 +63,22 @@ export interface RollupFlush {
 }
 
 /** Whether a flush is due: a complete 5-minute bucket waits, and the last flush was a minute ago or more. */
-export function flushDue(acc: RollupAcc, lastFlushAt: number, now: number): boolean {
+/** How long after a bucket ends each agent writes it: spread over a minute, so agents do not all write D1 at once. */
+export const FLUSH_SPREAD_MS = 60_000;
+
+/**
+ * This agent's place in the spread, from its id (FNV-1a): fixed for an agent, uniform across agents.
+ * Without it every agent's alarm would fire at the same bucket boundary and queue on D1's one writer.
+ */
+export function flushSpreadMs(agentId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < agentId.length; i++) h = Math.imul(h ^ agentId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % FLUSH_SPREAD_MS;
+}
+
+export function flushDue(acc: RollupAcc, lastFlushAt: number, now: number, spreadMs = 0): boolean {
   if (now - lastFlushAt < MIN_FLUSH_INTERVAL_MS) return false;
-  return Object.keys(acc.buckets).some((start) => Number(start) + BUCKET_MS <= now);
+  return Object.keys(acc.buckets).some((start) => Number(start) + BUCKET_MS + spreadMs <= now);
 }
 
 /** Splits off the complete buckets (and all signal stats, which D1 merges by upsert) for writing. */
@@ -80,8 +93,8 @@ export function takeComplete(acc: RollupAcc, now: number): { flush: RollupFlush;
 }
 
 /** When the oldest waiting bucket completes (the alarm then flushes it, even for a silent agent). */
-export function nextFlushAt(acc: RollupAcc, lastFlushAt: number): number | null {
+export function nextFlushAt(acc: RollupAcc, lastFlushAt: number, spreadMs = 0): number | null {
   const starts = Object.keys(acc.buckets).map(Number);
   if (starts.length === 0) return null;
-  return Math.max(Math.min(...starts) + BUCKET_MS, lastFlushAt + MIN_FLUSH_INTERVAL_MS);
+  return Math.max(Math.min(...starts) + BUCKET_MS + spreadMs, lastFlushAt + MIN_FLUSH_INTERVAL_MS);
 }

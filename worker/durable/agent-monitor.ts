@@ -10,7 +10,7 @@ import { isOutOfOrder, type LiveState, type SubjectKind, type Transition, upgrad
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
 import { isReplay, pruneSeen, type SeenIds } from '../core/replay.ts';
 import { engineMaintenance } from '../core/notices.ts';
-import { flushDue, takeComplete } from '../core/rollup.ts';
+import { flushDue, flushSpreadMs, takeComplete } from '../core/rollup.ts';
 import type { Env } from '../env.ts';
 import type { DeliveryReport } from '../jobs/deliver-outbox.ts';
 import { channelRegistry } from '../notify/registry.ts';
@@ -201,7 +201,7 @@ export class AgentMonitor extends DurableObject<Env> {
   private async apply(transition: Transition, config: WatchConfig, now: number): Promise<void> {
     let next = transition.next;
     let rollups = null;
-    if (flushDue(next.rollup, next.lastFlushAt, now)) {
+    if (flushDue(next.rollup, next.lastFlushAt, now, flushSpreadMs(next.agentId))) {
       const taken = takeComplete(next.rollup, now);
       rollups = taken.flush;
       next = { ...next, rollup: taken.rest, lastFlushAt: now };

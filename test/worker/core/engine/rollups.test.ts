@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accrue, BUCKET_MS, emptyRollup, flushDue, nextFlushAt, recordSignal, takeComplete } from '../../../../worker/core/rollup.ts';
+import { accrue, BUCKET_MS, emptyRollup, FLUSH_SPREAD_MS, flushDue, flushSpreadMs, nextFlushAt, recordSignal, takeComplete } from '../../../../worker/core/rollup.ts';
 import { at, config, Scenario, sig, T0 } from './scenario.ts';
 
 describe('rollups', () => {
@@ -41,5 +41,20 @@ describe('rollups', () => {
     expect(Object.keys(flush.buckets)).toEqual([String(T0)]);
     expect(Object.keys(rest.buckets)).toEqual([String(T0 + BUCKET_MS)]);
     expect(nextFlushAt(rest, T0 + BUCKET_MS + 1000)).toBe(T0 + 2 * BUCKET_MS);
+  });
+
+  it('spreads each agent\'s write over the minute after a bucket ends, the same place every time', () => {
+    const acc = emptyRollup();
+    accrue(acc, 'm', 'good', T0, T0 + BUCKET_MS + 1000);
+    const spread = flushSpreadMs('agent-7');
+    expect(spread).toBe(flushSpreadMs('agent-7'));
+    expect(flushDue(acc, T0, T0 + BUCKET_MS + spread - 1, spread)).toBe(false);
+    expect(flushDue(acc, T0, T0 + BUCKET_MS + spread, spread)).toBe(true);
+    expect(nextFlushAt(acc, T0, spread)).toBe(T0 + BUCKET_MS + spread);
+    // 1000 agents land all over the minute, not on one instant: no tenth of it holds more than 15 %.
+    const tenths = new Array<number>(10).fill(0);
+    for (let i = 0; i < 1000; i++) tenths[Math.floor(flushSpreadMs(`load-${String(i).padStart(4, '0')}`) / (FLUSH_SPREAD_MS / 10))]! += 1;
+    expect(Math.max(...tenths)).toBeLessThanOrEqual(150);
+    expect(Math.min(...tenths)).toBeGreaterThanOrEqual(50);
   });
 });

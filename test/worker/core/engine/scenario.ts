@@ -5,7 +5,7 @@ import type { WatchConfig } from '../../../../config/resolve.ts';
 import type { Signal } from '../../../../protocol/heartbeat.ts';
 import type { Change, LiveState } from '../../../../worker/core/agent-state.ts';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt } from '../../../../worker/core/evaluate.ts';
-import { flushDue, takeComplete } from '../../../../worker/core/rollup.ts';
+import { flushDue, flushSpreadMs, takeComplete } from '../../../../worker/core/rollup.ts';
 
 export const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 export const at = (s: number) => T0 + s * 1000;
@@ -89,7 +89,7 @@ export class Scenario {
   private record(next: LiveState, changes: Change[], second: number) {
     // As the Durable Object does: complete rollup buckets are written out, so they stop being due.
     const now = at(second);
-    this.live = flushDue(next.rollup, next.lastFlushAt, now) ? { ...next, rollup: takeComplete(next.rollup, now).rest, lastFlushAt: now } : next;
+    this.live = flushDue(next.rollup, next.lastFlushAt, now, flushSpreadMs(next.agentId)) ? { ...next, rollup: takeComplete(next.rollup, now).rest, lastFlushAt: now } : next;
     this.now = at(second);
     for (const c of changes) this.changes.push({ ...c, at: second } as Timed);
   }

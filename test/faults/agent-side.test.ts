@@ -1,0 +1,121 @@
+// Faults on the agent's side, with the real agent process: two agents whose host clocks are 10
+// minutes ahead and 10 minutes behind (libfaketime), talking to the Worker through a TCP proxy whose
+// link is cut for 10 minutes. Halfway through the cut one agent is killed and started again. Nothing
+// may be lost: every heartbeat either arrived live or was spooled and backfilled, with sent_at on the
+// Worker's clock, not the host's; and the gap report calls both silences what they were, link outages.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecret } from '../../protocol/signature.ts';
+import { killAndWait } from '../support/child.ts';
+import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
+import { secretsFor } from '../support/fleet.ts';
+import { freshGet } from '../support/fresh-http.ts';
+import { d1Query } from '../support/local-d1.ts';
+import { waitFor } from '../support/ports.ts';
+import { requireBinary } from '../support/requirement.ts';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+
+const need = requireBinary('/usr/bin/faketime', 'faketime');
+const CUT_MS = 10 * 60_000;
+const INTERVAL_S = 5;
+const secret = generateSecret();
+const SKEWS = { ahead: '+10m', behind: '-10m' } as const;
+type Name = keyof typeof SKEWS;
+let w: TestWorker;
+let proxy: TcpProxy;
+const agents = new Map<Name, { child: ChildProcess | undefined; log: string; spool: string }>();
+
+function startAgent(name: Name): void {
+  const state = agents.get(name) ?? { child: undefined, log: '', spool: join(w.dir, `spool-${name}`) };
+  // libfaketime moves the host clock Node reads (Date.now); timers keep the real monotonic clock.
+  const child = spawn('/usr/bin/faketime', ['-f', SKEWS[name], process.execPath, 'bin/blindspot-agent.js', 'run', '--config', join(w.dir, `${name}.yaml`)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, FAKETIME_DONT_FAKE_MONOTONIC: '1' },
+  });
+  child.stderr?.on('data', (d) => (state.log += d));
+  agents.set(name, { ...state, child });
+}
+
+const spooled = (name: Name) => readdirSync(agents.get(name)?.spool ?? '').filter((n) => n.endsWith('.json')).length;
+const logOf = (name: Name) => agents.get(name)?.log ?? '';
+
+beforeAll(async () => {
+  if (!need.available) return;
+  w = await startTestWorker('agent-side', { BLINDSPOT_AGENT_SECRETS: secretsFor(Object.keys(SKEWS), secret), BLINDSPOT_CONFIG: '{"gap_report":{"public":true}}' });
+  proxy = await startTcpProxy(Number(new URL(w.url).port));
+  for (const name of Object.keys(SKEWS) as Name[]) {
+    writeFileSync(join(w.dir, `${name}.yaml`), `agent_id: ${name}\nworker_url: ${proxy.url}\nsecret: ${secret}\ninterval_s: ${INTERVAL_S}\nsend_timeout_s: 2\nspool_dir: ${join(w.dir, `spool-${name}`)}\nprobes: [{ type: demo }]\n`);
+    startAgent(name);
+  }
+}, 90_000);
+
+afterAll(async () => {
+  for (const a of agents.values()) await killAndWait(a.child);
+  await proxy?.close();
+  await w?.stop();
+});
+
+describe.skipIf(!need.available)('agents with skewed clocks, a restart, and the link cut for 10 minutes', () => {
+  it('are taken on the Worker\'s time, spool through the cut and the restart, and backfill every heartbeat', async () => {
+    // Skewed by ±10 minutes, beyond the 5 minutes a timestamp may be off: one refusal, then the
+    // agent signs on the Worker's clock and says so.
+    for (const name of Object.keys(SKEWS) as Name[]) {
+      await waitFor(`${name}: a live heartbeat taken`, async () => d1Query<{ n: number }>(w.persistTo, `SELECT count(*) AS n FROM agents WHERE id = '${name}'`)[0]?.n === 1, 60_000, 1000);
+    }
+    expect(logOf('ahead')).toMatch(/clock is off the Worker's.*off_by_s=(599|600|601)(\.\d+)?\b/);
+    expect(logOf('behind')).toMatch(/clock is off the Worker's.*off_by_s=-(599|600|601)(\.\d+)?\b/);
+    await new Promise((r) => setTimeout(r, 3 * INTERVAL_S * 1000));
+    expect(`${logOf('ahead')}${logOf('behind')}`).not.toMatch(/refused/);
+    expect(d1Query<{ n: number }>(w.persistTo, 'SELECT count(*) AS n FROM windows')[0]?.n).toBe(0);
+
+    const cutAt = Date.now();
+    await proxy.cut();
+    await new Promise((r) => setTimeout(r, CUT_MS / 2));
+    // A crash halfway through: the new process finds the spool the old one left, and adds to it
+    // before it has ever heard the Worker's clock.
+    const before = spooled('ahead');
+    expect(before).toBeGreaterThan(40);
+    await killAndWait(agents.get('ahead')?.child);
+    startAgent('ahead');
+    await new Promise((r) => setTimeout(r, Math.max(0, cutAt + CUT_MS - Date.now())));
+    expect(spooled('ahead')).toBeGreaterThan(before);
+    const backAt = Date.now();
+    await proxy.restore();
+
+    for (const name of Object.keys(SKEWS) as Name[]) {
+      await waitFor(`${name}: the spool drained`, async () => spooled(name) === 0, 120_000, 1000);
+    }
+    const rows = d1Query<{ agent_id: string; boot: string; seq: number; sent_at: number }>(w.persistTo, 'SELECT agent_id, boot, seq, sent_at FROM backfilled_heartbeats ORDER BY agent_id, sent_at');
+    for (const name of Object.keys(SKEWS) as Name[]) {
+      const mine = rows.filter((r) => r.agent_id === name);
+      // Ten minutes at 5 s: about 120 heartbeats, each backfilled once.
+      expect(mine.length, name).toBeGreaterThanOrEqual(110);
+      expect(new Set(mine.map((r) => `${r.boot}/${r.seq}`)).size, name).toBe(mine.length);
+      // On the Worker's clock: inside the cut, not 10 minutes off it.
+      for (const r of mine) {
+        expect(r.sent_at, `${name} ${r.boot}/${r.seq}`).toBeGreaterThanOrEqual(cutAt - 6_000);
+        expect(r.sent_at, `${name} ${r.boot}/${r.seq}`).toBeLessThanOrEqual(backAt + 6_000);
+      }
+      // Within each boot, an unbroken run of seqs: nothing spooled was lost.
+      for (const boot of new Set(mine.map((r) => r.boot))) {
+        const seqs = mine.filter((r) => r.boot === boot).map((r) => r.seq).sort((a, b) => a - b);
+        expect(seqs, `${name} ${boot}`).toEqual(Array.from({ length: seqs.length }, (_, i) => (seqs[0] as number) + i));
+      }
+      expect(readdirSync(join(agents.get(name)?.spool ?? '', 'rejected'), { withFileTypes: true }).length, `${name}: nothing set aside`).toBe(0);
+    }
+    expect(new Set(rows.filter((r) => r.agent_id === 'ahead').map((r) => r.boot)).size).toBe(2);
+
+    // The Worker saw silence (it cannot tell a cut link from a dead agent); the backfill tells it.
+    const res = await freshGet(`${w.url}/api/v1/gaps?from=${new Date(cutAt - 60_000).toISOString()}`);
+    expect(res.status).toBe(200);
+    const report = JSON.parse(res.body) as { windows: { agent: string; cause: string; verdict: string }[]; link_outages: { agent: string }[] };
+    const silences = report.windows.filter((x) => x.cause === 'agent_silent');
+    expect(silences.map((x) => [x.agent, x.verdict]).sort()).toEqual([
+      ['ahead', 'link_outage'],
+      ['behind', 'link_outage'],
+    ]);
+    expect(report.link_outages.map((o) => o.agent).sort()).toEqual(['ahead', 'behind']);
+  }, CUT_MS + 300_000);
+});
