@@ -15,11 +15,12 @@ process.env.WRANGLER_HIDE_BANNER = 'true';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** A project whose tests run inside workerd (the Worker and its Durable Objects, a local D1, real receivers). */
-export function workerProject(name: string, include: string[]) {
+export function workerProject(name: string, include: string[], testTimeout = 5_000) {
   return {
     test: {
       name,
       include,
+      testTimeout,
       setupFiles: ['test/worker/apply-migrations.ts'],
     },
     plugins: [

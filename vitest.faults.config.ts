@@ -14,7 +14,7 @@ export default defineConfig({
     reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest-faults.json' }]],
     fileParallelism: false,
     projects: [
-      workerProject('faults-workerd', ['test/faults/**/*.workerd.test.ts']),
+      workerProject('faults-workerd', ['test/faults/**/*.workerd.test.ts'], 300_000),
       {
         test: {
           name: 'faults',

@@ -127,7 +127,7 @@ describe('1000 agents at a 5 s interval for 5 minutes', () => {
     // Found on time: the outbox row is written when the Durable Object's alarm confirms the window.
     const found = d1Query<{ agent_id: string; created_at: number; confirmed_at: number }>(
       w.persistTo,
-      "SELECT o.agent_id, o.created_at, w.confirmed_at FROM outbox_v3 o JOIN windows w ON w.id = o.window_id WHERE o.event_type = 'window.opened'",
+      "SELECT o.agent_id, o.created_at, w.confirmed_at FROM outbox o JOIN windows w ON w.id = o.window_id WHERE o.event_type = 'window.opened'",
     );
     expect(found).toHaveLength(SILENT);
     const late = found.map((f) => f.created_at - f.confirmed_at).sort((a, b) => a - b);

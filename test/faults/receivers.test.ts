@@ -90,7 +90,7 @@ describe('receivers that fail, then recover', () => {
     expect(attempts.filter((a) => a.channel_id === 'errors' && a.status === 500).length).toBe(1);
     expect(attempts.filter((a) => a.channel_id === 'throttled' && a.status === 429).length).toBe(1);
     expect(attempts.filter((a) => a.channel_id === 'slow' && a.status === null).length).toBeGreaterThanOrEqual(1);
-    const left = d1Query<{ state: string; n: number }>(w.persistTo, "SELECT state, count(*) AS n FROM outbox_v3 WHERE state <> 'delivered' GROUP BY state");
+    const left = d1Query<{ state: string; n: number }>(w.persistTo, "SELECT state, count(*) AS n FROM outbox WHERE state <> 'delivered' GROUP BY state");
     expect(left).toEqual([]);
   }, 300_000);
 });

@@ -99,7 +99,7 @@ describe('the Worker killed and restarted mid-incident', () => {
       }
     }
     expect(events().filter((e) => e.agent === 'steady')).toEqual([]);
-    const pending = d1Query<{ n: number }>(w.persistTo, "SELECT count(*) AS n FROM outbox_v3 WHERE state <> 'delivered'");
+    const pending = d1Query<{ n: number }>(w.persistTo, "SELECT count(*) AS n FROM outbox WHERE state <> 'delivered'");
     expect(pending[0]?.n).toBe(0);
   }, 240_000);
 });
