@@ -90,7 +90,9 @@ describe('receivers that fail, then recover', () => {
     expect(attempts.filter((a) => a.channel_id === 'errors' && a.status === 500).length).toBe(1);
     expect(attempts.filter((a) => a.channel_id === 'throttled' && a.status === 429).length).toBe(1);
     expect(attempts.filter((a) => a.channel_id === 'slow' && a.status === null).length).toBeGreaterThanOrEqual(1);
-    const left = d1Query<{ state: string; n: number }>(w.persistTo, "SELECT state, count(*) AS n FROM outbox WHERE state <> 'delivered' GROUP BY state");
-    expect(left).toEqual([]);
+    // The receiver has each request before the Worker has written down its answer: wait for that.
+    const left = () => d1Query<{ state: string; n: number }>(w.persistTo, "SELECT state, count(*) AS n FROM outbox WHERE state <> 'delivered' GROUP BY state");
+    await waitFor('the outbox all delivered', async () => left().length === 0, 30_000, 1000).catch(() => undefined);
+    expect(left()).toEqual([]);
   }, 300_000);
 });

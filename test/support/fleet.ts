@@ -91,6 +91,8 @@ export function percentile(sorted: readonly number[], p: number): number {
 export class LoopingAgent {
   seq = 0;
   readonly results: (PostResult | null)[] = [];
+  /** Why each failed send failed (null in results). */
+  readonly errors: string[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -106,7 +108,10 @@ export class LoopingAgent {
 
   async beat(): Promise<PostResult | null> {
     const req = signedHeartbeat(this.id, this.secret, { seq: ++this.seq, boot: this.boot, intervalS: this.options.intervalS, graceS: this.options.graceS, signals: this.options.signals });
-    const result = await postSigned(this.baseUrl, req, 5000).catch(() => null);
+    const result = await postSigned(this.baseUrl, req, 5000).catch((e: unknown) => {
+      this.errors.push(`seq ${this.seq} at ${new Date().toISOString()}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      return null;
+    });
     this.results.push(result);
     return result;
   }

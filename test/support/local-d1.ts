@@ -8,6 +8,6 @@ export function d1Query<T>(persistTo: string, sql: string): T[] {
     env: { ...process.env, ...OFFLINE_ENV },
     timeout: 30_000,
   });
-  if (result.status !== 0) throw new Error(`wrangler d1 execute failed: ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`wrangler d1 execute failed: ${result.stderr}${result.stdout}`);
   return (JSON.parse(result.stdout) as { results: T[] }[])[0]?.results ?? [];
 }

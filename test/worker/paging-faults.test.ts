@@ -165,7 +165,8 @@ describe('paging through faults', () => {
     expect(results.at(-1)?.outcome).toBe('dead');
     expect(results.slice(0, -1).every((r) => r.outcome === 'retry')).toBe(true);
     await uncue('spare', a.id);
-  });
+    // A day of simulated retries, each a real delivery attempt and D1 write: seconds of CPU, not 5.
+  }, 30_000);
 
   it('reminds while the window stays open (repeat_interval_s 600) on the same dedup key, and stops at the close', async () => {
     const a = new SimulatedAgent('page-repeat');

@@ -44,6 +44,12 @@ const STATS_KEY = 'stats';
 const PAUSES_REFRESH_MS = 5 * 60_000;
 /** Beyond this many waiting batches the oldest are dropped, loudly: storage is bounded. */
 const MAX_PENDING_BATCHES = 2000;
+/**
+ * How long a heartbeat waits on its D1 write before it is answered anyway. The batch is in this
+ * object's storage before it is sent, so a D1 that hangs (rather than fails) delays history, never
+ * a heartbeat: the agent's deadline is renewed either way.
+ */
+const D1_WAIT_MS = 1500;
 
 export class AgentMonitor extends DurableObject<Env> {
   private live: LiveState | null = null;
@@ -57,6 +63,8 @@ export class AgentMonitor extends DurableObject<Env> {
   private readonly outbox: OutboxDriver;
   // D1 and fetch calls let other events in; this chain keeps a heartbeat and the alarm from interleaving.
   private queue: Promise<unknown> = Promise.resolve();
+  // D1 writes in order, one at a time; a heartbeat waits on its own at most D1_WAIT_MS.
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -82,7 +90,10 @@ export class AgentMonitor extends DurableObject<Env> {
   private async refreshPauses(now: number, force = false): Promise<void> {
     if (!force && now - this.pausesReadAt < PAUSES_REFRESH_MS) return;
     try {
-      this.pauses = engineMaintenance(await pendingPauses(this.db, now));
+      // Bounded like the writes: a D1 that hangs must not hold a heartbeat.
+      const read = await Promise.race([pendingPauses(this.db, now), new Promise<null>((r) => setTimeout(() => r(null), D1_WAIT_MS))]);
+      if (read === null) throw new Error(`no answer within ${D1_WAIT_MS} ms`);
+      this.pauses = engineMaintenance(read);
       this.pausesReadAt = now;
     } catch (e: unknown) {
       console.error('could not read maintenance and silences from D1; keeping the last ones read:', e);
@@ -175,7 +186,7 @@ export class AgentMonitor extends DurableObject<Env> {
         await this.evaluateTimers(now);
         return 'fired';
       }
-      if (this.pending.length > 0) await this.write([]);
+      if (this.pending.length > 0) await this.writeInOrder([]);
       if (due !== null && (await this.ctx.storage.getAlarm()) === null) {
         await this.outbox.rearm(now);
         return 'armed';
@@ -212,15 +223,34 @@ export class AgentMonitor extends DurableObject<Env> {
     const queries = transitionWrites(this.db, next, transition.changes, rollups, { routing, config, now });
     this.live = next;
     await this.ctx.storage.put({ [LIVE_KEY]: next, [SEEN_KEY]: this.seen });
-    const written = await this.write(queries);
+    const notify = transition.changes.some((c) => c.type !== 'first_seen' && c.type !== 'restarted' && c.type !== 'stopping');
+    const writing = this.writeInOrder(queries).then((written) => {
+      if (written && notify) this.ctx.waitUntil(this.outbox.deliver());
+      return written;
+    });
+    const waited = await Promise.race([writing.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), D1_WAIT_MS))]);
+    if (!waited) {
+      console.error(`agent ${next.agentId}: D1 has not answered within ${D1_WAIT_MS} ms; the heartbeat is taken and the write goes on`);
+      this.ctx.waitUntil(writing);
+    }
     await this.outbox.rearm(now);
-    if (written && transition.changes.some((c) => c.type !== 'first_seen' && c.type !== 'restarted' && c.type !== 'stopping')) this.ctx.waitUntil(this.outbox.deliver());
+  }
+
+  private writeInOrder(queries: readonly CompiledQuery[]): Promise<boolean> {
+    const run = this.writes.then(() => this.write(queries));
+    this.writes = run.catch(() => undefined);
+    return run;
   }
 
   /** Sends waiting batches, oldest first, then this one. What D1 refuses waits in storage for the next try. */
   private async write(queries: readonly CompiledQuery[]): Promise<boolean> {
     const batches = [...this.pending];
-    if (queries.length > 0) batches.push(queries.map((q) => ({ sql: q.sql, parameters: [...q.parameters] })));
+    if (queries.length > 0) {
+      batches.push(queries.map((q) => ({ sql: q.sql, parameters: [...q.parameters] })));
+      // Kept before it is sent: a restart while D1 hangs sends it again instead of losing it.
+      this.pending = batches;
+      await this.ctx.storage.put(PENDING_KEY, batches);
+    }
     if (batches.length === 0) return true;
     let sent = 0;
     try {
