@@ -27,6 +27,10 @@ export interface WriteStats {
   /** D1 batches this object sent, and statements in them: the D1 budget, counted. */
   batches: number;
   statements: number;
+  /** Rows D1 reports written by those statements (indexes included, as D1 bills them). */
+  rowsWritten: number;
+  /** D1 reads this object made (the admin API's maintenance and silences). */
+  reads: number;
   /** Batches waiting in storage because D1 refused them. */
   pending: number;
 }
@@ -55,7 +59,7 @@ export class AgentMonitor extends DurableObject<Env> {
   private live: LiveState | null = null;
   private seen: SeenIds = {};
   private pending: StoredQuery[][] = [];
-  private stats: WriteStats = { batches: 0, statements: 0, pending: 0 };
+  private stats: WriteStats = { batches: 0, statements: 0, rowsWritten: 0, reads: 0, pending: 0 };
   private readonly db: Db;
   /** Maintenance and silences made through the admin API, as last read from D1 (kept when D1 fails). */
   private pauses: Maintenance[] = [];
@@ -76,7 +80,7 @@ export class AgentMonitor extends DurableObject<Env> {
       this.live = stored === undefined ? null : upgradeLive(stored);
       this.seen = (await ctx.storage.get<SeenIds>(SEEN_KEY)) ?? {};
       this.pending = (await ctx.storage.get<StoredQuery[][]>(PENDING_KEY)) ?? [];
-      this.stats = (await ctx.storage.get<WriteStats>(STATS_KEY)) ?? this.stats;
+      this.stats = { ...this.stats, ...(await ctx.storage.get<Partial<WriteStats>>(STATS_KEY)) };
     });
   }
 
@@ -91,6 +95,7 @@ export class AgentMonitor extends DurableObject<Env> {
     if (!force && now - this.pausesReadAt < PAUSES_REFRESH_MS) return;
     try {
       // Bounded like the writes: a D1 that hangs must not hold a heartbeat.
+      this.stats = { ...this.stats, reads: this.stats.reads + 1 };
       const read = await Promise.race([pendingPauses(this.db, now), new Promise<null>((r) => setTimeout(() => r(null), D1_WAIT_MS))]);
       if (read === null) throw new Error(`no answer within ${D1_WAIT_MS} ms`);
       this.pauses = engineMaintenance(read);
@@ -255,9 +260,9 @@ export class AgentMonitor extends DurableObject<Env> {
     let sent = 0;
     try {
       for (const batch of batches) {
-        await runBatch(this.env.DB, batch);
+        const rows = await runBatch(this.env.DB, batch);
         sent++;
-        this.stats = { ...this.stats, batches: this.stats.batches + 1, statements: this.stats.statements + batch.length };
+        this.stats = { ...this.stats, batches: this.stats.batches + 1, statements: this.stats.statements + batch.length, rowsWritten: this.stats.rowsWritten + rows };
       }
     } catch (e: unknown) {
       console.error(`agent ${this.live?.agentId}: D1 write failed, ${batches.length - sent} batch(es) kept for retry:`, e);
