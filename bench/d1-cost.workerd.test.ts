@@ -19,7 +19,7 @@ const DAYS = 30;
 const signals = (): Signal[] => [
   fresh('prometheus.up', 2),
   fresh('metrics.freshness', 5),
-  ...Array.from({ length: 10 }, (_, i): Signal => ({ name: `probe.extra_${i}`, kind: 'ratio', value: 0.99, error: null })),
+  ...Array.from({ length: 10 }, (_, i): Signal => ({ name: `probe.extra_${i}`, kind: 'sampling', value: 0.99, error: null })),
 ];
 
 /** D1's own reading of the database's size, in bytes. */

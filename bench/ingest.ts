@@ -20,7 +20,7 @@ const secret = generateSecret();
 const agents = fleetOf(AGENTS, 'ingest');
 const signals = [
   { name: 'metrics.freshness', kind: 'freshness', value: 4, error: null },
-  { name: 'prometheus.up', kind: 'ratio', value: 1, error: null },
+  { name: 'prometheus.up', kind: 'freshness', value: 2, error: null },
 ];
 
 interface Round {
