@@ -4,7 +4,7 @@ import { MAX_BACKFILL_BYTES, MAX_BACKFILL_HEARTBEATS } from '../protocol/backfil
 import type { Logger } from './log.ts';
 import { fullJitterDelay } from './transport/backoff.ts';
 import type { Sender } from './transport/sender.ts';
-import type { Spool, SpooledHeartbeat } from './transport/spool.ts';
+import type { Spool } from './transport/spool.ts';
 
 export interface LoopDeps {
   intervalMs: number;
@@ -24,8 +24,9 @@ export interface SpoolDeps {
   store: Spool;
   send: Sender;
   /**
-   * The Worker-clock offset in use now (see WorkerClock). A heartbeat spooled before the agent knew
-   * its clock was off (a restart during a cut link) gets its sent_at corrected when it is backfilled.
+   * The Worker-clock offset in use now (see WorkerClock). Heartbeats carry the host's own sent_at;
+   * backfilled ones are moved onto the Worker's clock, so history lands where it happened (and a
+   * host clock ahead by more than 5 minutes does not get them refused as "in the future").
    */
   offsetMs?: () => number;
 }
@@ -81,7 +82,7 @@ export async function deliver(deps: LoopDeps, seq: number, heartbeat: { id: stri
 function keep(deps: LoopDeps, spool: SpoolDeps, seq: number, heartbeat: { id: string; body: string }, at: number): void {
   const store = spool.store;
   try {
-    const dropped = store.add(heartbeat.id, heartbeat.body, at, spool.offsetMs?.() ?? 0);
+    const dropped = store.add(heartbeat.id, heartbeat.body, at);
     deps.log('warn', 'heartbeat spooled for backfill', { seq, spooled: store.size() });
     if (dropped > 0) deps.log('error', 'spool full or too old: the oldest heartbeats were dropped', { dropped });
   } catch (e: unknown) {
@@ -97,7 +98,7 @@ export async function drainSpool(deps: Pick<LoopDeps, 'log' | 'now' | 'signal'>,
     const batch = spool.store.batch(MAX_BACKFILL_HEARTBEATS, MAX_BACKFILL_BYTES - 64);
     if (batch.length === 0) break;
     const offsetMs = spool.offsetMs?.() ?? 0;
-    const body = `{"v":1,"heartbeats":[${batch.map((b) => restamped(b, offsetMs)).join(',')}]}`;
+    const body = `{"v":1,"heartbeats":[${batch.map((b) => restamped(b.body, offsetMs)).join(',')}]}`;
     const outcome = await spool.send(`bf_${batch[0]?.id}_${batch.length}`, body);
     if (outcome.kind === 'accepted' || outcome.kind === 'duplicate') {
       spool.store.remove(batch);
@@ -117,17 +118,16 @@ export async function drainSpool(deps: Pick<LoopDeps, 'log' | 'now' | 'signal'>,
   return sent;
 }
 
-/** The spooled body, its sent_at moved by what the agent has learned of its clock since it was spooled. */
-export function restamped(hb: SpooledHeartbeat, offsetMs: number): string {
-  const shift = offsetMs - hb.offsetMs;
-  if (shift === 0) return hb.body;
+/** A spooled body with its sent_at (the host's clock) moved onto the Worker's by `offsetMs`. */
+export function restamped(body: string, offsetMs: number): string {
+  if (offsetMs === 0) return body;
   try {
-    const parsed = JSON.parse(hb.body) as { sent_at?: unknown };
+    const parsed = JSON.parse(body) as { sent_at?: unknown };
     const sentAt = typeof parsed.sent_at === 'string' ? Date.parse(parsed.sent_at) : Number.NaN;
-    if (!Number.isFinite(sentAt)) return hb.body;
-    return JSON.stringify({ ...parsed, sent_at: new Date(sentAt + shift).toISOString() });
+    if (!Number.isFinite(sentAt)) return body;
+    return JSON.stringify({ ...parsed, sent_at: new Date(sentAt + offsetMs).toISOString() });
   } catch {
-    return hb.body;
+    return body;
   }
 }
 

@@ -34,6 +34,8 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
   const boot = newBoot();
   const probes = probesOf(config, options.probes);
   // The Worker's clock, learned from its answers: a skewed agent clock must not get heartbeats refused.
+  // Live heartbeats keep the host's own sent_at, so the Worker's clock_skew monitor still sees a wrong
+  // clock; webhook-timestamp, and sent_at of what is backfilled, are on the Worker's clock.
   const clock = new WorkerClock(Date.now, (offsetMs, previousMs) =>
     offsetMs === 0
       ? log('info', "the agent's clock agrees with the Worker's again", { was_off_by_s: previousMs / 1000 })
@@ -46,7 +48,7 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
   const spool = { store: new Spool(spoolDir, { maxBytes: config.spool_max_mb * 2 ** 20, maxAgeMs: config.spool_max_age_h * 3_600_000 }), send: createSender({ ...transport, path: 'backfill' }), offsetMs: () => clock.offsetMs };
   const heartbeat = (seq: number, signals: Signal[], stopping = false) => ({
     id: heartbeatId(boot, seq),
-    body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date(clock.now()), stopping }),
+    body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date(), stopping }),
   });
   let lastSignals: Signal[] = [];
   let warnedOmitted = false;

@@ -16,8 +16,6 @@ export interface SpooledHeartbeat {
   body: string;
   sentAt: number;
   bytes: number;
-  /** The Worker-clock offset the agent applied to this heartbeat's sent_at when it was made (0: none known). */
-  offsetMs: number;
 }
 
 const NAME = /^(\d{15})-(.+)\.json$/;
@@ -35,12 +33,12 @@ export class Spool {
   }
 
   /** Keeps one heartbeat; returns how many old ones the bounds pushed out. */
-  add(id: string, body: string, sentAt: number, offsetMs = 0): number {
+  add(id: string, body: string, sentAt: number): number {
     const name = `${String(sentAt).padStart(15, '0')}-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`;
     const tmp = join(this.dir, `.${name}.tmp`);
     const fd = openSync(tmp, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify({ id, body, offset_ms: offsetMs }));
+      writeSync(fd, JSON.stringify({ id, body }));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -57,10 +55,9 @@ export class Spool {
       if (match === null) continue;
       const file = join(this.dir, name);
       try {
-        const { id, body, offset_ms } = JSON.parse(readFileSync(file, 'utf8')) as { id: unknown; body: unknown; offset_ms?: unknown };
+        const { id, body } = JSON.parse(readFileSync(file, 'utf8')) as { id: unknown; body: unknown };
         if (typeof id !== 'string' || typeof body !== 'string') throw new Error('not a spooled heartbeat');
-        const offsetMs = typeof offset_ms === 'number' && Number.isFinite(offset_ms) ? offset_ms : 0;
-        out.push({ file, id, body, sentAt: Number(match[1]), bytes: statSync(file).size, offsetMs });
+        out.push({ file, id, body, sentAt: Number(match[1]), bytes: statSync(file).size });
       } catch {
         rmSync(file, { force: true });
       }

@@ -61,18 +61,15 @@ describe('the spool', () => {
     expect(existsSync(join(dir, 'rejected', `${String(T0).padStart(15, '0')}-hb_1.json`))).toBe(true);
   });
 
-  it('moves a spooled sent_at by what the agent learned of its clock after spooling it (a restart during a cut link)', () => {
-    const dir = fresh();
-    const spool = new Spool(dir, { maxBytes: 1e6, maxAgeMs: 86_400_000 }, () => T0);
-    const sentAt = new Date(T0 + 600_000).toISOString();
-    spool.add('hb_b_1', JSON.stringify({ v: 1, seq: 1, sent_at: sentAt }), T0, 0);
-    spool.add('hb_b_2', JSON.stringify({ v: 1, seq: 2, sent_at: sentAt }), T0 + 1, -600_000);
-    const [unknownClock, knownClock] = spool.list();
-    expect(knownClock?.offsetMs).toBe(-600_000);
-    // Spooled before the 10 minutes' skew was known: moved back by 10 minutes.
-    expect(JSON.parse(restamped(unknownClock as never, -600_000))).toEqual({ v: 1, seq: 1, sent_at: new Date(T0).toISOString() });
-    // Spooled with the offset already applied: sent as it was.
-    expect(restamped(knownClock as never, -600_000)).toBe(knownClock?.body);
+  it('moves a spooled sent_at from the host\'s clock onto the Worker\'s when it is backfilled', () => {
+    const hostSentAt = new Date(T0 + 600_000).toISOString();
+    const body = JSON.stringify({ v: 1, seq: 1, sent_at: hostSentAt });
+    // The host is 10 minutes ahead: the Worker's clock is 10 minutes behind it.
+    expect(JSON.parse(restamped(body, -600_000))).toEqual({ v: 1, seq: 1, sent_at: new Date(T0).toISOString() });
+    // A host on time: sent exactly as spooled.
+    expect(restamped(body, 0)).toBe(body);
+    expect(restamped('{"v":1,"seq":1}', -600_000)).toBe('{"v":1,"seq":1}');
   });
+
 });
 
