@@ -121,9 +121,13 @@ describe('10 000 hostile requests, fast-check', () => {
       fc.asyncProperty(fc.oneof(mutatedHeartbeat, rawBody), async (body) => {
         const before = await fingerprint();
         const v = await call(await signed('heartbeats', body));
-        // A mutation may be a valid heartbeat after all (a higher seq, say): it is judged as one.
+        // A mutation may be a valid heartbeat after all (a higher seq, say): it is judged as one. It
+        // may have set a short interval or a bad signal, whose deadline or hold would change state
+        // on time alone while later inputs run: a healthy heartbeat on a new boot puts that back.
         if (v.status === 202) {
           accepted++;
+          const reset = await call(await signed('heartbeats', JSON.stringify(heartbeatBody({ seq: 1, boot: `fuzz-reset-${accepted}`, interval_s: 3600 }))));
+          expect(reset.status).toBe(202);
           return;
         }
         refused(v, body);

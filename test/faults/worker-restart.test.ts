@@ -100,8 +100,8 @@ describe('the Worker killed and restarted mid-incident', () => {
     }
     expect(events().filter((e) => e.agent === 'steady')).toEqual([]);
     // The receiver has each request before the Worker has written down its answer: wait for that.
-    const left = () => d1Query<{ id: string; state: string }>(w.persistTo, "SELECT id, state FROM outbox WHERE state <> 'delivered'");
-    await waitFor('the outbox all delivered', async () => left().length === 0, 30_000, 1000).catch(() => undefined);
-    expect(left()).toEqual([]);
-  }, 240_000);
+    const left = () => d1Query<{ id: string; state: string; attempts: number; next_attempt_at: number; last_error: string | null }>(w.persistTo, "SELECT id, state, attempts, next_attempt_at, last_error FROM outbox WHERE state <> 'delivered'");
+    await waitFor('the outbox all delivered', async () => left().length === 0, 90_000, 1000).catch(() => undefined);
+    expect(left(), JSON.stringify(left())).toEqual([]);
+  }, 330_000);
 });
