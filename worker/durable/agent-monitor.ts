@@ -96,7 +96,9 @@ export class AgentMonitor extends DurableObject<Env> {
     try {
       // Bounded like the writes: a D1 that hangs must not hold a heartbeat.
       this.stats = { ...this.stats, reads: this.stats.reads + 1 };
-      const read = await Promise.race([pendingPauses(this.db, now), new Promise<null>((r) => setTimeout(() => r(null), D1_WAIT_MS))]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const read = await Promise.race([pendingPauses(this.db, now), new Promise<null>((r) => (timer = setTimeout(() => r(null), D1_WAIT_MS)))]);
+      clearTimeout(timer);
       if (read === null) throw new Error(`no answer within ${D1_WAIT_MS} ms`);
       this.pauses = engineMaintenance(read);
       this.pausesReadAt = now;
@@ -233,7 +235,9 @@ export class AgentMonitor extends DurableObject<Env> {
       if (written && notify) this.ctx.waitUntil(this.outbox.deliver());
       return written;
     });
-    const waited = await Promise.race([writing.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), D1_WAIT_MS))]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = await Promise.race([writing.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), D1_WAIT_MS)))]);
+    clearTimeout(timer);
     if (!waited) {
       console.error(`agent ${next.agentId}: D1 has not answered within ${D1_WAIT_MS} ms; the heartbeat is taken and the write goes on`);
       this.ctx.waitUntil(writing);
