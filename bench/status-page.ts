@@ -10,6 +10,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { generateSecret, sign } from '../protocol/signature.ts';
 import { startTestWorker } from '../test/support/e2e-worker.ts';
+import { percentile } from '../test/support/fleet.ts';
 import { d1Query } from '../test/support/local-d1.ts';
 import { machine, record } from './record.ts';
 
@@ -31,9 +32,6 @@ const config = {
   monitors: components.map((c) => ({ id: `${c.id}-fresh`, signal: `${c.id}.freshness`, kind: 'freshness', component: c.id })),
 };
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
 
 async function timed(url: string): Promise<number[]> {
   const times: number[] = [];
