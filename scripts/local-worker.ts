@@ -1,11 +1,12 @@
 // Runs the Worker locally under `wrangler dev` (real workerd, local D1), offline. Used by npm start
 // and by the end-to-end tests; every process started here is stopped by stop().
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { OFFLINE_ENV, WRANGLER_BIN } from './wrangler.js';
 
 export interface LocalWorker {
   url: string;
-  /** Everything wrangler printed so far (for test failure messages). */
+  /** The last OUTPUT_KEPT characters wrangler printed (for test failure messages). */
   output(): string;
   stop(): Promise<void>;
   /** SIGKILL to wrangler, workerd and all: a crash, with no chance to finish anything (fault tests). */
@@ -19,6 +20,26 @@ export interface LocalWorkerOptions {
   /** Print wrangler's output as it comes (npm start), or only keep it (tests). */
   echo?: boolean;
   readyTimeoutMs?: number;
+  /** Also append all of wrangler's output to this file (the kept tail is bounded; this is not). */
+  logTo?: string;
+}
+
+/**
+ * How much of wrangler's output a LocalWorker keeps. Under load wrangler logs a line per request;
+ * keeping all of it once grew past V8's string limit and threw in the stream handler.
+ */
+export const OUTPUT_KEPT = 256 * 1024;
+
+/** Appends to a bounded tail: the newest text is kept, the oldest dropped. */
+export function tailKeeper(limit = OUTPUT_KEPT): { add(chunk: Buffer | string): void; text(): string } {
+  let out = '';
+  return {
+    add(chunk) {
+      out += chunk;
+      if (out.length > limit * 2) out = out.slice(-limit);
+    },
+    text: () => (out.length > limit ? out.slice(-limit) : out),
+  };
 }
 
 function wrangler(args: string[], echo: boolean): ChildProcess {
@@ -41,15 +62,17 @@ export async function applyMigrations(options: { persistTo?: string; echo?: bool
 }
 
 export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
-  const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(options.port), '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', 'info'];
+  const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(options.port), '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', process.env.BLINDSPOT_WRANGLER_LOG_LEVEL ?? 'info'];
   if (options.persistTo) args.push('--persist-to', options.persistTo);
   if (options.envFile) args.push('--env-file', options.envFile);
   const child = wrangler(args, options.echo ?? false);
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
+  const kept = tailKeeper();
+  const log = options.logTo === undefined ? null : createWriteStream(options.logTo, { flags: 'a' });
+  const take = (d: Buffer) => (kept.add(d), log?.write(d));
+  child.stdout?.on('data', take);
+  child.stderr?.on('data', take);
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), resolve())));
+  const exit = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), log?.end(), resolve())));
 
   const stop = async () => {
     if (exited || child.pid === undefined) return;
@@ -68,16 +91,16 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`wrangler dev exited before it was ready:\n${out}`);
+    if (exited) throw new Error(`wrangler dev exited before it was ready:\n${kept.text()}`);
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
       // 503 is an answer too: /healthz says so when settings need attention, and the Worker is up.
-      if (res.status === 200 || res.status === 503) return { url, output: () => out, stop, kill };
+      if (res.status === 200 || res.status === 503) return { url, output: kept.text, stop, kill };
     } catch {
       // Not listening yet.
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   await stop();
-  throw new Error(`wrangler dev did not answer on ${url} within ${options.readyTimeoutMs ?? 30_000} ms:\n${out}`);
+  throw new Error(`wrangler dev did not answer on ${url} within ${options.readyTimeoutMs ?? 30_000} ms:\n${kept.text()}`);
 }

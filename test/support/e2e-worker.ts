@@ -1,6 +1,6 @@
 // A Worker under wrangler dev for one test file: its own temporary directory, settings written as an
 // env file, migrations applied to a fresh local D1. stop() stops wrangler and removes the directory.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyMigrations, type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
@@ -27,7 +27,11 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n'));
   await applyMigrations({ persistTo });
   const port = await freePort();
-  const start = () => startLocalWorker({ port, persistTo, envFile });
+  // BLINDSPOT_TEST_LOGS=<dir> keeps all of wrangler's output per test Worker, for a failure's autopsy.
+  const logs = process.env.BLINDSPOT_TEST_LOGS;
+  if (logs) mkdirSync(logs, { recursive: true });
+  const logTo = logs ? join(logs, `${prefix}-${port}.log`) : undefined;
+  const start = () => startLocalWorker({ port, persistTo, envFile, logTo });
   const t: TestWorker = {
     worker: await start(),
     url: `http://127.0.0.1:${port}`,
