@@ -73,6 +73,7 @@ it(`bytes: ${AGENTS} agents for ${DAYS} days at 300 s`, async () => {
     // The daily sweep's retention: 5-minute rollups are kept 8 days.
     await runBatch(env.DB, pruneQueries(createDb(env.DB), start + (day + 1) * 86_400_000));
     sizes.push(await sizeOf());
+    console.log(`d1-bytes: day ${day + 1} of ${DAYS} simulated, D1 ${sizes.at(-1)} bytes`);
   }
   const after = sizes.at(-1) as number;
   const perAgentDay = (after - before) / AGENTS / DAYS;
