@@ -30,6 +30,11 @@ async function sizeOf(): Promise<number> {
   return r.meta.size_after;
 }
 
+/** Monitor instances the engine keeps rollups for (the fixture's monitors, per matching signal, and built-ins). */
+async function instancesOf(agentId: string): Promise<number> {
+  return ((await env.DB.prepare('SELECT count(DISTINCT monitor) AS n FROM rollup_1h WHERE agent_id = ?').bind(agentId).first<{ n: number }>())?.n ?? 0) as number;
+}
+
 async function rowCounts(): Promise<Record<string, number>> {
   const tables = ['rollup_5m', 'rollup_1h', 'signal_rollup_1h', 'agents', 'agent_events', 'windows', 'outbox'];
   const out: Record<string, number> = {};
@@ -48,7 +53,7 @@ it('steady state: D1 writes, statements, rows and reads per heartbeat', async ()
   const per = (n: number) => Number((n / heartbeats).toFixed(4));
   const result = {
     benchmark: 'd1-steady-state',
-    setup: { interval_s: 15, simulated_hours: 2, heartbeats, signals_per_heartbeat: signals().length, monitors: 2 },
+    setup: { interval_s: 15, simulated_hours: 2, heartbeats, signals_per_heartbeat: signals().length, monitor_instances: await instancesOf('bench-steady') },
     per_heartbeat: {
       write_batches: per(end.batches - first.batches),
       statements: per(end.statements - first.statements),
@@ -81,7 +86,7 @@ it(`bytes: ${AGENTS} agents for ${DAYS} days at 300 s`, async () => {
   const lastWeek = ((sizes.at(-1) as number) - (sizes.at(-8) as number)) / 7 / AGENTS;
   const result = {
     benchmark: 'd1-bytes',
-    setup: { agents: AGENTS, days: DAYS, interval_s: 300, signals_per_heartbeat: signals().length, monitors: 2, retention: '5-minute rollups 8 days; hourly rollups and signal stats 400 days' },
+    setup: { agents: AGENTS, days: DAYS, interval_s: 300, signals_per_heartbeat: signals().length, monitor_instances: await instancesOf('bench-bytes-0'), retention: '5-minute rollups 8 days; hourly rollups and signal stats 400 days' },
     baseline_empty_bytes: before,
     after_bytes: after,
     rows: await rowCounts(),
