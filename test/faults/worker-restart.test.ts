@@ -32,6 +32,14 @@ function events(): Event[] {
   });
 }
 
+// What a failure needs to be explained: every outbox row and attempt as D1 has them, and what the receiver got when.
+function autopsy(): string {
+  const rows = d1Query(w.persistTo, 'SELECT seq, id, state, attempts, created_at, next_attempt_at, claimed_until, claim_token, delivered_at, last_status, last_error FROM outbox ORDER BY seq');
+  const attempts = d1Query(w.persistTo, 'SELECT notification_id, attempt, at, status, outcome, error FROM delivery_attempts ORDER BY id');
+  const got = receiver.requests.map((r) => ({ at: r.at, id: r.headers['webhook-id'] }));
+  return JSON.stringify({ rows, attempts, got }, null, 1);
+}
+
 const delivered = (agent: string, type: string) => events().filter((e) => e.agent === agent && e.type === type);
 
 beforeAll(async () => {
@@ -83,13 +91,19 @@ describe('the Worker killed and restarted mid-incident', () => {
     paged.start();
     due.start();
     await waitFor('both resolves', async () => delivered('paged', 'window.closed').length >= 1 && delivered('due', 'window.closed').length >= 1, 30_000, 250);
-    for (const a of agents) a.stop();
+    // A clean shutdown: agents that merely fell silent here would open new windows, rightly paged,
+    // while the checks below run (paged's grace is 2 s), and their pages would be in flight at the end.
+    const goodbyes = await Promise.all(agents.map((a) => a.leave()));
+    expect(goodbyes.map((r) => r?.status)).toEqual([202, 202, 202]);
+    // Past paged's deadline (3 s on): its silence after a clean stop is recorded as agent_stopped, never paged.
+    await new Promise((r) => setTimeout(r, 5000));
 
-    const windows = d1Query<{ agent_id: string; cause: string; ended_at: number | null; notified_at: number | null }>(w.persistTo, 'SELECT agent_id, cause, ended_at, notified_at FROM windows ORDER BY agent_id');
-    expect(windows.map((r) => [r.agent_id, r.cause, r.ended_at !== null])).toEqual([
+    const windows = d1Query<{ agent_id: string; cause: string; ended_at: number | null; suppressed_by: string | null }>(w.persistTo, 'SELECT agent_id, cause, ended_at, suppressed_by FROM windows ORDER BY agent_id, started_at');
+    expect(windows.filter((r) => r.cause !== 'agent_stopped').map((r) => [r.agent_id, r.cause, r.ended_at !== null])).toEqual([
       ['due', 'agent_silent', true],
       ['paged', 'agent_silent', true],
     ]);
+    expect(windows.filter((r) => r.cause === 'agent_stopped').map((r) => [r.agent_id, r.suppressed_by])).toContainEqual(['paged', 'agent_stopped']);
     // At least once, and never a second trigger: every delivery of a window's page carries one webhook-id.
     for (const agent of ['paged', 'due']) {
       for (const type of ['window.opened', 'window.closed']) {
@@ -100,8 +114,8 @@ describe('the Worker killed and restarted mid-incident', () => {
     }
     expect(events().filter((e) => e.agent === 'steady')).toEqual([]);
     // The receiver has each request before the Worker has written down its answer: wait for that.
-    const left = () => d1Query<{ id: string; state: string; attempts: number; next_attempt_at: number; last_error: string | null }>(w.persistTo, "SELECT id, state, attempts, next_attempt_at, last_error FROM outbox WHERE state <> 'delivered'");
-    await waitFor('the outbox all delivered', async () => left().length === 0, 90_000, 1000).catch(() => undefined);
-    expect(left(), JSON.stringify(left())).toEqual([]);
+    const undelivered = () => d1Query<{ id: string; state: string; attempts: number; next_attempt_at: number; last_error: string | null }>(w.persistTo, "SELECT id, state, attempts, next_attempt_at, last_error FROM outbox WHERE state <> 'delivered'");
+    await waitFor('the outbox all delivered', async () => undelivered().length === 0, 90_000, 1000).catch(() => undefined);
+    expect(undelivered(), autopsy()).toEqual([]);
   }, 330_000);
 });

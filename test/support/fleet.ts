@@ -106,8 +106,8 @@ export class LoopingAgent {
     return this.options.boot ?? 'loop';
   }
 
-  async beat(): Promise<PostResult | null> {
-    const req = signedHeartbeat(this.id, this.secret, { seq: ++this.seq, boot: this.boot, intervalS: this.options.intervalS, graceS: this.options.graceS, signals: this.options.signals });
+  async beat(stopping = false): Promise<PostResult | null> {
+    const req = signedHeartbeat(this.id, this.secret, { seq: ++this.seq, boot: this.boot, intervalS: this.options.intervalS, graceS: this.options.graceS, signals: this.options.signals, stopping });
     const result = await postSigned(this.baseUrl, req, 5000).catch((e: unknown) => {
       this.errors.push(`seq ${this.seq} at ${new Date().toISOString()}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
       return null;
@@ -125,6 +125,12 @@ export class LoopingAgent {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** Stops the way a real agent shuts down: a last heartbeat saying so, after which its silence is no window. */
+  async leave(): Promise<PostResult | null> {
+    this.stop();
+    return this.beat(true);
   }
 
   /** The deadline of the last heartbeat the Worker took. */
