@@ -31,6 +31,8 @@ export function workerProject(name: string, include: string[], testTimeout = 5_0
           main: './worker/index.ts',
           wrangler: { configPath: './wrangler.toml' },
           miniflare: {
+            // A second, empty database for the migration tests to build up step by step.
+            d1Databases: { MIGRATION_DB: 'migration-test' },
             bindings: {
               TEST_MIGRATIONS: await readD1Migrations('./worker/migrations'),
               BLINDSPOT_AGENT_SECRETS: JSON.stringify(TEST_AGENT_SECRETS),

@@ -1,5 +1,5 @@
 // Benchmark: the status page's weight and cost. Real parts: the Worker under wrangler dev (workerd +
-// local D1) on 127.0.0.1, with 8 components in 3 groups, 90 days of hourly rollups, 3 incidents with
+// local D1) on 127.0.0.1, with 8 components in 3 groups, 90 days of day rows, 3 incidents with
 // updates and a maintenance. Reported:
 //  - bytes of everything a first visit transfers (the page is one document: no script, font, image
 //    or stylesheet requests), raw and compressed with gzip and brotli as an edge would serve it;
@@ -58,8 +58,11 @@ async function main(): Promise<void> {
     // 90 days of history, with a bad day here and there, so every bar has a tooltip worth reading.
     const today = Math.floor(Date.now() / DAY) * DAY;
     const rows: string[] = [];
-    for (const c of components) for (let d = 1; d < 90; d++) rows.push(`('bench','${c.id}-fresh',${today - d * DAY},${d % 17 === 0 ? 82_800 : 86_400},0,${d % 17 === 0 ? 3600 : 0},0,0)`);
-    d1Query(worker.persistTo, `INSERT INTO rollup_1h (agent_id, monitor, bucket_start, good_s, degraded_s, blind_s, unknown_s, paused_s) VALUES ${rows.join(',')}`);
+    for (let d = 1; d < 90; d++) {
+      const monitors = Object.fromEntries(components.map((c) => [`${c.id}-fresh`, d % 17 === 0 ? [82_800, 0, 3600, 0, 0] : [86_400, 0, 0, 0, 0]]));
+      rows.push(`('bench',${today - d * DAY},'${JSON.stringify(monitors)}')`);
+    }
+    d1Query(worker.persistTo, `INSERT INTO agent_days (agent_id, day, monitors) VALUES ${rows.join(',')}`);
     const admin = (path: string, payload: unknown) => fetch(`${worker.url}/v1/admin${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(payload) }).then((r) => r.json() as Promise<{ incident: { id: string } }>);
     for (let i = 0; i < 3; i++) {
       const { incident } = await admin('/incidents', { name: `Incident ${i}: elevated errors on checkout`, body: 'We are investigating elevated error rates.', components: ['checkout'] });

@@ -59,7 +59,7 @@ beforeAll(async () => {
   });
   const statements = [
     `INSERT INTO agents (id, kind, state, state_since, boot, interval_s, grace_s, first_seen_at, last_heartbeat_at, deadline_at, updated_at) VALUES ('edge', 'agent', 'up', ${B}, 'b', 60, 60, ${B - 86_400_000}, ${B}, ${B}, ${B})`,
-    ...['metrics-fresh', 'alerts-dropped'].map((m) => `INSERT INTO rollup_1h VALUES ('edge', '${m}', ${B - (B % 3_600_000)}, 3600, 0, 0, 0, 0)`),
+    `INSERT INTO agent_days (agent_id, day, monitors) VALUES ('edge', ${B - (B % 86_400_000)}, '${JSON.stringify({ 'metrics-fresh': [3600, 0, 0, 0, 0], 'alerts-dropped': [3600, 0, 0, 0, 0] })}')`,
     ...WINDOWS.map(
       ([id, agent, monitor, cause, level, from, to]) =>
         `INSERT INTO windows (id, agent_id, monitor, component, severity, cause, level, signal, started_at, confirmed_at, notified_at, ended_at, peak_value, suppressed_by) VALUES (${[id, agent, monitor, monitor === 'alerts-dropped' ? 'alerting' : 'metrics', 'critical', cause, level, null, B + from * MIN, B + from * MIN + MIN, null, to === null ? null : B + to * MIN, null, null].map(sql).join(', ')})`,

@@ -16,7 +16,7 @@ import { waitFor } from '../support/ports.ts';
 const secret = generateSecret();
 const hookSecret = generateSecret();
 const token = 'fault-admin-token-0123456789abcdef0123456789';
-const TABLES = ['agents', 'windows', 'outbox', 'rollup_5m', 'rollup_1h', 'signal_rollup_1h', 'agent_events', 'incidents', 'incident_updates', 'maintenances'];
+const TABLES = ['agents', 'windows', 'outbox', 'agent_days', 'agent_events', 'incidents', 'incident_updates', 'maintenances'];
 const OUTAGE_MS = 30_000;
 let w: TestWorker;
 let receiver: Recorder;

@@ -54,22 +54,24 @@ describe('the engine in its Durable Object', () => {
     // The first heartbeat (agent row, first_seen) and one rollup flush per completed 5-minute bucket.
     expect(stats.batches).toBeLessThanOrEqual(1 + 2);
     expect(stats.pending).toBe(0);
-    const { results } = await env.DB.prepare('SELECT monitor, sum(good_s) AS good, sum(degraded_s + blind_s + unknown_s + paused_s) AS other FROM rollup_5m WHERE agent_id = ? GROUP BY monitor ORDER BY monitor')
-      .bind('engine-budget')
-      .all<{ monitor: string; good: number; other: number }>();
-    expect(results).toEqual([
-      { monitor: 'agent', good: 600, other: 0 },
-      { monitor: 'clock_skew', good: 600, other: 0 },
-      { monitor: 'metrics-fresh', good: 600, other: 0 },
-      { monitor: 'prometheus-up', good: 600, other: 0 },
-    ]);
-    const hourly = await env.DB.prepare('SELECT sum(good_s) AS good FROM rollup_1h WHERE agent_id = ? AND monitor = ?').bind('engine-budget', 'agent').first<{ good: number }>();
-    expect(hourly?.good).toBe(600);
-    const signal = await env.DB.prepare('SELECT name, last, min, max, samples FROM signal_rollup_1h WHERE agent_id = ? AND name = ?').bind('engine-budget', 'metrics.freshness').first();
-    expect(signal).toMatchObject({ name: 'metrics.freshness', last: 5, min: 5, max: 5 });
+    // One row for the agent's day: each monitor's seconds summed over the two flushes, every signal's stats merged.
+    const days = await env.DB.prepare('SELECT day, monitors, signals FROM agent_days WHERE agent_id = ?').bind('engine-budget').all<{ day: number; monitors: string; signals: string }>();
+    expect(days.results).toHaveLength(1);
+    const [row] = days.results;
+    expect(row?.day).toBe(Math.floor(a.start / 86_400_000) * 86_400_000);
+    expect(JSON.parse(row?.monitors ?? '{}')).toEqual({
+      agent: [600, 0, 0, 0, 0],
+      clock_skew: [600, 0, 0, 0, 0],
+      'metrics-fresh': [600, 0, 0, 0, 0],
+      'prometheus-up': [600, 0, 0, 0, 0],
+    });
+    const signals = JSON.parse(row?.signals ?? '{}') as Record<string, [string, number | null, number | null, number | null, number, number]>;
+    const signal = Object.values(signals).find(([name]) => name === 'metrics.freshness');
+    expect(signal?.slice(0, 4)).toEqual(['metrics.freshness', 5, 5, 5]);
+    const samples = signal?.[4] ?? 0;
     // Every heartbeat up to the second flush, which came within the minute after the tenth.
-    expect(signal?.samples).toBeGreaterThanOrEqual(121);
-    expect(signal?.samples).toBeLessThanOrEqual(133);
+    expect(samples).toBeGreaterThanOrEqual(121);
+    expect(samples).toBeLessThanOrEqual(133);
   });
 
   it('keeps taking heartbeats while D1 refuses writes, and writes everything once it is back', async () => {

@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** Empty: migration tests apply the migrations to it one by one. */
+      MIGRATION_DB: D1Database;
       /** The receiver hub (test/support/receiver-hub.ts). */
       RECEIVER_URL: string;
     }

@@ -55,7 +55,7 @@ function windowRow(id: string, monitor: string, cause: string, level: string, fr
 
 beforeAll(async () => {
   await insert("INSERT INTO agents (id, kind, state, state_since, boot, interval_s, grace_s, first_seen_at, last_heartbeat_at, deadline_at, updated_at) VALUES (?, 'agent', 'up', ?, 'b', 60, 60, ?, ?, ?, ?)", AGENT, B, B - 86_400_000, B, B, B);
-  for (const monitor of ['metrics-fresh', 'prometheus-up']) await insert('INSERT INTO rollup_1h (agent_id, monitor, bucket_start, good_s, degraded_s, blind_s, unknown_s, paused_s) VALUES (?, ?, ?, 3600, 0, 0, 0, 0)', AGENT, monitor, B - (B % 3_600_000));
+  await insert('INSERT INTO agent_days (agent_id, day, monitors) VALUES (?, ?, ?)', AGENT, B - (B % 86_400_000), JSON.stringify({ 'metrics-fresh': [3600, 0, 0, 0, 0], 'prometheus-up': [3600, 0, 0, 0, 0] }));
   await windowRow('w-stale', 'metrics-fresh', 'stale', 'blind', B + 10 * MIN, B + 20 * MIN, { notified: B + 11 * MIN, peak: 300, signal: 'metrics.freshness' });
   await windowRow('w-silent', 'agent', 'agent_silent', 'blind', B + 30 * MIN, B + 40 * MIN);
   await windowRow('watchdog:gap:test', 'watchdog', 'watchdog_gap', 'unknown', B + 50 * MIN, B + 55 * MIN, { agent: '*' });

@@ -104,13 +104,15 @@ describe('the status page', () => {
     expect(html).toMatch(/Monitoring coverage: (\d+) of (?!\1\b)\d+ monitored pipelines/);
   });
 
-  it('draws 90 daily bars from the hourly rollups, telling no data apart from blind, with a tooltip and a details line per bad day', async () => {
+  it('draws 90 daily bars from the agents\' day rows, telling no data apart from blind, with a tooltip and a details line per bad day', async () => {
     const day = 86_400_000;
     const today = Math.floor(Date.now() / day) * day;
-    const put = (at: number, good: number, blind: number) =>
-      env.DB.prepare('INSERT INTO rollup_1h (agent_id, monitor, bucket_start, good_s, degraded_s, blind_s, unknown_s, paused_s) VALUES (?, ?, ?, ?, 0, ?, 0, 0)').bind('bars', 'prometheus-up', at, good, blind).run();
-    await put(today - 3 * day + 3_600_000, 3000, 600);
-    await put(today - 2 * day, 3600, 0);
+    const put = (agent: string, at: number, good: number, blind: number) =>
+      env.DB.prepare('INSERT INTO agent_days (agent_id, day, monitors) VALUES (?, ?, ?)').bind(agent, at, JSON.stringify({ 'prometheus-up': [good, 0, blind, 0, 0], 'not-a-monitor': [0, 0, 86_400, 0, 0] })).run();
+    // Two agents feed the component that day: their seconds add up. A monitor the configuration does not have counts for nothing.
+    await put('bars', today - 3 * day, 85_800, 600);
+    await put('bars-2', today - 3 * day, 86_400, 0);
+    await put('bars', today - 2 * day, 86_400, 0);
     const { html } = await page();
     const start = html.indexOf('<li id="component-metrics">');
     const bars = html.slice(html.indexOf('class="bars"', start), html.indexOf('</div>', html.indexOf('class="bars"', start)));

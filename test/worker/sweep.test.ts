@@ -36,18 +36,16 @@ describe('pruning', () => {
   it('deletes rollups, events and evidence past their retention, and keeps what is recent', async () => {
     const now = Date.now() + 86_400_000;
     const day = 86_400_000;
-    const rollup = 'INSERT INTO rollup_5m (agent_id, monitor, bucket_start, good_s, degraded_s, blind_s, unknown_s, paused_s) VALUES (?, ?, ?, 300, 0, 0, 0, 0)';
+    const rollup = "INSERT INTO agent_days (agent_id, day, monitors) VALUES ('prune', ?, '{\"agent\":[86400,0,0,0,0]}')";
     await env.DB.batch([
-      env.DB.prepare(rollup).bind('prune', 'agent', now - 9 * day),
-      env.DB.prepare(rollup).bind('prune', 'agent', now - 7 * day),
-      env.DB.prepare("INSERT INTO rollup_1h (agent_id, monitor, bucket_start, good_s, degraded_s, blind_s, unknown_s, paused_s) VALUES ('prune', 'agent', ?, 3600, 0, 0, 0, 0)").bind(now - 401 * day),
+      env.DB.prepare(rollup).bind(now - 401 * day),
+      env.DB.prepare(rollup).bind(now - 399 * day),
       env.DB.prepare("INSERT INTO alert_evidence (source, fingerprint, starts_at, alertname, status, ends_at, labels, annotations, received_at) VALUES ('prune', 'fp', 1, 'X', 'firing', NULL, '{}', '{}', ?)").bind(now - 31 * day),
     ]);
     const report = await runSweep({ ...sweepDeps(env), now: () => now });
     expect(report.pruned).toBe(true);
-    const left = await env.DB.prepare("SELECT bucket_start FROM rollup_5m WHERE agent_id = 'prune'").all<{ bucket_start: number }>();
-    expect(left.results).toEqual([{ bucket_start: now - 7 * day }]);
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM rollup_1h WHERE agent_id = 'prune'").first('n')).toBe(0);
+    const left = await env.DB.prepare("SELECT day FROM agent_days WHERE agent_id = 'prune'").all<{ day: number }>();
+    expect(left.results).toEqual([{ day: now - 399 * day }]);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM alert_evidence WHERE source = 'prune'").first('n')).toBe(0);
   });
 });

@@ -1,8 +1,9 @@
-// Rollups: seconds each monitor spent in each state per 5 minutes, and per-signal last/min/max per
-// hour. Accumulated in the agent's Durable Object and written to D1 when a 5-minute bucket is
-// complete, so D1 sees about one write batch per agent per 5 minutes, not one per heartbeat.
+// Rollups: seconds each monitor spent in each state, accrued in 5-minute buckets, and per-signal
+// last/min/max per day. Accumulated in the agent's Durable Object and added to the agent's row for
+// the day in D1 when a 5-minute bucket is complete: about one D1 write, of one row, per agent per
+// 5 minutes, not one per heartbeat.
 export const BUCKET_MS = 5 * 60_000;
-export const HOUR_MS = 60 * 60_000;
+export const DAY_MS = 86_400_000;
 /** Rollups are flushed at most this often, whatever happens. */
 export const MIN_FLUSH_INTERVAL_MS = 60_000;
 
@@ -22,7 +23,7 @@ export interface SignalStats {
 export interface RollupAcc {
   /** 5-minute bucket start (ms) → monitor → seconds per state. */
   buckets: Record<string, Record<string, StateSeconds>>;
-  /** Hour start (ms) → signal key → stats. */
+  /** UTC day start (ms) → signal key → stats (hour starts in state kept from before: folded into their day when written). */
   signals: Record<string, Record<string, SignalStats>>;
 }
 
@@ -43,10 +44,10 @@ export function accrue(acc: RollupAcc, monitor: string, state: RollupState, from
   }
 }
 
-/** Folds one signal value (null: the probe could not measure) into its hour. Mutates `acc`. */
+/** Folds one signal value (null: the probe could not measure) into its day. Mutates `acc`. */
 export function recordSignal(acc: RollupAcc, key: string, name: string, value: number | null, at: number): void {
-  const hour = (acc.signals[bucketStart(at, HOUR_MS)] ??= {});
-  const s = (hour[key] ??= { name, last: null, min: null, max: null, samples: 0, unknown: 0 });
+  const day = (acc.signals[bucketStart(at, DAY_MS)] ??= {});
+  const s = (day[key] ??= { name, last: null, min: null, max: null, samples: 0, unknown: 0 });
   if (value === null) {
     s.unknown++;
     return;

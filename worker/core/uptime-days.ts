@@ -1,9 +1,10 @@
 // The status page's 90-day bars: seconds per state per day, summed over the monitors that feed each
-// component, from the hourly rollups. A day nobody observed is "no data", never "up". Pure.
+// component, from the agents' day rows. A day nobody observed is "no data", never "up". Pure.
 import type { WatchConfig } from '../../config/resolve.ts';
 import { defOf } from './monitor-defs.ts';
+import { DAY_MS } from './rollup.ts';
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS };
 export const UPTIME_DAYS = 90;
 
 export interface DaySeconds {

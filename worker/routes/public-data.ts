@@ -57,20 +57,13 @@ async function readRecord(env: Env, now: number): Promise<Record> {
     listIncidents(db, { limit: INCIDENT_LIMIT }),
     listIncidents(db, { limit: INCIDENT_LIMIT, unresolvedOnly: true }),
     db.selectFrom('maintenances').selectAll().where('kind', '=', 'maintenance').where('scheduled_until', '>', now - HISTORY_MS).orderBy('scheduled_for').limit(100).execute(),
-    db
-      .selectFrom('rollup_1h')
-      .select([
-        'monitor',
-        sql<number>`(bucket_start / ${sql.lit(DAY_MS)}) * ${sql.lit(DAY_MS)}`.as('day'),
-        sql<number>`sum(good_s)`.as('good_s'),
-        sql<number>`sum(degraded_s)`.as('degraded_s'),
-        sql<number>`sum(blind_s)`.as('blind_s'),
-        sql<number>`sum(unknown_s)`.as('unknown_s'),
-        sql<number>`sum(paused_s)`.as('paused_s'),
-      ])
-      .where('bucket_start', '>=', since)
-      .groupBy(['monitor', sql`day`])
-      .execute(),
+    // Each agent's day row, monitor by monitor, summed over agents: D1 unpacks the JSON.
+    sql<DaySeconds>`SELECT m.key AS monitor, d.day AS day,
+        sum(json_extract(m.value, '$[0]')) AS good_s, sum(json_extract(m.value, '$[1]')) AS degraded_s, sum(json_extract(m.value, '$[2]')) AS blind_s,
+        sum(json_extract(m.value, '$[3]')) AS unknown_s, sum(json_extract(m.value, '$[4]')) AS paused_s
+      FROM agent_days d, json_each(d.monitors) m WHERE d.day >= ${since} GROUP BY m.key, d.day`
+      .execute(db)
+      .then((r) => r.rows),
   ]);
   const byId = new Map([...unresolved, ...recent].map((i) => [i.id, i]));
   const incidents = [...byId.values()].sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));

@@ -1,10 +1,12 @@
 // What the gap report reads: windows, backfilled heartbeats, agents, which agent fed which monitor,
 // maintenance and incidents, all around one time span. Bounded: a span holding more than the report
 // can carry is refused with the count, so the caller can say "narrow the range".
+import { sql } from 'kysely';
 import type { WindowRecord } from '../core/gap-report.ts';
 import type { Interval } from '../core/intervals.ts';
 import type { BackfilledHeartbeat } from '../core/link-outages.ts';
 import type { MaintenanceRow } from '../core/notices.ts';
+import { DAY_MS } from '../core/rollup.ts';
 import type { Signal } from '../../protocol/heartbeat.ts';
 import type { Db } from './db.ts';
 import type { IncidentsTable } from './schema.ts';
@@ -45,7 +47,11 @@ export async function readGapData(db: Db, span: Interval): Promise<GapRead> {
       .limit(MAX_REPORT_BACKFILL + 1)
       .execute(),
     db.selectFrom('agents').select(['id', 'first_seen_at']).execute(),
-    db.selectFrom('rollup_1h').select(['agent_id', 'monitor']).where('bucket_start', '>=', span.start - 3_600_000).where('bucket_start', '<', span.end).groupBy(['agent_id', 'monitor']).execute(),
+    // Which monitors each agent fed on the days the span touches, from its day rows.
+    sql<{ agent_id: string; monitor: string }>`SELECT DISTINCT d.agent_id AS agent_id, m.key AS monitor FROM agent_days d, json_each(d.monitors) m
+      WHERE d.day > ${span.start - DAY_MS} AND d.day < ${span.end}`
+      .execute(db)
+      .then((r) => r.rows),
     db.selectFrom('maintenances').selectAll().where('scheduled_for', '<', span.end).where('scheduled_until', '>', span.start).orderBy('scheduled_for').limit(MAX_NOTICES).execute(),
     db
       .selectFrom('incidents')

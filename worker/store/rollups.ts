@@ -1,66 +1,96 @@
 import { type CompiledQuery, sql } from 'kysely';
-import type { RollupFlush } from '../core/rollup.ts';
-import { bucketStart, HOUR_MS } from '../core/rollup.ts';
+import type { RollupFlush, SignalStats, StateSeconds } from '../core/rollup.ts';
+import { bucketStart, DAY_MS, ROLLUP_STATES } from '../core/rollup.ts';
 import type { Db } from './db.ts';
-import type { RollupTable } from './schema.ts';
 
-/** Writes complete 5-minute buckets, adds them into their hours, and merges per-signal hourly stats. */
+type DaySignals = Record<string, [name: string, last: number | null, min: number | null, max: number | null, samples: number, unknown: number]>;
+
+const ms = (seconds: number) => Math.round(seconds * 1000) / 1000;
+
+/**
+ * One statement per UTC day the flush touches: the day's row for this agent, created or added to.
+ * The flush holds what accrued since the last one (complete 5-minute buckets and the signals seen),
+ * so D1 sums seconds and merges signal statistics; a flush writes one row, not one per monitor.
+ */
 export function writeRollups(db: Db, agentId: string, flush: RollupFlush): CompiledQuery[] {
-  const queries: CompiledQuery[] = [];
+  const days = new Map<number, { monitors: Record<string, number[]>; signals: DaySignals }>();
+  const dayOf = (t: number) => {
+    const day = bucketStart(t, DAY_MS);
+    let d = days.get(day);
+    if (d === undefined) days.set(day, (d = { monitors: {}, signals: {} }));
+    return d;
+  };
   for (const [start, monitors] of Object.entries(flush.buckets)) {
+    const d = dayOf(Number(start));
     for (const [monitor, s] of Object.entries(monitors)) {
-      const row = { agent_id: agentId, monitor, good_s: s.good, degraded_s: s.degraded, blind_s: s.blind, unknown_s: s.unknown, paused_s: s.paused };
-      queries.push(addSeconds(db, 'rollup_5m', { ...row, bucket_start: Number(start) }));
-      queries.push(addSeconds(db, 'rollup_1h', { ...row, bucket_start: bucketStart(Number(start), HOUR_MS) }));
+      const sum = (d.monitors[monitor] ??= [0, 0, 0, 0, 0]);
+      ROLLUP_STATES.forEach((state, i) => (sum[i] = (sum[i] ?? 0) + (s as StateSeconds)[state]));
     }
   }
-  for (const [hour, signals] of Object.entries(flush.signals)) {
-    for (const [key, s] of Object.entries(signals)) {
-      queries.push(
-        db
-          .insertInto('signal_rollup_1h')
-          .values({ agent_id: agentId, signal_key: key, name: s.name, bucket_start: Number(hour), last: s.last, min: s.min, max: s.max, samples: s.samples, unknown: s.unknown })
-          .onConflict((oc) =>
-            oc.columns(['agent_id', 'signal_key', 'bucket_start']).doUpdateSet({
-              last: sql`coalesce(excluded.last, last)`,
-              min: sql`min(coalesce(min, excluded.min), coalesce(excluded.min, min))`,
-              max: sql`max(coalesce(max, excluded.max), coalesce(excluded.max, max))`,
-              samples: sql`samples + excluded.samples`,
-              unknown: sql`unknown + excluded.unknown`,
-            }),
-          )
-          .compile(),
-      );
-    }
+  // Signal statistics are kept per day; a Durable Object from before keyed them per hour, which folds in the same.
+  for (const [start, signals] of Object.entries(flush.signals).sort(([a], [b]) => Number(a) - Number(b))) {
+    const d = dayOf(Number(start));
+    for (const [key, s] of Object.entries(signals)) d.signals[key] = mergeSignal(d.signals[key], s);
   }
-  return queries;
+  return [...days].map(([day, d]) => {
+    const monitors = JSON.stringify(Object.fromEntries(Object.entries(d.monitors).map(([m, sum]) => [m, sum.map(ms)])));
+    return addToDay(db, agentId, day, monitors, JSON.stringify(d.signals));
+  });
 }
 
-/** Inserts a bucket, or adds its seconds to the row already there (a flush may split a bucket). */
-function addSeconds(db: Db, table: 'rollup_5m' | 'rollup_1h', row: RollupTable): CompiledQuery {
-  return db
-    .insertInto(table)
-    .values(row)
-    .onConflict((oc) =>
-      oc.columns(['agent_id', 'monitor', 'bucket_start']).doUpdateSet({
-        good_s: sql`good_s + excluded.good_s`,
-        degraded_s: sql`degraded_s + excluded.degraded_s`,
-        blind_s: sql`blind_s + excluded.blind_s`,
-        unknown_s: sql`unknown_s + excluded.unknown_s`,
-        paused_s: sql`paused_s + excluded.paused_s`,
-      }),
-    )
-    .compile();
+function mergeSignal(prev: DaySignals[string] | undefined, s: SignalStats): DaySignals[string] {
+  if (prev === undefined) return [s.name, s.last, s.min, s.max, s.samples, s.unknown];
+  const [, last, min, max, samples, unknown] = prev;
+  const lo = min === null ? s.min : s.min === null ? min : Math.min(min, s.min);
+  const hi = max === null ? s.max : s.max === null ? max : Math.max(max, s.max);
+  return [s.name, s.last ?? last, lo, hi, samples + s.samples, unknown + s.unknown];
 }
 
-export const RETENTION_MS = { rollup_5m: 8 * 86_400_000, rollup_1h: 400 * 86_400_000, signal_rollup_1h: 400 * 86_400_000, agent_events: 400 * 86_400_000, alert_evidence: 30 * 86_400_000, finished_outbox: 30 * 86_400_000, dead_outbox: 90 * 86_400_000, delivery_attempts: 30 * 86_400_000, backfilled_heartbeats: 30 * 86_400_000 } as const;
+/**
+ * Inserts the day, or adds to the row already there: seconds are summed per monitor and state; per
+ * signal, the newer last value wins, min and max widen, counts add up. Done by D1 in one statement.
+ */
+function addToDay(db: Db, agentId: string, day: number, monitors: string, signals: string): CompiledQuery {
+  // Aggregates cannot nest: the inner query merges key by key, the outer one builds the object.
+  return sql`INSERT INTO agent_days (agent_id, day, monitors, signals) VALUES (${agentId}, ${day}, ${monitors}, ${signals})
+    ON CONFLICT (agent_id, day) DO UPDATE SET
+    monitors = (
+      SELECT json_group_object(key, json_array(g, d, b, u, p)) FROM (
+        SELECT key, round(sum(g), 3) AS g, round(sum(d), 3) AS d, round(sum(b), 3) AS b, round(sum(u), 3) AS u, round(sum(p), 3) AS p
+        FROM (
+          SELECT key, json_extract(value, '$[0]') AS g, json_extract(value, '$[1]') AS d, json_extract(value, '$[2]') AS b, json_extract(value, '$[3]') AS u, json_extract(value, '$[4]') AS p
+            FROM json_each(agent_days.monitors)
+          UNION ALL
+          SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]')
+            FROM json_each(excluded.monitors)
+        )
+        GROUP BY key
+      )
+    ),
+    signals = (
+      SELECT json_group_object(key, json_array(name, last, lo, hi, n, unk)) FROM (
+        SELECT key,
+          coalesce(max(CASE WHEN src = 1 THEN name END), max(name)) AS name,
+          coalesce(max(CASE WHEN src = 1 THEN last END), max(CASE WHEN src = 0 THEN last END)) AS last,
+          min(lo) AS lo, max(hi) AS hi, sum(n) AS n, sum(unk) AS unk
+        FROM (
+          SELECT 0 AS src, key, json_extract(value, '$[0]') AS name, json_extract(value, '$[1]') AS last, json_extract(value, '$[2]') AS lo, json_extract(value, '$[3]') AS hi, json_extract(value, '$[4]') AS n, json_extract(value, '$[5]') AS unk
+            FROM json_each(agent_days.signals)
+          UNION ALL
+          SELECT 1, key, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]')
+            FROM json_each(excluded.signals)
+        )
+        GROUP BY key
+      )
+    )`.compile(db);
+}
+
+export const RETENTION_MS = { agent_days: 400 * 86_400_000, agent_events: 400 * 86_400_000, alert_evidence: 30 * 86_400_000, finished_outbox: 30 * 86_400_000, dead_outbox: 90 * 86_400_000, delivery_attempts: 30 * 86_400_000, backfilled_heartbeats: 30 * 86_400_000 } as const;
 
 /** Deletes what is past its retention. One statement per table, each bounded by an index on time. */
 export function pruneQueries(db: Db, now: number): CompiledQuery[] {
   return [
-    db.deleteFrom('rollup_5m').where('bucket_start', '<', now - RETENTION_MS.rollup_5m).compile(),
-    db.deleteFrom('rollup_1h').where('bucket_start', '<', now - RETENTION_MS.rollup_1h).compile(),
-    db.deleteFrom('signal_rollup_1h').where('bucket_start', '<', now - RETENTION_MS.signal_rollup_1h).compile(),
+    db.deleteFrom('agent_days').where('day', '<', now - RETENTION_MS.agent_days).compile(),
     db.deleteFrom('agent_events').where('at', '<', now - RETENTION_MS.agent_events).compile(),
     db.deleteFrom('alert_evidence').where('received_at', '<', now - RETENTION_MS.alert_evidence).compile(),
     db.deleteFrom('outbox').where('state', 'in', ['delivered', 'cancelled']).where('finished_at', '<', now - RETENTION_MS.finished_outbox).compile(),

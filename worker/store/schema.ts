@@ -78,27 +78,15 @@ export interface ChannelStateTable {
   last_error: string | null;
 }
 
-export interface RollupTable {
+/**
+ * One row per agent and UTC day. `monitors`: JSON object, monitor → [good, degraded, blind, unknown,
+ * paused] seconds. `signals`: JSON object, signal key → [name, last, min, max, samples, unknown].
+ */
+export interface AgentDaysTable {
   agent_id: string;
-  monitor: string;
-  bucket_start: number;
-  good_s: number;
-  degraded_s: number;
-  blind_s: number;
-  unknown_s: number;
-  paused_s: number;
-}
-
-export interface SignalRollupTable {
-  agent_id: string;
-  signal_key: string;
-  name: string;
-  bucket_start: number;
-  last: number | null;
-  min: number | null;
-  max: number | null;
-  samples: number;
-  unknown: number;
+  day: number;
+  monitors: string;
+  signals: string;
 }
 
 export interface AgentEventsTable {
@@ -169,9 +157,7 @@ export interface Database {
   delivery_attempts: DeliveryAttemptsTable;
   channel_state: ChannelStateTable;
   backfilled_heartbeats: BackfilledHeartbeatsTable;
-  rollup_5m: RollupTable;
-  rollup_1h: RollupTable;
-  signal_rollup_1h: SignalRollupTable;
+  agent_days: AgentDaysTable;
   agent_events: AgentEventsTable;
   alert_evidence: AlertEvidenceTable;
   incidents: IncidentsTable;

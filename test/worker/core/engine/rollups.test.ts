@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accrue, BUCKET_MS, emptyRollup, FLUSH_SPREAD_MS, flushDue, flushSpreadMs, nextFlushAt, recordSignal, takeComplete } from '../../../../worker/core/rollup.ts';
+import { accrue, BUCKET_MS, DAY_MS, emptyRollup, FLUSH_SPREAD_MS, flushDue, flushSpreadMs, nextFlushAt, recordSignal, takeComplete } from '../../../../worker/core/rollup.ts';
 import { at, config, Scenario, sig, T0 } from './scenario.ts';
 
 describe('rollups', () => {
@@ -26,10 +26,14 @@ describe('rollups', () => {
     expect(b['auto:m.f']).toMatchObject({ good: 10, unknown: 60 });
   });
 
-  it('keeps last/min/max per signal per hour, and unknowns apart', () => {
+  it('keeps last/min/max per signal per UTC day, and unknowns apart', () => {
     const acc = emptyRollup();
     for (const [i, v] of [3, 9, null, 1].entries()) recordSignal(acc, 'k', 'm.f', v, at(i));
-    expect(acc.signals[T0]?.k).toEqual({ name: 'm.f', last: 1, min: 1, max: 9, samples: 3, unknown: 1 });
+    const day = Math.floor(T0 / DAY_MS) * DAY_MS;
+    expect(Object.keys(acc.signals)).toEqual([String(day)]);
+    expect(acc.signals[day]?.k).toEqual({ name: 'm.f', last: 1, min: 1, max: 9, samples: 3, unknown: 1 });
+    recordSignal(acc, 'k', 'm.f', 4, day + DAY_MS);
+    expect(acc.signals[day + DAY_MS]?.k).toEqual({ name: 'm.f', last: 4, min: 4, max: 4, samples: 1, unknown: 0 });
   });
 
   it('flushes complete buckets at most once a minute, keeping the current one', () => {
