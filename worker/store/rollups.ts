@@ -5,7 +5,8 @@ import type { Db } from './db.ts';
 
 type DaySignals = Record<string, [name: string, last: number | null, min: number | null, max: number | null, samples: number, unknown: number]>;
 
-const ms = (seconds: number) => Math.round(seconds * 1000) / 1000;
+/** Seconds kept to the millisecond: sums of fractions stay short in JSON. */
+const roundToMs = (seconds: number) => Math.round(seconds * 1000) / 1000;
 
 /**
  * One statement per UTC day the flush touches: the day's row for this agent, created or added to.
@@ -33,7 +34,7 @@ export function writeRollups(db: Db, agentId: string, flush: RollupFlush): Compi
     for (const [key, s] of Object.entries(signals)) d.signals[key] = mergeSignal(d.signals[key], s);
   }
   return [...days].map(([day, d]) => {
-    const monitors = JSON.stringify(Object.fromEntries(Object.entries(d.monitors).map(([m, sum]) => [m, sum.map(ms)])));
+    const monitors = JSON.stringify(Object.fromEntries(Object.entries(d.monitors).map(([m, sum]) => [m, sum.map(roundToMs)])));
     return addToDay(db, agentId, day, monitors, JSON.stringify(d.signals));
   });
 }
