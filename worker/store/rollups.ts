@@ -1,5 +1,5 @@
 import { type CompiledQuery, sql } from 'kysely';
-import type { RollupFlush, SignalStats, StateSeconds } from '../core/rollup.ts';
+import type { RollupFlush, SignalStats } from '../core/rollup.ts';
 import { bucketStart, DAY_MS, ROLLUP_STATES } from '../core/rollup.ts';
 import type { Db } from './db.ts';
 
@@ -25,7 +25,7 @@ export function writeRollups(db: Db, agentId: string, flush: RollupFlush): Compi
     const d = dayOf(Number(start));
     for (const [monitor, s] of Object.entries(monitors)) {
       const sum = (d.monitors[monitor] ??= [0, 0, 0, 0, 0]);
-      ROLLUP_STATES.forEach((state, i) => (sum[i] = (sum[i] ?? 0) + (s as StateSeconds)[state]));
+      ROLLUP_STATES.forEach((state, i) => (sum[i] = (sum[i] ?? 0) + s[state]));
     }
   }
   // Signal statistics are kept per day; a Durable Object from before keyed them per hour, which folds in the same.
