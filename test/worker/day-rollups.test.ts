@@ -1,5 +1,6 @@
 // The agents' day rows: what a flush adds to D1 (one row per agent and day, seconds summed and
-// signal statistics merged by D1 itself), and the migration that folded the old hourly tables in.
+// signal statistics merged by D1 itself, once per flush however often it is sent), and the
+// migration that folded the old hourly tables in.
 import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
@@ -27,14 +28,16 @@ describe('day rows', () => {
     const n = await flush('days-a', {
       buckets: { [D]: { agent: secs({ good: 300 }), q: secs({ good: 100.25, blind: 199.75 }) }, [D + 300_000]: { agent: secs({ good: 300 }) } },
       signals: { [D]: { k: { name: 'q.age', last: 4, min: 1, max: 9, samples: 3, unknown: 1 } } },
+      takenAt: D + 600_000,
     });
     expect(n).toBe(1);
     await flush('days-a', {
       buckets: { [D + 600_000]: { agent: secs({ degraded: 120, good: 180 }), q: secs({ unknown: 300 }), new: secs({ paused: 300 }) } },
       // A null last (only unknowns) keeps the day's last; min and max widen; counts add up; a new signal joins.
       signals: { [D]: { k: { name: 'q.age', last: null, min: 0.5, max: null, samples: 0, unknown: 2 }, j: { name: 'x.ratio', last: 0.9, min: 0.9, max: 0.9, samples: 1, unknown: 0 } } },
+      takenAt: D + 900_000,
     });
-    await flush('days-a', { buckets: {}, signals: { [D]: { k: { name: 'q.age', last: 7, min: 7, max: 7, samples: 1, unknown: 0 } } } });
+    await flush('days-a', { buckets: {}, signals: { [D]: { k: { name: 'q.age', last: 7, min: 7, max: 7, samples: 1, unknown: 0 } } }, takenAt: D + 960_000 });
     expect(await dayRow('days-a', D)).toEqual({
       monitors: { agent: [780, 120, 0, 0, 0], new: [0, 0, 0, 0, 300], q: [100.25, 0, 199.75, 300, 0] },
       signals: { j: ['x.ratio', 0.9, 0.9, 0.9, 1, 0], k: ['q.age', 7, 0.5, 9, 4, 3] },
@@ -49,10 +52,33 @@ describe('day rows', () => {
         [D + 23 * 3_600_000]: { k: { name: 'm', last: 3, min: 3, max: 3, samples: 1, unknown: 1 } },
         [D + DAY]: { k: { name: 'm', last: 8, min: 8, max: 8, samples: 1, unknown: 0 } },
       },
+      takenAt: D + DAY + 300_000,
     });
     expect(n).toBe(2);
     expect(await dayRow('days-b', D)).toEqual({ monitors: { agent: [300, 0, 0, 0, 0] }, signals: { k: ['m', 3, 3, 6, 3, 1] } });
     expect(await dayRow('days-b', D + DAY)).toEqual({ monitors: { agent: [0, 0, 300, 0, 0] }, signals: { k: ['m', 8, 8, 8, 1, 0] } });
+  });
+});
+
+describe('a flush sent again', () => {
+  const first: RollupFlush = { buckets: { [D]: { agent: secs({ good: 300 }) } }, signals: { [D]: { k: { name: 'm', last: 2, min: 2, max: 2, samples: 1, unknown: 0 } } }, takenAt: D + 400_000 };
+  const second: RollupFlush = { buckets: { [D + 300_000]: { agent: secs({ blind: 300 }) } }, signals: { [D]: { k: { name: 'm', last: 5, min: 5, max: 5, samples: 1, unknown: 0 } } }, takenAt: D + 700_000 };
+
+  it('is added once: the batch D1 took but answered too late comes again from the Durable Object', async () => {
+    await flush('again-a', first);
+    await flush('again-a', first);
+    await flush('again-a', second);
+    await flush('again-a', second);
+    // An older flush arriving after a newer one (never sent in that order, but kept out all the same).
+    await flush('again-a', first);
+    expect(await dayRow('again-a', D)).toEqual({ monitors: { agent: [300, 0, 300, 0, 0] }, signals: { k: ['m', 5, 2, 5, 2, 0] } });
+  });
+
+  it('adds to a row from before the stamp (migration 0008 leaves it at 0)', async () => {
+    await env.DB.prepare(`INSERT INTO agent_days (agent_id, day, monitors, signals) VALUES ('again-b', ?, '{"agent":[600,0,0,0,0]}', '{}')`).bind(D).run();
+    await flush('again-b', second);
+    await flush('again-b', second);
+    expect(await dayRow('again-b', D)).toEqual({ monitors: { agent: [600, 0, 300, 0, 0] }, signals: { k: ['m', 5, 5, 5, 1, 0] } });
   });
 });
 

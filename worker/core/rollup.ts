@@ -61,6 +61,12 @@ export function recordSignal(acc: RollupAcc, key: string, name: string, value: n
 export interface RollupFlush {
   buckets: Record<string, Record<string, StateSeconds>>;
   signals: Record<string, Record<string, SignalStats>>;
+  /**
+   * When the flush was taken: it stamps the day rows it adds to, so a batch D1 took but answered
+   * too late to be counted is not added twice when sent again. Flushes are a minute apart or more
+   * (flushDue), so one agent's stamps only grow.
+   */
+  takenAt: number;
 }
 
 /** Whether a flush is due: a complete 5-minute bucket waits, and the last flush was a minute ago or more. */
@@ -84,7 +90,7 @@ export function flushDue(acc: RollupAcc, lastFlushAt: number, now: number, sprea
 
 /** Splits off the complete buckets (and all signal stats, which D1 merges by upsert) for writing. */
 export function takeComplete(acc: RollupAcc, now: number): { flush: RollupFlush; rest: RollupAcc } {
-  const flush: RollupFlush = { buckets: {}, signals: acc.signals };
+  const flush: RollupFlush = { buckets: {}, signals: acc.signals, takenAt: now };
   const rest: RollupAcc = { buckets: {}, signals: {} };
   for (const [start, monitors] of Object.entries(acc.buckets)) {
     if (Number(start) + BUCKET_MS <= now) flush.buckets[start] = monitors;

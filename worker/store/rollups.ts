@@ -35,7 +35,7 @@ export function writeRollups(db: Db, agentId: string, flush: RollupFlush): Compi
   }
   return [...days].map(([day, d]) => {
     const monitors = JSON.stringify(Object.fromEntries(Object.entries(d.monitors).map(([m, sum]) => [m, sum.map(roundToMs)])));
-    return addToDay(db, agentId, day, monitors, JSON.stringify(d.signals));
+    return addToDay(db, agentId, day, monitors, JSON.stringify(d.signals), flush.takenAt);
   });
 }
 
@@ -49,12 +49,14 @@ function mergeSignal(prev: DaySignals[string] | undefined, s: SignalStats): DayS
 
 /**
  * Inserts the day, or adds to the row already there: seconds are summed per monitor and state; per
- * signal, the newer last value wins, min and max widen, counts add up. Done by D1 in one statement.
+ * signal, the newer last value wins, min and max widen, counts add up. Done by D1 in one statement,
+ * and only once per flush: a row already stamped with this flush (or a later one) is left alone.
  */
-function addToDay(db: Db, agentId: string, day: number, monitors: string, signals: string): CompiledQuery {
+function addToDay(db: Db, agentId: string, day: number, monitors: string, signals: string, takenAt: number): CompiledQuery {
   // Aggregates cannot nest: the inner query merges key by key, the outer one builds the object.
-  return sql`INSERT INTO agent_days (agent_id, day, monitors, signals) VALUES (${agentId}, ${day}, ${monitors}, ${signals})
+  return sql`INSERT INTO agent_days (agent_id, day, monitors, signals, last_flush_at) VALUES (${agentId}, ${day}, ${monitors}, ${signals}, ${takenAt})
     ON CONFLICT (agent_id, day) DO UPDATE SET
+    last_flush_at = excluded.last_flush_at,
     monitors = (
       SELECT json_group_object(key, json_array(g, d, b, u, p)) FROM (
         SELECT key, round(sum(g), 3) AS g, round(sum(d), 3) AS d, round(sum(b), 3) AS b, round(sum(u), 3) AS u, round(sum(p), 3) AS p
@@ -83,7 +85,8 @@ function addToDay(db: Db, agentId: string, day: number, monitors: string, signal
         )
         GROUP BY key
       )
-    )`.compile(db);
+    )
+    WHERE excluded.last_flush_at > agent_days.last_flush_at`.compile(db);
 }
 
 export const RETENTION_MS = { agent_days: 400 * 86_400_000, agent_events: 400 * 86_400_000, alert_evidence: 30 * 86_400_000, finished_outbox: 30 * 86_400_000, dead_outbox: 90 * 86_400_000, delivery_attempts: 30 * 86_400_000, backfilled_heartbeats: 30 * 86_400_000 } as const;

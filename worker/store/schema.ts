@@ -87,6 +87,8 @@ export interface AgentDaysTable {
   day: number;
   monitors: string;
   signals: string;
+  /** The newest flush added to the row (RollupFlush.takenAt); 0 for rows from before migration 0008. */
+  last_flush_at: Generated<number>;
 }
 
 export interface AgentEventsTable {

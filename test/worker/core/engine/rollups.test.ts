@@ -44,6 +44,8 @@ describe('rollups', () => {
     const { flush, rest } = takeComplete(acc, T0 + BUCKET_MS + 1000);
     expect(Object.keys(flush.buckets)).toEqual([String(T0)]);
     expect(Object.keys(rest.buckets)).toEqual([String(T0 + BUCKET_MS)]);
+    // Stamped with the time it was taken: D1 adds each stamp to a day row once.
+    expect(flush.takenAt).toBe(T0 + BUCKET_MS + 1000);
     expect(nextFlushAt(rest, T0 + BUCKET_MS + 1000)).toBe(T0 + 2 * BUCKET_MS);
   });
 
