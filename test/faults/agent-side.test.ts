@@ -39,6 +39,21 @@ function startAgent(name: Name): void {
   agents.set(name, state);
 }
 
+/** A wait that fails says what the agents and wrangler last printed, and what the Worker took. */
+async function explained<T>(wait: Promise<T>): Promise<T> {
+  return wait.catch((e: unknown) => {
+    const tail = (text: string) => text.slice(-3000);
+    const taken = (() => {
+      try {
+        return JSON.stringify(d1Query(w.persistTo, 'SELECT id, state, first_seen_at, last_heartbeat_at FROM agents'));
+      } catch (d1: unknown) {
+        return String(d1);
+      }
+    })();
+    throw new Error(`${String(e)}\nagents in D1: ${taken}\n--- ahead's log:\n${tail(logOf('ahead'))}\n--- behind's log:\n${tail(logOf('behind'))}\n--- wrangler:\n${tail(w.worker?.output() ?? '(not running)')}`);
+  });
+}
+
 const spooled = (name: Name) => readdirSync(agents.get(name)?.spool ?? '').filter((n) => n.endsWith('.json')).length;
 const logOf = (name: Name) => agents.get(name)?.log ?? '';
 
@@ -63,7 +78,7 @@ describe.skipIf(!need.available)('agents with skewed clocks, a restart, and the 
     // Skewed by ±10 minutes, beyond the 5 minutes a timestamp may be off: one refusal, then the
     // agent signs on the Worker's clock and says so.
     for (const name of Object.keys(SKEWS) as Name[]) {
-      await waitFor(`${name}: a live heartbeat taken`, async () => d1Query<{ n: number }>(w.persistTo, `SELECT count(*) AS n FROM agents WHERE id = '${name}'`)[0]?.n === 1, 60_000, 1000);
+      await explained(waitFor(`${name}: a live heartbeat taken`, async () => d1Query<{ n: number }>(w.persistTo, `SELECT count(*) AS n FROM agents WHERE id = '${name}'`)[0]?.n === 1, 60_000, 1000));
     }
     // By how much, as the agent logs it: 600 s, give or take the Date header's second and the round trip.
     const offBy = (name: Name) => Number(/clock is off the Worker's.*off_by_s=(-?[\d.]+)/.exec(logOf(name))?.[1]);
@@ -74,7 +89,7 @@ describe.skipIf(!need.available)('agents with skewed clocks, a restart, and the 
     // Taken, yet not hidden: live heartbeats carry the host's own sent_at, and the Worker's
     // clock_skew monitor says each host clock is wrong (a degraded window); nothing else opens.
     const skewWindows = () => d1Query<{ agent_id: string; cause: string }>(w.persistTo, 'SELECT agent_id, cause FROM windows ORDER BY agent_id');
-    await waitFor('a clock_skew window for each agent', async () => skewWindows().length >= 2, 60_000, 1000);
+    await explained(waitFor('a clock_skew window for each agent', async () => skewWindows().length >= 2, 60_000, 1000));
     expect(skewWindows()).toEqual([
       { agent_id: 'ahead', cause: 'clock_skew' },
       { agent_id: 'behind', cause: 'clock_skew' },
@@ -95,7 +110,7 @@ describe.skipIf(!need.available)('agents with skewed clocks, a restart, and the 
     await proxy.restore();
 
     for (const name of Object.keys(SKEWS) as Name[]) {
-      await waitFor(`${name}: the spool drained`, async () => spooled(name) === 0, 120_000, 1000);
+      await explained(waitFor(`${name}: the spool drained`, async () => spooled(name) === 0, 120_000, 1000));
     }
     const rows = d1Query<{ agent_id: string; boot: string; seq: number; sent_at: number }>(w.persistTo, 'SELECT agent_id, boot, seq, sent_at FROM backfilled_heartbeats ORDER BY agent_id, sent_at');
     for (const name of Object.keys(SKEWS) as Name[]) {
