@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
-import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
+import { processReport, startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { fleetOf, percentile, postSigned, secretsFor, signedHeartbeat } from '../support/fleet.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
@@ -142,9 +142,10 @@ describe('1000 agents at a 5 s interval for 5 minutes, after a 1-minute rollout'
     for (const beat of queue) {
       // wrangler gone is a failure of its own, said at once (not minutes of refused connections).
       const gone = w.worker?.exited();
-      if (gone) throw new Error(`wrangler dev exited mid-run (${gone}):\n${w.worker?.output().slice(-4000)}`);
+      if (gone) throw new Error(`wrangler dev exited mid-run (${gone}):\n${w.worker?.output().slice(-4000)}\n${processReport()}`);
       if (Date.now() - lastAnswerAt > SILENCE_MS) {
-        throw new Error(`no HTTP answer at all for ${SILENCE_MS} ms (${JSON.stringify([...answers].slice(-5))}); wrangler's last output:\n${w.worker?.output().slice(-4000)}`);
+        const health = await fetch(`${w.url}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => `HTTP ${r.status}`, (e: unknown) => errorText(e));
+        throw new Error(`no HTTP answer at all for ${SILENCE_MS} ms (${JSON.stringify([...answers].slice(-5))}); /healthz now: ${health}; processes:\n${processReport()}\nwrangler's last output:\n${w.worker?.output().slice(-4000)}`);
       }
       const wait = beat.dueAt - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
