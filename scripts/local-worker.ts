@@ -73,11 +73,11 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   const take = (d: Buffer) => (kept.add(d), log?.write(d));
   child.stdout?.on('data', take);
   child.stderr?.on('data', take);
-  let exited = false;
+  /** How wrangler ended; null while it runs. */
   let ending: string | null = null;
+  const exited = () => ending !== null;
   const exit = new Promise<void>((resolve) =>
     child.on('exit', (code, signal) => {
-      exited = true;
       ending = signal === null ? `exit code ${code}` : `signal ${signal}`;
       log?.end();
       resolve();
@@ -85,15 +85,15 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   );
 
   const stop = async () => {
-    if (exited || child.pid === undefined) return;
+    if (exited() || child.pid === undefined) return;
     process.kill(-child.pid, 'SIGTERM');
     const killed = await Promise.race([exit.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
-    if (!killed && !exited) process.kill(-child.pid, 'SIGKILL');
+    if (!killed && !exited()) process.kill(-child.pid, 'SIGKILL');
     await exit;
   };
 
   const kill = async () => {
-    if (exited || child.pid === undefined) return;
+    if (exited() || child.pid === undefined) return;
     process.kill(-child.pid, 'SIGKILL');
     await exit;
   };
@@ -101,7 +101,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`wrangler dev exited before it was ready:\n${kept.text()}`);
+    if (exited()) throw new Error(`wrangler dev exited before it was ready:\n${kept.text()}`);
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
       // 503 is an answer too: /healthz says so when settings need attention, and the Worker is up.
