@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
 import { type DirectWorker, startDirectWorker } from '../support/direct-worker.ts';
 import { processReport } from '../support/e2e-worker.ts';
-import { fleetOf, percentile, postSigned, secretsFor, signedHeartbeat } from '../support/fleet.ts';
+import { fetchErrorText, fleetOf, percentile, postSigned, secretsFor, signedHeartbeat } from '../support/fleet.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { waitFor } from '../support/ports.ts';
@@ -89,12 +89,6 @@ const DEADLINE_AFTER_MS = (INTERVAL_S + Math.max(INTERVAL_S, 10)) * 1000;
  */
 const MAX_LOST_SHARE = 0.01;
 
-/** A failed fetch as text, with its cause (ECONNRESET, a connect timeout, ...). */
-function errorText(e: unknown): string {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause === undefined ? String(e) : `${String(e)}: ${cause.code ?? ''} ${cause.message ?? ''}`.trim();
-}
-
 /** What came back other than a 202, by status and body (retried ones too), for the log. */
 function tally(answers: Map<string, number>, status: number, body: string): void {
   const key = `${status} ${body.slice(0, 200)}`;
@@ -129,7 +123,7 @@ describe('1000 agents at a 5 s interval for 5 minutes, after a 1-minute rollout'
     const flights: Promise<void>[] = [];
     for (const beat of queue) {
       if (Date.now() - lastAnswerAt > SILENCE_MS) {
-        const health = await fetch(`${w.url}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => `HTTP ${r.status}`, (e: unknown) => errorText(e));
+        const health = await fetch(`${w.url}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => `HTTP ${r.status}`, (e: unknown) => fetchErrorText(e));
         throw new Error(`no HTTP answer at all for ${SILENCE_MS} ms (${JSON.stringify([...answers].slice(-5))}); /healthz now: ${health}; workerd:\n${processReport()}\nthe Worker's last output:\n${w.output().slice(-4000)}`);
       }
       const wait = beat.dueAt - Date.now();
@@ -142,7 +136,7 @@ describe('1000 agents at a 5 s interval for 5 minutes, after a 1-minute rollout'
       // one is due; a 409 replay to a retry means an earlier try was taken.
       const send = async (): Promise<Sent> => {
         for (let attempt = 1; ; attempt++) {
-          const result = await postSigned(w.url, req, 20_000).catch((e: unknown) => ({ status: 0, deadlineAt: null, body: errorText(e) }));
+          const result = await postSigned(w.url, req, 20_000).catch((e: unknown) => ({ status: 0, deadlineAt: null, body: fetchErrorText(e) }));
           const answeredAt = Date.now();
           if (result.status !== 0) lastAnswerAt = answeredAt;
           if (result.status !== 202) tally(answers, result.status, result.body);

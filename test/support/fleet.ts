@@ -87,11 +87,26 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
-/** One simulated agent sending on a timer, as a real one would; a failed send is only a missed beat. */
+/** A failed fetch as text, with its cause (ECONNRESET, "other side closed", a time-out, ...). */
+export function fetchErrorText(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return cause === undefined ? text : `${text}: ${cause.code ?? ''} ${cause.message ?? ''}`.trim();
+}
+
+/** What one heartbeat of a LoopingAgent got: the last answer, and how many tries it took. */
+export type LoopResult = PostResult & { tries: number };
+
+/**
+ * One simulated agent sending on a timer, as a real one would. A heartbeat that gets no answer at
+ * all (the connection reset or refused) is sent again once, 100 ms later, with the same webhook-id,
+ * as the agent retries; a 409 replay to that retry means the first try was taken. A heartbeat that
+ * no try got through is only a missed beat (null).
+ */
 export class LoopingAgent {
   seq = 0;
-  readonly results: (PostResult | null)[] = [];
-  /** Why each failed send failed (null in results). */
+  readonly results: (LoopResult | null)[] = [];
+  /** Why each failed try failed. */
   readonly errors: string[] = [];
   private timer: NodeJS.Timeout | undefined;
 
@@ -106,14 +121,30 @@ export class LoopingAgent {
     return this.options.boot ?? 'loop';
   }
 
-  async beat(stopping = false): Promise<PostResult | null> {
-    const req = signedHeartbeat(this.id, this.secret, { seq: ++this.seq, boot: this.boot, intervalS: this.options.intervalS, graceS: this.options.graceS, signals: this.options.signals, stopping });
-    const result = await postSigned(this.baseUrl, req, 5000).catch((e: unknown) => {
-      this.errors.push(`seq ${this.seq} at ${new Date().toISOString()}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
-      return null;
-    });
+  async beat(stopping = false): Promise<LoopResult | null> {
+    const seq = ++this.seq;
+    const req = signedHeartbeat(this.id, this.secret, { seq, boot: this.boot, intervalS: this.options.intervalS, graceS: this.options.graceS, signals: this.options.signals, stopping });
+    let result: LoopResult | null = null;
+    for (let tries = 1; tries <= 2 && result === null; tries++) {
+      if (tries > 1) await new Promise((r) => setTimeout(r, 100));
+      const startedAt = Date.now();
+      result = await postSigned(this.baseUrl, req, 5000).then(
+        (answer) => ({ ...answer, tries }),
+        (e: unknown) => {
+          this.errors.push(`seq ${seq} try ${tries} at ${new Date(startedAt).toISOString()}: ${fetchErrorText(e)}`);
+          return null;
+        },
+      );
+      // A try that timed out has used the interval: the next heartbeat is due, not this one again.
+      if (Date.now() - startedAt >= this.options.intervalS * 1000) break;
+    }
     this.results.push(result);
     return result;
+  }
+
+  /** The Worker took it: 202, or 409 replay to a retry (it had taken the first try). */
+  static taken(result: LoopResult | null): boolean {
+    return result !== null && (result.status === 202 || (result.status === 409 && result.tries > 1 && result.body.includes('"replay"')));
   }
 
   start(): void {
@@ -128,7 +159,7 @@ export class LoopingAgent {
   }
 
   /** Stops the way a real agent shuts down: a last heartbeat saying so, after which its silence is no window. */
-  async leave(): Promise<PostResult | null> {
+  async leave(): Promise<LoopResult | null> {
     this.stop();
     return this.beat(true);
   }
