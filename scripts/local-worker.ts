@@ -9,8 +9,6 @@ export interface LocalWorker {
   /** The last OUTPUT_KEPT characters wrangler printed (for test failure messages). */
   output(): string;
   stop(): Promise<void>;
-  /** How wrangler ended ("exit code 1", "signal SIGKILL"), or null while it runs. */
-  exited(): string | null;
   /** SIGKILL to wrangler, workerd and all: a crash, with no chance to finish anything (fault tests). */
   kill(): Promise<void>;
 }
@@ -101,11 +99,11 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
-    if (exited()) throw new Error(`wrangler dev exited before it was ready:\n${kept.text()}`);
+    if (exited()) throw new Error(`wrangler dev ended (${ending}) before it was ready:\n${kept.text()}`);
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
       // 503 is an answer too: /healthz says so when settings need attention, and the Worker is up.
-      if (res.status === 200 || res.status === 503) return { url, output: kept.text, stop, kill, exited: () => ending };
+      if (res.status === 200 || res.status === 503) return { url, output: kept.text, stop, kill };
     } catch {
       // Not listening yet.
     }

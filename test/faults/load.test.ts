@@ -12,8 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
-import { type DirectWorker, startDirectWorker } from '../support/direct-worker.ts';
-import { processReport } from '../support/e2e-worker.ts';
+import { type DirectWorker, processReport, startDirectWorker } from '../support/direct-worker.ts';
 import { fetchErrorText, fleetOf, percentile, postSigned, secretsFor, signedHeartbeat } from '../support/fleet.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';

@@ -9,7 +9,7 @@
 // about 46 % of a core, more than the Worker itself (42 %), and with one vCPU busy elsewhere the
 // three together fell behind until nothing answered. That is a development server's cost, absent in
 // production; the load test measures the Worker.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,4 +92,15 @@ export async function startDirectWorker(prefix: string, vars: Record<string, str
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * For a failure message: the workerd processes as ps sees them (state, memory, CPU),
+ * which tells a hung process (R or S with an answerless port) from one that is gone.
+ */
+export function processReport(): string {
+  const ps = spawnSync('ps', ['-eo', 'pid,ppid,stat,rss,pcpu,etimes,args'], { encoding: 'utf8' });
+  if (ps.status !== 0) return `ps failed: ${ps.stderr}`;
+  const [header, ...lines] = ps.stdout.split('\n');
+  return [header ?? '', ...lines.filter((l) => /workerd/.test(l))].map((l) => l.slice(0, 200)).join('\n');
 }

@@ -1,6 +1,5 @@
 // A Worker under wrangler dev for one test file: its own temporary directory, settings written as an
 // env file, migrations applied to a fresh local D1. stop() stops wrangler and removes the directory.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,13 +56,3 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
   return t;
 }
 
-/**
- * For a failure message: wrangler's and workerd's processes as ps sees them (state, memory, CPU),
- * which tells a hung process (R or S with an answerless port) from one that is gone.
- */
-export function processReport(): string {
-  const ps = spawnSync('ps', ['-eo', 'pid,ppid,stat,rss,pcpu,etimes,args'], { encoding: 'utf8' });
-  if (ps.status !== 0) return `ps failed: ${ps.stderr}`;
-  const [header, ...lines] = ps.stdout.split('\n');
-  return [header ?? '', ...lines.filter((l) => /workerd|wrangler/.test(l))].map((l) => l.slice(0, 200)).join('\n');
-}
