@@ -53,12 +53,13 @@ export async function startDirectWorker(prefix: string, vars: Record<string, str
   const dir = mkdtempSync(join(tmpdir(), `blindspot-${prefix}-`));
   const persistTo = join(dir, 'state');
   const outdir = join(dir, 'bundle');
+  let mf: Miniflare | undefined;
   try {
     await Promise.all([bundle(outdir), applyMigrations({ persistTo })]);
     const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
     const log = new KeptLog();
     const port = await freePort();
-    const mf = new Miniflare({
+    mf = new Miniflare({
       ...workerOptions,
       name: 'blindspot',
       modules: true,
@@ -78,17 +79,20 @@ export async function startDirectWorker(prefix: string, vars: Record<string, str
       },
     });
     const url = (await mf.ready).origin;
+    const running = mf;
     return {
       url,
       dir,
       persistTo,
       output: log.kept.text,
       stop: async () => {
-        await mf.dispose();
+        await running.dispose();
         rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (e: unknown) {
+    // A workerd that started but never became ready is stopped too, not left behind.
+    await mf?.dispose().catch((disposeError: unknown) => console.error('could not stop workerd after a failed start:', disposeError));
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
