@@ -88,12 +88,21 @@ export interface Notifications {
   channels: ChannelDef[];
   routes: Route[];
 }
+export interface SilenceSettings {
+  recoverFor: Hold;
+  flapping: Flapping;
+  /** How long a goodbye (`stopping: true`) keeps the silence after it quiet; then it pages. */
+  maxStoppedS: number;
+}
+
 export interface WatchConfig {
   components: Component[];
   monitors: MonitorDef[];
   /** Settings for monitors made up for unselected signals. */
   defaults: Omit<MonitorDef, 'id' | 'name' | 'agent' | 'signal' | 'kind' | 'blindMaxSet' | 'dependsOn' | 'implicit'>;
   clockSkewS: number;
+  /** The silence monitor (heartbeats missing) of every agent and Alertmanager source. */
+  silence: SilenceSettings;
   alertSources: AlertSource[];
   maintenance: Maintenance[];
   notifications: Notifications;
@@ -111,6 +120,9 @@ export const DEFAULT_FOR: Hold = { heartbeats: 2, seconds: 0 };
 export const DEFAULT_RECOVER_FOR: Hold = { heartbeats: 3, seconds: 60 };
 export const DEFAULT_FLAPPING: Flapping = { transitions: 6, withinS: 1800, stableS: 600 };
 export const DEFAULT_CLOCK_SKEW_S = 30;
+/** A silence closes after two heartbeats back in a row: one heartbeat squeezed through a lossy link is not a recovery. */
+export const DEFAULT_SILENCE_RECOVER_FOR: Hold = { heartbeats: 2, seconds: 0 };
+export const DEFAULT_MAX_STOPPED_S = 86_400;
 export const DEFAULT_REPEAT_INTERVAL_S = 3600;
 export const DEFAULT_GIVE_UP_AFTER_S = 86_400;
 export const DEFAULT_CHANNEL_TIMEOUT_S = 10;
@@ -198,7 +210,7 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
 
   const notifications = resolveNotifications(file, errors);
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { components, monitors: ordered, defaults: base, clockSkewS: defaults.clock_skew_s ?? DEFAULT_CLOCK_SKEW_S, alertSources, maintenance, notifications, gapReport: { public: file.gap_report?.public ?? false, objective: file.gap_report?.objective ?? DEFAULT_OBJECTIVE } } };
+  return { ok: true, config: { components, monitors: ordered, defaults: base, clockSkewS: defaults.clock_skew_s ?? DEFAULT_CLOCK_SKEW_S, silence: silenceSettings(file.silence), alertSources, maintenance, notifications, gapReport: { public: file.gap_report?.public ?? false, objective: file.gap_report?.objective ?? DEFAULT_OBJECTIVE } } };
 }
 
 function resolveNotifications(file: ConfigFile, errors: string[]): Notifications {
@@ -225,6 +237,14 @@ function resolveNotifications(file: ConfigFile, errors: string[]): Notifications
 
 function hold(base: Hold, input: { heartbeats?: number | undefined; seconds?: number | undefined } | undefined): Hold {
   return { heartbeats: input?.heartbeats ?? base.heartbeats, seconds: input?.seconds ?? base.seconds };
+}
+
+function silenceSettings(input: ConfigFile['silence']): SilenceSettings {
+  return {
+    recoverFor: hold(DEFAULT_SILENCE_RECOVER_FOR, input?.recover_for),
+    flapping: flapping(DEFAULT_FLAPPING, input?.flapping),
+    maxStoppedS: input?.max_stopped_s ?? DEFAULT_MAX_STOPPED_S,
+  };
 }
 
 function flapping(base: Flapping, input: { transitions?: number | undefined; within_s?: number | undefined; stable_s?: number | undefined } | undefined): Flapping {

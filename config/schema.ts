@@ -179,6 +179,17 @@ const DefaultsSchema = strict(
   '"defaults"',
 );
 
+/** The silence monitor every agent and Alertmanager source gets: a missed deadline opens its window. */
+const SilenceSchema = strict(
+  {
+    recover_for: v.optional(RecoverForSchema),
+    flapping: v.optional(FlappingSchema),
+    /** How long a goodbye (`stopping: true`) is believed: a host that never comes back pages after it. */
+    max_stopped_s: v.optional(seconds('max_stopped_s', 60, 30 * 86_400)),
+  },
+  '"silence"',
+);
+
 const GapReportSchema = strict(
   {
     /** Whether /gaps and /api/v1/gaps answer anyone; otherwise they need an admin token with the "read" scope. */
@@ -195,6 +206,7 @@ export const ConfigFileSchema = strict(
     defaults: v.optional(DefaultsSchema),
     components: v.optional(v.pipe(v.array(ComponentSchema), v.maxLength(200, 'at most 200 components'))),
     monitors: v.optional(v.pipe(v.array(MonitorSchema), v.maxLength(500, 'at most 500 monitors'))),
+    silence: v.optional(SilenceSchema),
     alertmanager: v.optional(strict({ sources: v.array(AlertmanagerSourceSchema) }, '"alertmanager"')),
     maintenance: v.optional(v.array(MaintenanceSchema)),
     notifications: v.optional(NotificationsSchema),

@@ -26,7 +26,7 @@ async function fingerprint(): Promise<string> {
   const objects = await Promise.all(
     ['alpha', 'bravo', 'alertmanager:prod'].map(async (id) => {
       const live = await agentStub(id).getStatus();
-      return live === null ? null : { state: live.state, boot: live.boot, seq: live.seq, lastHeartbeatAt: live.lastHeartbeatAt, deadlineAt: live.deadlineAt, openWindow: live.openWindow, monitors: Object.keys(live.monitors) };
+      return live === null ? null : { state: live.state, boot: live.boot, seq: live.seq, lastHeartbeatAt: live.lastHeartbeatAt, deadlineAt: live.deadlineAt, silence: live.silence?.window ?? null, monitors: Object.keys(live.monitors) };
     }),
   );
   return JSON.stringify([tables.map((r) => r.results), objects]);

@@ -58,7 +58,7 @@ describe('the dead-man\'s switch', () => {
     expect(await windowsOf('delta')).toHaveLength(1);
   });
 
-  it('closes the window at the next heartbeat and notifies the close', async () => {
+  it('closes the window once heartbeats are back (ended at the first) and notifies the close', async () => {
     const first = heartbeatBody({ ...FAST, seq: 1 });
     await sendHeartbeat(first, { agent: 'echo' });
     await shiftIntoPast('echo', 20_000);
@@ -66,12 +66,15 @@ describe('the dead-man\'s switch', () => {
 
     const before = Date.now();
     expect((await sendHeartbeat(heartbeatBody({ ...FAST, seq: 2, boot: first.boot }), { agent: 'echo' })).status).toBe(202);
+    const back = Date.now();
+    expect((await windowsOf('echo'))[0]?.ended_at).toBeNull();
+    expect((await sendHeartbeat(heartbeatBody({ ...FAST, seq: 3, boot: first.boot }), { agent: 'echo' })).status).toBe(202);
     const [window] = await windowsOf('echo');
     expect(window?.ended_at).toBeGreaterThanOrEqual(before);
-    expect(window?.ended_at).toBeLessThanOrEqual(Date.now());
+    expect(window?.ended_at).toBeLessThanOrEqual(back);
     expect((await agentRow('echo'))?.state).toBe('up');
     const live = await storedLive('echo');
-    expect(live).toMatchObject({ state: 'up', openWindow: null, seq: 2 });
+    expect(live).toMatchObject({ state: 'up', silence: { window: null }, seq: 3 });
     expect(await engineDue('echo')).toBe(live?.deadlineAt);
     expect(await storedAlarm('echo')).toBeLessThanOrEqual(live?.deadlineAt ?? 0);
     expect((await outboxOf('echo')).map((e) => e.event_type)).toEqual(['window.opened', 'window.closed']);

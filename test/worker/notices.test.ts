@@ -233,6 +233,7 @@ describe('automatic incidents', () => {
 
     await json(await admin(`/incidents/${auto.id}/updates/${auto.incident_updates[0]?.id}`, { method: 'PATCH', body: { body: 'We lost sight of our metrics pipeline; customers are not affected.' } }), 200);
     await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, seq: 2, boot: 'juliet-boot' }), { agent: 'juliet' });
+    await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, seq: 3, boot: 'juliet-boot' }), { agent: 'juliet' });
     const all = await publicJson<{ incidents: Incident[] }>('/api/v2/incidents.json');
     const closed = all.incidents.find((i) => i.id === auto.id) as Incident;
     expect(closed.status).toBe('resolved');

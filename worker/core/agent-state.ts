@@ -1,9 +1,9 @@
 // The live state of one agent (or one Alertmanager source) and its dead-man's switch: what a
 // heartbeat or a passed deadline does at the level of the whole agent.
 import type { Signal } from '../../protocol/heartbeat.ts';
-import { type BlindWindow, windowId } from './blind-window.ts';
+import type { BlindWindow } from './blind-window.ts';
 import { deadlineAfter, graceFor } from './deadline.ts';
-import type { MonitorInstance } from './monitor-instance.ts';
+import { type MonitorInstance, newInstance } from './monitor-instance.ts';
 import { emptyRollup, type RollupAcc } from './rollup.ts';
 
 export type SubjectKind = 'agent' | 'alert_source';
@@ -31,8 +31,11 @@ export interface LiveState {
   deadlineAt: number;
   state: AgentState;
   stateSince: number;
-  /** The silence window (agent_silent, agent_stopped or alert_path_silent), while open. */
-  openWindow: BlindWindow | null;
+  /**
+   * The silence monitor: observes "blind" at each missed deadline and "up" at each heartbeat, with
+   * the same hysteresis and flapping rules as every other monitor. Its window is the silence window.
+   */
+  silence: MonitorInstance | null;
   /** The newest heartbeat said the agent is stopping on purpose: its silence is expected. */
   stopping: boolean;
   monitors: Record<string, MonitorInstance>;
@@ -74,8 +77,11 @@ export function isOutOfOrder(prev: LiveState | null, facts: Pick<HeartbeatFacts,
 }
 
 /** Older stored states lack newer fields; fill them so an upgrade never resets a deadline. */
-export function upgradeLive(stored: Partial<LiveState> & Pick<LiveState, 'agentId' | 'deadlineAt'>): LiveState {
+export function upgradeLive(stored: Partial<LiveState> & Pick<LiveState, 'agentId' | 'deadlineAt'> & { openWindow?: BlindWindow | null }): LiveState {
   const now = stored.lastHeartbeatAt ?? stored.deadlineAt;
+  const { openWindow, ...rest } = stored;
+  // States stored before the silence monitor kept its window on the state itself.
+  const silence = rest.silence ?? (openWindow ? silenceFromWindow(openWindow) : null);
   return {
     kind: 'agent',
     boot: '',
@@ -87,29 +93,32 @@ export function upgradeLive(stored: Partial<LiveState> & Pick<LiveState, 'agentI
     lastSentAt: now,
     state: 'up',
     stateSince: now,
-    openWindow: null,
     stopping: false,
     monitors: {},
     accountedAt: now,
     lastFlushAt: now,
     rollup: emptyRollup(),
     lastCheckAt: null,
-    ...stored,
+    ...rest,
+    silence,
   };
 }
 
-/** The agent-level part of taking a heartbeat: deadline, restart, closing a silence window. */
+function silenceFromWindow(w: BlindWindow): MonitorInstance {
+  return { ...newInstance(w.monitor, w.startedAt), level: w.level, levelSince: w.startedAt, raw: w.level, rawSince: w.startedAt, observedAt: w.confirmedAt, window: w };
+}
+
+/** The agent-level part of taking a heartbeat: deadline, restart, goodbye. */
 export function acceptAgentHeartbeat(prev: LiveState | null, kind: SubjectKind, agentId: string, facts: HeartbeatFacts, now: number): Transition {
   const graceS = graceFor(facts.intervalS, facts.graceS);
   const changes: Change[] = [];
   if (prev === null) changes.push({ type: 'first_seen' });
   else if (prev.boot !== facts.boot) changes.push({ type: 'restarted', previousBoot: prev.boot });
   if (facts.stopping && !prev?.stopping) changes.push({ type: 'stopping' });
-  if (prev?.openWindow) changes.push({ type: 'window_closed', window: { ...prev.openWindow, endedAt: now } });
 
   const stayedUp = prev !== null && prev.state === 'up';
   const next: LiveState = {
-    ...(prev ?? { monitors: {}, accountedAt: now, lastFlushAt: now, rollup: emptyRollup(), lastCheckAt: null }),
+    ...(prev ?? { monitors: {}, silence: null, accountedAt: now, lastFlushAt: now, rollup: emptyRollup(), lastCheckAt: null }),
     kind,
     agentId,
     boot: facts.boot,
@@ -122,48 +131,18 @@ export function acceptAgentHeartbeat(prev: LiveState | null, kind: SubjectKind, 
     deadlineAt: deadlineAfter(now, facts.intervalS, graceS),
     state: 'up',
     stateSince: stayedUp ? prev.stateSince : now,
-    openWindow: null,
     stopping: facts.stopping,
   };
   return { next, changes };
 }
 
-export interface SilenceSettings {
-  component: string;
-  /** The watchdog noticed this deadline late: record it, and let the sweep's summary tell people. */
-  late: boolean;
-  /** "maintenance:<id>" when a maintenance window or silence covers this agent's silence now. */
-  maintenance?: string | null;
-}
-
 /**
- * Called when the deadline may have passed. Returns null when nothing is due. The window starts when
- * the missing heartbeat was due and is confirmed at the deadline, whenever the alarm actually ran.
+ * The heartbeat that was due did not come by the deadline: the agent is silent (or stopped, after a
+ * goodbye) from when that heartbeat was due. Null when nothing is due yet. The silence monitor
+ * (core/silence.ts) decides what this means for its window.
  */
-export function expireDeadline(prev: LiveState, settings: SilenceSettings, now: number): Transition | null {
+export function missDeadline(prev: LiveState, now: number): { next: LiveState; dueAt: number } | null {
   if (prev.state !== 'up' || now < prev.deadlineAt) return null;
-  const monitor = SILENCE_MONITOR[prev.kind];
-  const startedAt = prev.lastHeartbeatAt + Math.round(prev.intervalS * 1000);
-  const cause = prev.stopping ? 'agent_stopped' : prev.kind === 'agent' ? 'agent_silent' : 'alert_path_silent';
-  const suppressedBy = prev.stopping ? 'agent_stopped' : settings.late ? 'watchdog_gap' : (settings.maintenance ?? null);
-  const window: BlindWindow = {
-    id: windowId(prev.agentId, monitor, startedAt),
-    agentId: prev.agentId,
-    monitor,
-    component: settings.component,
-    severity: 'critical',
-    cause,
-    level: 'blind',
-    signal: null,
-    startedAt,
-    confirmedAt: prev.deadlineAt,
-    endedAt: null,
-    peakValue: null,
-    suppressedBy,
-    paged: suppressedBy === null,
-  };
-  return {
-    next: { ...prev, state: prev.stopping ? 'stopped' : 'blind', stateSince: startedAt, openWindow: window },
-    changes: [{ type: 'window_opened', window }],
-  };
+  const dueAt = prev.lastHeartbeatAt + Math.round(prev.intervalS * 1000);
+  return { next: { ...prev, state: prev.stopping ? 'stopped' : 'blind', stateSince: dueAt }, dueAt };
 }

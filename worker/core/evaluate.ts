@@ -4,37 +4,30 @@
 import type { MonitorDef, WatchConfig } from '../../config/resolve.ts';
 import { signalKey, type Signal } from '../../protocol/heartbeat.ts';
 import { accountUntil } from './accounting.ts';
-import {
-  acceptAgentHeartbeat,
-  type Change,
-  CLOCK_SKEW_MONITOR,
-  expireDeadline,
-  type HeartbeatFacts,
-  LATE_MS,
-  SILENCE_MONITOR,
-  type LiveState,
-  type SubjectKind,
-  type Transition,
-} from './agent-state.ts';
+import { acceptAgentHeartbeat, type Change, CLOCK_SKEW_MONITOR, type HeartbeatFacts, LATE_MS, type LiveState, missDeadline, type Transition } from './agent-state.ts';
 import { type InstanceChange, type MonitorInstance, newInstance, observe, retire, settle, dueAt, type StepContext } from './monitor-instance.ts';
 import { clockSkewDef, defOf, IMPLICIT_PREFIX, selectMonitors } from './monitor-defs.ts';
 import { flushSpreadMs, nextFlushAt, recordSignal } from './rollup.ts';
 import { classifySignal, lowerIsWorse, median, MIN_BASELINE_SAMPLES, type Observation, ruleFor, worstOf } from './signal-level.ts';
-import { activeMaintenance, suppressionFor } from './suppression.ts';
+import { observeHeartbeat, observeMissed, settleSilence, type SilenceSubject, silenceDueAt } from './silence.ts';
+import { AUTO_RETIRE_MS, MAX_BASELINE_SERIES, MAX_INSTANCES, StateLimitError } from './state-limits.ts';
+import { pageNow, suppressionFor } from './suppression.ts';
 
-export interface Subject {
-  kind: SubjectKind;
+export interface Subject extends SilenceSubject {
   id: string;
-  /** Component of the silence monitor. */
-  component: string;
 }
 
 const BASELINE_SPACING_MS = 60_000;
 const BASELINE_SPAN_MS = 60 * 60_000;
+/** A window noticed late is looked at again this soon: if the watchdog is on time by then and it is still open, it pages. */
+export const LATE_RECHECK_MS = 30_000;
 
 export function evaluateHeartbeat(prev: LiveState | null, subject: Subject, facts: HeartbeatFacts, config: WatchConfig, now: number): Transition {
   const accounted = prev === null ? null : accountUntil(prev, config, now);
-  const { next, changes } = acceptAgentHeartbeat(accounted, subject.kind, subject.id, facts, now);
+  const accepted = acceptAgentHeartbeat(accounted, subject.kind, subject.id, facts, now);
+  const silence = observeHeartbeat(accepted.next, subject, config, now);
+  const next = silence.next;
+  const changes = [...accepted.changes, ...silence.changes];
   if (subject.kind !== 'agent') return { next, changes };
 
   const restarted = changes.some((c) => c.type === 'restarted');
@@ -67,12 +60,14 @@ export function evaluateHeartbeat(prev: LiveState | null, subject: Subject, fact
   }
 
   // Instances not judged above: an implicit monitor whose signal is missing, or a monitor removed from the configuration.
+  // An implicit one waits a while unjudged (its signal may come back), then is retired without paging.
   for (const [id, inst] of Object.entries(next.monitors)) {
     if (id in monitors) continue;
     const def = defOf(config, id);
-    if (def === null || restarted || !id.startsWith(IMPLICIT_PREFIX)) changes.push(...instanceChanges(retire(inst, now)));
-    else step(def, missingSignal(), inst);
+    if (def === null || restarted || !id.startsWith(IMPLICIT_PREFIX) || now - inst.observedAt >= AUTO_RETIRE_MS) changes.push(...instanceChanges(retire(inst, now)));
+    else monitors[id] = inst;
   }
+  keepWithinLimit(monitors, now);
 
   const rollup = structuredClone(next.rollup);
   for (const s of facts.signals) recordSignal(rollup, signalKey(s), s.name, s.value, now);
@@ -81,34 +76,62 @@ export function evaluateHeartbeat(prev: LiveState | null, subject: Subject, fact
   return { next: evaluated, changes };
 }
 
+/**
+ * Past MAX_INSTANCES, quiet implicit instances whose signal is missing go first, least recently
+ * observed first; if the agent still has too many, the heartbeat is refused. Mutates `monitors`.
+ */
+function keepWithinLimit(monitors: Record<string, MonitorInstance>, now: number): void {
+  const ids = Object.keys(monitors);
+  if (ids.length <= MAX_INSTANCES) return;
+  const evictable = ids
+    .filter((id) => id.startsWith(IMPLICIT_PREFIX) && monitors[id]!.observedAt < now && monitors[id]!.window === null)
+    .sort((a, b) => monitors[a]!.observedAt - monitors[b]!.observedAt);
+  for (const id of evictable.slice(0, ids.length - MAX_INSTANCES)) delete monitors[id];
+  const left = Object.keys(monitors).length;
+  if (left > MAX_INSTANCES)
+    throw new StateLimitError(
+      'max_instances',
+      `this heartbeat would give the agent ${left} monitor instances; the limit is ${MAX_INSTANCES} per agent. Send fewer distinct signal names (put what varies, such as a pod, in labels) or select several with one configured monitor`,
+    );
+}
+
 /** The alarm's and the sweep's evaluation: a passed deadline, holds that complete on time alone, rollups. */
 export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchConfig, now: number): Transition {
-  const live = { ...accountUntil(prev, config, now), lastCheckAt: now };
-  const late = now - prev.deadlineAt > LATE_MS;
-  const expired = expireDeadline(live, { component: subject.component, late, maintenance: silencePause(live, config, now) }, now);
-  if (expired !== null) return expired;
-  if (live.state === 'blind') return releaseSilence(live, config, now);
-  if (live.state !== 'up') return { next: live, changes: [] };
-
+  const due = nextDueAt(prev, subject, config, now);
+  // The watchdog itself is late when what was due waited longer than LATE_MS: what it opens now is
+  // recorded as noticed late, and pages at the next evaluation that is on time if it is still open.
+  const late = due !== null && now - due > LATE_MS;
+  let live: LiveState = { ...accountUntil(prev, config, now), lastCheckAt: now };
   const changes: Change[] = [];
+  const missed = missDeadline(live, now);
+  if (missed !== null) {
+    const observed = observeMissed(missed.next, subject, config, { dueAt: missed.dueAt, deadlineAt: prev.deadlineAt, late: now - prev.deadlineAt > LATE_MS }, now);
+    live = observed.next;
+    changes.push(...observed.changes);
+  }
+  const silence = settleSilence(live, subject, config, late, now);
+  live = silence.next;
+  changes.push(...silence.changes);
+  if (live.state !== 'up') return { next: live, changes };
+
   const monitors: Record<string, MonitorInstance> = {};
   for (const [id, inst] of Object.entries(live.monitors)) {
     const def = defOf(config, id);
     const copy = structuredClone(inst);
     if (def !== null) {
-      const due = dueAt(inst, def);
-      const ctx = contextFor(live, def, monitors, config, { stopping: live.stopping, late: due !== null && now - due > LATE_MS, now });
+      const instDue = dueAt(inst, def);
+      const ctx = contextFor(live, def, monitors, config, { stopping: live.stopping, late: instDue !== null && now - instDue > LATE_MS, now });
       changes.push(...instanceChanges(settle(copy, ctx, now)));
     }
     monitors[id] = copy;
   }
   const next = { ...live, monitors };
-  changes.push(...releaseSuppressed(next, config, now));
+  if (!late) changes.push(...releaseSuppressed(next, config, now));
   return { next, changes };
 }
 
-/** When the alarm must run next: the deadline, a hold completing, a maintenance window ending, a rollup to write. */
-export function nextDueAt(live: LiveState, config: WatchConfig, now: number): number | null {
+/** When the alarm must run next: the deadline, a hold completing, a maintenance window ending, a late window's re-check, a rollup to write. */
+export function nextDueAt(live: LiveState, subject: SilenceSubject, config: WatchConfig, now: number): number | null {
   const times: number[] = [];
   if (live.state === 'up') {
     times.push(live.deadlineAt);
@@ -116,43 +139,28 @@ export function nextDueAt(live: LiveState, config: WatchConfig, now: number): nu
       const def = defOf(config, id);
       const due = def === null ? null : dueAt(inst, def);
       if (due !== null) times.push(due);
+      if (inst.window !== null && !inst.window.paged && inst.window.suppressedBy === 'watchdog_gap') times.push((live.lastCheckAt ?? now) + LATE_RECHECK_MS);
     }
     for (const m of config.maintenance) if (m.endsAt > now && m.startsAt <= now) times.push(m.endsAt);
   }
-  // A silence kept quiet by maintenance pages when the maintenance ends.
-  if (live.state === 'blind' && live.openWindow !== null && !live.openWindow.paged && live.openWindow.suppressedBy?.startsWith('maintenance:'))
-    for (const m of config.maintenance) if (m.endsAt > now && m.startsAt <= now) times.push(m.endsAt);
+  const silence = silenceDueAt(live, subject, config, LATE_RECHECK_MS, now);
+  if (silence !== null) times.push(silence);
   const flush = nextFlushAt(live.rollup, live.lastFlushAt, flushSpreadMs(live.agentId));
   if (flush !== null) times.push(flush);
   return times.length === 0 ? null : Math.min(...times);
 }
 
-/** The maintenance (or silence) that covers this agent's own silence now, as a suppression reason. */
-function silencePause(live: LiveState, config: WatchConfig, now: number): string | null {
-  const m = activeMaintenance(config.maintenance, live.agentId, SILENCE_MONITOR[live.kind], now);
-  return m === null ? null : `maintenance:${m.id}`;
-}
-
-/** A silence recorded without paging because of maintenance pages once the maintenance is over. */
-function releaseSilence(live: LiveState, config: WatchConfig, now: number): Transition {
-  const w = live.openWindow;
-  if (w === null || w.paged || !w.suppressedBy?.startsWith('maintenance:') || silencePause(live, config, now) !== null) return { next: live, changes: [] };
-  const window = { ...w, suppressedBy: null, paged: true };
-  return { next: { ...live, openWindow: window }, changes: [{ type: 'window_paged', window }] };
-}
-
-/** Windows recorded without paging whose reason has passed (maintenance over, dependency recovered) page now. */
+/** Windows recorded without paging whose reason has passed (maintenance over, dependency recovered, watchdog on time again) page now. */
 function releaseSuppressed(live: LiveState, config: WatchConfig, now: number): Change[] {
   const changes: Change[] = [];
   for (const [id, inst] of Object.entries(live.monitors)) {
     const w = inst.window;
-    // Late windows are told in the sweep's one summary, never one by one.
-    if (w === null || w.paged || w.suppressedBy === 'watchdog_gap') continue;
+    if (w === null || w.paged) continue;
     const def = defOf(config, id);
     if (def === null) continue;
     const reason = contextFor(live, def, live.monitors, config, { stopping: live.stopping, late: false, now }).suppression();
     if (reason !== null) continue;
-    inst.window = { ...w, suppressedBy: null, paged: true };
+    inst.window = pageNow(w);
     changes.push({ type: 'window_paged', window: inst.window });
   }
   return changes;
@@ -181,16 +189,25 @@ function baselineOf(inst: MonitorInstance | undefined, signal: Signal): number |
   return samples.length < MIN_BASELINE_SAMPLES ? null : median(samples.map((x) => x.v));
 }
 
-/** Keeps at most one sampling ratio per minute per signal over the last hour. */
+/** Keeps at most one sampling ratio per minute per series over the last hour; series gone quiet are dropped. */
 function withBaselines(inst: MonitorInstance, signals: readonly Signal[], now: number): MonitorInstance {
   const sampling = signals.filter((s) => s.kind === 'sampling' && s.value !== null);
-  if (sampling.length === 0) return inst;
-  const baselines = { ...inst.baselines };
+  if (sampling.length === 0 && Object.keys(inst.baselines).length === 0) return inst;
+  const baselines: MonitorInstance['baselines'] = {};
+  for (const [key, samples] of Object.entries(inst.baselines)) {
+    const kept = samples.filter((x) => now - x.at < BASELINE_SPAN_MS);
+    if (kept.length > 0) baselines[key] = kept;
+  }
   for (const s of sampling) {
     const key = signalKey(s);
-    const kept = (baselines[key] ?? []).filter((x) => now - x.at < BASELINE_SPAN_MS);
+    const kept = baselines[key] ?? [];
     const last = kept[kept.length - 1];
     baselines[key] = last !== undefined && now - last.at < BASELINE_SPACING_MS ? kept : [...kept, { at: now, v: s.value as number }];
+  }
+  const keys = Object.keys(baselines);
+  if (keys.length > MAX_BASELINE_SERIES) {
+    const newest = (k: string) => baselines[k]!.at(-1)!.at;
+    for (const k of keys.sort((a, b) => newest(a) - newest(b)).slice(0, keys.length - MAX_BASELINE_SERIES)) delete baselines[k];
   }
   return { ...inst, baselines };
 }

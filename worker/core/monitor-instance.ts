@@ -58,18 +58,21 @@ export function newInstance(monitor: string, now: number): MonitorInstance {
 
 const holds = (run: Run, hold: Hold, now: number) => run.count >= hold.heartbeats && now - run.since >= hold.seconds * 1000;
 
-/** Applies one observation, then whatever hold it completes. */
-export function observe(prev: MonitorInstance, obs: Observation, ctx: StepContext, now: number): { next: MonitorInstance; changes: InstanceChange[] } {
+/**
+ * Applies one observation made at `at` (by default `now`), then whatever hold it completes by `now`.
+ * A missed deadline is observed when the heartbeat was due, though noticed at the deadline.
+ */
+export function observe(prev: MonitorInstance, obs: Observation, ctx: StepContext, now: number, at: number = now): { next: MonitorInstance; changes: InstanceChange[] } {
   const turned = isBad(obs.level) !== isBad(prev.raw);
   const next: MonitorInstance = {
     ...prev,
     raw: obs.level,
-    rawSince: turned ? now : prev.rawSince,
+    rawSince: turned ? at : prev.rawSince,
     value: obs.value,
     signal: obs.signal,
     error: obs.error,
-    observedAt: now,
-    changes: recentChanges(turned ? [...prev.changes, now] : prev.changes, ctx.def.flapping, now),
+    observedAt: at,
+    changes: recentChanges(turned ? [...prev.changes, at] : prev.changes, ctx.def.flapping, now),
   };
   const changes: InstanceChange[] = [];
 
@@ -77,13 +80,13 @@ export function observe(prev: MonitorInstance, obs: Observation, ctx: StepContex
   else if (next.flapping) holdWindow(next, obs, ctx, changes);
   else if (next.window === null) {
     next.recovering = null;
-    next.pending = isBad(obs.level) ? extendBadRun(next.pending, obs, ctx.lowerIsWorse, now) : null;
+    next.pending = isBad(obs.level) ? extendBadRun(next.pending, obs, ctx.lowerIsWorse, at) : null;
   } else if (isBad(obs.level)) {
     next.recovering = null;
     next.level = obs.level;
     holdWindow(next, obs, ctx, changes);
   } else {
-    next.recovering = next.recovering === null ? { since: now, count: 1 } : { ...next.recovering, count: next.recovering.count + 1 };
+    next.recovering = next.recovering === null ? { since: at, count: 1 } : { ...next.recovering, count: next.recovering.count + 1 };
   }
   changes.push(...settle(next, ctx, now));
   return { next, changes };
@@ -104,7 +107,7 @@ export function settle(inst: MonitorInstance, ctx: StepContext, now: number): In
     return [{ type: 'opened', window: inst.window }];
   }
   if (inst.window !== null && inst.recovering !== null && holds(inst.recovering, ctx.def.recoverFor, now)) {
-    const window: BlindWindow = { ...inst.window, endedAt: inst.recovering.since };
+    const window = endWindow(inst.window, inst.recovering.since);
     inst.level = 'up';
     inst.levelSince = inst.recovering.since;
     inst.recovering = null;
@@ -125,7 +128,12 @@ export function dueAt(inst: MonitorInstance, def: MonitorDef): number | null {
 
 /** Ends the instance's open window now (its monitor was removed, or the agent stopped sending its signal). */
 export function retire(inst: MonitorInstance, now: number): InstanceChange[] {
-  return inst.window === null ? [] : [{ type: 'closed', window: { ...inst.window, endedAt: now } }];
+  return inst.window === null ? [] : [{ type: 'closed', window: endWindow(inst.window, now) }];
+}
+
+/** A window never ends before it started, whatever order two clocks or two events saw it in. */
+export function endWindow(w: BlindWindow, at: number): BlindWindow {
+  return { ...w, endedAt: Math.max(at, w.startedAt) };
 }
 
 function extendBadRun(run: BadRun | null, obs: Observation, lowerIsWorse: boolean, now: number): BadRun {
@@ -176,7 +184,7 @@ function stopFlapping(inst: MonitorInstance): InstanceChange[] {
     inst.level = inst.raw;
     return [];
   }
-  const window = inst.window === null ? null : { ...inst.window, endedAt: inst.rawSince };
+  const window = inst.window === null ? null : endWindow(inst.window, inst.rawSince);
   inst.level = 'up';
   inst.levelSince = inst.rawSince;
   inst.window = null;

@@ -2,6 +2,8 @@
 // last/min/max per day. Accumulated in the agent's Durable Object and added to the agent's row for
 // the day in D1 when a 5-minute bucket is complete: about one D1 write, of one row, per agent per
 // 5 minutes, not one per heartbeat.
+import { MAX_BUCKET_MONITORS, MAX_DAY_SIGNALS, OVERFLOW_MONITOR, OVERFLOW_SIGNAL } from './state-limits.ts';
+
 export const BUCKET_MS = 5 * 60_000;
 export const DAY_MS = 86_400_000;
 /** Rollups are flushed at most this often, whatever happens. */
@@ -38,7 +40,8 @@ export function accrue(acc: RollupAcc, monitor: string, state: RollupState, from
     const start = bucketStart(t);
     const end = Math.min(to, start + BUCKET_MS);
     const bucket = (acc.buckets[start] ??= {});
-    const seconds = (bucket[monitor] ??= zero());
+    const key = monitor in bucket || Object.keys(bucket).length < MAX_BUCKET_MONITORS ? monitor : OVERFLOW_MONITOR;
+    const seconds = (bucket[key] ??= zero());
     seconds[state] += (end - t) / 1000;
     t = end;
   }
@@ -47,7 +50,8 @@ export function accrue(acc: RollupAcc, monitor: string, state: RollupState, from
 /** Folds one signal value (null: the probe could not measure) into its day. Mutates `acc`. */
 export function recordSignal(acc: RollupAcc, key: string, name: string, value: number | null, at: number): void {
   const day = (acc.signals[bucketStart(at, DAY_MS)] ??= {});
-  const s = (day[key] ??= { name, last: null, min: null, max: null, samples: 0, unknown: 0 });
+  const known = key in day || Object.keys(day).length < MAX_DAY_SIGNALS;
+  const s = (day[known ? key : OVERFLOW_SIGNAL] ??= { name: known ? name : OVERFLOW_SIGNAL, last: null, min: null, max: null, samples: 0, unknown: 0 });
   if (value === null) {
     s.unknown++;
     return;

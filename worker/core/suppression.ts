@@ -1,9 +1,17 @@
 // Why a window would be recorded without paging anyone. Checked when a window opens, and again while
 // it stays open: once the reason is gone (the dependency recovered, maintenance ended) it pages.
 import type { Maintenance, MonitorDef } from '../../config/resolve.ts';
-import { isBad } from './blind-window.ts';
+import { type BlindWindow, isBad } from './blind-window.ts';
 import { matchesGlob } from './glob.ts';
 import type { MonitorInstance } from './monitor-instance.ts';
+
+/**
+ * A window recorded quietly whose reason has passed pages now. "Noticed late" stays on it as a mark
+ * for the gap report: it never silenced the window, it only held it until the watchdog was on time.
+ */
+export function pageNow(w: BlindWindow): BlindWindow {
+  return { ...w, suppressedBy: w.suppressedBy === 'watchdog_gap' ? 'watchdog_gap' : null, paged: true };
+}
 
 export function activeMaintenance(maintenance: readonly Maintenance[], agentId: string, monitor: string, now: number): Maintenance | null {
   return (

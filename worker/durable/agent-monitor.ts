@@ -73,7 +73,7 @@ export class AgentMonitor extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = createDb(env.DB);
-    this.outbox = new OutboxDriver(ctx, env, this.db, () => this.live?.agentId ?? null, () => (this.live === null ? null : nextDueAt(this.live, this.config(), Date.now())));
+    this.outbox = new OutboxDriver(ctx, env, this.db, () => this.live?.agentId ?? null, () => (this.live === null ? null : nextDueAt(this.live, this.subject(this.live.kind, this.live.agentId, this.config()), this.config(), Date.now())));
     ctx.blockConcurrencyWhile(async () => {
       await this.outbox.load();
       const stored = await ctx.storage.get<LiveState>(LIVE_KEY);
@@ -188,7 +188,7 @@ export class AgentMonitor extends DurableObject<Env> {
     return this.serially(async () => {
       if (this.live === null) return 'idle';
       const config = this.config();
-      const due = nextDueAt(this.live, config, now);
+      const due = nextDueAt(this.live, this.subject(this.live.kind, this.live.agentId, config), config, now);
       if (due !== null && due <= now) {
         await this.evaluateTimers(now);
         return 'fired';

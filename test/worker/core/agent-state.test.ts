@@ -1,15 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { acceptAgentHeartbeat, expireDeadline, type HeartbeatFacts, isOutOfOrder, type LiveState } from '../../../worker/core/agent-state.ts';
+import { acceptAgentHeartbeat, type HeartbeatFacts, isOutOfOrder, type LiveState } from '../../../worker/core/agent-state.ts';
+import { evaluateTimers } from '../../../worker/core/evaluate.ts';
+import { config } from './engine/scenario.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 const facts = (over: Partial<HeartbeatFacts> = {}): HeartbeatFacts => ({ boot: 'b1', seq: 1, intervalS: 5, graceS: 5, sentAt: T0, stopping: false, signals: [], ...over });
 const accept = (prev: LiveState | null, f: HeartbeatFacts, now: number) => acceptAgentHeartbeat(prev, 'agent', 'a', f, now);
-const expire = (live: LiveState, now: number, late = false) => expireDeadline(live, { component: 'monitoring', late }, now);
+const defaults = config('{}');
+/** The alarm at `now`: null when it changed nothing. */
+const expire = (live: LiveState, now: number) => {
+  const t = evaluateTimers(live, { kind: 'agent', id: 'a', component: 'monitoring' }, defaults, now);
+  return t.next.state === live.state && t.changes.length === 0 ? null : t;
+};
 
 describe('agent state transitions', () => {
   it('a first heartbeat makes the agent up with an absolute deadline and records first_seen', () => {
     const { next, changes } = accept(null, facts(), T0);
-    expect(next).toMatchObject({ state: 'up', stateSince: T0, lastHeartbeatAt: T0, deadlineAt: T0 + 10_000, firstSeenAt: T0, openWindow: null });
+    expect(next).toMatchObject({ state: 'up', stateSince: T0, lastHeartbeatAt: T0, deadlineAt: T0 + 10_000, firstSeenAt: T0, silence: null });
     expect(changes).toEqual([{ type: 'first_seen' }]);
   });
 
@@ -44,19 +51,20 @@ describe('agent state transitions', () => {
     ]);
   });
 
-  it('a late alarm still confirms at the deadline, and a blind agent does not expire twice', () => {
+  it('a late alarm still confirms at the deadline, records the window as noticed late, and a blind agent does not expire twice', () => {
     const live = accept(null, facts(), T0).next;
-    const blind = expire(live, T0 + 600_000, true);
+    const blind = expire(live, T0 + 600_000);
     expect(blind?.changes[0]).toMatchObject({ window: { confirmedAt: T0 + 10_000, suppressedBy: 'watchdog_gap', paged: false } });
-    expect(expire(blind!.next, T0 + 700_000)).toBeNull();
+    expect(blind?.changes).toHaveLength(1);
+    expect(blind!.next.state).toBe('blind');
   });
 
-  it('the next heartbeat closes the window at its own arrival', () => {
+  it('the next heartbeat makes the agent up again at its own arrival', () => {
     const live = accept(null, facts(), T0).next;
     const blind = expire(live, T0 + 10_000)!.next;
     const { next, changes } = accept(blind, facts({ seq: 2 }), T0 + 42_000);
-    expect(next).toMatchObject({ state: 'up', stateSince: T0 + 42_000, openWindow: null });
-    expect(changes).toEqual([{ type: 'window_closed', window: expect.objectContaining({ startedAt: T0 + 5_000, endedAt: T0 + 42_000 }) }]);
+    expect(next).toMatchObject({ state: 'up', stateSince: T0 + 42_000 });
+    expect(changes).toEqual([]);
   });
 
   it('a heartbeat saying stopping makes the silence after it expected: recorded, not paged', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { acceptAgentHeartbeat, expireDeadline as expireAt } from '../../../worker/core/agent-state.ts';
+import { acceptAgentHeartbeat, missDeadline } from '../../../worker/core/agent-state.ts';
 import { viewAgent } from '../../../worker/core/agent-view.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 const up = acceptAgentHeartbeat(null, 'agent', 'a', { boot: 'b', seq: 1, intervalS: 5, graceS: 5, sentAt: T0, stopping: false, signals: [] }, T0).next;
-const expireDeadline = (live: typeof up, now: number) => expireAt(live, { component: 'monitoring', late: false }, now);
+const expireDeadline = (live: typeof up, now: number) => missDeadline(live, now);
 
 describe('what the public is told about an agent', () => {
   it('operational only before its deadline', () => {

@@ -64,7 +64,7 @@ export class Scenario {
   /** Runs the alarm at every moment the engine asks for, up to `second`. */
   alarmsUntil(second: number): this {
     for (let i = 0; i < 1000 && this.live !== null; i++) {
-      const due = nextDueAt(this.live, this.cfg, this.now);
+      const due = nextDueAt(this.live, { kind: 'agent', component: 'monitoring' }, this.cfg, this.now);
       if (due === null || due > at(second)) break;
       this.alarm((due - T0) / 1000);
     }

@@ -72,10 +72,13 @@ describe('agent silence', () => {
     expect(s.windows('window_opened')).toEqual([expect.objectContaining({ monitor: 'agent', cause: 'agent_silent', startedAt: at(5), confirmedAt: at(10) })]);
   });
 
-  it('the silence window closes on the next heartbeat; its opened and closed both reach on-call', () => {
+  it('the silence window closes after two heartbeats back, ended at the first; its opened and closed both reach on-call', () => {
     const s = new Scenario(config('{}')).heartbeat(0, []);
     s.alarmsUntil(30);
     s.heartbeat(30, []);
+    expect(s.notifications().map((c) => c.type)).toEqual(['window_opened']);
+    s.heartbeat(35, []);
     expect(s.notifications().map((c) => c.type)).toEqual(['window_opened', 'window_closed']);
+    expect(s.windows('window_closed', 'agent')[0]).toMatchObject({ startedAt: at(5), endedAt: at(30) });
   });
 });
