@@ -38,9 +38,50 @@ function parseJsonMap<T>(name: string, expected: string, raw: string | undefined
   return map;
 }
 
-/** BLINDSPOT_AGENT_SECRETS: JSON {"agent-id": ["whsec_...", ...]} (a single string is accepted too). */
+export interface AgentSecretsSetting {
+  /** The agents whose entry is valid. */
+  secrets: AgentSecrets;
+  /** What is wrong, per agent id ("*" for the whole setting): those agents are refused, nothing else is. */
+  errors: ReadonlyMap<string, string>;
+}
+
+const agentSecretsCache = new Map<string, AgentSecretsSetting>();
+const AGENT_SECRETS_HINT = '{"agent-id": ["whsec_..."]}';
+
+/**
+ * BLINDSPOT_AGENT_SECRETS: JSON {"agent-id": ["whsec_...", ...]} (a single string is accepted too).
+ * Read entry by entry: one malformed entry disables that agent alone (logged, shown on /healthz), so
+ * an operator's typo never takes down other agents or the public page.
+ */
+export function agentSecretsSetting(raw: string | undefined): AgentSecretsSetting {
+  const text = raw ?? '';
+  const cached = agentSecretsCache.get(text);
+  if (cached) return cached;
+  const secrets = new Map<string, readonly string[]>();
+  const errors = new Map<string, string>();
+  let json: unknown = {};
+  try {
+    json = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    errors.set('*', `BLINDSPOT_AGENT_SECRETS is not valid JSON; expected ${AGENT_SECRETS_HINT}`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) errors.set('*', `BLINDSPOT_AGENT_SECRETS is a JSON object: ${AGENT_SECRETS_HINT}`);
+  else
+    for (const [id, value] of Object.entries(json)) {
+      const result = v.safeParse(AgentSecretsSchema, { [id]: value });
+      if (result.success) secrets.set(id, result.output[id] as string[]);
+      else errors.set(id, `BLINDSPOT_AGENT_SECRETS entry "${id.slice(0, 80)}": ${describeIssues(result.issues)}`);
+    }
+  for (const message of errors.values()) console.error(`${message}; that agent's heartbeats are refused until it is fixed`);
+  const setting = { secrets, errors };
+  if (agentSecretsCache.size > 16) agentSecretsCache.clear();
+  agentSecretsCache.set(text, setting);
+  return setting;
+}
+
+/** The agents whose secret entry is valid (see agentSecretsSetting). */
 export function parseAgentSecrets(raw: string | undefined): AgentSecrets {
-  return parseJsonMap('BLINDSPOT_AGENT_SECRETS', '{"agent-id": ["whsec_..."]}', raw, AgentSecretsSchema);
+  return agentSecretsSetting(raw).secrets;
 }
 
 const AlertmanagerTokensSchema = v.record(

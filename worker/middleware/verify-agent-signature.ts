@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { AGENT_ID_PATTERN, TIMESTAMP_TOLERANCE_S } from '../../protocol/heartbeat.ts';
 import { verify } from '../../protocol/signature.ts';
 import type { AppEnv } from '../app-env.ts';
-import { parseAgentSecrets } from '../config.ts';
+import { agentSecretsSetting, parseAgentSecrets } from '../config.ts';
 import { ApiError } from '../errors.ts';
 
 const WEBHOOK_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
@@ -16,7 +16,10 @@ export function identifyAgent() {
     if (!AGENT_ID_PATTERN.test(agentId)) {
       throw new ApiError(400, 'invalid_agent_id', 'agent ids match ^[a-z0-9][a-z0-9_.-]{0,62}$');
     }
-    if (!parseAgentSecrets(c.env.BLINDSPOT_AGENT_SECRETS).has(agentId)) {
+    const setting = agentSecretsSetting(c.env.BLINDSPOT_AGENT_SECRETS);
+    if (!setting.secrets.has(agentId)) {
+      const broken = setting.errors.get(agentId) ?? setting.errors.get('*');
+      if (broken !== undefined) throw new ApiError(401, 'agent_disabled', `this agent's secret setting is malformed, so its heartbeats are refused: ${broken}`);
       throw new ApiError(401, 'unknown_agent', `no secret is configured for agent "${agentId}"; add it to BLINDSPOT_AGENT_SECRETS`);
     }
     const id = c.req.header('webhook-id');
