@@ -1,122 +1,105 @@
 // One Durable Object per agent (and per Alertmanager source): it takes that agent's heartbeats one
-// at a time, keeps the live state of every monitor, and holds an alarm at the earliest thing due.
-// It only reads → decides (core/evaluate) → writes. D1 writes that fail are kept in this object's
-// storage and retried, so a D1 outage never refuses a heartbeat or loses a window.
+// at a time and is the system of record for what is live and what must be sent. Each decision
+// (core/evaluate) is stored in one transaction of the object's own SQLite — the live state, the
+// notifications it queues, and the D1 batch that records it — before the agent is answered. Pages
+// leave from here without waiting on D1; D1 gets its history from the replication queue.
 import { DurableObject } from 'cloudflare:workers';
-import type { CompiledQuery } from 'kysely';
-import type { Maintenance, WatchConfig } from '../../config/resolve.ts';
-import type { Heartbeat } from '../../protocol/heartbeat.ts';
-import { isOutOfOrder, type LiveState, type SubjectKind, type Transition, upgradeLive } from '../core/agent-state.ts';
+import type { WatchConfig } from '../../config/resolve.ts';
+import { REPLAY_WINDOW_S, type Heartbeat } from '../../protocol/heartbeat.ts';
+import { isOutOfOrder, type LiveState, type SubjectKind, type Transition } from '../core/agent-state.ts';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
-import { isReplay, pruneSeen, type SeenIds } from '../core/replay.ts';
-import { engineMaintenance } from '../core/notices.ts';
+import { notificationSteps } from '../core/notification-plan.ts';
 import { flushDue, flushSpreadMs, takeComplete } from '../core/rollup.ts';
+import { StateLimitError } from '../core/state-limits.ts';
 import type { Env } from '../env.ts';
-import type { DeliveryReport } from '../jobs/deliver-outbox.ts';
 import { channelRegistry } from '../notify/registry.ts';
-import { createDb, type Db, runBatch } from '../store/db.ts';
-import { pendingPauses } from '../store/notices.ts';
+import { createDb, type Db } from '../store/db.ts';
+import { LIVE_DDL, loadLive, markSeen, saveLive, seenSince, storedBytes, type Written } from '../store/object-live.ts';
+import * as outbox from '../store/object-outbox.ts';
+import { mirrorRow } from '../store/outbox.ts';
+import { listSetAside, REPLICATION_DDL, type QueueStats, type SetAsideBatch } from '../store/replication-queue.ts';
 import { transitionWrites } from '../store/transition-writes.ts';
 import { watchConfig } from '../watch-config.ts';
-import { OutboxDriver } from './outbox-driver.ts';
+import { AdminPauses, D1_WAIT_MS } from './admin-pauses.ts';
+import { AlarmScheduler } from './alarm-scheduler.ts';
+import { importLegacyOutbox, upgradeStoredValues } from './legacy-storage.ts';
+import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
+import { Replicator, type WriteStats } from './replicator.ts';
 
-export type IngestResult = { status: 'accepted'; deadlineAt: number } | { status: 'replay' } | { status: 'out_of_order'; lastSeq: number };
+export type IngestResult =
+  | { status: 'accepted'; deadlineAt: number }
+  | { status: 'replay' }
+  | { status: 'out_of_order'; lastSeq: number }
+  | { status: 'over_limit'; limit: string; message: string };
 export type EnsureResult = 'idle' | 'armed' | 'fired' | 'ok';
+export type { WriteStats };
 
-export interface WriteStats {
-  /** D1 batches this object sent, and statements in them: the D1 budget, counted. */
-  batches: number;
-  statements: number;
-  /** Rows D1 reports written by those statements (indexes included, as D1 bills them). */
-  rowsWritten: number;
-  /** D1 reads this object made (the admin API's maintenance and silences). */
-  reads: number;
-  /** Batches waiting in storage because D1 refused them. */
-  pending: number;
+/** The object's clock: every decision takes `now` from it, so tests move time instead of waiting. */
+export interface Clock {
+  now(): number;
 }
+export const systemClock: Clock = { now: () => Date.now() };
 
-interface StoredQuery {
-  sql: string;
-  parameters: unknown[];
+export interface ObjectHealth {
+  replication: QueueStats;
+  setAside: SetAsideBatch[];
+  pendingNotifications: number;
+  storedBytes: number;
 }
-
-const LIVE_KEY = 'live';
-const SEEN_KEY = 'seen';
-const PENDING_KEY = 'pending';
-const STATS_KEY = 'stats';
-/** How often maintenance and silences from the admin API are re-read without being told. */
-const PAUSES_REFRESH_MS = 5 * 60_000;
-/** Beyond this many waiting batches the oldest are dropped, loudly: storage is bounded. */
-const MAX_PENDING_BATCHES = 2000;
-/**
- * How long a heartbeat waits on its D1 write before it is answered anyway. The batch is in this
- * object's storage before it is sent, so a D1 that hangs (rather than fails) delays history, never
- * a heartbeat: the agent's deadline is renewed either way.
- */
-const D1_WAIT_MS = 1500;
 
 export class AgentMonitor extends DurableObject<Env> {
+  clock: Clock = systemClock;
+  /** Jitter of retry times; a seam so tests get the same schedule every run. */
+  random: () => number = Math.random;
   private live: LiveState | null = null;
-  private seen: SeenIds = {};
-  private pending: StoredQuery[][] = [];
-  private stats: WriteStats = { batches: 0, statements: 0, rowsWritten: 0, reads: 0, pending: 0 };
+  private written: Written = { agent: null, instances: new Map() };
   private readonly db: Db;
-  /** Maintenance and silences made through the admin API, as last read from D1 (kept when D1 fails). */
-  private pauses: Maintenance[] = [];
-  private pausesReadAt = 0;
-  private readonly outbox: OutboxDriver;
-  // D1 and fetch calls let other events in; this chain keeps a heartbeat and the alarm from interleaving.
+  private readonly pauses: AdminPauses;
+  readonly replicator: Replicator;
+  private readonly sender: OutboxSender;
+  private readonly scheduler: AlarmScheduler;
+  // fetch and D1 calls let other events in; this chain keeps a heartbeat and the alarm from interleaving.
   private queue: Promise<unknown> = Promise.resolve();
-  // D1 writes in order, one at a time; a heartbeat waits on its own at most D1_WAIT_MS.
-  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = createDb(env.DB);
-    this.outbox = new OutboxDriver(ctx, env, this.db, () => this.live?.agentId ?? null, () => (this.live === null ? null : nextDueAt(this.live, this.subject(this.live.kind, this.live.agentId, this.config()), this.config(), Date.now())));
-    ctx.blockConcurrencyWhile(async () => {
-      await this.outbox.load();
-      const stored = await ctx.storage.get<LiveState>(LIVE_KEY);
-      this.live = stored === undefined ? null : upgradeLive(stored);
-      this.seen = (await ctx.storage.get<SeenIds>(SEEN_KEY)) ?? {};
-      this.pending = (await ctx.storage.get<StoredQuery[][]>(PENDING_KEY)) ?? [];
-      this.stats = { ...this.stats, ...(await ctx.storage.get<Partial<WriteStats>>(STATS_KEY)) };
+    const sql = ctx.storage.sql;
+    sql.exec(`${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}`);
+    const now = () => this.clock.now();
+    const label = () => `agent ${this.live?.agentId ?? '?'}`;
+    this.replicator = new Replicator(ctx.storage, env.DB, now, label);
+    this.pauses = new AdminPauses(this.db, sql, () => this.replicator.stats.reads++);
+    this.sender = new OutboxSender({
+      storage: ctx.storage,
+      db: this.db,
+      registry: () => channelRegistry(this.env, this.config().notifications),
+      now,
+      random: () => this.random(),
+      replicate: (statements) => this.replicator.push(statements),
+      isOpen: (windowId) => this.isOpen(windowId),
+      onClaim: (leaseEndsAt) => this.scheduler.notLaterThan(leaseEndsAt),
     });
+    this.scheduler = new AlarmScheduler(
+      ctx.storage,
+      {
+        engine: () => (this.live === null ? null : nextDueAt(this.live, this.subjectOf(this.live), this.config(), now())),
+        outbox: () => this.sender.nextDueAt(),
+        replication: () => this.replicator.nextDueAt(),
+      },
+      ['engine'],
+    );
+    const loaded = loadLive(sql);
+    this.live = loaded.live;
+    this.written = loaded.written;
+    if (this.live === null) ctx.blockConcurrencyWhile(async () => void (this.live = await upgradeStoredValues(ctx.storage, this.written, now())));
   }
 
   /** The watch configuration plus the admin API's maintenance and silences. */
   private config(): WatchConfig {
     const base = watchConfig(this.env).config;
-    return this.pauses.length === 0 ? base : { ...base, maintenance: [...base.maintenance, ...this.pauses] };
-  }
-
-  /** Re-reads the admin API's pauses when they are old (or when told); a failed read keeps the last ones. */
-  private async refreshPauses(now: number, force = false): Promise<void> {
-    if (!force && now - this.pausesReadAt < PAUSES_REFRESH_MS) return;
-    try {
-      // Bounded like the writes: a D1 that hangs must not hold a heartbeat.
-      this.stats = { ...this.stats, reads: this.stats.reads + 1 };
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const read = await Promise.race([pendingPauses(this.db, now), new Promise<null>((r) => (timer = setTimeout(() => r(null), D1_WAIT_MS)))]);
-      clearTimeout(timer);
-      if (read === null) throw new Error(`no answer within ${D1_WAIT_MS} ms`);
-      this.pauses = engineMaintenance(read);
-      this.pausesReadAt = now;
-    } catch (e: unknown) {
-      console.error('could not read maintenance and silences from D1; keeping the last ones read:', e);
-      this.pausesReadAt = now - PAUSES_REFRESH_MS + 30_000;
-    }
-  }
-
-  /** The admin API changed maintenance or silences: re-read them, page what they no longer cover, re-plan the alarm. */
-  maintenanceChanged(): Promise<void> {
-    return this.serially(async () => {
-      const now = Date.now();
-      await this.refreshPauses(now, true);
-      if (this.live === null) return;
-      await this.evaluateTimers(now);
-      await this.outbox.rearm(now);
-    });
+    const extra = this.pauses.maintenance;
+    return extra.length === 0 ? base : { ...base, maintenance: [...base.maintenance, ...extra] };
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -125,11 +108,12 @@ export class AgentMonitor extends DurableObject<Env> {
     return run;
   }
 
-  receiveHeartbeat(agentId: string, webhookId: string, heartbeat: Heartbeat, now: number = Date.now()): Promise<IngestResult> {
+  receiveHeartbeat(agentId: string, webhookId: string, heartbeat: Heartbeat, at?: number): Promise<IngestResult> {
     return this.serially(async () => {
-      if (isReplay(this.seen, webhookId, now)) return { status: 'replay' } as const;
+      const now = at ?? this.clock.now();
+      if (seenSince(this.ctx.storage.sql, webhookId, now - REPLAY_WINDOW_S * 1000)) return { status: 'replay' } as const;
       if (isOutOfOrder(this.live, heartbeat)) return { status: 'out_of_order', lastSeq: this.live?.seq ?? 0 } as const;
-      await this.refreshPauses(now);
+      await this.pauses.refresh(now);
       const config = this.config();
       const facts = {
         boot: heartbeat.boot,
@@ -140,23 +124,30 @@ export class AgentMonitor extends DurableObject<Env> {
         stopping: heartbeat.stopping === true,
         signals: heartbeat.signals,
       };
-      const transition = evaluateHeartbeat(this.live, this.subject('agent', agentId, config), facts, config, now);
-      this.seen = { ...pruneSeen(this.seen, now), [webhookId]: now };
-      await this.apply(transition, config, now);
+      let transition: Transition;
+      try {
+        transition = evaluateHeartbeat(this.live, { kind: 'agent', id: agentId, component: config.defaults.component }, facts, config, now);
+      } catch (e: unknown) {
+        if (e instanceof StateLimitError) return { status: 'over_limit', limit: e.limit, message: e.message } as const;
+        throw e;
+      }
+      await this.apply(transition, config, now, { seen: webhookId, waitForD1: true });
       return { status: 'accepted', deadlineAt: transition.next.deadlineAt } as const;
     });
   }
 
   /** The Alertmanager Watchdog alert arrived: a heartbeat of the whole alert path. */
-  receiveWatchdog(sourceId: string, now: number = Date.now()): Promise<{ deadlineAt: number }> {
+  receiveWatchdog(sourceId: string, at?: number): Promise<{ deadlineAt: number }> {
     return this.serially(async () => {
-      await this.refreshPauses(now);
+      const now = at ?? this.clock.now();
+      await this.pauses.refresh(now);
       const config = this.config();
       const source = config.alertSources.find((s) => s.id === sourceId);
       if (source === undefined) throw new Error(`unknown Alertmanager source ${sourceId}`);
       const facts = { boot: 'alertmanager', seq: (this.live?.seq ?? 0) + 1, intervalS: source.intervalS, graceS: source.graceS, sentAt: now, stopping: false, signals: [] };
-      const transition = evaluateHeartbeat(this.live, this.subject('alert_source', `alertmanager:${sourceId}`, config), facts, config, now);
-      await this.apply(transition, config, now);
+      const subject: Subject = { kind: 'alert_source', id: `alertmanager:${sourceId}`, component: source.component };
+      const transition = evaluateHeartbeat(this.live, subject, facts, config, now);
+      await this.apply(transition, config, now, { waitForD1: true });
       return { deadlineAt: transition.next.deadlineAt };
     });
   }
@@ -165,49 +156,99 @@ export class AgentMonitor extends DurableObject<Env> {
     return this.live;
   }
 
-  getWriteStats(): WriteStats {
-    return { ...this.stats, pending: this.pending.length };
+  getWriteStats(): WriteStats & { pending: number } {
+    return { ...this.replicator.stats, pending: this.replicator.queueStats().length };
+  }
+
+  /** The replication queue, what it set aside, and the notifications waiting: for /healthz and the admin API. */
+  health(): ObjectHealth {
+    const sql = this.ctx.storage.sql;
+    return { replication: this.replicator.queueStats(), setAside: listSetAside(sql, 20), pendingNotifications: outbox.pendingCount(sql), storedBytes: storedBytes(sql) };
   }
 
   override async alarm(): Promise<void> {
-    await this.serially(() => this.evaluateTimers(Date.now()));
-    await this.outbox.deliver();
+    await this.serially(() => this.evaluateTimers(this.clock.now()));
+    await this.afterwards();
   }
 
-  alarmPlan(): { engineDueAt: number | null; outboxDueAt: number | null } {
-    return this.outbox.plan();
+  alarmPlan(): { engineDueAt: number | null; outboxDueAt: number | null; replicationDueAt: number | null } {
+    const plan = this.scheduler.plan();
+    return { engineDueAt: plan['engine'] ?? null, outboxDueAt: plan['outbox'] ?? null, replicationDueAt: plan['replication'] ?? null };
   }
 
   /** Delivers this agent's due notifications now (the sweep's safety net and tests use it). */
-  deliverNotifications(): Promise<DeliveryReport | null> {
-    return this.outbox.deliver();
+  deliverNotifications(): Promise<DeliveryReport> {
+    return this.sendAndRecord();
   }
 
-  /** The sweep's safety net: evaluate anything overdue, re-arm a lost alarm, retry waiting writes. */
-  ensureAlarm(now: number = Date.now()): Promise<EnsureResult> {
+  /** An operator retries a dead-lettered notification: it goes back in the queue with a fresh horizon. */
+  async retryNotification(id: string): Promise<'retried' | 'not_dead' | 'unknown'> {
+    const sql = this.ctx.storage.sql;
+    const row = outbox.getRow(sql, id);
+    if (row === null) return 'unknown';
+    const retried = this.ctx.storage.transactionSync(() => {
+      const again = outbox.retryDead(sql, id, this.clock.now());
+      if (again !== null) this.sender.enqueueMirrored([again]);
+      return again !== null;
+    });
+    if (!retried) return 'not_dead';
+    this.ctx.waitUntil(this.sendAndRecord());
+    return 'retried';
+  }
+
+  /** The admin API changed maintenance or silences: re-read them, page what they no longer cover, re-plan the alarm. */
+  maintenanceChanged(): Promise<void> {
     return this.serially(async () => {
+      const now = this.clock.now();
+      await this.pauses.refresh(now, true);
+      await this.evaluateTimers(now);
+      await this.scheduler.rearm(now);
+    });
+  }
+
+  /** The sweep's safety net: evaluate anything overdue, re-arm a lost alarm, send what waits. */
+  async ensureAlarm(at?: number): Promise<EnsureResult> {
+    const result = await this.serially(async (): Promise<EnsureResult> => {
+      const now = at ?? this.clock.now();
       if (this.live === null) return 'idle';
-      const config = this.config();
-      const due = nextDueAt(this.live, this.subject(this.live.kind, this.live.agentId, config), config, now);
+      const due = nextDueAt(this.live, this.subjectOf(this.live), this.config(), now);
       if (due !== null && due <= now) {
         await this.evaluateTimers(now);
         return 'fired';
       }
-      if (this.pending.length > 0) await this.writeInOrder([]);
-      if (due !== null && (await this.ctx.storage.getAlarm()) === null) {
-        await this.outbox.rearm(now);
+      if ((await this.ctx.storage.getAlarm()) === null && Object.values(this.scheduler.plan()).some((t) => t !== null)) {
+        await this.scheduler.rearm(now);
         return 'armed';
       }
       return 'ok';
     });
+    await this.afterwards();
+    return result;
   }
 
   private async evaluateTimers(now: number): Promise<void> {
     if (this.live === null) return;
-    await this.refreshPauses(now);
+    await this.pauses.refresh(now);
     const config = this.config();
-    const transition = evaluateTimers(this.live, this.subject(this.live.kind, this.live.agentId, config), config, now);
-    await this.apply(transition, config, now);
+    await this.apply(evaluateTimers(this.live, this.subjectOf(this.live), config, now), config, now, { waitForD1: false });
+  }
+
+  /** Carries over what an older deployment left in D1, then sends what is due and what D1 still lacks. */
+  private async afterwards(): Promise<void> {
+    await importLegacyOutbox(this.ctx.storage, this.db);
+    await this.sendAndRecord();
+  }
+
+  /** Sends due notifications while D1 gets what waits for it (sending never waits on D1), then records the attempts. */
+  private async sendAndRecord(): Promise<DeliveryReport> {
+    const [report] = await Promise.all([this.sender.deliver(), this.replicator.flush()]);
+    await this.replicator.flush();
+    await this.scheduler.rearm(this.clock.now());
+    return report;
+  }
+
+  private subjectOf(live: LiveState): Subject {
+    return this.subject(live.kind, live.agentId, this.config());
   }
 
   private subject(kind: SubjectKind, id: string, config: WatchConfig): Subject {
@@ -215,8 +256,18 @@ export class AgentMonitor extends DurableObject<Env> {
     return { kind, id, component: source?.component ?? config.defaults.component };
   }
 
-  /** Writes what changed (and complete rollups), stores the new state, and arms the next alarm. */
-  private async apply(transition: Transition, config: WatchConfig, now: number): Promise<void> {
+  private isOpen(windowId: string): boolean {
+    const live = this.live;
+    if (live === null) return false;
+    return live.silence?.window?.id === windowId || Object.values(live.monitors).some((m) => m.window?.id === windowId);
+  }
+
+  /**
+   * Stores the decision — live state, queued notifications, the D1 batch — in one transaction, then
+   * sends what it queued and arms the alarm. A heartbeat waits a little for D1 so readers of history
+   * see it at once; a D1 that fails or hangs only delays history.
+   */
+  private async apply(transition: Transition, config: WatchConfig, now: number, options: { seen?: string; waitForD1: boolean }): Promise<void> {
     let next = transition.next;
     let rollups = null;
     if (flushDue(next.rollup, next.lastFlushAt, now, flushSpreadMs(next.agentId))) {
@@ -227,57 +278,42 @@ export class AgentMonitor extends DurableObject<Env> {
     // Routed even to channels whose secret is missing or malformed: detection never waits on
     // notification settings, and what is queued goes out once the settings are fixed.
     const routing = channelRegistry(this.env, config.notifications).routing;
-    const queries = transitionWrites(this.db, next, transition.changes, rollups, { routing, config, now });
-    this.live = next;
-    await this.ctx.storage.put({ [LIVE_KEY]: next, [SEEN_KEY]: this.seen });
-    const notify = transition.changes.some((c) => c.type !== 'first_seen' && c.type !== 'restarted' && c.type !== 'stopping');
-    const writing = this.writeInOrder(queries).then((written) => {
-      if (written && notify) this.ctx.waitUntil(this.outbox.deliver());
-      return written;
-    });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const waited = await Promise.race([writing.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), D1_WAIT_MS)))]);
-    clearTimeout(timer);
-    if (!waited) {
-      console.error(`agent ${next.agentId}: D1 has not answered within ${D1_WAIT_MS} ms; the heartbeat is taken and the write goes on`);
-      this.ctx.waitUntil(writing);
-    }
-    await this.outbox.rearm(now);
-  }
-
-  private writeInOrder(queries: readonly CompiledQuery[]): Promise<boolean> {
-    const run = this.writes.then(() => this.write(queries));
-    this.writes = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Sends waiting batches, oldest first, then this one. What D1 refuses waits in storage for the next try. */
-  private async write(queries: readonly CompiledQuery[]): Promise<boolean> {
-    const batches = [...this.pending];
-    if (queries.length > 0) {
-      batches.push(queries.map((q) => ({ sql: q.sql, parameters: [...q.parameters] })));
-      // Kept before it is sent: a restart while D1 hangs sends it again instead of losing it.
-      this.pending = batches;
-      await this.ctx.storage.put(PENDING_KEY, batches);
-    }
-    if (batches.length === 0) return true;
-    let sent = 0;
+    const steps = notificationSteps(transition.changes, routing, config, now);
+    const history = transitionWrites(this.db, next, transition.changes, rollups, { config, now });
+    const sql = this.ctx.storage.sql;
+    let queued = 0;
     try {
-      for (const batch of batches) {
-        const rows = await runBatch(this.env.DB, batch);
-        sent++;
-        this.stats = { ...this.stats, batches: this.stats.batches + 1, statements: this.stats.statements + batch.length, rowsWritten: this.stats.rowsWritten + rows };
-      }
+      this.ctx.storage.transactionSync(() => {
+        saveLive(sql, next, this.written);
+        if (options.seen !== undefined) markSeen(sql, options.seen, now, now - REPLAY_WINDOW_S * 1000);
+        const rows: outbox.OutboxRow[] = [];
+        for (const step of steps) {
+          if (step.type === 'cancel_repeats') rows.push(...outbox.cancelRepeats(sql, step.windowId, now));
+          else {
+            rows.push(...outbox.enqueue(sql, step.event, step.deliveries, now));
+            if (step.followUp) rows.push(...outbox.enqueue(sql, step.event, outbox.triggeredChannels(sql, step.event.windowId), now));
+          }
+        }
+        this.replicator.push([...history, ...rows.map((r) => mirrorRow(this.db, r))]);
+        queued = rows.length;
+      });
     } catch (e: unknown) {
-      console.error(`agent ${this.live?.agentId}: D1 write failed, ${batches.length - sent} batch(es) kept for retry:`, e);
+      // Rolled back: what was last written is what the tables hold.
+      this.written = loadLive(sql).written;
+      throw e;
     }
-    let rest = batches.slice(sent);
-    if (rest.length > MAX_PENDING_BATCHES) {
-      console.error(`agent ${this.live?.agentId}: ${rest.length - MAX_PENDING_BATCHES} waiting D1 batch(es) dropped; D1 has refused writes for too long`);
-      rest = rest.slice(-MAX_PENDING_BATCHES);
-    }
-    this.pending = rest;
-    await this.ctx.storage.put({ [PENDING_KEY]: rest, [STATS_KEY]: this.stats });
-    return rest.length === 0;
+    this.live = next;
+    if (steps.some((s) => s.type === 'send')) this.ctx.waitUntil(this.sendAndRecord());
+    // A heartbeat tries D1 at once (an outage costs one refused call per heartbeat); alarms keep the backoff.
+    const writing = this.replicator.flush(options.waitForD1 || history.length + queued > 0);
+    if (options.waitForD1) await waitAtMost(writing, D1_WAIT_MS);
+    this.ctx.waitUntil(writing.then(() => this.scheduler.rearm(this.clock.now())));
+    await this.scheduler.rearm(now);
   }
+}
+
+async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

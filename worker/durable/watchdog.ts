@@ -1,12 +1,22 @@
 // The watchdog's own heartbeat: one object that records every sweep's tick. When the ticks stopped
 // for longer than twice their period, the Worker (or its cron) was not running, and the gap is told.
-// It also delivers the watchdog's summaries (outbox rows of the pseudo-agent "*") from its alarm.
+// It also keeps and sends the watchdog's summaries (notifications of the pseudo-agent "*") from its
+// own outbox, replicated to D1 like an agent's.
 import { DurableObject } from 'cloudflare:workers';
+import type { WindowEvent } from '../core/window-event.ts';
 import { type Gap, recordTick, type TickState } from '../core/watchdog-ticks.ts';
 import type { Env } from '../env.ts';
-import type { DeliveryReport } from '../jobs/deliver-outbox.ts';
-import { createDb } from '../store/db.ts';
-import { OutboxDriver } from './outbox-driver.ts';
+import { channelRegistry } from '../notify/registry.ts';
+import { createDb, type Db } from '../store/db.ts';
+import { LIVE_DDL } from '../store/object-live.ts';
+import * as outbox from '../store/object-outbox.ts';
+import { mirrorRow } from '../store/outbox.ts';
+import { REPLICATION_DDL } from '../store/replication-queue.ts';
+import { watchConfig } from '../watch-config.ts';
+import { AlarmScheduler } from './alarm-scheduler.ts';
+import { type Clock, systemClock } from './agent-monitor.ts';
+import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
+import { Replicator } from './replicator.ts';
 
 const KEY = 'ticks';
 const SNAPSHOT_KEY = 'snapshot';
@@ -15,15 +25,31 @@ const PIECE = 100_000;
 export const SUMMARY_OWNER = '*';
 
 export class Watchdog extends DurableObject<Env> {
-  private readonly outbox: OutboxDriver;
+  clock: Clock = systemClock;
+  private readonly db: Db;
+  private readonly replicator: Replicator;
+  private readonly sender: OutboxSender;
+  private readonly scheduler: AlarmScheduler;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.outbox = new OutboxDriver(ctx, env, createDb(env.DB), () => SUMMARY_OWNER, () => null);
-    ctx.blockConcurrencyWhile(() => this.outbox.load());
+    this.db = createDb(env.DB);
+    ctx.storage.sql.exec(`${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}`);
+    const now = () => this.clock.now();
+    this.replicator = new Replicator(ctx.storage, env.DB, now, () => 'watchdog');
+    this.sender = new OutboxSender({
+      storage: ctx.storage,
+      db: this.db,
+      registry: () => channelRegistry(this.env, watchConfig(this.env).config.notifications),
+      now,
+      replicate: (statements) => this.replicator.push(statements),
+      isOpen: () => false,
+      onClaim: (leaseEndsAt) => this.scheduler.notLaterThan(leaseEndsAt),
+    });
+    this.scheduler = new AlarmScheduler(ctx.storage, { outbox: () => this.sender.nextDueAt(), replication: () => this.replicator.nextDueAt() });
   }
 
-  async tick(now: number = Date.now()): Promise<{ gap: Gap | null; previousTickAt: number | null }> {
+  async tick(now: number = this.clock.now()): Promise<{ gap: Gap | null; previousTickAt: number | null }> {
     const state = (await this.ctx.storage.get<TickState>(KEY)) ?? null;
     const result = recordTick(state, now);
     await this.ctx.storage.put(KEY, result.next);
@@ -52,11 +78,37 @@ export class Watchdog extends DurableObject<Env> {
     return keys.map((k) => pieces.get(k) ?? '').join('');
   }
 
-  deliverSummaries(): Promise<DeliveryReport | null> {
-    return this.outbox.deliver();
+  /** Queues a summary for each channel (once per summary id), with the D1 statements that record it, then sends it. */
+  async summarise(event: WindowEvent, channels: readonly string[], history: { sql: string; parameters: readonly unknown[] }[]): Promise<DeliveryReport> {
+    const now = this.clock.now();
+    this.ctx.storage.transactionSync(() => {
+      const rows = outbox.enqueue(this.ctx.storage.sql, event, channels.map((channel) => ({ channel, repeatIntervalS: 0 })), now);
+      this.replicator.push([...history, ...rows.map((r) => mirrorRow(this.db, r))]);
+    });
+    return this.deliverSummaries();
+  }
+
+  async deliverSummaries(): Promise<DeliveryReport> {
+    const [report] = await Promise.all([this.sender.deliver(), this.replicator.flush()]);
+    await this.scheduler.rearm(this.clock.now());
+    return report;
+  }
+
+  /** An operator retries a dead-lettered summary. */
+  async retryNotification(id: string): Promise<'retried' | 'not_dead' | 'unknown'> {
+    const sql = this.ctx.storage.sql;
+    if (outbox.getRow(sql, id) === null) return 'unknown';
+    const again = this.ctx.storage.transactionSync(() => {
+      const row = outbox.retryDead(sql, id, this.clock.now());
+      if (row !== null) this.replicator.push([mirrorRow(this.db, row)]);
+      return row;
+    });
+    if (again === null) return 'not_dead';
+    this.ctx.waitUntil(this.deliverSummaries());
+    return 'retried';
   }
 
   override async alarm(): Promise<void> {
-    await this.outbox.deliver();
+    await this.deliverSummaries();
   }
 }

@@ -219,8 +219,11 @@ function checkSpan(from: number, until: number, now: number, names: [string, str
   if (until - from > MAX_SPAN_MS) throw new ApiError(422, 'bad_range', `${names[0]} to ${names[1]} is at most 31 days; schedule longer work as several windows`);
 }
 
-/** Agents' Durable Objects re-read maintenance and silences before the answer: when it comes, paging has paused (or resumed). */
-async function tellAgents(env: Env): Promise<void> {
+/**
+ * Agents' Durable Objects re-read maintenance, silences and channel state before the answer: when it
+ * comes, paging has paused (or resumed), and a channel enabled again sends what waited for it.
+ */
+export async function tellAgents(env: Env): Promise<void> {
   const ids = new Set([...parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys(), ...watchConfig(env).config.alertSources.map((s) => `alertmanager:${s.id}`)]);
   for (const a of await listAgents(createDb(env.DB))) ids.add(a.id);
   const results = await Promise.allSettled([...ids].map((id) => env.AGENT.get(env.AGENT.idFromName(id)).maintenanceChanged()));

@@ -9,10 +9,10 @@ import { verifyAdminToken } from '../middleware/verify-admin-token.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { testFire } from '../notify/test-fire.ts';
 import { createDb } from '../store/db.ts';
-import { channelStates, getNotification, listNotifications, logTestAttempt, notificationCounts, retryNotification, setChannelEnabled } from '../store/deliveries.ts';
+import { channelStates, getNotification, listNotifications, logTestAttempt, notificationCounts, setChannelEnabled } from '../store/deliveries.ts';
 import { watchConfig } from '../watch-config.ts';
 import { SUMMARY_OWNER } from '../durable/watchdog.ts';
-import { adminNotices } from './admin-notices.ts';
+import { adminNotices, tellAgents } from './admin-notices.ts';
 
 export const admin = new Hono<AppEnv>();
 admin.use('*', verifyAdminToken());
@@ -67,7 +67,10 @@ admin.post('/channels/:id/test', async (c) => {
   let attempt = 0;
   for (const s of result.sent) await logTestAttempt(db, `blindspot-test:test-fire:${nonce}:${s.event === 'window.opened' ? 'opened' : 'closed'}@${id}`, id, ++attempt, now, s);
   // A channel that proves itself is enabled again (after a 410), and its waiting notifications go out.
-  if (result.ok) await setChannelEnabled(db, id, Date.now());
+  if (result.ok) {
+    await setChannelEnabled(db, id, Date.now());
+    await tellAgents(c.env);
+  }
   return c.json({ channel: id, type: channel.type, ...result }, 200, { 'cache-control': 'no-store' });
 });
 
@@ -75,6 +78,7 @@ admin.post('/channels/:id/enable', async (c) => {
   const id = c.req.param('id');
   knownChannel(c.env, id);
   await setChannelEnabled(createDb(c.env.DB), id, Date.now());
+  await tellAgents(c.env);
   return c.json({ channel: id, enabled: true });
 });
 
@@ -106,10 +110,10 @@ admin.post('/notifications/:id/retry', async (c) => {
   const db = createDb(c.env.DB);
   const row = await getNotification(db, id);
   if (row === null) throw new ApiError(404, 'unknown_notification', `no notification "${id}"`);
-  if (!(await retryNotification(db, id, Date.now()))) throw new ApiError(409, 'not_dead', `notification "${id}" is ${row.state}; only a dead-lettered notification can be retried`);
-  // Hand it to the object that delivers its agent's rows; the sweep is the safety net.
-  const deliver =
-    row.agent_id === SUMMARY_OWNER ? c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).deliverSummaries() : c.env.AGENT.get(c.env.AGENT.idFromName(row.agent_id)).deliverNotifications();
-  c.executionCtx.waitUntil(deliver.catch((e: unknown) => console.error(`retry of ${id}: delivery deferred to the sweep:`, e)));
+  // The object that owns the row is its system of record; D1's copy follows.
+  const owner = row.agent_id === SUMMARY_OWNER ? c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')) : c.env.AGENT.get(c.env.AGENT.idFromName(row.agent_id));
+  const result = await owner.retryNotification(id);
+  if (result === 'unknown') throw new ApiError(404, 'unknown_notification', `notification "${id}" is no longer held by its owner (it finished more than a week ago)`);
+  if (result === 'not_dead') throw new ApiError(409, 'not_dead', `notification "${id}" is ${row.state === 'dead' ? 'already queued again' : row.state}; only a dead-lettered notification can be retried`);
   return c.json({ notification: id, state: 'pending' }, 202);
 });

@@ -38,17 +38,6 @@ export async function channelStates(db: Db) {
   return db.selectFrom('channel_state').selectAll().execute();
 }
 
-/** A dead-lettered row goes back in the queue with a fresh horizon; false when it is not dead. */
-export async function retryNotification(db: Db, id: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('outbox')
-    .set({ state: 'pending', next_attempt_at: now, created_at: now, finished_at: null, claimed_until: null, claim_token: null, last_error: null })
-    .where('id', '=', id)
-    .where('state', '=', 'dead')
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}
-
 export async function setChannelEnabled(db: Db, channel: string, now: number): Promise<void> {
   await db
     .insertInto('channel_state')

@@ -1,43 +1,61 @@
-import type { CompiledQuery } from 'kysely';
+import { type CompiledQuery, sql } from 'kysely';
 import type { BlindWindow } from '../core/blind-window.ts';
 import type { Db } from './db.ts';
 
-export function insertWindow(db: Db, w: BlindWindow): CompiledQuery {
-  return db
-    .insertInto('windows')
-    .values({
-      id: w.id,
-      agent_id: w.agentId,
-      monitor: w.monitor,
-      component: w.component,
-      severity: w.severity,
-      cause: w.cause,
-      level: w.level,
-      signal: w.signal,
-      started_at: w.startedAt,
-      confirmed_at: w.confirmedAt,
-      notified_at: null,
-      ended_at: w.endedAt,
-      peak_value: w.peakValue,
-      suppressed_by: w.suppressedBy,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .compile();
+/**
+ * The window as its object knows it now: inserted, or brought up to date (level, peak, suppression,
+ * end). Idempotent, so a batch sent twice is harmless. An open window first closes any other open
+ * window of the same monitor that D1 still holds (a close D1 never got), so one lost batch cannot
+ * swallow every later window of that monitor.
+ */
+export function upsertWindow(db: Db, w: BlindWindow): CompiledQuery[] {
+  const queries: CompiledQuery[] = [];
+  if (w.endedAt === null)
+    queries.push(
+      db
+        .updateTable('windows')
+        .set({ ended_at: sql<number>`max(started_at, ${w.startedAt})` })
+        .where('agent_id', '=', w.agentId)
+        .where('monitor', '=', w.monitor)
+        .where('ended_at', 'is', null)
+        .where('id', '<>', w.id)
+        .compile(),
+    );
+  queries.push(
+    db
+      .insertInto('windows')
+      .values({
+        id: w.id,
+        agent_id: w.agentId,
+        monitor: w.monitor,
+        component: w.component,
+        severity: w.severity,
+        cause: w.cause,
+        level: w.level,
+        signal: w.signal,
+        started_at: w.startedAt,
+        confirmed_at: Math.max(w.confirmedAt, w.startedAt),
+        notified_at: null,
+        ended_at: w.endedAt === null ? null : Math.max(w.endedAt, w.startedAt),
+        peak_value: w.peakValue,
+        suppressed_by: w.suppressedBy,
+      })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          level: eb.ref('excluded.level'),
+          peak_value: eb.ref('excluded.peak_value'),
+          suppressed_by: eb.ref('excluded.suppressed_by'),
+          ended_at: sql<number | null>`coalesce(windows.ended_at, excluded.ended_at)`,
+        })),
+      )
+      .compile(),
+  );
+  return queries;
 }
 
-/** Closes an open window, with the final peak and level it reached. */
-export function closeWindow(db: Db, w: BlindWindow, endedAt: number): CompiledQuery {
-  return db
-    .updateTable('windows')
-    .set({ ended_at: endedAt, peak_value: w.peakValue, level: w.level })
-    .where('id', '=', w.id)
-    .where('ended_at', 'is', null)
-    .compile();
-}
-
-/** A window got worse (degraded → blind) or began to page after its suppression ended. */
-export function updateWindow(db: Db, w: BlindWindow): CompiledQuery {
-  return db.updateTable('windows').set({ level: w.level, peak_value: w.peakValue, suppressed_by: w.suppressedBy }).where('id', '=', w.id).compile();
+/** The window's trigger reached a channel (the first time counts). */
+export function windowNotified(db: Db, id: string, at: number): CompiledQuery {
+  return db.updateTable('windows').set({ notified_at: at }).where('id', '=', id).where('notified_at', 'is', null).compile();
 }
 
 export async function markWindowNotified(db: Db, id: string, at: number): Promise<void> {

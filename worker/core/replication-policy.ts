@@ -1,0 +1,35 @@
+// How a Durable Object's replication queue toward D1 behaves when D1 refuses: what is an outage (wait
+// and retry, in order) and what will never go through (set the batch aside after a few tries), how
+// long to wait, and how much may wait. Pure.
+
+/** A batch refused this many times for a reason that will not go away is set aside. */
+export const PERMANENT_TRIES = 3;
+/** The queue's bounds: past either, the oldest batches are dropped, loudly and counted. */
+export const MAX_QUEUED_BATCHES = 2000;
+export const MAX_QUEUED_BYTES = 1024 * 1024;
+
+/**
+ * SQLite's refusals of the statement itself: a constraint (CHECK, UNIQUE, a trigger's RAISE), a type,
+ * a syntax error, a value too big. "no such table" is not among them: a table renamed or a migration
+ * not yet applied is an outage that ends.
+ */
+const PERMANENT = /SQLITE_CONSTRAINT|constraint failed|SQLITE_MISMATCH|datatype mismatch|syntax error|SQLITE_TOOBIG|too many SQL variables|SQLITE_RANGE/i;
+
+export type Refusal = 'permanent' | 'transient';
+
+export function classifyRefusal(message: string): Refusal {
+  return PERMANENT.test(message) ? 'permanent' : 'transient';
+}
+
+export type RefusalDecision = { action: 'set_aside' } | { action: 'retry'; at: number };
+
+/** After a refusal: a permanent one is retried a few times (it may have been a racing write), then set aside; an outage waits with backoff. */
+export function afterRefusal(refusal: Refusal, tries: number, now: number): RefusalDecision {
+  if (refusal === 'permanent' && tries + 1 >= PERMANENT_TRIES) return { action: 'set_aside' };
+  return { action: 'retry', at: now + retryDelayMs(tries) };
+}
+
+/** 1 s, 2 s, 4 s ... capped at a minute: an outage is probed once a minute at most per object. */
+export function retryDelayMs(tries: number): number {
+  return Math.min(60_000, 1000 * 2 ** Math.min(tries, 6));
+}

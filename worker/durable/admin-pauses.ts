@@ -1,0 +1,51 @@
+// What an agent's object reads from D1 itself, as a cache: the admin API's maintenance windows and
+// silences, and which channels an operator disabled or enabled. Read every few minutes or when told;
+// a D1 that fails or hangs keeps the last copy (detection and paging never wait for it).
+import type { Maintenance } from '../../config/resolve.ts';
+import { engineMaintenance } from '../core/notices.ts';
+import type { Db } from '../store/db.ts';
+import { channelStates } from '../store/deliveries.ts';
+import { pendingPauses } from '../store/notices.ts';
+import { replaceDisabledChannels } from '../store/object-outbox.ts';
+
+const REFRESH_MS = 5 * 60_000;
+/** A read that fails is tried again this much sooner than a full refresh period. */
+const RETRY_AFTER_FAILURE_MS = 30_000;
+/** D1 reads wait at most this long. */
+export const D1_WAIT_MS = 1500;
+
+export class AdminPauses {
+  maintenance: Maintenance[] = [];
+  private readAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly db: Db,
+    private readonly sql: SqlStorage,
+    private readonly countRead: () => void,
+  ) {}
+
+  async refresh(now: number, force = false): Promise<void> {
+    if (!force && now - this.readAt < REFRESH_MS) return;
+    try {
+      this.countRead();
+      const read = await withinD1Wait(Promise.all([pendingPauses(this.db, now), channelStates(this.db)]));
+      this.maintenance = engineMaintenance(read[0]);
+      replaceDisabledChannels(this.sql, read[1].flatMap((c) => (c.disabled_at === null ? [] : [{ channel: c.channel_id, at: c.disabled_at, reason: c.disabled_reason }])));
+      this.readAt = now;
+    } catch (e: unknown) {
+      console.error('could not read maintenance, silences and channel state from D1; keeping the last ones read:', e);
+      this.readAt = now - REFRESH_MS + RETRY_AFTER_FAILURE_MS;
+    }
+  }
+}
+
+/** Bounded: a D1 that hangs must not hold a heartbeat or an alarm. */
+export async function withinD1Wait<T>(work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`D1 did not answer within ${D1_WAIT_MS} ms`)), D1_WAIT_MS)));
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

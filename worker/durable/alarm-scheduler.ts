@@ -1,0 +1,37 @@
+// One owner of a Durable Object's one physical alarm. Each part (the engine's timers, the outbox's
+// retries and reminders, the replication queue) reports when it next needs to run; rearm() sets the
+// alarm at the earliest of them, or clears it.
+export type DueTime = () => number | null;
+
+/** A part due now or in the past runs a second from now at the earliest: a row that stays due cannot spin the alarm. */
+const MIN_SPACING_MS = 1_000;
+
+export class AlarmScheduler {
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly parts: Record<string, DueTime>,
+    private readonly immediate: readonly string[] = [],
+  ) {}
+
+  /** What each part asks for (tests and /healthz show it). */
+  plan(): Record<string, number | null> {
+    return Object.fromEntries(Object.entries(this.parts).map(([name, due]) => [name, due()]));
+  }
+
+  async rearm(now: number): Promise<void> {
+    const times: number[] = [];
+    for (const [name, due] of Object.entries(this.parts)) {
+      const at = due();
+      // The engine's deadline is exact; the others are held off a second so a stuck row cannot loop.
+      if (at !== null) times.push(this.immediate.includes(name) ? at : Math.max(at, now + MIN_SPACING_MS));
+    }
+    if (times.length === 0) await this.storage.deleteAlarm();
+    else await this.storage.setAlarm(Math.max(Math.min(...times), now + 1));
+  }
+
+  /** A send in flight holds a lease until then: make sure the alarm comes by then. */
+  async notLaterThan(at: number): Promise<void> {
+    const current = await this.storage.getAlarm();
+    if (current === null || current > at) await this.storage.setAlarm(at);
+  }
+}

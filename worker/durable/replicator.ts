@@ -1,0 +1,93 @@
+// Sends one Durable Object's replication queue to D1, oldest batch first, one at a time. An outage
+// waits (with backoff) and keeps the order; a batch D1 refuses for good is set aside after a few
+// tries and the rest goes on; past the queue's bounds the oldest batches are dropped and counted.
+import { afterRefusal, classifyRefusal, MAX_QUEUED_BATCHES, MAX_QUEUED_BYTES } from '../core/replication-policy.ts';
+import { runBatch } from '../store/db.ts';
+import { getMeta, setMeta } from '../store/object-live.ts';
+import * as queue from '../store/replication-queue.ts';
+
+const DROPPED_KEY = 'replication_dropped';
+
+export interface WriteStats {
+  /** D1 batches this object sent, and statements in them: the D1 budget, counted. */
+  batches: number;
+  statements: number;
+  /** Rows D1 reports written by those statements (indexes included, as D1 bills them). */
+  rowsWritten: number;
+  /** D1 reads this object made (maintenance, silences, channel state). */
+  reads: number;
+}
+
+export class Replicator {
+  private running: Promise<boolean> | null = null;
+  readonly stats: WriteStats = { batches: 0, statements: 0, rowsWritten: 0, reads: 0 };
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    /** The D1 to write: a seam, so a test can make it refuse. */
+    public d1: D1Database,
+    private readonly now: () => number,
+    private readonly label: () => string,
+  ) {}
+
+  /** Stores a batch (call inside the decision's storage transaction) and keeps the queue within its bounds. */
+  push(statements: readonly queue.Statement[]): void {
+    const sql = this.storage.sql;
+    queue.pushBatch(sql, statements, this.now());
+    const dropped = queue.dropOldestBeyond(sql, MAX_QUEUED_BATCHES, MAX_QUEUED_BYTES);
+    if (dropped > 0) {
+      setMeta(sql, DROPPED_KEY, String(this.dropped() + dropped));
+      console.error(`${this.label()}: ${dropped} oldest D1 batch(es) dropped: D1 has refused writes for too long and the queue is full`);
+    }
+  }
+
+  dropped(): number {
+    return Number(getMeta(this.storage.sql, DROPPED_KEY) ?? 0);
+  }
+
+  queueStats(): queue.QueueStats {
+    return queue.queueStats(this.storage.sql, this.dropped());
+  }
+
+  /** When the head batch may be tried again, or null when nothing waits. */
+  nextDueAt(): number | null {
+    return queue.headBatch(this.storage.sql)?.nextTryAt ?? null;
+  }
+
+  /**
+   * Sends what is due, in order; true when the queue is empty. One run at a time. `now` tries the head
+   * at once whatever its backoff: a new decision was just queued behind it.
+   */
+  flush(now = false): Promise<boolean> {
+    if (this.running !== null) return this.running.then(() => this.flush(now));
+    this.running = this.drain(now).finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async drain(force: boolean): Promise<boolean> {
+    const sql = this.storage.sql;
+    for (let first = true; ; first = false) {
+      const head = queue.headBatch(sql);
+      if (head === null) return true;
+      if (head.nextTryAt > this.now() && !(force && first)) return false;
+      try {
+        const rows = await runBatch(this.d1, head.statements);
+        queue.removeBatch(sql, head.seq);
+        this.stats.batches++;
+        this.stats.statements += head.statements.length;
+        this.stats.rowsWritten += rows;
+      } catch (e: unknown) {
+        const message = e instanceof Error ? e.message : String(e);
+        const decision = afterRefusal(classifyRefusal(message), head.tries, this.now());
+        if (decision.action === 'set_aside') {
+          queue.setAsideBatch(sql, head.seq, this.now(), message);
+          console.error(`${this.label()}: a D1 batch was refused ${head.tries + 1} times and is set aside (see /healthz): ${message}`);
+          continue;
+        }
+        queue.postponeBatch(sql, head.seq, decision.at, message);
+        console.error(`${this.label()}: D1 refused a write; ${queue.queueStats(sql, 0).length} batch(es) wait, next try in ${Math.round((decision.at - this.now()) / 1000)} s:`, message);
+        return false;
+      }
+    }
+  }
+}
