@@ -22,6 +22,8 @@ export function sweepDeps(env: Env): SweepDeps {
     d1: env.DB,
     tick: (now: number) => watchdog.tick(now),
     ensureAlarm: (agentId: string, now: number) => env.AGENT.get(env.AGENT.idFromName(agentId)).ensureAlarm(now),
+    health: (agentId: string) => env.AGENT.get(env.AGENT.idFromName(agentId)).health(),
+    recordFleet: (fleet) => watchdog.recordFleet(fleet),
     summarise: (event, channels, history) => watchdog.summarise(event, channels, history),
     registry: channelRegistry(env, watchConfig(env).config.notifications),
     now: Date.now,

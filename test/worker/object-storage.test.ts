@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { windowEvent } from '../../worker/core/window-event.ts';
 import type { AgentMonitor } from '../../worker/durable/agent-monitor.ts';
 import { MAX_QUEUED_BATCHES, MAX_QUEUED_BYTES } from '../../worker/core/replication-policy.ts';
+import { sweepDeps } from '../../worker/index.ts';
+import { runSweep } from '../../worker/jobs/sweep.ts';
 import { windowsOf } from './fixtures/d1.ts';
+import { BASE, send } from './fixtures/requests.ts';
 import { agentStub } from './fixtures/durable.ts';
 import { receivedFor } from './fixtures/hub.ts';
 import { deliverAt, rowsOf } from './fixtures/paging.ts';
@@ -32,6 +35,14 @@ describe('the object and D1', () => {
       expect((await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body).event_action)).toEqual(['trigger']);
       expect(await windowsOf(a.id)).toEqual([expect.objectContaining({ monitor: 'agent', cause: 'agent_silent', ended_at: null })]);
       expect((await health(a.id)).replication.length).toBe(0);
+
+      // The sweep gathers every object's queue; /healthz names the agent whose history D1 lacks.
+      await runSweep(sweepDeps(env));
+      const healthz = await send(new Request(`${BASE}/healthz`));
+      expect(healthz.status).toBe(503);
+      const body = (await healthz.json()) as { replication: { set_aside_batches: number; agents_with_losses: { agent: string; lastError: string }[] } };
+      expect(body.replication.set_aside_batches).toBeGreaterThanOrEqual(1);
+      expect(body.replication.agents_with_losses).toContainEqual(expect.objectContaining({ agent: a.id, lastError: expect.stringMatching(/refused by the test/) }));
     } finally {
       await env.DB.exec('DROP TRIGGER refuse_page_refused');
     }

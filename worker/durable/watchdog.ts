@@ -6,6 +6,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { WindowEvent } from '../core/window-event.ts';
 import { type Gap, recordTick, type TickState } from '../core/watchdog-ticks.ts';
 import type { Env } from '../env.ts';
+import type { FleetReplication } from '../jobs/sweep.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { createDb, type Db } from '../store/db.ts';
 import { LIVE_DDL } from '../store/object-live.ts';
@@ -19,6 +20,7 @@ import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
 import { Replicator } from './replicator.ts';
 
 const KEY = 'ticks';
+const FLEET_KEY = 'fleet';
 const SNAPSHOT_KEY = 'snapshot';
 /** Storage values are limited (128 KiB); a snapshot is kept in pieces below that. */
 const PIECE = 100_000;
@@ -54,6 +56,15 @@ export class Watchdog extends DurableObject<Env> {
     const result = recordTick(state, now);
     await this.ctx.storage.put(KEY, result.next);
     return { gap: result.gap, previousTickAt: state?.lastTickAt ?? null };
+  }
+
+  /** The replication queues of every agent's object, as the last sweep found them. */
+  async recordFleet(fleet: FleetReplication): Promise<void> {
+    await this.ctx.storage.put(FLEET_KEY, fleet);
+  }
+
+  async fleet(): Promise<FleetReplication | null> {
+    return (await this.ctx.storage.get<FleetReplication>(FLEET_KEY)) ?? null;
   }
 
   /** When the last sweep ran, or null if none ever did. */

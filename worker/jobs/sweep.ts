@@ -1,7 +1,7 @@
 // The one-minute safety net. Detection itself happens in each agent's alarm; the sweep records the
 // watchdog's own tick, tells a gap in its ticks (and whatever was noticed late) in one summary,
 // catches what an alarm missed (each object then sends what it still owes), and prunes old data.
-import type { EnsureResult } from '../durable/agent-monitor.ts';
+import type { EnsureResult, ObjectHealth } from '../durable/agent-monitor.ts';
 import type { Gap } from '../core/watchdog-ticks.ts';
 import { summaryEvent } from '../core/window-event.ts';
 import { summaryChannels } from '../core/routing.ts';
@@ -21,6 +21,9 @@ export interface SweepDeps {
   d1: D1Database;
   tick: (now: number) => Promise<{ gap: Gap | null; previousTickAt: number | null }>;
   ensureAlarm: (agentId: string, now: number) => Promise<EnsureResult>;
+  /** The object's replication queue and what it set aside (summed into the fleet's for /healthz). */
+  health: (agentId: string) => Promise<ObjectHealth>;
+  recordFleet: (fleet: FleetReplication) => Promise<void>;
   /** Hands a summary to the Watchdog object, which queues, records and sends it (and retries from its alarm). */
   summarise: (event: WindowEvent, channels: readonly string[], history: Statement[]) => Promise<unknown>;
   registry: Registry;
@@ -42,17 +45,20 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   const { gap, previousTickAt } = await deps.tick(now);
   const report: SweepReport = { checked: 0, rearmed: [], fired: [], failed: [], gap, summarised: 0, pruned: false };
 
+  const fleet: FleetReplication = { at: now, agents: 0, queued: 0, oldestAt: null, setAside: 0, dropped: 0, troubled: [] };
   for (const agent of await listAgents(deps.db)) {
     report.checked++;
     try {
       const result = await deps.ensureAlarm(agent.id, now);
       if (result === 'armed') report.rearmed.push(agent.id);
       if (result === 'fired') report.fired.push(agent.id);
+      addToFleet(fleet, agent.id, await deps.health(agent.id));
     } catch (e: unknown) {
       console.error(`sweep: agent ${agent.id} could not be checked:`, e);
       report.failed.push(agent.id);
     }
   }
+  await deps.recordFleet(fleet);
 
   report.summarised = await summariseLateWindows(deps, gap, now);
   if (previousTickAt === null || Math.floor(previousTickAt / HOUR_MS) !== Math.floor(now / HOUR_MS)) {
@@ -60,6 +66,27 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     report.pruned = true;
   }
   return report;
+}
+
+/** What every object's replication queue holds, summed; the agents with something set aside or dropped are named. */
+export interface FleetReplication {
+  at: number;
+  agents: number;
+  queued: number;
+  oldestAt: number | null;
+  setAside: number;
+  dropped: number;
+  troubled: { agent: string; setAside: number; dropped: number; lastError: string | null }[];
+}
+
+function addToFleet(fleet: FleetReplication, agentId: string, h: ObjectHealth): void {
+  fleet.agents++;
+  fleet.queued += h.replication.length;
+  if (h.replication.oldestAt !== null) fleet.oldestAt = Math.min(fleet.oldestAt ?? h.replication.oldestAt, h.replication.oldestAt);
+  fleet.setAside += h.replication.setAside;
+  fleet.dropped += h.replication.dropped;
+  if ((h.replication.setAside > 0 || h.replication.dropped > 0) && fleet.troubled.length < 50)
+    fleet.troubled.push({ agent: agentId, setAside: h.replication.setAside, dropped: h.replication.dropped, lastError: h.setAside[0]?.lastError ?? null });
 }
 
 /** One notification for a gap and everything noticed late, instead of one page per window. */

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { agentSecretsSetting } from '../config.ts';
+import type { FleetReplication } from '../jobs/sweep.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { createDb } from '../store/db.ts';
 import { channelStates, notificationCounts } from '../store/deliveries.ts';
@@ -30,11 +31,24 @@ health.get('/healthz', async (c) => {
     store = 'D1 could not be read; notification state is unknown';
   }
   const agentErrors = [...agentSecretsSetting(c.env.BLINDSPOT_AGENT_SECRETS).errors.values()];
-  const ok = errors.length === 0 && channelErrors.length === 0 && disabled.length === 0 && store === null && agentErrors.length === 0;
+  let fleet: FleetReplication | null = null;
+  try {
+    fleet = await c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).fleet();
+  } catch (e: unknown) {
+    console.error('healthz: the Watchdog object could not be read:', e);
+  }
+  const replicationTrouble = fleet !== null && (fleet.setAside > 0 || fleet.dropped > 0);
+  const ok = errors.length === 0 && channelErrors.length === 0 && disabled.length === 0 && store === null && agentErrors.length === 0 && !replicationTrouble;
   const body = {
     ok,
     config: { source, errors },
     agents: { errors: agentErrors },
+    // What each agent's object still owes D1, as the last sweep found it: queued batches wait for D1;
+    // set-aside batches were refused for good (history D1 lacks); dropped ones outgrew the queue.
+    replication:
+      fleet === null
+        ? null
+        : { checked_at: new Date(fleet.at).toISOString(), agents: fleet.agents, queued_batches: fleet.queued, oldest_queued_at: fleet.oldestAt === null ? null : new Date(fleet.oldestAt).toISOString(), set_aside_batches: fleet.setAside, dropped_batches: fleet.dropped, agents_with_losses: fleet.troubled },
     notifications: { channels: registry.info.length, errors: [...channelErrors, ...disabled, ...(store === null ? [] : [store])], dead_lettered: dead },
   };
   return c.json(body, ok ? 200 : 503, { 'cache-control': 'no-store' });
