@@ -20,7 +20,8 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
   const stub = c.env.AGENT.get(c.env.AGENT.idFromName(agentId));
   let result: Awaited<ReturnType<typeof stub.receiveHeartbeat>>;
   try {
-    result = await stub.receiveHeartbeat(agentId, c.req.header('webhook-id') ?? '', parsed.heartbeat, Date.now());
+    // The object decides on its own clock: a time stamped here could be older than what it already decided.
+    result = await stub.receiveHeartbeat(agentId, c.req.header('webhook-id') ?? '', parsed.heartbeat);
   } catch (e: unknown) {
     // The agent's Durable Object could not be reached or could not store: nothing was taken, retry.
     console.error(`agent ${agentId}: heartbeat not taken:`, e);
@@ -33,6 +34,8 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
       throw new ApiError(409, 'replay', 'this webhook-id was already accepted in the last 10 minutes');
     case 'out_of_order':
       throw new ApiError(409, 'out_of_order', `seq must grow within one boot; the last accepted seq is ${result.lastSeq}`);
+    case 'over_limit':
+      throw new ApiError(422, 'too_many_monitors', result.message);
   }
 });
 
