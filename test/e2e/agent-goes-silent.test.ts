@@ -102,6 +102,8 @@ describe('an agent that goes silent', () => {
 
     agent = startAgent();
     await waitFor('the agent to be verified again', async () => (await pageRow())?.state === 'operational', 30_000);
+    // The silence closes after two heartbeats back (silence.recover_for), ended at the first.
+    await waitFor('the silence window to close', async () => d1Windows()[0]?.ended_at != null, 20_000);
     const [closed] = d1Windows();
     expect(closed?.ended_at).toBeGreaterThan(lastHeartbeatAt + 10_000);
     await waitFor('the window.closed event', async () => receivedEvents().some((e) => e.type === 'window.closed'), 10_000);
