@@ -4,7 +4,8 @@
 // replication queue. Paging reads and writes only this table and the channel.
 import type { Delivery } from '../core/routing.ts';
 import type { WindowEvent, WindowEventType } from '../core/window-event.ts';
-import type { NotificationState } from './schema.ts';
+import type { Selectable } from 'kysely';
+import type { NotificationState, OutboxTable } from './schema.ts';
 
 export const OUTBOX_DDL = `CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -35,28 +36,8 @@ CREATE TABLE IF NOT EXISTS channels (
   disabled_reason TEXT
 );`;
 
-/** One notification row, as stored here and mirrored to D1's outbox table. */
-export interface OutboxRow {
-  seq: number;
-  id: string;
-  event_id: string;
-  event_type: WindowEventType;
-  channel_id: string;
-  agent_id: string;
-  window_id: string;
-  payload: string;
-  repeat_interval_s: number;
-  created_at: number;
-  state: NotificationState;
-  attempts: number;
-  next_attempt_at: number;
-  claimed_until: number | null;
-  claim_token: string | null;
-  delivered_at: number | null;
-  finished_at: number | null;
-  last_status: number | null;
-  last_error: string | null;
-}
+/** One notification row, as stored here and mirrored to D1's outbox table (same columns: one type for both). */
+export type OutboxRow = Omit<Selectable<OutboxTable>, 'event_type'> & { event_type: WindowEventType };
 
 export const notificationId = (eventId: string, channel: string) => `${eventId}@${channel}`;
 
