@@ -1,5 +1,5 @@
-// The scenario behind the README's gap report example. Run directly, it rewrites the example in
-// README.md: npx tsx test/docs/gap-report-example.ts
+// The scenario behind the gap report example in docs/gap-report.md. Run directly, it rewrites it in
+// docs/gap-report.md: npx tsx test/docs/gap-report-example.ts
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadConfigText } from '../../config/load.ts';
 import { gapReport, type WindowRecord } from '../../worker/core/gap-report.ts';
@@ -70,10 +70,10 @@ export function exampleMarkdown(): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const readme = readFileSync('README.md', 'utf8');
+  const readme = readFileSync('docs/gap-report.md', 'utf8');
   const start = readme.indexOf(README_START);
   const end = readme.indexOf(README_END);
-  if (start < 0 || end < start) throw new Error(`README.md lacks ${README_START} … ${README_END}`);
-  writeFileSync('README.md', `${readme.slice(0, start + README_START.length)}\n${exampleMarkdown()}${readme.slice(end)}`);
-  console.log('README.md: gap report example rewritten');
+  if (start < 0 || end < start) throw new Error(`docs/gap-report.md lacks ${README_START} … ${README_END}`);
+  writeFileSync('docs/gap-report.md', `${readme.slice(0, start + README_START.length)}\n${exampleMarkdown()}${readme.slice(end)}`);
+  console.log('docs/gap-report.md: gap report example rewritten');
 }
