@@ -1,8 +1,9 @@
 // D1 failing for a while under a running Worker: the tables it reads and writes are renamed away in
 // the local database (every statement on them fails, as in an outage), then renamed back. Meanwhile
-// heartbeats are still taken, an agent that stops is still found at its deadline (the Durable Object
-// holds the state), and the status page serves its snapshot. Once D1 is back, the window, its page
-// and the history written during the outage all reach D1: nothing is lost.
+// heartbeats are still taken, an agent that stops is found and paged within its deadline + 2 s (the
+// Durable Object holds the state and its own outbox; paging never waits on D1), and the status page
+// serves its snapshot. Once D1 is back, the window, its delivery and the history written during the
+// outage all reach D1: nothing is lost or doubled.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
@@ -86,19 +87,31 @@ describe('D1 failing for a while', () => {
     expect(duringOutage.length).toBeGreaterThan(40);
     console.log(`d1-outage: tries that got no answer: ${JSON.stringify(agents.flatMap((a) => a.errors))}`);
     expect(duringOutage.filter((r) => !LoopingAgent.taken(r)), agents.flatMap((a) => a.errors).join('\n')).toEqual([]);
-    expect(receiver.requests).toHaveLength(0);
+    // The quiet agent was paged during the outage, once, within its deadline + 2 s.
+    const pages = receiver.requests.filter((r) => r.body.includes('"window.opened"'));
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.at).toBeGreaterThanOrEqual(quietDeadline);
+    expect(pages[0]?.at).toBeLessThanOrEqual(quietDeadline + 2000);
 
     rename('away_', '');
     const backAt = Date.now();
     // The sweep (the minute cron in production) retries what waits; live heartbeats do it too.
     await fetch(`${w.url}/__scheduled?cron=*+*+*+*+*`);
-    await waitFor('the quiet agent\'s window in D1 and its page delivered', async () => receiver.requests.some((r) => r.body.includes('"window.opened"')), 60_000, 500);
+    await waitFor('the quiet agent\'s window and its delivery in D1', async () => {
+      try {
+        return d1Query<{ n: number }>(w.persistTo, "SELECT count(*) AS n FROM delivery_attempts WHERE outcome = 'delivered'")[0]?.n === 1;
+      } catch {
+        return false;
+      }
+    }, 60_000, 1000);
     const windows = d1Query<{ agent_id: string; cause: string; confirmed_at: number }>(w.persistTo, 'SELECT agent_id, cause, confirmed_at FROM windows');
     expect(windows).toEqual([{ agent_id: 'quiet', cause: 'agent_silent', confirmed_at: quietDeadline }]);
     // Confirmed at its deadline, during the outage, not when D1 came back.
     expect(quietDeadline).toBeLessThan(backAt);
     const opened = JSON.parse(receiver.requests.find((r) => r.body.includes('"window.opened"'))?.body ?? '{}') as { timestamp: string };
     expect(Date.parse(opened.timestamp)).toBeLessThan(backAt);
+    // No page twice once D1 is back.
+    expect(receiver.requests.filter((r) => r.body.includes('"window.opened"'))).toHaveLength(1);
     // The steady agents' state in D1 moved on past the outage.
     const rows = d1Query<{ id: string; last_heartbeat_at: number }>(w.persistTo, "SELECT id, last_heartbeat_at FROM agents WHERE id LIKE 'steady-%' ORDER BY id");
     expect(rows.map((r) => r.id)).toEqual(['steady-1', 'steady-2']);
