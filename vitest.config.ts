@@ -1,4 +1,4 @@
-import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { readFileSync } from 'node:fs';
 import { TEST_ALERTMANAGER_TOKENS } from './test/worker/fixtures/alertmanager.ts';

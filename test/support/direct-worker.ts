@@ -65,7 +65,7 @@ export async function startDirectWorker(prefix: string, vars: Record<string, str
       modules: true,
       modulesRoot: outdir,
       scriptPath: join(outdir, 'index.js'),
-      bindings: { ...workerOptions.bindings, ...vars },
+      bindings: { ...(workerOptions.bindings as Record<string, unknown> | undefined), ...vars },
       host: '127.0.0.1',
       port,
       cf: false,
@@ -73,7 +73,7 @@ export async function startDirectWorker(prefix: string, vars: Record<string, str
       defaultPersistRoot: join(persistTo, 'v3'),
       logRequests: false,
       log,
-      handleRuntimeStdio(stdout, stderr) {
+      handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
         stdout.on('data', (d: Buffer) => log.kept.add(d));
         stderr.on('data', (d: Buffer) => log.kept.add(d));
       },

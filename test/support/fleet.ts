@@ -25,8 +25,8 @@ const keys = new Map<string, Buffer>();
 
 /** The `webhook-signature` value for one secret, synchronously. */
 export function signSync(secret: string, id: string, timestamp: number, body: string): string {
-  let key = keys.get(secret);
-  if (key === undefined) keys.set(secret, (key = Buffer.from(decodeSecret(secret))));
+  const key = keys.get(secret) ?? Buffer.from(decodeSecret(secret));
+  keys.set(secret, key);
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
