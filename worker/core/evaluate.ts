@@ -23,11 +23,16 @@ const BASELINE_SPAN_MS = 60 * 60_000;
 export const LATE_RECHECK_MS = 30_000;
 
 export function evaluateHeartbeat(prev: LiveState | null, subject: Subject, facts: HeartbeatFacts, config: WatchConfig, now: number): Transition {
-  const accounted = prev === null ? null : accountUntil(prev, config, now);
+  // A heartbeat after a deadline no alarm or sweep evaluated (an alarm lost, the sweep not yet come):
+  // the silence happened all the same, and is recorded (and paged) before the heartbeat ends it.
+  // A heartbeat at its deadline is on time.
+  const caughtUp = prev !== null && now > prev.deadlineAt && missDeadline(prev, now) !== null ? evaluateTimers(prev, subject, config, now) : null;
+  const before = caughtUp?.next ?? prev;
+  const accounted = before === null ? null : accountUntil(before, config, now);
   const accepted = acceptAgentHeartbeat(accounted, subject.kind, subject.id, facts, now);
   const silence = observeHeartbeat(accepted.next, subject, config, now);
   const next = silence.next;
-  const changes = [...accepted.changes, ...silence.changes];
+  const changes = [...(caughtUp?.changes ?? []), ...accepted.changes, ...silence.changes];
   if (subject.kind !== 'agent') return { next, changes };
 
   const restarted = changes.some((c) => c.type === 'restarted');

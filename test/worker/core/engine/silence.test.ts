@@ -32,6 +32,22 @@ describe('agent silence', () => {
     expect(s.notifications().map((c) => c.type)).toEqual(['window_opened', 'window_closed']);
   });
 
+  it('a silence no alarm evaluated (the alarm lost, the sweep not yet come) is recorded and paged when the late heartbeat arrives, then resolved', () => {
+    // Interval 5, grace 5: due at 5, deadline at 10; nothing evaluates until the heartbeat at 31.
+    const s = new Scenario(config('{}')).heartbeat(0, []);
+    s.heartbeat(31, []);
+    expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ startedAt: at(5), confirmedAt: at(10), suppressedBy: null });
+    expect(pages(s)).toHaveLength(1);
+    s.heartbeat(36, []).heartbeat(41, []);
+    expect(s.windows('window_closed', 'agent')).toHaveLength(1);
+  });
+
+  it('a heartbeat exactly at its deadline is on time: no window', () => {
+    const s = new Scenario(config('{}')).heartbeat(0, []);
+    s.heartbeat(10, []);
+    expect(s.windows('window_opened', 'agent')).toHaveLength(0);
+  });
+
   it('a silence the watchdog noticed 3 minutes late pages once the watchdog is on time, and resolves when the agent returns', () => {
     const s = new Scenario(config('{}')).heartbeat(0, []);
     s.alarm(190);
