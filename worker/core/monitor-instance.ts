@@ -168,8 +168,10 @@ function startFlapping(inst: MonitorInstance, obs: Observation, ctx: StepContext
   inst.recovering = null;
   if (inst.window !== null) return;
   const level: BadLevel = isBad(obs.level) ? worse(obs.level, pending?.level ?? obs.level) : (pending?.level ?? 'degraded');
-  // The first bad observation among the recent flips: they alternate, so it is the first or the second.
-  const startedAt = firstBadFlip(inst.changes, isBad(obs.level));
+  // The first bad observation among the recent flips (they alternate, so it is the first or the
+  // second), but never before the last window closed: those flips were that window's, and a window
+  // starting there would take its id (and its already-sent page and resolve would stand for this one).
+  const startedAt = Math.max(firstBadFlip(inst.changes, isBad(obs.level)), inst.level === 'up' ? inst.levelSince : 0);
   inst.level = level;
   inst.levelSince = startedAt;
   const peak = worsePeak(pending?.peak ?? null, isBad(obs.level) ? obs.value : null, ctx.lowerIsWorse);

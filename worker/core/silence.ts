@@ -5,7 +5,7 @@
 import type { MonitorDef, WatchConfig } from '../../config/resolve.ts';
 import { type Change, type LiveState, SILENCE_MONITOR, type SubjectKind } from './agent-state.ts';
 import type { WindowCause } from './blind-window.ts';
-import { dueAt, type InstanceChange, type MonitorInstance, newInstance, observe, settle, type StepContext } from './monitor-instance.ts';
+import { dueAt, type InstanceChange, type MonitorInstance, newInstance, observe, retire, settle, type StepContext } from './monitor-instance.ts';
 import { activeMaintenance, pageNow } from './suppression.ts';
 
 export interface SilenceSubject {
@@ -71,6 +71,10 @@ export function observeMissed(live: LiveState, subject: SilenceSubject, config: 
 /** A heartbeat arrived: one good observation for the silence monitor (it closes after `recover_for`). */
 export function observeHeartbeat(live: LiveState, subject: SilenceSubject, config: WatchConfig, now: number): { next: LiveState; changes: Change[] } {
   if (live.silence === null) return { next: live, changes: [] };
+  // A stop on purpose (never paged) ends when the agent is back: its silence was intended and is over
+  // at once. A silence after it is a new, unintended one, with its own window, cause and page.
+  const w = live.silence.window;
+  if (w !== null && w.cause === 'agent_stopped' && !w.paged) return { next: { ...live, silence: null }, changes: windowChanges(retire(live.silence, now)) };
   const def = silenceDef(config, subject);
   const obs = { level: 'up' as const, cause: 'agent_silent' as const, value: null, signal: null, error: null };
   const result = observe(live.silence, obs, contextFor(live, def, config, false, now), now);

@@ -88,10 +88,37 @@ describe('agent silence', () => {
     expect(s.windows('window_closed', 'agent')).toEqual([expect.objectContaining({ endedAt: at(60) })]);
   });
 
+  it('a goodbye, a restart, then a silence: the stop window ends at the restart, and the silence is its own window that pages', () => {
+    const s = new Scenario(config('{}')).heartbeat(0, [], { stopping: true });
+    s.alarmsUntil(60);
+    s.alarmsUntil(60).heartbeat(60, [], { boot: 'b2' });
+    expect(s.windows('window_closed', 'agent')).toEqual([expect.objectContaining({ cause: 'agent_stopped', endedAt: at(60) })]);
+    s.alarmsUntil(200);
+    expect(s.windows('window_opened', 'agent').map((w) => w.cause)).toEqual(['agent_stopped', 'agent_silent']);
+    expect(pages(s).map((c) => c.window.cause)).toEqual(['agent_silent']);
+  });
+
   it('recover_for and flapping of the silence are configurable', () => {
     const s = new Scenario(config('silence: { recover_for: { heartbeats: 1 } }')).heartbeat(0, []);
     s.alarmsUntil(30);
     s.heartbeat(30, []);
     expect(s.windows('window_closed', 'agent')).toEqual([expect.objectContaining({ endedAt: at(30) })]);
+  });
+});
+
+describe('silence window ids', () => {
+  it('a flapping window opened after a window closed never takes its id (nor its page and resolve)', () => {
+    // Missed, back for two heartbeats (the window closes), missed again, ...: the flips that made
+    // the first window are among those that start the flapping one. With an odd number of
+    // transitions the flapping starts on a miss while no window is open (with the default 6, the
+    // same happens once the oldest flip falls out of the flapping period).
+    const s = new Scenario(config('silence: { flapping: { transitions: 5 } }')).heartbeat(0, []);
+    for (let t = 5; t <= 600; t += 5) {
+      s.alarmsUntil(t);
+      if ((t / 5) % 4 !== 1 && (t / 5) % 4 !== 2) s.heartbeat(t, []);
+    }
+    const opened = s.windows('window_opened', 'agent');
+    expect(opened.map((w) => w.cause)).toContain('flapping');
+    expect(new Set(opened.map((w) => w.id)).size).toBe(opened.length);
   });
 });
