@@ -135,6 +135,7 @@ export class OutboxSender {
         if (row.event_type === 'window.opened') statements.push(windowNotified(this.deps.db, row.window_id, now));
         const reminder = this.nextReminder(done, now);
         if (reminder !== null) statements.push(mirrorRow(this.deps.db, reminder));
+        for (const r of local.expediteChannel(this.sql, row.channel_id, now)) statements.push(mirrorRow(this.deps.db, r));
       } else if (result.outcome === 'gone') {
         const reason = `the receiver answered 410 Gone at ${new Date(now).toISOString()}: the endpoint no longer exists; fix the channel's secret, then test it (POST /v1/admin/channels/${row.channel_id}/test) to enable it again`;
         local.disableChannel(this.sql, row.channel_id, now, reason);

@@ -83,6 +83,21 @@ export function cancelRepeats(sql: SqlStorage, windowId: string, now: number): O
   );
 }
 
+/**
+ * The channel answered again: what waits for it in backoff (tried before, failed) is due now, so a
+ * receiver back after an outage gets its backlog at once, not at each row's own backoff of up to an
+ * hour. Reminders not yet tried keep their time.
+ */
+export function expediteChannel(sql: SqlStorage, channel: string, now: number): OutboxRow[] {
+  return rows(
+    sql.exec(
+      `UPDATE outbox SET next_attempt_at = ? WHERE channel_id = ? AND state = 'pending' AND attempts > 0 AND next_attempt_at > ?
+       AND (claimed_until IS NULL OR claimed_until < ?) RETURNING *`,
+      now, channel, now, now,
+    ),
+  );
+}
+
 const HEAD_OF_LANE = `NOT EXISTS (SELECT 1 FROM outbox e WHERE e.state = 'pending' AND e.window_id = o.window_id AND e.channel_id = o.channel_id AND e.seq < o.seq)`;
 const SENDABLE = `o.state = 'pending' AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.channel_id = o.channel_id AND c.disabled_at IS NOT NULL)`;
 
