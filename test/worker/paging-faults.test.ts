@@ -32,7 +32,8 @@ async function recover(a: SimulatedAgent, from: number): Promise<void> {
 /** Plays the outbox forward, to each next due time on `channels` in turn, until nothing is pending there or `until` passes. */
 async function play(agent: string, from: number, until: number, channels: readonly string[]): Promise<{ now: number; done: boolean }> {
   let now = from;
-  for (let i = 0; i < 500; i++) {
+  // A day of retries at the 5-minute ceiling is about 600 steps.
+  for (let i = 0; i < 1500; i++) {
     await deliverAt(now, agent);
     const pending = (await rowsOf(agent)).filter((r) => r.state === 'pending' && channels.includes(r.channel_id));
     if (pending.length === 0) return { now, done: true };
@@ -41,7 +42,7 @@ async function play(agent: string, from: number, until: number, channels: readon
     if (next > until) return { now, done: false };
     now = next;
   }
-  throw new Error('the outbox did not settle in 500 steps');
+  throw new Error('the outbox did not settle in 1500 steps');
 }
 
 /** Per receiver, the distinct (dedup key, action) pairs a provider would see after deduplication. */

@@ -1,12 +1,14 @@
 // When to try a failed notification again, and what an answer means. Pure.
 //
 // Exponential backoff with full jitter: the first two retries come within 8 s and 16 s, so three
-// tries fit in the first minute; then the ceiling doubles from one minute up to an hour, and the
-// notification keeps being retried until the give-up horizon (24 h by default) dead-letters it.
+// tries fit in the first minute; then the ceiling doubles from one minute up to five, and the
+// notification keeps being retried until the give-up horizon (24 h by default) dead-letters it. A page
+// must not wait long once its receiver is back: five minutes at most (and at once when the channel
+// delivers anything else: the outbox expedites its backlog).
 
 const EARLY_CEILINGS_MS = [8_000, 16_000];
 const LATER_BASE_MS = 60_000;
-const CAP_MS = 60 * 60 * 1000;
+const CAP_MS = 5 * 60 * 1000;
 const MIN_MS = 1_000;
 
 /** `attempts` = tries made so far (≥ 1); `random` in [0, 1). Never sooner than the receiver's Retry-After. */
