@@ -15,7 +15,8 @@ process.env.WRANGLER_HIDE_BANNER = 'true';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** A project whose tests run inside workerd (the Worker and its Durable Objects, a local D1, real receivers). */
-export function workerProject(name: string, include: string[], testTimeout = 5_000) {
+/** `bindings` replace the test bindings of the same name; one set to undefined is left out. */
+export function workerProject(name: string, include: string[], testTimeout = 5_000, bindings: Record<string, string | undefined> = {}) {
   return {
     test: {
       name,
@@ -33,27 +34,34 @@ export function workerProject(name: string, include: string[], testTimeout = 5_0
           miniflare: {
             // A second, empty database for the migration tests to build up step by step.
             d1Databases: { MIGRATION_DB: 'migration-test' },
-            bindings: {
-              TEST_MIGRATIONS: await readD1Migrations('./worker/migrations'),
-              BLINDSPOT_AGENT_SECRETS: JSON.stringify(TEST_AGENT_SECRETS),
-              BLINDSPOT_CONFIG: readFileSync('./test/worker/fixtures/config.yaml', 'utf8').replaceAll('${RECEIVER}', hub.url),
-              BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(channelSecrets(hub.url)),
-              BLINDSPOT_ADMIN_TOKENS: JSON.stringify({
-                tests: { sha256: sha256(ADMIN_TOKEN), scopes: ['read', 'write'] },
-                reader: { sha256: sha256(READ_TOKEN), scopes: ['read'] },
-                writer: { sha256: sha256(WRITE_TOKEN), scopes: ['write'] },
-              }),
-              RECEIVER_URL: hub.url,
-              BLINDSPOT_ALERTMANAGER_TOKENS: JSON.stringify(TEST_ALERTMANAGER_TOKENS),
-              // Port 9 (discard) refuses connections: deliveries fail and stay in the outbox.
-              BLINDSPOT_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
-              BLINDSPOT_WEBHOOK_SECRET: TEST_AGENT_SECRETS['webhook-receiver'][0],
-            },
+            bindings: withOverrides(
+              {
+                TEST_MIGRATIONS: await readD1Migrations('./worker/migrations'),
+                BLINDSPOT_AGENT_SECRETS: JSON.stringify(TEST_AGENT_SECRETS),
+                BLINDSPOT_CONFIG: readFileSync('./test/worker/fixtures/config.yaml', 'utf8').replaceAll('${RECEIVER}', hub.url),
+                BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(channelSecrets(hub.url)),
+                BLINDSPOT_ADMIN_TOKENS: JSON.stringify({
+                  tests: { sha256: sha256(ADMIN_TOKEN), scopes: ['read', 'write'] },
+                  reader: { sha256: sha256(READ_TOKEN), scopes: ['read'] },
+                  writer: { sha256: sha256(WRITE_TOKEN), scopes: ['write'] },
+                }),
+                RECEIVER_URL: hub.url,
+                BLINDSPOT_ALERTMANAGER_TOKENS: JSON.stringify(TEST_ALERTMANAGER_TOKENS),
+                // Port 9 (discard) refuses connections: deliveries fail and stay in the outbox.
+                BLINDSPOT_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
+                BLINDSPOT_WEBHOOK_SECRET: TEST_AGENT_SECRETS['webhook-receiver'][0],
+              },
+              bindings,
+            ),
           },
         };
       }),
     ],
   };
+}
+
+function withOverrides<T>(base: Record<string, T>, overrides: Record<string, string | undefined>): Record<string, T | string> {
+  return Object.fromEntries(Object.entries({ ...base, ...overrides }).filter((e): e is [string, T | string] => e[1] !== undefined));
 }
 
 export default defineConfig({

@@ -34,9 +34,11 @@ export type IngestResult =
 export type EnsureResult = 'idle' | 'armed' | 'fired' | 'ok';
 export type { WriteStats };
 
-/** The object's clock: every decision takes `now` from it, so tests move time instead of waiting. */
+/** The object's clock: every decision takes `now` from it, and every wait goes through it, so tests move time instead of waiting. */
 export interface Clock {
   now(): number;
+  /** Resolves after `ms` (the only wait the object makes: how long a heartbeat waits for D1). */
+  sleep?(ms: number): Promise<void>;
 }
 export const systemClock: Clock = { now: () => Date.now() };
 
@@ -306,13 +308,14 @@ export class AgentMonitor extends DurableObject<Env> {
     if (steps.some((s) => s.type === 'send')) this.ctx.waitUntil(this.sendAndRecord());
     // A heartbeat tries D1 at once (an outage costs one refused call per heartbeat); alarms keep the backoff.
     const writing = this.replicator.flush(options.waitForD1 || history.length + queued > 0);
-    if (options.waitForD1) await waitAtMost(writing, D1_WAIT_MS);
+    if (options.waitForD1) await waitAtMost(writing, D1_WAIT_MS, this.clock.sleep);
     this.ctx.waitUntil(writing.then(() => this.scheduler.rearm(this.clock.now())));
     await this.scheduler.rearm(now);
   }
 }
 
-async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
+async function waitAtMost(work: Promise<unknown>, ms: number, sleep?: (ms: number) => Promise<void>): Promise<void> {
+  if (sleep !== undefined) return void (await Promise.race([work.catch(() => undefined), sleep(ms)]));
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([work.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
   clearTimeout(timer);

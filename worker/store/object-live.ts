@@ -92,3 +92,9 @@ export function setMeta(sql: SqlStorage, key: string, value: string): void {
 export function storedBytes(sql: SqlStorage): number {
   return sql.databaseSize;
 }
+
+/** Bytes of the live state itself (the agent row and its monitor instances), whatever the file's size. */
+export function liveBytes(sql: SqlStorage): number {
+  const row = sql.exec<{ n: number }>('SELECT (SELECT coalesce(sum(length(state)), 0) FROM agent) + (SELECT coalesce(sum(length(monitor) + length(state)), 0) FROM instances) AS n').one();
+  return row.n;
+}

@@ -1,0 +1,122 @@
+// The simulator's faulty parts, on virtual time: the network the channels send through, and the D1
+// the replication queue writes to. Every fault resolves on the simulator's clock, never on the real
+// one, so a schedule of hours runs in milliseconds and a seed replays the same way every time.
+import type { ChannelId } from './sim-config.ts';
+
+export type ChannelMode = 'ok' | '500' | '429' | 'hang';
+export type D1Mode = 'ok' | 'refuse' | 'hang' | 'poison';
+
+/** What a channel's receiver took: one row per request it answered 2xx. */
+export interface Received {
+  channel: ChannelId;
+  /** trigger (opened, escalated, repeat) or resolve. */
+  kind: 'trigger' | 'resolve';
+  windowId: string;
+  /** What a receiver deduplicates on: webhook-id for the webhook, the dedup key and action for PagerDuty. */
+  dedupKey: string;
+  at: number;
+  /** The window as the webhook's body tells it (PagerDuty's does not). */
+  window?: { monitor: string; cause: string; startedAt: number; endedAt: number | null };
+}
+
+/** The channels' receivers, answering as the schedule says. Installed as the isolate's fetch. */
+export class SimNet {
+  mode: ChannelMode = 'ok';
+  readonly received: Received[] = [];
+  attempts = 0;
+  private original: typeof fetch | null = null;
+
+  constructor(private readonly now: () => number) {}
+
+  install(): void {
+    this.original = globalThis.fetch;
+    globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => this.answer(new Request(input, init));
+  }
+
+  uninstall(): void {
+    if (this.original !== null) globalThis.fetch = this.original;
+    this.original = null;
+  }
+
+  private async answer(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const channel: ChannelId | null = url.hostname === 'pd.sim.invalid' ? 'pd' : url.hostname === 'hook.sim.invalid' ? 'hook' : null;
+    if (channel === null) throw new TypeError(`the simulator's network has no host ${url.hostname}`);
+    this.attempts++;
+    const body = await req.text();
+    if (this.mode === 'hang') throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    if (this.mode === '500') return new Response('{"error":"internal"}', { status: 500 });
+    if (this.mode === '429') return new Response('{"error":"slow down"}', { status: 429, headers: { 'retry-after': '30' } });
+    this.received.push(parse(channel, req, body, this.now()));
+    return new Response('{}', { status: 202, headers: { 'content-type': 'application/json' } });
+  }
+}
+
+function parse(channel: ChannelId, req: Request, body: string, at: number): Received {
+  const json = JSON.parse(body) as Record<string, any>;
+  if (channel === 'pd') {
+    const kind = json.event_action === 'resolve' ? 'resolve' : 'trigger';
+    return { channel, kind, windowId: String(json.dedup_key), dedupKey: `${json.dedup_key}:${json.event_action}`, at };
+  }
+  const kind = json.type === 'window.closed' ? 'resolve' : 'trigger';
+  const w = json.data?.window;
+  const window = w === undefined ? undefined : { monitor: String(w.monitor), cause: String(w.cause), startedAt: Date.parse(w.started_at), endedAt: w.ended_at === null ? null : Date.parse(w.ended_at) };
+  return { channel, kind, windowId: String(w?.id ?? json.data?.window_id), dedupKey: req.headers.get('webhook-id') ?? '', at, ...(window === undefined ? {} : { window }) };
+}
+
+/**
+ * D1 as the replication queue sees it: the real local D1, or refusing (an outage), or hanging, or
+ * refusing one batch for good (a constraint, as a real trigger would). A hang is played as the call
+ * failing the way the platform ends a hung one (workerd does not let a promise made in one request
+ * be settled from another, so the simulator cannot hold it open across steps); the heartbeat's own
+ * bounded wait on a hung D1 is tested in test/worker.
+ */
+export class SimD1 {
+  mode: D1Mode = 'ok';
+  /** Real D1 calls not yet answered: the simulator waits for them before its next step. */
+  inFlight = 0;
+  private poisoned: string | null = null;
+  batchesTaken = 0;
+  private epoch = 0;
+
+  /** The object was reset: what its calls had in flight went with it. */
+  forget(): void {
+    this.epoch++;
+    this.inFlight = 0;
+  }
+
+  realMs = 0;
+
+  constructor(
+    private readonly real: D1Database,
+    private readonly now: () => number,
+  ) {}
+
+  /** The D1 handed to the object's replicator. */
+  binding(): D1Database {
+    const sim = this;
+    return {
+      prepare: (query: string) => sim.real.prepare(query),
+      batch: (statements: D1PreparedStatement[]) => sim.batch(statements),
+    } as unknown as D1Database;
+  }
+
+  private async batch(statements: D1PreparedStatement[]): Promise<D1Result[]> {
+    const key = JSON.stringify(statements.map((s) => (s as unknown as { statement?: string }).statement ?? String(s)));
+    if (this.mode === 'poison' && this.poisoned === null) this.poisoned = key;
+    if (this.poisoned === key) throw new Error('D1_ERROR: CHECK constraint failed: simulated (SQLITE_CONSTRAINT)');
+    if (this.mode === 'refuse') throw new Error('D1_ERROR: simulated outage: database unavailable');
+    if (this.mode === 'hang') throw new Error('D1_ERROR: Network connection lost. (simulated: the call hung until the platform ended it)');
+    this.inFlight++;
+    const epoch = this.epoch;
+    const t0 = performance.now();
+    try {
+      const results = await this.real.batch(statements);
+      this.batchesTaken++;
+      return results;
+    } finally {
+      this.realMs += performance.now() - t0;
+      if (epoch === this.epoch) this.inFlight--;
+    }
+  }
+}

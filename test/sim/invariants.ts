@@ -1,0 +1,161 @@
+// What must hold after a schedule, whatever its faults. Each invariant names the promise it protects
+// (test/sim/README.md lists them). check() returns the first one broken, or null.
+import { LATE_RECHECK_MS } from '../../worker/core/evaluate.ts';
+import { SILENCE_MONITOR } from '../../worker/core/agent-state.ts';
+import { MAX_QUEUED_BYTES } from '../../worker/core/replication-policy.ts';
+import { CHANNELS } from './sim-config.ts';
+import type { Accepted, Outcome } from './world.ts';
+
+export interface Broken {
+  invariant: string;
+  detail: string;
+}
+
+/**
+ * The object's whole SQLite file must stay under this: 256 KiB of live state (instances, outbox, seen
+ * ids) plus the replication queue, which may hold up to MAX_QUEUED_BYTES of batches while D1 refuses,
+ * counted twice for SQLite's pages and indexes (the file does not shrink when rows are deleted).
+ */
+export const MAX_STORED_BYTES = 256 * 1024 + 2 * MAX_QUEUED_BYTES;
+/** The live state alone (the agent row and its monitor instances): the bound the cap on instances and the retiring of vanished signals keep. */
+export const MAX_LIVE_BYTES = 256 * 1024;
+/** A silence window closes after this many heartbeats on time (silence.recover_for's default). */
+const RECOVER_FOR = 2;
+/** Slack on "late": the simulator's steps and the deadline's own rounding. */
+const SLACK_MS = 1000;
+
+interface KnownWindow {
+  id: string;
+  monitor: string;
+  cause: string;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+interface Gap {
+  /** The deadline that was missed, and the heartbeat that ended the silence. */
+  from: number;
+  to: number;
+}
+
+/** Stretches with no heartbeat taken past the deadline the one before set (a goodbye excuses what follows it). */
+export function silences(accepted: readonly Accepted[]): Gap[] {
+  const gaps: Gap[] = [];
+  for (let i = 0; i + 1 < accepted.length; i++) {
+    const a = accepted[i] as Accepted;
+    const b = accepted[i + 1] as Accepted;
+    if (!a.stopping && b.at > a.deadlineAt + SLACK_MS) gaps.push({ from: a.deadlineAt, to: b.at });
+  }
+  return gaps;
+}
+
+/**
+ * Silences with fewer than RECOVER_FOR heartbeats on time between them are one stretch: one page.
+ * Strict (a heartbeat a millisecond past its deadline is a miss): the most windows the object may open.
+ */
+function stretches(accepted: readonly Accepted[]): number {
+  let count = 0;
+  let onTimeSince = Infinity;
+  for (let i = 0; i + 1 < accepted.length; i++) {
+    const a = accepted[i] as Accepted;
+    const b = accepted[i + 1] as Accepted;
+    if (!a.stopping && b.at > a.deadlineAt) {
+      // The heartbeat that ends a silence is its first good observation: RECOVER_FOR - 1 more close it.
+      if (onTimeSince >= RECOVER_FOR - 1) count++;
+      onTimeSince = 0;
+    } else onTimeSince++;
+  }
+  return count;
+}
+
+function knownWindows(o: Outcome): Map<string, KnownWindow> {
+  const known = new Map<string, KnownWindow>();
+  for (const w of o.d1Windows) known.set(w.id, { id: w.id, monitor: w.monitor, cause: w.cause, startedAt: w.started_at, endedAt: w.ended_at });
+  for (const r of o.received) {
+    if (r.window === undefined) continue;
+    const had = known.get(r.windowId);
+    known.set(r.windowId, { id: r.windowId, monitor: r.window.monitor, cause: r.window.cause, startedAt: r.window.startedAt, endedAt: had?.endedAt ?? r.window.endedAt });
+  }
+  return known;
+}
+
+/**
+ * A silence that began while the watchdog was away entirely (alarms lost, sweep stalled) is noticed
+ * late, recorded as `watchdog_gap`, and pages only if it is still open once the watchdog is on time
+ * again (the first evaluation after its return, plus the re-check LATE_RECHECK_MS later). One that
+ * ended before then is reported by the Watchdog's summary instead, which the simulator does not run.
+ */
+function noticedLateAndOverBeforeOnTime(o: Outcome, gap: Gap, covering: readonly KnownWindow[]): boolean {
+  const away = o.watchdogAway.find((a) => a.from <= gap.from && gap.from <= a.to);
+  if (away === undefined) return false;
+  const back = o.evaluations.find((t) => t >= away.to);
+  if (back === undefined) return false;
+  const late = covering.filter((w) => o.d1Windows.some((r) => r.id === w.id && r.suppressed_by === 'watchdog_gap'));
+  return late.length > 0 && late.every((w) => w.endedAt !== null && w.endedAt <= back + LATE_RECHECK_MS + SLACK_MS);
+}
+
+export function check(o: Outcome): Broken | null {
+  const broken = (invariant: string, detail: string): Broken => ({ invariant, detail });
+  if (o.errors.length > 0) return broken('no-5xx', `an object call threw: ${o.errors[0]}`);
+  if (o.lostAcks.length > 0) return broken('acks-survive-reset', o.lostAcks[0] as string);
+  if (o.maxLiveBytes > MAX_LIVE_BYTES) return broken('state-bounded', `the live state reached ${o.maxLiveBytes} bytes (bound ${MAX_LIVE_BYTES})`);
+  if (o.maxStoredBytes > MAX_STORED_BYTES) return broken('state-bounded', `stored state reached ${o.maxStoredBytes} bytes (bound ${MAX_STORED_BYTES})`);
+
+  const known = knownWindows(o);
+  for (const w of known.values()) {
+    if (w.endedAt !== null && w.endedAt < w.startedAt) return broken('windows-well-formed', `window ${w.id} ends at ${w.endedAt}, before it starts at ${w.startedAt}`);
+  }
+
+  const triggered = (channel: string, id: string) => o.received.some((r) => r.channel === channel && r.kind === 'trigger' && r.windowId === id);
+  const resolved = (channel: string, id: string) => o.received.some((r) => r.channel === channel && r.kind === 'resolve' && r.windowId === id);
+  // The silence monitor's windows, whatever their cause (silent, flapping, or a stop that paged once it expired).
+  const silent = [...known.values()].filter((w) => w.monitor === SILENCE_MONITOR.agent);
+
+  for (const gap of silences(o.accepted)) {
+    const covering = silent.filter((w) => w.startedAt <= gap.to && (w.endedAt ?? Infinity) >= gap.from);
+    const paged = covering.find((w) => CHANNELS.every((c) => triggered(c, w.id)));
+    if (paged === undefined && !noticedLateAndOverBeforeOnTime(o, gap, covering)) {
+      return broken('silence-paged', `no heartbeat taken from the deadline ${gap.from} to ${gap.to} (${(gap.to - gap.from) / 1000} s), and no silence window over it was paged on every channel (covering: ${covering.map((w) => w.id).join(', ') || 'none'})`);
+    }
+  }
+
+  // A silence window starts when the missing heartbeat was due, and is confirmed at the deadline:
+  // there must have been one, with no heartbeat taken before it.
+  for (const w of silent) {
+    const i = o.accepted.findLastIndex((a) => a.at < w.startedAt);
+    const before = o.accepted[i];
+    const next = o.accepted[i + 1];
+    if (before === undefined || (next !== undefined && next.at <= before.deadlineAt && !before.stopping)) {
+      return broken('no-false-silence', `silence window ${w.id} starts at ${w.startedAt}, but every heartbeat around it came before its deadline (${before?.at} then ${next?.at}, deadline ${before?.deadlineAt})`);
+    }
+  }
+
+  const pagedSilences = silent.filter((w) => CHANNELS.some((c) => triggered(c, w.id))).length;
+  const allowed = stretches(o.accepted);
+  if (pagedSilences > allowed) return broken('one-page-per-stretch', `${pagedSilences} silence windows paged for ${allowed} stretch(es) of silence`);
+
+  if (o.openAtEnd.length > 0) return broken('resolved', `after ${HEAL_MIN} healthy minutes the object still holds windows open: ${o.openAtEnd.join(', ')}`);
+  for (const c of CHANNELS) {
+    for (const id of new Set(o.received.filter((r) => r.channel === c).map((r) => r.windowId))) {
+      if (!triggered(c, id)) return broken('resolved', `${c} got a resolve for ${id} without its trigger`);
+      if (!resolved(c, id)) return broken('resolved', `${c} got a trigger for ${id} and never its resolve`);
+    }
+  }
+
+  if (o.setAside === 0 && o.dropped === 0) {
+    const inD1 = new Map(o.d1Windows.map((w) => [w.id, w]));
+    for (const r of o.received) {
+      if (r.window === undefined) continue;
+      const row = inD1.get(r.windowId);
+      if (row === undefined) return broken('d1-matches', `window ${r.windowId} was paged but D1 never got it`);
+      if (row.started_at !== r.window.startedAt) return broken('d1-matches', `window ${r.windowId} starts at ${row.started_at} in D1, ${r.window.startedAt} as paged`);
+      if (r.kind === 'resolve' && row.ended_at !== r.window.endedAt) return broken('d1-matches', `window ${r.windowId} ends at ${row.ended_at} in D1, ${r.window.endedAt} as resolved`);
+    }
+    for (const row of o.d1Windows) {
+      if (row.ended_at === null) return broken('d1-matches', `window ${row.id} is open in D1 but closed in its object`);
+    }
+  }
+  return null;
+}
+
+const HEAL_MIN = 7;

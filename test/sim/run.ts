@@ -1,0 +1,72 @@
+// The simulator: many seeded schedules of faults against one agent's real Durable Object in workerd,
+// each checked against the invariants. `npm run sim -- --seeds N` runs seeds 1..N; `--seed S` replays
+// one. A failing seed prints itself, the shrunk schedule, the first broken invariant and the trace.
+// The seeds are shared out between shard files (one per vCPU); each runs those that fall to it.
+import { env } from 'cloudflare:workers';
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import { type Broken, check } from './invariants.ts';
+import { type Schedule, scheduleArb } from './schedule.ts';
+import { type Outcome, World } from './world.ts';
+
+const vars = env as unknown as { SIM_SEEDS?: string; SIM_SEED?: string; SIM_FROM?: string; SIM_PROFILE?: string };
+const only = vars.SIM_SEED === undefined || vars.SIM_SEED === '' ? null : Number(vars.SIM_SEED);
+const seeds = only === null ? Number(vars.SIM_SEEDS ?? 200) : 1;
+const from = only ?? Number(vars.SIM_FROM ?? 1);
+
+interface Failure {
+  schedule: Schedule;
+  broken: Broken;
+  trace: string[];
+  outcome?: Outcome;
+}
+
+async function runSeed(seed: number): Promise<string | null> {
+  let attempt = 0;
+  let last: Failure | null = null;
+  const property = fc.asyncProperty(scheduleArb, async (schedule) => {
+    const world = new World(`sim-${seed}-${attempt++}`, schedule, only !== null);
+    let broken: Broken | null;
+    let outcome: Outcome | undefined;
+    try {
+      const t0 = Date.now();
+      outcome = await world.run();
+      broken = check(outcome);
+      if (vars.SIM_PROFILE) console.log(`seed ${seed}: ${world.steps} steps in ${Date.now() - t0} ms; ${world.profile()}`);
+    } catch (e: unknown) {
+      broken = { invariant: 'simulator-ran', detail: `the run itself failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` };
+    }
+    if (broken !== null) {
+      last = { schedule, broken, trace: world.trace(), ...(outcome === undefined ? {} : { outcome }) };
+      throw new Error(`${broken.invariant}: ${broken.detail}`);
+    }
+  });
+  const details = await fc.check(property, { seed, numRuns: 1, endOnFailure: false });
+  if (!details.failed) return null;
+  const failure = last as Failure | null;
+  return [
+    `seed ${seed} broke "${failure?.broken.invariant}" (replay: npm run sim -- --seed ${seed})`,
+    `  ${failure?.broken.detail}`,
+    `  shrunk schedule (${details.numShrinks} shrinks): ${JSON.stringify(details.counterexample?.[0])}`,
+    `  windows in D1: ${JSON.stringify(failure?.outcome?.d1Windows.map((w) => [w.id.split(':').slice(1).join(':'), w.cause, w.started_at, w.ended_at, w.suppressed_by]))}`,
+    `  received (channel kind window at): ${JSON.stringify(failure?.outcome?.received.map((r) => [r.channel, r.kind, r.windowId.split(':').slice(1).join(':'), r.at]))}`,
+    '  trace (heartbeats taken on time left out):',
+    ...(failure?.trace.filter((l) => vars.SIM_SEED !== '' || !/: accepted/.test(l)).slice(0, vars.SIM_SEED !== '' ? 2000 : 80).map((l) => `    ${l}`) ?? []),
+  ].join('\n');
+}
+
+export function simulate(shard: number, shards: number): void {
+  const mine: number[] = [];
+  for (let seed = from; seed < from + seeds; seed++) if (seed % shards === shard) mine.push(seed);
+  it(`the invariants hold for ${mine.length} seeded schedule(s) (seeds ${from}..${from + seeds - 1}, shard ${shard + 1} of ${shards})`, async () => {
+    const started = Date.now();
+    for (const seed of mine) {
+      const failure = await runSeed(seed);
+      if (failure !== null) {
+        console.error(failure);
+        expect.fail(failure);
+      }
+    }
+    console.log(`sim shard ${shard + 1}/${shards}: ${mine.length} seed(s) passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+}

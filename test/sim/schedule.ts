@@ -1,0 +1,82 @@
+// A schedule: what the world does to one agent's watchdog, segment by segment, generated from a seed
+// by fast-check (which also shrinks a failing one to a smaller schedule that still fails).
+import fc from 'fast-check';
+import type { ChannelMode, D1Mode } from './faults.ts';
+
+export type AgentMode =
+  /** A heartbeat every interval, as sent. */
+  | 'ok'
+  /** Nothing: the agent is dead or cut off. */
+  | 'dead'
+  /** Each heartbeat lost on the way with probability 1/2 (a lossy link; the agent does not retry). */
+  | 'lossy'
+  /** Every heartbeat sent twice with the same webhook-id (a retry whose first answer was lost). */
+  | 'dup'
+  /** Every other heartbeat held back and delivered after the next one (reordered). */
+  | 'reorder'
+  /** Each heartbeat arrives up to 1.5 intervals late, in order. */
+  | 'delayed'
+  /** The agent's clock is 10 minutes off (sent_at), its heartbeats on time. */
+  | 'skewed'
+  /** A new boot at the segment's start (seq from 1), then on time. */
+  | 'restart'
+  /** A goodbye (stopping: true) at the segment's start, then nothing. */
+  | 'stopping'
+  /** On time, with six signal names that change every heartbeat (label churn). */
+  | 'churn'
+  /** A heartbeat every 2 intervals + 1 s: each one just past its deadline (every other one lost). */
+  | 'slow';
+
+export type Freshness = 'fresh' | 'stale' | 'flap';
+export type AlarmMode = 'on_time' | 'lost' | 'delayed' | 'twice';
+
+export interface Segment {
+  durationS: number;
+  agent: AgentMode;
+  freshness: Freshness;
+  d1: D1Mode;
+  channel: ChannelMode;
+  alarm: AlarmMode;
+  /** The minute cron sweep: running, or stalled for the whole segment. */
+  sweep: 'on' | 'stalled';
+  /** Object resets (all memory, all work in flight), as fractions of the segment. */
+  resets: number[];
+}
+
+export interface Schedule {
+  intervalS: number;
+  /** Seeds the per-heartbeat coin flips (lossy, delayed, churned names). */
+  noise: number;
+  segments: Segment[];
+}
+
+const weighted = <T>(...pairs: [number, T][]) => fc.oneof(...pairs.map(([weight, value]) => ({ weight, arbitrary: fc.constant(value) })));
+
+const segment: fc.Arbitrary<Segment> = fc.record({
+  durationS: fc.integer({ min: 20, max: 600 }),
+  agent: weighted<AgentMode>([6, 'ok'], [3, 'dead'], [2, 'lossy'], [1, 'dup'], [1, 'reorder'], [1, 'delayed'], [1, 'skewed'], [1, 'restart'], [1, 'stopping'], [1, 'churn'], [2, 'slow']),
+  freshness: weighted<Freshness>([6, 'fresh'], [2, 'stale'], [1, 'flap']),
+  d1: weighted<D1Mode>([6, 'ok'], [2, 'refuse'], [1, 'hang'], [1, 'poison']),
+  channel: weighted<ChannelMode>([6, 'ok'], [1, '500'], [1, '429'], [1, 'hang']),
+  alarm: weighted<AlarmMode>([6, 'on_time'], [2, 'lost'], [1, 'delayed'], [1, 'twice']),
+  sweep: weighted<'on' | 'stalled'>([4, 'on'], [1, 'stalled']),
+  resets: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 2 }),
+});
+
+export const scheduleArb: fc.Arbitrary<Schedule> = fc.record({
+  intervalS: fc.constantFrom(5, 10, 15),
+  noise: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  segments: fc.array(segment, { minLength: 1, maxLength: 6 }),
+});
+
+/** A small deterministic PRNG (mulberry32) for the per-heartbeat coin flips. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,376 @@
+// Runs one schedule against the real Worker code in workerd: one agent's Durable Object (its core,
+// storage, outbox, replication and notifiers), called as the platform and the routes call it, on a
+// virtual clock. The simulator plays the platform: it fires the alarm the object set (or loses,
+// delays or doubles it), runs the minute sweep (or stalls it), resets the object, and plays the agent
+// and the channels' receivers. Everything it saw is kept for the invariants (invariants.ts).
+import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import type { Heartbeat, Signal } from '../../protocol/heartbeat.ts';
+import type { AgentMonitor } from '../../worker/durable/agent-monitor.ts';
+import { liveBytes, loadLive, storedBytes } from '../../worker/store/object-live.ts';
+import { SimD1, SimNet } from './faults.ts';
+import { type AlarmMode, prng, type Schedule, type Segment } from './schedule.ts';
+
+/** The schedule's clock starts a day ahead of real time, on a whole minute. */
+const START = Math.ceil((Date.now() + 86_400_000) / 60_000) * 60_000;
+const SWEEP_MS = 60_000;
+const ALARM_DELAY_MS = 45_000;
+/** After the schedule: everything healthy for this long (past the 5-minute retry ceiling), so every window ends and every page is sent. */
+export const HEAL: Segment = { durationS: 420, agent: 'restart', freshness: 'fresh', d1: 'ok', channel: 'ok', alarm: 'on_time', sweep: 'on', resets: [] };
+
+export interface Accepted {
+  at: number;
+  boot: string;
+  seq: number;
+  stopping: boolean;
+  /** The deadline the object answered. */
+  deadlineAt: number;
+}
+
+export interface D1Window {
+  id: string;
+  monitor: string;
+  cause: string;
+  started_at: number;
+  ended_at: number | null;
+  suppressed_by: string | null;
+  level: string;
+}
+
+export interface Outcome {
+  agentId: string;
+  intervalS: number;
+  /** When the schedule's segments end (the healing phase follows). */
+  scheduleEnd: number;
+  end: number;
+  accepted: Accepted[];
+  /** Object calls that threw: each would be a 5xx or a lost alarm run. */
+  errors: string[];
+  /** Acknowledged state missing after a reset. */
+  lostAcks: string[];
+  maxStoredBytes: number;
+  /** The largest the live state itself (agent row and monitor instances) grew. */
+  maxLiveBytes: number;
+  received: SimNet['received'];
+  d1Windows: D1Window[];
+  /** Windows the object holds open at the end, and what its replication reports. */
+  openAtEnd: string[];
+  setAside: number;
+  dropped: number;
+  /** Stretches with no watchdog at all (alarms lost and the sweep stalled), and every evaluation the object made. */
+  watchdogAway: { from: number; to: number }[];
+  evaluations: number[];
+  trace: string[];
+}
+
+interface Pending {
+  at: number;
+  body: Heartbeat;
+  id: string;
+  order: number;
+}
+
+export class World {
+  private now = START;
+  private readonly net = new SimNet(() => this.now);
+  private readonly d1: SimD1;
+  private readonly rng: () => number;
+  private readonly jitter: () => number;
+  private stub: DurableObjectStub<AgentMonitor>;
+  private boot: string;
+  private bootNo = 1;
+  private seq = 0;
+  private nextBeatAt = START;
+  private alarmAt: number | null = null;
+  private lostAlarm: number | null = null;
+  private nextSweepAt = START + SWEEP_MS;
+  private pending: Pending[] = [];
+  private order = 0;
+  private stopped = false;
+  private readonly out: Outcome;
+  steps = 0;
+  private handle: { instance: AgentMonitor; state: DurableObjectState } | null = null;
+  private seg: { s: Segment; end: number; resets: number[]; sameInstant: number } | null = null;
+  private readonly queue: Segment[];
+  settleMs = 0;
+
+  constructor(
+    readonly agentId: string,
+    private readonly schedule: Schedule,
+    /** Notes the object's silence window at each step (replaying one seed). */
+    private readonly verbose = false,
+  ) {
+    this.d1 = new SimD1(env.DB, () => this.now);
+    this.rng = prng(schedule.noise);
+    this.jitter = prng(schedule.noise ^ 0x5bd1e995);
+    this.stub = env.AGENT.get(env.AGENT.idFromName(agentId));
+    this.boot = `${agentId}-b1`;
+    this.queue = [...schedule.segments, HEAL];
+    this.out = {
+      agentId,
+      intervalS: schedule.intervalS,
+      scheduleEnd: 0,
+      end: 0,
+      accepted: [],
+      errors: [],
+      lostAcks: [],
+      maxStoredBytes: 0,
+      maxLiveBytes: 0,
+      received: this.net.received,
+      d1Windows: [],
+      openAtEnd: [],
+      setAside: 0,
+      dropped: 0,
+      watchdogAway: [],
+      evaluations: [],
+      trace: [],
+    };
+  }
+
+  async run(): Promise<Outcome> {
+    this.net.install();
+    try {
+      // Between resets the simulator runs inside the object's own context (its I/O belongs to it), and
+      // calls the instance directly; a reset ends that run, and the next one starts on a new instance.
+      while ((await this.inObject(() => this.drive())) === 'reset') await this.reset();
+      this.out.end = this.now;
+      await this.inObject(() => this.finish());
+      return this.out;
+    } finally {
+      this.net.uninstall();
+    }
+  }
+
+  private inObject<T>(work: () => Promise<T>): Promise<T> {
+    return runInDurableObject(this.stub, async (instance: AgentMonitor, state) => {
+      instance.clock = { now: () => this.now, sleep: () => Promise.resolve() };
+      instance.random = this.jitter;
+      instance.replicator.d1 = this.d1.binding();
+      this.handle = { instance, state };
+      try {
+        return await work();
+      } finally {
+        this.handle = null;
+      }
+    });
+  }
+
+  /** Runs the schedule (and the healing after it) until a reset is due or everything is done. */
+  private async drive(): Promise<'reset' | 'done'> {
+    for (;;) {
+      if (this.seg === null) {
+        const s = this.queue.shift();
+        if (s === undefined) return 'done';
+        if (s === HEAL) this.out.scheduleEnd = this.now;
+        await this.enter(s);
+      }
+      const r = await this.step();
+      if (r === 'reset') return 'reset';
+      if (r === 'end') this.seg = null;
+    }
+  }
+
+  profile(): string {
+    return `settling ${Math.round(this.settleMs)} ms, D1 ${Math.round(this.d1.realMs)} ms in ${this.d1.batchesTaken} batches`;
+  }
+
+  trace(): string[] {
+    return this.out.trace;
+  }
+
+  private log(line: string): void {
+    this.out.trace.push(`+${((this.now - START) / 1000).toFixed(1)}s ${line}`);
+  }
+
+  /** Calls into the object as the platform would, with the simulator's clock, jitter and D1. */
+  private async call<T>(what: string, fn: (o: AgentMonitor, state: DurableObjectState) => Promise<T> | T): Promise<T | undefined> {
+    this.steps++;
+    if (this.handle === null) throw new Error(`${what}: called outside the object`);
+    const { instance, state } = this.handle;
+    try {
+      return await fn(instance, state);
+    } catch (e: unknown) {
+      this.out.errors.push(`+${(this.now - START) / 1000}s ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.log(`${what} threw`);
+      return undefined;
+    } finally {
+      this.alarmAt = await state.storage.getAlarm();
+      this.out.maxStoredBytes = Math.max(this.out.maxStoredBytes, storedBytes(state.storage.sql));
+      this.out.maxLiveBytes = Math.max(this.out.maxLiveBytes, liveBytes(state.storage.sql));
+    }
+  }
+
+  /**
+   * Lets the object's background work (deliveries, D1 writes) finish before the next step: microtask
+   * turns while only the simulator's parts are involved, event-loop turns while real D1 calls are out.
+   */
+  private async settle(): Promise<void> {
+    const t0 = performance.now();
+    for (let i = 0; i < 400; i++) {
+      if (this.d1.inFlight > 0) await new Promise((r) => setTimeout(r, 0));
+      else if (i < 64) await Promise.resolve();
+      else break;
+    }
+    this.settleMs += performance.now() - t0;
+  }
+
+  private async enter(s: Segment): Promise<void> {
+    const start = this.now;
+    this.net.mode = s.channel;
+    this.d1.mode = s.d1;
+    this.log(`segment ${s.durationS}s agent=${s.agent} freshness=${s.freshness} d1=${s.d1} channel=${s.channel} alarm=${s.alarm} sweep=${s.sweep} resets=${s.resets.length}`);
+    const resets = s.resets.map((f) => start + Math.floor(f * s.durationS * 1000)).sort((a, b) => a - b);
+    this.seg = { s, end: start + s.durationS * 1000, resets, sameInstant: 0 };
+    if (s.alarm === 'lost' && s.sweep === 'stalled') this.out.watchdogAway.push({ from: start, to: start + s.durationS * 1000 });
+    if (s.agent === 'restart' || (this.stopped && s.agent !== 'dead' && s.agent !== 'stopping')) this.newBoot();
+    if (s.agent === 'stopping' && !this.stopped) {
+      await this.beat(s, true);
+      this.stopped = true;
+    }
+  }
+
+  /** Plays the next instant at which something happens in the segment. */
+  private async step(): Promise<'reset' | 'end' | 'continue'> {
+    const seg = this.seg as NonNullable<World['seg']>;
+    const { s, end, resets } = seg;
+    const alarm = this.alarmDue(s.alarm);
+    const t = Math.min(end, this.nextBeatAt, resets[0] ?? Infinity, this.pending[0]?.at ?? Infinity, alarm ?? Infinity, s.sweep === 'on' ? this.nextSweepAt : Infinity);
+    if (t >= end) {
+      this.now = end;
+      return 'end';
+    }
+    seg.sameInstant = t <= this.now ? seg.sameInstant + 1 : 0;
+    if (seg.sameInstant > 100) {
+      this.out.errors.push(`+${(this.now - START) / 1000}s livelock: the object keeps asking for its alarm at ${this.alarmAt} without time passing`);
+      this.now = end;
+      return 'end';
+    }
+    this.now = Math.max(this.now, t);
+    if (resets[0] !== undefined && resets[0] <= this.now) {
+      resets.shift();
+      return 'reset';
+    }
+    while (this.pending[0] !== undefined && this.pending[0].at <= this.now) {
+      const p = this.pending.shift() as Pending;
+      await this.deliver(p.body, p.id);
+    }
+    if (this.nextBeatAt <= this.now) {
+      this.nextBeatAt = this.now + (s.agent === 'slow' ? 2 * this.schedule.intervalS * 1000 + 1000 : this.schedule.intervalS * 1000);
+      if (!this.stopped && s.agent !== 'dead') await this.beat(s, false);
+    }
+    if (alarm !== null && alarm <= this.now) await this.fireAlarm(s.alarm, alarm);
+    if (s.sweep === 'on' && this.nextSweepAt <= this.now) {
+      this.nextSweepAt += SWEEP_MS;
+      this.out.evaluations.push(this.now);
+      await this.call('sweep', (o) => o.ensureAlarm());
+    } else if (s.sweep === 'stalled' && this.nextSweepAt <= this.now) this.nextSweepAt = this.now + SWEEP_MS;
+    await this.settle();
+    return 'continue';
+  }
+
+  /** When the platform runs the alarm the object set, under this segment's alarm fault. */
+  private alarmDue(mode: AlarmMode): number | null {
+    if (this.alarmAt === null || this.alarmAt === this.lostAlarm) return null;
+    return mode === 'delayed' ? this.alarmAt + ALARM_DELAY_MS : this.alarmAt;
+  }
+
+  private async fireAlarm(mode: AlarmMode, due: number): Promise<void> {
+    if (mode === 'lost') {
+      this.lostAlarm = this.alarmAt;
+      this.log(`alarm due ${due} lost`);
+      return;
+    }
+    this.out.evaluations.push(this.now);
+    for (let i = 0; i < (mode === 'twice' ? 2 : 1); i++) {
+      await this.call('alarm', async (o, state) => {
+        await state.storage.deleteAlarm();
+        await o.alarm();
+      });
+    }
+    this.log(`alarm runs${mode === 'twice' ? ' twice' : ''} at ${due}${this.silenceNote()}`);
+  }
+
+  /** The silence window the object holds, for the trace of a replayed seed. */
+  private silenceNote(): string {
+    if (this.handle === null || !this.verbose) return '';
+    const w = loadLive(this.handle.state.storage.sql).live?.silence?.window;
+    return w === null || w === undefined ? '' : ` silence window ${w.cause} from +${((w.startedAt - START) / 1000).toFixed(1)}s${w.paged ? ' paged' : ''}${w.suppressedBy === null ? '' : ` (${w.suppressedBy})`}`;
+  }
+
+  private newBoot(): void {
+    this.bootNo++;
+    this.boot = `${this.agentId}-b${this.bootNo}`;
+    this.seq = 0;
+    this.stopped = false;
+  }
+
+  private signals(s: Segment): Signal[] {
+    const stale = s.freshness === 'stale' || (s.freshness === 'flap' && this.seq % 2 === 0);
+    const out: Signal[] = [{ name: 'metrics.freshness', kind: 'freshness', value: stale ? 900 : 5, unit: 's', error: null }];
+    if (s.agent === 'churn') for (let i = 0; i < 6; i++) out.push({ name: `churn.n${Math.floor(this.rng() * 1e6)}`, kind: 'freshness', value: 1, unit: 's', error: null });
+    return out;
+  }
+
+  private async beat(s: Segment, stopping: boolean): Promise<void> {
+    this.seq++;
+    const skew = s.agent === 'skewed' ? 600_000 : 0;
+    const body: Heartbeat = {
+      v: 1,
+      seq: this.seq,
+      boot: this.boot,
+      sent_at: new Date(this.now + skew).toISOString(),
+      interval_s: this.schedule.intervalS,
+      grace_s: this.schedule.intervalS,
+      signals: this.signals(s),
+      ...(stopping ? { stopping: true } : {}),
+    } as Heartbeat;
+    const id = `${this.boot}:${this.seq}`;
+    if (s.agent === 'lossy' && this.rng() < 0.5) return this.log(`heartbeat ${this.seq} lost on the way`);
+    if (s.agent === 'reorder' && this.seq % 2 === 1) {
+      this.pending.push({ at: this.now + this.schedule.intervalS * 1000 + 1, body, id, order: this.order++ });
+      return;
+    }
+    if (s.agent === 'delayed') {
+      const at = Math.max(this.now + Math.floor(this.rng() * 1.5 * this.schedule.intervalS * 1000), this.pending.at(-1)?.at ?? 0);
+      this.pending.push({ at, body, id, order: this.order++ });
+      return;
+    }
+    await this.deliver(body, id);
+    if (s.agent === 'dup') await this.deliver(body, id);
+  }
+
+  private async deliver(body: Heartbeat, id: string): Promise<void> {
+    const result = await this.call(`heartbeat ${body.boot}#${body.seq}`, (o) => o.receiveHeartbeat(this.agentId, id, body));
+    const deadline = result?.status === 'accepted' ? ` (deadline +${((result.deadlineAt - START) / 1000).toFixed(1)}s)${this.silenceNote()}` : '';
+    this.log(`heartbeat ${body.boot}#${body.seq}${body.stopping ? ' (stopping)' : ''}: ${result?.status ?? 'threw'}${deadline}`);
+    if (result?.status === 'accepted') this.out.evaluations.push(this.now);
+    if (result?.status === 'accepted') this.out.accepted.push({ at: this.now, boot: body.boot, seq: body.seq, stopping: body.stopping === true, deadlineAt: result.deadlineAt });
+  }
+
+  /** Resets the object (memory and work in flight), then checks that what it acknowledged is stored. */
+  private async reset(): Promise<void> {
+    this.log('object reset');
+    await abortAllDurableObjects();
+    this.d1.forget();
+    // A stub to a reset object stays broken, as on the platform: callers get a new one.
+    this.stub = env.AGENT.get(env.AGENT.idFromName(this.agentId));
+
+    const last = this.out.accepted.at(-1);
+    const live = await runInDurableObject(this.stub, (_o, state) => loadLive(state.storage.sql).live);
+    if (last !== undefined && (live?.boot !== last.boot || (live?.seq ?? 0) < last.seq)) {
+      this.out.lostAcks.push(`after a reset the object holds ${live?.boot}#${live?.seq}, but it acknowledged ${last.boot}#${last.seq}`);
+    }
+  }
+
+  /** The end: D1's record of this agent, what is still open, and what replication set aside or dropped. */
+  private async finish(): Promise<void> {
+    await this.settle();
+    const health = await this.call('health', (o) => o.health());
+    this.out.setAside = health?.replication.setAside ?? 0;
+    this.out.dropped = health?.replication.dropped ?? 0;
+    const live = this.handle === null ? null : loadLive(this.handle.state.storage.sql).live;
+    this.out.openAtEnd = [live?.silence?.window?.id, ...Object.values(live?.monitors ?? {}).map((m) => m.window?.id)].filter((x): x is string => x !== undefined && x !== null);
+    const { results } = await env.DB.prepare('SELECT id, monitor, cause, started_at, ended_at, suppressed_by, level FROM windows WHERE agent_id = ? ORDER BY started_at').bind(this.agentId).all<D1Window>();
+    this.out.d1Windows = results;
+  }
+}

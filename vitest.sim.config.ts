@@ -1,0 +1,30 @@
+// The simulator (npm run sim; npm test runs seeds 1..300, CI 301..2300 besides). It runs inside
+// workerd like the worker tests, with its own watchdog configuration and channels (test/sim/).
+import { defineConfig } from 'vitest/config';
+import { SIM_CHANNEL_SECRETS, SIM_CONFIG } from './test/sim/sim-config.ts';
+import { workerProject } from './vitest.config.ts';
+
+process.env.WRANGLER_SEND_METRICS = 'false';
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
+process.env.WRANGLER_HIDE_BANNER = 'true';
+
+export default defineConfig({
+  test: {
+    // Both shard files at once: one per vCPU.
+    maxWorkers: 2,
+    fileParallelism: true,
+    reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest-sim.json' }]],
+    projects: [
+      workerProject('sim', ['test/sim/**/*.test.ts'], 1_800_000, {
+        BLINDSPOT_CONFIG: JSON.stringify(SIM_CONFIG),
+        BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(SIM_CHANNEL_SECRETS),
+        BLINDSPOT_WEBHOOK_URL: undefined,
+        BLINDSPOT_WEBHOOK_SECRET: undefined,
+        SIM_SEEDS: process.env.SIM_SEEDS ?? '300',
+        SIM_SEED: process.env.SIM_SEED ?? '',
+        SIM_FROM: process.env.SIM_FROM ?? '1',
+        SIM_PROFILE: process.env.SIM_PROFILE ?? '',
+      }),
+    ],
+  },
+});
