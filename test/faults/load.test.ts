@@ -1,11 +1,11 @@
-// Load: 1000 simulated agents, each a heartbeat every 5 s, for 5 minutes at full strength (200 signed
+// Load: 1000 simulated agents, each a heartbeat every 5 s, for 40 s at full strength (200 signed
 // heartbeats a second) against the Worker in workerd on 127.0.0.1. No agent may get a false blind
 // window, every heartbeat the Worker takes must come before its deadline, the Worker may refuse
-// none, and the 20 agents that stop 4 minutes in must each be found at their deadline and paged,
+// none, and the 20 agents that stop 20 s into the full load must each be found at their deadline and paged,
 // while the load goes on.
 // The Worker runs through Miniflare, not wrangler dev (test/support/direct-worker.ts says why): the
 // load reaches workerd as it reaches the Worker in production, with no development proxy between.
-// The fleet comes up over its first minute, as a rollout does: all 1000 first seen within 5 s (1000
+// The fleet comes up over its first 20 s, as a rollout does: all 1000 first seen within 5 s (1000
 // Durable Objects created at once) is a burst under which workerd has reset reused keep-alive
 // connections. The generator retries a request that got no answer as an agent does, and a heartbeat
 // lost on every try is counted, bounded, and must not have cost its agent a window.
@@ -21,10 +21,10 @@ import { waitFor } from '../support/ports.ts';
 const AGENTS = 1000;
 const INTERVAL_S = 5;
 /** The fleet's first heartbeats spread over this long; then all 1000 send for RUN_MS. */
-const RAMP_MS = 60_000;
-const RUN_MS = 5 * 60_000;
+const RAMP_MS = 20_000;
+const RUN_MS = 40_000;
 const SILENT = 20;
-const SILENT_FROM_MS = RAMP_MS + 4 * 60_000;
+const SILENT_FROM_MS = RAMP_MS + 20_000;
 /** In-flight requests at most: the generator's own bound, far above the 200 a second it needs. */
 const CONCURRENCY = 512;
 /** No HTTP answer for this long is the Worker gone: the test stops there and says so. */
@@ -94,7 +94,7 @@ function tally(answers: Map<string, number>, status: number, body: string): void
   answers.set(key, (answers.get(key) ?? 0) + 1);
 }
 
-describe('1000 agents at a 5 s interval for 5 minutes, after a 1-minute rollout', () => {
+describe('1000 agents at a 5 s interval for 40 s, after a 20 s rollout', () => {
   it('no false window, no heartbeat after its deadline, and every agent that stops is found and paged', async () => {
     const boot = `load-${Date.now()}`;
     const start = Date.now() + 1000;
