@@ -38,6 +38,7 @@ export function workerProject(name: string, include: string[], testTimeout = 5_0
               {
                 TEST_MIGRATIONS: await readD1Migrations('./worker/migrations'),
                 BLINDSPOT_AGENT_SECRETS: JSON.stringify(TEST_AGENT_SECRETS),
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: the fixture's placeholder, replaced here
                 BLINDSPOT_CONFIG: readFileSync('./test/worker/fixtures/config.yaml', 'utf8').replaceAll('${RECEIVER}', hub.url),
                 BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(channelSecrets(hub.url)),
                 BLINDSPOT_ADMIN_TOKENS: JSON.stringify({

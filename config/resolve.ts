@@ -149,7 +149,7 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
   };
 
   const components: Component[] = (file.components ?? []).map((c) => ({ id: c.id, name: c.name, group: c.group ?? null, description: c.description ?? null, autoIncident: c.auto_incident ?? false }));
-  duplicates(components.map((c) => c.id)).forEach((d) => errors.push(`components: the id "${d}" is used twice; component ids must be unique`));
+  for (const d of duplicates(components.map((c) => c.id))) errors.push(`components: the id "${d}" is used twice; component ids must be unique`);
   const known = new Set(components.map((c) => c.id));
   const needComponent = (cid: string, where: string) => {
     if (known.has(cid)) return;
@@ -167,7 +167,7 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
   monitorsIn.forEach((m, i) => {
     if (RESERVED_MONITORS.includes(m.id)) errors.push(`monitors[${i}].id: "${m.id}" is built in (${RESERVED_MONITORS.join(', ')}); choose another id`);
   });
-  duplicates(monitorsIn.map((m) => m.id)).forEach((d) => errors.push(`monitors: the id "${d}" is used twice; monitor ids must be unique`));
+  for (const d of duplicates(monitorsIn.map((m) => m.id))) errors.push(`monitors: the id "${d}" is used twice; monitor ids must be unique`);
   const monitors = monitorsIn.map((m, i): MonitorDef => {
     const component = m.component ?? base.component;
     needComponent(component, `monitors[${i}] (${m.id})`);
@@ -196,7 +196,7 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
     needComponent(component, `alertmanager.sources[${i}] (${s.id})`);
     return { id: s.id, intervalS: s.interval_s, graceS: s.grace_s ?? Math.max(s.interval_s, 60), alertname: s.alertname, component };
   });
-  duplicates(alertSources.map((s) => s.id)).forEach((d) => errors.push(`alertmanager.sources: the id "${d}" is used twice`));
+  for (const d of duplicates(alertSources.map((s) => s.id))) errors.push(`alertmanager.sources: the id "${d}" is used twice`);
 
   const maintenance = (file.maintenance ?? []).map((m): Maintenance => ({
     id: m.id,
@@ -206,7 +206,7 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
     monitors: m.monitors ?? ['*'],
     reason: m.reason ?? null,
   }));
-  duplicates(maintenance.map((m) => m.id)).forEach((d) => errors.push(`maintenance: the id "${d}" is used twice`));
+  for (const d of duplicates(maintenance.map((m) => m.id))) errors.push(`maintenance: the id "${d}" is used twice`);
 
   const notifications = resolveNotifications(file, errors);
   if (errors.length > 0) return { ok: false, errors };
@@ -216,7 +216,7 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
 function resolveNotifications(file: ConfigFile, errors: string[]): Notifications {
   const n = file.notifications ?? {};
   const channels = (n.channels ?? []).map((c): ChannelDef => ({ id: c.id, type: c.type, region: c.region ?? 'us', endpoint: c.endpoint ?? null, timeoutMs: (c.timeout_s ?? DEFAULT_CHANNEL_TIMEOUT_S) * 1000 }));
-  duplicates(channels.map((c) => c.id)).forEach((d) => errors.push(`notifications.channels: the id "${d}" is used twice`));
+  for (const d of duplicates(channels.map((c) => c.id))) errors.push(`notifications.channels: the id "${d}" is used twice`);
   const known = new Set(channels.map((c) => c.id));
   const repeat = n.repeat_interval_s ?? DEFAULT_REPEAT_INTERVAL_S;
   const routes = (n.routes ?? []).map((r, i): Route => {

@@ -56,7 +56,7 @@ afterAll(async () => {
   await collector?.close();
 });
 
-const valueOf = (signals: Signal[], name: string) => {
+const signalValue = (signals: Signal[], name: string) => {
   const s = signals.find((x) => x.name === name);
   if (s === undefined) throw new Error(`no ${name} in ${signals.map((x) => x.name).join(', ')}`);
   return s.value;
@@ -73,10 +73,10 @@ describe('the in-process OpenTelemetry hook in a NodeSDK', () => {
       span.end();
     }
     const during = await hook.probe.collect();
-    expect(valueOf(during, 'otel.traces.sampling')).toBeCloseTo(sampled / STARTED, 5);
+    expect(signalValue(during, 'otel.traces.sampling')).toBeCloseTo(sampled / STARTED, 5);
     // The queue is full right after the burst, and its oldest span is a few milliseconds old at most.
-    expect(valueOf(during, 'otel.export.queue_fill')).toBe(1);
-    expect(valueOf(during, 'otel.export.queue_age')).toBeLessThan(5);
+    expect(signalValue(during, 'otel.export.queue_fill')).toBe(1);
+    expect(signalValue(during, 'otel.export.queue_age')).toBeLessThan(5);
 
     // Shutting down flushes everything still queued through the failing exporter; the SDK says so by rejecting.
     await expect(sdk.shutdown()).rejects.toThrow(/Bad Request/);
@@ -88,17 +88,17 @@ describe('the in-process OpenTelemetry hook in a NodeSDK', () => {
     expect(truth.succeeded).toBe(0);
     expect(collector.requests.length).toBeGreaterThan(0);
     // Everything sampled either reached the exporter or was dropped by the full queue.
-    const dropped = (valueOf(during, 'otel.spans.dropped') ?? 0) + (valueOf(after, 'otel.spans.dropped') ?? 0);
+    const dropped = (signalValue(during, 'otel.spans.dropped') ?? 0) + (signalValue(after, 'otel.spans.dropped') ?? 0);
     expect(dropped).toBe(sampled - truth.received);
     expect(dropped).toBeGreaterThan(0);
-    const failed = (valueOf(during, 'otel.export.failed') ?? 0) + (valueOf(after, 'otel.export.failed') ?? 0);
+    const failed = (signalValue(during, 'otel.export.failed') ?? 0) + (signalValue(after, 'otel.export.failed') ?? 0);
     expect(failed).toBe(truth.failed);
     expect(failed).toBe(truth.received);
     // Drained: an empty queue has no age.
-    expect(valueOf(after, 'otel.export.queue_fill')).toBe(0);
-    expect(valueOf(after, 'otel.export.queue_age')).toBe(0);
+    expect(signalValue(after, 'otel.export.queue_fill')).toBe(0);
+    expect(signalValue(after, 'otel.export.queue_age')).toBe(0);
     // No span started since: the last measured ratio stands rather than a made-up one.
-    expect(valueOf(after, 'otel.traces.sampling')).toBe(valueOf(during, 'otel.traces.sampling'));
+    expect(signalValue(after, 'otel.traces.sampling')).toBe(signalValue(during, 'otel.traces.sampling'));
     for (const signals of [during, after]) {
       expect(signals.every((s) => s.labels?.service === 'checkout' && s.labels.source === 'otel-sdk')).toBe(true);
       expect(parseHeartbeat({ v: 1, seq: 1, boot: 'b', sent_at: new Date().toISOString(), interval_s: 15, signals }).ok).toBe(true);

@@ -12,7 +12,9 @@ const fresh = () => {
   dirs.push(d);
   return d;
 };
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 const T0 = Date.UTC(2026, 10, 22, 12);
 const body = (seq: number, pad = 0) => JSON.stringify({ v: 1, seq, pad: 'x'.repeat(pad) });

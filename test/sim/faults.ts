@@ -52,8 +52,15 @@ export class SimNet {
   }
 }
 
+interface Payload {
+  event_action?: string;
+  dedup_key?: string;
+  type?: string;
+  data?: { window_id?: string; window?: { id: string; monitor: string; cause: string; started_at: string; ended_at: string | null } };
+}
+
 function parse(channel: ChannelId, req: Request, body: string, at: number): Received {
-  const json = JSON.parse(body) as Record<string, any>;
+  const json = JSON.parse(body) as Payload;
   if (channel === 'pd') {
     const kind = json.event_action === 'resolve' ? 'resolve' : 'trigger';
     return { channel, kind, windowId: String(json.dedup_key), dedupKey: `${json.dedup_key}:${json.event_action}`, at };
@@ -94,10 +101,9 @@ export class SimD1 {
 
   /** The D1 handed to the object's replicator. */
   binding(): D1Database {
-    const sim = this;
     return {
-      prepare: (query: string) => sim.real.prepare(query),
-      batch: (statements: D1PreparedStatement[]) => sim.batch(statements),
+      prepare: (query: string) => this.real.prepare(query),
+      batch: (statements: D1PreparedStatement[]) => this.batch(statements),
     } as unknown as D1Database;
   }
 

@@ -4,7 +4,7 @@
 import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { type RollupFlush, type StateSeconds } from '../../worker/core/rollup.ts';
+import type { RollupFlush, StateSeconds } from '../../worker/core/rollup.ts';
 import { createDb, runBatch } from '../../worker/store/db.ts';
 import { writeRollups } from '../../worker/store/rollups.ts';
 

@@ -13,6 +13,7 @@ import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
 const AGENT = 'page-format';
 const a = new SimulatedAgent(AGENT);
 const mine = (reqs: HubRequest[]) => reqs.filter((r) => r.body.includes(AGENT) || r.path.includes(AGENT));
+// biome-ignore lint/suspicious/noExplicitAny: each provider's JSON is checked field by field below
 const bodies = async (receiver: string) => mine(await received(receiver)).map((r) => ({ ...r, json: JSON.parse(r.body || '{}') as Record<string, any> }));
 
 describe('channel payloads', () => {

@@ -81,7 +81,7 @@ export function GapTimeline({ report }: Props) {
   const top = AXIS_H + BAND_H;
   const height = top + Math.max(1, allLanes.length) * LANE_H + 4;
   const laneY = (key: string) => top + allLanes.indexOf(key) * LANE_H;
-  const offsetMs = Date.parse(report.range.from.slice(0, 19) + 'Z') - from;
+  const offsetMs = Date.parse(`${report.range.from.slice(0, 19)}Z`) - from;
   const step = tickStep(span);
   const ticks: number[] = [];
   for (let t = Math.ceil((from + offsetMs) / step) * step - offsetMs; t <= to && ticks.length < 40; t += step) ticks.push(t);

@@ -33,7 +33,7 @@ export function selectMonitors(config: WatchConfig, agentId: string, signals: re
   for (const def of config.monitors) {
     if (!matchesGlob(def.agent, agentId)) continue;
     const matched = signals.filter((s) => selects(def, agentId, s));
-    matched.forEach((s) => taken.add(signalKey(s)));
+    for (const s of matched) taken.add(signalKey(s));
     out.push({ def, signals: matched });
   }
   const implicit = new Map<string, Signal[]>();

@@ -53,6 +53,6 @@ statusPage.get('/', async (c) => {
   const etag = `W/"${(await sha256Base64(html)).slice(0, 27)}"`;
   const headers = { ...(await pageSecurityHeaders()), etag, 'cache-control': 'public, max-age=10, must-revalidate', vary: 'accept-encoding' };
   const match = c.req.header('if-none-match');
-  if (match !== undefined && match.split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
+  if (match?.split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
   return c.html(html, 200, headers);
 });

@@ -25,7 +25,9 @@ export function writeRollups(db: Db, agentId: string, flush: RollupFlush): Compi
     const d = dayOf(Number(start));
     for (const [monitor, s] of Object.entries(monitors)) {
       const sum = (d.monitors[monitor] ??= [0, 0, 0, 0, 0]);
-      ROLLUP_STATES.forEach((state, i) => (sum[i] = (sum[i] ?? 0) + s[state]));
+      ROLLUP_STATES.forEach((state, i) => {
+        sum[i] = (sum[i] ?? 0) + s[state];
+      });
     }
   }
   // Signal statistics are kept per day; a Durable Object from before keyed them per hour, which folds in the same.
