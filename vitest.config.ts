@@ -74,7 +74,14 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/agent/**/*.test.ts', 'test/scripts/**/*.test.ts', 'test/protocol/**/*.test.ts', 'test/config/**/*.test.ts', 'test/docs/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: [
+            'test/agent/**/*.test.ts',
+            'test/scripts/**/*.test.ts',
+            'test/protocol/**/*.test.ts',
+            'test/config/**/*.test.ts',
+            'test/docs/**/*.test.ts',
+            'test/e2e/**/*.test.ts',
+          ],
           environment: 'node',
           testTimeout: 20_000,
           hookTimeout: 60_000,

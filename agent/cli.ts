@@ -41,7 +41,16 @@ environment (overrides the file, like OTEL_* for an OpenTelemetry SDK):
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, 'watchdog-config': { type: 'string', short: 'w' }, over: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'watchdog-config': { type: 'string', short: 'w' },
+        over: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
   } catch (e: unknown) {
     process.stderr.write(`blindspot-agent: ${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
     return 2;
@@ -53,7 +62,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'test-channel') return testChannel(extra);
   if (command === undefined || extra.length > 0 || !['run', 'once', 'doctor', 'keygen'].includes(command)) {
-    process.stderr.write(`blindspot-agent: ${command === undefined ? 'a command is required' : `unknown command "${[command, ...extra].join(' ')}"`}\n${USAGE}\n`);
+    process.stderr.write(
+      `blindspot-agent: ${command === undefined ? 'a command is required' : `unknown command "${[command, ...extra].join(' ')}"`}\n${USAGE}\n`,
+    );
     return 2;
   }
   if (command === 'keygen') {
@@ -134,17 +145,25 @@ async function testChannel(args: string[]): Promise<number> {
   if (id === undefined || rest.length > 0) return fail('give exactly one channel id, e.g. blindspot-agent test-channel oncall', 2);
   const base = process.env.BLINDSPOT_WORKER_URL?.trim();
   const token = process.env.BLINDSPOT_ADMIN_TOKEN?.trim();
-  if (!base || !URL.canParse(base)) return fail('set BLINDSPOT_WORKER_URL to the Worker\'s URL, e.g. https://blindspot.example.workers.dev', 2);
-  if (!token) return fail('set BLINDSPOT_ADMIN_TOKEN to one of the tokens in the Worker\'s BLINDSPOT_ADMIN_TOKENS', 2);
+  if (!base || !URL.canParse(base))
+    return fail("set BLINDSPOT_WORKER_URL to the Worker's URL, e.g. https://blindspot.example.workers.dev", 2);
+  if (!token) return fail("set BLINDSPOT_ADMIN_TOKEN to one of the tokens in the Worker's BLINDSPOT_ADMIN_TOKENS", 2);
   let res: Response;
   try {
-    res = await fetch(new URL(`/v1/admin/channels/${encodeURIComponent(id)}/test`, base), { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
+    res = await fetch(new URL(`/v1/admin/channels/${encodeURIComponent(id)}/test`, base), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(60_000),
+    });
   } catch (e: unknown) {
     return fail(`could not reach ${new URL(base).origin}: ${e instanceof Error ? e.message : String(e)}`, 1);
   }
   const body = (await res.json().catch(() => null)) as (TestFireAnswer & { error?: { message: string } }) | null;
   if (!res.ok || body === null) return fail(body?.error?.message ?? `the Worker answered HTTP ${res.status}`, 1);
-  for (const s of body.sent) process.stdout.write(`${id} (${body.type}) ${s.event}: ${s.outcome}${s.status === null ? '' : `, HTTP ${s.status}`}, ${s.latency_ms} ms${s.error ? ` — ${s.error}` : ''}\n`);
+  for (const s of body.sent)
+    process.stdout.write(
+      `${id} (${body.type}) ${s.event}: ${s.outcome}${s.status === null ? '' : `, HTTP ${s.status}`}, ${s.latency_ms} ms${s.error ? ` — ${s.error}` : ''}\n`,
+    );
   process.stdout.write(body.ok ? `${id}: the receiver took the test notification\n` : `${id}: the test notification was NOT delivered\n`);
   return body.ok ? 0 : 1;
 }

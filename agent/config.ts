@@ -8,16 +8,30 @@ import { decodeSecret, InvalidSecretError } from '../protocol/signature.ts';
 export class ConfigError extends Error {}
 
 const seconds = (field: string, min: number, max: number) =>
-  v.pipe(v.number(`${field} is a number of seconds`), v.minValue(min, `${field} is at least ${min}`), v.maxValue(max, `${field} is at most ${max}`));
+  v.pipe(
+    v.number(`${field} is a number of seconds`),
+    v.minValue(min, `${field} is at least ${min}`),
+    v.maxValue(max, `${field} is at most ${max}`),
+  );
 
 const httpUrl = (field: string) =>
-  v.pipe(v.string(`${field} is a URL`), v.check((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), `${field} must be an http:// or https:// URL`));
+  v.pipe(
+    v.string(`${field} is a URL`),
+    v.check((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), `${field} must be an http:// or https:// URL`),
+  );
 
-const signalName = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'name uses letters, digits and _ . : - (for example "metrics.freshness")'));
-const labels = v.optional(v.record(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/, 'label names look like Prometheus labels')), v.string()), {});
+const signalName = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'name uses letters, digits and _ . : - (for example "metrics.freshness")'),
+);
+const labels = v.optional(
+  v.record(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/, 'label names look like Prometheus labels')), v.string()),
+  {},
+);
 
 const timeout = v.optional(seconds('timeout_s', 0.1, 60), 5);
-const unknownKey = (type: string, keys: string) => (issue: { received: string }) => `unknown key ${issue.received}: a ${type} probe takes ${keys}`;
+const unknownKey = (type: string, keys: string) => (issue: { received: string }) =>
+  `unknown key ${issue.received}: a ${type} probe takes ${keys}`;
 
 const PrometheusFreshnessSchema = v.strictObject(
   {
@@ -35,14 +49,22 @@ const FreshnessEntrySchema = v.pipe(
   v.strictObject(
     {
       name: v.optional(signalName, 'metrics.freshness'),
-      selector: v.optional(v.pipe(v.string('selector is a PromQL series selector, e.g. node_load1{job="node"}'), v.minLength(1, 'selector cannot be empty'))),
+      selector: v.optional(
+        v.pipe(v.string('selector is a PromQL series selector, e.g. node_load1{job="node"}'), v.minLength(1, 'selector cannot be empty')),
+      ),
       job: v.optional(v.pipe(v.string('job is a scrape job name'), v.minLength(1, 'job cannot be empty'))),
-      lookback: v.optional(v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,3}[mhd]$/, 'lookback is a Prometheus duration in minutes, hours or days, e.g. 1h')), '1h'),
+      lookback: v.optional(
+        v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,3}[mhd]$/, 'lookback is a Prometheus duration in minutes, hours or days, e.g. 1h')),
+        '1h',
+      ),
       labels,
     },
     unknownKey('freshness entry of a prometheus', 'name, selector or job, lookback, labels'),
   ),
-  v.check((f) => (f.selector === undefined) !== (f.job === undefined), 'give exactly one of selector (a PromQL series selector) or job (a scrape job name)'),
+  v.check(
+    (f) => (f.selector === undefined) !== (f.job === undefined),
+    'give exactly one of selector (a PromQL series selector) or job (a scrape job name)',
+  ),
 );
 
 const PrometheusSchema = v.strictObject(
@@ -51,7 +73,13 @@ const PrometheusSchema = v.strictObject(
     name: v.optional(signalName, 'prometheus'),
     url: httpUrl('url'),
     timeout_s: timeout,
-    freshness: v.optional(v.pipe(v.array(FreshnessEntrySchema, 'freshness is a list of { selector | job, name, labels }'), v.maxLength(32, 'at most 32 freshness entries')), []),
+    freshness: v.optional(
+      v.pipe(
+        v.array(FreshnessEntrySchema, 'freshness is a list of { selector | job, name, labels }'),
+        v.maxLength(32, 'at most 32 freshness entries'),
+      ),
+      [],
+    ),
     remote_write: v.optional(v.union([v.boolean(), v.literal('auto')], 'remote_write is auto, true or false'), 'auto'),
     labels,
   },
@@ -64,7 +92,14 @@ const AlertmanagerSchema = v.strictObject(
     name: v.optional(signalName, 'alertmanager'),
     url: httpUrl('url'),
     timeout_s: timeout,
-    cluster_size: v.optional(v.pipe(v.number('cluster_size is a number of members'), v.integer('cluster_size is a whole number'), v.minValue(1, 'cluster_size is at least 1'), v.maxValue(64, 'cluster_size is at most 64'))),
+    cluster_size: v.optional(
+      v.pipe(
+        v.number('cluster_size is a number of members'),
+        v.integer('cluster_size is a whole number'),
+        v.minValue(1, 'cluster_size is at least 1'),
+        v.maxValue(64, 'cluster_size is at most 64'),
+      ),
+    ),
     labels,
   },
   unknownKey('alertmanager', 'type, name, url, timeout_s, cluster_size, labels'),
@@ -87,7 +122,13 @@ const CanarySchema = v.strictObject(
     name: v.optional(signalName, 'canary'),
     pushgateway_url: httpUrl('pushgateway_url'),
     prometheus_url: httpUrl('prometheus_url'),
-    job: v.optional(v.pipe(v.string('job is a Pushgateway job name'), v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'job looks like a Prometheus label value without slashes, e.g. blindspot_canary')), 'blindspot_canary'),
+    job: v.optional(
+      v.pipe(
+        v.string('job is a Pushgateway job name'),
+        v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'job looks like a Prometheus label value without slashes, e.g. blindspot_canary'),
+      ),
+      'blindspot_canary',
+    ),
     instance: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'instance uses letters, digits and _ . : -'))),
     timeout_s: timeout,
     labels,
@@ -100,12 +141,22 @@ const PromqlSchema = v.strictObject(
     type: v.literal('promql'),
     name: signalName,
     url: httpUrl('url'),
-    query: v.pipe(v.string('query is a PromQL expression'), v.minLength(1, 'query cannot be empty'), v.maxLength(4096, 'query is at most 4096 characters')),
+    query: v.pipe(
+      v.string('query is a PromQL expression'),
+      v.minLength(1, 'query cannot be empty'),
+      v.maxLength(4096, 'query is at most 4096 characters'),
+    ),
     kind: v.picklist(SIGNAL_KINDS, `kind is one of ${SIGNAL_KINDS.join(', ')}`),
     unit: v.optional(v.pipe(v.string(), v.maxLength(16, 'unit is at most 16 characters'))),
     timeout_s: timeout,
     on_empty: v.optional(v.picklist(['unknown', 'zero'], 'on_empty is unknown or zero'), 'unknown'),
-    series_labels: v.optional(v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'series_labels are Prometheus label names'))), v.maxLength(8, 'at most 8 series_labels')), []),
+    series_labels: v.optional(
+      v.pipe(
+        v.array(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'series_labels are Prometheus label names'))),
+        v.maxLength(8, 'at most 8 series_labels'),
+      ),
+      [],
+    ),
     labels,
   },
   unknownKey('promql', 'type, name, url, query, kind, unit, timeout_s, on_empty, series_labels, labels'),
@@ -120,7 +171,15 @@ const DemoSchema = v.strictObject(
   unknownKey('demo', 'type, name, labels'),
 );
 
-export const PROBE_TYPES = ['prometheus', 'alertmanager', 'otel_collector', 'pushgateway_canary', 'promql', 'prometheus_freshness', 'demo'] as const;
+export const PROBE_TYPES = [
+  'prometheus',
+  'alertmanager',
+  'otel_collector',
+  'pushgateway_canary',
+  'promql',
+  'prometheus_freshness',
+  'demo',
+] as const;
 
 const ProbeSchema = v.variant(
   'type',
@@ -128,12 +187,29 @@ const ProbeSchema = v.variant(
   (issue) => `type must be one of ${PROBE_TYPES.join(', ')} (got ${issue.received})`,
 );
 
-const TOP_LEVEL_KEYS = ['agent_id', 'worker_url', 'secret', 'secret_env', 'secret_file', 'interval_s', 'grace_s', 'send_timeout_s', 'spool_dir', 'spool_max_mb', 'spool_max_age_h', 'labels', 'probes'] as const;
+const TOP_LEVEL_KEYS = [
+  'agent_id',
+  'worker_url',
+  'secret',
+  'secret_env',
+  'secret_file',
+  'interval_s',
+  'grace_s',
+  'send_timeout_s',
+  'spool_dir',
+  'spool_max_mb',
+  'spool_max_age_h',
+  'labels',
+  'probes',
+] as const;
 
 const ConfigSchema = v.pipe(
   v.strictObject(
     {
-      agent_id: v.pipe(v.string('agent_id is required'), v.regex(AGENT_ID_PATTERN, 'agent_id matches ^[a-z0-9][a-z0-9_.-]{0,62}$ (lower case, digits, _ . -)')),
+      agent_id: v.pipe(
+        v.string('agent_id is required'),
+        v.regex(AGENT_ID_PATTERN, 'agent_id matches ^[a-z0-9][a-z0-9_.-]{0,62}$ (lower case, digits, _ . -)'),
+      ),
       worker_url: httpUrl('worker_url'),
       secret: v.optional(v.string()),
       secret_env: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'secret_env is the name of an environment variable'))),
@@ -142,18 +218,41 @@ const ConfigSchema = v.pipe(
       grace_s: v.optional(seconds('grace_s', 0, 86400)),
       send_timeout_s: v.optional(seconds('send_timeout_s', 0.5, 60), 10),
       spool_dir: v.optional(v.pipe(v.string('spool_dir is a directory path'), v.minLength(1, 'spool_dir cannot be empty'))),
-      spool_max_mb: v.optional(v.pipe(v.number('spool_max_mb is a number of megabytes'), v.minValue(1, 'spool_max_mb is at least 1'), v.maxValue(10_240, 'spool_max_mb is at most 10240')), 16),
-      spool_max_age_h: v.optional(v.pipe(v.number('spool_max_age_h is a number of hours'), v.minValue(1, 'spool_max_age_h is at least 1'), v.maxValue(168, 'spool_max_age_h is at most 168 (the Worker refuses older backfill)')), 168),
+      spool_max_mb: v.optional(
+        v.pipe(
+          v.number('spool_max_mb is a number of megabytes'),
+          v.minValue(1, 'spool_max_mb is at least 1'),
+          v.maxValue(10_240, 'spool_max_mb is at most 10240'),
+        ),
+        16,
+      ),
+      spool_max_age_h: v.optional(
+        v.pipe(
+          v.number('spool_max_age_h is a number of hours'),
+          v.minValue(1, 'spool_max_age_h is at least 1'),
+          v.maxValue(168, 'spool_max_age_h is at most 168 (the Worker refuses older backfill)'),
+        ),
+        168,
+      ),
       labels,
-      probes: v.optional(v.pipe(
-        v.array(ProbeSchema, 'probes is a list'),
-        v.maxLength(32, 'at most 32 probes'),
-        v.check((probes) => new Set(probes.map((p) => p.name)).size === probes.length, 'two probes share a name: give each a distinct name (it prefixes their signals)'),
-      ), []),
+      probes: v.optional(
+        v.pipe(
+          v.array(ProbeSchema, 'probes is a list'),
+          v.maxLength(32, 'at most 32 probes'),
+          v.check(
+            (probes) => new Set(probes.map((p) => p.name)).size === probes.length,
+            'two probes share a name: give each a distinct name (it prefixes their signals)',
+          ),
+        ),
+        [],
+      ),
     },
     (issue) => `unknown key ${issue.received}; the top-level keys are ${TOP_LEVEL_KEYS.join(', ')}`,
   ),
-  v.check((c) => [c.secret, c.secret_env, c.secret_file].filter((s) => s !== undefined).length <= 1, 'give only one of secret, secret_env, secret_file'),
+  v.check(
+    (c) => [c.secret, c.secret_env, c.secret_file].filter((s) => s !== undefined).length <= 1,
+    'give only one of secret, secret_env, secret_file',
+  ),
 );
 
 export type ProbeConfig = v.InferOutput<typeof ProbeSchema>;
@@ -191,11 +290,13 @@ function applyEnv(merged: Record<string, unknown>, env: NodeJS.ProcessEnv, sourc
     if (value === undefined || value === '') continue;
     if (type === 'number') {
       const n = Number(value);
-      if (!Number.isFinite(n)) throw new ConfigError(`${envName(key)}=${JSON.stringify(value)}: ${key} is a number (for example ${envName(key)}=30)`);
+      if (!Number.isFinite(n))
+        throw new ConfigError(`${envName(key)}=${JSON.stringify(value)}: ${key} is a number (for example ${envName(key)}=30)`);
       merged[key] = n;
     } else merged[key] = value;
     // A secret reference from the environment replaces the file's, whatever form that took.
-    if (key === 'secret_env' || key === 'secret_file') for (const other of ['secret', 'secret_env', 'secret_file']) if (other !== key) delete merged[other];
+    if (key === 'secret_env' || key === 'secret_file')
+      for (const other of ['secret', 'secret_env', 'secret_file']) if (other !== key) delete merged[other];
   }
   const labels = env.BLINDSPOT_LABELS?.trim();
   if (labels) merged.labels = { ...(isRecord(merged.labels) ? merged.labels : {}), ...parseLabelList(labels, source) };
@@ -207,7 +308,8 @@ export function parseLabelList(text: string, source = 'BLINDSPOT_LABELS'): Recor
   for (const part of text.split(',')) {
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`${source}: BLINDSPOT_LABELS is a list of key=value pairs separated by commas (got "${part.trim()}")`);
+    if (eq <= 0)
+      throw new ConfigError(`${source}: BLINDSPOT_LABELS is a list of key=value pairs separated by commas (got "${part.trim()}")`);
     let value: string;
     try {
       value = decodeURIComponent(part.slice(eq + 1).trim());
@@ -226,7 +328,9 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     text = readFileSync(path, 'utf8');
   } catch (e: unknown) {
-    throw new ConfigError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (pass --config <file> or set BLINDSPOT_CONFIG)`);
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (pass --config <file> or set BLINDSPOT_CONFIG)`,
+    );
   }
   let raw: unknown;
   try {
@@ -238,7 +342,8 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 export function parseConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${source}: the config is a mapping with agent_id, worker_url, a secret and probes`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`${source}: the config is a mapping with agent_id, worker_url, a secret and probes`);
   const merged: Record<string, unknown> = { ...raw };
   applyEnv(merged, env, source);
   const result = v.safeParse(ConfigSchema, merged);
@@ -260,7 +365,10 @@ function resolveSecret(config: RawConfig, source: string, env: NodeJS.ProcessEnv
       throw new ConfigError(`${source}: cannot read ${from}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
   } else [secret, from] = [config.secret, 'secret'];
-  if (!secret) throw new ConfigError(`${source}: no secret: set one of secret, secret_env, secret_file, or BLINDSPOT_SECRET (blindspot-agent keygen makes one)`);
+  if (!secret)
+    throw new ConfigError(
+      `${source}: no secret: set one of secret, secret_env, secret_file, or BLINDSPOT_SECRET (blindspot-agent keygen makes one)`,
+    );
   try {
     decodeSecret(secret);
   } catch (e: unknown) {

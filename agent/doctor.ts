@@ -15,7 +15,10 @@ export interface Check {
 }
 
 const HINTS: [RegExp, string][] = [
-  [/ECONNREFUSED|cannot reach .* ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH/, 'nothing answers there: is it running, and is the url (host and port) right?'],
+  [
+    /ECONNREFUSED|cannot reach .* ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH/,
+    'nothing answers there: is it running, and is the url (host and port) right?',
+  ],
   [/no answer within|gave no answer/, 'it did not answer in time: raise timeout_s, or check what slows it'],
   [/HTTP 401|HTTP 403/, 'it wants credentials: put an authenticating proxy in front, or allow the agent in'],
   [/HTTP 404/, 'wrong path: url is the base URL (http://host:9090), or for otel_collector the metrics URL itself'],
@@ -30,13 +33,20 @@ const HINTS: [RegExp, string][] = [
 ];
 
 export function hintFor(reason: string): string {
-  return HINTS.find(([re]) => re.test(reason))?.[1] ?? 'see the reason; the README lists each probe\'s settings';
+  return HINTS.find(([re]) => re.test(reason))?.[1] ?? "see the reason; the README lists each probe's settings";
 }
 
 export function checkOfRun(run: ProbeRun): Check {
   const failed = run.signals.filter((s) => s.value === null || (s.error ?? '') !== '');
   const type = run.probe.type ?? 'custom';
-  if (failed.length === 0) return { name: run.probe.name, type, ok: true, reason: `${run.signals.length} signal(s) measured in ${Math.round(run.durationMs)} ms`, hint: '' };
+  if (failed.length === 0)
+    return {
+      name: run.probe.name,
+      type,
+      ok: true,
+      reason: `${run.signals.length} signal(s) measured in ${Math.round(run.durationMs)} ms`,
+      hint: '',
+    };
   const first = failed[0]?.error ?? 'no value';
   const reason = `${failed.length} of ${run.signals.length} signal(s) failed: ${first}`;
   return { name: run.probe.name, type, ok: false, reason, hint: hintFor(first) };
@@ -48,8 +58,20 @@ export async function checkWorker(config: AgentConfig): Promise<Check> {
   // /healthz answers 503 when a notification channel is broken: the Worker is reachable all the same.
   if (r.ok) return { name: 'worker', type: 'heartbeat', ok: true, reason: `${url.origin} answered /healthz`, hint: '' };
   return r.status === 503
-    ? { name: 'worker', type: 'heartbeat', ok: true, reason: `${url.origin} is reachable; its /healthz reports a problem of its own (see there)`, hint: '' }
-    : { name: 'worker', type: 'heartbeat', ok: false, reason: r.error, hint: 'check worker_url and that this host may reach it (proxy, firewall)' };
+    ? {
+        name: 'worker',
+        type: 'heartbeat',
+        ok: true,
+        reason: `${url.origin} is reachable; its /healthz reports a problem of its own (see there)`,
+        hint: '',
+      }
+    : {
+        name: 'worker',
+        type: 'heartbeat',
+        ok: false,
+        reason: r.error,
+        hint: 'check worker_url and that this host may reach it (proxy, firewall)',
+      };
 }
 
 export async function doctor(config: AgentConfig, probes: readonly Probe[]): Promise<Check[]> {
@@ -58,5 +80,8 @@ export async function doctor(config: AgentConfig, probes: readonly Probe[]): Pro
 }
 
 export function doctorTable(checks: readonly Check[]): string {
-  return table(['', 'PROBE', 'TYPE', 'REASON', 'FIX'], checks.map((c) => [c.ok ? 'OK' : 'FAIL', c.name, c.type, c.reason, c.hint]));
+  return table(
+    ['', 'PROBE', 'TYPE', 'REASON', 'FIX'],
+    checks.map((c) => [c.ok ? 'OK' : 'FAIL', c.name, c.type, c.reason, c.hint]),
+  );
 }

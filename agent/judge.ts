@@ -26,7 +26,9 @@ export const allUp = (verdicts: readonly Verdict[]) => verdicts.every((v) => v.l
 /** One line per signal: level, name{labels}, value and unit, the monitor, and the error if any. */
 export function verdictTable(verdicts: readonly Verdict[]): string {
   const rows = verdicts.map(({ signal: s, monitor, level }) => {
-    const labels = Object.entries(s.labels ?? {}).filter(([k]) => k !== 'source').map(([k, v]) => `${k}=${v}`);
+    const labels = Object.entries(s.labels ?? {})
+      .filter(([k]) => k !== 'source')
+      .map(([k, v]) => `${k}=${v}`);
     const value = s.value === null ? 'unknown' : `${s.value}${s.unit ? ` ${s.unit}` : ''}`;
     return [level.toUpperCase(), `${s.name}${labels.length ? `{${labels.join(',')}}` : ''}`, value, monitor, s.error ?? ''];
   });
@@ -35,6 +37,10 @@ export function verdictTable(verdicts: readonly Verdict[]): string {
 
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }

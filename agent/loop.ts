@@ -51,7 +51,12 @@ export async function runLoop(deps: LoopDeps): Promise<number> {
   return seq;
 }
 
-export async function deliver(deps: LoopDeps, seq: number, heartbeat: { id: string; body: string }, giveUpAt: number): Promise<DeliveryResult> {
+export async function deliver(
+  deps: LoopDeps,
+  seq: number,
+  heartbeat: { id: string; body: string },
+  giveUpAt: number,
+): Promise<DeliveryResult> {
   for (let attempt = 0; !deps.signal.aborted; attempt++) {
     const outcome = await deps.send(heartbeat.id, heartbeat.body);
     switch (outcome.kind) {
@@ -108,7 +113,11 @@ export async function drainSpool(deps: Pick<LoopDeps, 'log' | 'now' | 'signal'>,
     if (outcome.kind === 'rejected') {
       // Retrying cannot fix a refusal: set the batch aside for a person and go on with the rest.
       spool.store.reject(batch);
-      deps.log('error', `the Worker refused a backfill batch; it is kept in ${spool.store.dir}/rejected: ${outcome.message}`, { status: outcome.status, code: outcome.code, heartbeats: batch.length });
+      deps.log('error', `the Worker refused a backfill batch; it is kept in ${spool.store.dir}/rejected: ${outcome.message}`, {
+        status: outcome.status,
+        code: outcome.code,
+        heartbeats: batch.length,
+      });
       continue;
     }
     deps.log('warn', 'backfill failed; trying again after the next heartbeat', { reason: outcome.reason, waiting: spool.store.size() });

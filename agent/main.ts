@@ -20,9 +20,17 @@ export function probesOf(config: AgentConfig, extra: readonly Probe[] = []): Pro
   return [...config.probes.map((p) => createProbe(p, config.agent_id)), ...extra];
 }
 
-export async function collectHeartbeat(config: AgentConfig, boot: string, seq: number, probes = probesOf(config)): Promise<{ body: string; collected: Collected }> {
+export async function collectHeartbeat(
+  config: AgentConfig,
+  boot: string,
+  seq: number,
+  probes = probesOf(config),
+): Promise<{ body: string; collected: Collected }> {
   const collected = await collectAll(probes, config.labels);
-  return { collected, body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals: collected.signals, now: new Date() }) };
+  return {
+    collected,
+    body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals: collected.signals, now: new Date() }),
+  };
 }
 
 export interface RunOptions {
@@ -39,28 +47,53 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
   const clock = new WorkerClock(Date.now, (offsetMs, previousMs) =>
     offsetMs === 0
       ? log('info', "the agent's clock agrees with the Worker's again", { was_off_by_s: previousMs / 1000 })
-      : log('warn', "the agent's clock is off the Worker's; signing with the Worker's time (fix the host's NTP)", { off_by_s: -offsetMs / 1000 }),
+      : log('warn', "the agent's clock is off the Worker's; signing with the Worker's time (fix the host's NTP)", {
+          off_by_s: -offsetMs / 1000,
+        }),
   );
-  const transport = { workerUrl: config.worker_url, agentId: config.agent_id, secret: config.secret, timeoutMs: config.send_timeout_s * 1000, clock };
+  const transport = {
+    workerUrl: config.worker_url,
+    agentId: config.agent_id,
+    secret: config.secret,
+    timeoutMs: config.send_timeout_s * 1000,
+    clock,
+  };
   const send = createSender(transport);
   // systemd's StateDirectory= sets STATE_DIRECTORY; otherwise the working directory.
   const spoolDir = config.spool_dir ?? join(process.env.STATE_DIRECTORY ?? '.', 'blindspot-spool');
-  const spool = { store: new Spool(spoolDir, { maxBytes: config.spool_max_mb * 2 ** 20, maxAgeMs: config.spool_max_age_h * 3_600_000 }), send: createSender({ ...transport, path: 'backfill' }), offsetMs: () => clock.offsetMs };
+  const spool = {
+    store: new Spool(spoolDir, { maxBytes: config.spool_max_mb * 2 ** 20, maxAgeMs: config.spool_max_age_h * 3_600_000 }),
+    send: createSender({ ...transport, path: 'backfill' }),
+    offsetMs: () => clock.offsetMs,
+  };
   const heartbeat = (seq: number, signals: Signal[], stopping = false) => ({
     id: heartbeatId(boot, seq),
     body: buildHeartbeat({ seq, boot, intervalS: config.interval_s, graceS: config.grace_s, signals, now: new Date(), stopping }),
   });
   let lastSignals: Signal[] = [];
   let warnedOmitted = false;
-  if (probes.length === 0) log('warn', 'no probes configured: heartbeats carry no signals, so only the agent\'s silence can page (a dead man\'s switch)');
-  log('info', 'agent started', { agent: config.agent_id, worker: config.worker_url, interval_s: config.interval_s, probes: probes.length, boot, spool: spool.store.dir, spooled: spool.store.size() });
+  if (probes.length === 0)
+    log('warn', "no probes configured: heartbeats carry no signals, so only the agent's silence can page (a dead man's switch)");
+  log('info', 'agent started', {
+    agent: config.agent_id,
+    worker: config.worker_url,
+    interval_s: config.interval_s,
+    probes: probes.length,
+    boot,
+    spool: spool.store.dir,
+    spooled: spool.store.size(),
+  });
   const lastSeq = await runLoop({
     intervalMs: config.interval_s * 1000,
     next: async (seq) => {
       const collected = await collectAll(probes, config.labels);
       if (collected.omitted > 0 && !warnedOmitted) {
         warnedOmitted = true;
-        log('warn', `signals left out of the heartbeat: duplicates, or more than the protocol's limit per heartbeat; use fewer probes or fewer series`, { omitted: collected.omitted });
+        log(
+          'warn',
+          `signals left out of the heartbeat: duplicates, or more than the protocol's limit per heartbeat; use fewer probes or fewer series`,
+          { omitted: collected.omitted },
+        );
       }
       return heartbeat(seq, (lastSignals = collected.signals));
     },

@@ -46,10 +46,19 @@ function summarise(samples: Sample[]) {
   const mean = (xs: number[]) => Number((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)).toFixed(1));
   // The first and last fifth of the run: a resident set that keeps growing would show here.
   const fifth = Math.max(1, Math.floor(rss.length / 5));
-  return { cpu_percent_of_one_core: Number((cpuShare * 100).toFixed(3)), rss_mb: { mean: mean(rss), max: Number(Math.max(...rss).toFixed(1)), first_fifth_mean: mean(rss.slice(0, fifth)), last_fifth_mean: mean(rss.slice(-fifth)) } };
+  return {
+    cpu_percent_of_one_core: Number((cpuShare * 100).toFixed(3)),
+    rss_mb: {
+      mean: mean(rss),
+      max: Number(Math.max(...rss).toFixed(1)),
+      first_fifth_mean: mean(rss.slice(0, fifth)),
+      last_fifth_mean: mean(rss.slice(-fifth)),
+    },
+  };
 }
 
-const stop = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))));
+const stop = (child: ChildProcess) =>
+  new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))));
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'blindspot-bench-agent-'));
@@ -58,31 +67,41 @@ async function main() {
   collector.answer(() => ({ status: 200, body: readFileSync('test/agent/fixtures/otelcol-0.115.txt', 'utf8') }));
   const pushgateway = await startPushgateway();
   const alertmanager = await startAlertmanager('route: { receiver: none }\nreceivers: [{ name: none }]\n');
-  const prometheus = await startPrometheus({ scrapeIntervalS: 5, alertmanagerUrl: alertmanager.url, scrape: [{ job: 'pushgateway', target: pushgateway.host, honorLabels: true }] });
+  const prometheus = await startPrometheus({
+    scrapeIntervalS: 5,
+    alertmanagerUrl: alertmanager.url,
+    scrape: [{ job: 'pushgateway', target: pushgateway.host, honorLabels: true }],
+  });
   const children: ChildProcess[] = [];
   try {
     const p = prometheus.url;
-    writeFileSync(join(dir, 'agent.yaml'), [
-      'agent_id: bench',
-      `worker_url: ${receiver.url}`,
-      `secret: ${generateSecret()}`,
-      `interval_s: ${INTERVAL_S}`,
-      `spool_dir: ${join(dir, 'spool')}`,
-      'probes:',
-      `  - { type: prometheus, url: "${p}", freshness: [{ job: self }, { job: pushgateway }] }`,
-      `  - { type: alertmanager, url: "${alertmanager.url}" }`,
-      `  - { type: otel_collector, url: "${collector.url}/metrics" }`,
-      `  - { type: pushgateway_canary, pushgateway_url: "${pushgateway.url}", prometheus_url: "${p}" }`,
-      `  - { type: prometheus_freshness, name: self.freshness, url: "${p}", selector: "prometheus_build_info" }`,
-      `  - { type: promql, name: q.targets, url: "${p}", query: "count(up)", kind: dropped }`,
-      `  - { type: promql, name: q.samples, url: "${p}", query: "sum(scrape_samples_scraped)", kind: dropped }`,
-      `  - { type: promql, name: q.rules, url: "${p}", query: "count(prometheus_rule_group_last_duration_seconds) or vector(0)", kind: dropped }`,
-      `  - { type: promql, name: q.duration, url: "${p}", query: "max(scrape_duration_seconds)", kind: queue_age }`,
-      `  - { type: promql, name: q.series, url: "${p}", query: "prometheus_tsdb_head_series", kind: dropped, on_empty: zero }`,
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'agent.yaml'),
+      [
+        'agent_id: bench',
+        `worker_url: ${receiver.url}`,
+        `secret: ${generateSecret()}`,
+        `interval_s: ${INTERVAL_S}`,
+        `spool_dir: ${join(dir, 'spool')}`,
+        'probes:',
+        `  - { type: prometheus, url: "${p}", freshness: [{ job: self }, { job: pushgateway }] }`,
+        `  - { type: alertmanager, url: "${alertmanager.url}" }`,
+        `  - { type: otel_collector, url: "${collector.url}/metrics" }`,
+        `  - { type: pushgateway_canary, pushgateway_url: "${pushgateway.url}", prometheus_url: "${p}" }`,
+        `  - { type: prometheus_freshness, name: self.freshness, url: "${p}", selector: "prometheus_build_info" }`,
+        `  - { type: promql, name: q.targets, url: "${p}", query: "count(up)", kind: dropped }`,
+        `  - { type: promql, name: q.samples, url: "${p}", query: "sum(scrape_samples_scraped)", kind: dropped }`,
+        `  - { type: promql, name: q.rules, url: "${p}", query: "count(prometheus_rule_group_last_duration_seconds) or vector(0)", kind: dropped }`,
+        `  - { type: promql, name: q.duration, url: "${p}", query: "max(scrape_duration_seconds)", kind: queue_age }`,
+        `  - { type: promql, name: q.series, url: "${p}", query: "prometheus_tsdb_head_series", kind: dropped, on_empty: zero }`,
+      ].join('\n'),
+    );
     const built = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-agent.ts'], { encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`build:agent failed: ${built.stderr}`);
-    const agent = spawn(process.execPath, [...NODE_FLAGS, 'build/blindspot-agent.mjs', 'run', '--config', join(dir, 'agent.yaml')], { stdio: 'ignore', env: { ...process.env, MALLOC_ARENA_MAX } });
+    const agent = spawn(process.execPath, [...NODE_FLAGS, 'build/blindspot-agent.mjs', 'run', '--config', join(dir, 'agent.yaml')], {
+      stdio: 'ignore',
+      env: { ...process.env, MALLOC_ARENA_MAX },
+    });
     // The baseline: the same Node doing nothing but a timer.
     const baseline = spawn(process.execPath, ['-e', `setInterval(() => {}, ${INTERVAL_S * 1000})`], { stdio: 'ignore' });
     children.push(agent, baseline);
@@ -97,17 +116,32 @@ async function main() {
     samples.agent.push(sample(agent.pid as number));
     samples.baseline.push(sample(baseline.pid as number));
     const heartbeats = receiver.requests.filter((r) => r.url.endsWith('/heartbeats'));
-    const signals = (JSON.parse(heartbeats.at(-1)?.body ?? '{"signals":[]}') as { signals: { name: string; value: number | null; error?: string }[] }).signals;
+    const signals = (
+      JSON.parse(heartbeats.at(-1)?.body ?? '{"signals":[]}') as { signals: { name: string; value: number | null; error?: string }[] }
+    ).signals;
     const a = summarise(samples.agent);
     const b = summarise(samples.baseline);
     const result = {
       benchmark: 'agent-footprint',
       date: new Date().toISOString(),
       machine: machine(),
-      setup: { node_flags: NODE_FLAGS.join(' '), malloc_arena_max: MALLOC_ARENA_MAX, probes: 10, interval_s: INTERVAL_S, minutes: MINUTES, warmup_s: WARMUP_MS / 1000, heartbeats_sent: heartbeats.length, signals_per_heartbeat: signals.length, unknown_in_last_heartbeat: signals.filter((s) => s.value === null).map((s) => `${s.name}: ${s.error}`) },
+      setup: {
+        node_flags: NODE_FLAGS.join(' '),
+        malloc_arena_max: MALLOC_ARENA_MAX,
+        probes: 10,
+        interval_s: INTERVAL_S,
+        minutes: MINUTES,
+        warmup_s: WARMUP_MS / 1000,
+        heartbeats_sent: heartbeats.length,
+        signals_per_heartbeat: signals.length,
+        unknown_in_last_heartbeat: signals.filter((s) => s.value === null).map((s) => `${s.name}: ${s.error}`),
+      },
       agent: a,
       baseline_idle_node: b,
-      ratio: { cpu: Number((a.cpu_percent_of_one_core / Math.max(b.cpu_percent_of_one_core, 0.001)).toFixed(1)), rss: Number((a.rss_mb.max / b.rss_mb.max).toFixed(2)) },
+      ratio: {
+        cpu: Number((a.cpu_percent_of_one_core / Math.max(b.cpu_percent_of_one_core, 0.001)).toFixed(1)),
+        rss: Number((a.rss_mb.max / b.rss_mb.max).toFixed(2)),
+      },
       target: 'under 0.5 % of one core, under 80 MB resident',
       met: a.cpu_percent_of_one_core < 0.5 && a.rss_mb.max < 80,
     };

@@ -32,7 +32,9 @@ async function sizeOf(): Promise<number> {
 
 /** Monitor instances the engine keeps rollups for (the fixture's monitors, per matching signal, and built-ins). */
 async function instancesOf(agentId: string): Promise<number> {
-  const row = await env.DB.prepare('SELECT count(DISTINCT m.key) AS n FROM agent_days d, json_each(d.monitors) m WHERE d.agent_id = ?').bind(agentId).first<{ n: number }>();
+  const row = await env.DB.prepare('SELECT count(DISTINCT m.key) AS n FROM agent_days d, json_each(d.monitors) m WHERE d.agent_id = ?')
+    .bind(agentId)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -54,7 +56,13 @@ it('steady state: D1 writes, statements, rows and reads per heartbeat', async ()
   const per = (n: number) => Number((n / heartbeats).toFixed(4));
   const result = {
     benchmark: 'd1-steady-state',
-    setup: { interval_s: 15, simulated_hours: 2, heartbeats, signals_per_heartbeat: signals().length, monitor_instances: await instancesOf('bench-steady') },
+    setup: {
+      interval_s: 15,
+      simulated_hours: 2,
+      heartbeats,
+      signals_per_heartbeat: signals().length,
+      monitor_instances: await instancesOf('bench-steady'),
+    },
     per_heartbeat: {
       write_batches: per(end.batches - first.batches),
       statements: per(end.statements - first.statements),
@@ -87,7 +95,14 @@ it(`bytes: ${AGENTS} agents for ${DAYS} days at 300 s`, async () => {
   const lastWeek = ((sizes.at(-1) as number) - (sizes.at(-8) as number)) / 7 / AGENTS;
   const result = {
     benchmark: 'd1-bytes',
-    setup: { agents: AGENTS, days: DAYS, interval_s: 300, signals_per_heartbeat: signals().length, monitor_instances: await instancesOf('bench-bytes-0'), retention: 'day rows (monitor seconds and signal stats) 400 days' },
+    setup: {
+      agents: AGENTS,
+      days: DAYS,
+      interval_s: 300,
+      signals_per_heartbeat: signals().length,
+      monitor_instances: await instancesOf('bench-bytes-0'),
+      retention: 'day rows (monitor seconds and signal stats) 400 days',
+    },
     baseline_empty_bytes: before,
     after_bytes: after,
     rows: await rowCounts(),

@@ -27,7 +27,11 @@ interface Row {
   attempted: number;
 }
 
-async function silence(w: TestWorker, receiver: Recorder, agents: string[]): Promise<{ toConfirmed: number[]; toAttempt: number[]; toReceived: number[] }> {
+async function silence(
+  w: TestWorker,
+  receiver: Recorder,
+  agents: string[],
+): Promise<{ toConfirmed: number[]; toAttempt: number[]; toReceived: number[] }> {
   const boot = `bench-${Date.now()}`;
   for (let seq = 1; seq <= 3; seq++) {
     await Promise.all(
@@ -39,10 +43,17 @@ async function silence(w: TestWorker, receiver: Recorder, agents: string[]): Pro
     await new Promise((r) => setTimeout(r, 1000));
   }
   const wanted = new Set(agents);
-  const opened = () => receiver.requests.filter((r) => r.body.includes('"window.opened"') && wanted.has((JSON.parse(r.body) as { data: { window: { agent: string } } }).data.window.agent));
+  const opened = () =>
+    receiver.requests.filter(
+      (r) =>
+        r.body.includes('"window.opened"') && wanted.has((JSON.parse(r.body) as { data: { window: { agent: string } } }).data.window.agent),
+    );
   const until = Date.now() + 120_000;
   while (opened().length < agents.length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-  if (opened().length < agents.length) throw new Error(`only ${opened().length} of ${agents.length} windows were paged within 120 s:\n${w.worker?.output().slice(-3000) ?? ''}`);
+  if (opened().length < agents.length)
+    throw new Error(
+      `only ${opened().length} of ${agents.length} windows were paged within 120 s:\n${w.worker?.output().slice(-3000) ?? ''}`,
+    );
   const list = agents.map((a) => `'${a}'`).join(',');
   const rows = d1Query<Row>(
     w.persistTo,
@@ -54,7 +65,11 @@ async function silence(w: TestWorker, receiver: Recorder, agents: string[]): Pro
   return {
     toConfirmed: sorted(rows.map((r) => r.confirmed - r.deadline)),
     toAttempt: sorted(rows.map((r) => r.attempted - r.deadline)),
-    toReceived: sorted(opened().map((r) => r.at - (deadlineOf.get((JSON.parse(r.body) as { data: { window: { agent: string } } }).data.window.agent) ?? Number.NaN))),
+    toReceived: sorted(
+      opened().map(
+        (r) => r.at - (deadlineOf.get((JSON.parse(r.body) as { data: { window: { agent: string } } }).data.window.agent) ?? Number.NaN),
+      ),
+    ),
   };
 }
 
@@ -76,9 +91,23 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: machine(),
       versions: versions(),
-      setup: { agents: N, interval_s: 2, grace_s: 2, silenced: 'all in the same second', server: 'wrangler dev (workerd, Durable Object alarms, local D1) on 127.0.0.1' },
-      many_ms: { deadline_to_confirmed: stats(many.toConfirmed), deadline_to_first_attempt: stats(many.toAttempt), deadline_to_received: stats(many.toReceived) },
-      baseline_one_agent_ms: { deadline_to_confirmed: stats(alone.toConfirmed), deadline_to_first_attempt: stats(alone.toAttempt), deadline_to_received: stats(alone.toReceived) },
+      setup: {
+        agents: N,
+        interval_s: 2,
+        grace_s: 2,
+        silenced: 'all in the same second',
+        server: 'wrangler dev (workerd, Durable Object alarms, local D1) on 127.0.0.1',
+      },
+      many_ms: {
+        deadline_to_confirmed: stats(many.toConfirmed),
+        deadline_to_first_attempt: stats(many.toAttempt),
+        deadline_to_received: stats(many.toReceived),
+      },
+      baseline_one_agent_ms: {
+        deadline_to_confirmed: stats(alone.toConfirmed),
+        deadline_to_first_attempt: stats(alone.toAttempt),
+        deadline_to_received: stats(alone.toReceived),
+      },
       ratio: {
         first_attempt_p99_many_to_one: Number((percentile(many.toAttempt, 99) / Math.max(1, percentile(alone.toAttempt, 99))).toFixed(2)),
       },

@@ -33,7 +33,14 @@ interface Round {
 }
 
 function summary(r: autocannon.Result): Round {
-  return { rps: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, requests: r.requests.total, non_2xx: r.non2xx, errors: r.errors + r.timeouts };
+  return {
+    rps: r.requests.average,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    requests: r.requests.total,
+    non_2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
 }
 
 const mean = (xs: number[]) => Number((xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1));
@@ -41,7 +48,9 @@ const mean = (xs: number[]) => Number((xs.reduce((a, b) => a + b, 0) / xs.length
 async function main(): Promise<void> {
   const worker = await startTestWorker('bench-ingest', {
     BLINDSPOT_AGENT_SECRETS: secretsFor(agents, secret),
-    BLINDSPOT_CONFIG: JSON.stringify({ monitors: [{ id: 'fresh', signal: 'metrics.freshness', kind: 'freshness', blind: { max_age_s: 120 } }] }),
+    BLINDSPOT_CONFIG: JSON.stringify({
+      monitors: [{ id: 'fresh', signal: 'metrics.freshness', kind: 'freshness', blind: { max_age_s: 120 } }],
+    }),
   });
   try {
     const boot = `bench-${Date.now()}`;
@@ -71,7 +80,13 @@ async function main(): Promise<void> {
         ],
       });
     const body = heartbeatBodyOf({ seq: 1, boot, intervalS: 15, signals });
-    const noop = () => autocannon({ url: worker.url, connections: CONNECTIONS, duration: SECONDS, requests: [{ method: 'POST', path: '/v1/no-op', headers: { 'content-type': 'application/json' }, body }] });
+    const noop = () =>
+      autocannon({
+        url: worker.url,
+        connections: CONNECTIONS,
+        duration: SECONDS,
+        requests: [{ method: 'POST', path: '/v1/no-op', headers: { 'content-type': 'application/json' }, body }],
+      });
 
     const rounds: { baseline: Round; ingest: Round }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
@@ -89,9 +104,26 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: machine(),
       versions: versions(),
-      setup: { agents: AGENTS, connections: CONNECTIONS, seconds_per_round: SECONDS, rounds: ROUNDS, signals_per_heartbeat: signals.length, server: 'wrangler dev (workerd, local D1) on 127.0.0.1', load: 'autocannon, same process as nothing else' },
-      ingest: { rps: ingestRps, p50_ms: mean(rounds.map((r) => r.ingest.p50_ms)), p99_ms: mean(rounds.map((r) => r.ingest.p99_ms)), not_accepted: refused },
-      baseline_noop_route: { rps: baselineRps, p50_ms: mean(rounds.map((r) => r.baseline.p50_ms)), p99_ms: mean(rounds.map((r) => r.baseline.p99_ms)) },
+      setup: {
+        agents: AGENTS,
+        connections: CONNECTIONS,
+        seconds_per_round: SECONDS,
+        rounds: ROUNDS,
+        signals_per_heartbeat: signals.length,
+        server: 'wrangler dev (workerd, local D1) on 127.0.0.1',
+        load: 'autocannon, same process as nothing else',
+      },
+      ingest: {
+        rps: ingestRps,
+        p50_ms: mean(rounds.map((r) => r.ingest.p50_ms)),
+        p99_ms: mean(rounds.map((r) => r.ingest.p99_ms)),
+        not_accepted: refused,
+      },
+      baseline_noop_route: {
+        rps: baselineRps,
+        p50_ms: mean(rounds.map((r) => r.baseline.p50_ms)),
+        p99_ms: mean(rounds.map((r) => r.baseline.p99_ms)),
+      },
       rounds,
       ratio: { ingest_to_noop_rps: ratio },
       target: `ingest req/s ≥ ${TARGET_RATIO} × the no-op route's`,

@@ -4,7 +4,13 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 export function machine() {
-  return { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` };
+  return {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
 }
 
 export function record(name: string, result: Record<string, unknown> & { date: string }): string {
@@ -16,8 +22,20 @@ export function record(name: string, result: Record<string, unknown> & { date: s
 
 /** The versions that produced a figure: the runtime and the parts under test. */
 export function versions(): Record<string, string> {
-  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string; devDependencies: Record<string, string>; dependencies: Record<string, string> };
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    version: string;
+    devDependencies: Record<string, string>;
+    dependencies: Record<string, string>;
+  };
   const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { version?: string }> };
   const of = (name: string) => lock.packages[`node_modules/${name}`]?.version ?? 'unknown';
-  return { blindspot: pkg.version, node: process.version, wrangler: of('wrangler'), workerd: of('workerd'), miniflare: of('miniflare'), hono: of('hono'), autocannon: of('autocannon') };
+  return {
+    blindspot: pkg.version,
+    node: process.version,
+    wrangler: of('wrangler'),
+    workerd: of('workerd'),
+    miniflare: of('miniflare'),
+    hono: of('hono'),
+    autocannon: of('autocannon'),
+  };
 }

@@ -32,7 +32,6 @@ const config = {
   monitors: components.map((c) => ({ id: `${c.id}-fresh`, signal: `${c.id}.freshness`, kind: 'freshness', component: c.id })),
 };
 
-
 async function timed(url: string): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
@@ -48,28 +47,62 @@ async function main(): Promise<void> {
   const worker = await startTestWorker('bench-page', {
     BLINDSPOT_CONFIG: JSON.stringify(config),
     BLINDSPOT_AGENT_SECRETS: JSON.stringify({ bench: [secret] }),
-    BLINDSPOT_ADMIN_TOKENS: JSON.stringify({ bench: { sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read', 'write'] } }),
+    BLINDSPOT_ADMIN_TOKENS: JSON.stringify({
+      bench: { sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read', 'write'] },
+    }),
   });
   try {
-    const body = JSON.stringify({ v: 1, seq: 1, boot: 'bench', sent_at: new Date().toISOString(), interval_s: 3600, signals: components.map((c) => ({ name: `${c.id}.freshness`, kind: 'freshness', value: 2, error: null })) });
+    const body = JSON.stringify({
+      v: 1,
+      seq: 1,
+      boot: 'bench',
+      sent_at: new Date().toISOString(),
+      interval_s: 3600,
+      signals: components.map((c) => ({ name: `${c.id}.freshness`, kind: 'freshness', value: 2, error: null })),
+    });
     const ts = Math.floor(Date.now() / 1000);
-    const hb = await fetch(`${worker.url}/v1/agents/bench/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json', 'webhook-id': 'msg_bench', 'webhook-timestamp': String(ts), 'webhook-signature': await sign([secret], 'msg_bench', ts, body) }, body });
+    const hb = await fetch(`${worker.url}/v1/agents/bench/heartbeats`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': 'msg_bench',
+        'webhook-timestamp': String(ts),
+        'webhook-signature': await sign([secret], 'msg_bench', ts, body),
+      },
+      body,
+    });
     if (hb.status !== 202) throw new Error(`heartbeat: HTTP ${hb.status}`);
     // 90 days of history, with a bad day here and there, so every bar has a tooltip worth reading.
     const today = Math.floor(Date.now() / DAY) * DAY;
     const rows: string[] = [];
     for (let d = 1; d < 90; d++) {
-      const monitors = Object.fromEntries(components.map((c) => [`${c.id}-fresh`, d % 17 === 0 ? [82_800, 0, 3600, 0, 0] : [86_400, 0, 0, 0, 0]]));
+      const monitors = Object.fromEntries(
+        components.map((c) => [`${c.id}-fresh`, d % 17 === 0 ? [82_800, 0, 3600, 0, 0] : [86_400, 0, 0, 0, 0]]),
+      );
       rows.push(`('bench',${today - d * DAY},'${JSON.stringify(monitors)}')`);
     }
     d1Query(worker.persistTo, `INSERT INTO agent_days (agent_id, day, monitors) VALUES ${rows.join(',')}`);
-    const admin = (path: string, payload: unknown) => fetch(`${worker.url}/v1/admin${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(payload) }).then((r) => r.json() as Promise<{ incident: { id: string } }>);
+    const admin = (path: string, payload: unknown) =>
+      fetch(`${worker.url}/v1/admin${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+      }).then((r) => r.json() as Promise<{ incident: { id: string } }>);
     for (let i = 0; i < 3; i++) {
-      const { incident } = await admin('/incidents', { name: `Incident ${i}: elevated errors on checkout`, body: 'We are investigating elevated error rates.', components: ['checkout'] });
+      const { incident } = await admin('/incidents', {
+        name: `Incident ${i}: elevated errors on checkout`,
+        body: 'We are investigating elevated error rates.',
+        components: ['checkout'],
+      });
       await admin(`/incidents/${incident.id}/updates`, { status: 'identified', body: 'A bad deploy; rolling back.' });
       if (i > 0) await admin(`/incidents/${incident.id}/resolve`, {});
     }
-    await admin('/maintenances', { name: 'Logs cluster upgrade', components: ['logs'], scheduled_for: new Date(Date.now() + DAY).toISOString(), scheduled_until: new Date(Date.now() + DAY + 7_200_000).toISOString() });
+    await admin('/maintenances', {
+      name: 'Logs cluster upgrade',
+      components: ['logs'],
+      scheduled_for: new Date(Date.now() + DAY).toISOString(),
+      scheduled_until: new Date(Date.now() + DAY + 7_200_000).toISOString(),
+    });
 
     const page = await fetch(`${worker.url}/`, { headers: { 'accept-encoding': 'gzip, br' } });
     const served = Buffer.from(await page.arrayBuffer());
@@ -91,7 +124,15 @@ async function main(): Promise<void> {
       benchmark: 'status-page',
       date: new Date().toISOString(),
       machine: machine(),
-      setup: { components: components.length, groups: 3, days_of_history: 90, incidents: 3, maintenances: 1, rounds: ROUNDS, server: 'wrangler dev (workerd, local D1) on 127.0.0.1' },
+      setup: {
+        components: components.length,
+        groups: 3,
+        days_of_history: 90,
+        incidents: 3,
+        maintenances: 1,
+        rounds: ROUNDS,
+        server: 'wrangler dev (workerd, local D1) on 127.0.0.1',
+      },
       bytes,
       latency_ms: { page: ms(pageTimes), trivial_route: ms(noopTimes) },
       ratio: { page_to_trivial_p50: Number((percentile(pageTimes, 50) / percentile(noopTimes, 50)).toFixed(2)) },

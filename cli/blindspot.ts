@@ -84,7 +84,8 @@ function need(values: Values, key: 'name' | 'body' | 'status' | 'from' | 'until'
 export function timeArg(flag: string, value: string, base: number): string {
   if (value === 'now') return new Date(base).toISOString();
   const duration = /^(\d+(?:\.\d+)?)(m|h|d)$/.exec(value);
-  if (duration) return new Date(base + Number(duration[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'm' | 'h' | 'd']).toISOString();
+  if (duration)
+    return new Date(base + Number(duration[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'm' | 'h' | 'd']).toISOString();
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value)) return value;
   throw new Usage(`${flag} "${value}" is not a time: give RFC 3339 with a zone (2026-11-22T18:00:00Z), "now", or a duration (90m, 2h, 1d)`);
 }
@@ -92,7 +93,8 @@ export function timeArg(flag: string, value: string, base: number): string {
 /** For looking back: RFC 3339 as written, "now", or a duration before `now` (24h = a day ago). */
 export function agoArg(flag: string, value: string, now: number): string {
   const duration = /^(\d+(?:\.\d+)?)(m|h|d)$/.exec(value);
-  if (duration) return new Date(now - Number(duration[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'm' | 'h' | 'd']).toISOString();
+  if (duration)
+    return new Date(now - Number(duration[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'm' | 'h' | 'd']).toISOString();
   return timeArg(flag, value, now);
 }
 
@@ -133,13 +135,23 @@ interface Call {
 }
 
 function idOf(rest: string[], what: string): string {
-  if (rest.length !== 1 || !/^[a-z0-9]{1,64}$/.test(rest[0] as string)) throw new Usage(`give the ${what}'s id, e.g. blindspot ${what} ${what === 'silence' ? 'expire' : 'resolve'} 3kq9x2m1ab7z`);
+  if (rest.length !== 1 || !/^[a-z0-9]{1,64}$/.test(rest[0] as string))
+    throw new Usage(`give the ${what}'s id, e.g. blindspot ${what} ${what === 'silence' ? 'expire' : 'resolve'} 3kq9x2m1ab7z`);
   return rest[0] as string;
 }
 
 const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
-type Item = { id: string; name?: string; reason?: string; status?: string; scheduled_for?: string; scheduled_until?: string; ends_at?: string; active?: boolean };
+type Item = {
+  id: string;
+  name?: string;
+  reason?: string;
+  status?: string;
+  scheduled_for?: string;
+  scheduled_until?: string;
+  ends_at?: string;
+  active?: boolean;
+};
 const incidentLine = (i: Item) => `${i.id}  ${i.status}  ${i.name}`;
 
 /** The request a command line stands for. Pure: tested without a Worker. */
@@ -151,19 +163,45 @@ export function plan(positionals: string[], values: Values, now: number): Call {
       return {
         method: 'POST',
         path: '/v1/admin/incidents',
-        body: defined({ name: need(values, 'name', '"Delayed metrics"'), body: need(values, 'body', '"We are investigating."'), impact: values.impact, status: values.status, components: values.component }),
+        body: defined({
+          name: need(values, 'name', '"Delayed metrics"'),
+          body: need(values, 'body', '"We are investigating."'),
+          impact: values.impact,
+          status: values.status,
+          components: values.component,
+        }),
         say: (a) => `opened incident ${(a.incident as Item).id}: ${(a.incident as Item).name}`,
       };
     }
     if (verb === 'update') {
       const id = idOf(rest, 'incident');
-      return { method: 'POST', path: `/v1/admin/incidents/${id}/updates`, body: defined({ status: need(values, 'status', 'identified'), body: need(values, 'body', '"Cause found."'), impact: values.impact, components: values.component }), say: (a) => `incident ${id} is now ${(a.incident as Item).status}` };
+      return {
+        method: 'POST',
+        path: `/v1/admin/incidents/${id}/updates`,
+        body: defined({
+          status: need(values, 'status', 'identified'),
+          body: need(values, 'body', '"Cause found."'),
+          impact: values.impact,
+          components: values.component,
+        }),
+        say: (a) => `incident ${id} is now ${(a.incident as Item).status}`,
+      };
     }
     if (verb === 'resolve') {
       const id = idOf(rest, 'incident');
-      return { method: 'POST', path: `/v1/admin/incidents/${id}/resolve`, body: defined({ body: values.body }), say: () => `incident ${id} resolved` };
+      return {
+        method: 'POST',
+        path: `/v1/admin/incidents/${id}/resolve`,
+        body: defined({ body: values.body }),
+        say: () => `incident ${id} resolved`,
+      };
     }
-    if (verb === 'list') return { method: 'GET', path: '/v1/admin/incidents', say: (a) => (a.incidents as Item[]).map(incidentLine).join('\n') || 'no incidents' };
+    if (verb === 'list')
+      return {
+        method: 'GET',
+        path: '/v1/admin/incidents',
+        say: (a) => (a.incidents as Item[]).map(incidentLine).join('\n') || 'no incidents',
+      };
     throw new Usage(`unknown incident command "${verb ?? ''}": open, update, resolve or list`);
   }
   if (group === 'maintenance') {
@@ -173,7 +211,15 @@ export function plan(positionals: string[], values: Values, now: number): Call {
       return {
         method: 'POST',
         path: '/v1/admin/maintenances',
-        body: defined({ name: need(values, 'name', '"Prometheus upgrade"'), body: values.body, scheduled_for: from, scheduled_until: until, components: values.component, agents: values.agent, monitors: values.monitor }),
+        body: defined({
+          name: need(values, 'name', '"Prometheus upgrade"'),
+          body: values.body,
+          scheduled_for: from,
+          scheduled_until: until,
+          components: values.component,
+          agents: values.agent,
+          monitors: values.monitor,
+        }),
         say: (a) => {
           const m = a.scheduled_maintenance as Item;
           return `maintenance ${m.id} ${m.status}: ${m.scheduled_for} to ${m.scheduled_until}`;
@@ -182,10 +228,21 @@ export function plan(positionals: string[], values: Values, now: number): Call {
     }
     if (verb === 'start' || verb === 'complete') {
       const id = idOf(rest, 'maintenance');
-      return { method: 'POST', path: `/v1/admin/maintenances/${id}/${verb}`, say: (a) => `maintenance ${id} is ${(a.scheduled_maintenance as Item).status}` };
+      return {
+        method: 'POST',
+        path: `/v1/admin/maintenances/${id}/${verb}`,
+        say: (a) => `maintenance ${id} is ${(a.scheduled_maintenance as Item).status}`,
+      };
     }
     if (verb === 'list')
-      return { method: 'GET', path: '/v1/admin/maintenances', say: (a) => (a.scheduled_maintenances as Item[]).map((m) => `${m.id}  ${m.status}  ${m.scheduled_for} to ${m.scheduled_until}  ${m.name}`).join('\n') || 'no maintenance' };
+      return {
+        method: 'GET',
+        path: '/v1/admin/maintenances',
+        say: (a) =>
+          (a.scheduled_maintenances as Item[])
+            .map((m) => `${m.id}  ${m.status}  ${m.scheduled_for} to ${m.scheduled_until}  ${m.name}`)
+            .join('\n') || 'no maintenance',
+      };
     throw new Usage(`unknown maintenance command "${verb ?? ''}": schedule, start, complete or list`);
   }
   if (group === 'silence') {
@@ -195,7 +252,13 @@ export function plan(positionals: string[], values: Values, now: number): Call {
       return {
         method: 'POST',
         path: '/v1/admin/silences',
-        body: defined({ reason: need(values, 'reason', '"rebuilding the node"'), starts_at: from, ends_at: timeArg('--until', need(values, 'until', '2h'), from === undefined ? now : Date.parse(from)), agents: values.agent, monitors: values.monitor }),
+        body: defined({
+          reason: need(values, 'reason', '"rebuilding the node"'),
+          starts_at: from,
+          ends_at: timeArg('--until', need(values, 'until', '2h'), from === undefined ? now : Date.parse(from)),
+          agents: values.agent,
+          monitors: values.monitor,
+        }),
         say: (a) => `silence ${(a.silence as Item).id} until ${(a.silence as Item).ends_at}`,
       };
     }
@@ -203,7 +266,14 @@ export function plan(positionals: string[], values: Values, now: number): Call {
       const id = idOf(rest, 'silence');
       return { method: 'DELETE', path: `/v1/admin/silences/${id}`, say: () => `silence ${id} expired: paging resumes` };
     }
-    if (verb === 'list') return { method: 'GET', path: '/v1/admin/silences', say: (a) => (a.silences as Item[]).map((s) => `${s.id}  ${s.active ? 'active' : 'inactive'}  until ${s.ends_at}  ${s.reason}`).join('\n') || 'no silences' };
+    if (verb === 'list')
+      return {
+        method: 'GET',
+        path: '/v1/admin/silences',
+        say: (a) =>
+          (a.silences as Item[]).map((s) => `${s.id}  ${s.active ? 'active' : 'inactive'}  until ${s.ends_at}  ${s.reason}`).join('\n') ||
+          'no silences',
+      };
     throw new Usage(`unknown silence command "${verb ?? ''}": add, expire or list`);
   }
   throw new Usage(group === undefined ? 'a command is required' : `unknown command "${group}"`);
@@ -224,10 +294,11 @@ export async function main(argv: string[]): Promise<number> {
     return fail(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`, 2);
   }
   const { positionals, values } = parsed;
-  if (values.help || positionals[0] === 'help') return process.stdout.write(`${USAGE}\n`), 0;
+  if (values.help || positionals[0] === 'help') return (process.stdout.write(`${USAGE}\n`), 0);
   if (positionals[0] === 'token') {
     const name = positionals[1] ?? 'ops';
-    if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name)) return fail('the token name is lowercase letters, digits, _ . - (e.g. blindspot token laptop-alice)', 2);
+    if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name))
+      return fail('the token name is lowercase letters, digits, _ . - (e.g. blindspot token laptop-alice)', 2);
     process.stdout.write(newToken(name));
     return 0;
   }
@@ -278,7 +349,10 @@ async function printGaps(query: URLSearchParams, format: GapFormat, fail: (messa
   for (let page = 0; page < MAX_GAP_PAGES; page++) {
     let res: Response;
     try {
-      res = await fetch(new URL(`/api/v1/gaps?${query}`, base), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(60_000) });
+      res = await fetch(new URL(`/api/v1/gaps?${query}`, base), {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        signal: AbortSignal.timeout(60_000),
+      });
     } catch (e: unknown) {
       return fail(`could not reach ${new URL(base).origin}: ${e instanceof Error ? e.message : String(e)}`, 1);
     }
@@ -290,6 +364,8 @@ async function printGaps(query: URLSearchParams, format: GapFormat, fail: (messa
   }
   if (report === null) return fail('no report', 1);
   const whole = { ...report, page: { ...report.page, returned: report.windows.length, next_cursor: null } };
-  process.stdout.write(format === 'json' ? `${JSON.stringify(whole, null, 2)}\n` : format === 'csv' ? renderCsv(whole) : renderMarkdown(whole));
+  process.stdout.write(
+    format === 'json' ? `${JSON.stringify(whole, null, 2)}\n` : format === 'csv' ? renderCsv(whole) : renderMarkdown(whole),
+  );
   return 0;
 }

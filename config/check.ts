@@ -18,4 +18,6 @@ if (!result.ok) {
   process.exit(1);
 }
 const c = result.config;
-console.log(`${file} is valid: ${c.components.length} component(s), ${c.monitors.length} monitor(s), ${c.alertSources.length} Alertmanager source(s), ${c.maintenance.length} maintenance window(s).`);
+console.log(
+  `${file} is valid: ${c.components.length} component(s), ${c.monitors.length} monitor(s), ${c.alertSources.length} Alertmanager source(s), ${c.maintenance.length} maintenance window(s).`,
+);

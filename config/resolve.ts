@@ -148,8 +148,15 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
     severity: 'critical' as Severity,
   };
 
-  const components: Component[] = (file.components ?? []).map((c) => ({ id: c.id, name: c.name, group: c.group ?? null, description: c.description ?? null, autoIncident: c.auto_incident ?? false }));
-  for (const d of duplicates(components.map((c) => c.id))) errors.push(`components: the id "${d}" is used twice; component ids must be unique`);
+  const components: Component[] = (file.components ?? []).map((c) => ({
+    id: c.id,
+    name: c.name,
+    group: c.group ?? null,
+    description: c.description ?? null,
+    autoIncident: c.auto_incident ?? false,
+  }));
+  for (const d of duplicates(components.map((c) => c.id)))
+    errors.push(`components: the id "${d}" is used twice; component ids must be unique`);
   const known = new Set(components.map((c) => c.id));
   const needComponent = (cid: string, where: string) => {
     if (known.has(cid)) return;
@@ -159,13 +166,16 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
       known.add(cid);
       return;
     }
-    errors.push(`${where}: component "${cid}" is not defined; add it under "components" (id and name) or use one of ${[...known].join(', ') || DEFAULT_COMPONENT}`);
+    errors.push(
+      `${where}: component "${cid}" is not defined; add it under "components" (id and name) or use one of ${[...known].join(', ') || DEFAULT_COMPONENT}`,
+    );
   };
   needComponent(base.component, 'defaults.component');
 
   const monitorsIn = file.monitors ?? [];
   monitorsIn.forEach((m, i) => {
-    if (RESERVED_MONITORS.includes(m.id)) errors.push(`monitors[${i}].id: "${m.id}" is built in (${RESERVED_MONITORS.join(', ')}); choose another id`);
+    if (RESERVED_MONITORS.includes(m.id))
+      errors.push(`monitors[${i}].id: "${m.id}" is built in (${RESERVED_MONITORS.join(', ')}); choose another id`);
   });
   for (const d of duplicates(monitorsIn.map((m) => m.id))) errors.push(`monitors: the id "${d}" is used twice; monitor ids must be unique`);
   const monitors = monitorsIn.map((m, i): MonitorDef => {
@@ -198,30 +208,56 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
   });
   for (const d of duplicates(alertSources.map((s) => s.id))) errors.push(`alertmanager.sources: the id "${d}" is used twice`);
 
-  const maintenance = (file.maintenance ?? []).map((m): Maintenance => ({
-    id: m.id,
-    startsAt: Date.parse(m.starts_at),
-    endsAt: Date.parse(m.ends_at),
-    agents: m.agents ?? ['*'],
-    monitors: m.monitors ?? ['*'],
-    reason: m.reason ?? null,
-  }));
+  const maintenance = (file.maintenance ?? []).map(
+    (m): Maintenance => ({
+      id: m.id,
+      startsAt: Date.parse(m.starts_at),
+      endsAt: Date.parse(m.ends_at),
+      agents: m.agents ?? ['*'],
+      monitors: m.monitors ?? ['*'],
+      reason: m.reason ?? null,
+    }),
+  );
   for (const d of duplicates(maintenance.map((m) => m.id))) errors.push(`maintenance: the id "${d}" is used twice`);
 
   const notifications = resolveNotifications(file, errors);
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { components, monitors: ordered, defaults: base, clockSkewS: defaults.clock_skew_s ?? DEFAULT_CLOCK_SKEW_S, silence: silenceSettings(file.silence), alertSources, maintenance, notifications, gapReport: { public: file.gap_report?.public ?? false, objective: file.gap_report?.objective ?? DEFAULT_OBJECTIVE } } };
+  return {
+    ok: true,
+    config: {
+      components,
+      monitors: ordered,
+      defaults: base,
+      clockSkewS: defaults.clock_skew_s ?? DEFAULT_CLOCK_SKEW_S,
+      silence: silenceSettings(file.silence),
+      alertSources,
+      maintenance,
+      notifications,
+      gapReport: { public: file.gap_report?.public ?? false, objective: file.gap_report?.objective ?? DEFAULT_OBJECTIVE },
+    },
+  };
 }
 
 function resolveNotifications(file: ConfigFile, errors: string[]): Notifications {
   const n = file.notifications ?? {};
-  const channels = (n.channels ?? []).map((c): ChannelDef => ({ id: c.id, type: c.type, region: c.region ?? 'us', endpoint: c.endpoint ?? null, timeoutMs: (c.timeout_s ?? DEFAULT_CHANNEL_TIMEOUT_S) * 1000 }));
+  const channels = (n.channels ?? []).map(
+    (c): ChannelDef => ({
+      id: c.id,
+      type: c.type,
+      region: c.region ?? 'us',
+      endpoint: c.endpoint ?? null,
+      timeoutMs: (c.timeout_s ?? DEFAULT_CHANNEL_TIMEOUT_S) * 1000,
+    }),
+  );
   for (const d of duplicates(channels.map((c) => c.id))) errors.push(`notifications.channels: the id "${d}" is used twice`);
   const known = new Set(channels.map((c) => c.id));
   const repeat = n.repeat_interval_s ?? DEFAULT_REPEAT_INTERVAL_S;
   const routes = (n.routes ?? []).map((r, i): Route => {
     for (const c of r.channels) {
-      if (!known.has(c)) errors.push(`notifications.routes[${i}].channels: no channel has the id "${c}"; define it under notifications.channels or use one of ${[...known].join(', ') || '(none defined)'}`);
+      if (!known.has(c))
+        errors.push(
+          `notifications.routes[${i}].channels: no channel has the id "${c}"; define it under notifications.channels or use one of ${[...known].join(', ') || '(none defined)'}`,
+        );
     }
     return {
       channels: r.channels,
@@ -232,7 +268,13 @@ function resolveNotifications(file: ConfigFile, errors: string[]): Notifications
       repeatIntervalS: r.repeat_interval_s ?? repeat,
     };
   });
-  return { publicUrl: n.public_url?.replace(/\/+$/, '') ?? null, repeatIntervalS: repeat, giveUpAfterS: n.give_up_after_s ?? DEFAULT_GIVE_UP_AFTER_S, channels, routes };
+  return {
+    publicUrl: n.public_url?.replace(/\/+$/, '') ?? null,
+    repeatIntervalS: repeat,
+    giveUpAfterS: n.give_up_after_s ?? DEFAULT_GIVE_UP_AFTER_S,
+    channels,
+    routes,
+  };
 }
 
 function hold(base: Hold, input: { heartbeats?: number | undefined; seconds?: number | undefined } | undefined): Hold {
@@ -247,8 +289,15 @@ function silenceSettings(input: ConfigFile['silence']): SilenceSettings {
   };
 }
 
-function flapping(base: Flapping, input: { transitions?: number | undefined; within_s?: number | undefined; stable_s?: number | undefined } | undefined): Flapping {
-  return { transitions: input?.transitions ?? base.transitions, withinS: input?.within_s ?? base.withinS, stableS: input?.stable_s ?? base.stableS };
+function flapping(
+  base: Flapping,
+  input: { transitions?: number | undefined; within_s?: number | undefined; stable_s?: number | undefined } | undefined,
+): Flapping {
+  return {
+    transitions: input?.transitions ?? base.transitions,
+    withinS: input?.within_s ?? base.withinS,
+    stableS: input?.stable_s ?? base.stableS,
+  };
 }
 
 function threshold(input: ThresholdInput | undefined): Threshold {
@@ -261,11 +310,15 @@ function threshold(input: ThresholdInput | undefined): Threshold {
   return t;
 }
 
-function mergeKinds(base: Record<SignalKind, KindRule>, over: Partial<Record<SignalKind, { degraded?: ThresholdInput | undefined; blind?: ThresholdInput | undefined } | undefined>>): Record<SignalKind, KindRule> {
+function mergeKinds(
+  base: Record<SignalKind, KindRule>,
+  over: Partial<Record<SignalKind, { degraded?: ThresholdInput | undefined; blind?: ThresholdInput | undefined } | undefined>>,
+): Record<SignalKind, KindRule> {
   const out = { ...base };
   for (const kind of Object.keys(base) as SignalKind[]) {
     const o = over[kind];
-    if (o) out[kind] = { degraded: { ...base[kind].degraded, ...threshold(o.degraded) }, blind: { ...base[kind].blind, ...threshold(o.blind) } };
+    if (o)
+      out[kind] = { degraded: { ...base[kind].degraded, ...threshold(o.degraded) }, blind: { ...base[kind].blind, ...threshold(o.blind) } };
   }
   return out;
 }
@@ -289,7 +342,8 @@ function checkThresholds(m: MonitorInput, i: number, errors: string[]): void {
   const allowed = KEYS_BY_KIND[m.kind] ?? [];
   for (const level of ['degraded', 'blind'] as const) {
     for (const key of Object.keys(m[level] ?? {})) {
-      if (!allowed.includes(key)) errors.push(`monitors[${i}] (${m.id}).${level}.${key}: a ${m.kind} monitor takes ${allowed.join(' and ')}; remove ${key}`);
+      if (!allowed.includes(key))
+        errors.push(`monitors[${i}] (${m.id}).${level}.${key}: a ${m.kind} monitor takes ${allowed.join(' and ')}; remove ${key}`);
     }
   }
 }
@@ -316,7 +370,8 @@ function dependencyOrder(monitors: MonitorDef[], errors: string[]): MonitorDef[]
     visiting.add(m.id);
     for (const dep of m.dependsOn) {
       const target = byId.get(dep);
-      if (target === undefined) errors.push(`monitors (${m.id}).depends_on: no monitor has the id "${dep}"; use one of the ids under "monitors"`);
+      if (target === undefined)
+        errors.push(`monitors (${m.id}).depends_on: no monitor has the id "${dep}"; use one of the ids under "monitors"`);
       else visit(target, [...path, m.id]);
     }
     visiting.delete(m.id);

@@ -12,24 +12,47 @@ const idHint = 'lower case letters, digits and _ . - (1 to 63 characters, starti
 
 const id = (field: string) => v.pipe(v.string(`${field} is a string`), v.regex(ID_PATTERN, `${field} uses ${idHint}`));
 const seconds = (field: string, min: number, max: number) =>
-  v.pipe(v.number(`${field} is a number of seconds`), v.finite(`${field} must be finite`), v.minValue(min, `${field} is at least ${min}`), v.maxValue(max, `${field} is at most ${max}`));
+  v.pipe(
+    v.number(`${field} is a number of seconds`),
+    v.finite(`${field} must be finite`),
+    v.minValue(min, `${field} is at least ${min}`),
+    v.maxValue(max, `${field} is at most ${max}`),
+  );
 const count = (field: string, min: number, max: number) =>
-  v.pipe(v.number(`${field} is a whole number`), v.integer(`${field} is a whole number`), v.minValue(min, `${field} is at least ${min}`), v.maxValue(max, `${field} is at most ${max}`));
-const ratio = (field: string) => v.pipe(v.number(`${field} is a number between 0 and 1`), v.minValue(0, `${field} is at least 0`), v.maxValue(1, `${field} is at most 1`));
+  v.pipe(
+    v.number(`${field} is a whole number`),
+    v.integer(`${field} is a whole number`),
+    v.minValue(min, `${field} is at least ${min}`),
+    v.maxValue(max, `${field} is at most ${max}`),
+  );
+const ratio = (field: string) =>
+  v.pipe(v.number(`${field} is a number between 0 and 1`), v.minValue(0, `${field} is at least 0`), v.maxValue(1, `${field} is at most 1`));
 const glob = (field: string) =>
-  v.pipe(v.string(`${field} is a name or a glob such as "metrics.*"`), v.regex(/^[A-Za-z0-9_.:*?-]{1,128}$/, `${field} uses letters, digits, _ . : - and the wildcards * and ?`));
+  v.pipe(
+    v.string(`${field} is a name or a glob such as "metrics.*"`),
+    v.regex(/^[A-Za-z0-9_.:*?-]{1,128}$/, `${field} uses letters, digits, _ . : - and the wildcards * and ?`),
+  );
 const timestamp = (field: string) =>
   v.pipe(
     v.string(`${field} is an RFC 3339 time such as 2026-11-22T02:00:00Z`),
-    v.check((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && Number.isFinite(Date.parse(s)), `${field} must be an RFC 3339 time with a zone, such as 2026-11-22T02:00:00Z`),
+    v.check(
+      (s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && Number.isFinite(Date.parse(s)),
+      `${field} must be an RFC 3339 time with a zone, such as 2026-11-22T02:00:00Z`,
+    ),
   );
 
 const strict = <T extends v.ObjectEntries>(entries: T, what: string) =>
   v.strictObject(entries, (issue) => `unknown key ${String(issue.received)}: ${what} takes ${Object.keys(entries).join(', ')}`);
 
 /** A bad run must hold this long before a window opens: both conditions, when both are given. */
-const ForSchema = strict({ heartbeats: v.optional(count('heartbeats', 1, 1000)), seconds: v.optional(seconds('seconds', 0, 86_400)) }, '"for"');
-const RecoverForSchema = strict({ heartbeats: v.optional(count('heartbeats', 1, 1000)), seconds: v.optional(seconds('seconds', 0, 86_400)) }, '"recover_for"');
+const ForSchema = strict(
+  { heartbeats: v.optional(count('heartbeats', 1, 1000)), seconds: v.optional(seconds('seconds', 0, 86_400)) },
+  '"for"',
+);
+const RecoverForSchema = strict(
+  { heartbeats: v.optional(count('heartbeats', 1, 1000)), seconds: v.optional(seconds('seconds', 0, 86_400)) },
+  '"recover_for"',
+);
 
 /** Thresholds of one level. Which keys apply depends on the signal kind (see README). */
 const ThresholdSchema = strict(
@@ -38,7 +61,9 @@ const ThresholdSchema = strict(
     min_ratio: v.optional(ratio('min_ratio')),
     drop_below: v.optional(ratio('drop_below')),
     max: v.optional(v.pipe(v.number('max is a number'), v.minValue(0, 'max is at least 0'))),
-    max_ratio: v.optional(v.pipe(v.number('max_ratio is a number'), v.minValue(0, 'max_ratio is at least 0'), v.maxValue(10, 'max_ratio is at most 10'))),
+    max_ratio: v.optional(
+      v.pipe(v.number('max_ratio is a number'), v.minValue(0, 'max_ratio is at least 0'), v.maxValue(10, 'max_ratio is at most 10')),
+    ),
   },
   'a threshold',
 );
@@ -53,7 +78,6 @@ const FlappingSchema = strict(
 );
 
 const KindRulesSchema = strict({ degraded: v.optional(ThresholdSchema), blind: v.optional(ThresholdSchema) }, 'a kind rule');
-
 
 const MonitorSchema = v.pipe(
   strict(
@@ -74,13 +98,20 @@ const MonitorSchema = v.pipe(
     },
     'a monitor',
   ),
-  v.check((m) => m.signal !== undefined || m.kind !== undefined, 'a monitor selects signals: give "signal" (a name or glob such as "metrics.*"), "kind", or both'),
+  v.check(
+    (m) => m.signal !== undefined || m.kind !== undefined,
+    'a monitor selects signals: give "signal" (a name or glob such as "metrics.*"), "kind", or both',
+  ),
 );
 
 const ComponentSchema = strict(
   {
     id: id('id'),
-    name: v.pipe(v.string('name is the text customers see, e.g. "Metrics pipeline"'), v.minLength(1), v.maxLength(100, 'name is at most 100 characters')),
+    name: v.pipe(
+      v.string('name is the text customers see, e.g. "Metrics pipeline"'),
+      v.minLength(1),
+      v.maxLength(100, 'name is at most 100 characters'),
+    ),
     group: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(100))),
     description: v.optional(v.pipe(v.string(), v.maxLength(500))),
     /** Customer-facing: a paged window on it opens a public incident, resolved when the window closes. */
@@ -126,7 +157,12 @@ const ChannelSchema = strict(
     /** Opsgenie only: which Opsgenie instance the API key belongs to. */
     region: v.optional(v.picklist(['us', 'eu'], 'region is "us" or "eu"')),
     /** Overrides the provider's endpoint (PagerDuty and Opsgenie; a proxy, or a test receiver). */
-    endpoint: v.optional(v.pipe(v.string('endpoint is an http(s) URL'), v.check((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'endpoint must be an http(s) URL'))),
+    endpoint: v.optional(
+      v.pipe(
+        v.string('endpoint is an http(s) URL'),
+        v.check((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'endpoint must be an http(s) URL'),
+      ),
+    ),
     timeout_s: v.optional(seconds('timeout_s', 1, 30)),
   },
   'a channel (its key or URL goes in the Worker secret BLINDSPOT_CHANNEL_SECRETS, never in this file)',
@@ -147,7 +183,15 @@ const RouteSchema = strict(
 const NotificationsSchema = strict(
   {
     /** Public base URL of this Worker: notifications link to its status page and gap report. */
-    public_url: v.optional(v.pipe(v.string('public_url is an http(s) URL'), v.check((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'public_url must be an http(s) URL such as https://status.example.com'))),
+    public_url: v.optional(
+      v.pipe(
+        v.string('public_url is an http(s) URL'),
+        v.check(
+          (u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
+          'public_url must be an http(s) URL such as https://status.example.com',
+        ),
+      ),
+    ),
     repeat_interval_s: v.optional(seconds('repeat_interval_s (0 turns repeats off)', 0, 7 * 86_400)),
     give_up_after_s: v.optional(seconds('give_up_after_s', 60, 7 * 86_400)),
     channels: v.optional(v.pipe(v.array(ChannelSchema), v.maxLength(50, 'at most 50 channels'))),
@@ -195,7 +239,13 @@ const GapReportSchema = strict(
     /** Whether /gaps and /api/v1/gaps answer anyone; otherwise they need an admin token with the "read" scope. */
     public: v.optional(v.boolean('public is true or false')),
     /** The coverage objective each pipeline is held to, e.g. 0.999 for 99.9 % observable. */
-    objective: v.optional(v.pipe(v.number('objective is a ratio such as 0.999'), v.minValue(0.5, 'objective is at least 0.5'), v.maxValue(0.99999, 'objective is at most 0.99999 (a budget of zero cannot burn)'))),
+    objective: v.optional(
+      v.pipe(
+        v.number('objective is a ratio such as 0.999'),
+        v.minValue(0.5, 'objective is at least 0.5'),
+        v.maxValue(0.99999, 'objective is at most 0.99999 (a budget of zero cannot burn)'),
+      ),
+    ),
   },
   '"gap_report"',
 );

@@ -8,7 +8,11 @@ const Labels = v.pipe(
   v.maxEntries(128, 'at most 128 labels per alert'),
 );
 
-const time = (field: string) => v.pipe(v.string(`${field} is an RFC 3339 time`), v.check((s) => Number.isFinite(Date.parse(s)), `${field} is not a time`));
+const time = (field: string) =>
+  v.pipe(
+    v.string(`${field} is an RFC 3339 time`),
+    v.check((s) => Number.isFinite(Date.parse(s)), `${field} is not a time`),
+  );
 
 const AlertSchema = v.object({
   status: v.picklist(['firing', 'resolved'], 'status is "firing" or "resolved"'),
@@ -25,7 +29,10 @@ export const AlertmanagerPayloadSchema = v.object({
   status: v.picklist(['firing', 'resolved']),
   receiver: v.optional(v.string()),
   groupKey: v.optional(v.string()),
-  alerts: v.pipe(v.array(AlertSchema, 'alerts is a list'), v.maxLength(1000, 'at most 1000 alerts per notification (set max_alerts in webhook_config)')),
+  alerts: v.pipe(
+    v.array(AlertSchema, 'alerts is a list'),
+    v.maxLength(1000, 'at most 1000 alerts per notification (set max_alerts in webhook_config)'),
+  ),
 });
 
 export type AlertmanagerPayload = v.InferOutput<typeof AlertmanagerPayloadSchema>;

@@ -30,8 +30,10 @@ export function parseBackfill(input: unknown, now: number, toleranceS: number): 
   if (!parsed.success) return { ok: false, message: describeIssues(parsed.issues) };
   for (const [i, hb] of parsed.output.heartbeats.entries()) {
     const sentAt = Date.parse(hb.sent_at);
-    if (sentAt > now + toleranceS * 1000) return { ok: false, message: `heartbeats.${i}.sent_at is in the future; check the agent's clock` };
-    if (sentAt < now - MAX_BACKFILL_AGE_S * 1000) return { ok: false, message: `heartbeats.${i}.sent_at is older than ${MAX_BACKFILL_AGE_S / 86_400} days; it is too old to backfill` };
+    if (sentAt > now + toleranceS * 1000)
+      return { ok: false, message: `heartbeats.${i}.sent_at is in the future; check the agent's clock` };
+    if (sentAt < now - MAX_BACKFILL_AGE_S * 1000)
+      return { ok: false, message: `heartbeats.${i}.sent_at is older than ${MAX_BACKFILL_AGE_S / 86_400} days; it is too old to backfill` };
   }
   return { ok: true, heartbeats: parsed.output.heartbeats };
 }

@@ -15,9 +15,15 @@ export type SignalKind = (typeof SIGNAL_KINDS)[number];
 const finiteNumber = v.pipe(v.number(), v.finite());
 
 const LabelsSchema = v.pipe(
-  v.custom<Record<string, unknown>>((l) => typeof l === 'object' && l !== null && !Array.isArray(l), 'labels is an object of name → value strings'),
+  v.custom<Record<string, unknown>>(
+    (l) => typeof l === 'object' && l !== null && !Array.isArray(l),
+    'labels is an object of name → value strings',
+  ),
   v.record(
-    v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/, 'label names look like Prometheus labels: [A-Za-z_][A-Za-z0-9_.]*, at most 64 characters')),
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/, 'label names look like Prometheus labels: [A-Za-z_][A-Za-z0-9_.]*, at most 64 characters'),
+    ),
     v.pipe(v.string(), v.maxLength(256, 'label values are at most 256 characters')),
   ),
   v.maxEntries(16, 'at most 16 labels per signal'),
@@ -25,24 +31,41 @@ const LabelsSchema = v.pipe(
 
 const SignalSchema = v.pipe(
   v.object({
-    name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'signal names use letters, digits and _ . : - (1 to 128 characters), e.g. "metrics.freshness"')),
+    name: v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'signal names use letters, digits and _ . : - (1 to 128 characters), e.g. "metrics.freshness"'),
+    ),
     kind: v.picklist(SIGNAL_KINDS, `kind must be one of ${SIGNAL_KINDS.join(', ')}`),
-    value: v.nullable(v.pipe(v.number('value must be a number, or null when the probe could not measure'), v.finite('value must be finite'))),
+    value: v.nullable(
+      v.pipe(v.number('value must be a number, or null when the probe could not measure'), v.finite('value must be finite')),
+    ),
     unit: v.optional(v.pipe(v.string(), v.maxLength(16))),
     error: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(1024, 'error is at most 1024 characters')))),
     labels: v.optional(LabelsSchema),
   }),
-  v.check((s) => s.value !== null || (typeof s.error === 'string' && s.error.length > 0), 'a signal with value null must say why in "error" (unknown is not zero)'),
-  v.check((s) => s.kind !== 'sampling' || s.value === null || (s.value >= 0 && s.value <= 1), 'a sampling value is a ratio between 0 and 1'),
+  v.check(
+    (s) => s.value !== null || (typeof s.error === 'string' && s.error.length > 0),
+    'a signal with value null must say why in "error" (unknown is not zero)',
+  ),
+  v.check(
+    (s) => s.kind !== 'sampling' || s.value === null || (s.value >= 0 && s.value <= 1),
+    'a sampling value is a ratio between 0 and 1',
+  ),
   v.check((s) => s.kind !== 'dropped' || s.value === null || s.value >= 0, 'a dropped count cannot be negative'),
-  v.check((s) => s.kind !== 'saturation' || s.value === null || s.value >= 0, 'a saturation is a fill ratio of at least 0 (length / capacity)'),
+  v.check(
+    (s) => s.kind !== 'saturation' || s.value === null || s.value >= 0,
+    'a saturation is a fill ratio of at least 0 (length / capacity)',
+  ),
 );
 
 export const HeartbeatSchema = v.pipe(
   v.object({
     v: v.literal(PROTOCOL_VERSION, `v must be ${PROTOCOL_VERSION}`),
     seq: v.pipe(v.number(), v.safeInteger('seq must be an integer'), v.minValue(0, 'seq cannot be negative')),
-    boot: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'boot is an id of this agent process run: 1 to 64 of letters, digits and _ . : -')),
+    boot: v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'boot is an id of this agent process run: 1 to 64 of letters, digits and _ . : -'),
+    ),
     sent_at: v.pipe(
       v.string(),
       v.isoTimestamp('sent_at must be an RFC 3339 timestamp such as 2026-11-22T10:00:00.000Z'),

@@ -11,7 +11,8 @@ export function decodeSecret(secret: string): Uint8Array<ArrayBuffer> {
   if (!secret.startsWith(SECRET_PREFIX)) throw new InvalidSecretError('a secret starts with "whsec_" followed by base64');
   const bytes = decodeBase64(secret.slice(SECRET_PREFIX.length));
   if (bytes === null) throw new InvalidSecretError('the part after "whsec_" is not valid base64');
-  if (bytes.length < 24 || bytes.length > 64) throw new InvalidSecretError(`a secret holds 24 to 64 random bytes; this one holds ${bytes.length}`);
+  if (bytes.length < 24 || bytes.length > 64)
+    throw new InvalidSecretError(`a secret holds 24 to 64 random bytes; this one holds ${bytes.length}`);
   return bytes;
 }
 

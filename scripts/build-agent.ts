@@ -5,14 +5,21 @@ import { build } from 'esbuild';
 
 const outfile = 'build/blindspot-agent.mjs';
 await build({
-  stdin: { contents: "import { main } from './agent/cli.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n", resolveDir: '.', sourcefile: 'blindspot-agent.ts', loader: 'ts' },
+  stdin: {
+    contents: "import { main } from './agent/cli.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n",
+    resolveDir: '.',
+    sourcefile: 'blindspot-agent.ts',
+    loader: 'ts',
+  },
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   outfile,
   // CommonJS dependencies (yaml, the exposition parser) call require(): give them one.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __blindspotRequire } from 'node:module';\nconst require = __blindspotRequire(import.meta.url);" },
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __blindspotRequire } from 'node:module';\nconst require = __blindspotRequire(import.meta.url);",
+  },
   legalComments: 'linked',
   logLevel: 'warning',
 });

@@ -16,7 +16,10 @@ export function startEventReceiver(port: number, secret: string, print: (line: s
         return;
       }
       try {
-        const event = JSON.parse(body) as { type: string; data: { window: { agent: string; cause: string; started_at: string; ended_at: string | null } } };
+        const event = JSON.parse(body) as {
+          type: string;
+          data: { window: { agent: string; cause: string; started_at: string; ended_at: string | null } };
+        };
         const w = event.data.window;
         print(`[events] ${event.type}: agent ${w.agent} ${w.cause}, started ${w.started_at}${w.ended_at ? `, ended ${w.ended_at}` : ''}`);
       } catch {

@@ -62,7 +62,18 @@ export async function applyMigrations(options: { persistTo?: string; echo?: bool
 }
 
 export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
-  const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(options.port), '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', process.env.BLINDSPOT_WRANGLER_LOG_LEVEL ?? 'info'];
+  const args = [
+    'dev',
+    '--local',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--test-scheduled',
+    '--show-interactive-dev-session=false',
+    '--log-level',
+    process.env.BLINDSPOT_WRANGLER_LOG_LEVEL ?? 'info',
+  ];
   if (options.persistTo) args.push('--persist-to', options.persistTo);
   if (options.envFile) args.push('--env-file', options.envFile);
   const child = wrangler(args, options.echo ?? false);

@@ -56,13 +56,17 @@ async function main(): Promise<void> {
   // liveness, its safety net and pruning behave locally as they do deployed.
   const url = worker.url;
   sweep = setInterval(() => {
-    fetch(`${url}/__scheduled?cron=*+*+*+*+*`).catch((e: unknown) => console.error('sweep tick failed:', e instanceof Error ? e.message : e));
+    fetch(`${url}/__scheduled?cron=*+*+*+*+*`).catch((e: unknown) =>
+      console.error('sweep tick failed:', e instanceof Error ? e.message : e),
+    );
   }, 60_000);
   void fetch(`${url}/__scheduled?cron=*+*+*+*+*`).catch(() => undefined);
   const admin = vars.BLINDSPOT_ADMIN_TOKENS
     ? `\n  Admin: ${worker.url}/admin and \`npx blindspot\` (the demo token is in .dev.vars.example; BLINDSPOT_WORKER_URL=${worker.url})\n  Gap report: ${worker.url}/gaps (the browser asks for a password: the demo admin token)`
     : '';
-  console.log(`\n  Blindspot status page: ${worker.url}/${admin}\n  Demo agent "demo" sends a heartbeat every 5 s. Ctrl-C stops everything.\n`);
+  console.log(
+    `\n  Blindspot status page: ${worker.url}/${admin}\n  Demo agent "demo" sends a heartbeat every 5 s. Ctrl-C stops everything.\n`,
+  );
 }
 
 main().catch((e: unknown) => {

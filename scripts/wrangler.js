@@ -9,6 +9,9 @@ export const OFFLINE_ENV = { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH
 export const WRANGLER_BIN = join(dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js');
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const child = spawn(process.execPath, [WRANGLER_BIN, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, ...OFFLINE_ENV } });
+  const child = spawn(process.execPath, [WRANGLER_BIN, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, ...OFFLINE_ENV },
+  });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

@@ -22,7 +22,8 @@ app.use('*', async (c, next) => {
   await next();
   c.res.headers.set('x-content-type-options', 'nosniff');
   if (!c.res.headers.has('date')) c.res.headers.set('date', new Date().toUTCString());
-  if (!c.res.headers.has('content-security-policy')) c.res.headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+  if (!c.res.headers.has('content-security-policy'))
+    c.res.headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
 });
 
 app.route('/', statusPage);
@@ -39,7 +40,8 @@ app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} 
 
 app.onError((err, c) => {
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status, err.headers);
-  if (err instanceof HTTPException) return c.json(errorBody('http_error', err.message || 'request refused'), err.status as ContentfulStatusCode);
+  if (err instanceof HTTPException)
+    return c.json(errorBody('http_error', err.message || 'request refused'), err.status as ContentfulStatusCode);
   if (err instanceof ConfigError) {
     console.error('configuration error:', err.message);
     return c.json(errorBody('server_misconfigured', err.message), 500);

@@ -12,7 +12,11 @@ const SecretSchema = v.pipe(
 
 const AgentSecretsSchema = v.record(
   v.pipe(v.string(), v.regex(AGENT_ID_PATTERN, 'agent ids match ^[a-z0-9][a-z0-9_.-]{0,62}$')),
-  v.pipe(v.union([SecretSchema, v.array(SecretSchema)]), v.transform((s) => (Array.isArray(s) ? s : [s])), v.minLength(1, 'give at least one secret')),
+  v.pipe(
+    v.union([SecretSchema, v.array(SecretSchema)]),
+    v.transform((s) => (Array.isArray(s) ? s : [s])),
+    v.minLength(1, 'give at least one secret'),
+  ),
 );
 
 export type AgentSecrets = ReadonlyMap<string, readonly string[]>;
@@ -20,7 +24,12 @@ export type AgentSecrets = ReadonlyMap<string, readonly string[]>;
 const mapCache = new Map<string, ReadonlyMap<string, unknown>>();
 
 /** A JSON object setting ({"id": value}) validated by `schema`; parsed once per distinct text. */
-function parseJsonMap<T>(name: string, expected: string, raw: string | undefined, schema: v.GenericSchema<unknown, Record<string, T>>): ReadonlyMap<string, T> {
+function parseJsonMap<T>(
+  name: string,
+  expected: string,
+  raw: string | undefined,
+  schema: v.GenericSchema<unknown, Record<string, T>>,
+): ReadonlyMap<string, T> {
   if (!raw || raw.trim() === '') return new Map();
   const key = `${name}\u0000${raw}`;
   const cached = mapCache.get(key);
@@ -65,7 +74,8 @@ export function agentSecretsSetting(raw: string | undefined): AgentSecretsSettin
   } catch {
     errors.set('*', `BLINDSPOT_AGENT_SECRETS is not valid JSON; expected ${AGENT_SECRETS_HINT}`);
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) errors.set('*', `BLINDSPOT_AGENT_SECRETS is a JSON object: ${AGENT_SECRETS_HINT}`);
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    errors.set('*', `BLINDSPOT_AGENT_SECRETS is a JSON object: ${AGENT_SECRETS_HINT}`);
   else
     for (const [id, value] of Object.entries(json)) {
       const result = v.safeParse(AgentSecretsSchema, { [id]: value });
@@ -98,7 +108,8 @@ export interface AdminToken {
   scopes: readonly AdminScope[];
 }
 
-const HASHED_HINT = '{"name": {"sha256": "<hex of the token\'s SHA-256>", "scopes": ["read", "write"]}} (blindspot token makes a token and this entry)';
+const HASHED_HINT =
+  '{"name": {"sha256": "<hex of the token\'s SHA-256>", "scopes": ["read", "write"]}} (blindspot token makes a token and this entry)';
 
 const AdminTokensSchema = v.record(
   v.pipe(v.string(), v.regex(AGENT_ID_PATTERN, 'token names match ^[a-z0-9][a-z0-9_.-]{0,62}$')),
@@ -107,14 +118,22 @@ const AdminTokensSchema = v.record(
     v.check((t) => typeof t !== 'string', `store the token's SHA-256, not the token: ${HASHED_HINT}`),
     v.object({
       sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lowercase hex digits: printf %s "$TOKEN" | sha256sum')),
-      scopes: v.pipe(v.array(v.picklist(ADMIN_SCOPES, 'each scope is "read" or "write"')), v.minLength(1, 'give at least one scope: "read", "write"')),
+      scopes: v.pipe(
+        v.array(v.picklist(ADMIN_SCOPES, 'each scope is "read" or "write"')),
+        v.minLength(1, 'give at least one scope: "read", "write"'),
+      ),
     }),
   ),
 );
 
 /** BLINDSPOT_ADMIN_TOKENS: JSON {"name": {"sha256", "scopes"}}; the name is what logs and incident updates show. */
 export function parseAdminTokens(raw: string | undefined): ReadonlyMap<string, AdminToken> {
-  return parseJsonMap('BLINDSPOT_ADMIN_TOKENS', HASHED_HINT, raw, AdminTokensSchema as v.GenericSchema<unknown, Record<string, AdminToken>>);
+  return parseJsonMap(
+    'BLINDSPOT_ADMIN_TOKENS',
+    HASHED_HINT,
+    raw,
+    AdminTokensSchema as v.GenericSchema<unknown, Record<string, AdminToken>>,
+  );
 }
 
 /** BLINDSPOT_ALERTMANAGER_TOKENS: JSON {"source-id": "token"}. */

@@ -19,7 +19,9 @@ export function watchConfig(env: { BLINDSPOT_CONFIG?: string }): LoadedConfig {
   if (cached !== null && cached.text === text) return cached.loaded;
   const source = fromEnv ? 'BLINDSPOT_CONFIG' : 'blindspot.config.yaml';
   const result = loadConfigText(text);
-  const loaded: LoadedConfig = result.ok ? { config: result.config, errors: [], source } : { config: defaultConfig(), errors: result.errors, source };
+  const loaded: LoadedConfig = result.ok
+    ? { config: result.config, errors: [], source }
+    : { config: defaultConfig(), errors: result.errors, source };
   if (!result.ok) console.error(`${source} is invalid; running on the defaults until it is fixed:\n  ${result.errors.join('\n  ')}`);
   cached = { text, loaded };
   return loaded;

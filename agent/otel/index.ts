@@ -14,7 +14,17 @@
 // one clock read per sampled span; see bench/otel-hook.ts.
 import { type Attributes, type Context, type Link, type SpanKind, TraceFlags } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import { BatchSpanProcessor, type BufferConfig, type ReadableSpan, type Sampler, SamplingDecision, type SamplingResult, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  type BufferConfig,
+  type ReadableSpan,
+  type Sampler,
+  SamplingDecision,
+  type SamplingResult,
+  type Span,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import type { Signal } from '../../protocol/heartbeat.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { type Logger, stderrLogger } from '../log.ts';
@@ -73,7 +83,14 @@ export function createOtelHook(options: OtelHookOptions = {}): OtelHook {
   const sampler = (inner: Sampler): Sampler => {
     samplerWrapped = true;
     return {
-      shouldSample(context: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+      shouldSample(
+        context: Context,
+        traceId: string,
+        spanName: string,
+        spanKind: SpanKind,
+        attributes: Attributes,
+        links: Link[],
+      ): SamplingResult {
         const result = inner.shouldSample(context, traceId, spanName, spanKind, attributes, links);
         started++;
         if (result.decision === SamplingDecision.RECORD_AND_SAMPLED) sampled++;
@@ -122,7 +139,16 @@ export function createOtelHook(options: OtelHookOptions = {}): OtelHook {
     };
   };
 
-  const counts = (): OtelCounts => ({ started, sampled, exportedOk, exportFailed, queueDropped, queued: depth, capacity, oldestQueuedAgeMs: depth > 0 ? Math.max(0, now() - (ring[head] ?? now())) : null });
+  const counts = (): OtelCounts => ({
+    started,
+    sampled,
+    exportedOk,
+    exportFailed,
+    queueDropped,
+    queued: depth,
+    capacity,
+    oldestQueuedAgeMs: depth > 0 ? Math.max(0, now() - (ring[head] ?? now())) : null,
+  });
 
   // Per heartbeat: what happened since the previous one.
   let last = { started: 0, sampled: 0, exportFailed: 0, queueDropped: 0 };
@@ -132,7 +158,12 @@ export function createOtelHook(options: OtelHookOptions = {}): OtelHook {
     type: 'otel_hook',
     async collect(): Promise<Signal[]> {
       const c = counts();
-      const d = { started: c.started - last.started, sampled: c.sampled - last.sampled, exportFailed: c.exportFailed - last.exportFailed, queueDropped: c.queueDropped - last.queueDropped };
+      const d = {
+        started: c.started - last.started,
+        sampled: c.sampled - last.sampled,
+        exportFailed: c.exportFailed - last.exportFailed,
+        queueDropped: c.queueDropped - last.queueDropped,
+      };
       last = { started: c.started, sampled: c.sampled, exportFailed: c.exportFailed, queueDropped: c.queueDropped };
       // An idle interval says nothing new about sampling: the last measured ratio stands.
       if (d.started > 0) lastRatio = d.sampled / d.started;
@@ -145,7 +176,12 @@ export function createOtelHook(options: OtelHookOptions = {}): OtelHook {
             : measured(sampling, lastRatio),
       ];
       if (c.capacity === 0) {
-        out.push(unknownSignal(base(`${n}.export.failed`, 'dropped', 'spans', labels), 'no span processor is watched: use hook.batchSpanProcessor(exporter) in the SDK'));
+        out.push(
+          unknownSignal(
+            base(`${n}.export.failed`, 'dropped', 'spans', labels),
+            'no span processor is watched: use hook.batchSpanProcessor(exporter) in the SDK',
+          ),
+        );
         return out;
       }
       out.push(

@@ -62,7 +62,12 @@ export function alertmanagerProbe(options: AlertmanagerOptions): Probe {
   };
 }
 
-function clusterSignal(f: Families, expected: number | undefined, mostSeen: number, b: ReturnType<typeof base>): { signal: Signal; members: number } | null {
+function clusterSignal(
+  f: Families,
+  expected: number | undefined,
+  mostSeen: number,
+  b: ReturnType<typeof base>,
+): { signal: Signal; members: number } | null {
   const enabled = samplesOf(f, ['alertmanager_cluster_enabled'])?.[0]?.value;
   if (enabled !== 1) return null;
   const members = samplesOf(f, ['alertmanager_cluster_members'])?.[0]?.value;

@@ -29,7 +29,10 @@ export function canaryProbe(options: CanaryOptions): Probe {
   const now = options.now ?? Date.now;
   const b = base(`${options.name}.freshness`, 'freshness', 's', { source: 'canary', ...options.labels });
   // Grouping key in the path: the canary label survives whatever honor_labels says.
-  const pushUrl = under(options.pushgatewayUrl, `metrics/job/${encodeURIComponent(options.job)}/blindspot_canary/${encodeURIComponent(options.instance)}`);
+  const pushUrl = under(
+    options.pushgatewayUrl,
+    `metrics/job/${encodeURIComponent(options.job)}/blindspot_canary/${encodeURIComponent(options.instance)}`,
+  );
   const query = canaryQuery(options.instance);
   return {
     name: options.name,
@@ -44,10 +47,17 @@ export function canaryProbe(options: CanaryOptions): Probe {
       if (!read.ok) return [unknownSignal(b, read.error)];
       const newest = single(read.value, query);
       if (!('value' in newest)) {
-        return [unknownSignal(b, `no canary has come through yet${pushed.ok ? '' : ` (and the push failed: ${pushed.error})`}: does Prometheus scrape the Pushgateway at ${new URL(options.pushgatewayUrl).host}?`)];
+        return [
+          unknownSignal(
+            b,
+            `no canary has come through yet${pushed.ok ? '' : ` (and the push failed: ${pushed.error})`}: does Prometheus scrape the Pushgateway at ${new URL(options.pushgatewayUrl).host}?`,
+          ),
+        ];
       }
       const age = Math.max(0, now() / 1000 - newest.value);
-      return [{ ...measured(b, age), error: pushed.ok ? null : `canary push failed, the age keeps growing: ${pushed.error}`.slice(0, 1024) }];
+      return [
+        { ...measured(b, age), error: pushed.ok ? null : `canary push failed, the age keeps growing: ${pushed.error}`.slice(0, 1024) },
+      ];
     },
   };
 }

@@ -24,7 +24,10 @@ export async function scrape(target: Target, prefixes?: readonly string[]): Prom
   try {
     return { ok: true, value: families(prefixes === undefined ? text.value : only(text.value, prefixes)), status: text.status };
   } catch (e: unknown) {
-    return { ok: false, error: `${target.what} /metrics is not in the Prometheus text format: ${e instanceof Error ? e.message : String(e)}` };
+    return {
+      ok: false,
+      error: `${target.what} /metrics is not in the Prometheus text format: ${e instanceof Error ? e.message : String(e)}`,
+    };
   }
 }
 

@@ -15,7 +15,8 @@ async function request(target: Target, init: RequestInit = {}): Promise<Fetched<
     const response = await fetch(target.url, { ...init, signal: AbortSignal.timeout(target.timeoutS * 1000) });
     return { ok: true, value: response, status: response.status };
   } catch (e: unknown) {
-    if (e instanceof Error && e.name === 'TimeoutError') return { ok: false, error: `${target.what} gave no answer within ${target.timeoutS} s (${origin(target.url)})` };
+    if (e instanceof Error && e.name === 'TimeoutError')
+      return { ok: false, error: `${target.what} gave no answer within ${target.timeoutS} s (${origin(target.url)})` };
     return { ok: false, error: `cannot reach ${target.what} at ${origin(target.url)}: ${causeOf(e)}` };
   }
 }
@@ -26,7 +27,13 @@ export async function getText(target: Target, accept = 'text/plain'): Promise<Fe
   if (!r.ok) return r;
   const text = await readBody(r.value, target);
   if (!text.ok) return text;
-  if (!r.value.ok) return { ok: false, error: `${target.what} answered HTTP ${r.status} at ${pathOf(target.url)}: ${text.value.slice(0, 200).trim() || 'no body'}`, status: r.status, body: text.value };
+  if (!r.value.ok)
+    return {
+      ok: false,
+      error: `${target.what} answered HTTP ${r.status} at ${pathOf(target.url)}: ${text.value.slice(0, 200).trim() || 'no body'}`,
+      status: r.status,
+      body: text.value,
+    };
   return { ok: true, value: text.value, status: r.status };
 }
 
@@ -35,7 +42,8 @@ export async function send(target: Target, method: 'PUT' | 'POST', body: string,
   if (!r.ok) return r;
   const text = await readBody(r.value, target);
   if (!text.ok) return text;
-  if (!r.value.ok) return { ok: false, error: `${target.what} refused the ${method} (HTTP ${r.status}): ${text.value.slice(0, 200).trim() || 'no body'}` };
+  if (!r.value.ok)
+    return { ok: false, error: `${target.what} refused the ${method} (HTTP ${r.status}): ${text.value.slice(0, 200).trim() || 'no body'}` };
   return { ok: true, value: text.value, status: r.status };
 }
 

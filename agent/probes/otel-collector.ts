@@ -47,7 +47,12 @@ export function otelCollectorProbe(options: CollectorOptions): Probe {
       }
       out.push(...queueFill(f, n, labels));
       if (out.length === 0) {
-        return [unknownSignal(base(`${n}.export.send_failed`, 'dropped', 'items', labels), `no otelcol_exporter_* or otelcol_receiver_* metrics at ${options.url}: is this the Collector's own telemetry endpoint (service.telemetry.metrics, default :8888/metrics), and does it run a pipeline?`)];
+        return [
+          unknownSignal(
+            base(`${n}.export.send_failed`, 'dropped', 'items', labels),
+            `no otelcol_exporter_* or otelcol_receiver_* metrics at ${options.url}: is this the Collector's own telemetry endpoint (service.telemetry.metrics, default :8888/metrics), and does it run a pipeline?`,
+          ),
+        ];
       }
       return out;
     },
@@ -61,6 +66,8 @@ function queueFill(f: Families, n: string, labels: Record<string, string>): Sign
     const exporter = s.labels.exporter ?? '';
     const b = base(`${n}.export.queue_fill`, 'saturation', 'ratio', { ...labels, exporter: exporter.slice(0, 256) });
     const capacity = total(capacities, (l) => (l.exporter ?? '') === exporter);
-    return capacity > 0 ? measured(b, s.value / capacity) : unknownSignal(b, `otelcol_exporter_queue_capacity for exporter "${exporter}" is missing or 0`);
+    return capacity > 0
+      ? measured(b, s.value / capacity)
+      : unknownSignal(b, `otelcol_exporter_queue_capacity for exporter "${exporter}" is missing or 0`);
   });
 }

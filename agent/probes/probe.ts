@@ -24,4 +24,9 @@ export function signalOf(base: SignalBase, result: { value: number } | { error: 
   return 'value' in result ? measured(base, result.value) : unknownSignal(base, result.error);
 }
 
-export const base = (name: string, kind: SignalKind, unit: string, labels: Record<string, string>): SignalBase => ({ name, kind, unit, labels });
+export const base = (name: string, kind: SignalKind, unit: string, labels: Record<string, string>): SignalBase => ({
+  name,
+  kind,
+  unit,
+  labels,
+});

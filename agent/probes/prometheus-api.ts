@@ -32,7 +32,8 @@ export async function instantQuery(base: string, query: string, timeoutS: number
     return refused?.error ? { ok: false, error: `${what} query failed (HTTP ${answer.status}): ${refused.error}` } : answer;
   }
   const parsed = tryJson(answer.value);
-  if (parsed === null) return { ok: false, error: `${what} answered HTTP ${answer.status} without JSON (is ${base} the ${what} base URL?)` };
+  if (parsed === null)
+    return { ok: false, error: `${what} answered HTTP ${answer.status} without JSON (is ${base} the ${what} base URL?)` };
   const body = parsed as ApiAnswer;
   if (body.status !== 'success') return { ok: false, error: `${what} query failed: ${body.error ?? 'no error text'}` };
   return toResult(body.data);

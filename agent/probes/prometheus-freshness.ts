@@ -34,15 +34,24 @@ export function jobFreshnessQuery(job: string, lookback: string): string {
   return `time() - max_over_time(max(timestamp(${up}) and ${up} == 1)[${lookback}:])`;
 }
 
-
 /** The age the freshness query answered, or why there is none. */
-export async function queryFreshness(url: string, what: { selector: string } | { job: string }, timeoutS: number, lookback = DEFAULT_LOOKBACK): Promise<{ value: number } | { error: string }> {
+export async function queryFreshness(
+  url: string,
+  what: { selector: string } | { job: string },
+  timeoutS: number,
+  lookback = DEFAULT_LOOKBACK,
+): Promise<{ value: number } | { error: string }> {
   const query = 'job' in what ? jobFreshnessQuery(what.job, lookback) : freshnessQuery(what.selector, lookback);
   const r = await instantQuery(url, query, timeoutS);
   if (!r.ok) return { error: r.error };
   const sample = r.value.samples[0];
   if (sample === undefined) {
-    return { error: 'job' in what ? `job ${what.job} had no successful scrape in the last ${lookback}: no data is as blind as old data` : `selector ${what.selector} matched no series in the last ${lookback}: no data is as blind as old data` };
+    return {
+      error:
+        'job' in what
+          ? `job ${what.job} had no successful scrape in the last ${lookback}: no data is as blind as old data`
+          : `selector ${what.selector} matched no series in the last ${lookback}: no data is as blind as old data`,
+    };
   }
   if (!Number.isFinite(sample.value)) return { error: `Prometheus returned a non-numeric age "${sample.value}"` };
   return { value: Math.max(0, sample.value) };

@@ -45,7 +45,13 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
     queueFill: base(`${n}.notifications.queue_fill`, 'saturation', 'ratio', labels),
   };
   const target = { what: 'Prometheus', url: under(options.url, 'metrics'), timeoutS: options.timeoutS };
-  const read = ['prometheus_tsdb_head_max_time', 'prometheus_rule_', 'prometheus_notifications_', 'prometheus_remote_storage_highest_timestamp_in_seconds', 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds'];
+  const read = [
+    'prometheus_tsdb_head_max_time',
+    'prometheus_rule_',
+    'prometheus_notifications_',
+    'prometheus_remote_storage_highest_timestamp_in_seconds',
+    'prometheus_remote_storage_queue_highest_sent_timestamp_seconds',
+  ];
   return {
     name: n,
     type: 'prometheus',
@@ -53,7 +59,9 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
       const [metrics, down, ...fresh] = await Promise.all([
         scrape(target, read),
         instantQuery(options.url, TARGETS_DOWN_QUERY, options.timeoutS),
-        ...options.freshness.map((f) => queryFreshness(options.url, f.job !== undefined ? { job: f.job } : { selector: f.selector ?? '' }, options.timeoutS, f.lookback)),
+        ...options.freshness.map((f) =>
+          queryFreshness(options.url, f.job !== undefined ? { job: f.job } : { selector: f.selector ?? '' }, options.timeoutS, f.lookback),
+        ),
       ]);
       const out: Signal[] = [];
       // Ingestion: how old is the newest sample Prometheus stored, by Prometheus's clock at query time.
@@ -74,7 +82,9 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
       // Prometheus makes the rule counters per rule group: none at all means no rules, so none failed.
       const noRules = samplesOf(f, ['prometheus_rule_group_rules']) === null;
       out.push(noRules ? measured(sig.rulesFailed, 0) : counterDelta(sig.rulesFailed, f, 'prometheus_rule_evaluation_failures', deltas));
-      out.push(noRules ? measured(sig.rulesMissed, 0) : counterDelta(sig.rulesMissed, f, 'prometheus_rule_group_iterations_missed', deltas));
+      out.push(
+        noRules ? measured(sig.rulesMissed, 0) : counterDelta(sig.rulesMissed, f, 'prometheus_rule_group_iterations_missed', deltas),
+      );
       out.push(counterDelta(sig.dropped, f, 'prometheus_notifications_dropped', deltas));
       out.push(signalOf(sig.queueFill, queueFill(f)));
       if (options.remoteWrite !== false) out.push(...remoteWriteLag(f, n, labels, options.remoteWrite === true));
@@ -85,14 +95,23 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
 
 function ingestAge(f: Families, serverTime: number): { value: number } | { error: string } {
   const head = samplesOf(f, ['prometheus_tsdb_head_max_time'])?.[0]?.value;
-  if (head === undefined) return { error: 'prometheus_tsdb_head_max_time is missing from /metrics: is this Prometheus (not an agent-mode or compatible server)?' };
+  if (head === undefined)
+    return {
+      error: 'prometheus_tsdb_head_max_time is missing from /metrics: is this Prometheus (not an agent-mode or compatible server)?',
+    };
   if (!Number.isFinite(head) || head <= 0) return { error: 'Prometheus has stored no sample yet: it sees nothing' };
   if (!Number.isFinite(serverTime)) return { error: 'Prometheus did not say its query time' };
   return { value: Math.max(0, serverTime - head / 1000) };
 }
 
 /** A counter family as "how many since the last heartbeat"; unknown when the component does not expose it. */
-export function counterDelta(b: Parameters<typeof measured>[0], f: Families, family: string, deltas: Deltas, where?: (labels: Record<string, string>) => boolean): Signal {
+export function counterDelta(
+  b: Parameters<typeof measured>[0],
+  f: Families,
+  family: string,
+  deltas: Deltas,
+  where?: (labels: Record<string, string>) => boolean,
+): Signal {
   const samples = samplesOf(f, counter(family));
   if (samples === null) return unknownSignal(b, `${family}_total is missing from /metrics`);
   return measured(b, deltas.next(`${b.name}${JSON.stringify(b.labels)}`, total(samples, where)));
@@ -110,8 +129,20 @@ function queueFill(f: Families): { value: number } | { error: string } {
 function remoteWriteLag(f: Families, n: string, labels: Record<string, string>, required: boolean): Signal[] {
   const newest = samplesOf(f, ['prometheus_remote_storage_highest_timestamp_in_seconds'])?.[0]?.value;
   const sent = samplesOf(f, ['prometheus_remote_storage_queue_highest_sent_timestamp_seconds']) ?? [];
-  const b = (remote: string) => base(`${n}.remote_write.lag`, 'queue_age', 's', remote === '' ? labels : { ...labels, remote: remote.slice(0, 256) });
-  if (sent.length === 0) return required ? [unknownSignal(b(''), 'remote_write: true, but Prometheus has no remote-write queue (prometheus_remote_storage_queue_highest_sent_timestamp_seconds is missing)')] : [];
-  if (newest === undefined) return sent.map((s) => unknownSignal(b(s.labels.remote_name ?? ''), 'prometheus_remote_storage_highest_timestamp_in_seconds is missing from /metrics'));
+  const b = (remote: string) =>
+    base(`${n}.remote_write.lag`, 'queue_age', 's', remote === '' ? labels : { ...labels, remote: remote.slice(0, 256) });
+  if (sent.length === 0)
+    return required
+      ? [
+          unknownSignal(
+            b(''),
+            'remote_write: true, but Prometheus has no remote-write queue (prometheus_remote_storage_queue_highest_sent_timestamp_seconds is missing)',
+          ),
+        ]
+      : [];
+  if (newest === undefined)
+    return sent.map((s) =>
+      unknownSignal(b(s.labels.remote_name ?? ''), 'prometheus_remote_storage_highest_timestamp_in_seconds is missing from /metrics'),
+    );
   return sent.map((s) => measured(b(s.labels.remote_name ?? ''), Math.max(0, newest - s.value)));
 }

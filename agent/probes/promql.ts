@@ -34,16 +34,27 @@ export function promqlProbe(options: PromqlOptions): Probe {
       const r = await instantQuery(options.url, options.query, options.timeoutS);
       if (!r.ok) return [unknownSignal(one(), r.error)];
       const samples = r.value.samples;
-      if (samples.length === 0) return [options.onEmpty === 'zero' ? measured(one(), 0) : unknownSignal(one(), `the query returned no series (set on_empty: zero if that means 0): ${options.query}`.slice(0, 1024))];
+      if (samples.length === 0)
+        return [
+          options.onEmpty === 'zero'
+            ? measured(one(), 0)
+            : unknownSignal(one(), `the query returned no series (set on_empty: zero if that means 0): ${options.query}`.slice(0, 1024)),
+        ];
       if (samples.length > 1 && options.seriesLabels.length === 0) {
-        return [unknownSignal(one(), `the query returned ${samples.length} series: aggregate it (max, sum) or list the labels that tell them apart in series_labels`)];
+        return [
+          unknownSignal(
+            one(),
+            `the query returned ${samples.length} series: aggregate it (max, sum) or list the labels that tell them apart in series_labels`,
+          ),
+        ];
       }
       return samples.slice(0, 32).map((s) => {
         const extra = Object.fromEntries(options.seriesLabels.map((l) => [l, (s.labels[l] ?? '').slice(0, 256)]));
         const b = one(extra);
         if (!Number.isFinite(s.value)) return unknownSignal(b, `the query returned ${String(s.value)}`);
         const range = RANGE[options.kind];
-        if (range && (s.value < range[0] || s.value > range[1])) return unknownSignal(b, `the query returned ${s.value}, but ${range[2]}: check the query`);
+        if (range && (s.value < range[0] || s.value > range[1]))
+          return unknownSignal(b, `the query returned ${s.value}, but ${range[2]}: check the query`);
         return measured(b, s.value);
       });
     },

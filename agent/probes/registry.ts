@@ -9,7 +9,13 @@ import { prometheusProbe } from './prometheus.ts';
 import { prometheusFreshnessProbe } from './prometheus-freshness.ts';
 import { promqlProbe } from './promql.ts';
 
-const DEFAULT_UNIT: Record<Signal['kind'], string> = { freshness: 's', queue_age: 's', sampling: 'ratio', dropped: 'items', saturation: 'ratio' };
+const DEFAULT_UNIT: Record<Signal['kind'], string> = {
+  freshness: 's',
+  queue_age: 's',
+  sampling: 'ratio',
+  dropped: 'items',
+  saturation: 'ratio',
+};
 
 export function createProbe(config: ProbeConfig, agentId: string): Probe {
   const common = { name: config.name, labels: config.labels };
@@ -32,9 +38,25 @@ export function createProbe(config: ProbeConfig, agentId: string): Probe {
     case 'otel_collector':
       return otelCollectorProbe({ ...common, url: config.url, timeoutS: config.timeout_s });
     case 'pushgateway_canary':
-      return canaryProbe({ ...common, pushgatewayUrl: config.pushgateway_url, prometheusUrl: config.prometheus_url, job: config.job, instance: config.instance ?? agentId, timeoutS: config.timeout_s });
+      return canaryProbe({
+        ...common,
+        pushgatewayUrl: config.pushgateway_url,
+        prometheusUrl: config.prometheus_url,
+        job: config.job,
+        instance: config.instance ?? agentId,
+        timeoutS: config.timeout_s,
+      });
     case 'promql':
-      return promqlProbe({ ...common, url: config.url, query: config.query, kind: config.kind, unit: config.unit ?? DEFAULT_UNIT[config.kind], timeoutS: config.timeout_s, onEmpty: config.on_empty, seriesLabels: config.series_labels });
+      return promqlProbe({
+        ...common,
+        url: config.url,
+        query: config.query,
+        kind: config.kind,
+        unit: config.unit ?? DEFAULT_UNIT[config.kind],
+        timeoutS: config.timeout_s,
+        onEmpty: config.on_empty,
+        seriesLabels: config.series_labels,
+      });
     case 'prometheus_freshness':
       return prometheusFreshnessProbe({ ...common, url: config.url, selector: config.selector, timeoutS: config.timeout_s });
     case 'demo':
@@ -55,7 +77,14 @@ export async function runProbe(probe: Probe, clock: () => number = performance.n
   try {
     signals = await probe.collect();
   } catch (e: unknown) {
-    signals = [{ name: probe.name, kind: 'freshness', value: null, error: `probe crashed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1024) }];
+    signals = [
+      {
+        name: probe.name,
+        kind: 'freshness',
+        value: null,
+        error: `probe crashed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1024),
+      },
+    ];
   }
   return { probe, signals, durationMs: clock() - started };
 }
@@ -68,7 +97,10 @@ export async function runProbe(probe: Probe, clock: () => number = performance.n
 export function selfTelemetry(runs: readonly ProbeRun[]): Signal[] {
   return runs.flatMap(({ probe, signals, durationMs }) => {
     const labels = { source: 'blindspot-agent', probe: probe.name };
-    return [measured(base('agent.probe.duration', 'queue_age', 's', labels), durationMs / 1000), measured(base('agent.probe.failed', 'dropped', 'signals', labels), signals.filter((s) => s.value === null).length)];
+    return [
+      measured(base('agent.probe.duration', 'queue_age', 's', labels), durationMs / 1000),
+      measured(base('agent.probe.failed', 'dropped', 'signals', labels), signals.filter((s) => s.value === null).length),
+    ];
   });
 }
 

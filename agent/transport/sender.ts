@@ -23,7 +23,10 @@ export interface SenderOptions {
 export type Sender = (webhookId: string, body: string) => Promise<SendOutcome>;
 
 export function createSender(options: SenderOptions): Sender {
-  const url = new URL(`v1/agents/${options.agentId}/${options.path ?? 'heartbeats'}`, options.workerUrl.endsWith('/') ? options.workerUrl : `${options.workerUrl}/`);
+  const url = new URL(
+    `v1/agents/${options.agentId}/${options.path ?? 'heartbeats'}`,
+    options.workerUrl.endsWith('/') ? options.workerUrl : `${options.workerUrl}/`,
+  );
   const clock = options.clock ?? new WorkerClock();
   const attempt = async (webhookId: string, body: string): Promise<{ outcome: SendOutcome; clockChanged: boolean }> => {
     const timestamp = Math.floor(clock.now() / 1000);
@@ -43,7 +46,10 @@ export function createSender(options: SenderOptions): Sender {
         signal: AbortSignal.timeout(options.timeoutMs),
       });
     } catch (e: unknown) {
-      const reason = e instanceof Error && e.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `cannot reach ${url.origin}: ${describe(e)}`;
+      const reason =
+        e instanceof Error && e.name === 'TimeoutError'
+          ? `no answer within ${options.timeoutMs} ms`
+          : `cannot reach ${url.origin}: ${describe(e)}`;
       return { outcome: { kind: 'retry', reason, retryAfterMs: null }, clockChanged: false };
     }
     const clockChanged = clock.observe(response.headers.get('date'), sentAt, clock.localNow());
@@ -53,14 +59,22 @@ export function createSender(options: SenderOptions): Sender {
     // 409 means the Worker already has this heartbeat (a retry after a lost answer) or a newer one.
     if (response.status === 409) return { outcome: { kind: 'duplicate', code }, clockChanged };
     if (response.status === 429 || response.status >= 500) {
-      return { outcome: { kind: 'retry', reason: `HTTP ${response.status} ${code}`, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) }, clockChanged };
+      return {
+        outcome: {
+          kind: 'retry',
+          reason: `HTTP ${response.status} ${code}`,
+          retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+        },
+        clockChanged,
+      };
     }
     return { outcome: { kind: 'rejected', status: response.status, code, message }, clockChanged };
   };
   return async (webhookId, body) => {
     const first = await attempt(webhookId, body);
     // Refused for the agent's clock, and the answer just taught the Worker's: sign again at once.
-    if (first.outcome.kind === 'rejected' && first.outcome.code === 'timestamp_out_of_range' && first.clockChanged) return (await attempt(webhookId, body)).outcome;
+    if (first.outcome.kind === 'rejected' && first.outcome.code === 'timestamp_out_of_range' && first.clockChanged)
+      return (await attempt(webhookId, body)).outcome;
     return first.outcome;
   };
 }

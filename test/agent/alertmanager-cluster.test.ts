@@ -14,7 +14,10 @@ describe.skipIf(!am.available)(`Alertmanager cluster peers${am.available ? '' : 
   let second: RunningAlertmanager;
   beforeAll(async () => {
     const [a, b] = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
-    [first, second] = await Promise.all([startAlertmanager(CONFIG, { listen: a, peers: [b] }), startAlertmanager(CONFIG, { listen: b, peers: [a] })]);
+    [first, second] = await Promise.all([
+      startAlertmanager(CONFIG, { listen: a, peers: [b] }),
+      startAlertmanager(CONFIG, { listen: b, peers: [a] }),
+    ]);
   }, 60_000);
   afterAll(async () => {
     await Promise.all([first?.stop(), second?.stop()]);
@@ -36,6 +39,11 @@ describe.skipIf(!am.available)(`Alertmanager cluster peers${am.available ? '' : 
     const probe = alertmanagerProbe({ name: 'alertmanager', url: first.url, timeoutS: 2, clusterSize: undefined, labels: {} });
     expect((await probe.collect()).find((s) => s.name === 'alertmanager.cluster.peers_missing')?.value).toBe(0);
     await second.stop();
-    await waitFor('one peer missing', async () => ((await probe.collect()).find((s) => s.name === 'alertmanager.cluster.peers_missing')?.value === 1 ? true : undefined), 60_000, 1000);
+    await waitFor(
+      'one peer missing',
+      async () => ((await probe.collect()).find((s) => s.name === 'alertmanager.cluster.peers_missing')?.value === 1 ? true : undefined),
+      60_000,
+      1000,
+    );
   }, 70_000);
 });

@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { decodeSecret } from '../../protocol/signature.ts';
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, ['bin/blindspot-agent.js', ...args], { encoding: 'utf8', env: { ...process.env, BLINDSPOT_CONFIG: '', ...env }, timeout: 15_000 });
+  const result = spawnSync(process.execPath, ['bin/blindspot-agent.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, BLINDSPOT_CONFIG: '', ...env },
+    timeout: 15_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -26,7 +30,10 @@ describe('blindspot-agent', () => {
     expect(demo).toHaveLength(4);
     expect(demo.every((s) => s.labels.simulated === 'true')).toBe(true);
     // The agent's own telemetry rides along: how long the probe took and how many signals it missed.
-    expect(heartbeat.signals.filter((s) => s.labels.source === 'blindspot-agent').map((s) => s.name)).toEqual(['agent.probe.duration', 'agent.probe.failed']);
+    expect(heartbeat.signals.filter((s) => s.labels.source === 'blindspot-agent').map((s) => s.name)).toEqual([
+      'agent.probe.duration',
+      'agent.probe.failed',
+    ]);
     expect(stderr).toMatch(/^LEVEL\s+SIGNAL/m);
     expect(stderr.match(/^UP\s/gm)).toHaveLength(6);
   });
@@ -34,7 +41,10 @@ describe('blindspot-agent', () => {
   it('once exits 1 when a signal could not be measured', () => {
     const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-'));
     const path = join(dir, 'agent.yaml');
-    writeFileSync(path, 'agent_id: x\nworker_url: http://127.0.0.1:9\nsecret_env: S\nprobes:\n  - type: prometheus_freshness\n    url: http://127.0.0.1:9\n    selector: up\n    timeout_s: 1\n');
+    writeFileSync(
+      path,
+      'agent_id: x\nworker_url: http://127.0.0.1:9\nsecret_env: S\nprobes:\n  - type: prometheus_freshness\n    url: http://127.0.0.1:9\n    selector: up\n    timeout_s: 1\n',
+    );
     const { code, stdout } = cli(['once', '--config', path], { S: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
     expect(code).toBe(1);
     expect(JSON.parse(stdout).signals[0]).toMatchObject({ value: null, error: expect.stringMatching(/cannot reach Prometheus/) });
@@ -59,7 +69,11 @@ describe('blindspot-agent', () => {
   it('the single-file build runs without tsx: once on the demo probe exits 0', async () => {
     const built = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-agent.ts'], { encoding: 'utf8', timeout: 60_000 });
     expect(built.status, built.stderr).toBe(0);
-    const result = spawnSync(process.execPath, ['build/blindspot-agent.mjs', 'once', '--config', 'examples/demo-agent.yaml'], { encoding: 'utf8', env: { ...process.env, BLINDSPOT_CONFIG: '' }, timeout: 15_000 });
+    const result = spawnSync(process.execPath, ['build/blindspot-agent.mjs', 'once', '--config', 'examples/demo-agent.yaml'], {
+      encoding: 'utf8',
+      env: { ...process.env, BLINDSPOT_CONFIG: '' },
+      timeout: 15_000,
+    });
     expect(result.status, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).signals.length).toBe(6);
   });
@@ -82,4 +96,3 @@ describe('blindspot-agent', () => {
     }
   });
 });
-

@@ -46,7 +46,10 @@ describe('heartbeat delivery', () => {
   });
 
   it('gives up on a heartbeat when the next one is due, and says so', async () => {
-    const h = harness(Array.from({ length: 100 }, () => retry), 2000);
+    const h = harness(
+      Array.from({ length: 100 }, () => retry),
+      2000,
+    );
     expect(await deliver(h.deps, 1, { id: 'hb_1', body: '{}' }, h.clock() + 2000)).toBe('gave_up');
     expect(h.clock()).toBeLessThan(1_000_000 + 2000);
     expect(h.logs.at(-1)).toMatchObject({ level: 'warn', message: 'heartbeat not delivered before the next one was due' });

@@ -39,14 +39,20 @@ function counting(inner: SpanExporter): SpanExporter {
 beforeAll(async () => {
   collector = await startRecorder();
   // A collector that refuses every batch: the exporter fails without retrying (400 is permanent).
-  collector.answer(() => ({ status: 400, body: '{"code":3,"message":"refused by policy"}', headers: { 'content-type': 'application/json' } }));
+  collector.answer(() => ({
+    status: 400,
+    body: '{"code":3,"message":"refused by policy"}',
+    headers: { 'content-type': 'application/json' },
+  }));
   const exporter = new OTLPTraceExporter({ url: `${collector.url}/v1/traces`, timeoutMillis: 3000 });
   sdk = new NodeSDK({
     serviceName: 'checkout',
     autoDetectResources: false,
     instrumentations: [],
     sampler: hook.sampler(new TraceIdRatioBasedSampler(0.25)),
-    spanProcessors: [hook.batchSpanProcessor(counting(exporter), { maxQueueSize: QUEUE, maxExportBatchSize: 20, scheduledDelayMillis: 20 })],
+    spanProcessors: [
+      hook.batchSpanProcessor(counting(exporter), { maxQueueSize: QUEUE, maxExportBatchSize: 20, scheduledDelayMillis: 20 }),
+    ],
   });
   sdk.start();
 });
@@ -109,8 +115,16 @@ describe('the in-process OpenTelemetry hook in a NodeSDK', () => {
     const bare = createOtelHook();
     const signals = await bare.probe.collect();
     expect(signals).toEqual([
-      expect.objectContaining({ name: 'otel.traces.sampling', value: null, error: expect.stringMatching(/pass hook.sampler\(yourSampler\)/) }),
-      expect.objectContaining({ name: 'otel.export.failed', value: null, error: expect.stringMatching(/use hook.batchSpanProcessor\(exporter\)/) }),
+      expect.objectContaining({
+        name: 'otel.traces.sampling',
+        value: null,
+        error: expect.stringMatching(/pass hook.sampler\(yourSampler\)/),
+      }),
+      expect.objectContaining({
+        name: 'otel.export.failed',
+        value: null,
+        error: expect.stringMatching(/use hook.batchSpanProcessor\(exporter\)/),
+      }),
     ]);
     bare.sampler(new TraceIdRatioBasedSampler(1));
     expect((await bare.probe.collect())[0]).toMatchObject({ value: null, error: 'no span has been started yet' });

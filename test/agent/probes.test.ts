@@ -17,7 +17,10 @@ import { freePort } from '../support/ports.ts';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
 const bump = (text: string, metric: string, by: number) =>
-  text.replace(new RegExp(`^(${metric}\\{[^}]*\\}) (\\d+(?:\\.\\d+)?)$`, 'm'), (_, series: string, value: string) => `${series} ${Number(value) + by}`);
+  text.replace(
+    new RegExp(`^(${metric}\\{[^}]*\\}) (\\d+(?:\\.\\d+)?)$`, 'm'),
+    (_, series: string, value: string) => `${series} ${Number(value) + by}`,
+  );
 
 let collector: Recorder;
 let page = '';
@@ -28,7 +31,8 @@ beforeAll(async () => {
 afterAll(() => collector?.close());
 
 const probe = () => otelCollectorProbe({ name: 'otelcol', url: `${collector.url}/metrics`, timeoutS: 2, labels: {} });
-const find = (signals: Signal[], name: string, label: [string, string]) => signals.find((s) => s.name === name && s.labels?.[label[0]] === label[1]);
+const find = (signals: Signal[], name: string, label: [string, string]) =>
+  signals.find((s) => s.name === name && s.labels?.[label[0]] === label[1]);
 
 describe('the OpenTelemetry Collector probe', () => {
   it('reads a current Collector (_total counters): failures since the last heartbeat, refusals, queue fill per exporter', async () => {
@@ -37,9 +41,18 @@ describe('the OpenTelemetry Collector probe', () => {
     const first = await p.collect();
     // The first reading only sets the baseline.
     expect(first.filter((s) => s.kind === 'dropped').every((s) => s.value === 0)).toBe(true);
-    page = bump(bump(bump(page, 'otelcol_exporter_send_failed_spans_total', 30), 'otelcol_receiver_refused_spans_total', 5), 'otelcol_exporter_enqueue_failed_spans_total', 2);
+    page = bump(
+      bump(bump(page, 'otelcol_exporter_send_failed_spans_total', 30), 'otelcol_receiver_refused_spans_total', 5),
+      'otelcol_exporter_enqueue_failed_spans_total',
+      2,
+    );
     const second = await p.collect();
-    expect(find(second, 'otelcol.export.send_failed', ['signal', 'spans'])).toMatchObject({ kind: 'dropped', value: 30, unit: 'spans', error: null });
+    expect(find(second, 'otelcol.export.send_failed', ['signal', 'spans'])).toMatchObject({
+      kind: 'dropped',
+      value: 30,
+      unit: 'spans',
+      error: null,
+    });
     expect(find(second, 'otelcol.export.enqueue_failed', ['signal', 'spans'])?.value).toBe(2);
     expect(find(second, 'otelcol.receive.refused', ['signal', 'spans'])?.value).toBe(5);
     expect(find(second, 'otelcol.export.send_failed', ['signal', 'metric_points'])?.value).toBe(0);
@@ -62,9 +75,17 @@ describe('the OpenTelemetry Collector probe', () => {
   });
 
   it.each([
-    ['an HTML page', '<html><body>Grafana</body></html>', /no otelcol_exporter_\* or otelcol_receiver_\* metrics .* default :8888\/metrics/],
+    [
+      'an HTML page',
+      '<html><body>Grafana</body></html>',
+      /no otelcol_exporter_\* or otelcol_receiver_\* metrics .* default :8888\/metrics/,
+    ],
     ['an empty page', '', /no otelcol_exporter_/],
-    ['a broken exposition line', 'otelcol_exporter_sent_spans_total{exporter="x} 1\n', /not in the Prometheus text format: the sample of otelcol_exporter_sent_spans_total has no number/],
+    [
+      'a broken exposition line',
+      'otelcol_exporter_sent_spans_total{exporter="x} 1\n',
+      /not in the Prometheus text format: the sample of otelcol_exporter_sent_spans_total has no number/,
+    ],
   ])('reports %s as unknown with a reason, never as zero failures', async (_label, text, error) => {
     page = text;
     const signals = await probe().collect();
@@ -86,7 +107,9 @@ describe('the OpenTelemetry Collector probe', () => {
     const gone = otelCollectorProbe({ name: 'otelcol', url: `http://127.0.0.1:${await freePort()}/metrics`, timeoutS: 1, labels: {} });
     const signals = await gone.collect();
     expect(signals.map((s) => s.name)).toEqual(['otelcol.export.send_failed', 'otelcol.export.enqueue_failed', 'otelcol.receive.refused']);
-    expect(signals.every((s) => s.value === null && /cannot reach the OpenTelemetry Collector .*ECONNREFUSED/.test(s.error ?? ''))).toBe(true);
+    expect(signals.every((s) => s.value === null && /cannot reach the OpenTelemetry Collector .*ECONNREFUSED/.test(s.error ?? ''))).toBe(
+      true,
+    );
   });
 
   it('gives up on a Collector that never answers, within timeout_s', async () => {
@@ -109,26 +132,41 @@ describe('counters as deltas', () => {
 });
 
 const fixed = (name: string, signals: Signal[]): Probe => ({ name, collect: async () => signals });
-const sig = (name: string, value: number | null, labels: Record<string, string> = {}): Signal => ({ name, kind: 'dropped', value, unit: 'items', error: value === null ? 'broken' : null, labels });
+const sig = (name: string, value: number | null, labels: Record<string, string> = {}): Signal => ({
+  name,
+  kind: 'dropped',
+  value,
+  unit: 'items',
+  error: value === null ? 'broken' : null,
+  labels,
+});
 
 describe('assembling a heartbeat from probes', () => {
-  it('adds per-probe duration and failed-signal counts as the agent\'s own signals', async () => {
+  it("adds per-probe duration and failed-signal counts as the agent's own signals", async () => {
     const { signals } = await collectAll([fixed('a', [sig('a.x', 1), sig('a.y', null)]), fixed('b', [sig('b.x', 0)])]);
-    expect(signals.filter((s) => s.name === 'agent.probe.failed').map((s) => [s.labels?.probe, s.value])).toEqual([['a', 1], ['b', 0]]);
+    expect(signals.filter((s) => s.name === 'agent.probe.failed').map((s) => [s.labels?.probe, s.value])).toEqual([
+      ['a', 1],
+      ['b', 0],
+    ]);
     const durations = signals.filter((s) => s.name === 'agent.probe.duration');
     expect(durations.map((s) => s.labels?.probe)).toEqual(['a', 'b']);
     expect(durations.every((s) => s.kind === 'queue_age' && (s.value ?? -1) >= 0)).toBe(true);
   });
 
   it('turns a probe that throws into an unknown signal, and a slow one into a visible duration', async () => {
-    const crashing: Probe = { name: 'bad', collect: async () => { throw new Error('boom'); } };
+    const crashing: Probe = {
+      name: 'bad',
+      collect: async () => {
+        throw new Error('boom');
+      },
+    };
     const slow: Probe = { name: 'slow', collect: () => new Promise((r) => setTimeout(() => r([sig('slow.x', 0)]), 300)) };
     const { signals } = await collectAll([crashing, slow]);
     expect(signals[0]).toMatchObject({ name: 'bad', value: null, error: 'probe crashed: boom' });
     expect(signals.find((s) => s.name === 'agent.probe.duration' && s.labels?.probe === 'slow')?.value).toBeGreaterThanOrEqual(0.29);
   });
 
-  it('drops duplicates and keeps to the protocol\'s limit, so the Worker never refuses the heartbeat', async () => {
+  it("drops duplicates and keeps to the protocol's limit, so the Worker never refuses the heartbeat", async () => {
     const many = Array.from({ length: 80 }, (_, i) => sig('many', i, { i: String(i) }));
     const { signals, omitted } = await collectAll([fixed('dup', [sig('same', 1), sig('same', 2)]), fixed('many', many)]);
     expect(signals).toHaveLength(MAX_SIGNALS);
@@ -137,24 +175,36 @@ describe('assembling a heartbeat from probes', () => {
     expect(parseHeartbeat({ v: 1, seq: 1, boot: 'b', sent_at: new Date().toISOString(), interval_s: 15, signals }).ok).toBe(true);
   });
 
-  it('puts the configured labels on every signal, the signal\'s own labels winning', async () => {
+  it("puts the configured labels on every signal, the signal's own labels winning", async () => {
     const { signals } = await collectAll([fixed('a', [sig('a.x', 1, { env: 'own' })])], { env: 'prod', region: 'eu' });
-    expect(signals.map((s) => s.labels)).toEqual([{ env: 'own', region: 'eu' }, { env: 'prod', region: 'eu', source: 'blindspot-agent', probe: 'a' }, { env: 'prod', region: 'eu', source: 'blindspot-agent', probe: 'a' }]);
+    expect(signals.map((s) => s.labels)).toEqual([
+      { env: 'own', region: 'eu' },
+      { env: 'prod', region: 'eu', source: 'blindspot-agent', probe: 'a' },
+      { env: 'prod', region: 'eu', source: 'blindspot-agent', probe: 'a' },
+    ]);
   });
 });
 
 describe('doctor', () => {
   it('says OK or FAIL per probe with the reason and a fix, and checks the Worker', async () => {
     const port = await freePort();
-    const config = parseConfig({
-      agent_id: 'doc',
-      worker_url: collector.url,
-      secret: generateSecret(),
-      probes: [{ type: 'demo' }, { type: 'prometheus', url: `http://127.0.0.1:${port}`, timeout_s: 1 }],
-    }, 'agent.yaml', {});
+    const config = parseConfig(
+      {
+        agent_id: 'doc',
+        worker_url: collector.url,
+        secret: generateSecret(),
+        probes: [{ type: 'demo' }, { type: 'prometheus', url: `http://127.0.0.1:${port}`, timeout_s: 1 }],
+      },
+      'agent.yaml',
+      {},
+    );
     const { probesOf } = await import('../../agent/main.ts');
     const checks = await doctor(config, probesOf(config));
-    expect(checks.map((c) => [c.name, c.ok])).toEqual([['demo', true], ['prometheus', false], ['worker', true]]);
+    expect(checks.map((c) => [c.name, c.ok])).toEqual([
+      ['demo', true],
+      ['prometheus', false],
+      ['worker', true],
+    ]);
     expect(checks[1]?.reason).toMatch(/^\d+ of \d+ signal\(s\) failed: cannot reach Prometheus at http:\/\/127.0.0.1:\d+: ECONNREFUSED/);
     expect(checks[1]?.hint).toMatch(/is it running, and is the url/);
     const table = doctorTable(checks);
@@ -163,7 +213,11 @@ describe('doctor', () => {
   });
 
   it('reports a Worker that cannot be reached', async () => {
-    const config = parseConfig({ agent_id: 'doc', worker_url: `http://127.0.0.1:${await freePort()}`, secret: generateSecret(), probes: [{ type: 'demo' }] }, 'agent.yaml', {});
+    const config = parseConfig(
+      { agent_id: 'doc', worker_url: `http://127.0.0.1:${await freePort()}`, secret: generateSecret(), probes: [{ type: 'demo' }] },
+      'agent.yaml',
+      {},
+    );
     const checks = await doctor(config, []);
     expect(checks).toEqual([expect.objectContaining({ name: 'worker', ok: false, hint: expect.stringMatching(/worker_url/) })]);
   });
@@ -179,7 +233,11 @@ describe('doctor', () => {
   });
 
   it('counts a value that carries an error (a failed canary push) as a failure', () => {
-    const check = checkOfRun({ probe: { name: 'canary', type: 'pushgateway_canary', collect: async () => [] }, durationMs: 5, signals: [{ name: 'canary.freshness', kind: 'freshness', value: 20, error: 'canary push failed, the age keeps growing: ...' }] });
+    const check = checkOfRun({
+      probe: { name: 'canary', type: 'pushgateway_canary', collect: async () => [] },
+      durationMs: 5,
+      signals: [{ name: 'canary.freshness', kind: 'freshness', value: 20, error: 'canary push failed, the age keeps growing: ...' }],
+    });
     expect(check).toMatchObject({ ok: false, hint: expect.stringMatching(/pushgateway_url/) });
   });
 });
@@ -192,6 +250,8 @@ describe('reading the exposition format', () => {
 
   it('reads only the families asked for, with their HELP and TYPE lines', async () => {
     const { only } = await import('../../agent/probes/exposition.ts');
-    expect(only('# HELP x_a help\n# TYPE x_a counter\nx_a 1\n# TYPE y gauge\ny 2\n# a comment\nx_b{l="1"} 3\n', ['x_'])).toBe('# HELP x_a help\n# TYPE x_a counter\nx_a 1\nx_b{l="1"} 3');
+    expect(only('# HELP x_a help\n# TYPE x_a counter\nx_a 1\n# TYPE y gauge\ny 2\n# a comment\nx_b{l="1"} 3\n', ['x_'])).toBe(
+      '# HELP x_a help\n# TYPE x_a counter\nx_a 1\nx_b{l="1"} 3',
+    );
   });
 });

@@ -16,9 +16,16 @@ afterAll(async () => {
   await recorder.close();
 });
 
-const body = buildHeartbeat({ seq: 1, boot: 'b1', intervalS: 15, graceS: undefined, now: new Date(), signals: [{ name: 'metrics.freshness', kind: 'freshness', value: 3, unit: 's', error: null }] });
+const body = buildHeartbeat({
+  seq: 1,
+  boot: 'b1',
+  intervalS: 15,
+  graceS: undefined,
+  now: new Date(),
+  signals: [{ name: 'metrics.freshness', kind: 'freshness', value: 3, unit: 's', error: null }],
+});
 
-describe('the agent\'s sender', () => {
+describe("the agent's sender", () => {
   it('signs heartbeats that the standardwebhooks reference package verifies', async () => {
     recorder.answer(() => ({ status: 202, body: '{"accepted":true}' }));
     const send = createSender({ workerUrl: recorder.url, agentId: 'a1', secret, timeoutMs: 2000 });
@@ -67,12 +74,14 @@ describe('the agent\'s sender', () => {
     expect(outcome).toMatchObject({ kind: 'retry', reason: 'no answer within 300 ms' });
   });
 
-  it('signs with the Worker\'s time when the agent\'s clock is 10 minutes off: one refusal, then accepted, and the clock is kept', async () => {
+  it("signs with the Worker's time when the agent's clock is 10 minutes off: one refusal, then accepted, and the clock is kept", async () => {
     for (const skewMs of [600_000, -600_000]) {
       // A stand-in for the Worker's timestamp check, against the recorder's own (true) clock.
       recorder.answer((req) => {
         const off = Number(req.headers['webhook-timestamp']) - Date.now() / 1000;
-        return Math.abs(off) > 300 ? { status: 401, body: '{"error":{"code":"timestamp_out_of_range","message":"off"}}' } : { status: 202, body: '{"accepted":true}' };
+        return Math.abs(off) > 300
+          ? { status: 401, body: '{"error":{"code":"timestamp_out_of_range","message":"off"}}' }
+          : { status: 202, body: '{"accepted":true}' };
       });
       const clock = new WorkerClock(() => Date.now() + skewMs);
       const send = createSender({ workerUrl: recorder.url, agentId: 'a1', secret, timeoutMs: 2000, clock });

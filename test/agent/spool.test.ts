@@ -28,7 +28,11 @@ describe('the spool', () => {
     spool.add('hb_b_3', body(3), T0);
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     const again = new Spool(dir, { maxBytes: 1e6, maxAgeMs: 86_400_000 }, () => T0);
-    expect(again.list().map((h) => [h.id, JSON.parse(h.body).seq])).toEqual([['hb_b_1', 1], ['hb_b_2', 2], ['hb_b_3', 3]]);
+    expect(again.list().map((h) => [h.id, JSON.parse(h.body).seq])).toEqual([
+      ['hb_b_1', 1],
+      ['hb_b_2', 2],
+      ['hb_b_3', 3],
+    ]);
   });
 
   it('cuts batches by count and bytes, and removes what was sent', () => {
@@ -63,7 +67,7 @@ describe('the spool', () => {
     expect(existsSync(join(dir, 'rejected', `${String(T0).padStart(15, '0')}-hb_1.json`))).toBe(true);
   });
 
-  it('moves a spooled sent_at from the host\'s clock onto the Worker\'s when it is backfilled', () => {
+  it("moves a spooled sent_at from the host's clock onto the Worker's when it is backfilled", () => {
     const hostSentAt = new Date(T0 + 600_000).toISOString();
     const body = JSON.stringify({ v: 1, seq: 1, sent_at: hostSentAt });
     // The host is 10 minutes ahead: the Worker's clock is 10 minutes behind it.
@@ -72,6 +76,4 @@ describe('the spool', () => {
     expect(restamped(body, 0)).toBe(body);
     expect(restamped('{"v":1,"seq":1}', -600_000)).toBe('{"v":1,"seq":1}');
   });
-
 });
-

@@ -17,7 +17,10 @@ describe('an agent stopped on purpose', () => {
 
   it('sends one last heartbeat with stopping: true on SIGTERM, with the next seq, then exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'blindspot-stop-'));
-    writeFileSync(join(dir, 'agent.yaml'), `agent_id: stopper\nworker_url: ${receiver.url}\nsecret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\ninterval_s: 1\nspool_dir: ${join(dir, "spool")}\nprobes: [{ type: demo }]\n`);
+    writeFileSync(
+      join(dir, 'agent.yaml'),
+      `agent_id: stopper\nworker_url: ${receiver.url}\nsecret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\ninterval_s: 1\nspool_dir: ${join(dir, 'spool')}\nprobes: [{ type: demo }]\n`,
+    );
     const agent = spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', join(dir, 'agent.yaml')], { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => agent.once('exit', resolve));
     await waitFor('two heartbeats', async () => receiver.requests.length >= 2, 15_000);

@@ -5,18 +5,21 @@ const T = Date.parse('2026-11-22T10:00:00.000Z');
 const httpDate = (ms: number) => new Date(ms).toUTCString();
 
 describe("the Worker's clock, as the agent learns it", () => {
-  it('keeps its own clock while the two agree within Date\'s one-second resolution and the round trip', () => {
+  it("keeps its own clock while the two agree within Date's one-second resolution and the round trip", () => {
     const clock = new WorkerClock(() => T);
     expect(clock.observe(httpDate(T + 1_400), T, T + 200)).toBe(false);
     expect(clock.offsetMs).toBe(0);
     expect(clock.now()).toBe(T);
   });
 
-  it('takes the Worker\'s time when the agent is 10 minutes ahead or behind, to within a second', () => {
+  it("takes the Worker's time when the agent is 10 minutes ahead or behind, to within a second", () => {
     for (const skew of [600_000, -600_000]) {
       const changes: number[] = [];
       const local = T + skew;
-      const clock = new WorkerClock(() => local, (offset) => changes.push(offset));
+      const clock = new WorkerClock(
+        () => local,
+        (offset) => changes.push(offset),
+      );
       // The Worker's clock reads T (its Date header says the second of T) halfway through a 200 ms round trip.
       expect(clock.observe(httpDate(T), local - 100, local + 100)).toBe(true);
       expect(Math.abs(clock.now() - T)).toBeLessThanOrEqual(1000);
@@ -29,7 +32,10 @@ describe("the Worker's clock, as the agent learns it", () => {
   it('goes back to its own clock once the host is fixed, and says so', () => {
     const changes: [number, number][] = [];
     let local = T + 600_000;
-    const clock = new WorkerClock(() => local, (offset, previous) => changes.push([offset, previous]));
+    const clock = new WorkerClock(
+      () => local,
+      (offset, previous) => changes.push([offset, previous]),
+    );
     clock.observe(httpDate(T), local, local);
     local = T;
     expect(clock.observe(httpDate(T), local, local)).toBe(true);

@@ -17,7 +17,12 @@ describe('the watchdog configuration file', () => {
     const r = loadConfigText('');
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.config.defaults).toMatchObject({ component: 'monitoring', for: { heartbeats: 2, seconds: 0 }, recoverFor: { heartbeats: 3, seconds: 60 }, flapping: { transitions: 6, withinS: 1800, stableS: 600 } });
+    expect(r.config.defaults).toMatchObject({
+      component: 'monitoring',
+      for: { heartbeats: 2, seconds: 0 },
+      recoverFor: { heartbeats: 3, seconds: 60 },
+      flapping: { transitions: 6, withinS: 1800, stableS: 600 },
+    });
     expect(r.config.defaults.rules.freshness).toEqual({ degraded: { maxAgeS: 120 }, blind: { maxAgeS: 600 } });
     expect(r.config.clockSkewS).toBe(30);
     expect(r.config.components.map((c) => c.id)).toEqual(['monitoring']);
@@ -29,7 +34,9 @@ describe('the watchdog configuration file', () => {
   });
 
   it('notifications get their defaults: 1 h reminders, a 24 h horizon, 10 s timeouts, us region', () => {
-    const r = loadConfigText('notifications: { public_url: "https://status.example.com/", channels: [{ id: og, type: opsgenie }], routes: [{ channels: [og], severities: [critical] }] }');
+    const r = loadConfigText(
+      'notifications: { public_url: "https://status.example.com/", channels: [{ id: og, type: opsgenie }], routes: [{ channels: [og], severities: [critical] }] }',
+    );
     if (!r.ok) throw new Error(r.errors.join());
     expect(r.config.notifications).toEqual({
       publicUrl: 'https://status.example.com',
@@ -47,28 +54,46 @@ describe('the watchdog configuration file', () => {
   });
 
   it.each([
-    ['monitors: [{ id: f, kind: freshness, treshold: 3 }]', /monitors\.0\.treshold|unknown key treshold: a monitor takes id, name, component/],
+    [
+      'monitors: [{ id: f, kind: freshness, treshold: 3 }]',
+      /monitors\.0\.treshold|unknown key treshold: a monitor takes id, name, component/,
+    ],
     ['monitors: [{ id: f }]', /give "signal" \(a name or glob such as "metrics\.\*"\), "kind", or both/],
     ['monitors: [{ id: F!, kind: freshness }]', /monitors\.0\.id: id uses lower case letters/],
     ['monitors: [{ id: f, kind: freshness, component: billing }]', /component "billing" is not defined; add it under "components"/],
-    ['monitors: [{ id: f, kind: sampling, blind: { max_age_s: 3 } }]', /blind\.max_age_s: a sampling monitor takes min_ratio and drop_below; remove max_age_s/],
+    [
+      'monitors: [{ id: f, kind: sampling, blind: { max_age_s: 3 } }]',
+      /blind\.max_age_s: a sampling monitor takes min_ratio and drop_below; remove max_age_s/,
+    ],
     ['monitors: [{ id: f, kind: freshness }, { id: f, kind: dropped }]', /the id "f" is used twice/],
     ['monitors: [{ id: f, kind: freshness, for: { heartbeats: 0 } }]', /monitors\.0\.for\.heartbeats: heartbeats is at least 1/],
     ['monitors: [{ id: f, kind: bogus }]', /kind is one of freshness, sampling, dropped, queue_age/],
     ['maintenance: [{ id: m, starts_at: "2026-12-01T03:00:00Z", ends_at: "2026-12-01T02:00:00Z" }]', /ends_at must be after starts_at/],
     ['maintenance: [{ id: m, starts_at: "tomorrow", ends_at: "2026-12-01T02:00:00Z" }]', /starts_at must be an RFC 3339 time with a zone/],
-    ['maintenance: [{ id: m, starts_at: "2026-12-01T01:00:00", ends_at: "2026-12-01T02:00:00Z" }]', /starts_at must be an RFC 3339 time with a zone/],
+    [
+      'maintenance: [{ id: m, starts_at: "2026-12-01T01:00:00", ends_at: "2026-12-01T02:00:00Z" }]',
+      /starts_at must be an RFC 3339 time with a zone/,
+    ],
     ['alertmanager: { sources: [{ id: prod }] }', /interval_s/],
     ['monitors: [{ id: agent, kind: freshness }]', /"agent" is built in/],
     ['monitors: {', /YAML/],
     ['a: 1\na: 2', /YAML/],
     ['defaults: { kinds: { freshness: { blind: { max_age_s: -1 } } } }', /max_age_s is at least 0/],
-    ['notifications: { channels: [{ id: pd, type: pagerduty }], routes: [{ channels: [pager] }] }', /notifications\.routes\[0\]\.channels: no channel has the id "pager"; define it under notifications\.channels or use one of pd/],
+    [
+      'notifications: { channels: [{ id: pd, type: pagerduty }], routes: [{ channels: [pager] }] }',
+      /notifications\.routes\[0\]\.channels: no channel has the id "pager"; define it under notifications\.channels or use one of pd/,
+    ],
     ['notifications: { channels: [{ id: pd, type: pagerdutyy }] }', /type is one of pagerduty, opsgenie, slack, discord, teams, webhook/],
-    ['notifications: { channels: [{ id: pd, type: pagerduty, routing_key: abc }] }', /unknown key "routing_key": a channel \(its key or URL goes in the Worker secret BLINDSPOT_CHANNEL_SECRETS, never in this file\) takes id, type, region, endpoint, timeout_s/],
+    [
+      'notifications: { channels: [{ id: pd, type: pagerduty, routing_key: abc }] }',
+      /unknown key "routing_key": a channel \(its key or URL goes in the Worker secret BLINDSPOT_CHANNEL_SECRETS, never in this file\) takes id, type, region, endpoint, timeout_s/,
+    ],
     ['notifications: { channels: [{ id: pd, type: pagerduty, endpoint: "ftp://x" }] }', /endpoint must be an http\(s\) URL/],
     ['notifications: { channels: [{ id: og, type: opsgenie, region: asia }] }', /region is "us" or "eu"/],
-    ['notifications: { channels: [{ id: a, type: slack }, { id: a, type: discord }] }', /notifications\.channels: the id "a" is used twice/],
+    [
+      'notifications: { channels: [{ id: a, type: slack }, { id: a, type: discord }] }',
+      /notifications\.channels: the id "a" is used twice/,
+    ],
     ['notifications: { routes: [{ channels: [] }] }', /a route names at least one channel/],
     ['notifications: { repeat_interval_s: -5 }', /repeat_interval_s \(0 turns repeats off\) is at least 0/],
     ['notifications: { give_up_after_s: 10 }', /give_up_after_s is at least 60/],
@@ -86,7 +111,11 @@ describe('the watchdog configuration file', () => {
 
 describe('npm run check-config', () => {
   const run = promisify(execFile);
-  const check = (file: string) => run(process.execPath, ['--import', 'tsx', 'config/check.ts', file]).then((r) => ({ code: 0, out: r.stdout + r.stderr }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }));
+  const check = (file: string) =>
+    run(process.execPath, ['--import', 'tsx', 'config/check.ts', file]).then(
+      (r) => ({ code: 0, out: r.stdout + r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+    );
 
   it('exits 0 on a valid file and says what it found', async () => {
     const r = await check('blindspot.config.yaml');

@@ -14,8 +14,33 @@ export const README_END = '<!-- gap-report-example:end -->';
 const t = (hhmmss: string) => Date.parse(`2026-11-19T${hhmmss}Z`);
 const MAINTENANCE = `\nmaintenance:\n  - { id: prom-upgrade, starts_at: "2026-11-19T10:30:00Z", ends_at: "2026-11-19T10:45:00Z", monitors: [prometheus-up], reason: Prometheus upgrade }\n`;
 
-function window(id: string, monitor: string, component: string, cause: string, level: string, from: string, to: string, extra: Partial<WindowRecord> = {}): WindowRecord {
-  return { id, agentId: 'prod-eu', monitor, component, cause, level, signal: null, startedAt: t(from), confirmedAt: t(from) + 30_000, notifiedAt: null, endedAt: t(to), peakValue: null, suppressedBy: null, source: 'engine', ...extra };
+function window(
+  id: string,
+  monitor: string,
+  component: string,
+  cause: string,
+  level: string,
+  from: string,
+  to: string,
+  extra: Partial<WindowRecord> = {},
+): WindowRecord {
+  return {
+    id,
+    agentId: 'prod-eu',
+    monitor,
+    component,
+    cause,
+    level,
+    signal: null,
+    startedAt: t(from),
+    confirmedAt: t(from) + 30_000,
+    notifiedAt: null,
+    endedAt: t(to),
+    peakValue: null,
+    suppressedBy: null,
+    source: 'engine',
+    ...extra,
+  };
 }
 
 export function exampleMarkdown(): string {
@@ -23,11 +48,25 @@ export function exampleMarkdown(): string {
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const config = loaded.config;
   const windows: WindowRecord[] = [
-    window('prod-eu:metrics-freshness:1', 'metrics-freshness', 'metrics', 'stale', 'blind', '09:12:30', '09:31:00', { signal: 'prometheus.metrics.freshness', peakValue: 1260, notifiedAt: t('09:13:05') }),
+    window('prod-eu:metrics-freshness:1', 'metrics-freshness', 'metrics', 'stale', 'blind', '09:12:30', '09:31:00', {
+      signal: 'prometheus.metrics.freshness',
+      peakValue: 1260,
+      notifiedAt: t('09:13:05'),
+    }),
     window('prod-eu:agent:1', 'agent', 'metrics', 'agent_silent', 'blind', '09:40:15', '09:52:00', { notifiedAt: t('09:40:47') }),
-    window('prod-eu:alerts-dropped:1', 'alerts-dropped', 'alerting', 'dropped', 'blind', '10:05:00', '10:08:00', { signal: 'alertmanager.alerts.dropped', peakValue: 4, notifiedAt: t('10:05:20') }),
-    { ...window('watchdog:gap:1', 'watchdog', 'monitoring', 'watchdog_gap', 'unknown', '10:20:00', '10:26:00'), agentId: '*', source: 'watchdog' },
-    window('prod-eu:prometheus-up:1', 'prometheus-up', 'metrics', 'stale', 'blind', '10:31:00', '10:38:00', { suppressedBy: 'maintenance:prom-upgrade' }),
+    window('prod-eu:alerts-dropped:1', 'alerts-dropped', 'alerting', 'dropped', 'blind', '10:05:00', '10:08:00', {
+      signal: 'alertmanager.alerts.dropped',
+      peakValue: 4,
+      notifiedAt: t('10:05:20'),
+    }),
+    {
+      ...window('watchdog:gap:1', 'watchdog', 'monitoring', 'watchdog_gap', 'unknown', '10:20:00', '10:26:00'),
+      agentId: '*',
+      source: 'watchdog',
+    },
+    window('prod-eu:prometheus-up:1', 'prometheus-up', 'metrics', 'stale', 'blind', '10:31:00', '10:38:00', {
+      suppressedBy: 'maintenance:prom-upgrade',
+    }),
   ];
   // The agent kept running through 09:40–09:52 and backfilled a heartbeat every 15 s; all was fresh.
   const backfill: BackfilledHeartbeat[] = Array.from({ length: 47 }, (_, i) => ({
@@ -63,7 +102,21 @@ export function exampleMarkdown(): string {
     objective: config.gapReport.objective,
     limit: 500,
     maintenances: noticesOf([], config.maintenance, { from: range.start, to: range.end }),
-    incidents: [{ id: 'inc1', name: 'Delayed metrics', status: 'resolved', impact: 'minor', components: '["metrics"]', source: 'admin', started_at: t('09:20:00'), created_at: t('09:20:00'), updated_at: t('09:35:00'), monitoring_at: null, resolved_at: t('09:35:00') }],
+    incidents: [
+      {
+        id: 'inc1',
+        name: 'Delayed metrics',
+        status: 'resolved',
+        impact: 'minor',
+        components: '["metrics"]',
+        source: 'admin',
+        started_at: t('09:20:00'),
+        created_at: t('09:20:00'),
+        updated_at: t('09:35:00'),
+        monitoring_at: null,
+        resolved_at: t('09:35:00'),
+      },
+    ],
     now: t('12:00:00'),
   });
   return renderMarkdown(shape);

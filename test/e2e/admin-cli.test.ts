@@ -9,7 +9,8 @@ import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 let worker: TestWorker;
 let token: string;
 
-const cli = (args: string[], env: Record<string, string> = {}) => runBin('bin/blindspot.js', args, { BLINDSPOT_WORKER_URL: worker?.url ?? '', BLINDSPOT_ADMIN_TOKEN: token ?? '', ...env });
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runBin('bin/blindspot.js', args, { BLINDSPOT_WORKER_URL: worker?.url ?? '', BLINDSPOT_ADMIN_TOKEN: token ?? '', ...env });
 
 beforeAll(async () => {
   const made = (await runBin('bin/blindspot.js', ['token', 'e2e'], {})).stdout;
@@ -29,7 +30,18 @@ afterAll(async () => {
 
 describe('blindspot incident', () => {
   it('opens, updates and resolves an incident that the public API shows', async () => {
-    const opened = await cli(['incident', 'open', '--name', 'API errors', '--body', 'We are investigating.', '--impact', 'major', '--component', 'api']);
+    const opened = await cli([
+      'incident',
+      'open',
+      '--name',
+      'API errors',
+      '--body',
+      'We are investigating.',
+      '--impact',
+      'major',
+      '--component',
+      'api',
+    ]);
     expect(opened.stderr).toBe('');
     expect(opened.code).toBe(0);
     const id = /^opened incident ([a-z0-9]{12}): API errors\n$/.exec(opened.stdout)?.[1] as string;
@@ -37,7 +49,9 @@ describe('blindspot incident', () => {
 
     const updated = await cli(['incident', 'update', id, '--status', 'identified', '--body', 'A bad deploy.']);
     expect(updated).toMatchObject({ code: 0, stdout: `incident ${id} is now identified\n` });
-    const unresolved = (await (await fetch(`${worker.url}/api/v2/incidents/unresolved.json`)).json()) as { incidents: { id: string; status: string; impact: string }[] };
+    const unresolved = (await (await fetch(`${worker.url}/api/v2/incidents/unresolved.json`)).json()) as {
+      incidents: { id: string; status: string; impact: string }[];
+    };
     expect(unresolved.incidents).toEqual([expect.objectContaining({ id, status: 'identified', impact: 'major' })]);
 
     expect(await cli(['incident', 'resolve', id])).toMatchObject({ code: 0, stdout: `incident ${id} resolved\n` });
@@ -59,11 +73,26 @@ describe('blindspot incident', () => {
 
 describe('blindspot maintenance and silence', () => {
   it('schedules maintenance that shows the component under maintenance, and completes it', async () => {
-    const r = await cli(['maintenance', 'schedule', '--name', 'Database upgrade', '--from', 'now', '--until', '1h', '--component', 'api', '--monitor', '*']);
+    const r = await cli([
+      'maintenance',
+      'schedule',
+      '--name',
+      'Database upgrade',
+      '--from',
+      'now',
+      '--until',
+      '1h',
+      '--component',
+      'api',
+      '--monitor',
+      '*',
+    ]);
     expect(r.stderr).toBe('');
     const id = /^maintenance ([a-z0-9]{12}) in_progress: /.exec(r.stdout)?.[1] as string;
     expect(id).toBeDefined();
-    const components = (await (await fetch(`${worker.url}/api/v2/components.json`)).json()) as { components: { id: string; status: string }[] };
+    const components = (await (await fetch(`${worker.url}/api/v2/components.json`)).json()) as {
+      components: { id: string; status: string }[];
+    };
     expect(components.components.find((c) => c.id === 'api')?.status).toBe('under_maintenance');
     expect(await cli(['maintenance', 'complete', id])).toMatchObject({ code: 0, stdout: `maintenance ${id} is completed\n` });
   });
@@ -102,7 +131,16 @@ describe('the CLI request plan', () => {
     expect(timeArg('--until', '90m', base)).toBe('2026-11-22T11:30:00.000Z');
     expect(timeArg('--until', '1d', base)).toBe('2026-11-23T10:00:00.000Z');
     expect(timeArg('--from', '2026-11-22T12:00:00+01:00', base)).toBe('2026-11-22T12:00:00+01:00');
-    const call = plan(['maintenance', 'schedule'], { name: 'x', from: '2026-11-22T12:00:00Z', until: '2h', component: ['api', 'web'] }, base);
-    expect(call.body).toEqual({ name: 'x', scheduled_for: '2026-11-22T12:00:00Z', scheduled_until: '2026-11-22T14:00:00.000Z', components: ['api', 'web'] });
+    const call = plan(
+      ['maintenance', 'schedule'],
+      { name: 'x', from: '2026-11-22T12:00:00Z', until: '2h', component: ['api', 'web'] },
+      base,
+    );
+    expect(call.body).toEqual({
+      name: 'x',
+      scheduled_for: '2026-11-22T12:00:00Z',
+      scheduled_until: '2026-11-22T14:00:00.000Z',
+      components: ['api', 'web'],
+    });
   });
 });

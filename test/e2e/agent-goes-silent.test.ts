@@ -49,26 +49,38 @@ interface WindowRow {
 }
 
 function d1Windows(): WindowRow[] {
-  return d1Query<WindowRow>(persistTo, "SELECT cause, started_at, confirmed_at, ended_at FROM windows WHERE agent_id = 'e2e' ORDER BY started_at");
+  return d1Query<WindowRow>(
+    persistTo,
+    "SELECT cause, started_at, confirmed_at, ended_at FROM windows WHERE agent_id = 'e2e' ORDER BY started_at",
+  );
 }
 
 function receivedEvents(): { type: string; window: { id: string; ended_at: string | null } }[] {
   return receiver.requests.map((r) => {
-    const event = new Webhook(webhookSecret).verify(r.body, r.headers as Record<string, string>) as { type: string; data: { window: { id: string; ended_at: string | null } } };
+    const event = new Webhook(webhookSecret).verify(r.body, r.headers as Record<string, string>) as {
+      type: string;
+      data: { window: { id: string; ended_at: string | null } };
+    };
     return { type: event.type, window: event.data.window };
   });
 }
 
 beforeAll(async () => {
   receiver = await startRecorder();
-  writeFileSync(join(dir, 'worker.env'), [
-    `BLINDSPOT_AGENT_SECRETS={"e2e":["${agentSecret}"]}`,
-    `BLINDSPOT_WEBHOOK_URL=${receiver.url}/events`,
-    `BLINDSPOT_WEBHOOK_SECRET=${webhookSecret}`,
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'worker.env'),
+    [
+      `BLINDSPOT_AGENT_SECRETS={"e2e":["${agentSecret}"]}`,
+      `BLINDSPOT_WEBHOOK_URL=${receiver.url}/events`,
+      `BLINDSPOT_WEBHOOK_SECRET=${webhookSecret}`,
+    ].join('\n'),
+  );
   await applyMigrations({ persistTo });
   worker = await startLocalWorker({ port: await freePort(), persistTo, envFile: join(dir, 'worker.env') });
-  writeFileSync(join(dir, 'agent.yaml'), `agent_id: e2e\nworker_url: ${worker.url}\nsecret_env: E2E_SECRET\ninterval_s: 5\ngrace_s: 5\nspool_dir: ${join(dir, "spool")}\nprobes:\n  - type: demo\n`);
+  writeFileSync(
+    join(dir, 'agent.yaml'),
+    `agent_id: e2e\nworker_url: ${worker.url}\nsecret_env: E2E_SECRET\ninterval_s: 5\ngrace_s: 5\nspool_dir: ${join(dir, 'spool')}\nprobes:\n  - type: demo\n`,
+  );
   process.env.E2E_SECRET = agentSecret;
 }, 90_000);
 
@@ -89,14 +101,27 @@ describe('an agent that goes silent', () => {
     expect(last).toBeTypeOf('number');
     const lastHeartbeatAt = last as number;
 
-    const blindSeenAt = await waitFor('the page to show the agent blind', async () => ((await pageRow())?.state === 'blind' ? Date.now() : undefined), 20_000, 100);
+    const blindSeenAt = await waitFor(
+      'the page to show the agent blind',
+      async () => ((await pageRow())?.state === 'blind' ? Date.now() : undefined),
+      20_000,
+      100,
+    );
     expect(blindSeenAt - lastHeartbeatAt, worker.output()).toBeLessThanOrEqual(12_000);
 
     const [opened, ...more] = d1Windows();
     expect(more).toHaveLength(0);
-    expect(opened).toMatchObject({ cause: 'agent_silent', started_at: lastHeartbeatAt + 5_000, confirmed_at: lastHeartbeatAt + 10_000, ended_at: null });
+    expect(opened).toMatchObject({
+      cause: 'agent_silent',
+      started_at: lastHeartbeatAt + 5_000,
+      confirmed_at: lastHeartbeatAt + 10_000,
+      ended_at: null,
+    });
     // Detection is the alarm at the deadline, not a cron: the page is queued within 2 s of it.
-    const [queued] = d1Query<{ created_at: number }>(persistTo, "SELECT created_at FROM outbox WHERE agent_id = 'e2e' AND event_type = 'window.opened'");
+    const [queued] = d1Query<{ created_at: number }>(
+      persistTo,
+      "SELECT created_at FROM outbox WHERE agent_id = 'e2e' AND event_type = 'window.opened'",
+    );
     expect(queued!.created_at - opened!.confirmed_at, worker.output()).toBeLessThanOrEqual(2_000);
     await waitFor('the window.opened event', async () => receivedEvents().some((e) => e.type === 'window.opened'), 10_000);
 

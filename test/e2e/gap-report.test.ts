@@ -82,7 +82,16 @@ beforeAll(async () => {
   }));
   const body = JSON.stringify({ v: 1, heartbeats });
   const ts = Math.floor(Date.now() / 1000);
-  const res = await fetch(`${worker.url}/v1/agents/edge/backfill`, { method: 'POST', headers: { 'content-type': 'application/json', 'webhook-id': 'msg_backfill_e2e', 'webhook-timestamp': String(ts), 'webhook-signature': await sign([secret], 'msg_backfill_e2e', ts, body) }, body });
+  const res = await fetch(`${worker.url}/v1/agents/edge/backfill`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': 'msg_backfill_e2e',
+      'webhook-timestamp': String(ts),
+      'webhook-signature': await sign([secret], 'msg_backfill_e2e', ts, body),
+    },
+    body,
+  });
   expect(res.status, await res.text()).toBe(202);
 }, 120_000);
 
@@ -90,7 +99,12 @@ afterAll(async () => {
   await worker?.stop();
 });
 
-const cli = (args: string[], env: Record<string, string> = {}) => runBin('bin/blindspot.js', ['gaps', '--from', FROM, '--to', TO, ...args], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: token, ...env });
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runBin('bin/blindspot.js', ['gaps', '--from', FROM, '--to', TO, ...args], {
+    BLINDSPOT_WORKER_URL: worker.url,
+    BLINDSPOT_ADMIN_TOKEN: token,
+    ...env,
+  });
 
 describe('blindspot gaps', () => {
   it('prints the report as JSON, with the blindness the backfill shows inside the link outage', async () => {
@@ -101,7 +115,14 @@ describe('blindspot gaps', () => {
     expect(report.range.time_zone).toBe('Europe/Berlin');
     const ids = report.windows.map((w) => w.id);
     // The backfilled freshness went bad at 35 min: the replay found a stale window the live watchdog never saw.
-    expect(ids).toEqual(['w-stale', 'w-dropped', 'w-silent', `edge:metrics-fresh:${B + 35 * MIN}:backfill`, 'watchdog:gap:e2e', 'w-unknown']);
+    expect(ids).toEqual([
+      'w-stale',
+      'w-dropped',
+      'w-silent',
+      `edge:metrics-fresh:${B + 35 * MIN}:backfill`,
+      'watchdog:gap:e2e',
+      'w-unknown',
+    ]);
     const silent = report.windows.find((w) => w.id === 'w-silent')!;
     expect(silent.verdict).toBe('link_outage');
     expect(silent.explanation).toMatch(/backfilled heartbeats show the monitoring blind too/);
@@ -112,7 +133,13 @@ describe('blindspot gaps', () => {
     const r = await cli(['--format', 'csv', '--component', 'metrics']);
     expect(r.code).toBe(0);
     const rows = parseCsv(r.stdout, { columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
-    expect(rows.map((x) => x.id)).toEqual(['w-stale', 'w-silent', `edge:metrics-fresh:${B + 35 * MIN}:backfill`, 'watchdog:gap:e2e', 'w-unknown']);
+    expect(rows.map((x) => x.id)).toEqual([
+      'w-stale',
+      'w-silent',
+      `edge:metrics-fresh:${B + 35 * MIN}:backfill`,
+      'watchdog:gap:e2e',
+      'w-unknown',
+    ]);
     expect(rows[0]).toMatchObject({ started_at: iso(B + 10 * MIN), ended_at: iso(B + 20 * MIN), duration_s: '600', verdict: 'blind' });
   });
 
@@ -125,8 +152,14 @@ describe('blindspot gaps', () => {
   });
 
   it('says what is wrong with the options (exit 2) or what the Worker refused (exit 1)', async () => {
-    expect(await cli(['--format', 'xlsx'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--format is md, csv or json, not "xlsx"') });
-    expect(await cli(['--from', 'yesterday'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--from "yesterday" is not a time') });
+    expect(await cli(['--format', 'xlsx'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--format is md, csv or json, not "xlsx"'),
+    });
+    expect(await cli(['--from', 'yesterday'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--from "yesterday" is not a time'),
+    });
     const zone = await cli(['--tz', 'Mars/Olympus']);
     expect(zone.code).toBe(1);
     expect(zone.stderr).toMatch(/tz: "Mars\/Olympus" is not a time zone.*\(HTTP 400, invalid_query\)/);
@@ -159,7 +192,11 @@ describe.skipIf(!need.available)(`the /gaps page in Chromium${need.available ? '
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toMatch(/^Basic realm="Blindspot gap report"/);
 
-    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 }, httpCredentials: { username: 'reviewer', password: token } });
+    const context = await browser.newContext({
+      javaScriptEnabled: false,
+      viewport: { width: 1280, height: 900 },
+      httpCredentials: { username: 'reviewer', password: token },
+    });
     const page = await context.newPage();
     const res = await page.goto(`${worker.url}/gaps?from=${FROM}&to=${TO}`);
     expect(res?.status()).toBe(200);
@@ -169,7 +206,13 @@ describe.skipIf(!need.available)(`the /gaps page in Chromium${need.available ? '
     const boxes = await marks.evaluateAll((els) =>
       els.map((el) => {
         const r = el.getBoundingClientRect();
-        return { id: el.getAttribute('data-window'), x: r.x, width: r.width, fill: getComputedStyle(el).fill, title: el.querySelector('title')?.textContent ?? '' };
+        return {
+          id: el.getAttribute('data-window'),
+          x: r.x,
+          width: r.width,
+          fill: getComputedStyle(el).fill,
+          title: el.querySelector('title')?.textContent ?? '',
+        };
       }),
     );
     const byId = new Map(boxes.map((b) => [b.id, b]));
@@ -179,7 +222,9 @@ describe.skipIf(!need.available)(`the /gaps page in Chromium${need.available ? '
     expect(Math.abs(stale.width - unknown.width)).toBeLessThan(1);
     expect((unknown.x - stale.x) / stale.width).toBeCloseTo(8, 1);
     // Coloured by cause: stale, dropped and silence differ; the silence that was a link outage is drawn as such.
-    expect(new Set([stale.fill, byId.get('w-dropped')!.fill, byId.get('w-silent')!.fill, unknown.fill, byId.get('watchdog:gap:e2e')!.fill]).size).toBe(5);
+    expect(
+      new Set([stale.fill, byId.get('w-dropped')!.fill, byId.get('w-silent')!.fill, unknown.fill, byId.get('watchdog:gap:e2e')!.fill]).size,
+    ).toBe(5);
     expect(stale.fill).toBe('rgb(194, 65, 12)');
     expect(stale.title).toContain('Monitoring was blind: metrics-fresh on edge');
     // Incidents and maintenance are drawn behind the lanes, each with its title.

@@ -21,13 +21,20 @@ let agentLog = '';
 const spooledFiles = () => readdirSync(spoolDir).filter((n) => n.endsWith('.json'));
 const spooledSeqs = () => [...agentLog.matchAll(/msg="heartbeat spooled for backfill" seq=(\d+)/g)].map((m) => Number(m[1]));
 
-
 beforeAll(async () => {
-  w = await startTestWorker('spool', { BLINDSPOT_AGENT_SECRETS: `{"spooler":["${secret}"]}`, BLINDSPOT_CONFIG: '{"gap_report":{"public":true}}' });
+  w = await startTestWorker('spool', {
+    BLINDSPOT_AGENT_SECRETS: `{"spooler":["${secret}"]}`,
+    BLINDSPOT_CONFIG: '{"gap_report":{"public":true}}',
+  });
   spoolDir = join(w.dir, 'spool');
   // grace_s 120: the outage stays shorter than the deadline, so any page would come from the backfill.
-  writeFileSync(join(w.dir, 'agent.yaml'), `agent_id: spooler\nworker_url: ${w.url}\nsecret: ${secret}\ninterval_s: 1\ngrace_s: 120\nsend_timeout_s: 1\nspool_dir: ${spoolDir}\nprobes: [{ type: demo }]\n`);
-  agent = spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', join(w.dir, 'agent.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(
+    join(w.dir, 'agent.yaml'),
+    `agent_id: spooler\nworker_url: ${w.url}\nsecret: ${secret}\ninterval_s: 1\ngrace_s: 120\nsend_timeout_s: 1\nspool_dir: ${spoolDir}\nprobes: [{ type: demo }]\n`,
+  );
+  agent = spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', join(w.dir, 'agent.yaml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   agent.stderr?.on('data', (d) => (agentLog += d));
 }, 90_000);
 
@@ -38,7 +45,13 @@ afterAll(async () => {
 
 describe('the Worker goes away and comes back', () => {
   it('spools what it could not send, backfills all of it after, and pages nobody', async () => {
-    await waitFor('a live heartbeat', async () => /msg="agent started"/.test(agentLog) && d1Query<{ n: number }>(w.persistTo, "SELECT count(*) AS n FROM agents WHERE id = 'spooler'")[0]?.n === 1, 30_000);
+    await waitFor(
+      'a live heartbeat',
+      async () =>
+        /msg="agent started"/.test(agentLog) &&
+        d1Query<{ n: number }>(w.persistTo, "SELECT count(*) AS n FROM agents WHERE id = 'spooler'")[0]?.n === 1,
+      30_000,
+    );
     const cutFrom = Date.now();
     await w.pause();
     const cutBy = Date.now();
@@ -47,7 +60,12 @@ describe('the Worker goes away and comes back', () => {
     const backFrom = Date.now();
     await w.resume();
     const backBy = Date.now();
-    await waitFor('the spool to drain', async () => spooledFiles().length === 0 && /msg="spooled heartbeats backfilled"/.test(agentLog), 60_000, 250);
+    await waitFor(
+      'the spool to drain',
+      async () => spooledFiles().length === 0 && /msg="spooled heartbeats backfilled"/.test(agentLog),
+      60_000,
+      250,
+    );
 
     const rows = d1Query<{ seq: number }>(w.persistTo, "SELECT seq FROM backfilled_heartbeats WHERE agent_id = 'spooler' ORDER BY seq");
     const backfilled = rows.map((r) => r.seq);

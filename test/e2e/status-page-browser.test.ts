@@ -54,21 +54,36 @@ async function heartbeat(agent: string, secret: string, signals: string[], inter
   const ts = Math.floor(Date.now() / 1000);
   const res = await fetch(`${worker.url}/v1/agents/${agent}/heartbeats`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': await sign([secret], id, ts, body) },
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': await sign([secret], id, ts, body),
+    },
     body,
   });
   expect(res.status, await res.text()).toBe(202);
 }
 
 async function admin(path: string, body: unknown): Promise<Record<string, { id: string }>> {
-  const res = await fetch(`${worker.url}/v1/admin${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${worker.url}/v1/admin${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(res.status, await res.clone().text()).toBeLessThan(300);
   return (await res.json()) as Record<string, { id: string }>;
 }
 
 /** Opens the page in a fresh context and counts every response's bytes on the wire (CDP). */
-async function visit(name: string, options: { width?: number; dark?: boolean } = {}): Promise<{ page: Page; bytes: number; requests: string[] }> {
-  const context = await browser.newContext({ viewport: { width: options.width ?? 1024, height: 900 }, colorScheme: options.dark ? 'dark' : 'light' });
+async function visit(
+  name: string,
+  options: { width?: number; dark?: boolean } = {},
+): Promise<{ page: Page; bytes: number; requests: string[] }> {
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1024, height: 900 },
+    colorScheme: options.dark ? 'dark' : 'light',
+  });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -91,7 +106,9 @@ describe.skipIf(!need.available)(`the status page in Chromium${need.available ? 
     worker = await startTestWorker('browser', {
       BLINDSPOT_CONFIG: JSON.stringify(CONFIG),
       BLINDSPOT_AGENT_SECRETS: JSON.stringify({ edge: [edge], flaky: [flaky] }),
-      BLINDSPOT_ADMIN_TOKENS: JSON.stringify({ browser: { sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read', 'write'] } }),
+      BLINDSPOT_ADMIN_TOKENS: JSON.stringify({
+        browser: { sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read', 'write'] },
+      }),
     });
     browser = await launchChromium();
   }, 120_000);
@@ -125,7 +142,9 @@ describe.skipIf(!need.available)(`the status page in Chromium${need.available ? 
     // Its deadline (1 s + 1 s grace) passes and its alarm fires in wrangler dev.
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const c = (await (await fetch(`${worker.url}/api/v2/components.json`)).json()) as { components: { id: string; blindspot_status: string }[] };
+      const c = (await (await fetch(`${worker.url}/api/v2/components.json`)).json()) as {
+        components: { id: string; blindspot_status: string }[];
+      };
       if (c.components.find((x) => x.id === 'web')?.blindspot_status === 'unverified') break;
       if (Date.now() > deadline) throw new Error('web never became unverified after its agent went silent');
       await new Promise((r) => setTimeout(r, 500));
@@ -139,13 +158,21 @@ describe.skipIf(!need.available)(`the status page in Chromium${need.available ? 
     expect(grey).not.toBe(green);
     await expect(page.locator('.overall').textContent()).resolves.toMatch(/^Status not verified/);
     await expect(page.locator('.banner').first().textContent()).resolves.toMatch(/^Reduced visibility/);
-    const [, seeing, total] = /Monitoring coverage: (\d+) of (\d+) monitored pipelines verified and seeing/.exec((await page.locator('.coverage').textContent()) ?? '') ?? [];
+    const [, seeing, total] =
+      /Monitoring coverage: (\d+) of (\d+) monitored pipelines verified and seeing/.exec(
+        (await page.locator('.coverage').textContent()) ?? '',
+      ) ?? [];
     expect(Number(seeing)).toBeLessThan(Number(total));
     await page.context().close();
   });
 
   it('an active incident shows with its update timeline, newest first', async () => {
-    const { incident } = await admin('/incidents', { name: 'Website slow <for some>', body: 'We are investigating slow pages.', components: ['web'], impact: 'minor' });
+    const { incident } = await admin('/incidents', {
+      name: 'Website slow <for some>',
+      body: 'We are investigating slow pages.',
+      components: ['web'],
+      impact: 'minor',
+    });
     await admin(`/incidents/${incident?.id}/updates`, { status: 'identified', body: 'A cache node is down.\nFailing over.' });
     const { page } = await visit('active-incident');
     const article = page.locator(`#incident-${incident?.id}`);
@@ -158,7 +185,13 @@ describe.skipIf(!need.available)(`the status page in Chromium${need.available ? 
 
   it('maintenance in progress: its component says so, in blue', async () => {
     const now = Date.now();
-    await admin('/maintenances', { name: 'API database upgrade', body: 'Expect brief errors.', components: ['api'], scheduled_for: new Date(now - 60_000).toISOString(), scheduled_until: new Date(now + 3_600_000).toISOString() });
+    await admin('/maintenances', {
+      name: 'API database upgrade',
+      body: 'Expect brief errors.',
+      components: ['api'],
+      scheduled_for: new Date(now - 60_000).toISOString(),
+      scheduled_until: new Date(now + 3_600_000).toISOString(),
+    });
     const { page } = await visit('maintenance-in-progress');
     await expect(stateOf(page, 'api').textContent()).resolves.toBe('Under maintenance');
     await expect(page.locator('h2', { hasText: 'Maintenance in progress' }).count()).resolves.toBe(1);
@@ -175,7 +208,10 @@ describe.skipIf(!need.available)(`the status page in Chromium${need.available ? 
 
   it('follows prefers-color-scheme: dark', async () => {
     const { page } = await visit('dark-mode', { dark: true });
-    const colours = await page.evaluate(() => ({ bg: getComputedStyle(document.body).backgroundColor, fg: getComputedStyle(document.body).color }));
+    const colours = await page.evaluate(() => ({
+      bg: getComputedStyle(document.body).backgroundColor,
+      fg: getComputedStyle(document.body).color,
+    }));
     expect(colours).toEqual({ bg: 'rgb(17, 20, 24)', fg: 'rgb(232, 232, 232)' });
     await page.context().close();
   });
@@ -184,7 +220,9 @@ describe.skipIf(!need.available)(`the status page in Chromium${need.available ? 
     // A real D1 fault: a table the page reads is gone from the local database under the running Worker.
     d1Query(worker.persistTo, 'DROP TABLE incident_updates');
     const { page, bytes } = await visit('d1-failing');
-    await expect(page.locator('.banner.grey').first().textContent()).resolves.toMatch(/^Our status database is unavailable: incidents, maintenance and history are a saved copy from \d+ (s|min) ago/);
+    await expect(page.locator('.banner.grey').first().textContent()).resolves.toMatch(
+      /^Our status database is unavailable: incidents, maintenance and history are a saved copy from \d+ (s|min) ago/,
+    );
     await expect(page.locator('article h3', { hasText: 'Website slow' }).count()).resolves.toBe(1);
     await expect(stateOf(page, 'web').textContent()).resolves.toBe('Unverified');
     expect(bytes).toBeLessThanOrEqual(BUDGET_BYTES);
@@ -200,7 +238,10 @@ describe.skipIf(!need.available)(`the status page in Chromium${need.available ? 
     const text = await (await fetch(`${worker.url}/history.atom`)).text();
     const parsed = await page.evaluate((xml) => {
       const doc = new DOMParser().parseFromString(xml, 'application/xml');
-      return { error: doc.querySelector('parsererror')?.textContent ?? null, titles: Array.from(doc.querySelectorAll('entry > title')).map((t) => t.textContent) };
+      return {
+        error: doc.querySelector('parsererror')?.textContent ?? null,
+        titles: Array.from(doc.querySelectorAll('entry > title')).map((t) => t.textContent),
+      };
     }, text);
     expect(parsed.error).toBeNull();
     expect(parsed.titles).toContain('Website slow <for some>');

@@ -18,11 +18,23 @@ const cli = (args: string[], env: Record<string, string>) => runBin('bin/blindsp
 
 beforeAll(async () => {
   receiver = await startRecorder();
-  const config = { notifications: { channels: [{ id: 'ops-hook', type: 'webhook' }, { id: 'ops-slack', type: 'slack' }] } };
+  const config = {
+    notifications: {
+      channels: [
+        { id: 'ops-hook', type: 'webhook' },
+        { id: 'ops-slack', type: 'slack' },
+      ],
+    },
+  };
   worker = await startTestWorker('cli', {
     BLINDSPOT_CONFIG: JSON.stringify(config),
-    BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ 'ops-hook': { url: `${receiver.url}/hook`, secret: hookSecret }, 'ops-slack': `${receiver.url}/slack` }),
-    BLINDSPOT_ADMIN_TOKENS: JSON.stringify({ e2e: { sha256: createHash('sha256').update(adminToken).digest('hex'), scopes: ['read', 'write'] } }),
+    BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({
+      'ops-hook': { url: `${receiver.url}/hook`, secret: hookSecret },
+      'ops-slack': `${receiver.url}/slack`,
+    }),
+    BLINDSPOT_ADMIN_TOKENS: JSON.stringify({
+      e2e: { sha256: createHash('sha256').update(adminToken).digest('hex'), scopes: ['read', 'write'] },
+    }),
   });
 }, 90_000);
 
@@ -36,9 +48,14 @@ describe('blindspot-agent test-channel', () => {
     const r = await cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^ops-hook \(webhook\) window\.opened: delivered, HTTP 202, \d+ ms\nops-hook: the receiver took the test notification\n$/);
+    expect(r.stdout).toMatch(
+      /^ops-hook \(webhook\) window\.opened: delivered, HTTP 202, \d+ ms\nops-hook: the receiver took the test notification\n$/,
+    );
     const [got] = receiver.requests;
-    const event = new Webhook(hookSecret).verify(got!.body, got!.headers as Record<string, string>) as { type: string; data: { window: { agent: string; cause: string } } };
+    const event = new Webhook(hookSecret).verify(got!.body, got!.headers as Record<string, string>) as {
+      type: string;
+      data: { window: { agent: string; cause: string } };
+    };
     expect(event).toMatchObject({ type: 'window.opened', data: { window: { agent: 'blindspot-test', cause: 'test' } } });
   });
 
@@ -55,11 +72,22 @@ describe('blindspot-agent test-channel', () => {
 
   it('exits 1 for an unknown channel or a wrong token, 2 for usage errors, naming the fix', async () => {
     const unknown = await cli(['nope'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
-    expect(unknown).toMatchObject({ code: 1, stderr: 'blindspot-agent test-channel: no channel "nope"; channels are ops-hook, ops-slack\n' });
+    expect(unknown).toMatchObject({
+      code: 1,
+      stderr: 'blindspot-agent test-channel: no channel "nope"; channels are ops-hook, ops-slack\n',
+    });
     const wrong = await cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: 'not-the-token' });
-    expect(wrong).toMatchObject({ code: 1, stderr: 'blindspot-agent test-channel: send an admin token as "Authorization: Bearer <token>"\n' });
+    expect(wrong).toMatchObject({
+      code: 1,
+      stderr: 'blindspot-agent test-channel: send an admin token as "Authorization: Bearer <token>"\n',
+    });
     expect(await cli([], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken })).toMatchObject({ code: 2 });
-    expect((await cli(['ops-hook'], { BLINDSPOT_WORKER_URL: '', BLINDSPOT_ADMIN_TOKEN: adminToken })).stderr).toMatch(/set BLINDSPOT_WORKER_URL/);
-    expect(await cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: '' })).toMatchObject({ code: 2, stderr: expect.stringMatching(/set BLINDSPOT_ADMIN_TOKEN/) });
+    expect((await cli(['ops-hook'], { BLINDSPOT_WORKER_URL: '', BLINDSPOT_ADMIN_TOKEN: adminToken })).stderr).toMatch(
+      /set BLINDSPOT_WORKER_URL/,
+    );
+    expect(await cli(['ops-hook'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: '' })).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/set BLINDSPOT_ADMIN_TOKEN/),
+    });
   });
 });

@@ -32,10 +32,14 @@ const agents = new Map<Name, { child: ChildProcess | undefined; log: string; spo
 function startAgent(name: Name): void {
   const state = agents.get(name) ?? { child: undefined, log: '', spool: join(w.dir, `spool-${name}`) };
   // libfaketime moves the host clock Node reads (Date.now); timers keep the real monotonic clock.
-  const child = spawn('/usr/bin/faketime', ['-f', SKEWS[name], process.execPath, 'bin/blindspot-agent.js', 'run', '--config', join(w.dir, `${name}.yaml`)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, FAKETIME_DONT_FAKE_MONOTONIC: '1' },
-  });
+  const child = spawn(
+    '/usr/bin/faketime',
+    ['-f', SKEWS[name], process.execPath, 'bin/blindspot-agent.js', 'run', '--config', join(w.dir, `${name}.yaml`)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, FAKETIME_DONT_FAKE_MONOTONIC: '1' },
+    },
+  );
   child.stderr?.on('data', (d) => (state.log += d));
   state.child = child;
   agents.set(name, state);
@@ -52,7 +56,9 @@ async function explained<T>(wait: Promise<T>): Promise<T> {
         return String(d1);
       }
     })();
-    throw new Error(`${String(e)}\nagents in D1: ${taken}\n--- ahead's log:\n${tail(logOf('ahead'))}\n--- behind's log:\n${tail(logOf('behind'))}\n--- wrangler:\n${tail(w.worker?.output() ?? '(not running)')}`);
+    throw new Error(
+      `${String(e)}\nagents in D1: ${taken}\n--- ahead's log:\n${tail(logOf('ahead'))}\n--- behind's log:\n${tail(logOf('behind'))}\n--- wrangler:\n${tail(w.worker?.output() ?? '(not running)')}`,
+    );
   });
 }
 
@@ -61,10 +67,16 @@ const logOf = (name: Name) => agents.get(name)?.log ?? '';
 
 beforeAll(async () => {
   if (!need.available) return;
-  w = await startTestWorker('agent-side', { BLINDSPOT_AGENT_SECRETS: secretsFor(Object.keys(SKEWS), secret), BLINDSPOT_CONFIG: '{"gap_report":{"public":true}}' });
+  w = await startTestWorker('agent-side', {
+    BLINDSPOT_AGENT_SECRETS: secretsFor(Object.keys(SKEWS), secret),
+    BLINDSPOT_CONFIG: '{"gap_report":{"public":true}}',
+  });
   proxy = await startTcpProxy(Number(new URL(w.url).port));
   for (const name of Object.keys(SKEWS) as Name[]) {
-    writeFileSync(join(w.dir, `${name}.yaml`), `agent_id: ${name}\nworker_url: ${proxy.url}\nsecret: ${secret}\ninterval_s: ${INTERVAL_S}\nsend_timeout_s: 2\nspool_dir: ${join(w.dir, `spool-${name}`)}\nprobes: [{ type: demo }]\n`);
+    writeFileSync(
+      join(w.dir, `${name}.yaml`),
+      `agent_id: ${name}\nworker_url: ${proxy.url}\nsecret: ${secret}\ninterval_s: ${INTERVAL_S}\nsend_timeout_s: 2\nspool_dir: ${join(w.dir, `spool-${name}`)}\nprobes: [{ type: demo }]\n`,
+    );
     startAgent(name);
   }
 }, 90_000);
@@ -76,74 +88,95 @@ afterAll(async () => {
 });
 
 describe.skipIf(!need.available)('agents with skewed clocks, a restart, and the link cut for 40 s', () => {
-  it('are taken on the Worker\'s time, spool through the cut and the restart, and backfill every heartbeat', async () => {
-    // Skewed by ±10 minutes, beyond the 5 minutes a timestamp may be off: one refusal, then the
-    // agent signs on the Worker's clock and says so.
-    for (const name of Object.keys(SKEWS) as Name[]) {
-      await explained(waitFor(`${name}: a live heartbeat taken`, async () => d1Query<{ n: number }>(w.persistTo, `SELECT count(*) AS n FROM agents WHERE id = '${name}'`)[0]?.n === 1, 60_000, 1000));
-    }
-    // By how much, as the agent logs it: 600 s, give or take the Date header's second and the round trip.
-    const offBy = (name: Name) => Number(/clock is off the Worker's.*off_by_s=(-?[\d.]+)/.exec(logOf(name))?.[1]);
-    expect(Math.abs(offBy('ahead') - 600)).toBeLessThanOrEqual(3);
-    expect(Math.abs(offBy('behind') + 600)).toBeLessThanOrEqual(3);
-    await new Promise((r) => setTimeout(r, 3 * INTERVAL_S * 1000));
-    expect(`${logOf('ahead')}${logOf('behind')}`).not.toMatch(/refused/);
-    // Taken, yet not hidden: live heartbeats carry the host's own sent_at, and the Worker's
-    // clock_skew monitor says each host clock is wrong (a degraded window); nothing else opens.
-    const skewWindows = () => d1Query<{ agent_id: string; cause: string }>(w.persistTo, 'SELECT agent_id, cause FROM windows ORDER BY agent_id');
-    await explained(waitFor('a clock_skew window for each agent', async () => skewWindows().length >= 2, 60_000, 1000));
-    expect(skewWindows()).toEqual([
-      { agent_id: 'ahead', cause: 'clock_skew' },
-      { agent_id: 'behind', cause: 'clock_skew' },
-    ]);
-
-    const cutAt = Date.now();
-    await proxy.cut();
-    await new Promise((r) => setTimeout(r, CUT_MS / 2));
-    // A crash halfway through: the new process finds the spool the old one left, and adds to it
-    // before it has ever heard the Worker's clock.
-    const before = spooled('ahead');
-    expect(before).toBeGreaterThanOrEqual(IN_CUT / 2 - 3);
-    await killAndWait(agents.get('ahead')?.child);
-    startAgent('ahead');
-    await new Promise((r) => setTimeout(r, Math.max(0, cutAt + CUT_MS - Date.now())));
-    expect(spooled('ahead')).toBeGreaterThan(before);
-    const backAt = Date.now();
-    await proxy.restore();
-
-    for (const name of Object.keys(SKEWS) as Name[]) {
-      await explained(waitFor(`${name}: the spool drained`, async () => spooled(name) === 0, 120_000, 1000));
-    }
-    const rows = d1Query<{ agent_id: string; boot: string; seq: number; sent_at: number }>(w.persistTo, 'SELECT agent_id, boot, seq, sent_at FROM backfilled_heartbeats ORDER BY agent_id, sent_at');
-    for (const name of Object.keys(SKEWS) as Name[]) {
-      const mine = rows.filter((r) => r.agent_id === name);
-      // Every heartbeat of the cut, each backfilled once (less the restart's few seconds).
-      expect(mine.length, name).toBeGreaterThanOrEqual(IN_CUT - 4);
-      expect(new Set(mine.map((r) => `${r.boot}/${r.seq}`)).size, name).toBe(mine.length);
-      // On the Worker's clock: inside the cut, not 10 minutes off it.
-      for (const r of mine) {
-        expect(r.sent_at, `${name} ${r.boot}/${r.seq}`).toBeGreaterThanOrEqual(cutAt - 6_000);
-        expect(r.sent_at, `${name} ${r.boot}/${r.seq}`).toBeLessThanOrEqual(backAt + 6_000);
+  it(
+    "are taken on the Worker's time, spool through the cut and the restart, and backfill every heartbeat",
+    async () => {
+      // Skewed by ±10 minutes, beyond the 5 minutes a timestamp may be off: one refusal, then the
+      // agent signs on the Worker's clock and says so.
+      for (const name of Object.keys(SKEWS) as Name[]) {
+        await explained(
+          waitFor(
+            `${name}: a live heartbeat taken`,
+            async () => d1Query<{ n: number }>(w.persistTo, `SELECT count(*) AS n FROM agents WHERE id = '${name}'`)[0]?.n === 1,
+            60_000,
+            1000,
+          ),
+        );
       }
-      // Within each boot, an unbroken run of seqs: nothing spooled was lost.
-      for (const boot of new Set(mine.map((r) => r.boot))) {
-        const seqs = mine.filter((r) => r.boot === boot).map((r) => r.seq).sort((a, b) => a - b);
-        expect(seqs, `${name} ${boot}`).toEqual(Array.from({ length: seqs.length }, (_, i) => (seqs[0] as number) + i));
-      }
-      const rejected = join(agents.get(name)?.spool ?? '', 'rejected');
-      expect(existsSync(rejected) ? readdirSync(rejected).length : 0, `${name}: nothing set aside`).toBe(0);
-    }
-    expect(new Set(rows.filter((r) => r.agent_id === 'ahead').map((r) => r.boot)).size).toBe(2);
+      // By how much, as the agent logs it: 600 s, give or take the Date header's second and the round trip.
+      const offBy = (name: Name) => Number(/clock is off the Worker's.*off_by_s=(-?[\d.]+)/.exec(logOf(name))?.[1]);
+      expect(Math.abs(offBy('ahead') - 600)).toBeLessThanOrEqual(3);
+      expect(Math.abs(offBy('behind') + 600)).toBeLessThanOrEqual(3);
+      await new Promise((r) => setTimeout(r, 3 * INTERVAL_S * 1000));
+      expect(`${logOf('ahead')}${logOf('behind')}`).not.toMatch(/refused/);
+      // Taken, yet not hidden: live heartbeats carry the host's own sent_at, and the Worker's
+      // clock_skew monitor says each host clock is wrong (a degraded window); nothing else opens.
+      const skewWindows = () =>
+        d1Query<{ agent_id: string; cause: string }>(w.persistTo, 'SELECT agent_id, cause FROM windows ORDER BY agent_id');
+      await explained(waitFor('a clock_skew window for each agent', async () => skewWindows().length >= 2, 60_000, 1000));
+      expect(skewWindows()).toEqual([
+        { agent_id: 'ahead', cause: 'clock_skew' },
+        { agent_id: 'behind', cause: 'clock_skew' },
+      ]);
 
-    // The Worker saw silence (it cannot tell a cut link from a dead agent); the backfill tells it.
-    const res = await freshGet(`${w.url}/api/v1/gaps?from=${new Date(cutAt - 60_000).toISOString()}`);
-    expect(res.status).toBe(200);
-    const report = JSON.parse(res.body) as { windows: { agent: string; cause: string; verdict: string }[]; link_outages: { agent: string }[] };
-    const silences = report.windows.filter((x) => x.cause === 'agent_silent');
-    expect(silences.map((x) => [x.agent, x.verdict]).sort()).toEqual([
-      ['ahead', 'link_outage'],
-      ['behind', 'link_outage'],
-    ]);
-    expect(report.link_outages.map((o) => o.agent).sort()).toEqual(['ahead', 'behind']);
-  }, CUT_MS + 300_000);
+      const cutAt = Date.now();
+      await proxy.cut();
+      await new Promise((r) => setTimeout(r, CUT_MS / 2));
+      // A crash halfway through: the new process finds the spool the old one left, and adds to it
+      // before it has ever heard the Worker's clock.
+      const before = spooled('ahead');
+      expect(before).toBeGreaterThanOrEqual(IN_CUT / 2 - 3);
+      await killAndWait(agents.get('ahead')?.child);
+      startAgent('ahead');
+      await new Promise((r) => setTimeout(r, Math.max(0, cutAt + CUT_MS - Date.now())));
+      expect(spooled('ahead')).toBeGreaterThan(before);
+      const backAt = Date.now();
+      await proxy.restore();
+
+      for (const name of Object.keys(SKEWS) as Name[]) {
+        await explained(waitFor(`${name}: the spool drained`, async () => spooled(name) === 0, 120_000, 1000));
+      }
+      const rows = d1Query<{ agent_id: string; boot: string; seq: number; sent_at: number }>(
+        w.persistTo,
+        'SELECT agent_id, boot, seq, sent_at FROM backfilled_heartbeats ORDER BY agent_id, sent_at',
+      );
+      for (const name of Object.keys(SKEWS) as Name[]) {
+        const mine = rows.filter((r) => r.agent_id === name);
+        // Every heartbeat of the cut, each backfilled once (less the restart's few seconds).
+        expect(mine.length, name).toBeGreaterThanOrEqual(IN_CUT - 4);
+        expect(new Set(mine.map((r) => `${r.boot}/${r.seq}`)).size, name).toBe(mine.length);
+        // On the Worker's clock: inside the cut, not 10 minutes off it.
+        for (const r of mine) {
+          expect(r.sent_at, `${name} ${r.boot}/${r.seq}`).toBeGreaterThanOrEqual(cutAt - 6_000);
+          expect(r.sent_at, `${name} ${r.boot}/${r.seq}`).toBeLessThanOrEqual(backAt + 6_000);
+        }
+        // Within each boot, an unbroken run of seqs: nothing spooled was lost.
+        for (const boot of new Set(mine.map((r) => r.boot))) {
+          const seqs = mine
+            .filter((r) => r.boot === boot)
+            .map((r) => r.seq)
+            .sort((a, b) => a - b);
+          expect(seqs, `${name} ${boot}`).toEqual(Array.from({ length: seqs.length }, (_, i) => (seqs[0] as number) + i));
+        }
+        const rejected = join(agents.get(name)?.spool ?? '', 'rejected');
+        expect(existsSync(rejected) ? readdirSync(rejected).length : 0, `${name}: nothing set aside`).toBe(0);
+      }
+      expect(new Set(rows.filter((r) => r.agent_id === 'ahead').map((r) => r.boot)).size).toBe(2);
+
+      // The Worker saw silence (it cannot tell a cut link from a dead agent); the backfill tells it.
+      const res = await freshGet(`${w.url}/api/v1/gaps?from=${new Date(cutAt - 60_000).toISOString()}`);
+      expect(res.status).toBe(200);
+      const report = JSON.parse(res.body) as {
+        windows: { agent: string; cause: string; verdict: string }[];
+        link_outages: { agent: string }[];
+      };
+      const silences = report.windows.filter((x) => x.cause === 'agent_silent');
+      expect(silences.map((x) => [x.agent, x.verdict]).sort()).toEqual([
+        ['ahead', 'link_outage'],
+        ['behind', 'link_outage'],
+      ]);
+      expect(report.link_outages.map((o) => o.agent).sort()).toEqual(['ahead', 'behind']);
+    },
+    CUT_MS + 300_000,
+  );
 });

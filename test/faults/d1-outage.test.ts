@@ -23,8 +23,8 @@ let w: TestWorker;
 let receiver: Recorder;
 const agents: LoopingAgent[] = [];
 
-
-const rename = (from: string, to: string) => d1Query(w.persistTo, TABLES.map((t) => `ALTER TABLE ${t.replace(/^/, from)} RENAME TO ${t.replace(/^/, to)}`).join('; '));
+const rename = (from: string, to: string) =>
+  d1Query(w.persistTo, TABLES.map((t) => `ALTER TABLE ${t.replace(/^/, from)} RENAME TO ${t.replace(/^/, to)}`).join('; '));
 
 beforeAll(async () => {
   receiver = await startRecorder();
@@ -36,7 +36,9 @@ beforeAll(async () => {
       notifications: { channels: [{ id: 'hook', type: 'webhook' }], repeat_interval_s: 0 },
     }),
     BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ hook: { url: `${receiver.url}/hook`, secret: hookSecret } }),
-    BLINDSPOT_ADMIN_TOKENS: JSON.stringify({ faults: { sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read', 'write'] } }),
+    BLINDSPOT_ADMIN_TOKENS: JSON.stringify({
+      faults: { sha256: createHash('sha256').update(token).digest('hex'), scopes: ['read', 'write'] },
+    }),
   });
 }, 90_000);
 
@@ -86,7 +88,10 @@ describe('D1 failing for a while', () => {
     const duringOutage = agents.slice(0, 2).flatMap((a, i) => a.results.slice(sentBefore[i]));
     expect(duringOutage.length).toBeGreaterThan(40);
     console.log(`d1-outage: tries that got no answer: ${JSON.stringify(agents.flatMap((a) => a.errors))}`);
-    expect(duringOutage.filter((r) => !LoopingAgent.taken(r)), agents.flatMap((a) => a.errors).join('\n')).toEqual([]);
+    expect(
+      duringOutage.filter((r) => !LoopingAgent.taken(r)),
+      agents.flatMap((a) => a.errors).join('\n'),
+    ).toEqual([]);
     // The quiet agent was paged during the outage, once, within its deadline + 2 s.
     const pages = receiver.requests.filter((r) => r.body.includes('"window.opened"'));
     expect(pages).toHaveLength(1);
@@ -97,14 +102,22 @@ describe('D1 failing for a while', () => {
     const backAt = Date.now();
     // The sweep (the minute cron in production) retries what waits; live heartbeats do it too.
     await fetch(`${w.url}/__scheduled?cron=*+*+*+*+*`);
-    await waitFor('the quiet agent\'s window and its delivery in D1', async () => {
-      try {
-        return d1Query<{ n: number }>(w.persistTo, "SELECT count(*) AS n FROM delivery_attempts WHERE outcome = 'delivered'")[0]?.n === 1;
-      } catch {
-        return false;
-      }
-    }, 60_000, 1000);
-    const windows = d1Query<{ agent_id: string; cause: string; confirmed_at: number }>(w.persistTo, 'SELECT agent_id, cause, confirmed_at FROM windows');
+    await waitFor(
+      "the quiet agent's window and its delivery in D1",
+      async () => {
+        try {
+          return d1Query<{ n: number }>(w.persistTo, "SELECT count(*) AS n FROM delivery_attempts WHERE outcome = 'delivered'")[0]?.n === 1;
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+      1000,
+    );
+    const windows = d1Query<{ agent_id: string; cause: string; confirmed_at: number }>(
+      w.persistTo,
+      'SELECT agent_id, cause, confirmed_at FROM windows',
+    );
     expect(windows).toEqual([{ agent_id: 'quiet', cause: 'agent_silent', confirmed_at: quietDeadline }]);
     // Confirmed at its deadline, during the outage, not when D1 came back.
     expect(quietDeadline).toBeLessThan(backAt);
@@ -113,9 +126,17 @@ describe('D1 failing for a while', () => {
     // No page twice once D1 is back.
     expect(receiver.requests.filter((r) => r.body.includes('"window.opened"'))).toHaveLength(1);
     // The steady agents' state in D1 moved on past the outage.
-    const rows = d1Query<{ id: string; last_heartbeat_at: number }>(w.persistTo, "SELECT id, last_heartbeat_at FROM agents WHERE id LIKE 'steady-%' ORDER BY id");
+    const rows = d1Query<{ id: string; last_heartbeat_at: number }>(
+      w.persistTo,
+      "SELECT id, last_heartbeat_at FROM agents WHERE id LIKE 'steady-%' ORDER BY id",
+    );
     expect(rows.map((r) => r.id)).toEqual(['steady-1', 'steady-2']);
     // The page says nothing of a saved copy once D1 answers again.
-    await waitFor('the page back on live data', async () => !(await freshGet(`${w.url}/`)).body.includes('Our status database is unavailable'), 30_000, 1000);
+    await waitFor(
+      'the page back on live data',
+      async () => !(await freshGet(`${w.url}/`)).body.includes('Our status database is unavailable'),
+      30_000,
+      1000,
+    );
   }, 180_000);
 });

@@ -25,7 +25,10 @@ function delivered(channel: string): { webhookId: string; type: string; window: 
   return r.requests
     .filter((q) => q.answered === 202)
     .map((q) => {
-      const e = new Webhook(hookSecret).verify(q.body, q.headers as Record<string, string>) as { type: string; data: { window: { id: string } } };
+      const e = new Webhook(hookSecret).verify(q.body, q.headers as Record<string, string>) as {
+        type: string;
+        data: { window: { id: string } };
+      };
       return { webhookId: String(q.headers['webhook-id']), type: e.type, window: e.data.window.id };
     });
 }
@@ -34,8 +37,12 @@ beforeAll(async () => {
   for (const c of channels) receivers.set(c, await startRecorder());
   w = await startTestWorker('receivers', {
     BLINDSPOT_AGENT_SECRETS: secretsFor(agentIds, secret),
-    BLINDSPOT_CONFIG: JSON.stringify({ notifications: { channels: channels.map((id) => ({ id, type: 'webhook', timeout_s: 2 })), repeat_interval_s: 0 } }),
-    BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(Object.fromEntries(channels.map((c) => [c, { url: `${receivers.get(c)?.url}/hook`, secret: hookSecret }]))),
+    BLINDSPOT_CONFIG: JSON.stringify({
+      notifications: { channels: channels.map((id) => ({ id, type: 'webhook', timeout_s: 2 })), repeat_interval_s: 0 },
+    }),
+    BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(
+      Object.fromEntries(channels.map((c) => [c, { url: `${receivers.get(c)?.url}/hook`, secret: hookSecret }])),
+    ),
   });
 }, 90_000);
 
@@ -54,7 +61,9 @@ describe('receivers that fail, then recover', () => {
     const failUntil = Date.now() + FAILING_MS;
     const failing = () => Date.now() < failUntil;
     receivers.get('errors')?.answer(() => (failing() ? { status: 500, body: '{"error":"boom"}' } : { status: 202, body: '{}' }));
-    receivers.get('throttled')?.answer(() => (failing() ? { status: 429, body: '{}', headers: { 'retry-after': '5' } } : { status: 202, body: '{}' }));
+    receivers
+      .get('throttled')
+      ?.answer(() => (failing() ? { status: 429, body: '{}', headers: { 'retry-after': '5' } } : { status: 202, body: '{}' }));
     receivers.get('slow')?.answer(() => (failing() ? 'hang' : { status: 202, body: '{}' }));
 
     for (const a of agents) a.stop();
@@ -91,7 +100,11 @@ describe('receivers that fail, then recover', () => {
     expect(attempts.filter((a) => a.channel_id === 'throttled' && a.status === 429).length).toBe(1);
     expect(attempts.filter((a) => a.channel_id === 'slow' && a.status === null).length).toBeGreaterThanOrEqual(1);
     // The receiver has each request before the Worker has written down its answer: wait for that.
-    const left = () => d1Query<{ state: string; n: number }>(w.persistTo, "SELECT state, count(*) AS n FROM outbox WHERE state <> 'delivered' GROUP BY state");
+    const left = () =>
+      d1Query<{ state: string; n: number }>(
+        w.persistTo,
+        "SELECT state, count(*) AS n FROM outbox WHERE state <> 'delivered' GROUP BY state",
+      );
     await waitFor('the outbox all delivered', async () => left().length === 0, 30_000, 1000).catch(() => undefined);
     expect(left()).toEqual([]);
   }, 300_000);

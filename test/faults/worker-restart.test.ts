@@ -27,14 +27,20 @@ interface Event {
 
 function events(): Event[] {
   return receiver.requests.map((r) => {
-    const e = new Webhook(hookSecret).verify(r.body, r.headers as Record<string, string>) as { type: string; data: { window: { id: string; agent: string } } };
+    const e = new Webhook(hookSecret).verify(r.body, r.headers as Record<string, string>) as {
+      type: string;
+      data: { window: { id: string; agent: string } };
+    };
     return { webhookId: String(r.headers['webhook-id']), type: e.type, window: e.data.window.id, agent: e.data.window.agent };
   });
 }
 
 // What a failure needs to be explained: every outbox row and attempt as D1 has them, and what the receiver got when.
 function autopsy(): string {
-  const rows = d1Query(w.persistTo, 'SELECT seq, id, state, attempts, created_at, next_attempt_at, claimed_until, claim_token, delivered_at, last_status, last_error FROM outbox ORDER BY seq');
+  const rows = d1Query(
+    w.persistTo,
+    'SELECT seq, id, state, attempts, created_at, next_attempt_at, claimed_until, claim_token, delivered_at, last_status, last_error FROM outbox ORDER BY seq',
+  );
   const attempts = d1Query(w.persistTo, 'SELECT notification_id, attempt, at, status, outcome, error FROM delivery_attempts ORDER BY id');
   const got = receiver.requests.map((r) => ({ at: r.at, id: r.headers['webhook-id'] }));
   return JSON.stringify({ rows, attempts, got }, null, 1);
@@ -84,13 +90,28 @@ describe('the Worker killed and restarted mid-incident', () => {
     console.log(`restart: the Worker was down ${upAt - downAt} ms; "due"'s deadline passed ${upAt - dueDeadline} ms before it came back`);
 
     // The deadline that passed while it was down fires when it is back, and is paged.
-    await waitFor('the window of the agent whose deadline passed while the Worker was down, delivered', async () => delivered('due', 'window.opened').length >= 1, 30_000, 250);
+    await waitFor(
+      'the window of the agent whose deadline passed while the Worker was down, delivered',
+      async () => delivered('due', 'window.opened').length >= 1,
+      30_000,
+      250,
+    );
     // The crashed delivery is taken up again when its lease (60 s) runs out.
-    await waitFor('the page that was in flight, delivered again', async () => receiver.requests.filter((r) => r.body.includes('"window.opened"') && r.body.includes('"paged"')).length >= 2, 90_000, 500);
+    await waitFor(
+      'the page that was in flight, delivered again',
+      async () => receiver.requests.filter((r) => r.body.includes('"window.opened"') && r.body.includes('"paged"')).length >= 2,
+      90_000,
+      500,
+    );
 
     paged.start();
     due.start();
-    await waitFor('both resolves', async () => delivered('paged', 'window.closed').length >= 1 && delivered('due', 'window.closed').length >= 1, 30_000, 250);
+    await waitFor(
+      'both resolves',
+      async () => delivered('paged', 'window.closed').length >= 1 && delivered('due', 'window.closed').length >= 1,
+      30_000,
+      250,
+    );
     // A clean shutdown: agents that merely fell silent here would open new windows, rightly paged,
     // while the checks below run (paged's grace is 2 s), and their pages would be in flight at the end.
     const goodbyes = await Promise.all(agents.map((a) => a.leave()));
@@ -98,12 +119,18 @@ describe('the Worker killed and restarted mid-incident', () => {
     // Past paged's deadline (3 s on): its silence after a clean stop is recorded as agent_stopped, never paged.
     await new Promise((r) => setTimeout(r, 5000));
 
-    const windows = d1Query<{ agent_id: string; cause: string; ended_at: number | null; suppressed_by: string | null }>(w.persistTo, 'SELECT agent_id, cause, ended_at, suppressed_by FROM windows ORDER BY agent_id, started_at');
+    const windows = d1Query<{ agent_id: string; cause: string; ended_at: number | null; suppressed_by: string | null }>(
+      w.persistTo,
+      'SELECT agent_id, cause, ended_at, suppressed_by FROM windows ORDER BY agent_id, started_at',
+    );
     expect(windows.filter((r) => r.cause !== 'agent_stopped').map((r) => [r.agent_id, r.cause, r.ended_at !== null])).toEqual([
       ['due', 'agent_silent', true],
       ['paged', 'agent_silent', true],
     ]);
-    expect(windows.filter((r) => r.cause === 'agent_stopped').map((r) => [r.agent_id, r.suppressed_by])).toContainEqual(['paged', 'agent_stopped']);
+    expect(windows.filter((r) => r.cause === 'agent_stopped').map((r) => [r.agent_id, r.suppressed_by])).toContainEqual([
+      'paged',
+      'agent_stopped',
+    ]);
     // At least once, and never a second trigger: every delivery of a window's page carries one webhook-id.
     for (const agent of ['paged', 'due']) {
       for (const type of ['window.opened', 'window.closed']) {
@@ -114,7 +141,11 @@ describe('the Worker killed and restarted mid-incident', () => {
     }
     expect(events().filter((e) => e.agent === 'steady')).toEqual([]);
     // The receiver has each request before the Worker has written down its answer: wait for that.
-    const undelivered = () => d1Query<{ id: string; state: string; attempts: number; next_attempt_at: number; last_error: string | null }>(w.persistTo, "SELECT id, state, attempts, next_attempt_at, last_error FROM outbox WHERE state <> 'delivered'");
+    const undelivered = () =>
+      d1Query<{ id: string; state: string; attempts: number; next_attempt_at: number; last_error: string | null }>(
+        w.persistTo,
+        "SELECT id, state, attempts, next_attempt_at, last_error FROM outbox WHERE state <> 'delivered'",
+      );
     await waitFor('the outbox all delivered', async () => undelivered().length === 0, 90_000, 1000).catch(() => undefined);
     expect(undelivered(), autopsy()).toEqual([]);
   }, 330_000);

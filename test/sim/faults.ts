@@ -67,8 +67,23 @@ function parse(channel: ChannelId, req: Request, body: string, at: number): Rece
   }
   const kind = json.type === 'window.closed' ? 'resolve' : 'trigger';
   const w = json.data?.window;
-  const window = w === undefined ? undefined : { monitor: String(w.monitor), cause: String(w.cause), startedAt: Date.parse(w.started_at), endedAt: w.ended_at === null ? null : Date.parse(w.ended_at) };
-  return { channel, kind, windowId: String(w?.id ?? json.data?.window_id), dedupKey: req.headers.get('webhook-id') ?? '', at, ...(window === undefined ? {} : { window }) };
+  const window =
+    w === undefined
+      ? undefined
+      : {
+          monitor: String(w.monitor),
+          cause: String(w.cause),
+          startedAt: Date.parse(w.started_at),
+          endedAt: w.ended_at === null ? null : Date.parse(w.ended_at),
+        };
+  return {
+    channel,
+    kind,
+    windowId: String(w?.id ?? json.data?.window_id),
+    dedupKey: req.headers.get('webhook-id') ?? '',
+    at,
+    ...(window === undefined ? {} : { window }),
+  };
 }
 
 /**

@@ -70,11 +70,18 @@ function stretches(accepted: readonly Accepted[]): number {
 
 function knownWindows(o: Outcome): Map<string, KnownWindow> {
   const known = new Map<string, KnownWindow>();
-  for (const w of o.d1Windows) known.set(w.id, { id: w.id, monitor: w.monitor, cause: w.cause, startedAt: w.started_at, endedAt: w.ended_at });
+  for (const w of o.d1Windows)
+    known.set(w.id, { id: w.id, monitor: w.monitor, cause: w.cause, startedAt: w.started_at, endedAt: w.ended_at });
   for (const r of o.received) {
     if (r.window === undefined) continue;
     const had = known.get(r.windowId);
-    known.set(r.windowId, { id: r.windowId, monitor: r.window.monitor, cause: r.window.cause, startedAt: r.window.startedAt, endedAt: had?.endedAt ?? r.window.endedAt });
+    known.set(r.windowId, {
+      id: r.windowId,
+      monitor: r.window.monitor,
+      cause: r.window.cause,
+      startedAt: r.window.startedAt,
+      endedAt: had?.endedAt ?? r.window.endedAt,
+    });
   }
   return known;
 }
@@ -98,16 +105,21 @@ export function check(o: Outcome): Broken | null {
   const broken = (invariant: string, detail: string): Broken => ({ invariant, detail });
   if (o.errors.length > 0) return broken('no-5xx', `an object call threw: ${o.errors[0]}`);
   if (o.lostAcks.length > 0) return broken('acks-survive-reset', o.lostAcks[0] as string);
-  if (o.maxLiveBytes > MAX_LIVE_BYTES) return broken('state-bounded', `the live state reached ${o.maxLiveBytes} bytes (bound ${MAX_LIVE_BYTES})`);
-  if (o.maxStoredBytes > MAX_STORED_BYTES) return broken('state-bounded', `stored state reached ${o.maxStoredBytes} bytes (bound ${MAX_STORED_BYTES})`);
+  if (o.maxLiveBytes > MAX_LIVE_BYTES)
+    return broken('state-bounded', `the live state reached ${o.maxLiveBytes} bytes (bound ${MAX_LIVE_BYTES})`);
+  if (o.maxStoredBytes > MAX_STORED_BYTES)
+    return broken('state-bounded', `stored state reached ${o.maxStoredBytes} bytes (bound ${MAX_STORED_BYTES})`);
 
   const known = knownWindows(o);
   for (const w of known.values()) {
-    if (w.endedAt !== null && w.endedAt < w.startedAt) return broken('windows-well-formed', `window ${w.id} ends at ${w.endedAt}, before it starts at ${w.startedAt}`);
+    if (w.endedAt !== null && w.endedAt < w.startedAt)
+      return broken('windows-well-formed', `window ${w.id} ends at ${w.endedAt}, before it starts at ${w.startedAt}`);
   }
 
-  const triggered = (channel: string, id: string) => o.received.some((r) => r.channel === channel && r.kind === 'trigger' && r.windowId === id);
-  const resolved = (channel: string, id: string) => o.received.some((r) => r.channel === channel && r.kind === 'resolve' && r.windowId === id);
+  const triggered = (channel: string, id: string) =>
+    o.received.some((r) => r.channel === channel && r.kind === 'trigger' && r.windowId === id);
+  const resolved = (channel: string, id: string) =>
+    o.received.some((r) => r.channel === channel && r.kind === 'resolve' && r.windowId === id);
   // The silence monitor's windows, whatever their cause (silent, flapping, or a stop that paged once it expired).
   const silent = [...known.values()].filter((w) => w.monitor === SILENCE_MONITOR.agent);
 
@@ -115,7 +127,10 @@ export function check(o: Outcome): Broken | null {
     const covering = silent.filter((w) => w.startedAt <= gap.to && (w.endedAt ?? Infinity) >= gap.from);
     const paged = covering.find((w) => CHANNELS.every((c) => triggered(c, w.id)));
     if (paged === undefined && !noticedLateAndOverBeforeOnTime(o, gap, covering)) {
-      return broken('silence-paged', `no heartbeat taken from the deadline ${gap.from} to ${gap.to} (${(gap.to - gap.from) / 1000} s), and no silence window over it was paged on every channel (covering: ${covering.map((w) => w.id).join(', ') || 'none'})`);
+      return broken(
+        'silence-paged',
+        `no heartbeat taken from the deadline ${gap.from} to ${gap.to} (${(gap.to - gap.from) / 1000} s), and no silence window over it was paged on every channel (covering: ${covering.map((w) => w.id).join(', ') || 'none'})`,
+      );
     }
   }
 
@@ -126,15 +141,20 @@ export function check(o: Outcome): Broken | null {
     const before = o.accepted[i];
     const next = o.accepted[i + 1];
     if (before === undefined || (next !== undefined && next.at <= before.deadlineAt && !before.stopping)) {
-      return broken('no-false-silence', `silence window ${w.id} starts at ${w.startedAt}, but every heartbeat around it came before its deadline (${before?.at} then ${next?.at}, deadline ${before?.deadlineAt})`);
+      return broken(
+        'no-false-silence',
+        `silence window ${w.id} starts at ${w.startedAt}, but every heartbeat around it came before its deadline (${before?.at} then ${next?.at}, deadline ${before?.deadlineAt})`,
+      );
     }
   }
 
   const pagedSilences = silent.filter((w) => CHANNELS.some((c) => triggered(c, w.id))).length;
   const allowed = stretches(o.accepted);
-  if (pagedSilences > allowed) return broken('one-page-per-stretch', `${pagedSilences} silence windows paged for ${allowed} stretch(es) of silence`);
+  if (pagedSilences > allowed)
+    return broken('one-page-per-stretch', `${pagedSilences} silence windows paged for ${allowed} stretch(es) of silence`);
 
-  if (o.openAtEnd.length > 0) return broken('resolved', `after ${HEAL_MIN} healthy minutes the object still holds windows open: ${o.openAtEnd.join(', ')}`);
+  if (o.openAtEnd.length > 0)
+    return broken('resolved', `after ${HEAL_MIN} healthy minutes the object still holds windows open: ${o.openAtEnd.join(', ')}`);
   for (const c of CHANNELS) {
     for (const id of new Set(o.received.filter((r) => r.channel === c).map((r) => r.windowId))) {
       if (!triggered(c, id)) return broken('resolved', `${c} got a resolve for ${id} without its trigger`);
@@ -148,8 +168,10 @@ export function check(o: Outcome): Broken | null {
       if (r.window === undefined) continue;
       const row = inD1.get(r.windowId);
       if (row === undefined) return broken('d1-matches', `window ${r.windowId} was paged but D1 never got it`);
-      if (row.started_at !== r.window.startedAt) return broken('d1-matches', `window ${r.windowId} starts at ${row.started_at} in D1, ${r.window.startedAt} as paged`);
-      if (r.kind === 'resolve' && row.ended_at !== r.window.endedAt) return broken('d1-matches', `window ${r.windowId} ends at ${row.ended_at} in D1, ${r.window.endedAt} as resolved`);
+      if (row.started_at !== r.window.startedAt)
+        return broken('d1-matches', `window ${r.windowId} starts at ${row.started_at} in D1, ${r.window.startedAt} as paged`);
+      if (r.kind === 'resolve' && row.ended_at !== r.window.endedAt)
+        return broken('d1-matches', `window ${r.windowId} ends at ${row.ended_at} in D1, ${r.window.endedAt} as resolved`);
     }
     for (const row of o.d1Windows) {
       if (row.ended_at === null) return broken('d1-matches', `window ${row.id} is open in D1 but closed in its object`);

@@ -51,7 +51,10 @@ async function runSeed(seed: number): Promise<string | null> {
     `  windows in D1: ${JSON.stringify(failure?.outcome?.d1Windows.map((w) => [w.id.split(':').slice(1).join(':'), w.cause, w.started_at, w.ended_at, w.suppressed_by]))}`,
     `  received (channel kind window at): ${JSON.stringify(failure?.outcome?.received.map((r) => [r.channel, r.kind, r.windowId.split(':').slice(1).join(':'), r.at]))}`,
     '  trace (heartbeats taken on time left out):',
-    ...(failure?.trace.filter((l) => vars.SIM_SEED !== '' || !/: accepted/.test(l)).slice(0, vars.SIM_SEED !== '' ? 2000 : 80).map((l) => `    ${l}`) ?? []),
+    ...(failure?.trace
+      .filter((l) => vars.SIM_SEED !== '' || !/: accepted/.test(l))
+      .slice(0, vars.SIM_SEED !== '' ? 2000 : 80)
+      .map((l) => `    ${l}`) ?? []),
   ].join('\n');
 }
 

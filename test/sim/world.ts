@@ -16,7 +16,16 @@ const START = Math.ceil((Date.now() + 86_400_000) / 60_000) * 60_000;
 const SWEEP_MS = 60_000;
 const ALARM_DELAY_MS = 45_000;
 /** After the schedule: everything healthy for this long (past the 5-minute retry ceiling), so every window ends and every page is sent. */
-export const HEAL: Segment = { durationS: 420, agent: 'restart', freshness: 'fresh', d1: 'ok', channel: 'ok', alarm: 'on_time', sweep: 'on', resets: [] };
+export const HEAL: Segment = {
+  durationS: 420,
+  agent: 'restart',
+  freshness: 'fresh',
+  d1: 'ok',
+  channel: 'ok',
+  alarm: 'on_time',
+  sweep: 'on',
+  resets: [],
+};
 
 export interface Accepted {
   at: number;
@@ -218,7 +227,9 @@ export class World {
     const start = this.now;
     this.net.mode = s.channel;
     this.d1.mode = s.d1;
-    this.log(`segment ${s.durationS}s agent=${s.agent} freshness=${s.freshness} d1=${s.d1} channel=${s.channel} alarm=${s.alarm} sweep=${s.sweep} resets=${s.resets.length}`);
+    this.log(
+      `segment ${s.durationS}s agent=${s.agent} freshness=${s.freshness} d1=${s.d1} channel=${s.channel} alarm=${s.alarm} sweep=${s.sweep} resets=${s.resets.length}`,
+    );
     const resets = s.resets.map((f) => start + Math.floor(f * s.durationS * 1000)).sort((a, b) => a - b);
     this.seg = { s, end: start + s.durationS * 1000, resets, sameInstant: 0 };
     if (s.alarm === 'lost' && s.sweep === 'stalled') this.out.watchdogAway.push({ from: start, to: start + s.durationS * 1000 });
@@ -234,14 +245,23 @@ export class World {
     const seg = this.seg as NonNullable<World['seg']>;
     const { s, end, resets } = seg;
     const alarm = this.alarmDue(s.alarm);
-    const t = Math.min(end, this.nextBeatAt, resets[0] ?? Infinity, this.pending[0]?.at ?? Infinity, alarm ?? Infinity, s.sweep === 'on' ? this.nextSweepAt : Infinity);
+    const t = Math.min(
+      end,
+      this.nextBeatAt,
+      resets[0] ?? Infinity,
+      this.pending[0]?.at ?? Infinity,
+      alarm ?? Infinity,
+      s.sweep === 'on' ? this.nextSweepAt : Infinity,
+    );
     if (t >= end) {
       this.now = end;
       return 'end';
     }
     seg.sameInstant = t <= this.now ? seg.sameInstant + 1 : 0;
     if (seg.sameInstant > 100) {
-      this.out.errors.push(`+${(this.now - START) / 1000}s livelock: the object keeps asking for its alarm at ${this.alarmAt} without time passing`);
+      this.out.errors.push(
+        `+${(this.now - START) / 1000}s livelock: the object keeps asking for its alarm at ${this.alarmAt} without time passing`,
+      );
       this.now = end;
       return 'end';
     }
@@ -294,7 +314,9 @@ export class World {
   private silenceNote(): string {
     if (this.handle === null || !this.verbose) return '';
     const w = loadLive(this.handle.state.storage.sql).live?.silence?.window;
-    return w === null || w === undefined ? '' : ` silence window ${w.cause} from +${((w.startedAt - START) / 1000).toFixed(1)}s${w.paged ? ' paged' : ''}${w.suppressedBy === null ? '' : ` (${w.suppressedBy})`}`;
+    return w === null || w === undefined
+      ? ''
+      : ` silence window ${w.cause} from +${((w.startedAt - START) / 1000).toFixed(1)}s${w.paged ? ' paged' : ''}${w.suppressedBy === null ? '' : ` (${w.suppressedBy})`}`;
   }
 
   private newBoot(): void {
@@ -307,7 +329,9 @@ export class World {
   private signals(s: Segment): Signal[] {
     const stale = s.freshness === 'stale' || (s.freshness === 'flap' && this.seq % 2 === 0);
     const out: Signal[] = [{ name: 'metrics.freshness', kind: 'freshness', value: stale ? 900 : 5, unit: 's', error: null }];
-    if (s.agent === 'churn') for (let i = 0; i < 6; i++) out.push({ name: `churn.n${Math.floor(this.rng() * 1e6)}`, kind: 'freshness', value: 1, unit: 's', error: null });
+    if (s.agent === 'churn')
+      for (let i = 0; i < 6; i++)
+        out.push({ name: `churn.n${Math.floor(this.rng() * 1e6)}`, kind: 'freshness', value: 1, unit: 's', error: null });
     return out;
   }
 
@@ -341,10 +365,18 @@ export class World {
 
   private async deliver(body: Heartbeat, id: string): Promise<void> {
     const result = await this.call(`heartbeat ${body.boot}#${body.seq}`, (o) => o.receiveHeartbeat(this.agentId, id, body));
-    const deadline = result?.status === 'accepted' ? ` (deadline +${((result.deadlineAt - START) / 1000).toFixed(1)}s)${this.silenceNote()}` : '';
+    const deadline =
+      result?.status === 'accepted' ? ` (deadline +${((result.deadlineAt - START) / 1000).toFixed(1)}s)${this.silenceNote()}` : '';
     this.log(`heartbeat ${body.boot}#${body.seq}${body.stopping ? ' (stopping)' : ''}: ${result?.status ?? 'threw'}${deadline}`);
     if (result?.status === 'accepted') this.out.evaluations.push(this.now);
-    if (result?.status === 'accepted') this.out.accepted.push({ at: this.now, boot: body.boot, seq: body.seq, stopping: body.stopping === true, deadlineAt: result.deadlineAt });
+    if (result?.status === 'accepted')
+      this.out.accepted.push({
+        at: this.now,
+        boot: body.boot,
+        seq: body.seq,
+        stopping: body.stopping === true,
+        deadlineAt: result.deadlineAt,
+      });
   }
 
   /** Resets the object (memory and work in flight), then checks that what it acknowledged is stored. */
@@ -369,8 +401,14 @@ export class World {
     this.out.setAside = health?.replication.setAside ?? 0;
     this.out.dropped = health?.replication.dropped ?? 0;
     const live = this.handle === null ? null : loadLive(this.handle.state.storage.sql).live;
-    this.out.openAtEnd = [live?.silence?.window?.id, ...Object.values(live?.monitors ?? {}).map((m) => m.window?.id)].filter((x): x is string => x !== undefined && x !== null);
-    const { results } = await env.DB.prepare('SELECT id, monitor, cause, started_at, ended_at, suppressed_by, level FROM windows WHERE agent_id = ? ORDER BY started_at').bind(this.agentId).all<D1Window>();
+    this.out.openAtEnd = [live?.silence?.window?.id, ...Object.values(live?.monitors ?? {}).map((m) => m.window?.id)].filter(
+      (x): x is string => x !== undefined && x !== null,
+    );
+    const { results } = await env.DB.prepare(
+      'SELECT id, monitor, cause, started_at, ended_at, suppressed_by, level FROM windows WHERE agent_id = ? ORDER BY started_at',
+    )
+      .bind(this.agentId)
+      .all<D1Window>();
     this.out.d1Windows = results;
   }
 }

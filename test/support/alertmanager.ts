@@ -23,14 +23,27 @@ export async function startAlertmanager(configYaml: string, cluster?: ClusterOpt
   const dir = mkdtempSync(join(tmpdir(), 'blindspot-am-'));
   const port = await freePort();
   writeFileSync(join(dir, 'alertmanager.yml'), configYaml);
-  return startDaemon('Alertmanager', ALERTMANAGER_BIN, [
-    `--config.file=${join(dir, 'alertmanager.yml')}`,
-    `--storage.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    // An empty address turns clustering off, so nothing listens beyond loopback.
-    ...(cluster === undefined
-      ? ['--cluster.listen-address=']
-      : [`--cluster.listen-address=${cluster.listen}`, `--cluster.advertise-address=${cluster.listen}`, ...cluster.peers.map((p) => `--cluster.peer=${p}`), '--cluster.gossip-interval=100ms', '--cluster.pushpull-interval=1s', '--cluster.peer-timeout=1s']),
-    '--log.level=warn',
-  ], port, dir);
+  return startDaemon(
+    'Alertmanager',
+    ALERTMANAGER_BIN,
+    [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      // An empty address turns clustering off, so nothing listens beyond loopback.
+      ...(cluster === undefined
+        ? ['--cluster.listen-address=']
+        : [
+            `--cluster.listen-address=${cluster.listen}`,
+            `--cluster.advertise-address=${cluster.listen}`,
+            ...cluster.peers.map((p) => `--cluster.peer=${p}`),
+            '--cluster.gossip-interval=100ms',
+            '--cluster.pushpull-interval=1s',
+            '--cluster.peer-timeout=1s',
+          ]),
+      '--log.level=warn',
+    ],
+    port,
+    dir,
+  );
 }

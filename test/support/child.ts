@@ -12,7 +12,11 @@ export async function killAndWait(child: ChildProcess | undefined): Promise<void
  * Runs a CLI (a file in bin/) as its own process, asynchronously: a server in the test process must
  * keep answering it. Killed after 60 s.
  */
-export function runBin(bin: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runBin(
+  bin: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -9,7 +9,16 @@ export const chromiumNeed = requireBinary(CHROMIUM, 'chromium');
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--gaia-url=http://127.0.0.1:9'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--gaia-url=http://127.0.0.1:9',
+    ],
     headless: true,
   });
 }

@@ -30,7 +30,10 @@ export interface DirectWorker {
 
 /** Bundles the Worker as `wrangler deploy --dry-run` does, into outdir. */
 async function bundle(outdir: string): Promise<void> {
-  const child = spawn(process.execPath, [WRANGLER_BIN, 'deploy', '--dry-run', '--outdir', outdir], { env: { ...process.env, ...OFFLINE_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WRANGLER_BIN, 'deploy', '--dry-run', '--outdir', outdir], {
+    env: { ...process.env, ...OFFLINE_ENV },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -24,7 +24,12 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
   const dir = mkdtempSync(join(tmpdir(), `blindspot-${prefix}-`));
   const persistTo = join(dir, 'state');
   const envFile = join(dir, 'worker.env');
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n'));
+  writeFileSync(
+    envFile,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n'),
+  );
   await applyMigrations({ persistTo });
   const port = await freePort();
   // BLINDSPOT_TEST_LOGS=<dir> keeps all of wrangler's output per test Worker, for a failure's autopsy.
@@ -55,4 +60,3 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
   };
   return t;
 }
-

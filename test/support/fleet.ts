@@ -50,7 +50,12 @@ export function signedHeartbeat(agent: string, secret: string, hb: HeartbeatSpec
   const ts = Math.floor(now / 1000);
   return {
     path: `/v1/agents/${agent}/heartbeats`,
-    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signSync(secret, id, ts, body) },
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': signSync(secret, id, ts, body),
+    },
     body,
   };
 }
@@ -63,7 +68,12 @@ export interface PostResult {
 }
 
 export async function postSigned(baseUrl: string, req: SignedRequest, timeoutMs = 10_000): Promise<PostResult> {
-  const res = await fetch(`${baseUrl}${req.path}`, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(`${baseUrl}${req.path}`, {
+    method: 'POST',
+    headers: req.headers,
+    body: req.body,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   const body = await res.text();
   let deadlineAt: number | null = null;
   if (res.status === 202) {
@@ -123,7 +133,14 @@ export class LoopingAgent {
 
   async beat(stopping = false): Promise<LoopResult | null> {
     const seq = ++this.seq;
-    const req = signedHeartbeat(this.id, this.secret, { seq, boot: this.boot, intervalS: this.options.intervalS, graceS: this.options.graceS, signals: this.options.signals, stopping });
+    const req = signedHeartbeat(this.id, this.secret, {
+      seq,
+      boot: this.boot,
+      intervalS: this.options.intervalS,
+      graceS: this.options.graceS,
+      signals: this.options.signals,
+      stopping,
+    });
     let result: LoopResult | null = null;
     for (let tries = 1; tries <= 2 && result === null; tries++) {
       if (tries > 1) await new Promise((r) => setTimeout(r, 100));

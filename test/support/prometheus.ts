@@ -33,25 +33,41 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'blindspot-prom-'));
   const port = await freePort();
   if (options.rules !== undefined) writeFileSync(join(dir, 'rules.yml'), options.rules);
-  writeFileSync(join(dir, 'prometheus.yml'), [
-    'global:',
-    `  scrape_interval: ${scrapeIntervalS}s`,
-    `  evaluation_interval: ${scrapeIntervalS}s`,
-    ...(options.rules !== undefined ? ['rule_files:', `  - ${join(dir, 'rules.yml')}`] : []),
-    ...(options.remoteWriteUrl !== undefined ? ['remote_write:', `  - url: ${options.remoteWriteUrl}`, '    name: replica'] : []),
-    ...(options.alertmanagerUrl !== undefined ? ['alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: ['${new URL(options.alertmanagerUrl).host}']`] : []),
-    'scrape_configs:',
-    '  - job_name: self',
-    '    static_configs:',
-    `      - targets: ['127.0.0.1:${port}']`,
-    ...(options.scrape ?? []).flatMap((s) => [`  - job_name: ${s.job}`, `    honor_labels: ${s.honorLabels === true}`, '    static_configs:', `      - targets: ['${s.target}']`]),
-  ].join('\n'));
-  return startDaemon('Prometheus', PROMETHEUS_BIN, [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-    ...(options.remoteWriteReceiver === true ? ['--web.enable-remote-write-receiver'] : []),
-    ...(options.resendDelayS !== undefined ? [`--rules.alert.resend-delay=${options.resendDelayS}s`] : []),
-  ], port, dir);
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    [
+      'global:',
+      `  scrape_interval: ${scrapeIntervalS}s`,
+      `  evaluation_interval: ${scrapeIntervalS}s`,
+      ...(options.rules !== undefined ? ['rule_files:', `  - ${join(dir, 'rules.yml')}`] : []),
+      ...(options.remoteWriteUrl !== undefined ? ['remote_write:', `  - url: ${options.remoteWriteUrl}`, '    name: replica'] : []),
+      ...(options.alertmanagerUrl !== undefined
+        ? ['alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: ['${new URL(options.alertmanagerUrl).host}']`]
+        : []),
+      'scrape_configs:',
+      '  - job_name: self',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${port}']`,
+      ...(options.scrape ?? []).flatMap((s) => [
+        `  - job_name: ${s.job}`,
+        `    honor_labels: ${s.honorLabels === true}`,
+        '    static_configs:',
+        `      - targets: ['${s.target}']`,
+      ]),
+    ].join('\n'),
+  );
+  return startDaemon(
+    'Prometheus',
+    PROMETHEUS_BIN,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+      ...(options.remoteWriteReceiver === true ? ['--web.enable-remote-write-receiver'] : []),
+      ...(options.resendDelayS !== undefined ? [`--rules.alert.resend-delay=${options.resendDelayS}s`] : []),
+    ],
+    port,
+    dir,
+  );
 }

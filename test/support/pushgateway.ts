@@ -10,6 +10,12 @@ export const PUSHGATEWAY_BIN = '/usr/bin/prometheus-pushgateway';
 export async function startPushgateway(): Promise<Daemon & { host: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'blindspot-pgw-'));
   const port = await freePort();
-  const daemon = await startDaemon('Pushgateway', PUSHGATEWAY_BIN, [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file=', '--log.level=warn'], port, dir);
+  const daemon = await startDaemon(
+    'Pushgateway',
+    PUSHGATEWAY_BIN,
+    [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file=', '--log.level=warn'],
+    port,
+    dir,
+  );
   return { ...daemon, host: `127.0.0.1:${port}` };
 }

@@ -45,7 +45,8 @@ export async function startReceiverHub(): Promise<ReceiverHub> {
   const requests = new Map<string, HubRequest[]>();
   const cues = new Map<string, Cue[]>();
   const hanging = new Set<ServerResponse>();
-  const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const json = (res: ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -65,10 +66,16 @@ export async function startReceiverHub(): Promise<ReceiverHub> {
     list.push({ method: req.method ?? '', path: `${url.pathname}${url.search}`, headers, body, at: Date.now() });
     requests.set(first, list);
     const list2 = cues.get(first) ?? [];
-    const cue = list2.find((c) => c.match !== undefined && (url.pathname.includes(c.match) || body.includes(c.match))) ?? list2.find((c) => c.match === undefined);
+    const cue =
+      list2.find((c) => c.match !== undefined && (url.pathname.includes(c.match) || body.includes(c.match))) ??
+      list2.find((c) => c.match === undefined);
     if (cue?.times !== undefined) {
       cue.times -= 1;
-      if (cue.times <= 0) cues.set(first, list2.filter((c) => c !== cue));
+      if (cue.times <= 0)
+        cues.set(
+          first,
+          list2.filter((c) => c !== cue),
+        );
     }
     if (cue?.mode === 'hang') {
       hanging.add(res);
@@ -76,7 +83,9 @@ export async function startReceiverHub(): Promise<ReceiverHub> {
       return;
     }
     if (cue?.mode === 'reset') return req.socket.destroy();
-    res.writeHead(cue?.status ?? 202, { 'content-type': 'application/json', ...cue?.headers }).end(cue?.body ?? '{"status":"success","message":"Event processed"}');
+    res
+      .writeHead(cue?.status ?? 202, { 'content-type': 'application/json', ...cue?.headers })
+      .end(cue?.body ?? '{"status":"success","message":"Event processed"}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref();

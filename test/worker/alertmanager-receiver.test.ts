@@ -16,12 +16,34 @@ const alert = (alertname: string, over: Record<string, unknown> = {}) => ({
   fingerprint: `fp-${alertname}`,
   ...over,
 });
-const payload = (alerts: unknown[]) => ({ version: '4', groupKey: '{}:{}', truncatedAlerts: 0, status: 'firing', receiver: 'blindspot', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://127.0.0.1:9093', alerts });
+const payload = (alerts: unknown[]) => ({
+  version: '4',
+  groupKey: '{}:{}',
+  truncatedAlerts: 0,
+  status: 'firing',
+  receiver: 'blindspot',
+  groupLabels: {},
+  commonLabels: {},
+  commonAnnotations: {},
+  externalURL: 'http://127.0.0.1:9093',
+  alerts,
+});
 
-function post(source: string, body: unknown, auth: string | null = `Bearer ${TEST_ALERTMANAGER_TOKENS.prod}`, contentType = 'application/json') {
+function post(
+  source: string,
+  body: unknown,
+  auth: string | null = `Bearer ${TEST_ALERTMANAGER_TOKENS.prod}`,
+  contentType = 'application/json',
+) {
   const headers: Record<string, string> = { 'content-type': contentType };
   if (auth !== null) headers.authorization = auth;
-  return send(new Request(`${BASE}/v1/alertmanager/${source}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) }));
+  return send(
+    new Request(`${BASE}/v1/alertmanager/${source}`, {
+      method: 'POST',
+      headers,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
 }
 
 describe('the Alertmanager receiver', () => {
@@ -44,14 +66,27 @@ describe('the Alertmanager receiver', () => {
     const live = await agentStub('alertmanager:prod').getStatus();
     expect(await agentStub('alertmanager:prod').ensureAlarm(live!.deadlineAt + 1)).toBe('fired');
     const [w] = await windowsOf('alertmanager:prod');
-    expect(w).toMatchObject({ monitor: 'alert_path', cause: 'alert_path_silent', component: 'alerting', started_at: live!.lastHeartbeatAt + 5_000, confirmed_at: live!.deadlineAt, suppressed_by: null });
+    expect(w).toMatchObject({
+      monitor: 'alert_path',
+      cause: 'alert_path_silent',
+      component: 'alerting',
+      started_at: live!.lastHeartbeatAt + 5_000,
+      confirmed_at: live!.deadlineAt,
+      suppressed_by: null,
+    });
     expect((await outboxOf('alertmanager:prod')).map((o) => o.event_type)).toEqual(['window.opened']);
   });
 
   it('stores other alerts as evidence and pages none of them', async () => {
-    const res = await post('other', payload([alert('Watchdog'), alert('HighLatency'), alert('DiskFull', { status: 'resolved', endsAt: '2026-11-22T10:05:00Z' })]), `Bearer ${TEST_ALERTMANAGER_TOKENS.other}`);
+    const res = await post(
+      'other',
+      payload([alert('Watchdog'), alert('HighLatency'), alert('DiskFull', { status: 'resolved', endsAt: '2026-11-22T10:05:00Z' })]),
+      `Bearer ${TEST_ALERTMANAGER_TOKENS.other}`,
+    );
     expect(await res.json()).toEqual({ watchdog: true, evidence: 2 });
-    const { results } = await env.DB.prepare('SELECT alertname, status, ends_at FROM alert_evidence WHERE source = ? ORDER BY alertname').bind('other').all();
+    const { results } = await env.DB.prepare('SELECT alertname, status, ends_at FROM alert_evidence WHERE source = ? ORDER BY alertname')
+      .bind('other')
+      .all();
     expect(results).toEqual([
       { alertname: 'DiskFull', status: 'resolved', ends_at: Date.parse('2026-11-22T10:05:00Z') },
       { alertname: 'HighLatency', status: 'firing', ends_at: null },

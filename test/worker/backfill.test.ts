@@ -6,16 +6,28 @@ import { storedLive } from './fixtures/durable.ts';
 import { errorCode, heartbeatBody, send, sendHeartbeat, signedRequest } from './fixtures/requests.ts';
 
 const AGENT = 'kilo';
-const backfill = (body: unknown, options: Parameters<typeof signedRequest>[1] = {}) => signedRequest(typeof body === 'string' ? body : JSON.stringify(body), { agent: AGENT, path: 'backfill', ...options }).then(send);
+const backfill = (body: unknown, options: Parameters<typeof signedRequest>[1] = {}) =>
+  signedRequest(typeof body === 'string' ? body : JSON.stringify(body), { agent: AGENT, path: 'backfill', ...options }).then(send);
 const rows = async () =>
-  (await env.DB.prepare('SELECT boot, seq, sent_at, signals FROM backfilled_heartbeats WHERE agent_id = ? ORDER BY sent_at').bind(AGENT).all<{ boot: string; seq: number; sent_at: number; signals: string }>()).results;
+  (
+    await env.DB.prepare('SELECT boot, seq, sent_at, signals FROM backfilled_heartbeats WHERE agent_id = ? ORDER BY sent_at')
+      .bind(AGENT)
+      .all<{ boot: string; seq: number; sent_at: number; signals: string }>()
+  ).results;
 
 describe('backfill', () => {
   const boot = 'boot-backfill-1';
   const t0 = Date.now() - 600_000;
-  const batch = [1, 2, 3].map((seq) => heartbeatBody({ boot, seq, sent_at: new Date(t0 + seq * 15_000).toISOString(), signals: [{ name: 'metrics.freshness', kind: 'freshness', value: 900 + seq, error: null }] }));
+  const batch = [1, 2, 3].map((seq) =>
+    heartbeatBody({
+      boot,
+      seq,
+      sent_at: new Date(t0 + seq * 15_000).toISOString(),
+      signals: [{ name: 'metrics.freshness', kind: 'freshness', value: 900 + seq, error: null }],
+    }),
+  );
 
-  it('stores a signed batch with each heartbeat\'s own sent_at, and a re-sent batch changes nothing', async () => {
+  it("stores a signed batch with each heartbeat's own sent_at, and a re-sent batch changes nothing", async () => {
     const res = await backfill({ v: 1, heartbeats: batch });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: 3 });
@@ -39,10 +51,30 @@ describe('backfill', () => {
     ['no heartbeats', { v: 1, heartbeats: [] }, 422, 'invalid_backfill'],
     ['a wrong version', { v: 2, heartbeats: [heartbeatBody()] }, 422, 'invalid_backfill'],
     ['an extra key', { v: 1, heartbeats: [heartbeatBody()], more: true }, 422, 'invalid_backfill'],
-    ['51 heartbeats', { v: 1, heartbeats: Array.from({ length: 51 }, (_, i) => heartbeatBody({ seq: i + 1, signals: [] })) }, 422, 'invalid_backfill'],
-    ['a heartbeat from the future', { v: 1, heartbeats: [heartbeatBody({ sent_at: new Date(Date.now() + 3_600_000).toISOString() })] }, 422, 'invalid_backfill'],
-    ['a heartbeat older than 7 days', { v: 1, heartbeats: [heartbeatBody({ sent_at: new Date(Date.now() - 8 * 86_400_000).toISOString() })] }, 422, 'invalid_backfill'],
-    ['one bad heartbeat among good ones', { v: 1, heartbeats: [heartbeatBody({ boot: 'boot-bad', seq: 9 }), { ...heartbeatBody({ boot: 'boot-bad', seq: 10 }), seq: -1 }] }, 422, 'invalid_backfill'],
+    [
+      '51 heartbeats',
+      { v: 1, heartbeats: Array.from({ length: 51 }, (_, i) => heartbeatBody({ seq: i + 1, signals: [] })) },
+      422,
+      'invalid_backfill',
+    ],
+    [
+      'a heartbeat from the future',
+      { v: 1, heartbeats: [heartbeatBody({ sent_at: new Date(Date.now() + 3_600_000).toISOString() })] },
+      422,
+      'invalid_backfill',
+    ],
+    [
+      'a heartbeat older than 7 days',
+      { v: 1, heartbeats: [heartbeatBody({ sent_at: new Date(Date.now() - 8 * 86_400_000).toISOString() })] },
+      422,
+      'invalid_backfill',
+    ],
+    [
+      'one bad heartbeat among good ones',
+      { v: 1, heartbeats: [heartbeatBody({ boot: 'boot-bad', seq: 9 }), { ...heartbeatBody({ boot: 'boot-bad', seq: 10 }), seq: -1 }] },
+      422,
+      'invalid_backfill',
+    ],
     ['more than 512 KiB', { v: 1, heartbeats: [heartbeatBody({ pad: 'x'.repeat(600 * 1024) })] }, 413, 'body_too_large'],
   ])('refuses %s with %i and writes nothing', async (_what, body, status, code) => {
     const before = (await rows()).length;
@@ -50,12 +82,19 @@ describe('backfill', () => {
     expect(res.status).toBe(status);
     expect(await errorCode(res)).toBe(code);
     expect((await rows()).length).toBe(before);
-    expect((await env.DB.prepare("SELECT count(*) AS n FROM backfilled_heartbeats WHERE boot = 'boot-bad'").first<{ n: number }>())?.n).toBe(0);
+    expect(
+      (await env.DB.prepare("SELECT count(*) AS n FROM backfilled_heartbeats WHERE boot = 'boot-bad'").first<{ n: number }>())?.n,
+    ).toBe(0);
   });
 
   it('names the bad heartbeat and field', async () => {
-    const res = await backfill({ v: 1, heartbeats: [heartbeatBody(), heartbeatBody({ sent_at: new Date(Date.now() + 3_600_000).toISOString() })] });
-    expect(((await res.json()) as { error: { message: string } }).error.message).toBe("heartbeats.1.sent_at is in the future; check the agent's clock");
+    const res = await backfill({
+      v: 1,
+      heartbeats: [heartbeatBody(), heartbeatBody({ sent_at: new Date(Date.now() + 3_600_000).toISOString() })],
+    });
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      "heartbeats.1.sent_at is in the future; check the agent's clock",
+    );
   });
 
   it('takes only signed requests of that agent, by POST', async () => {

@@ -19,14 +19,21 @@ async function flush(agent: string, f: RollupFlush): Promise<number> {
 }
 
 async function dayRow(agent: string, day: number) {
-  const row = await env.DB.prepare('SELECT monitors, signals FROM agent_days WHERE agent_id = ? AND day = ?').bind(agent, day).first<{ monitors: string; signals: string }>();
-  return row === null ? null : { monitors: JSON.parse(row.monitors) as Record<string, number[]>, signals: JSON.parse(row.signals) as Record<string, unknown[]> };
+  const row = await env.DB.prepare('SELECT monitors, signals FROM agent_days WHERE agent_id = ? AND day = ?')
+    .bind(agent, day)
+    .first<{ monitors: string; signals: string }>();
+  return row === null
+    ? null
+    : { monitors: JSON.parse(row.monitors) as Record<string, number[]>, signals: JSON.parse(row.signals) as Record<string, unknown[]> };
 }
 
 describe('day rows', () => {
   it('a flush writes one statement per day, and D1 adds each flush to the day', async () => {
     const n = await flush('days-a', {
-      buckets: { [D]: { agent: secs({ good: 300 }), q: secs({ good: 100.25, blind: 199.75 }) }, [D + 300_000]: { agent: secs({ good: 300 }) } },
+      buckets: {
+        [D]: { agent: secs({ good: 300 }), q: secs({ good: 100.25, blind: 199.75 }) },
+        [D + 300_000]: { agent: secs({ good: 300 }) },
+      },
       signals: { [D]: { k: { name: 'q.age', last: 4, min: 1, max: 9, samples: 3, unknown: 1 } } },
       takenAt: D + 600_000,
     });
@@ -34,10 +41,19 @@ describe('day rows', () => {
     await flush('days-a', {
       buckets: { [D + 600_000]: { agent: secs({ degraded: 120, good: 180 }), q: secs({ unknown: 300 }), new: secs({ paused: 300 }) } },
       // A null last (only unknowns) keeps the day's last; min and max widen; counts add up; a new signal joins.
-      signals: { [D]: { k: { name: 'q.age', last: null, min: 0.5, max: null, samples: 0, unknown: 2 }, j: { name: 'x.ratio', last: 0.9, min: 0.9, max: 0.9, samples: 1, unknown: 0 } } },
+      signals: {
+        [D]: {
+          k: { name: 'q.age', last: null, min: 0.5, max: null, samples: 0, unknown: 2 },
+          j: { name: 'x.ratio', last: 0.9, min: 0.9, max: 0.9, samples: 1, unknown: 0 },
+        },
+      },
       takenAt: D + 900_000,
     });
-    await flush('days-a', { buckets: {}, signals: { [D]: { k: { name: 'q.age', last: 7, min: 7, max: 7, samples: 1, unknown: 0 } } }, takenAt: D + 960_000 });
+    await flush('days-a', {
+      buckets: {},
+      signals: { [D]: { k: { name: 'q.age', last: 7, min: 7, max: 7, samples: 1, unknown: 0 } } },
+      takenAt: D + 960_000,
+    });
     expect(await dayRow('days-a', D)).toEqual({
       monitors: { agent: [780, 120, 0, 0, 0], new: [0, 0, 0, 0, 300], q: [100.25, 0, 199.75, 300, 0] },
       signals: { j: ['x.ratio', 0.9, 0.9, 0.9, 1, 0], k: ['q.age', 7, 0.5, 9, 4, 3] },
@@ -61,8 +77,16 @@ describe('day rows', () => {
 });
 
 describe('a flush sent again', () => {
-  const first: RollupFlush = { buckets: { [D]: { agent: secs({ good: 300 }) } }, signals: { [D]: { k: { name: 'm', last: 2, min: 2, max: 2, samples: 1, unknown: 0 } } }, takenAt: D + 400_000 };
-  const second: RollupFlush = { buckets: { [D + 300_000]: { agent: secs({ blind: 300 }) } }, signals: { [D]: { k: { name: 'm', last: 5, min: 5, max: 5, samples: 1, unknown: 0 } } }, takenAt: D + 700_000 };
+  const first: RollupFlush = {
+    buckets: { [D]: { agent: secs({ good: 300 }) } },
+    signals: { [D]: { k: { name: 'm', last: 2, min: 2, max: 2, samples: 1, unknown: 0 } } },
+    takenAt: D + 400_000,
+  };
+  const second: RollupFlush = {
+    buckets: { [D + 300_000]: { agent: secs({ blind: 300 }) } },
+    signals: { [D]: { k: { name: 'm', last: 5, min: 5, max: 5, samples: 1, unknown: 0 } } },
+    takenAt: D + 700_000,
+  };
 
   it('is added once: the batch D1 took but answered too late comes again from the Durable Object', async () => {
     await flush('again-a', first);
@@ -75,7 +99,9 @@ describe('a flush sent again', () => {
   });
 
   it('adds to a row from before the stamp (migration 0008 leaves it at 0)', async () => {
-    await env.DB.prepare(`INSERT INTO agent_days (agent_id, day, monitors, signals) VALUES ('again-b', ?, '{"agent":[600,0,0,0,0]}', '{}')`).bind(D).run();
+    await env.DB.prepare(`INSERT INTO agent_days (agent_id, day, monitors, signals) VALUES ('again-b', ?, '{"agent":[600,0,0,0,0]}', '{}')`)
+      .bind(D)
+      .run();
     await flush('again-b', second);
     await flush('again-b', second);
     expect(await dayRow('again-b', D)).toEqual({ monitors: { agent: [600, 0, 300, 0, 0] }, signals: { k: ['m', 5, 5, 5, 1, 0] } });
@@ -102,9 +128,16 @@ describe('migration 0007', () => {
       db.prepare("INSERT INTO signal_rollup_1h VALUES ('b', 'k', 'q.age', ?, 2, 2, 2, 1, 0)").bind(D),
     ]);
     await applyD1Migrations(db, env.TEST_MIGRATIONS);
-    const rows = await db.prepare('SELECT agent_id, day, monitors, signals FROM agent_days ORDER BY agent_id, day').all<{ agent_id: string; day: number; monitors: string; signals: string }>();
+    const rows = await db
+      .prepare('SELECT agent_id, day, monitors, signals FROM agent_days ORDER BY agent_id, day')
+      .all<{ agent_id: string; day: number; monitors: string; signals: string }>();
     expect(rows.results.map((r) => ({ ...r, monitors: JSON.parse(r.monitors), signals: JSON.parse(r.signals) }))).toEqual([
-      { agent_id: 'a', day: D, monitors: { agent: [6600, 0, 600, 0, 0], q: [1800.5, 0, 0, 1799.5, 0] }, signals: { k: ['q.age', 7, 1, 9, 14, 4] } },
+      {
+        agent_id: 'a',
+        day: D,
+        monitors: { agent: [6600, 0, 600, 0, 0], q: [1800.5, 0, 0, 1799.5, 0] },
+        signals: { k: ['q.age', 7, 1, 9, 14, 4] },
+      },
       { agent_id: 'a', day: D + DAY, monitors: { agent: [3600, 0, 0, 0, 0] }, signals: {} },
       { agent_id: 'b', day: D, monitors: {}, signals: { k: ['q.age', 2, 2, 2, 1, 0] } },
     ]);

@@ -6,7 +6,7 @@ import { heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
 
 const FAST = { interval_s: 5, grace_s: 5 };
 
-describe('the dead-man\'s switch', () => {
+describe("the dead-man's switch", () => {
   it('arms the alarm at the absolute deadline: receive time + interval + grace', async () => {
     const before = Date.now();
     expect((await sendHeartbeat(heartbeatBody(FAST), { agent: 'bravo' })).status).toBe(202);

@@ -13,7 +13,18 @@ describe('the engine in its Durable Object', () => {
     await a.every(0, 10, healthy);
     await a.every(15, 20, () => [fresh('prometheus.up', 2), fresh('metrics.freshness', 900)]);
     const [w] = await windowsOf('engine-stale');
-    expect(w).toMatchObject({ monitor: 'metrics-fresh', component: 'metrics', cause: 'stale', level: 'blind', signal: 'metrics.freshness', started_at: a.at(15), confirmed_at: a.at(20), ended_at: null, peak_value: 900, suppressed_by: null });
+    expect(w).toMatchObject({
+      monitor: 'metrics-fresh',
+      component: 'metrics',
+      cause: 'stale',
+      level: 'blind',
+      signal: 'metrics.freshness',
+      started_at: a.at(15),
+      confirmed_at: a.at(20),
+      ended_at: null,
+      peak_value: 900,
+      suppressed_by: null,
+    });
     expect((await outboxOf('engine-stale')).map((o) => o.event_type)).toEqual(['window.opened']);
   });
 
@@ -55,7 +66,9 @@ describe('the engine in its Durable Object', () => {
     expect(stats.batches).toBeLessThanOrEqual(1 + 2);
     expect(stats.pending).toBe(0);
     // One row for the agent's day: each monitor's seconds summed over the two flushes, every signal's stats merged.
-    const days = await env.DB.prepare('SELECT day, monitors, signals FROM agent_days WHERE agent_id = ?').bind('engine-budget').all<{ day: number; monitors: string; signals: string }>();
+    const days = await env.DB.prepare('SELECT day, monitors, signals FROM agent_days WHERE agent_id = ?')
+      .bind('engine-budget')
+      .all<{ day: number; monitors: string; signals: string }>();
     expect(days.results).toHaveLength(1);
     const [row] = days.results;
     expect(row?.day).toBe(Math.floor(a.start / 86_400_000) * 86_400_000);
@@ -65,7 +78,10 @@ describe('the engine in its Durable Object', () => {
       'metrics-fresh': [600, 0, 0, 0, 0],
       'prometheus-up': [600, 0, 0, 0, 0],
     });
-    const signals = JSON.parse(row?.signals ?? '{}') as Record<string, [string, number | null, number | null, number | null, number, number]>;
+    const signals = JSON.parse(row?.signals ?? '{}') as Record<
+      string,
+      [string, number | null, number | null, number | null, number, number]
+    >;
     const signal = Object.values(signals).find(([name]) => name === 'metrics.freshness');
     expect(signal?.slice(0, 4)).toEqual(['metrics.freshness', 5, 5, 5]);
     const samples = signal?.[4] ?? 0;
@@ -87,7 +103,9 @@ describe('the engine in its Durable Object', () => {
     expect(await windowsOf('engine-d1-down')).toEqual([]);
     await a.heartbeat(20, [fresh('prometheus.up', 2), fresh('metrics.freshness', 900)]);
     expect((await a.writeStats()).pending).toBe(0);
-    expect(await windowsOf('engine-d1-down')).toEqual([expect.objectContaining({ monitor: 'metrics-fresh', started_at: a.at(10), confirmed_at: a.at(15) })]);
+    expect(await windowsOf('engine-d1-down')).toEqual([
+      expect.objectContaining({ monitor: 'metrics-fresh', started_at: a.at(10), confirmed_at: a.at(15) }),
+    ]);
     expect((await outboxOf('engine-d1-down')).map((o) => o.event_type)).toEqual(['window.opened']);
   });
 
@@ -96,7 +114,9 @@ describe('the engine in its Durable Object', () => {
     await a.heartbeat(0, healthy());
     await a.heartbeat(5, healthy(), { stopping: true });
     expect(await a.alarm(20)).toBe('fired');
-    expect(await windowsOf('engine-stopping')).toEqual([expect.objectContaining({ monitor: 'agent', cause: 'agent_stopped', suppressed_by: 'agent_stopped' })]);
+    expect(await windowsOf('engine-stopping')).toEqual([
+      expect.objectContaining({ monitor: 'agent', cause: 'agent_stopped', suppressed_by: 'agent_stopped' }),
+    ]);
     expect(await outboxOf('engine-stopping')).toEqual([]);
     const { results } = await env.DB.prepare('SELECT type FROM agent_events WHERE agent_id = ? ORDER BY at').bind('engine-stopping').all();
     expect(results).toEqual([{ type: 'first_seen' }, { type: 'stopping' }]);

@@ -34,11 +34,18 @@ describe('a flapping signal', () => {
       await deliverAt(now, AGENT);
     }
     expect(statuses.filter((s) => s !== 202)).toEqual([]);
-    const events = (await received('hook')).filter((r) => r.body.includes(AGENT)).map((r) => JSON.parse(r.body) as { type: string; data: { window: { monitor: string; cause: string } } });
-    expect(events.map((e) => [e.type, e.data.window.monitor, e.data.window.cause])).toEqual([['window.opened', 'metrics-fresh', 'flapping']]);
+    const events = (await received('hook'))
+      .filter((r) => r.body.includes(AGENT))
+      .map((r) => JSON.parse(r.body) as { type: string; data: { window: { monitor: string; cause: string } } });
+    expect(events.map((e) => [e.type, e.data.window.monitor, e.data.window.cause])).toEqual([
+      ['window.opened', 'metrics-fresh', 'flapping'],
+    ]);
     // Every other routed channel got the same one trigger, and nothing else.
     for (const channel of ['pd', 'og', 'slack', 'discord', 'teams']) {
-      expect((await received(channel)).filter((r) => r.body.includes(AGENT) || r.path.includes(AGENT)), channel).toHaveLength(1);
+      expect(
+        (await received(channel)).filter((r) => r.body.includes(AGENT) || r.path.includes(AGENT)),
+        channel,
+      ).toHaveLength(1);
     }
   });
 });

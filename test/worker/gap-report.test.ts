@@ -30,10 +30,20 @@ const report = async (query = '') => {
 };
 
 async function insert(sql: string, ...values: unknown[]) {
-  await env.DB.prepare(sql).bind(...values).run();
+  await env.DB.prepare(sql)
+    .bind(...values)
+    .run();
 }
 
-function windowRow(id: string, monitor: string, cause: string, level: string, from: number, to: number | null, extra: { agent?: string; suppressed?: string | null; notified?: number | null; peak?: number | null; signal?: string | null } = {}) {
+function windowRow(
+  id: string,
+  monitor: string,
+  cause: string,
+  level: string,
+  from: number,
+  to: number | null,
+  extra: { agent?: string; suppressed?: string | null; notified?: number | null; peak?: number | null; signal?: string | null } = {},
+) {
   return insert(
     'INSERT INTO windows (id, agent_id, monitor, component, severity, cause, level, signal, started_at, confirmed_at, notified_at, ended_at, peak_value, suppressed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     id,
@@ -54,9 +64,26 @@ function windowRow(id: string, monitor: string, cause: string, level: string, fr
 }
 
 beforeAll(async () => {
-  await insert("INSERT INTO agents (id, kind, state, state_since, boot, interval_s, grace_s, first_seen_at, last_heartbeat_at, deadline_at, updated_at) VALUES (?, 'agent', 'up', ?, 'b', 60, 60, ?, ?, ?, ?)", AGENT, B, B - 86_400_000, B, B, B);
-  await insert('INSERT INTO agent_days (agent_id, day, monitors) VALUES (?, ?, ?)', AGENT, B - (B % 86_400_000), JSON.stringify({ 'metrics-fresh': [3600, 0, 0, 0, 0], 'prometheus-up': [3600, 0, 0, 0, 0] }));
-  await windowRow('w-stale', 'metrics-fresh', 'stale', 'blind', B + 10 * MIN, B + 20 * MIN, { notified: B + 11 * MIN, peak: 300, signal: 'metrics.freshness' });
+  await insert(
+    "INSERT INTO agents (id, kind, state, state_since, boot, interval_s, grace_s, first_seen_at, last_heartbeat_at, deadline_at, updated_at) VALUES (?, 'agent', 'up', ?, 'b', 60, 60, ?, ?, ?, ?)",
+    AGENT,
+    B,
+    B - 86_400_000,
+    B,
+    B,
+    B,
+  );
+  await insert(
+    'INSERT INTO agent_days (agent_id, day, monitors) VALUES (?, ?, ?)',
+    AGENT,
+    B - (B % 86_400_000),
+    JSON.stringify({ 'metrics-fresh': [3600, 0, 0, 0, 0], 'prometheus-up': [3600, 0, 0, 0, 0] }),
+  );
+  await windowRow('w-stale', 'metrics-fresh', 'stale', 'blind', B + 10 * MIN, B + 20 * MIN, {
+    notified: B + 11 * MIN,
+    peak: 300,
+    signal: 'metrics.freshness',
+  });
   await windowRow('w-silent', 'agent', 'agent_silent', 'blind', B + 30 * MIN, B + 40 * MIN);
   await windowRow('watchdog:gap:test', 'watchdog', 'watchdog_gap', 'unknown', B + 50 * MIN, B + 55 * MIN, { agent: '*' });
   await windowRow('w-maint', 'prometheus-up', 'stale', 'blind', B + 60 * MIN, B + 70 * MIN, { suppressed: 'maintenance:m1' });
@@ -69,9 +96,21 @@ beforeAll(async () => {
     B,
     B,
   );
-  await insert("INSERT INTO incidents (id, name, status, impact, components, source, started_at, created_at, updated_at, monitoring_at, resolved_at) VALUES ('i1', 'Metrics delayed', 'resolved', 'minor', '[\"metrics\"]', 'admin', ?, ?, ?, NULL, ?)", B + 9 * MIN, B + 9 * MIN, B + 25 * MIN, B + 25 * MIN);
+  await insert(
+    "INSERT INTO incidents (id, name, status, impact, components, source, started_at, created_at, updated_at, monitoring_at, resolved_at) VALUES ('i1', 'Metrics delayed', 'resolved', 'minor', '[\"metrics\"]', 'admin', ?, ?, ?, NULL, ?)",
+    B + 9 * MIN,
+    B + 9 * MIN,
+    B + 25 * MIN,
+    B + 25 * MIN,
+  );
   // Two days before the range: read for the burn rates' 3 days, but not the range's to list.
-  await insert("INSERT INTO incidents (id, name, status, impact, components, source, started_at, created_at, updated_at, monitoring_at, resolved_at) VALUES ('i-old', 'Earlier', 'resolved', 'minor', '[]', 'admin', ?, ?, ?, NULL, ?)", B - 2 * 86_400_000, B - 2 * 86_400_000, B - 2 * 86_400_000, B - 2 * 86_400_000 + 10 * MIN);
+  await insert(
+    "INSERT INTO incidents (id, name, status, impact, components, source, started_at, created_at, updated_at, monitoring_at, resolved_at) VALUES ('i-old', 'Earlier', 'resolved', 'minor', '[]', 'admin', ?, ?, ?, NULL, ?)",
+    B - 2 * 86_400_000,
+    B - 2 * 86_400_000,
+    B - 2 * 86_400_000,
+    B - 2 * 86_400_000 + 10 * MIN,
+  );
   // The link was down 30–40 min: the agent spooled a heartbeat a minute and backfilled them, through the real signed route.
   const heartbeats = Array.from({ length: 10 }, (_, i) =>
     heartbeatBody({
@@ -94,16 +133,28 @@ describe('the gap report', () => {
     const r = await report();
     const byId = new Map(r.windows.map((w) => [w.id, w]));
     expect([...byId.keys()]).toEqual(['w-stale', 'w-silent', 'watchdog:gap:test', 'w-maint', 'w-degraded']);
-    expect(byId.get('w-stale')).toMatchObject({ verdict: 'blind', paged: true, started_at: iso(B + 10 * MIN), ended_at: iso(B + 20 * MIN), notified_at: iso(B + 11 * MIN), duration_s: 600, peak_value: 300 });
+    expect(byId.get('w-stale')).toMatchObject({
+      verdict: 'blind',
+      paged: true,
+      started_at: iso(B + 10 * MIN),
+      ended_at: iso(B + 20 * MIN),
+      notified_at: iso(B + 11 * MIN),
+      duration_s: 600,
+      peak_value: 300,
+    });
     expect(byId.get('w-silent')).toMatchObject({ verdict: 'link_outage', link_outage_s: 600 });
     expect(byId.get('w-silent')!.explanation).toMatch(/^Monitoring was fine; only the link from juliet to the watchdog was down/);
     expect(byId.get('watchdog:gap:test')).toMatchObject({ verdict: 'watchdog_gap', source: 'watchdog', watchdog_gap_s: 300 });
     expect(byId.get('w-maint')).toMatchObject({ verdict: 'expected', in_maintenance: true, paged: false });
     expect(byId.get('w-degraded')).toMatchObject({ verdict: 'degraded', ended_at: null, duration_s: 40 * 60 });
-    expect(r.link_outages).toEqual([{ agent: AGENT, started_at: iso(B + 30 * MIN), ended_at: iso(B + 40 * MIN), duration_s: 600, heartbeats: 10, monitoring: 'fine' }]);
+    expect(r.link_outages).toEqual([
+      { agent: AGENT, started_at: iso(B + 30 * MIN), ended_at: iso(B + 40 * MIN), duration_s: 600, heartbeats: 10, monitoring: 'fine' },
+    ]);
     expect(r.incidents.map((i) => i.id)).toEqual(['i1']);
     expect(r.maintenances.map((m) => m.id)).toEqual(['m1']);
-    expect(r.summary.verdict).toBe('Monitoring was blind 10 min in 1 window(s); the link to the watchdog was also down 1 time(s); the watchdog itself was not evaluating for 5 min.');
+    expect(r.summary.verdict).toBe(
+      'Monitoring was blind 10 min in 1 window(s); the link to the watchdog was also down 1 time(s); the watchdog itself was not evaluating for 5 min.',
+    );
   });
 
   it('computes coverage, budget and burn from the same windows, as worked out by hand', async () => {
@@ -111,7 +162,18 @@ describe('the gap report', () => {
     const metrics = r.coverage.components.find((c) => c.component === 'metrics')!;
     // 7200 s: maintenance 58–75 min pauses 1020 s; the watchdog's gap 300 s; blind 600 s (the stale
     // window; the silence was a link outage, the maintenance window is paused); 5280 s observable.
-    expect(metrics).toMatchObject({ range_s: 7200, no_data_s: 0, paused_s: 1020, unverified_s: 300, blind_s: 600, observable_s: 5280, degraded_s: 2400, link_outage_s: 600, objective: 0.99, met: false });
+    expect(metrics).toMatchObject({
+      range_s: 7200,
+      no_data_s: 0,
+      paused_s: 1020,
+      unverified_s: 300,
+      blind_s: 600,
+      observable_s: 5280,
+      degraded_s: 2400,
+      link_outage_s: 600,
+      objective: 0.99,
+      met: false,
+    });
     expect(metrics.coverage).toBeCloseTo(5280 / 6180, 6);
     // 1 % of 6180 s is 61.8 s; 900 s spent.
     expect(metrics.budget_s).toBe(62);
@@ -206,7 +268,9 @@ describe('the gap report page', () => {
   it('draws the timeline in SVG, one mark per window, with no script', async () => {
     const res = await get(`/gaps?from=${FROM}&to=${TO}`);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; img-src data:; form-action 'self';/);
+    expect(res.headers.get('content-security-policy')).toMatch(
+      /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; img-src data:; form-action 'self';/,
+    );
     const html = await res.text();
     expect(html).not.toMatch(/<script/i);
     expect(html.match(/data-window="/g)).toHaveLength(5);
@@ -299,7 +363,10 @@ describe('hostile and bad queries', () => {
   });
 
   it('changes nothing it reads', async () => {
-    const count = async () => (await env.DB.prepare('SELECT (SELECT count(*) FROM windows) + (SELECT count(*) FROM backfilled_heartbeats) + (SELECT count(*) FROM maintenances) AS n').first<{ n: number }>())!.n;
+    const count = async () =>
+      (await env.DB.prepare(
+        'SELECT (SELECT count(*) FROM windows) + (SELECT count(*) FROM backfilled_heartbeats) + (SELECT count(*) FROM maintenances) AS n',
+      ).first<{ n: number }>())!.n;
     const before = await count();
     for (const [, query] of bad) await get(`/api/v1/gaps?${query}`);
     await get(`/api/v1/gaps?from=${FROM}&to=${TO}&format=csv`);

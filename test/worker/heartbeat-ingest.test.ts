@@ -31,11 +31,13 @@ describe('POST /v1/agents/{agent}/heartbeats', () => {
     const id = uniqueId();
     const ts = Math.floor(Date.now() / 1000);
     const header = `${await sign([WRONG_SECRET], id, ts, body)} ${await sign(TEST_AGENT_SECRETS.alpha, id, ts, body)}`;
-    const res = await send(new Request(`${BASE}/v1/agents/alpha/heartbeats`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': header },
-      body,
-    }));
+    const res = await send(
+      new Request(`${BASE}/v1/agents/alpha/heartbeats`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': header },
+        body,
+      }),
+    );
     expect(res.status).toBe(202);
   });
 
@@ -134,7 +136,9 @@ describe('POST /v1/agents/{agent}/heartbeats', () => {
   });
 
   it('accepts application/json with a charset parameter', async () => {
-    const res = await send(await signedRequest(JSON.stringify(heartbeatBody({ seq: 200 })), { contentType: 'application/json; charset=utf-8' }));
+    const res = await send(
+      await signedRequest(JSON.stringify(heartbeatBody({ seq: 200 })), { contentType: 'application/json; charset=utf-8' }),
+    );
     expect(res.status).toBe(202);
   });
 
@@ -145,7 +149,9 @@ describe('POST /v1/agents/{agent}/heartbeats', () => {
   });
 
   it('refuses missing signature headers (400)', async () => {
-    const res = await send(new Request(`${BASE}/v1/agents/alpha/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }));
+    const res = await send(
+      new Request(`${BASE}/v1/agents/alpha/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+    );
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe('missing_signature_headers');
   });
@@ -161,7 +167,16 @@ describe('POST /v1/agents/{agent}/heartbeats', () => {
     ['an unknown signal kind', { signals: [{ name: 'x', kind: 'latency', value: 1 }] }, 'signals.0.kind'],
     ['a null value without an error', { signals: [{ name: 'x', kind: 'freshness', value: null }] }, 'unknown is not zero'],
     ['a sampling ratio above 1', { signals: [{ name: 'x', kind: 'sampling', value: 1.5 }] }, 'ratio'],
-    ['two signals with the same name and labels', { signals: [{ name: 'x', kind: 'dropped', value: 0 }, { name: 'x', kind: 'dropped', value: 1 }] }, 'same name'],
+    [
+      'two signals with the same name and labels',
+      {
+        signals: [
+          { name: 'x', kind: 'dropped', value: 0 },
+          { name: 'x', kind: 'dropped', value: 1 },
+        ],
+      },
+      'same name',
+    ],
   ])('refuses %s (422) and names the field', async (_label, override, fragment) => {
     const res = await sendHeartbeat(heartbeatBody(override));
     expect(res.status).toBe(422);

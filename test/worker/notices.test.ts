@@ -16,7 +16,10 @@ const admin = (path: string, init: { method?: string; body?: unknown; token?: st
   send(
     new Request(`${BASE}/v1/admin${path}`, {
       method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-      headers: { ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? ADMIN_TOKEN}` }), 'content-type': 'application/json' },
+      headers: {
+        ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? ADMIN_TOKEN}` }),
+        'content-type': 'application/json',
+      },
       body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
     }),
   );
@@ -43,7 +46,21 @@ interface Incident {
   [key: string]: unknown;
 }
 
-const INCIDENT_KEYS = ['components', 'created_at', 'id', 'impact', 'incident_updates', 'monitoring_at', 'name', 'page_id', 'resolved_at', 'shortlink', 'started_at', 'status', 'updated_at'];
+const INCIDENT_KEYS = [
+  'components',
+  'created_at',
+  'id',
+  'impact',
+  'incident_updates',
+  'monitoring_at',
+  'name',
+  'page_id',
+  'resolved_at',
+  'shortlink',
+  'started_at',
+  'status',
+  'updated_at',
+];
 const UPDATE_KEYS = ['affected_components', 'body', 'created_at', 'display_at', 'id', 'incident_id', 'status', 'updated_at'];
 
 async function incidentCount(): Promise<number> {
@@ -53,33 +70,61 @@ async function incidentCount(): Promise<number> {
 describe('admin tokens', () => {
   it('are kept as SHA-256 with scopes: a token in clear text is refused with the fix', () => {
     expect(() => parseAdminTokens(JSON.stringify({ ops: 'a'.repeat(40) }))).toThrow(/store the token's SHA-256, not the token/);
-    expect(() => parseAdminTokens(JSON.stringify({ ops: { sha256: 'abc', scopes: ['read'] } }))).toThrow(/sha256 is 64 lowercase hex digits/);
-    expect(() => parseAdminTokens(JSON.stringify({ ops: { sha256: 'a'.repeat(64), scopes: ['admin'] } }))).toThrow(/each scope is "read" or "write"/);
+    expect(() => parseAdminTokens(JSON.stringify({ ops: { sha256: 'abc', scopes: ['read'] } }))).toThrow(
+      /sha256 is 64 lowercase hex digits/,
+    );
+    expect(() => parseAdminTokens(JSON.stringify({ ops: { sha256: 'a'.repeat(64), scopes: ['admin'] } }))).toThrow(
+      /each scope is "read" or "write"/,
+    );
     expect(() => parseAdminTokens(JSON.stringify({ ops: { sha256: 'a'.repeat(64), scopes: [] } }))).toThrow(/at least one scope/);
   });
 
   it('refuse a missing, wrong, agent or Alertmanager credential with 401, and a token without the scope with 403', async () => {
-    for (const token of [null, 'wrong-token-0123456789abcdef0123456789', TEST_AGENT_SECRETS.alpha[0], TEST_ALERTMANAGER_TOKENS.prod, `${ADMIN_TOKEN}x`]) {
+    for (const token of [
+      null,
+      'wrong-token-0123456789abcdef0123456789',
+      TEST_AGENT_SECRETS.alpha[0],
+      TEST_ALERTMANAGER_TOKENS.prod,
+      `${ADMIN_TOKEN}x`,
+    ]) {
       const res = await admin('/incidents', { token, body: { name: 'x', body: 'y' } });
       expect((await json<{ error: { code: string } }>(res, 401)).error.code).toBe('bad_credentials');
     }
     const agent = await json<{ error: { message: string } }>(await admin('/incidents', { token: TEST_AGENT_SECRETS.alpha[0] }), 401);
     expect(agent.error.message).toMatch(/agent secret/);
-    const readOnly = await json<{ error: { code: string; message: string } }>(await admin('/incidents', { token: READ_TOKEN, body: { name: 'x', body: 'y' } }), 403);
+    const readOnly = await json<{ error: { code: string; message: string } }>(
+      await admin('/incidents', { token: READ_TOKEN, body: { name: 'x', body: 'y' } }),
+      403,
+    );
     expect(readOnly.error).toMatchObject({ code: 'insufficient_scope', message: expect.stringContaining('"write"') });
     await json(await admin('/incidents', { token: READ_TOKEN }), 200);
-    expect((await json<{ error: { code: string } }>(await admin('/incidents', { token: WRITE_TOKEN }), 403)).error.code).toBe('insufficient_scope');
+    expect((await json<{ error: { code: string } }>(await admin('/incidents', { token: WRITE_TOKEN }), 403)).error.code).toBe(
+      'insufficient_scope',
+    );
     expect(await incidentCount()).toBe(0);
   });
 });
 
 describe('incidents', () => {
   it('go investigating → identified → monitoring → resolved, in Statuspage shapes field by field', async () => {
-    const created = await json<{ incident: Incident }>(await admin('/incidents', { body: { name: 'Metrics delayed', body: 'We are looking into delayed metrics.', impact: 'major', components: ['metrics'] } }), 201);
+    const created = await json<{ incident: Incident }>(
+      await admin('/incidents', {
+        body: { name: 'Metrics delayed', body: 'We are looking into delayed metrics.', impact: 'major', components: ['metrics'] },
+      }),
+      201,
+    );
     const id = created.incident.id;
     expect(id).toMatch(/^[a-z0-9]{12}$/);
     expect(Object.keys(created.incident).sort()).toEqual(INCIDENT_KEYS);
-    expect(created.incident).toMatchObject({ name: 'Metrics delayed', status: 'investigating', impact: 'major', page_id: 'blindspot', resolved_at: null, monitoring_at: null, shortlink: `https://status.example.test/#incident-${id}` });
+    expect(created.incident).toMatchObject({
+      name: 'Metrics delayed',
+      status: 'investigating',
+      impact: 'major',
+      page_id: 'blindspot',
+      resolved_at: null,
+      monitoring_at: null,
+      shortlink: `https://status.example.test/#incident-${id}`,
+    });
     expect(created.incident.components.map((c) => c.id)).toEqual(['metrics']);
 
     await json(await admin(`/incidents/${id}/updates`, { body: { status: 'identified', body: 'A full queue in the collector.' } }), 201);
@@ -101,22 +146,47 @@ describe('incidents', () => {
     expect(resolved.incident).toMatchObject({ status: 'resolved', resolved_at: expect.stringMatching(/Z$/) });
     expect(resolved.incident.incident_updates[0]).toMatchObject({ status: 'resolved', body: 'This incident has been resolved.' });
     expect((await publicJson<{ incidents: Incident[] }>('/api/v2/incidents/unresolved.json')).incidents.map((i) => i.id)).not.toContain(id);
-    expect((await publicJson<{ incidents: Incident[] }>('/api/v2/incidents.json')).incidents.find((i) => i.id === id)?.status).toBe('resolved');
+    expect((await publicJson<{ incidents: Incident[] }>('/api/v2/incidents.json')).incidents.find((i) => i.id === id)?.status).toBe(
+      'resolved',
+    );
     expect((await publicJson<{ incidents: Incident[] }>('/api/v2/summary.json')).incidents.map((i) => i.id)).not.toContain(id);
 
     // Resolved is final, except for a postmortem.
-    expect((await json<{ error: { code: string } }>(await admin(`/incidents/${id}/updates`, { body: { status: 'investigating', body: 'again?' } }), 409)).error.code).toBe('incident_resolved');
+    expect(
+      (
+        await json<{ error: { code: string } }>(
+          await admin(`/incidents/${id}/updates`, { body: { status: 'investigating', body: 'again?' } }),
+          409,
+        )
+      ).error.code,
+    ).toBe('incident_resolved');
     await json(await admin(`/incidents/${id}/updates`, { body: { status: 'postmortem', body: 'Write-up: https://example.org/pm' } }), 201);
   });
 
   it('can have their text corrected by a human, update by update', async () => {
-    const { incident } = await json<{ incident: Incident }>(await admin('/incidents', { body: { name: 'Typo incidnet', body: 'Teh first update.' } }), 201);
-    const edited = await json<{ incident: Incident }>(await admin(`/incidents/${incident.id}`, { method: 'PATCH', body: { name: 'Typo incident', impact: 'minor' } }), 200);
+    const { incident } = await json<{ incident: Incident }>(
+      await admin('/incidents', { body: { name: 'Typo incidnet', body: 'Teh first update.' } }),
+      201,
+    );
+    const edited = await json<{ incident: Incident }>(
+      await admin(`/incidents/${incident.id}`, { method: 'PATCH', body: { name: 'Typo incident', impact: 'minor' } }),
+      200,
+    );
     expect(edited.incident.name).toBe('Typo incident');
     const updateId = incident.incident_updates[0]?.id as string;
-    const fixed = await json<{ incident: Incident }>(await admin(`/incidents/${incident.id}/updates/${updateId}`, { method: 'PATCH', body: { body: 'The first update.' } }), 200);
+    const fixed = await json<{ incident: Incident }>(
+      await admin(`/incidents/${incident.id}/updates/${updateId}`, { method: 'PATCH', body: { body: 'The first update.' } }),
+      200,
+    );
     expect(fixed.incident.incident_updates[0]?.body).toBe('The first update.');
-    expect((await json<{ error: { code: string } }>(await admin(`/incidents/${incident.id}/updates/nope`, { method: 'PATCH', body: { body: 'x' } }), 404)).error.code).toBe('unknown_update');
+    expect(
+      (
+        await json<{ error: { code: string } }>(
+          await admin(`/incidents/${incident.id}/updates/nope`, { method: 'PATCH', body: { body: 'x' } }),
+          404,
+        )
+      ).error.code,
+    ).toBe('unknown_update');
     await json(await admin(`/incidents/${incident.id}/resolve`, { body: { body: 'Fixed.' } }), 201);
   });
 
@@ -147,7 +217,10 @@ describe('incidents', () => {
     const huge = await admin('/incidents', { body: { name: 'x', body: 'y'.repeat(20_000) } });
     expect(huge.status).toBe(413);
     expect(await incidentCount()).toBe(before + created);
-    expect((await json<{ error: { code: string } }>(await admin('/incidents/nope/updates', { body: { status: 'identified', body: 'x' } }), 404)).error.code).toBe('unknown_incident');
+    expect(
+      (await json<{ error: { code: string } }>(await admin('/incidents/nope/updates', { body: { status: 'identified', body: 'x' } }), 404))
+        .error.code,
+    ).toBe('unknown_incident');
   });
 });
 
@@ -155,30 +228,71 @@ describe('maintenance and silences', () => {
   it('a maintenance in progress shows its components as under_maintenance; upcoming and active lists are right; completing it ends it', async () => {
     const now = Date.now();
     const active = await json<{ scheduled_maintenance: Record<string, unknown> & { id: string } }>(
-      await admin('/maintenances', { body: { name: 'Prometheus upgrade', body: 'Upgrading to 3.x.', components: ['metrics'], agents: ['nobody-*'], scheduled_for: iso(now - 60_000), scheduled_until: iso(now + 3_600_000) } }),
+      await admin('/maintenances', {
+        body: {
+          name: 'Prometheus upgrade',
+          body: 'Upgrading to 3.x.',
+          components: ['metrics'],
+          agents: ['nobody-*'],
+          scheduled_for: iso(now - 60_000),
+          scheduled_until: iso(now + 3_600_000),
+        },
+      }),
       201,
     );
-    expect(active.scheduled_maintenance).toMatchObject({ status: 'in_progress', impact: 'maintenance', scheduled_for: iso(now - 60_000), scheduled_until: iso(now + 3_600_000), monitors: ['prometheus-up', 'metrics-fresh'] });
-    const later = await json<{ scheduled_maintenance: { id: string } }>(await admin('/maintenances', { body: { name: 'Disk swap', scheduled_for: iso(now + 86_400_000), scheduled_until: iso(now + 90_000_000) } }), 201);
+    expect(active.scheduled_maintenance).toMatchObject({
+      status: 'in_progress',
+      impact: 'maintenance',
+      scheduled_for: iso(now - 60_000),
+      scheduled_until: iso(now + 3_600_000),
+      monitors: ['prometheus-up', 'metrics-fresh'],
+    });
+    const later = await json<{ scheduled_maintenance: { id: string } }>(
+      await admin('/maintenances', {
+        body: { name: 'Disk swap', scheduled_for: iso(now + 86_400_000), scheduled_until: iso(now + 90_000_000) },
+      }),
+      201,
+    );
 
     const components = await publicJson<{ components: { id: string; status: string }[] }>('/api/v2/components.json');
     expect(components.components.find((c) => c.id === 'metrics')?.status).toBe('under_maintenance');
-    const act = await publicJson<{ scheduled_maintenances: { id: string; status: string; incident_updates: { status: string }[] }[] }>('/api/v2/scheduled-maintenances/active.json');
+    const act = await publicJson<{ scheduled_maintenances: { id: string; status: string; incident_updates: { status: string }[] }[] }>(
+      '/api/v2/scheduled-maintenances/active.json',
+    );
     expect(act.scheduled_maintenances.map((m) => m.id)).toEqual([active.scheduled_maintenance.id]);
     expect(act.scheduled_maintenances[0]?.incident_updates.map((u) => u.status)).toEqual(['in_progress', 'scheduled']);
-    const up = await publicJson<{ scheduled_maintenances: { id: string; status: string }[] }>('/api/v2/scheduled-maintenances/upcoming.json');
+    const up = await publicJson<{ scheduled_maintenances: { id: string; status: string }[] }>(
+      '/api/v2/scheduled-maintenances/upcoming.json',
+    );
     expect(up.scheduled_maintenances.map((m) => [m.id, m.status])).toEqual([[later.scheduled_maintenance.id, 'scheduled']]);
     const page = await (await send(new Request(`${BASE}/`))).text();
     expect(page).toContain('<h2>Maintenance in progress</h2>');
     expect(page).toContain('<h2>Upcoming maintenance</h2>');
 
-    const done = await json<{ scheduled_maintenance: { status: string; incident_updates: { status: string }[] } }>(await admin(`/maintenances/${active.scheduled_maintenance.id}/complete`, { method: 'POST' }), 200);
+    const done = await json<{ scheduled_maintenance: { status: string; incident_updates: { status: string }[] } }>(
+      await admin(`/maintenances/${active.scheduled_maintenance.id}/complete`, { method: 'POST' }),
+      200,
+    );
     expect(done.scheduled_maintenance.status).toBe('completed');
     expect(done.scheduled_maintenance.incident_updates[0]?.status).toBe('completed');
-    expect((await publicJson<{ components: { id: string; status: string }[] }>('/api/v2/components.json')).components.find((c) => c.id === 'metrics')?.status).not.toBe('under_maintenance');
-    expect((await json<{ error: { code: string } }>(await admin(`/maintenances/${active.scheduled_maintenance.id}/complete`, { method: 'POST' }), 409)).error.code).toBe('maintenance_completed');
+    expect(
+      (await publicJson<{ components: { id: string; status: string }[] }>('/api/v2/components.json')).components.find(
+        (c) => c.id === 'metrics',
+      )?.status,
+    ).not.toBe('under_maintenance');
+    expect(
+      (
+        await json<{ error: { code: string } }>(
+          await admin(`/maintenances/${active.scheduled_maintenance.id}/complete`, { method: 'POST' }),
+          409,
+        )
+      ).error.code,
+    ).toBe('maintenance_completed');
     // Cancelled before it starts: it never runs.
-    const cancelled = await json<{ scheduled_maintenance: { status: string } }>(await admin(`/maintenances/${later.scheduled_maintenance.id}/complete`, { method: 'POST' }), 200);
+    const cancelled = await json<{ scheduled_maintenance: { status: string } }>(
+      await admin(`/maintenances/${later.scheduled_maintenance.id}/complete`, { method: 'POST' }),
+      200,
+    );
     expect(cancelled.scheduled_maintenance.status).toBe('completed');
   });
 
@@ -191,26 +305,36 @@ describe('maintenance and silences', () => {
       [{ name: 'x', scheduled_for: 'tomorrow', scheduled_until: iso(now + 60_000) }, 400, /scheduled_for is an RFC 3339 time/],
       [{ name: 'x', scheduled_for: iso(now), scheduled_until: iso(now + 60_000), components: ['nope'] }, 422, /unknown component/],
     ];
-    for (const [body, status, message] of bad) expect((await json<{ error: { message: string } }>(await admin('/maintenances', { body }), status)).error.message).toMatch(message);
+    for (const [body, status, message] of bad)
+      expect((await json<{ error: { message: string } }>(await admin('/maintenances', { body }), status)).error.message).toMatch(message);
   });
 
   it('a silence pauses paging: a silent agent under it opens a window that pages nobody; expiring it resumes paging', async () => {
     await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5 }), { agent: 'kilo' });
-    const { silence } = await json<{ silence: { id: string; active: boolean; ends_at: string } }>(await admin('/silences', { body: { reason: 'rebuilding kilo', agents: ['kilo'], ends_at: iso(Date.now() + 3_600_000) } }), 201);
+    const { silence } = await json<{ silence: { id: string; active: boolean; ends_at: string } }>(
+      await admin('/silences', { body: { reason: 'rebuilding kilo', agents: ['kilo'], ends_at: iso(Date.now() + 3_600_000) } }),
+      201,
+    );
     expect(silence.active).toBe(true);
     const list = await json<{ silences: { id: string }[] }>(await admin('/silences', { token: READ_TOKEN }), 200);
     expect(list.silences.map((s) => s.id)).toContain(silence.id);
     await shiftIntoPast('kilo', 20_000);
     await fireAlarm('kilo');
-    const window = await env.DB.prepare("SELECT suppressed_by FROM windows WHERE agent_id = 'kilo' AND ended_at IS NULL").first<{ suppressed_by: string | null }>();
+    const window = await env.DB.prepare("SELECT suppressed_by FROM windows WHERE agent_id = 'kilo' AND ended_at IS NULL").first<{
+      suppressed_by: string | null;
+    }>();
     expect(window?.suppressed_by).toBe(`maintenance:silence:${silence.id}`);
 
     const expired = await json<{ silence: { active: boolean } }>(await admin(`/silences/${silence.id}`, { method: 'DELETE' }), 200);
     expect(expired.silence.active).toBe(false);
     // Expiring it told kilo's object, which paged the window there and then: no alarm needed.
-    const after = await env.DB.prepare("SELECT suppressed_by FROM windows WHERE agent_id = 'kilo' AND ended_at IS NULL").first<{ suppressed_by: string | null }>();
+    const after = await env.DB.prepare("SELECT suppressed_by FROM windows WHERE agent_id = 'kilo' AND ended_at IS NULL").first<{
+      suppressed_by: string | null;
+    }>();
     expect(after?.suppressed_by).toBeNull();
-    expect((await json<{ error: { code: string } }>(await admin(`/silences/${silence.id}`, { method: 'DELETE' }), 409)).error.code).toBe('silence_expired');
+    expect((await json<{ error: { code: string } }>(await admin(`/silences/${silence.id}`, { method: 'DELETE' }), 409)).error.code).toBe(
+      'silence_expired',
+    );
   });
 });
 
@@ -223,15 +347,25 @@ describe('automatic incidents', () => {
     const auto = open.incidents.find((i) => i.name === 'Metrics pipeline: we cannot currently verify its status') as Incident;
     expect(auto).toBeDefined();
     expect(auto).toMatchObject({ status: 'investigating', impact: 'major', components: [expect.objectContaining({ id: 'metrics' })] });
-    expect(auto.incident_updates[0]?.body).toMatch(/^Our independent watchdog lost sight of Metrics pipeline at \S+Z: the agent that watches it stopped reporting\./);
+    expect(auto.incident_updates[0]?.body).toMatch(
+      /^Our independent watchdog lost sight of Metrics pipeline at \S+Z: the agent that watches it stopped reporting\./,
+    );
     const row = await env.DB.prepare('SELECT source FROM incidents WHERE id = ?').bind(auto.id).first<{ source: string }>();
     expect(row?.source).toMatch(/^window:/);
 
     // Running the same alarm again opens nothing new.
     await fireAlarm('juliet');
-    expect(Number((await env.DB.prepare('SELECT count(*) AS n FROM incidents WHERE source = ?').bind(row?.source).first<{ n: number }>())?.n)).toBe(1);
+    expect(
+      Number((await env.DB.prepare('SELECT count(*) AS n FROM incidents WHERE source = ?').bind(row?.source).first<{ n: number }>())?.n),
+    ).toBe(1);
 
-    await json(await admin(`/incidents/${auto.id}/updates/${auto.incident_updates[0]?.id}`, { method: 'PATCH', body: { body: 'We lost sight of our metrics pipeline; customers are not affected.' } }), 200);
+    await json(
+      await admin(`/incidents/${auto.id}/updates/${auto.incident_updates[0]?.id}`, {
+        method: 'PATCH',
+        body: { body: 'We lost sight of our metrics pipeline; customers are not affected.' },
+      }),
+      200,
+    );
     await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, seq: 2, boot: 'juliet-boot' }), { agent: 'juliet' });
     await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, seq: 3, boot: 'juliet-boot' }), { agent: 'juliet' });
     const all = await publicJson<{ incidents: Incident[] }>('/api/v2/incidents.json');
@@ -245,7 +379,10 @@ describe('automatic incidents', () => {
 
 describe('feeds and badges', () => {
   it('history.atom and history.rss carry incidents with their updates, every piece escaped', async () => {
-    await json(await admin('/incidents', { body: { name: 'Feed <b>test</b> & "quotes"', body: 'Body with <script>alert(1)</script>' } }), 201);
+    await json(
+      await admin('/incidents', { body: { name: 'Feed <b>test</b> & "quotes"', body: 'Body with <script>alert(1)</script>' } }),
+      201,
+    );
     const atom = await send(new Request(`${BASE}/history.atom`));
     expect(atom.headers.get('content-type')).toBe('application/atom+xml; charset=utf-8');
     const text = await atom.text();
@@ -256,7 +393,9 @@ describe('feeds and badges', () => {
     const rss = await send(new Request(`${BASE}/history.rss`));
     expect(rss.headers.get('content-type')).toBe('application/rss+xml; charset=utf-8');
     const rssText = await rss.text();
-    expect(rssText).toMatch(/<item><title>Feed &lt;b&gt;test&lt;\/b&gt; &amp; &quot;quotes&quot;<\/title><link>https:\/\/status\.example\.test\/#incident-[a-z0-9]{12}<\/link>/);
+    expect(rssText).toMatch(
+      /<item><title>Feed &lt;b&gt;test&lt;\/b&gt; &amp; &quot;quotes&quot;<\/title><link>https:\/\/status\.example\.test\/#incident-[a-z0-9]{12}<\/link>/,
+    );
     expect(rssText).toMatch(/<pubDate>[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT<\/pubDate>/);
   });
 
@@ -283,7 +422,10 @@ describe('the page and API when D1 fails', () => {
   }
 
   it('serve the kept snapshot with its age and a banner, status 200, and live component states', async () => {
-    const { incident } = await json<{ incident: Incident }>(await admin('/incidents', { body: { name: 'Before the D1 outage', body: 'Kept in the snapshot.' } }), 201);
+    const { incident } = await json<{ incident: Incident }>(
+      await admin('/incidents', { body: { name: 'Before the D1 outage', body: 'Kept in the snapshot.' } }),
+      201,
+    );
     // A good read keeps the copy (in the Watchdog object, outside D1).
     expect((await call('/api/v2/summary.json', env.DB)).status).toBe(200);
     const page = await call('/', brokenD1);
@@ -293,11 +435,16 @@ describe('the page and API when D1 fails', () => {
     expect(html).toContain('Before the D1 outage');
     const api = await call('/api/v2/summary.json', brokenD1);
     expect(api.status).toBe(200);
-    const body = (await api.json()) as { page: { blindspot_snapshot: { taken_at: string; age_seconds: number } | null }; incidents: { id: string }[]; components: { id: string }[] };
+    const body = (await api.json()) as {
+      page: { blindspot_snapshot: { taken_at: string; age_seconds: number } | null };
+      incidents: { id: string }[];
+      components: { id: string }[];
+    };
     expect(body.page.blindspot_snapshot).toMatchObject({ taken_at: expect.stringMatching(/Z$/), age_seconds: expect.any(Number) });
     expect(body.incidents.map((i) => i.id)).toContain(incident.id);
     expect(body.components.map((c) => c.id)).toEqual(['metrics', 'alerting']);
-    for (const path of ['/api/v2/incidents.json', '/api/v2/status.json', '/history.atom', '/badge/metrics.json']) expect((await call(path, brokenD1)).status, path).toBe(200);
+    for (const path of ['/api/v2/incidents.json', '/api/v2/status.json', '/history.atom', '/badge/metrics.json'])
+      expect((await call(path, brokenD1)).status, path).toBe(200);
   });
 });
 

@@ -22,7 +22,9 @@ describe('the object and D1', () => {
   it('a batch D1 refuses deterministically is set aside after its tries; the next silence still pages and reaches D1', async () => {
     const a = new SimulatedAgent('page-refused');
     // A real refusal from D1 itself: a trigger that aborts this agent's first_seen event, every time.
-    await env.DB.exec(`CREATE TRIGGER refuse_page_refused BEFORE INSERT ON agent_events WHEN NEW.agent_id = 'page-refused' AND NEW.type = 'first_seen' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    await env.DB.exec(
+      `CREATE TRIGGER refuse_page_refused BEFORE INSERT ON agent_events WHEN NEW.agent_id = 'page-refused' AND NEW.type = 'first_seen' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+    );
     try {
       for (let s = 0; s <= 10; s += 5) expect(await a.heartbeat(s, [fresh('metrics.freshness', 1)])).toMatchObject({ status: 'accepted' });
       const h = await health(a.id);
@@ -40,9 +42,13 @@ describe('the object and D1', () => {
       await runSweep(sweepDeps(env));
       const healthz = await send(new Request(`${BASE}/healthz`));
       expect(healthz.status).toBe(503);
-      const body = (await healthz.json()) as { replication: { set_aside_batches: number; agents_with_losses: { agent: string; lastError: string }[] } };
+      const body = (await healthz.json()) as {
+        replication: { set_aside_batches: number; agents_with_losses: { agent: string; lastError: string }[] };
+      };
       expect(body.replication.set_aside_batches).toBeGreaterThanOrEqual(1);
-      expect(body.replication.agents_with_losses).toContainEqual(expect.objectContaining({ agent: a.id, lastError: expect.stringMatching(/refused by the test/) }));
+      expect(body.replication.agents_with_losses).toContainEqual(
+        expect.objectContaining({ agent: a.id, lastError: expect.stringMatching(/refused by the test/) }),
+      );
     } finally {
       await env.DB.exec('DROP TRIGGER refuse_page_refused');
     }
@@ -50,11 +56,24 @@ describe('the object and D1', () => {
 
   it('grace 0, the alarm opening the silence just before a heartbeat stamped earlier: every stored window ends at or after its start', async () => {
     const a = new SimulatedAgent('race-grace0', undefined, 5);
-    await agentStub(a.id).receiveHeartbeat(a.id, 'race-1', { v: 1, seq: 1, boot: a.boot, sent_at: new Date(a.at(0)).toISOString(), interval_s: 5, grace_s: 0, signals: [] }, a.at(0));
+    await agentStub(a.id).receiveHeartbeat(
+      a.id,
+      'race-1',
+      { v: 1, seq: 1, boot: a.boot, sent_at: new Date(a.at(0)).toISOString(), interval_s: 5, grace_s: 0, signals: [] },
+      a.at(0),
+    );
     expect(await a.alarm(5)).toBe('fired');
     // Stamped at 4.9 s, taken after the alarm opened the window at 5 s.
-    for (const [seq, at] of [[2, 4.9], [3, 9.9]] as const)
-      await agentStub(a.id).receiveHeartbeat(a.id, `race-${seq}`, { v: 1, seq, boot: a.boot, sent_at: new Date(a.at(at)).toISOString(), interval_s: 5, grace_s: 0, signals: [] }, a.at(at));
+    for (const [seq, at] of [
+      [2, 4.9],
+      [3, 9.9],
+    ] as const)
+      await agentStub(a.id).receiveHeartbeat(
+        a.id,
+        `race-${seq}`,
+        { v: 1, seq, boot: a.boot, sent_at: new Date(a.at(at)).toISOString(), interval_s: 5, grace_s: 0, signals: [] },
+        a.at(at),
+      );
     const windows = await windowsOf(a.id);
     expect(windows).toHaveLength(1);
     for (const w of windows) expect(w.ended_at).toBeGreaterThanOrEqual(w.started_at);
@@ -64,7 +83,9 @@ describe('the object and D1', () => {
   it('D1 refusing every write for 7 simulated days: heartbeats stay accepted, the queue stays within its bounds, drops are counted', async () => {
     const a = new SimulatedAgent('d1-week', undefined, 300);
     await runInDurableObject(agentStub(a.id), (object) => {
-      (object as AgentMonitor).replicator.d1 = { batch: () => Promise.reject(new Error('D1_ERROR: injected outage: database unavailable')) } as unknown as D1Database;
+      (object as AgentMonitor).replicator.d1 = {
+        batch: () => Promise.reject(new Error('D1_ERROR: injected outage: database unavailable')),
+      } as unknown as D1Database;
     });
     for (let s = 0; s <= 7 * 86_400; s += 300) expect((await a.heartbeat(s, [fresh('metrics.freshness', 1)])).status).toBe('accepted');
     const h = await health(a.id);
@@ -79,8 +100,43 @@ describe('an object deployed with the older stored state', () => {
   it('carries over its live state, seen ids and waiting D1 batches, and delivers the notifications D1 held pending for it', async () => {
     const agent = 'page-upgrade';
     const now = Date.now();
-    const window = { id: `${agent}:agent:${now - 60_000}`, agentId: agent, monitor: 'agent', component: 'metrics', severity: 'critical' as const, cause: 'agent_silent' as const, level: 'blind' as const, signal: null, startedAt: now - 60_000, confirmedAt: now - 50_000, endedAt: null, peakValue: null, suppressedBy: null, paged: true };
-    const legacyLive = { kind: 'agent', agentId: agent, boot: 'old-boot', seq: 7, intervalS: 5, graceS: 5, firstSeenAt: now - 3_600_000, lastHeartbeatAt: now - 65_000, lastSentAt: now - 65_000, deadlineAt: now - 55_000, state: 'blind', stateSince: now - 60_000, openWindow: window, stopping: false, monitors: {}, accountedAt: now - 60_000, lastFlushAt: now - 60_000, rollup: { buckets: {}, signals: {} }, lastCheckAt: now - 50_000 };
+    const window = {
+      id: `${agent}:agent:${now - 60_000}`,
+      agentId: agent,
+      monitor: 'agent',
+      component: 'metrics',
+      severity: 'critical' as const,
+      cause: 'agent_silent' as const,
+      level: 'blind' as const,
+      signal: null,
+      startedAt: now - 60_000,
+      confirmedAt: now - 50_000,
+      endedAt: null,
+      peakValue: null,
+      suppressedBy: null,
+      paged: true,
+    };
+    const legacyLive = {
+      kind: 'agent',
+      agentId: agent,
+      boot: 'old-boot',
+      seq: 7,
+      intervalS: 5,
+      graceS: 5,
+      firstSeenAt: now - 3_600_000,
+      lastHeartbeatAt: now - 65_000,
+      lastSentAt: now - 65_000,
+      deadlineAt: now - 55_000,
+      state: 'blind',
+      stateSince: now - 60_000,
+      openWindow: window,
+      stopping: false,
+      monitors: {},
+      accountedAt: now - 60_000,
+      lastFlushAt: now - 60_000,
+      rollup: { buckets: {}, signals: {} },
+      lastCheckAt: now - 50_000,
+    };
     const event = windowEvent('window.opened', window, now - 50_000);
     await env.DB.prepare(
       `INSERT INTO outbox (id, event_id, event_type, channel_id, agent_id, window_id, payload, repeat_interval_s, created_at, next_attempt_at) VALUES (?, ?, ?, 'hook', ?, ?, ?, 0, ?, ?)`,
@@ -89,13 +145,31 @@ describe('an object deployed with the older stored state', () => {
       .run();
     await runInDurableObject(agentStub(agent), async (_object, state) => {
       state.storage.sql.exec('DELETE FROM agent');
-      await state.storage.put({ live: legacyLive, seen: { 'old-webhook-id': now - 1000 }, pending: [[{ sql: 'INSERT INTO agent_events (agent_id, at, type, detail) VALUES (?, ?, ?, ?)', parameters: [agent, now - 3_600_000, 'first_seen', null] }]] });
+      await state.storage.put({
+        live: legacyLive,
+        seen: { 'old-webhook-id': now - 1000 },
+        pending: [
+          [
+            {
+              sql: 'INSERT INTO agent_events (agent_id, at, type, detail) VALUES (?, ?, ?, ?)',
+              parameters: [agent, now - 3_600_000, 'first_seen', null],
+            },
+          ],
+        ],
+      });
     });
     await abortAllDurableObjects();
 
     const live = await agentStub(agent).getStatus();
     expect(live).toMatchObject({ agentId: agent, seq: 7, state: 'blind', silence: { window: { id: window.id } } });
-    const replay = await agentStub(agent).receiveHeartbeat(agent, 'old-webhook-id', { v: 1, seq: 8, boot: 'old-boot', sent_at: new Date(now).toISOString(), interval_s: 5, signals: [] });
+    const replay = await agentStub(agent).receiveHeartbeat(agent, 'old-webhook-id', {
+      v: 1,
+      seq: 8,
+      boot: 'old-boot',
+      sent_at: new Date(now).toISOString(),
+      interval_s: 5,
+      signals: [],
+    });
     expect(replay).toEqual({ status: 'replay' });
     await runInDurableObject(agentStub(agent), async (_object, state) => {
       expect(await state.storage.get('live')).toBeUndefined();

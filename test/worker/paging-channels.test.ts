@@ -13,8 +13,9 @@ import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
 const AGENT = 'page-format';
 const a = new SimulatedAgent(AGENT);
 const mine = (reqs: HubRequest[]) => reqs.filter((r) => r.body.includes(AGENT) || r.path.includes(AGENT));
-// biome-ignore lint/suspicious/noExplicitAny: each provider's JSON is checked field by field below
-const bodies = async (receiver: string) => mine(await received(receiver)).map((r) => ({ ...r, json: JSON.parse(r.body || '{}') as Record<string, any> }));
+const bodies = async (receiver: string) =>
+  // biome-ignore lint/suspicious/noExplicitAny: each provider's JSON is checked field by field below
+  mine(await received(receiver)).map((r) => ({ ...r, json: JSON.parse(r.body || '{}') as Record<string, any> }));
 
 describe('channel payloads', () => {
   let windowId: string;
@@ -37,10 +38,13 @@ describe('channel payloads', () => {
     const rows = await rowsOf(AGENT);
     const byChannel = (c: string) => rows.filter((r) => r.channel_id === c).map((r) => `${r.event_type}:${r.state}`);
     // The trigger's delivery planned a reminder (repeat_interval_s 600); the close cancelled it.
-    for (const c of ['pd', 'og', 'slack', 'discord', 'teams', 'hook']) expect(byChannel(c)).toEqual(['window.opened:delivered', 'window.repeat:cancelled', 'window.closed:delivered']);
+    for (const c of ['pd', 'og', 'slack', 'discord', 'teams', 'hook'])
+      expect(byChannel(c)).toEqual(['window.opened:delivered', 'window.repeat:cancelled', 'window.closed:delivered']);
     // The legacy webhook (port 9, refusing) was routed everything too; its rows wait.
     expect(byChannel('webhook')).toEqual(['window.opened:pending', 'window.closed:pending']);
-    const { results } = await env.DB.prepare('SELECT id, notified_at FROM windows WHERE agent_id = ?').bind(AGENT).all<{ id: string; notified_at: number | null }>();
+    const { results } = await env.DB.prepare('SELECT id, notified_at FROM windows WHERE agent_id = ?')
+      .bind(AGENT)
+      .all<{ id: string; notified_at: number | null }>();
     expect(results).toEqual([{ id: windowId, notified_at: a.at(5) }]);
   });
 
@@ -51,8 +55,21 @@ describe('channel payloads', () => {
     expect(trigger?.headers['content-type']).toBe('application/json');
     const t = trigger!.json;
     expect(Object.keys(t).sort()).toEqual(['client', 'client_url', 'dedup_key', 'event_action', 'links', 'payload', 'routing_key']);
-    expect(t).toMatchObject({ routing_key: PD_ROUTING_KEY, event_action: 'trigger', dedup_key: windowId, client: 'Blindspot', client_url: 'https://status.example.test/' });
-    expect(t.payload).toMatchObject({ source: AGENT, severity: 'critical', component: 'metrics', group: 'prometheus-up', class: 'stale', timestamp: new Date(a.at(0)).toISOString() });
+    expect(t).toMatchObject({
+      routing_key: PD_ROUTING_KEY,
+      event_action: 'trigger',
+      dedup_key: windowId,
+      client: 'Blindspot',
+      client_url: 'https://status.example.test/',
+    });
+    expect(t.payload).toMatchObject({
+      source: AGENT,
+      severity: 'critical',
+      component: 'metrics',
+      group: 'prometheus-up',
+      class: 'stale',
+      timestamp: new Date(a.at(0)).toISOString(),
+    });
     expect(t.payload.summary.length).toBeLessThanOrEqual(1024);
     expect(t.payload.summary).toBe(
       'BLIND: prometheus-up on page-format: telemetry is stale (peak 900), for 5 s. Held back while this is down (not paged separately): metrics-fresh.',
@@ -78,7 +95,13 @@ describe('channel payloads', () => {
     expect(create?.path).toBe('/og/v2/alerts');
     expect(create?.headers['authorization']).toBe(`GenieKey ${OPSGENIE_KEY}`);
     const c = create!.json;
-    expect(c).toMatchObject({ alias: windowId, priority: 'P1', entity: AGENT, source: 'blindspot', tags: ['blindspot', 'metrics', 'stale', 'blind'] });
+    expect(c).toMatchObject({
+      alias: windowId,
+      priority: 'P1',
+      entity: AGENT,
+      source: 'blindspot',
+      tags: ['blindspot', 'metrics', 'stale', 'blind'],
+    });
     expect(c.message.length).toBeLessThanOrEqual(130);
     expect(c.description).toContain('Gap report: https://status.example.test/gaps?from=');
     expect(Object.values(c.details).every((v) => typeof v === 'string')).toBe(true);
@@ -96,7 +119,10 @@ describe('channel payloads', () => {
     expect(context.type).toBe('context');
     expect(context.elements[0]).toMatchObject({ type: 'mrkdwn' });
     expect(context.elements[1].text).toBe('Held back while this is down (not paged separately): metrics-fresh.');
-    expect(actions.elements.map((e: { url: string }) => e.url)).toEqual(['https://status.example.test/', expect.stringMatching(/^https:\/\/status\.example\.test\/gaps\?from=/)]);
+    expect(actions.elements.map((e: { url: string }) => e.url)).toEqual([
+      'https://status.example.test/',
+      expect.stringMatching(/^https:\/\/status\.example\.test\/gaps\?from=/),
+    ]);
     expect(closed?.json.blocks[0].text.text).toMatch(/^:large_green_circle: \*RESOLVED/);
   });
 
@@ -120,7 +146,11 @@ describe('channel payloads', () => {
     expect(t.attachments[0].content).toMatchObject({ type: 'AdaptiveCard', version: '1.4' });
     expect(t.attachments[0].content.body[0]).toMatchObject({ type: 'TextBlock', weight: 'Bolder', color: 'attention' });
     expect(t.attachments[0].content.body[1].type).toBe('FactSet');
-    expect(t.attachments[0].content.actions[0]).toEqual({ type: 'Action.OpenUrl', title: 'Status page', url: 'https://status.example.test/' });
+    expect(t.attachments[0].content.actions[0]).toEqual({
+      type: 'Action.OpenUrl',
+      title: 'Status page',
+      url: 'https://status.example.test/',
+    });
   });
 
   it('generic webhook: Standard Webhooks signature verifies, webhook-id is the event id, the body is the stored event', async () => {
@@ -128,19 +158,51 @@ describe('channel payloads', () => {
     expect(hooks.map((h) => h.headers['webhook-id'])).toEqual([`${windowId}:opened`, `${windowId}:closed`]);
     const verifier = new Webhook(HOOK_SECRET);
     for (const h of hooks) {
-      const verified = verifier.verify(h.body, { 'webhook-id': h.headers['webhook-id']!, 'webhook-timestamp': h.headers['webhook-timestamp']!, 'webhook-signature': h.headers['webhook-signature']! });
+      const verified = verifier.verify(h.body, {
+        'webhook-id': h.headers['webhook-id']!,
+        'webhook-timestamp': h.headers['webhook-timestamp']!,
+        'webhook-signature': h.headers['webhook-signature']!,
+      });
       expect(verified).toEqual(h.json);
     }
-    expect(hooks[0]?.json).toMatchObject({ type: 'window.opened', timestamp: new Date(a.at(5)).toISOString(), data: { window: { id: windowId, agent: AGENT, monitor: 'prometheus-up', level: 'blind', cause: 'stale', ended_at: null, suppresses: ['metrics-fresh'] } } });
-    expect(hooks[1]?.json).toMatchObject({ type: 'window.closed', data: { window: { id: windowId, ended_at: new Date(a.at(10)).toISOString(), duration_s: 10 } } });
+    expect(hooks[0]?.json).toMatchObject({
+      type: 'window.opened',
+      timestamp: new Date(a.at(5)).toISOString(),
+      data: {
+        window: {
+          id: windowId,
+          agent: AGENT,
+          monitor: 'prometheus-up',
+          level: 'blind',
+          cause: 'stale',
+          ended_at: null,
+          suppresses: ['metrics-fresh'],
+        },
+      },
+    });
+    expect(hooks[1]?.json).toMatchObject({
+      type: 'window.closed',
+      data: { window: { id: windowId, ended_at: new Date(a.at(10)).toISOString(), duration_s: 10 } },
+    });
     // Tampering is caught.
-    expect(() => verifier.verify(hooks[0]!.body.replace('blind', 'up'), { 'webhook-id': hooks[0]!.headers['webhook-id']!, 'webhook-timestamp': hooks[0]!.headers['webhook-timestamp']!, 'webhook-signature': hooks[0]!.headers['webhook-signature']! })).toThrow();
+    expect(() =>
+      verifier.verify(hooks[0]!.body.replace('blind', 'up'), {
+        'webhook-id': hooks[0]!.headers['webhook-id']!,
+        'webhook-timestamp': hooks[0]!.headers['webhook-timestamp']!,
+        'webhook-signature': hooks[0]!.headers['webhook-signature']!,
+      }),
+    ).toThrow();
   });
 
   it('logs every attempt with its status and latency', async () => {
-    const { results } = await env.DB.prepare("SELECT channel_id, attempt, status, outcome, latency_ms FROM delivery_attempts WHERE notification_id LIKE ?1 ORDER BY id").bind(`${windowId}:%`).all<{ channel_id: string; attempt: number; status: number; outcome: string; latency_ms: number }>();
+    const { results } = await env.DB.prepare(
+      'SELECT channel_id, attempt, status, outcome, latency_ms FROM delivery_attempts WHERE notification_id LIKE ?1 ORDER BY id',
+    )
+      .bind(`${windowId}:%`)
+      .all<{ channel_id: string; attempt: number; status: number; outcome: string; latency_ms: number }>();
     expect(results.filter((r) => r.channel_id !== 'webhook')).toHaveLength(12);
-    for (const r of results.filter((x) => x.channel_id !== 'webhook')) expect(r).toMatchObject({ attempt: 1, status: 202, outcome: 'delivered' });
+    for (const r of results.filter((x) => x.channel_id !== 'webhook'))
+      expect(r).toMatchObject({ attempt: 1, status: 202, outcome: 'delivered' });
     expect(results.every((r) => r.latency_ms >= 0)).toBe(true);
   });
 });

@@ -50,7 +50,8 @@ function dedupKeys(receiver: string, reqs: HubRequest[]): string[] {
   const key = (r: HubRequest) => {
     const j = JSON.parse(r.body || '{}');
     if (receiver === 'pd') return `${j.event_action} ${j.dedup_key}`;
-    if (receiver === 'og') return r.path.includes('/close') ? `close ${decodeURIComponent(r.path.split('/')[4] ?? '')}` : `create ${j.alias}`;
+    if (receiver === 'og')
+      return r.path.includes('/close') ? `close ${decodeURIComponent(r.path.split('/')[4] ?? '')}` : `create ${j.alias}`;
     if (receiver === 'hook') return `${r.headers['webhook-id']}`;
     return (j.text ?? j.content ?? j.attachments?.[0]?.content?.body?.[0]?.text ?? '').split(':')[0];
   };
@@ -75,7 +76,9 @@ describe('paging through faults', () => {
       PAGED.flatMap((c) => [`${c} window.closed delivered`, `${c} window.opened delivered`]).sort(),
     );
     // Backoff: many tries during the outage, but not a storm; three in the first minute.
-    const { results: attempts } = await env.DB.prepare("SELECT at FROM delivery_attempts WHERE notification_id = ? ORDER BY attempt").bind(`${id}:opened@pd`).all<{ at: number }>();
+    const { results: attempts } = await env.DB.prepare('SELECT at FROM delivery_attempts WHERE notification_id = ? ORDER BY attempt')
+      .bind(`${id}:opened@pd`)
+      .all<{ at: number }>();
     expect(attempts.filter((x) => x.at < a.at(65)).length).toBeGreaterThanOrEqual(3);
     expect(attempts.length).toBeLessThan(15);
     expect(done).toBeLessThan(a.at(600 + 3600));
@@ -127,7 +130,9 @@ describe('paging through faults', () => {
     expect(report.dead).toBe(1);
     const [row] = await rowsOf(a.id, 'pd');
     expect(row).toMatchObject({ state: 'dead', attempts: 1, last_status: 400 });
-    expect(row?.last_error).toBe("dead-lettered: the receiver rejected it (receiver answered HTTP 400: Event object is invalid: 'payload.summary' is missing)");
+    expect(row?.last_error).toBe(
+      "dead-lettered: the receiver rejected it (receiver answered HTTP 400: Event object is invalid: 'payload.summary' is missing)",
+    );
     // Never sent again.
     await deliverAt(a.at(3600), a.id);
     expect(await receivedFor('pd', a.id)).toHaveLength(1);
@@ -139,20 +144,28 @@ describe('paging through faults', () => {
     await openWindow(a);
     const report = await deliverAt(a.at(5), a.id);
     expect(report.disabled).toEqual(['spare']);
-    const state = await env.DB.prepare('SELECT * FROM channel_state WHERE channel_id = ?').bind('spare').first<{ disabled_at: number; disabled_reason: string }>();
+    const state = await env.DB.prepare('SELECT * FROM channel_state WHERE channel_id = ?')
+      .bind('spare')
+      .first<{ disabled_at: number; disabled_reason: string }>();
     expect(state?.disabled_at).toBe(a.at(5));
     expect(state?.disabled_reason).toMatch(/410 Gone.*POST \/v1\/admin\/channels\/spare\/test/);
     await recover(a, 10);
     await deliverAt(a.at(3600), a.id);
     expect(await receivedFor('spare', a.id)).toHaveLength(1);
-    expect((await rowsOf(a.id, 'spare')).map((r) => `${r.event_type} ${r.state}`)).toEqual(['window.opened pending', 'window.closed pending']);
+    expect((await rowsOf(a.id, 'spare')).map((r) => `${r.event_type} ${r.state}`)).toEqual([
+      'window.opened pending',
+      'window.closed pending',
+    ]);
     // Enabled again (as a successful test-fire does), both go out, in order.
     await uncue('spare', a.id);
     await env.DB.prepare('UPDATE channel_state SET disabled_at = NULL, disabled_reason = NULL WHERE channel_id = ?').bind('spare').run();
     await agentStub(a.id).maintenanceChanged(); // what the admin API's enable and test-fire do after this update
     await deliverAt(a.at(3601), a.id);
     await deliverAt(a.at(3602), a.id);
-    expect((await rowsOf(a.id, 'spare')).map((r) => `${r.event_type} ${r.state}`)).toEqual(['window.opened delivered', 'window.closed delivered']);
+    expect((await rowsOf(a.id, 'spare')).map((r) => `${r.event_type} ${r.state}`)).toEqual([
+      'window.opened delivered',
+      'window.closed delivered',
+    ]);
   });
 
   it('gives up after the horizon with a dead-letter record, never silently', async () => {
@@ -163,7 +176,9 @@ describe('paging through faults', () => {
     const [row] = await rowsOf(a.id, 'spare');
     expect(row?.state).toBe('dead');
     expect(row?.last_error).toMatch(/^dead-lettered: gave up after \d+ attempt\(s\) \(receiver answered HTTP 503/);
-    const { results } = await env.DB.prepare("SELECT outcome FROM delivery_attempts WHERE notification_id = ? ORDER BY attempt").bind(row!.id).all<{ outcome: string }>();
+    const { results } = await env.DB.prepare('SELECT outcome FROM delivery_attempts WHERE notification_id = ? ORDER BY attempt')
+      .bind(row!.id)
+      .all<{ outcome: string }>();
     expect(results.at(-1)?.outcome).toBe('dead');
     expect(results.slice(0, -1).every((r) => r.outcome === 'retry')).toBe(true);
     await uncue('spare', a.id);
@@ -186,7 +201,12 @@ describe('paging through faults', () => {
     await deliverAt(a.at(2000), a.id);
     const after = (await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body).event_action);
     expect(after).toEqual(['trigger', 'trigger', 'resolve']);
-    expect((await rowsOf(a.id, 'pd')).map((r) => `${r.event_type} ${r.state}`)).toEqual(['window.opened delivered', 'window.repeat delivered', 'window.repeat cancelled', 'window.closed delivered']);
+    expect((await rowsOf(a.id, 'pd')).map((r) => `${r.event_type} ${r.state}`)).toEqual([
+      'window.opened delivered',
+      'window.repeat delivered',
+      'window.repeat cancelled',
+      'window.closed delivered',
+    ]);
   });
 
   it('the sweep is the safety net: it delivers what no alarm took up', async () => {
@@ -195,7 +215,9 @@ describe('paging through faults', () => {
     await setClock(a.id, a.at(6));
     const report = await runSweep({ ...sweepDeps(env), now: () => a.at(6) });
     expect(report.checked).toBeGreaterThanOrEqual(1);
-    expect((await rowsOf(a.id)).filter((r) => PAGED.includes(r.channel_id) && r.event_type === 'window.opened').map((r) => r.state)).toEqual(PAGED.map(() => 'delivered'));
+    expect(
+      (await rowsOf(a.id)).filter((r) => PAGED.includes(r.channel_id) && r.event_type === 'window.opened').map((r) => r.state),
+    ).toEqual(PAGED.map(() => 'delivered'));
     expect(dedupKeys('pd', await receivedFor('pd', a.id))).toEqual([`trigger ${id}`]);
   });
 
@@ -206,7 +228,9 @@ describe('paging through faults', () => {
     const id = await openWindow(a);
     // The object delivers on its own (waitUntil after the window change); wait until pd holds the request.
     await expect.poll(() => receivedFor('pd', a.id).then((r) => r.length), { timeout: 10_000 }).toBe(1);
-    const claimed = (await rowsOf(a.id, 'pd')).find((r) => r.id === `${id}:opened@pd`) as { state: string; claimed_until: number } | undefined;
+    const claimed = (await rowsOf(a.id, 'pd')).find((r) => r.id === `${id}:opened@pd`) as
+      | { state: string; claimed_until: number }
+      | undefined;
     expect(claimed?.state).toBe('pending');
     // The alarm is at the lease's end (or earlier), so the platform comes back for it.
     expect(await storedAlarm(a.id)).toBeLessThanOrEqual(claimed!.claimed_until);

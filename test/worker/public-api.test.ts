@@ -38,13 +38,51 @@ describe('the Statuspage v2 API', () => {
     const { body, res } = await api<Summary>('summary.json');
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(Object.keys(body).sort()).toEqual(['components', 'incidents', 'page', 'scheduled_maintenances', 'status']);
-    expect(body.page).toEqual({ id: 'blindspot', name: 'Monitoring status', url: 'https://status.example.test', time_zone: 'Etc/UTC', updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), verified_at: null, data_age_seconds: null, blindspot_snapshot: null, blindspot_watchdog_stalled: false });
-    expect(body.status).toEqual({ indicator: 'minor', description: 'Status Not Verified: monitoring data is missing or stale', blindspot_indicator: 'unverified' });
+    expect(body.page).toEqual({
+      id: 'blindspot',
+      name: 'Monitoring status',
+      url: 'https://status.example.test',
+      time_zone: 'Etc/UTC',
+      updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      verified_at: null,
+      data_age_seconds: null,
+      blindspot_snapshot: null,
+      blindspot_watchdog_stalled: false,
+    });
+    expect(body.status).toEqual({
+      indicator: 'minor',
+      description: 'Status Not Verified: monitoring data is missing or stale',
+      blindspot_indicator: 'unverified',
+    });
     expect(body.components.map((c) => c.id)).toEqual(['metrics', 'alerting']);
     for (const c of body.components) {
-      expect(Object.keys(c).sort()).toEqual(['blindspot_status', 'created_at', 'data_age_seconds', 'description', 'group', 'group_id', 'id', 'name', 'only_show_if_degraded', 'page_id', 'position', 'showcase', 'start_date', 'status', 'updated_at', 'verified_at']);
+      expect(Object.keys(c).sort()).toEqual([
+        'blindspot_status',
+        'created_at',
+        'data_age_seconds',
+        'description',
+        'group',
+        'group_id',
+        'id',
+        'name',
+        'only_show_if_degraded',
+        'page_id',
+        'position',
+        'showcase',
+        'start_date',
+        'status',
+        'updated_at',
+        'verified_at',
+      ]);
       expect(STATUSPAGE_STATUSES).toContain(c.status);
-      expect(c).toMatchObject({ status: 'degraded_performance', blindspot_status: 'unverified', group: false, group_id: null, page_id: 'blindspot', verified_at: null });
+      expect(c).toMatchObject({
+        status: 'degraded_performance',
+        blindspot_status: 'unverified',
+        group: false,
+        group_id: null,
+        page_id: 'blindspot',
+        verified_at: null,
+      });
     }
     expect(body.incidents).toEqual([]);
   });
@@ -58,7 +96,12 @@ describe('the Statuspage v2 API', () => {
   });
 
   it('answers a CORS preflight for GET', async () => {
-    const res = await send(new Request(`${BASE}/api/v2/summary.json`, { method: 'OPTIONS', headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' } }));
+    const res = await send(
+      new Request(`${BASE}/api/v2/summary.json`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' },
+      }),
+    );
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-methods')).toMatch(/GET/);
   });

@@ -79,7 +79,9 @@ describe('the status page', () => {
     await sendHeartbeat(heartbeatBody({ interval_s: 30 }), { agent: 'bravo' });
     const { html } = await page();
     expect(rowOf(html, 'bravo')).toContain('class="state operational"');
-    expect(componentOf(html, 'metrics')).toMatch(/class="state operational">Operational<\/span> · <span class="meta">verified <time datetime="[^"]+"[^>]*>\d+ s ago<\/time>/);
+    expect(componentOf(html, 'metrics')).toMatch(
+      /class="state operational">Operational<\/span> · <span class="meta">verified <time datetime="[^"]+"[^>]*>\d+ s ago<\/time>/,
+    );
     expect(html).toMatch(/Monitoring coverage: (\d+) of \1 monitored pipelines verified and seeing \(100 %\)/);
   });
 
@@ -104,11 +106,13 @@ describe('the status page', () => {
     expect(html).toMatch(/Monitoring coverage: (\d+) of (?!\1\b)\d+ monitored pipelines/);
   });
 
-  it('draws 90 daily bars from the agents\' day rows, telling no data apart from blind, with a tooltip and a details line per bad day', async () => {
+  it("draws 90 daily bars from the agents' day rows, telling no data apart from blind, with a tooltip and a details line per bad day", async () => {
     const day = 86_400_000;
     const today = Math.floor(Date.now() / day) * day;
     const put = (agent: string, at: number, good: number, blind: number) =>
-      env.DB.prepare('INSERT INTO agent_days (agent_id, day, monitors) VALUES (?, ?, ?)').bind(agent, at, JSON.stringify({ 'prometheus-up': [good, 0, blind, 0, 0], 'not-a-monitor': [0, 0, 86_400, 0, 0] })).run();
+      env.DB.prepare('INSERT INTO agent_days (agent_id, day, monitors) VALUES (?, ?, ?)')
+        .bind(agent, at, JSON.stringify({ 'prometheus-up': [good, 0, blind, 0, 0], 'not-a-monitor': [0, 0, 86_400, 0, 0] }))
+        .run();
     // Two agents feed the component that day: their seconds add up. A monitor the configuration does not have counts for nothing.
     await put('bars', today - 3 * day, 85_800, 600);
     await put('bars-2', today - 3 * day, 86_400, 0);
@@ -127,7 +131,7 @@ describe('the status page', () => {
     expect(html.slice(start)).toContain(`<li class="blind">${iso(today - 3 * day)}: blind 10 min</li>`);
   });
 
-  it('when the watchdog\'s own sweeps have stopped, says so and calls nothing verified', async () => {
+  it("when the watchdog's own sweeps have stopped, says so and calls nothing verified", async () => {
     await sendHeartbeat(heartbeatBody({ interval_s: 60 }), { agent: 'echo' });
     const watchdog = env.WATCHDOG.get(env.WATCHDOG.idFromName('watchdog'));
     const setLastTick = (at: number) => runInDurableObject(watchdog, (_instance, state) => state.storage.put('ticks', { lastTickAt: at }));
@@ -136,7 +140,10 @@ describe('the status page', () => {
       const { html } = await page();
       expect(html).toContain('The watchdog behind this page has stopped evaluating');
       expect(componentOf(html, 'metrics')).toContain('class="state unverified">Unverified');
-      const api = await (await send(new Request(`${BASE}/api/v2/status.json`))).json<{ page: { blindspot_watchdog_stalled: boolean }; status: { blindspot_indicator: string } }>();
+      const api = await (await send(new Request(`${BASE}/api/v2/status.json`))).json<{
+        page: { blindspot_watchdog_stalled: boolean };
+        status: { blindspot_indicator: string };
+      }>();
       expect(api.page.blindspot_watchdog_stalled).toBe(true);
       expect(api.status.blindspot_indicator).toBe('unverified');
     } finally {
@@ -147,6 +154,8 @@ describe('the status page', () => {
 
   it('escapes agent-controlled text', async () => {
     const { html } = await page();
-    expect(html).not.toMatch(/<(?!\/?(html|head|meta|title|link|style|body|main|h1|h2|h3|p|ul|ol|li|span|br|time|footer|section|article|details|summary|div|i|strong|a)\b)[a-z]/i);
+    expect(html).not.toMatch(
+      /<(?!\/?(html|head|meta|title|link|style|body|main|h1|h2|h3|p|ul|ol|li|span|br|time|footer|section|article|details|summary|div|i|strong|a)\b)[a-z]/i,
+    );
   });
 });

@@ -40,7 +40,9 @@ describe('pruning', () => {
     await env.DB.batch([
       env.DB.prepare(rollup).bind(now - 401 * day),
       env.DB.prepare(rollup).bind(now - 399 * day),
-      env.DB.prepare("INSERT INTO alert_evidence (source, fingerprint, starts_at, alertname, status, ends_at, labels, annotations, received_at) VALUES ('prune', 'fp', 1, 'X', 'firing', NULL, '{}', '{}', ?)").bind(now - 31 * day),
+      env.DB.prepare(
+        "INSERT INTO alert_evidence (source, fingerprint, starts_at, alertname, status, ends_at, labels, annotations, received_at) VALUES ('prune', 'fp', 1, 'X', 'firing', NULL, '{}', '{}', ?)",
+      ).bind(now - 31 * day),
     ]);
     const report = await runSweep({ ...sweepDeps(env), now: () => now });
     expect(report.pruned).toBe(true);

@@ -20,7 +20,9 @@ describe('the watchdog watches itself', () => {
     expect(report.fired.sort()).toEqual(['gap-a', 'gap-b', 'gap-c']);
     expect(report.summarised).toBe(3);
 
-    expect(await windowsOf('*')).toEqual([expect.objectContaining({ monitor: 'watchdog', cause: 'watchdog_gap', started_at: start + 65_000, ended_at: start + 605_000 })]);
+    expect(await windowsOf('*')).toEqual([
+      expect.objectContaining({ monitor: 'watchdog', cause: 'watchdog_gap', started_at: start + 65_000, ended_at: start + 605_000 }),
+    ]);
     for (const a of agents) {
       const [w] = await windowsOf(a.id);
       // Recorded with its true times, told only in the summary.
@@ -32,7 +34,17 @@ describe('the watchdog watches itself', () => {
     // One event, sent once to every routed channel under the same event id.
     expect(new Set(summaries.map((o) => `${o.event_type} ${o.event_id}`)).size).toBe(1);
     expect(summaries[0]?.event_type).toBe('watchdog.summary');
-    expect(summaries.map((o) => o.channel_id).sort()).toEqual(['discord', 'hook', 'og', 'pd', 'slack', 'spare', 'teams', 'unset', 'webhook']);
+    expect(summaries.map((o) => o.channel_id).sort()).toEqual([
+      'discord',
+      'hook',
+      'og',
+      'pd',
+      'slack',
+      'spare',
+      'teams',
+      'unset',
+      'webhook',
+    ]);
     const body = JSON.parse(summaries[0]!.payload) as { data: { windows: { agent: string }[]; text: string } };
     expect(body.data.windows.map((w) => w.agent).sort()).toEqual(['gap-a', 'gap-b', 'gap-c']);
     expect(body.data.text).toMatch(/not running for 540 s; 3 window\(s\) on 3 agent\(s\)/);

@@ -12,9 +12,11 @@ export const STATE_LABEL: Record<DisplayState, string> = {
 
 function detail(view: AgentView, now: number): string {
   const worst = view.troubled[0];
-  if (view.state === 'blind' && worst !== undefined && view.blindSince === worst.since) return `${worst.id} ${worst.state} since ${formatAgo(worst.since, now)}`;
+  if (view.state === 'blind' && worst !== undefined && view.blindSince === worst.since)
+    return `${worst.id} ${worst.state} since ${formatAgo(worst.since, now)}`;
   if (view.state === 'blind' && view.blindSince !== null) return `silent since ${formatAgo(view.blindSince, now)}`;
-  if (view.state === 'degraded' && worst !== undefined) return `${worst.id} ${worst.flapping ? 'flapping' : 'degraded'} since ${formatAgo(worst.since, now)}`;
+  if (view.state === 'degraded' && worst !== undefined)
+    return `${worst.id} ${worst.flapping ? 'flapping' : 'degraded'} since ${formatAgo(worst.since, now)}`;
   if (view.state === 'paused') return 'announced its stop: silence expected';
   if (view.state === 'unverified') return 'heartbeat overdue: state not verified';
   if (view.state === 'no_data') return 'never heard from';
@@ -31,7 +33,16 @@ export function AgentRow({ view, now }: { view: AgentView; now: number }) {
         {note && <span class="meta"> · {note}</span>}
         <br />
         <span class="meta">
-          {view.verifiedAt === null ? 'never verified' : <>verified <time datetime={new Date(view.verifiedAt).toISOString()} title={isoTime(view.verifiedAt)}>{formatAgo(view.verifiedAt, now)}</time></>}
+          {view.verifiedAt === null ? (
+            'never verified'
+          ) : (
+            <>
+              verified{' '}
+              <time datetime={new Date(view.verifiedAt).toISOString()} title={isoTime(view.verifiedAt)}>
+                {formatAgo(view.verifiedAt, now)}
+              </time>
+            </>
+          )}
         </span>
       </span>
     </li>

@@ -16,7 +16,10 @@ function Verified({ at, now }: { at: number | null; now: number }) {
   if (at === null) return <span class="meta">never verified</span>;
   return (
     <span class="meta">
-      verified <time datetime={isoTime(at)} title={isoTime(at)}>{formatAgo(at, now)}</time>
+      verified{' '}
+      <time datetime={isoTime(at)} title={isoTime(at)}>
+        {formatAgo(at, now)}
+      </time>
     </span>
   );
 }
@@ -37,7 +40,15 @@ function ComponentRow({ view, uptime, now }: { view: ComponentView; uptime: Comp
 }
 
 /** Components in configuration order; those of a group are listed together under its name. */
-export function ComponentList({ views, uptime, now }: { views: readonly ComponentView[]; uptime: ReadonlyMap<string, ComponentUptime>; now: number }) {
+export function ComponentList({
+  views,
+  uptime,
+  now,
+}: {
+  views: readonly ComponentView[];
+  uptime: ReadonlyMap<string, ComponentUptime>;
+  now: number;
+}) {
   const seen = new Set<string>();
   const items = [];
   for (const view of views) {

@@ -21,7 +21,10 @@ export function Incident({ incident, now }: { incident: IncidentWithUpdates; now
       <ol>
         {incident.updates.map((u) => (
           <li>
-            <strong>{label(u.status)}</strong> <span class="meta">· <When at={u.created_at} now={now} /></span>
+            <strong>{label(u.status)}</strong>{' '}
+            <span class="meta">
+              · <When at={u.created_at} now={now} />
+            </span>
             <p class="body">{u.body}</p>
           </li>
         ))}
@@ -37,7 +40,8 @@ export function Maintenance({ m, now, names }: { m: MaintenanceRow; now: number;
     <article id={`maintenance-${m.id}`}>
       <h3>{m.name}</h3>
       <p class="meta">
-        {status === 'in_progress' ? 'In progress' : label(status)} · <time datetime={isoTime(m.scheduled_for)}>{isoTime(m.scheduled_for).replace('T', ' ').replace('Z', ' UTC')}</time> to{' '}
+        {status === 'in_progress' ? 'In progress' : label(status)} ·{' '}
+        <time datetime={isoTime(m.scheduled_for)}>{isoTime(m.scheduled_for).replace('T', ' ').replace('Z', ' UTC')}</time> to{' '}
         <time datetime={isoTime(maintenanceEnd(m))}>{isoTime(maintenanceEnd(m)).replace('T', ' ').replace('Z', ' UTC')}</time>
         {components.length > 0 && <> · {components.join(', ')}</>}
       </p>

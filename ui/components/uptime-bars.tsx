@@ -15,7 +15,9 @@ const dur = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : `${Math.r
 export function dayText(d: UptimeDay): string {
   const date = new Date(d.day).toISOString().slice(0, 10);
   if (d.state === 'no_data' || d.state === 'ok') return `${date}: ${WORD[d.state]}`;
-  const parts = (['blind', 'unknown', 'degraded', 'paused'] as const).filter((k) => d.seconds[k] > 0).map((k) => `${k === 'paused' ? 'paused' : k} ${dur(d.seconds[k])}`);
+  const parts = (['blind', 'unknown', 'degraded', 'paused'] as const)
+    .filter((k) => d.seconds[k] > 0)
+    .map((k) => `${k === 'paused' ? 'paused' : k} ${dur(d.seconds[k])}`);
   return `${date}: ${parts.join(', ')}`;
 }
 
@@ -43,7 +45,9 @@ export function UptimeBars({ uptime, name }: { uptime: ComponentUptime; name: st
       </div>
       {bad.length > 0 && (
         <details>
-          <summary>{bad.length} {bad.length === 1 ? 'day' : 'days'} not fully seeing</summary>
+          <summary>
+            {bad.length} {bad.length === 1 ? 'day' : 'days'} not fully seeing
+          </summary>
           <ul class="days">
             {bad.reverse().map((d) => (
               <li class={d.state}>{dayText(d)}</li>

@@ -38,7 +38,6 @@ export interface GapPageProps {
   components: readonly Component[];
 }
 
-
 function exportLink(params: URLSearchParams, format: string): string {
   const q = new URLSearchParams(params);
   q.delete('cursor');
@@ -110,7 +109,9 @@ function WindowTable({ report }: { report: GapReportShape }) {
               </td>
               <td>{w.ended_at === null ? 'ongoing' : <time datetime={w.ended_at}>{w.ended_at}</time>}</td>
               <td class="num">{humanDuration(w.duration_s)}</td>
-              <td class={w.verdict === 'blind' ? 'blind' : w.verdict === 'degraded' ? 'degraded' : 'unknown'}>{w.verdict.replace('_', ' ')}</td>
+              <td class={w.verdict === 'blind' ? 'blind' : w.verdict === 'degraded' ? 'degraded' : 'unknown'}>
+                {w.verdict.replace('_', ' ')}
+              </td>
               <td>{w.source === 'watchdog' ? 'watchdog' : `${w.agent} · ${w.monitor}`}</td>
               <td>
                 <svg width="10" height="10" aria-hidden="true">
@@ -179,13 +180,17 @@ export function GapReportPage(props: GapPageProps) {
               </p>
               <p class="meta">
                 From <time datetime={r.range.from}>{r.range.from}</time> to <time datetime={r.range.to}>{r.range.to}</time>
-                {r.range.to_clamped_to_now && ' (now)'}, times in {r.range.time_zone}. Objective: {percent(r.objective)} of the time observable. {r.summary.windows} window(s), {r.summary.paged} paged.{' '}
-                Download: <a href={exportLink(props.params, 'csv')}>CSV</a> · <a href={exportLink(props.params, 'md')}>Markdown</a> · <a href={exportLink(props.params, 'json')}>JSON</a>
+                {r.range.to_clamped_to_now && ' (now)'}, times in {r.range.time_zone}. Objective: {percent(r.objective)} of the time
+                observable. {r.summary.windows} window(s), {r.summary.paged} paged. Download:{' '}
+                <a href={exportLink(props.params, 'csv')}>CSV</a> · <a href={exportLink(props.params, 'md')}>Markdown</a> ·{' '}
+                <a href={exportLink(props.params, 'json')}>JSON</a>
               </p>
               <h2>Coverage</h2>
               <CoverageTable rows={[r.coverage.overall, ...r.coverage.components]} />
               <p class="meta">
-                Coverage is the share of the range each pipeline was observable, leaving out paused time (maintenance, agents stopped on purpose). Time the watchdog itself was not evaluating counts against it: we never call unverified time seen. A burn rate of 1 spends the budget exactly over the objective's period.
+                Coverage is the share of the range each pipeline was observable, leaving out paused time (maintenance, agents stopped on
+                purpose). Time the watchdog itself was not evaluating counts against it: we never call unverified time seen. A burn rate of
+                1 spends the budget exactly over the objective's period.
               </p>
               <h2>Timeline</h2>
               <div class="scroll">
@@ -207,13 +212,18 @@ export function GapReportPage(props: GapPageProps) {
               {r.page.next_cursor !== null && (
                 <p>
                   Showing {r.page.returned} of {r.page.total}.{' '}
-                  <a href={`/gaps?${new URLSearchParams([...[...props.params].filter(([k]) => k !== 'cursor'), ['cursor', r.page.next_cursor]]).toString()}`}>Next page</a>
+                  <a
+                    href={`/gaps?${new URLSearchParams([...[...props.params].filter(([k]) => k !== 'cursor'), ['cursor', r.page.next_cursor]]).toString()}`}
+                  >
+                    Next page
+                  </a>
                 </p>
               )}
             </>
           )}
           <footer>
-            <a href="/">Status page</a> · The report reads every window Blindspot recorded: <strong>started</strong> is the first bad observation, not the alert.
+            <a href="/">Status page</a> · The report reads every window Blindspot recorded: <strong>started</strong> is the first bad
+            observation, not the alert.
           </footer>
         </main>
       </body>

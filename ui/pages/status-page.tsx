@@ -30,7 +30,13 @@ const SENTENCE: Record<Indicator, string> = {
   critical: 'Major outage.',
   unverified: 'Status not verified: some monitoring data is missing or older than it should be.',
 };
-const TONE: Record<Indicator, string> = { none: 'operational', minor: 'degraded_performance', major: 'partial_outage', critical: 'major_outage', unverified: 'unverified' };
+const TONE: Record<Indicator, string> = {
+  none: 'operational',
+  minor: 'degraded_performance',
+  major: 'partial_outage',
+  critical: 'major_outage',
+  unverified: 'unverified',
+};
 
 /** How much of the monitoring behind this page is verified and seeing right now. */
 export function coverage(views: readonly ComponentView[]): { seeing: number; total: number } {
@@ -44,7 +50,10 @@ function CoverageLine({ views }: { views: readonly ComponentView[] }) {
   const empty = views.filter((v) => v.contributions.length === 0).length;
   return (
     <p class="coverage">
-      Monitoring coverage: {total === 0 ? 'no monitoring data yet' : `${seeing} of ${total} monitored pipelines verified and seeing (${Math.floor((seeing / total) * 100)} %)`}
+      Monitoring coverage:{' '}
+      {total === 0
+        ? 'no monitoring data yet'
+        : `${seeing} of ${total} monitored pipelines verified and seeing (${Math.floor((seeing / total) * 100)} %)`}
       {empty > 0 && `; ${empty} ${empty === 1 ? 'component has' : 'components have'} no monitoring data`}.
     </p>
   );
@@ -100,10 +109,12 @@ export function StatusPage(props: StatusPageProps) {
         </section>
       )}
       <h2>Components</h2>
-      {props.views.length === 0 ? <p>No components are configured yet.</p> : <ComponentList views={props.views} uptime={props.uptime} now={now} />}
-      <p class="meta">
-        Bars: one per day over 90 days, by the worst state that day. Striped: no data, which is not the same as up.
-      </p>
+      {props.views.length === 0 ? (
+        <p>No components are configured yet.</p>
+      ) : (
+        <ComponentList views={props.views} uptime={props.uptime} now={now} />
+      )}
+      <p class="meta">Bars: one per day over 90 days, by the worst state that day. Striped: no data, which is not the same as up.</p>
       {upcoming.length > 0 && (
         <section>
           <h2>Upcoming maintenance</h2>
@@ -133,8 +144,9 @@ export function StatusPage(props: StatusPageProps) {
         )}
       </details>
       <footer>
-        Rendered <time datetime={isoTime(now)}>{isoTime(now)}</time> by Blindspot, which runs apart from the monitoring it watches. This page refreshes every 30 s.{' '}
-        <a href="/history.atom">Atom</a> · <a href="/history.rss">RSS</a> · <a href="/api/v2/summary.json">JSON API</a> · <a href="/gaps">Gap report (for postmortem reviewers)</a>
+        Rendered <time datetime={isoTime(now)}>{isoTime(now)}</time> by Blindspot, which runs apart from the monitoring it watches. This
+        page refreshes every 30 s. <a href="/history.atom">Atom</a> · <a href="/history.rss">RSS</a> ·{' '}
+        <a href="/api/v2/summary.json">JSON API</a> · <a href="/gaps">Gap report (for postmortem reviewers)</a>
       </footer>
     </PageShell>
   );

@@ -18,7 +18,8 @@ export function accountUntil(live: LiveState, config: WatchConfig, now: number):
   accrue(rollup, silence, agentState, from, now);
   for (const inst of Object.values(live.monitors)) {
     // While the agent is silent nothing is known about what it measures; a stopped agent is expected.
-    const state: RollupState = live.state === 'stopped' ? 'paused' : live.state !== 'up' ? 'unknown' : paused(inst.monitor) ? 'paused' : LEVEL_STATE[inst.level];
+    const state: RollupState =
+      live.state === 'stopped' ? 'paused' : live.state !== 'up' ? 'unknown' : paused(inst.monitor) ? 'paused' : LEVEL_STATE[inst.level];
     accrue(rollup, inst.monitor, state, from, now);
   }
   return { ...live, rollup, accountedAt: now };

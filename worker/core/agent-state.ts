@@ -77,7 +77,9 @@ export function isOutOfOrder(prev: LiveState | null, facts: Pick<HeartbeatFacts,
 }
 
 /** Older stored states lack newer fields; fill them so an upgrade never resets a deadline. */
-export function upgradeLive(stored: Partial<LiveState> & Pick<LiveState, 'agentId' | 'deadlineAt'> & { openWindow?: BlindWindow | null }): LiveState {
+export function upgradeLive(
+  stored: Partial<LiveState> & Pick<LiveState, 'agentId' | 'deadlineAt'> & { openWindow?: BlindWindow | null },
+): LiveState {
   const now = stored.lastHeartbeatAt ?? stored.deadlineAt;
   const { openWindow, ...rest } = stored;
   // States stored before the silence monitor kept its window on the state itself.
@@ -105,11 +107,25 @@ export function upgradeLive(stored: Partial<LiveState> & Pick<LiveState, 'agentI
 }
 
 function silenceFromWindow(w: BlindWindow): MonitorInstance {
-  return { ...newInstance(w.monitor, w.startedAt), level: w.level, levelSince: w.startedAt, raw: w.level, rawSince: w.startedAt, observedAt: w.confirmedAt, window: w };
+  return {
+    ...newInstance(w.monitor, w.startedAt),
+    level: w.level,
+    levelSince: w.startedAt,
+    raw: w.level,
+    rawSince: w.startedAt,
+    observedAt: w.confirmedAt,
+    window: w,
+  };
 }
 
 /** The agent-level part of taking a heartbeat: deadline, restart, goodbye. */
-export function acceptAgentHeartbeat(prev: LiveState | null, kind: SubjectKind, agentId: string, facts: HeartbeatFacts, now: number): Transition {
+export function acceptAgentHeartbeat(
+  prev: LiveState | null,
+  kind: SubjectKind,
+  agentId: string,
+  facts: HeartbeatFacts,
+  now: number,
+): Transition {
   const graceS = graceFor(facts.intervalS, facts.graceS);
   const changes: Change[] = [];
   if (prev === null) changes.push({ type: 'first_seen' });

@@ -30,7 +30,15 @@ export function viewAgent(agentId: string, live: LiveState | null, now: number):
   if (live === null) return { agentId, state: 'no_data', verifiedAt: null, deadlineAt: null, blindSince: null, troubled: [] };
   const troubled = Object.values(live.monitors)
     .filter((m) => isBad(m.level) || m.flapping)
-    .map((m): MonitorView => ({ id: m.monitor, state: m.level, flapping: m.flapping, value: m.window?.peakValue ?? m.value, since: m.window?.startedAt ?? m.levelSince }))
+    .map(
+      (m): MonitorView => ({
+        id: m.monitor,
+        state: m.level,
+        flapping: m.flapping,
+        value: m.window?.peakValue ?? m.value,
+        since: m.window?.startedAt ?? m.levelSince,
+      }),
+    )
     .sort((a, b) => RANK[b.state] - RANK[a.state] || a.id.localeCompare(b.id));
   const base = { agentId, verifiedAt: live.lastHeartbeatAt, deadlineAt: live.deadlineAt, troubled };
   if (live.state === 'stopped') return { ...base, state: 'paused', blindSince: null };

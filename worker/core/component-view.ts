@@ -7,7 +7,14 @@ import type { LiveState } from './agent-state.ts';
 import { defOf } from './monitor-defs.ts';
 import { activeMaintenance } from './suppression.ts';
 
-export const COMPONENT_STATUSES = ['operational', 'degraded_performance', 'partial_outage', 'major_outage', 'under_maintenance', 'unverified'] as const;
+export const COMPONENT_STATUSES = [
+  'operational',
+  'degraded_performance',
+  'partial_outage',
+  'major_outage',
+  'under_maintenance',
+  'unverified',
+] as const;
 export type ComponentStatus = (typeof COMPONENT_STATUSES)[number];
 
 export interface Contribution {
@@ -33,7 +40,13 @@ export interface Subject {
 }
 
 /** `underMaintenance`: components a public maintenance in progress names (from the admin API). */
-export function viewComponents(config: WatchConfig, subjects: readonly Subject[], now: number, watchdogStalled: boolean, underMaintenance: ReadonlySet<string> = new Set()): ComponentView[] {
+export function viewComponents(
+  config: WatchConfig,
+  subjects: readonly Subject[],
+  now: number,
+  watchdogStalled: boolean,
+  underMaintenance: ReadonlySet<string> = new Set(),
+): ComponentView[] {
   const byComponent = new Map<string, { contributions: Contribution[]; heartbeats: number[] }>();
   const add = (component: string, c: Contribution, heartbeatAt: number | null) => {
     const entry = byComponent.get(component) ?? { contributions: [], heartbeats: [] };

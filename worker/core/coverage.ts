@@ -54,7 +54,11 @@ interface Parts {
 }
 
 /** Splits a span into its exclusive parts, in the order the header gives. */
-function partsOf(span: Interval, t: Pick<ComponentTimeline, 'firstSeenAt' | 'blind' | 'degraded' | 'paused' | 'linkOnly'>, unverified: readonly Interval[]): Parts {
+function partsOf(
+  span: Interval,
+  t: Pick<ComponentTimeline, 'firstSeenAt' | 'blind' | 'degraded' | 'paused' | 'linkOnly'>,
+  unverified: readonly Interval[],
+): Parts {
   const measuredFrom = t.firstSeenAt === null ? span.end : Math.min(span.end, Math.max(span.start, t.firstSeenAt));
   const noData = measuredFrom > span.start ? [{ start: span.start, end: measuredFrom }] : [];
   const measured = [{ start: measuredFrom, end: span.end }].filter((i) => i.end > i.start);
@@ -63,7 +67,14 @@ function partsOf(span: Interval, t: Pick<ComponentTimeline, 'firstSeenAt' | 'bli
   const excluded = union([...paused, ...unv]);
   const blind = subtract(intersect(union(t.blind), measured), excluded);
   const taken = union([...excluded, ...blind]);
-  return { noData, paused, unverified: unv, blind, degraded: subtract(intersect(union(t.degraded), measured), taken), linkOnly: subtract(intersect(union(t.linkOnly), measured), taken) };
+  return {
+    noData,
+    paused,
+    unverified: unv,
+    blind,
+    degraded: subtract(intersect(union(t.degraded), measured), taken),
+    linkOnly: subtract(intersect(union(t.linkOnly), measured), taken),
+  };
 }
 
 function badShare(p: Parts, span: Interval): number | null {

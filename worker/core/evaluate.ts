@@ -4,8 +4,26 @@
 import type { MonitorDef, WatchConfig } from '../../config/resolve.ts';
 import { signalKey, type Signal } from '../../protocol/heartbeat.ts';
 import { accountUntil } from './accounting.ts';
-import { acceptAgentHeartbeat, type Change, CLOCK_SKEW_MONITOR, type HeartbeatFacts, LATE_MS, type LiveState, missDeadline, type Transition } from './agent-state.ts';
-import { type InstanceChange, type MonitorInstance, newInstance, observe, retire, settle, dueAt, type StepContext } from './monitor-instance.ts';
+import {
+  acceptAgentHeartbeat,
+  type Change,
+  CLOCK_SKEW_MONITOR,
+  type HeartbeatFacts,
+  LATE_MS,
+  type LiveState,
+  missDeadline,
+  type Transition,
+} from './agent-state.ts';
+import {
+  type InstanceChange,
+  type MonitorInstance,
+  newInstance,
+  observe,
+  retire,
+  settle,
+  dueAt,
+  type StepContext,
+} from './monitor-instance.ts';
 import { clockSkewDef, defOf, IMPLICIT_PREFIX, selectMonitors } from './monitor-defs.ts';
 import { flushSpreadMs, nextFlushAt, recordSignal } from './rollup.ts';
 import { classifySignal, lowerIsWorse, median, MIN_BASELINE_SAMPLES, type Observation, ruleFor, worstOf } from './signal-level.ts';
@@ -22,11 +40,18 @@ const BASELINE_SPAN_MS = 60 * 60_000;
 /** A window noticed late is looked at again this soon: if the watchdog is on time by then and it is still open, it pages. */
 export const LATE_RECHECK_MS = 30_000;
 
-export function evaluateHeartbeat(prev: LiveState | null, subject: Subject, facts: HeartbeatFacts, config: WatchConfig, now: number): Transition {
+export function evaluateHeartbeat(
+  prev: LiveState | null,
+  subject: Subject,
+  facts: HeartbeatFacts,
+  config: WatchConfig,
+  now: number,
+): Transition {
   // A heartbeat after a deadline no alarm or sweep evaluated (an alarm lost, the sweep not yet come):
   // the silence happened all the same, and is recorded (and paged) before the heartbeat ends it.
   // A heartbeat at its deadline is on time.
-  const caughtUp = prev !== null && now > prev.deadlineAt && missDeadline(prev, now) !== null ? evaluateTimers(prev, subject, config, now) : null;
+  const caughtUp =
+    prev !== null && now > prev.deadlineAt && missDeadline(prev, now) !== null ? evaluateTimers(prev, subject, config, now) : null;
   const before = caughtUp?.next ?? prev;
   const accounted = before === null ? null : accountUntil(before, config, now);
   const accepted = acceptAgentHeartbeat(accounted, subject.kind, subject.id, facts, now);
@@ -46,7 +71,11 @@ export function evaluateHeartbeat(prev: LiveState | null, subject: Subject, fact
 
   const skewS = (facts.sentAt - now) / 1000;
   const skewLevel = Math.abs(skewS) > config.clockSkewS ? 'degraded' : 'up';
-  step(clockSkewDef(config), { level: skewLevel, cause: 'clock_skew', value: Math.abs(skewS), signal: null, error: null }, next.monitors[CLOCK_SKEW_MONITOR] ?? newInstance(CLOCK_SKEW_MONITOR, now));
+  step(
+    clockSkewDef(config),
+    { level: skewLevel, cause: 'clock_skew', value: Math.abs(skewS), signal: null, error: null },
+    next.monitors[CLOCK_SKEW_MONITOR] ?? newInstance(CLOCK_SKEW_MONITOR, now),
+  );
 
   for (const { def, signals } of selectMonitors(config, subject.id, facts.signals)) {
     const prevInst = next.monitors[def.id];
@@ -69,7 +98,8 @@ export function evaluateHeartbeat(prev: LiveState | null, subject: Subject, fact
   for (const [id, inst] of Object.entries(next.monitors)) {
     if (id in monitors) continue;
     const def = defOf(config, id);
-    if (def === null || restarted || !id.startsWith(IMPLICIT_PREFIX) || now - inst.observedAt >= AUTO_RETIRE_MS) changes.push(...instanceChanges(retire(inst, now)));
+    if (def === null || restarted || !id.startsWith(IMPLICIT_PREFIX) || now - inst.observedAt >= AUTO_RETIRE_MS)
+      changes.push(...instanceChanges(retire(inst, now)));
     else monitors[id] = inst;
   }
   keepWithinLimit(monitors, now);
@@ -110,7 +140,13 @@ export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchC
   const changes: Change[] = [];
   const missed = missDeadline(live, now);
   if (missed !== null) {
-    const observed = observeMissed(missed.next, subject, config, { dueAt: missed.dueAt, deadlineAt: prev.deadlineAt, late: now - prev.deadlineAt > LATE_MS }, now);
+    const observed = observeMissed(
+      missed.next,
+      subject,
+      config,
+      { dueAt: missed.dueAt, deadlineAt: prev.deadlineAt, late: now - prev.deadlineAt > LATE_MS },
+      now,
+    );
     live = observed.next;
     changes.push(...observed.changes);
   }
@@ -125,7 +161,11 @@ export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchC
     const copy = structuredClone(inst);
     if (def !== null) {
       const instDue = dueAt(inst, def);
-      const ctx = contextFor(live, def, monitors, config, { stopping: live.stopping, late: instDue !== null && now - instDue > LATE_MS, now });
+      const ctx = contextFor(live, def, monitors, config, {
+        stopping: live.stopping,
+        late: instDue !== null && now - instDue > LATE_MS,
+        now,
+      });
       changes.push(...instanceChanges(settle(copy, ctx, now)));
     }
     monitors[id] = copy;
@@ -144,7 +184,8 @@ export function nextDueAt(live: LiveState, subject: SilenceSubject, config: Watc
       const def = defOf(config, id);
       const due = def === null ? null : dueAt(inst, def);
       if (due !== null) times.push(due);
-      if (inst.window !== null && !inst.window.paged && inst.window.suppressedBy === 'watchdog_gap') times.push((live.lastCheckAt ?? now) + LATE_RECHECK_MS);
+      if (inst.window !== null && !inst.window.paged && inst.window.suppressedBy === 'watchdog_gap')
+        times.push((live.lastCheckAt ?? now) + LATE_RECHECK_MS);
     }
     for (const m of config.maintenance) if (m.endsAt > now && m.startsAt <= now) times.push(m.endsAt);
   }
@@ -171,12 +212,27 @@ function releaseSuppressed(live: LiveState, config: WatchConfig, now: number): C
   return changes;
 }
 
-function contextFor(live: LiveState, def: MonitorDef, instances: Record<string, MonitorInstance>, config: WatchConfig, f: { stopping: boolean; late: boolean; now: number }): StepContext {
+function contextFor(
+  live: LiveState,
+  def: MonitorDef,
+  instances: Record<string, MonitorInstance>,
+  config: WatchConfig,
+  f: { stopping: boolean; late: boolean; now: number },
+): StepContext {
   return {
     agentId: live.agentId,
     def,
     lowerIsWorse: lowerIsWorse(def.kind),
-    suppression: () => suppressionFor({ agentId: live.agentId, def, instances, maintenance: config.maintenance, stopping: f.stopping, late: f.late, now: f.now }),
+    suppression: () =>
+      suppressionFor({
+        agentId: live.agentId,
+        def,
+        instances,
+        maintenance: config.maintenance,
+        stopping: f.stopping,
+        late: f.late,
+        now: f.now,
+      }),
   };
 }
 

@@ -94,7 +94,11 @@ export function gapReport(input: GapInput): GapReport {
   const feeders = feedersByComponent(input, [...input.windows, ...backfilled]);
   // An agent's silence blinds every component it feeds, whichever component its window names.
   const feedsSelected = (agentId: string) => [...feeders].some(([c, agents]) => matchesAny(filters.components, c) && agents.has(agentId));
-  const all = [...input.windows, ...backfilled].filter((w) => selected(w, filters) && (matchesAny(filters.components, w.component) || w.source === 'watchdog' || (isSilence(w) && feedsSelected(w.agentId))));
+  const all = [...input.windows, ...backfilled].filter(
+    (w) =>
+      selected(w, filters) &&
+      (matchesAny(filters.components, w.component) || w.source === 'watchdog' || (isSilence(w) && feedsSelected(w.agentId))),
+  );
   const gaps = union(all.filter((w) => w.source === 'watchdog').map((w) => spanOf(w, range.end)));
   const outagesOf = (agentId: string) => union(outages.filter((o) => o.agentId === agentId).map((o) => ({ start: o.start, end: o.end })));
   const pauses = config.maintenance.filter((m) => !m.id.startsWith('silence:'));
@@ -117,12 +121,21 @@ export function gapReport(input: GapInput): GapReport {
   };
 }
 
-function annotate(w: WindowRecord, at: { range: Interval; gaps: Interval[]; outages: Interval[]; pauses: readonly Maintenance[]; backfilled: readonly WindowRecord[] }): GapRow {
+function annotate(
+  w: WindowRecord,
+  at: { range: Interval; gaps: Interval[]; outages: Interval[]; pauses: readonly Maintenance[]; backfilled: readonly WindowRecord[] },
+): GapRow {
   const span = spanOf(w, at.range.end);
   const maintenance = union(pausesFor(at.pauses, w.agentId, [w.monitor]));
   const linkOutageMs = w.source === 'engine' && isSilence(w) ? overlapMs(span, at.outages) : 0;
-  const blindDuringOutage = linkOutageMs === 0 ? 0 : at.backfilled.filter((b) => b.agentId === w.agentId && isBlind(b) && b.startedAt < span.end && (b.endedAt ?? span.end) > span.start).length;
-  const inMaintenance = (w.suppressedBy?.startsWith('maintenance:') === true && !w.suppressedBy.startsWith('maintenance:silence:')) || overlapMs(span, maintenance) > 0;
+  const blindDuringOutage =
+    linkOutageMs === 0
+      ? 0
+      : at.backfilled.filter((b) => b.agentId === w.agentId && isBlind(b) && b.startedAt < span.end && (b.endedAt ?? span.end) > span.start)
+          .length;
+  const inMaintenance =
+    (w.suppressedBy?.startsWith('maintenance:') === true && !w.suppressedBy.startsWith('maintenance:silence:')) ||
+    overlapMs(span, maintenance) > 0;
   const expectedSilence = w.cause === 'agent_stopped' || w.suppressedBy === 'agent_stopped';
   const row = {
     ...w,
@@ -181,7 +194,9 @@ function timelineOf(component: { id: string; name: string }, windows: readonly W
   const pausedPerFeeder = [...feeders].map((agentId) =>
     union([
       ...pausesFor(pauses, agentId, [...monitors]),
-      ...mine.filter((w) => w.agentId === agentId && (w.cause === 'agent_stopped' || w.suppressedBy === 'agent_stopped')).map((w) => spanOf(w, end)),
+      ...mine
+        .filter((w) => w.agentId === agentId && (w.cause === 'agent_stopped' || w.suppressedBy === 'agent_stopped'))
+        .map((w) => spanOf(w, end)),
     ]),
   );
   const firstSeen = input.agents.filter((a) => feeders.has(a.id)).map((a) => a.firstSeenAt);
@@ -216,7 +231,10 @@ function pausesFor(pauses: readonly Maintenance[], agentId: string, monitors: re
     .map((m) => ({ start: m.startsAt, end: m.endsAt }));
 }
 
-const spanOf = (w: Pick<WindowRecord, 'startedAt' | 'endedAt'>, end: number): Interval => ({ start: w.startedAt, end: Math.max(w.startedAt, w.endedAt ?? end) });
+const spanOf = (w: Pick<WindowRecord, 'startedAt' | 'endedAt'>, end: number): Interval => ({
+  start: w.startedAt,
+  end: Math.max(w.startedAt, w.endedAt ?? end),
+});
 
 const matchesAny = (globs: readonly string[], value: string) => globs.length === 0 || globs.some((g) => matchesGlob(g, value));
 

@@ -6,7 +6,10 @@ export function matchesGlob(pattern: string, name: string): boolean {
   if (pattern === '*') return true;
   let re = cache.get(pattern);
   if (re === undefined) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     re = new RegExp(`^${body}$`);
     cache.set(pattern, re);
   }

@@ -68,7 +68,15 @@ function replay(agentId: string, run: readonly BackfilledHeartbeat[], config: Wa
   const windows = new Map<string, BlindWindow>();
   let live: LiveState | null = null;
   for (const hb of run) {
-    const facts = { boot: hb.boot, seq: hb.seq, intervalS: hb.intervalS, graceS: undefined, sentAt: hb.sentAt, stopping: false, signals: hb.signals };
+    const facts = {
+      boot: hb.boot,
+      seq: hb.seq,
+      intervalS: hb.intervalS,
+      graceS: undefined,
+      sentAt: hb.sentAt,
+      stopping: false,
+      signals: hb.signals,
+    };
     const t = evaluateHeartbeat(live, subject, facts, config, hb.sentAt);
     live = t.next;
     for (const c of t.changes) if ('window' in c && c.window.monitor !== 'agent') windows.set(c.window.id, c.window);

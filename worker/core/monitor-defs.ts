@@ -10,15 +10,40 @@ import { matchesGlob } from './glob.ts';
 export const IMPLICIT_PREFIX = 'auto:';
 
 export function selects(def: MonitorDef, agentId: string, signal: Pick<Signal, 'name' | 'kind'>): boolean {
-  return matchesGlob(def.agent, agentId) && (def.signal === null || matchesGlob(def.signal, signal.name)) && (def.kind === null || def.kind === signal.kind);
+  return (
+    matchesGlob(def.agent, agentId) &&
+    (def.signal === null || matchesGlob(def.signal, signal.name)) &&
+    (def.kind === null || def.kind === signal.kind)
+  );
 }
 
 export function implicitDef(config: WatchConfig, signalName: string): MonitorDef {
-  return { ...config.defaults, id: `${IMPLICIT_PREFIX}${signalName}`, name: signalName, agent: '*', signal: signalName, kind: null, blindMaxSet: false, dependsOn: [], implicit: true };
+  return {
+    ...config.defaults,
+    id: `${IMPLICIT_PREFIX}${signalName}`,
+    name: signalName,
+    agent: '*',
+    signal: signalName,
+    kind: null,
+    blindMaxSet: false,
+    dependsOn: [],
+    implicit: true,
+  };
 }
 
 export function clockSkewDef(config: WatchConfig): MonitorDef {
-  return { ...config.defaults, id: CLOCK_SKEW_MONITOR, name: 'Agent clock skew', agent: '*', signal: null, kind: null, blindMaxSet: false, dependsOn: [], implicit: true, severity: 'warning' };
+  return {
+    ...config.defaults,
+    id: CLOCK_SKEW_MONITOR,
+    name: 'Agent clock skew',
+    agent: '*',
+    signal: null,
+    kind: null,
+    blindMaxSet: false,
+    dependsOn: [],
+    implicit: true,
+    severity: 'warning',
+  };
 }
 
 export interface Selection {
@@ -49,7 +74,14 @@ export function defOf(config: WatchConfig, monitorId: string): MonitorDef | null
   return config.monitors.find((m) => m.id === monitorId) ?? null;
 }
 
-const CAUSE_KIND: Partial<Record<WindowCause, SignalKind>> = { stale: 'freshness', sampling_low: 'sampling', sampling_drop: 'sampling', dropped: 'dropped', queue_backlog: 'queue_age', queue_full: 'saturation' };
+const CAUSE_KIND: Partial<Record<WindowCause, SignalKind>> = {
+  stale: 'freshness',
+  sampling_low: 'sampling',
+  sampling_drop: 'sampling',
+  dropped: 'dropped',
+  queue_backlog: 'queue_age',
+  queue_full: 'saturation',
+};
 
 /** The thresholds a window broke (by its cause's kind) and the monitors that depend on it: told in its notifications. */
 export function windowContext(config: WatchConfig, w: Pick<BlindWindow, 'monitor' | 'cause'>): WindowContext {

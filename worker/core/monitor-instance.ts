@@ -2,7 +2,17 @@
 // A window opens only after a bad run held for `for`, and closes only after a good run held for
 // `recover_for`; a monitor whose observations flip too often is `flapping` and keeps one window open.
 import type { Flapping, Hold, MonitorDef } from '../../config/resolve.ts';
-import { type BadLevel, type BlindWindow, isBad, isWorse, type Level, type WindowCause, windowId, worse, worsePeak } from './blind-window.ts';
+import {
+  type BadLevel,
+  type BlindWindow,
+  isBad,
+  isWorse,
+  type Level,
+  type WindowCause,
+  windowId,
+  worse,
+  worsePeak,
+} from './blind-window.ts';
 import type { Observation } from './signal-level.ts';
 
 interface Run {
@@ -53,7 +63,23 @@ export interface StepContext {
 }
 
 export function newInstance(monitor: string, now: number): MonitorInstance {
-  return { monitor, level: 'up', levelSince: now, raw: 'up', rawSince: now, value: null, signal: null, error: null, observedAt: now, pending: null, recovering: null, changes: [], flapping: false, window: null, baselines: {} };
+  return {
+    monitor,
+    level: 'up',
+    levelSince: now,
+    raw: 'up',
+    rawSince: now,
+    value: null,
+    signal: null,
+    error: null,
+    observedAt: now,
+    pending: null,
+    recovering: null,
+    changes: [],
+    flapping: false,
+    window: null,
+    baselines: {},
+  };
 }
 
 const holds = (run: Run, hold: Hold, now: number) => run.count >= hold.heartbeats && now - run.since >= hold.seconds * 1000;
@@ -62,7 +88,13 @@ const holds = (run: Run, hold: Hold, now: number) => run.count >= hold.heartbeat
  * Applies one observation made at `at` (by default `now`), then whatever hold it completes by `now`.
  * A missed deadline is observed when the heartbeat was due, though noticed at the deadline.
  */
-export function observe(prev: MonitorInstance, obs: Observation, ctx: StepContext, now: number, at: number = now): { next: MonitorInstance; changes: InstanceChange[] } {
+export function observe(
+  prev: MonitorInstance,
+  obs: Observation,
+  ctx: StepContext,
+  now: number,
+  at: number = now,
+): { next: MonitorInstance; changes: InstanceChange[] } {
   const turned = isBad(obs.level) !== isBad(prev.raw);
   const next: MonitorInstance = {
     ...prev,
@@ -197,7 +229,7 @@ function firstBadFlip(changes: readonly number[], lastIsBad: boolean): number {
   // changes alternate good→bad / bad→good and end with the latest flip; walk back to the oldest bad one.
   const n = changes.length;
   const oldestIsBad = (n % 2 === 1) === lastIsBad;
-  return (oldestIsBad ? changes[0] : changes[1] ?? changes[0]) ?? 0;
+  return (oldestIsBad ? changes[0] : (changes[1] ?? changes[0])) ?? 0;
 }
 
 function recentChanges(changes: readonly number[], flapping: Flapping, now: number): number[] {
@@ -205,7 +237,11 @@ function recentChanges(changes: readonly number[], flapping: Flapping, now: numb
   return changes.filter((t) => t > from).slice(-Math.max(flapping.transitions * 2, 16));
 }
 
-function openWindow(ctx: StepContext, w: { cause: WindowCause; level: BadLevel; signal: string | null; peak: number | null; startedAt: number }, now: number): BlindWindow {
+function openWindow(
+  ctx: StepContext,
+  w: { cause: WindowCause; level: BadLevel; signal: string | null; peak: number | null; startedAt: number },
+  now: number,
+): BlindWindow {
   const suppressedBy = ctx.suppression();
   return {
     id: windowId(ctx.agentId, ctx.def.id, w.startedAt),

@@ -27,7 +27,10 @@ export function maintenanceEnd(m: Pick<MaintenanceRow, 'scheduled_until' | 'comp
 }
 
 /** scheduled → in_progress → completed, by the clock; completing it early ends it at once. */
-export function maintenanceStatus(m: Pick<MaintenanceRow, 'scheduled_for' | 'scheduled_until' | 'completed_at'>, now: number): MaintenanceStatus {
+export function maintenanceStatus(
+  m: Pick<MaintenanceRow, 'scheduled_for' | 'scheduled_until' | 'completed_at'>,
+  now: number,
+): MaintenanceStatus {
   if (now >= maintenanceEnd(m)) return 'completed';
   return now >= m.scheduled_for ? 'in_progress' : 'scheduled';
 }
@@ -46,12 +49,20 @@ export function stringList(json: string): string[] {
 export function engineMaintenance(rows: readonly MaintenanceRow[]): Maintenance[] {
   return rows
     .filter((m) => maintenanceEnd(m) > m.scheduled_for)
-    .map((m) => ({ id: m.kind === 'silence' ? `silence:${m.id}` : m.id, startsAt: m.scheduled_for, endsAt: maintenanceEnd(m), agents: stringList(m.agents), monitors: stringList(m.monitors), reason: m.name }));
+    .map((m) => ({
+      id: m.kind === 'silence' ? `silence:${m.id}` : m.id,
+      startsAt: m.scheduled_for,
+      endsAt: maintenanceEnd(m),
+      agents: stringList(m.agents),
+      monitors: stringList(m.monitors),
+      reason: m.name,
+    }));
 }
 
 /** Component ids under a public maintenance that is in progress now. */
 export function componentsUnderMaintenance(rows: readonly MaintenanceRow[], now: number): Set<string> {
   const ids = new Set<string>();
-  for (const m of rows) if (m.kind === 'maintenance' && maintenanceStatus(m, now) === 'in_progress') for (const c of stringList(m.components)) ids.add(c);
+  for (const m of rows)
+    if (m.kind === 'maintenance' && maintenanceStatus(m, now) === 'in_progress') for (const c of stringList(m.components)) ids.add(c);
   return ids;
 }

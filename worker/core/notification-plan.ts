@@ -15,7 +15,12 @@ export type NotificationStep =
 export function notificationSteps(changes: readonly Change[], routing: RoutingTable, config: WatchConfig, now: number): NotificationStep[] {
   const steps: NotificationStep[] = [];
   const send = (type: 'window.opened' | 'window.escalated' | 'window.closed', w: BlindWindow) =>
-    steps.push({ type: 'send', event: windowEvent(type, w, now, windowContext(config, w)), deliveries: deliveriesFor(routing, w), followUp: type !== 'window.opened' });
+    steps.push({
+      type: 'send',
+      event: windowEvent(type, w, now, windowContext(config, w)),
+      deliveries: deliveriesFor(routing, w),
+      followUp: type !== 'window.opened',
+    });
   for (const change of changes) {
     switch (change.type) {
       case 'window_opened':

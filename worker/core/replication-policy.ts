@@ -13,7 +13,8 @@ export const MAX_QUEUED_BYTES = 1024 * 1024;
  * a syntax error, a value too big. "no such table" is not among them: a table renamed or a migration
  * not yet applied is an outage that ends.
  */
-const PERMANENT = /SQLITE_CONSTRAINT|constraint failed|SQLITE_MISMATCH|datatype mismatch|syntax error|SQLITE_TOOBIG|too many SQL variables|SQLITE_RANGE/i;
+const PERMANENT =
+  /SQLITE_CONSTRAINT|constraint failed|SQLITE_MISMATCH|datatype mismatch|syntax error|SQLITE_TOOBIG|too many SQL variables|SQLITE_RANGE/i;
 
 export type Refusal = 'permanent' | 'transient';
 

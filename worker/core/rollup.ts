@@ -51,7 +51,14 @@ export function accrue(acc: RollupAcc, monitor: string, state: RollupState, from
 export function recordSignal(acc: RollupAcc, key: string, name: string, value: number | null, at: number): void {
   const day = (acc.signals[bucketStart(at, DAY_MS)] ??= {});
   const known = key in day || Object.keys(day).length < MAX_DAY_SIGNALS;
-  const s = (day[known ? key : OVERFLOW_SIGNAL] ??= { name: known ? name : OVERFLOW_SIGNAL, last: null, min: null, max: null, samples: 0, unknown: 0 });
+  const s = (day[known ? key : OVERFLOW_SIGNAL] ??= {
+    name: known ? name : OVERFLOW_SIGNAL,
+    last: null,
+    min: null,
+    max: null,
+    samples: 0,
+    unknown: 0,
+  });
   if (value === null) {
     s.unknown++;
     return;

@@ -18,7 +18,17 @@ export interface RoutingTable {
 /** Routes in force: the configured ones, or (when none are written) one route sending everything to every channel. */
 export function routingTable(notifications: Notifications, extraChannels: readonly string[]): RoutingTable {
   const defaultRepeatS = notifications.repeatIntervalS;
-  const routes: Route[] = notifications.routes.length > 0 ? [...notifications.routes] : notifications.channels.length > 0 ? [everything(notifications.channels.map((c) => c.id), defaultRepeatS)] : [];
+  const routes: Route[] =
+    notifications.routes.length > 0
+      ? [...notifications.routes]
+      : notifications.channels.length > 0
+        ? [
+            everything(
+              notifications.channels.map((c) => c.id),
+              defaultRepeatS,
+            ),
+          ]
+        : [];
   const configured = new Set(notifications.channels.map((c) => c.id));
   const extra = extraChannels.filter((c) => !configured.has(c));
   if (extra.length > 0) routes.push(everything(extra, defaultRepeatS));

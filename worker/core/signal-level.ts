@@ -20,7 +20,8 @@ const STRICT_DROPPED = /(^|[._:-])(alerts?|notifications?)([._:-]|$)/;
 
 export function ruleFor(def: MonitorDef, signal: Pick<Signal, 'name' | 'kind'>): KindRule {
   const rule = def.rules[signal.kind];
-  if (signal.kind === 'dropped' && !def.blindMaxSet && STRICT_DROPPED.test(signal.name)) return { ...rule, blind: { ...rule.blind, max: 0 } };
+  if (signal.kind === 'dropped' && !def.blindMaxSet && STRICT_DROPPED.test(signal.name))
+    return { ...rule, blind: { ...rule.blind, max: 0 } };
   return rule;
 }
 
@@ -47,13 +48,16 @@ function breach(kind: SignalKind, t: Threshold, value: number, baselineMedian: n
       return t.maxRatio !== undefined && value > t.maxRatio ? 'queue_full' : null;
     case 'sampling':
       if (t.minRatio !== undefined && value < t.minRatio) return 'sampling_low';
-      if (t.dropBelow !== undefined && baselineMedian !== null && baselineMedian > 0 && value < t.dropBelow * baselineMedian) return 'sampling_drop';
+      if (t.dropBelow !== undefined && baselineMedian !== null && baselineMedian > 0 && value < t.dropBelow * baselineMedian)
+        return 'sampling_drop';
       return null;
   }
 }
 
 export function causeOfKind(kind: SignalKind): WindowCause {
-  return ({ freshness: 'stale', queue_age: 'queue_backlog', dropped: 'dropped', sampling: 'sampling_low', saturation: 'queue_full' } as const)[kind];
+  return (
+    { freshness: 'stale', queue_age: 'queue_backlog', dropped: 'dropped', sampling: 'sampling_low', saturation: 'queue_full' } as const
+  )[kind];
 }
 
 /** For a sampling ratio a lower value is worse; for everything else a higher one. */

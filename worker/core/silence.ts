@@ -5,7 +5,16 @@
 import type { MonitorDef, WatchConfig } from '../../config/resolve.ts';
 import { type Change, type LiveState, SILENCE_MONITOR, type SubjectKind } from './agent-state.ts';
 import type { WindowCause } from './blind-window.ts';
-import { dueAt, type InstanceChange, type MonitorInstance, newInstance, observe, retire, settle, type StepContext } from './monitor-instance.ts';
+import {
+  dueAt,
+  type InstanceChange,
+  type MonitorInstance,
+  newInstance,
+  observe,
+  retire,
+  settle,
+  type StepContext,
+} from './monitor-instance.ts';
 import { activeMaintenance, pageNow } from './suppression.ts';
 
 export interface SilenceSubject {
@@ -53,13 +62,20 @@ function contextFor(live: LiveState, def: MonitorDef, config: WatchConfig, late:
   return { agentId: live.agentId, def, lowerIsWorse: false, suppression: () => silenceSuppression(live, config, late, now) };
 }
 
-const windowChanges = (changes: readonly InstanceChange[]): Change[] => changes.map((c) => ({ type: `window_${c.type}` as const, window: c.window }));
+const windowChanges = (changes: readonly InstanceChange[]): Change[] =>
+  changes.map((c) => ({ type: `window_${c.type}` as const, window: c.window }));
 
 /**
  * The deadline passed: `live` is already marked silent (or stopped). The observation is made when the
  * missing heartbeat was due and confirmed at the deadline, whenever the alarm actually ran.
  */
-export function observeMissed(live: LiveState, subject: SilenceSubject, config: WatchConfig, miss: { dueAt: number; deadlineAt: number; late: boolean }, now: number): { next: LiveState; changes: Change[] } {
+export function observeMissed(
+  live: LiveState,
+  subject: SilenceSubject,
+  config: WatchConfig,
+  miss: { dueAt: number; deadlineAt: number; late: boolean },
+  now: number,
+): { next: LiveState; changes: Change[] } {
   const def = silenceDef(config, subject);
   const cause: WindowCause = live.stopping ? 'agent_stopped' : live.kind === 'agent' ? 'agent_silent' : 'alert_path_silent';
   const inst = live.silence ?? newInstance(def.id, miss.dueAt);
@@ -69,12 +85,18 @@ export function observeMissed(live: LiveState, subject: SilenceSubject, config: 
 }
 
 /** A heartbeat arrived: one good observation for the silence monitor (it closes after `recover_for`). */
-export function observeHeartbeat(live: LiveState, subject: SilenceSubject, config: WatchConfig, now: number): { next: LiveState; changes: Change[] } {
+export function observeHeartbeat(
+  live: LiveState,
+  subject: SilenceSubject,
+  config: WatchConfig,
+  now: number,
+): { next: LiveState; changes: Change[] } {
   if (live.silence === null) return { next: live, changes: [] };
   // A stop on purpose (never paged) ends when the agent is back: its silence was intended and is over
   // at once. A silence after it is a new, unintended one, with its own window, cause and page.
   const w = live.silence.window;
-  if (w !== null && w.cause === 'agent_stopped' && !w.paged) return { next: { ...live, silence: null }, changes: windowChanges(retire(live.silence, now)) };
+  if (w !== null && w.cause === 'agent_stopped' && !w.paged)
+    return { next: { ...live, silence: null }, changes: windowChanges(retire(live.silence, now)) };
   const def = silenceDef(config, subject);
   const obs = { level: 'up' as const, cause: 'agent_silent' as const, value: null, signal: null, error: null };
   const result = observe(live.silence, obs, contextFor(live, def, config, false, now), now);
@@ -82,7 +104,13 @@ export function observeHeartbeat(live: LiveState, subject: SilenceSubject, confi
 }
 
 /** On time alone: a recovery or flapping hold completes, or a silence recorded quietly must page now. */
-export function settleSilence(live: LiveState, subject: SilenceSubject, config: WatchConfig, late: boolean, now: number): { next: LiveState; changes: Change[] } {
+export function settleSilence(
+  live: LiveState,
+  subject: SilenceSubject,
+  config: WatchConfig,
+  late: boolean,
+  now: number,
+): { next: LiveState; changes: Change[] } {
   if (live.silence === null) return { next: live, changes: [] };
   const def = silenceDef(config, subject);
   const inst = structuredClone(live.silence);
@@ -114,5 +142,7 @@ export function silenceDueAt(live: LiveState, subject: SilenceSubject, config: W
 
 /** An instance with nothing open and nothing pending is forgotten: a healthy agent stores no silence row. */
 function retireQuiet(inst: MonitorInstance): MonitorInstance | null {
-  return inst.window === null && inst.pending === null && inst.recovering === null && !inst.flapping && inst.changes.length === 0 ? null : inst;
+  return inst.window === null && inst.pending === null && inst.recovering === null && !inst.flapping && inst.changes.length === 0
+    ? null
+    : inst;
 }

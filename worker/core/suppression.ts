@@ -16,7 +16,11 @@ export function pageNow(w: BlindWindow): BlindWindow {
 export function activeMaintenance(maintenance: readonly Maintenance[], agentId: string, monitor: string, now: number): Maintenance | null {
   return (
     maintenance.find(
-      (m) => now >= m.startsAt && now < m.endsAt && m.agents.some((g) => matchesGlob(g, agentId)) && m.monitors.some((g) => matchesGlob(g, monitor)),
+      (m) =>
+        now >= m.startsAt &&
+        now < m.endsAt &&
+        m.agents.some((g) => matchesGlob(g, agentId)) &&
+        m.monitors.some((g) => matchesGlob(g, monitor)),
     ) ?? null
   );
 }

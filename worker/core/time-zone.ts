@@ -7,7 +7,14 @@ export const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+
 export function realCalendarTime(s: string): boolean {
   const [y, mo, d, h, mi, sec] = (s.match(/\d+/g) ?? []).map(Number) as number[];
   const day = new Date(Date.UTC(y as number, (mo as number) - 1, d));
-  return day.getUTCMonth() === (mo as number) - 1 && day.getUTCDate() === d && (h as number) < 24 && (mi as number) < 60 && (sec ?? 0) < 60 && Number.isFinite(Date.parse(s));
+  return (
+    day.getUTCMonth() === (mo as number) - 1 &&
+    day.getUTCDate() === d &&
+    (h as number) < 24 &&
+    (mi as number) < 60 &&
+    (sec ?? 0) < 60 &&
+    Number.isFinite(Date.parse(s))
+  );
 }
 
 export interface Zone {

@@ -14,8 +14,8 @@ export interface Gap {
 }
 
 export function recordTick(prev: TickState | null, now: number): { next: TickState; gap: Gap | null } {
-  if (prev === null || now - prev.lastTickAt <= 2 * SWEEP_PERIOD_MS) return { next: { lastTickAt: Math.max(now, prev?.lastTickAt ?? 0) }, gap: null };
+  if (prev === null || now - prev.lastTickAt <= 2 * SWEEP_PERIOD_MS)
+    return { next: { lastTickAt: Math.max(now, prev?.lastTickAt ?? 0) }, gap: null };
   const startedAt = prev.lastTickAt + SWEEP_PERIOD_MS;
   return { next: { lastTickAt: now }, gap: { id: `watchdog:gap:${startedAt}`, startedAt, endedAt: now } };
 }
-

@@ -41,7 +41,12 @@ export function windowJson(window: BlindWindow, now: number, context?: WindowCon
   };
 }
 
-export function windowEvent(type: Exclude<WindowEventType, 'watchdog.summary' | 'window.repeat'>, window: BlindWindow, now: number, context?: WindowContext): WindowEvent {
+export function windowEvent(
+  type: Exclude<WindowEventType, 'watchdog.summary' | 'window.repeat'>,
+  window: BlindWindow,
+  now: number,
+  context?: WindowContext,
+): WindowEvent {
   const body = { type, timestamp: iso(now), data: { window: windowJson(window, now, context) } };
   // An escalation id carries its level, so degraded→blind is one event however often it is retried.
   const suffix = type === 'window.opened' ? 'opened' : type === 'window.closed' ? 'closed' : `escalated:${window.level}`;
@@ -54,7 +59,10 @@ export function summaryEvent(summaryId: string, gap: Gap | null, windows: readon
     type: 'watchdog.summary',
     timestamp: iso(now),
     data: {
-      gap: gap === null ? null : { id: gap.id, started_at: iso(gap.startedAt), ended_at: iso(gap.endedAt), duration_s: (gap.endedAt - gap.startedAt) / 1000 },
+      gap:
+        gap === null
+          ? null
+          : { id: gap.id, started_at: iso(gap.startedAt), ended_at: iso(gap.endedAt), duration_s: (gap.endedAt - gap.startedAt) / 1000 },
       windows: windows.map((w) => windowJson(w, now)),
       text: summaryText(gap, windows),
     },
@@ -63,8 +71,14 @@ export function summaryEvent(summaryId: string, gap: Gap | null, windows: readon
 }
 
 function summaryText(gap: Gap | null, windows: readonly BlindWindow[]): string {
-  const head = gap === null ? 'The watchdog noticed these late' : `The watchdog itself was not running for ${Math.round((gap.endedAt - gap.startedAt) / 1000)} s`;
+  const head =
+    gap === null
+      ? 'The watchdog noticed these late'
+      : `The watchdog itself was not running for ${Math.round((gap.endedAt - gap.startedAt) / 1000)} s`;
   if (windows.length === 0) return `${head}; nothing went blind meanwhile.`;
   const agents = new Set(windows.map((w) => w.agentId)).size;
-  return `${head}; ${windows.length} window(s) on ${agents} agent(s) opened meanwhile: ${windows.slice(0, 10).map((w) => `${w.agentId}/${w.monitor} (${w.cause})`).join(', ')}${windows.length > 10 ? ', …' : ''}.`;
+  return `${head}; ${windows.length} window(s) on ${agents} agent(s) opened meanwhile: ${windows
+    .slice(0, 10)
+    .map((w) => `${w.agentId}/${w.monitor} (${w.cause})`)
+    .join(', ')}${windows.length > 10 ? ', …' : ''}.`;
 }

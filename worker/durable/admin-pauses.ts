@@ -30,7 +30,10 @@ export class AdminPauses {
       this.countRead();
       const read = await withinD1Wait(Promise.all([pendingPauses(this.db, now), channelStates(this.db)]));
       this.maintenance = engineMaintenance(read[0]);
-      replaceDisabledChannels(this.sql, read[1].flatMap((c) => (c.disabled_at === null ? [] : [{ channel: c.channel_id, at: c.disabled_at, reason: c.disabled_reason }])));
+      replaceDisabledChannels(
+        this.sql,
+        read[1].flatMap((c) => (c.disabled_at === null ? [] : [{ channel: c.channel_id, at: c.disabled_at, reason: c.disabled_reason }])),
+      );
       this.readAt = now;
     } catch (e: unknown) {
       console.error('could not read maintenance, silences and channel state from D1; keeping the last ones read:', e);
@@ -42,7 +45,9 @@ export class AdminPauses {
 /** Bounded: a D1 that hangs must not hold a heartbeat or an alarm. */
 export async function withinD1Wait<T>(work: Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`D1 did not answer within ${D1_WAIT_MS} ms`)), D1_WAIT_MS)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`D1 did not answer within ${D1_WAIT_MS} ms`)), D1_WAIT_MS)),
+  );
   try {
     return await Promise.race([work, timeout]);
   } finally {

@@ -94,7 +94,8 @@ export class AgentMonitor extends DurableObject<Env> {
     const loaded = loadLive(sql);
     this.live = loaded.live;
     this.written = loaded.written;
-    if (this.live === null) ctx.blockConcurrencyWhile(async () => void (this.live = await upgradeStoredValues(ctx.storage, this.written, now())));
+    if (this.live === null)
+      ctx.blockConcurrencyWhile(async () => void (this.live = await upgradeStoredValues(ctx.storage, this.written, now())));
   }
 
   /** The watch configuration plus the admin API's maintenance and silences. */
@@ -146,7 +147,15 @@ export class AgentMonitor extends DurableObject<Env> {
       const config = this.config();
       const source = config.alertSources.find((s) => s.id === sourceId);
       if (source === undefined) throw new Error(`unknown Alertmanager source ${sourceId}`);
-      const facts = { boot: 'alertmanager', seq: (this.live?.seq ?? 0) + 1, intervalS: source.intervalS, graceS: source.graceS, sentAt: now, stopping: false, signals: [] };
+      const facts = {
+        boot: 'alertmanager',
+        seq: (this.live?.seq ?? 0) + 1,
+        intervalS: source.intervalS,
+        graceS: source.graceS,
+        sentAt: now,
+        stopping: false,
+        signals: [],
+      };
       const subject: Subject = { kind: 'alert_source', id: `alertmanager:${sourceId}`, component: source.component };
       const transition = evaluateHeartbeat(this.live, subject, facts, config, now);
       await this.apply(transition, config, now, { waitForD1: true });
@@ -165,7 +174,12 @@ export class AgentMonitor extends DurableObject<Env> {
   /** The replication queue, what it set aside, and the notifications waiting: for /healthz and the admin API. */
   health(): ObjectHealth {
     const sql = this.ctx.storage.sql;
-    return { replication: this.replicator.queueStats(), setAside: listSetAside(sql, 20), pendingNotifications: outbox.pendingCount(sql), storedBytes: storedBytes(sql) };
+    return {
+      replication: this.replicator.queueStats(),
+      setAside: listSetAside(sql, 20),
+      pendingNotifications: outbox.pendingCount(sql),
+      storedBytes: storedBytes(sql),
+    };
   }
 
   override async alarm(): Promise<void> {
@@ -269,7 +283,12 @@ export class AgentMonitor extends DurableObject<Env> {
    * sends what it queued and arms the alarm. A heartbeat waits a little for D1 so readers of history
    * see it at once; a D1 that fails or hangs only delays history.
    */
-  private async apply(transition: Transition, config: WatchConfig, now: number, options: { seen?: string; waitForD1: boolean }): Promise<void> {
+  private async apply(
+    transition: Transition,
+    config: WatchConfig,
+    now: number,
+    options: { seen?: string; waitForD1: boolean },
+  ): Promise<void> {
     let next = transition.next;
     let rollups = null;
     if (flushDue(next.rollup, next.lastFlushAt, now, flushSpreadMs(next.agentId))) {

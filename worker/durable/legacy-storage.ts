@@ -34,7 +34,9 @@ export async function importLegacyOutbox(storage: DurableObjectStorage, db: Db):
   if (agentId === null || agentId === '') return true;
   let rows: Omit<OutboxRow, 'event_type' | 'state'>[];
   try {
-    rows = await withinD1Wait(db.selectFrom('outbox').selectAll().where('agent_id', '=', agentId).where('state', '=', 'pending').orderBy('seq').execute());
+    rows = await withinD1Wait(
+      db.selectFrom('outbox').selectAll().where('agent_id', '=', agentId).where('state', '=', 'pending').orderBy('seq').execute(),
+    );
   } catch (e: unknown) {
     console.error(`agent ${agentId}: the notifications D1 holds for it could not be read yet; trying again later:`, e);
     return false;
@@ -44,10 +46,23 @@ export async function importLegacyOutbox(storage: DurableObjectStorage, db: Db):
       storage.sql.exec(
         `INSERT INTO outbox (id, event_id, event_type, channel_id, agent_id, window_id, payload, repeat_interval_s, created_at, state, attempts, next_attempt_at, last_status, last_error)
          SELECT ?, ?, event_type, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ? FROM (SELECT ? AS event_type) WHERE true ON CONFLICT (id) DO NOTHING`,
-        r.id, r.event_id, r.channel_id, r.agent_id, r.window_id, r.payload, r.repeat_interval_s, r.created_at, r.attempts, r.next_attempt_at, r.last_status, r.last_error, (r as OutboxRow).event_type,
+        r.id,
+        r.event_id,
+        r.channel_id,
+        r.agent_id,
+        r.window_id,
+        r.payload,
+        r.repeat_interval_s,
+        r.created_at,
+        r.attempts,
+        r.next_attempt_at,
+        r.last_status,
+        r.last_error,
+        (r as OutboxRow).event_type,
       );
     setMeta(storage.sql, IMPORT_KEY, '');
   });
-  if (rows.length > 0) console.log(`agent ${agentId}: ${rows.length} pending notification(s) carried over from D1 into the object's outbox`);
+  if (rows.length > 0)
+    console.log(`agent ${agentId}: ${rows.length} pending notification(s) carried over from D1 into the object's outbox`);
   return true;
 }

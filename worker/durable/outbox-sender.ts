@@ -82,7 +82,8 @@ export class OutboxSender {
     const now = this.deps.now();
     this.deps.storage.transactionSync(() => {
       const expired = local.expireOverdue(this.sql, now, registry.horizonMs);
-      if (expired.length > 0) console.error(`${expired.length} notification(s) dead-lettered: not delivered within ${registry.horizonMs / 3_600_000} h`);
+      if (expired.length > 0)
+        console.error(`${expired.length} notification(s) dead-lettered: not delivered within ${registry.horizonMs / 3_600_000} h`);
       this.enqueueMirrored(expired);
       local.pruneFinished(this.sql, now - 7 * 86_400_000);
     });
@@ -92,7 +93,9 @@ export class OutboxSender {
   private async rounds(report: DeliveryReport): Promise<void> {
     const failedLanes = new Set<string>();
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const due = local.listDue(this.sql, this.deps.now(), BATCH).filter((row) => !failedLanes.has(laneOf(row)) && !report.disabled.includes(row.channel_id));
+      const due = local
+        .listDue(this.sql, this.deps.now(), BATCH)
+        .filter((row) => !failedLanes.has(laneOf(row)) && !report.disabled.includes(row.channel_id));
       const before = report.delivered;
       let next = 0;
       const worker = async () => {
@@ -122,13 +125,39 @@ export class OutboxSender {
     const giveUp = result.outcome === 'retry' && retryAt > row.created_at + registry.horizonMs;
     const error = result.error === null ? null : result.error.slice(0, 500);
     const state = result.outcome === 'delivered' ? 'delivered' : result.outcome === 'rejected' || giveUp ? 'dead' : 'pending';
-    const lastError = result.outcome === 'rejected' ? `dead-lettered: the receiver rejected it (${error})` : giveUp ? `dead-lettered: gave up after ${row.attempts + 1} attempt(s) (${error})` : error;
+    const lastError =
+      result.outcome === 'rejected'
+        ? `dead-lettered: the receiver rejected it (${error})`
+        : giveUp
+          ? `dead-lettered: gave up after ${row.attempts + 1} attempt(s) (${error})`
+          : error;
     this.deps.storage.transactionSync(() => {
-      const done = local.finishAttempt(this.sql, row.id, token, { state, nextAttemptAt: state === 'pending' && result.outcome === 'retry' ? retryAt : row.next_attempt_at, status: result.status, lastError, delivered: result.outcome === 'delivered' }, now);
+      const done = local.finishAttempt(
+        this.sql,
+        row.id,
+        token,
+        {
+          state,
+          nextAttemptAt: state === 'pending' && result.outcome === 'retry' ? retryAt : row.next_attempt_at,
+          status: result.status,
+          lastError,
+          delivered: result.outcome === 'delivered',
+        },
+        now,
+      );
       if (done === null) return;
       const statements: Statement[] = [
         mirrorRow(this.deps.db, done),
-        logAttempt(this.deps.db, { notificationId: row.id, channel: row.channel_id, attempt: done.attempts, at: now, status: result.status, latencyMs: result.latencyMs, outcome: giveUp ? 'dead' : result.outcome, error }),
+        logAttempt(this.deps.db, {
+          notificationId: row.id,
+          channel: row.channel_id,
+          attempt: done.attempts,
+          at: now,
+          status: result.status,
+          latencyMs: result.latencyMs,
+          outcome: giveUp ? 'dead' : result.outcome,
+          error,
+        }),
       ];
       if (result.outcome === 'delivered') {
         statements.push(channelUpsert(this.deps.db, row.channel_id, { last_success_at: now }));
@@ -139,7 +168,14 @@ export class OutboxSender {
       } else if (result.outcome === 'gone') {
         const reason = `the receiver answered 410 Gone at ${new Date(now).toISOString()}: the endpoint no longer exists; fix the channel's secret, then test it (POST /v1/admin/channels/${row.channel_id}/test) to enable it again`;
         local.disableChannel(this.sql, row.channel_id, now, reason);
-        statements.push(channelUpsert(this.deps.db, row.channel_id, { last_failure_at: now, last_error: error, disabled_at: now, disabled_reason: reason }));
+        statements.push(
+          channelUpsert(this.deps.db, row.channel_id, {
+            last_failure_at: now,
+            last_error: error,
+            disabled_at: now,
+            disabled_reason: reason,
+          }),
+        );
       } else statements.push(channelUpsert(this.deps.db, row.channel_id, { last_failure_at: now, last_error: lastError }));
       this.deps.replicate(statements);
     });
@@ -150,7 +186,9 @@ export class OutboxSender {
     failedLanes.add(laneOf(row));
     if (result.outcome === 'gone') {
       if (!report.disabled.includes(row.channel_id)) report.disabled.push(row.channel_id);
-      console.error(`channel ${row.channel_id} disabled: the receiver answered 410 Gone; its notifications wait until it is fixed and tested`);
+      console.error(
+        `channel ${row.channel_id} disabled: the receiver answered 410 Gone; its notifications wait until it is fixed and tested`,
+      );
     } else if (state === 'dead') {
       report.dead++;
       console.error(`notification ${row.id} dead-lettered on channel ${row.channel_id}: ${result.error}`);
@@ -159,15 +197,33 @@ export class OutboxSender {
 
   /** The reminder after a delivered trigger or reminder, while the window is open and no resolve is queued for this channel. */
   private nextReminder(row: local.OutboxRow, now: number): local.OutboxRow | null {
-    if ((row.event_type !== 'window.opened' && row.event_type !== 'window.repeat') || row.repeat_interval_s <= 0 || !this.deps.isOpen(row.window_id)) return null;
-    const closed = this.sql.exec("SELECT 1 FROM outbox WHERE window_id = ? AND channel_id = ? AND event_type = 'window.closed'", row.window_id, row.channel_id).toArray();
+    if (
+      (row.event_type !== 'window.opened' && row.event_type !== 'window.repeat') ||
+      row.repeat_interval_s <= 0 ||
+      !this.deps.isOpen(row.window_id)
+    )
+      return null;
+    const closed = this.sql
+      .exec("SELECT 1 FROM outbox WHERE window_id = ? AND channel_id = ? AND event_type = 'window.closed'", row.window_id, row.channel_id)
+      .toArray();
     if (closed.length > 0) return null;
     const body = JSON.parse(row.payload) as { type: string; timestamp: string; data: Record<string, unknown> };
     const n = row.event_type === 'window.repeat' ? Number(body.data['repeat'] ?? 0) + 1 : 1;
     const due = now + row.repeat_interval_s * 1000;
-    const payload = JSON.stringify({ ...body, type: 'window.repeat', timestamp: new Date(due).toISOString(), data: { ...body.data, repeat: n } });
+    const payload = JSON.stringify({
+      ...body,
+      type: 'window.repeat',
+      timestamp: new Date(due).toISOString(),
+      data: { ...body.data, repeat: n },
+    });
     // Created at its due time: the give-up horizon counts from when a reminder is due, not from when it was planned.
-    const event = { id: `${row.window_id}:repeat:${n}`, type: 'window.repeat' as const, agentId: row.agent_id, windowId: row.window_id, payload };
+    const event = {
+      id: `${row.window_id}:repeat:${n}`,
+      type: 'window.repeat' as const,
+      agentId: row.agent_id,
+      windowId: row.window_id,
+      payload,
+    };
     return local.enqueue(this.sql, event, [{ channel: row.channel_id, repeatIntervalS: row.repeat_interval_s }], due)[0] ?? null;
   }
 }

@@ -85,7 +85,10 @@ export class Replicator {
           continue;
         }
         queue.postponeBatch(sql, head.seq, decision.at, message);
-        console.error(`${this.label()}: D1 refused a write; ${queue.queueStats(sql, 0).length} batch(es) wait, next try in ${Math.round((decision.at - this.now()) / 1000)} s:`, message);
+        console.error(
+          `${this.label()}: D1 refused a write; ${queue.queueStats(sql, 0).length} batch(es) wait, next try in ${Math.round((decision.at - this.now()) / 1000)} s:`,
+          message,
+        );
         return false;
       }
     }

@@ -48,7 +48,10 @@ export class Watchdog extends DurableObject<Env> {
       isOpen: () => false,
       onClaim: (leaseEndsAt) => this.scheduler.notLaterThan(leaseEndsAt),
     });
-    this.scheduler = new AlarmScheduler(ctx.storage, { outbox: () => this.sender.nextDueAt(), replication: () => this.replicator.nextDueAt() });
+    this.scheduler = new AlarmScheduler(ctx.storage, {
+      outbox: () => this.sender.nextDueAt(),
+      replication: () => this.replicator.nextDueAt(),
+    });
   }
 
   async tick(now: number = this.clock.now()): Promise<{ gap: Gap | null; previousTickAt: number | null }> {
@@ -90,10 +93,19 @@ export class Watchdog extends DurableObject<Env> {
   }
 
   /** Queues a summary for each channel (once per summary id), with the D1 statements that record it, then sends it. */
-  async summarise(event: WindowEvent, channels: readonly string[], history: { sql: string; parameters: readonly unknown[] }[]): Promise<DeliveryReport> {
+  async summarise(
+    event: WindowEvent,
+    channels: readonly string[],
+    history: { sql: string; parameters: readonly unknown[] }[],
+  ): Promise<DeliveryReport> {
     const now = this.clock.now();
     this.ctx.storage.transactionSync(() => {
-      const rows = outbox.enqueue(this.ctx.storage.sql, event, channels.map((channel) => ({ channel, repeatIntervalS: 0 })), now);
+      const rows = outbox.enqueue(
+        this.ctx.storage.sql,
+        event,
+        channels.map((channel) => ({ channel, repeatIntervalS: 0 })),
+        now,
+      );
       this.replicator.push([...history, ...rows.map((r) => mirrorRow(this.db, r))]);
     });
     return this.deliverSummaries();

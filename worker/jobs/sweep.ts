@@ -86,7 +86,12 @@ function addToFleet(fleet: FleetReplication, agentId: string, h: ObjectHealth): 
   fleet.setAside += h.replication.setAside;
   fleet.dropped += h.replication.dropped;
   if ((h.replication.setAside > 0 || h.replication.dropped > 0) && fleet.troubled.length < 50)
-    fleet.troubled.push({ agent: agentId, setAside: h.replication.setAside, dropped: h.replication.dropped, lastError: h.setAside[0]?.lastError ?? null });
+    fleet.troubled.push({
+      agent: agentId,
+      setAside: h.replication.setAside,
+      dropped: h.replication.dropped,
+      lastError: h.setAside[0]?.lastError ?? null,
+    });
 }
 
 /** One notification for a gap and everything noticed late, instead of one page per window. */
@@ -100,7 +105,13 @@ async function summariseLateWindows(deps: SweepDeps, gap: Gap | null, now: numbe
   }
   if (gap === null && late.length === 0) return 0;
   const summaryId = gap?.id ?? `watchdog:late:${late[0]?.id ?? now}`;
-  const history: Statement[] = [markSummarised(deps.db, late.map((w) => w.id), now)];
+  const history: Statement[] = [
+    markSummarised(
+      deps.db,
+      late.map((w) => w.id),
+      now,
+    ),
+  ];
   if (gap !== null) history.unshift(insertGapWindow(deps.db, gap, now));
   try {
     // Plain statements: a compiled query carries an id that cannot cross to the object.

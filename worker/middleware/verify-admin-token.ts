@@ -43,20 +43,39 @@ function presentedToken(header: string, basic: boolean): string | null {
 /** `basic`: also take the token as a Basic password, so a browser can open a page that needs it. */
 export function verifyAdminToken(opts: { basic?: boolean; realm?: string } = {}) {
   const challenge = opts.basic ? { 'www-authenticate': `Basic realm="${opts.realm ?? 'Blindspot'}", charset="UTF-8"` } : CHALLENGE;
-  const how = opts.basic ? 'send an admin token as "Authorization: Bearer <token>" (or as the password when the browser asks)' : 'send an admin token as "Authorization: Bearer <token>"';
+  const how = opts.basic
+    ? 'send an admin token as "Authorization: Bearer <token>" (or as the password when the browser asks)'
+    : 'send an admin token as "Authorization: Bearer <token>"';
   return createMiddleware<AppEnv>(async function verifyAdminToken(c, next) {
     const tokens = parseAdminTokens(c.env.BLINDSPOT_ADMIN_TOKENS);
-    if (tokens.size === 0) throw new ApiError(401, 'admin_disabled', 'no admin token is configured; set BLINDSPOT_ADMIN_TOKENS (blindspot token makes a token and its entry)', challenge);
+    if (tokens.size === 0)
+      throw new ApiError(
+        401,
+        'admin_disabled',
+        'no admin token is configured; set BLINDSPOT_ADMIN_TOKENS (blindspot token makes a token and its entry)',
+        challenge,
+      );
     const presented = presentedToken(c.req.header('authorization') ?? '', opts.basic === true);
     if (presented === null) throw new ApiError(401, 'bad_credentials', how, challenge);
-    if (presented.startsWith('whsec_')) throw new ApiError(401, 'bad_credentials', 'that is an agent secret; agent secrets never open admin routes: use an admin token', challenge);
+    if (presented.startsWith('whsec_'))
+      throw new ApiError(
+        401,
+        'bad_credentials',
+        'that is an agent secret; agent secrets never open admin routes: use an admin token',
+        challenge,
+      );
     const hash = await sha256Hex(presented);
     let found: { name: string; scopes: readonly AdminScope[] } | null = null;
     // Every hash is compared, so timing does not say which one (or whether any) came close.
     for (const [name, token] of tokens) if (sameHex(hash, token.sha256) && found === null) found = { name, scopes: token.scopes };
     if (found === null) throw new ApiError(401, 'bad_credentials', how, challenge);
     const scope = requiredScope(c.req.method);
-    if (!found.scopes.includes(scope)) throw new ApiError(403, 'insufficient_scope', `token "${found.name}" lacks the "${scope}" scope this request needs (it has: ${found.scopes.join(', ')})`);
+    if (!found.scopes.includes(scope))
+      throw new ApiError(
+        403,
+        'insufficient_scope',
+        `token "${found.name}" lacks the "${scope}" scope this request needs (it has: ${found.scopes.join(', ')})`,
+      );
     c.set('adminName', found.name);
     await next();
   });

@@ -19,7 +19,8 @@ export function identifyAgent() {
     const setting = agentSecretsSetting(c.env.BLINDSPOT_AGENT_SECRETS);
     if (!setting.secrets.has(agentId)) {
       const broken = setting.errors.get(agentId) ?? setting.errors.get('*');
-      if (broken !== undefined) throw new ApiError(401, 'agent_disabled', `this agent's secret setting is malformed, so its heartbeats are refused: ${broken}`);
+      if (broken !== undefined)
+        throw new ApiError(401, 'agent_disabled', `this agent's secret setting is malformed, so its heartbeats are refused: ${broken}`);
       throw new ApiError(401, 'unknown_agent', `no secret is configured for agent "${agentId}"; add it to BLINDSPOT_AGENT_SECRETS`);
     }
     const id = c.req.header('webhook-id');
@@ -28,11 +29,17 @@ export function identifyAgent() {
     if (!id || !timestamp || !signature) {
       throw new ApiError(400, 'missing_signature_headers', 'webhook-id, webhook-timestamp and webhook-signature headers are required');
     }
-    if (!WEBHOOK_ID_PATTERN.test(id)) throw new ApiError(400, 'invalid_webhook_id', 'webhook-id is 1 to 128 printable ASCII characters without spaces');
-    if (!/^\d{1,12}$/.test(timestamp)) throw new ApiError(400, 'invalid_timestamp', 'webhook-timestamp is an integer count of unix seconds');
+    if (!WEBHOOK_ID_PATTERN.test(id))
+      throw new ApiError(400, 'invalid_webhook_id', 'webhook-id is 1 to 128 printable ASCII characters without spaces');
+    if (!/^\d{1,12}$/.test(timestamp))
+      throw new ApiError(400, 'invalid_timestamp', 'webhook-timestamp is an integer count of unix seconds');
     const skewS = Number(timestamp) - Math.floor(Date.now() / 1000);
     if (Math.abs(skewS) > TIMESTAMP_TOLERANCE_S) {
-      throw new ApiError(401, 'timestamp_out_of_range', `webhook-timestamp is ${skewS} s from the Worker's clock; at most ${TIMESTAMP_TOLERANCE_S} s is accepted (check the agent's clock)`);
+      throw new ApiError(
+        401,
+        'timestamp_out_of_range',
+        `webhook-timestamp is ${skewS} s from the Worker's clock; at most ${TIMESTAMP_TOLERANCE_S} s is accepted (check the agent's clock)`,
+      );
     }
     c.set('agentId', agentId);
     await next();
@@ -43,8 +50,19 @@ export function identifyAgent() {
 export function verifyAgentSignature() {
   return createMiddleware<AppEnv>(async function verifyAgentSignature(c, next) {
     const secrets = parseAgentSecrets(c.env.BLINDSPOT_AGENT_SECRETS).get(c.var.agentId) ?? [];
-    const ok = await verify(secrets, c.req.header('webhook-id') ?? '', c.req.header('webhook-timestamp') ?? '', c.var.rawBody, c.req.header('webhook-signature') ?? '');
-    if (!ok) throw new ApiError(401, 'invalid_signature', 'no webhook-signature matches a secret of this agent over "{webhook-id}.{webhook-timestamp}.{body}"');
+    const ok = await verify(
+      secrets,
+      c.req.header('webhook-id') ?? '',
+      c.req.header('webhook-timestamp') ?? '',
+      c.var.rawBody,
+      c.req.header('webhook-signature') ?? '',
+    );
+    if (!ok)
+      throw new ApiError(
+        401,
+        'invalid_signature',
+        'no webhook-signature matches a secret of this agent over "{webhook-id}.{webhook-timestamp}.{body}"',
+      );
     await next();
   });
 }

@@ -11,11 +11,18 @@ export function verifyAlertmanagerAuth() {
     const source = c.req.param('source') ?? '';
     const expected = parseAlertmanagerTokens(c.env.BLINDSPOT_ALERTMANAGER_TOKENS).get(source);
     if (expected === undefined) {
-      throw new ApiError(401, 'unknown_source', `no token is configured for Alertmanager source "${source}"; add it to BLINDSPOT_ALERTMANAGER_TOKENS`, { 'www-authenticate': 'Bearer' });
+      throw new ApiError(
+        401,
+        'unknown_source',
+        `no token is configured for Alertmanager source "${source}"; add it to BLINDSPOT_ALERTMANAGER_TOKENS`,
+        { 'www-authenticate': 'Bearer' },
+      );
     }
     const given = presentedToken(c.req.header('authorization'));
     if (given === null || !(await sameSecret(given, expected))) {
-      throw new ApiError(401, 'bad_credentials', 'send the source token as "Authorization: Bearer <token>" or as the basic-auth password', { 'www-authenticate': 'Bearer' });
+      throw new ApiError(401, 'bad_credentials', 'send the source token as "Authorization: Bearer <token>" or as the basic-auth password', {
+        'www-authenticate': 'Bearer',
+      });
     }
     await next();
   });

@@ -66,7 +66,10 @@ export async function postJson(url: string, body: string, options: PostOptions, 
   } catch (e: unknown) {
     const latencyMs = clock() - started;
     const name = e instanceof Error ? e.name : 'Error';
-    const error = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${options.timeoutMs / 1000} s` : `request failed (${name}: could not connect or the connection broke)`;
+    const error =
+      name === 'TimeoutError' || name === 'AbortError'
+        ? `no answer within ${options.timeoutMs / 1000} s`
+        : `request failed (${name}: could not connect or the connection broke)`;
     return { outcome: 'retry', status: null, latencyMs, error, retryAfterS: null };
   }
 }

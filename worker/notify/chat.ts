@@ -20,13 +20,23 @@ function toneOf(body: EventBody): Tone {
   return body.data.window?.level === 'degraded' ? 'warn' : 'bad';
 }
 
-const EMOJI: Record<Tone, string> = { bad: ':red_circle:', warn: ':large_orange_circle:', good: ':large_green_circle:', info: ':information_source:' };
+const EMOJI: Record<Tone, string> = {
+  bad: ':red_circle:',
+  warn: ':large_orange_circle:',
+  good: ':large_green_circle:',
+  info: ':information_source:',
+};
 
 function detailLines(body: EventBody, now: number): string[] {
   const w = body.data.window;
   if (w === undefined) return body.data.text === undefined ? [] : [body.data.text];
   const held = suppressionText(w);
-  const lines = [facts(w, now).filter(([k]) => k !== 'Cause').map(([k, v]) => `${k}: ${v}`).join(' · ')];
+  const lines = [
+    facts(w, now)
+      .filter(([k]) => k !== 'Cause')
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(' · '),
+  ];
   if (held) lines.push(held);
   return lines;
 }
@@ -47,8 +57,10 @@ export function slackBody(n: Notification, publicUrl: string | null, now: number
     { type: 'section', text: { type: 'mrkdwn', text: `${EMOJI[toneOf(n.body)]} *${escapeSlack(title)}*`.slice(0, 3000) } },
   ];
   const details = detailLines(n.body, now);
-  if (details.length > 0) blocks.push({ type: 'context', elements: details.map((d) => ({ type: 'mrkdwn', text: escapeSlack(d).slice(0, 3000) })) });
-  if (links.length > 0) blocks.push({ type: 'actions', elements: links.map(([text, url]) => ({ type: 'button', text: { type: 'plain_text', text }, url })) });
+  if (details.length > 0)
+    blocks.push({ type: 'context', elements: details.map((d) => ({ type: 'mrkdwn', text: escapeSlack(d).slice(0, 3000) })) });
+  if (links.length > 0)
+    blocks.push({ type: 'actions', elements: links.map(([text, url]) => ({ type: 'button', text: { type: 'plain_text', text }, url })) });
   return { text: title.slice(0, 3000), blocks };
 }
 
@@ -59,11 +71,21 @@ export function discordBody(n: Notification, publicUrl: string | null, now: numb
   const links = linkPairs(linksFor(n.body, publicUrl));
   const w = n.body.data.window;
   const fields = w === undefined ? [] : facts(w, now).map(([name, value]) => ({ name, value: value.slice(0, 1024), inline: true }));
-  const description = [...(w === undefined ? detailLines(n.body, now) : [suppressionText(w)]), ...links.map(([t, u]) => `[${t}](${u})`)].filter(Boolean).join('\n');
+  const description = [...(w === undefined ? detailLines(n.body, now) : [suppressionText(w)]), ...links.map(([t, u]) => `[${t}](${u})`)]
+    .filter(Boolean)
+    .join('\n');
   return {
     content: title.slice(0, 2000),
     allowed_mentions: { parse: [] },
-    embeds: [{ title: title.slice(0, 256), description: description.slice(0, 4096), color: DISCORD_COLOUR[toneOf(n.body)], fields: fields.slice(0, 25), timestamp: n.body.timestamp }],
+    embeds: [
+      {
+        title: title.slice(0, 256),
+        description: description.slice(0, 4096),
+        color: DISCORD_COLOUR[toneOf(n.body)],
+        fields: fields.slice(0, 25),
+        timestamp: n.body.timestamp,
+      },
+    ],
   };
 }
 
@@ -73,7 +95,9 @@ export function teamsBody(n: Notification, publicUrl: string | null, now: number
   const title = headline(n.body, now);
   const links = linkPairs(linksFor(n.body, publicUrl));
   const w: WindowView | undefined = n.body.data.window;
-  const body: Record<string, unknown>[] = [{ type: 'TextBlock', text: title, weight: 'Bolder', size: 'Medium', wrap: true, color: TEAMS_STYLE[toneOf(n.body)] }];
+  const body: Record<string, unknown>[] = [
+    { type: 'TextBlock', text: title, weight: 'Bolder', size: 'Medium', wrap: true, color: TEAMS_STYLE[toneOf(n.body)] },
+  ];
   if (w !== undefined) {
     body.push({ type: 'FactSet', facts: facts(w, now).map(([title, value]) => ({ title, value })) });
     const held = suppressionText(w);
@@ -99,13 +123,22 @@ export function teamsBody(n: Notification, publicUrl: string | null, now: number
   };
 }
 
-function chatChannel(type: 'slack' | 'discord' | 'teams', render: (n: Notification, publicUrl: string | null, now: number) => Record<string, unknown>) {
+function chatChannel(
+  type: 'slack' | 'discord' | 'teams',
+  render: (n: Notification, publicUrl: string | null, now: number) => Record<string, unknown>,
+) {
   return (config: ChatConfig): Channel => {
     const clock = config.clock ?? Date.now;
     return {
       id: config.id,
       type,
-      send: (n: Notification): Promise<SendResult> => postJson(config.url, JSON.stringify(render(n, config.publicUrl, eventTime(n.body))), { timeoutMs: config.timeoutMs, redact: [config.url] }, clock),
+      send: (n: Notification): Promise<SendResult> =>
+        postJson(
+          config.url,
+          JSON.stringify(render(n, config.publicUrl, eventTime(n.body))),
+          { timeoutMs: config.timeoutMs, redact: [config.url] },
+          clock,
+        ),
     };
   };
 }

@@ -23,16 +23,35 @@ export function opsgeniePriority(w: Pick<WindowView, 'severity' | 'level'>): 'P1
   return w.level === 'degraded' ? 'P3' : w.level === 'unknown' ? 'P2' : 'P1';
 }
 
-export function opsgenieRequest(n: Notification, config: Pick<OpsgenieConfig, 'publicUrl'>, now: number): { path: string; body: Record<string, unknown> } {
+export function opsgenieRequest(
+  n: Notification,
+  config: Pick<OpsgenieConfig, 'publicUrl'>,
+  now: number,
+): { path: string; body: Record<string, unknown> } {
   const links = linksFor(n.body, config.publicUrl);
-  const linkText = [links.statusPage && `Status page: ${links.statusPage}`, links.gapReport && `Gap report: ${links.gapReport}`].filter(Boolean).join('\n');
+  const linkText = [links.statusPage && `Status page: ${links.statusPage}`, links.gapReport && `Gap report: ${links.gapReport}`]
+    .filter(Boolean)
+    .join('\n');
   if (n.type === 'watchdog.summary') {
     const alias = `blindspot:${n.eventId}`.slice(0, 512);
-    return { path: '/v2/alerts', body: { message: headline(n.body, now).slice(0, 130), alias, description: `${n.body.data.text ?? ''}\n${linkText}`.slice(0, 15_000), priority: 'P4', source: 'blindspot', tags: ['blindspot', 'watchdog'] } };
+    return {
+      path: '/v2/alerts',
+      body: {
+        message: headline(n.body, now).slice(0, 130),
+        alias,
+        description: `${n.body.data.text ?? ''}\n${linkText}`.slice(0, 15_000),
+        priority: 'P4',
+        source: 'blindspot',
+        tags: ['blindspot', 'watchdog'],
+      },
+    };
   }
   const w = n.body.data.window as WindowView;
   if (n.type === 'window.closed') {
-    return { path: `/v2/alerts/${encodeURIComponent(w.id)}/close?identifierType=alias`, body: { source: 'blindspot', note: headline(n.body, now).slice(0, 25_000) } };
+    return {
+      path: `/v2/alerts/${encodeURIComponent(w.id)}/close?identifierType=alias`,
+      body: { source: 'blindspot', note: headline(n.body, now).slice(0, 25_000) },
+    };
   }
   const held = suppressionText(w);
   return {
@@ -58,7 +77,12 @@ export function opsgenieChannel(config: OpsgenieConfig): Channel {
     type: 'opsgenie',
     send(n: Notification): Promise<SendResult> {
       const { path, body } = opsgenieRequest(n, config, eventTime(n.body));
-      return postJson(`${base}${path}`, JSON.stringify(body), { timeoutMs: config.timeoutMs, headers: { authorization: `GenieKey ${config.apiKey}` }, redact: [config.apiKey] }, clock);
+      return postJson(
+        `${base}${path}`,
+        JSON.stringify(body),
+        { timeoutMs: config.timeoutMs, headers: { authorization: `GenieKey ${config.apiKey}` }, redact: [config.apiKey] },
+        clock,
+      );
     },
   };
 }

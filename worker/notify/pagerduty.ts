@@ -25,9 +25,16 @@ export function pagerDutySeverity(w: Pick<WindowView, 'severity' | 'level'>): 'c
   return w.level === 'degraded' ? 'warning' : w.level === 'unknown' ? 'error' : 'critical';
 }
 
-export function pagerDutyBody(n: Notification, config: Pick<PagerDutyConfig, 'routingKey' | 'publicUrl'>, now: number): { url: 'events' | 'change'; body: Record<string, unknown> } {
+export function pagerDutyBody(
+  n: Notification,
+  config: Pick<PagerDutyConfig, 'routingKey' | 'publicUrl'>,
+  now: number,
+): { url: 'events' | 'change'; body: Record<string, unknown> } {
   const links = linksFor(n.body, config.publicUrl);
-  const linkList = [links.statusPage && { href: links.statusPage, text: 'Status page' }, links.gapReport && { href: links.gapReport, text: 'Gap report' }].filter(Boolean);
+  const linkList = [
+    links.statusPage && { href: links.statusPage, text: 'Status page' },
+    links.gapReport && { href: links.gapReport, text: 'Gap report' },
+  ].filter(Boolean);
   if (n.type === 'watchdog.summary') {
     return {
       url: 'change',
@@ -37,14 +44,18 @@ export function pagerDutyBody(n: Notification, config: Pick<PagerDutyConfig, 'ro
           summary: headline(n.body, now).slice(0, 1024),
           source: 'blindspot-watchdog',
           timestamp: n.body.timestamp,
-          custom_details: { gap: n.body.data.gap ?? null, windows: (n.body.data.windows ?? []).map((w) => `${w.agent}/${w.monitor}: ${w.cause} since ${w.started_at}`) },
+          custom_details: {
+            gap: n.body.data.gap ?? null,
+            windows: (n.body.data.windows ?? []).map((w) => `${w.agent}/${w.monitor}: ${w.cause} since ${w.started_at}`),
+          },
         },
         links: linkList,
       },
     };
   }
   const w = n.body.data.window as WindowView;
-  if (n.type === 'window.closed') return { url: 'events', body: { routing_key: config.routingKey, event_action: 'resolve', dedup_key: w.id } };
+  if (n.type === 'window.closed')
+    return { url: 'events', body: { routing_key: config.routingKey, event_action: 'resolve', dedup_key: w.id } };
   const held = suppressionText(w);
   return {
     url: 'events',
@@ -87,7 +98,12 @@ export function pagerDutyChannel(config: PagerDutyConfig): Channel {
     send(n: Notification): Promise<SendResult> {
       const { url, body } = pagerDutyBody(n, config, eventTime(n.body));
       const target = url === 'events' ? `${base}/v2/enqueue` : `${base}/v2/change/enqueue`;
-      return postJson(target, JSON.stringify(body), { timeoutMs: config.timeoutMs, redact: [config.routingKey], describe: (_s, text) => describeError(text) }, clock);
+      return postJson(
+        target,
+        JSON.stringify(body),
+        { timeoutMs: config.timeoutMs, redact: [config.routingKey], describe: (_s, text) => describeError(text) },
+        clock,
+      );
     },
   };
 }

@@ -39,7 +39,10 @@ export interface Registry {
 
 const httpUrl = (u: string) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol);
 
-const SecretsSchema = v.record(v.string(), v.union([v.string(), v.looseObject({ url: v.optional(v.string()), secret: v.optional(v.string()) })]));
+const SecretsSchema = v.record(
+  v.string(),
+  v.union([v.string(), v.looseObject({ url: v.optional(v.string()), secret: v.optional(v.string()) })]),
+);
 
 /** What each type's secret must look like, said so a person can fix it. */
 const EXPECTED: Record<ChannelDef['type'], string> = {
@@ -58,9 +61,13 @@ function build(def: ChannelDef, secret: unknown, publicUrl: string | null): Chan
   const common = { id: def.id, timeoutMs: def.timeoutMs, publicUrl };
   switch (def.type) {
     case 'pagerduty':
-      return typeof secret === 'string' && /^[A-Za-z0-9]{20,64}$/.test(secret) ? pagerDutyChannel({ ...common, routingKey: secret, region: def.region, endpoint: def.endpoint }) : wrong;
+      return typeof secret === 'string' && /^[A-Za-z0-9]{20,64}$/.test(secret)
+        ? pagerDutyChannel({ ...common, routingKey: secret, region: def.region, endpoint: def.endpoint })
+        : wrong;
     case 'opsgenie':
-      return typeof secret === 'string' && /^[A-Za-z0-9-]{16,128}$/.test(secret) ? opsgenieChannel({ ...common, apiKey: secret, region: def.region, endpoint: def.endpoint }) : wrong;
+      return typeof secret === 'string' && /^[A-Za-z0-9-]{16,128}$/.test(secret)
+        ? opsgenieChannel({ ...common, apiKey: secret, region: def.region, endpoint: def.endpoint })
+        : wrong;
     case 'slack':
     case 'discord':
     case 'teams': {
@@ -72,7 +79,8 @@ function build(def: ChannelDef, secret: unknown, publicUrl: string | null): Chan
       if (typeof secret !== 'object' || secret === null) return wrong;
       const { url, secret: key } = secret as { url?: string; secret?: string };
       if (url === undefined || !httpUrl(url)) return `BLINDSPOT_CHANNEL_SECRETS["${def.id}"].url must be an http(s) URL`;
-      if (key === undefined || !isValidSecret(key)) return `BLINDSPOT_CHANNEL_SECRETS["${def.id}"].secret must be "whsec_" + base64 of 24 to 64 random bytes (blindspot-agent keygen makes one)`;
+      if (key === undefined || !isValidSecret(key))
+        return `BLINDSPOT_CHANNEL_SECRETS["${def.id}"].secret must be "whsec_" + base64 of 24 to 64 random bytes (blindspot-agent keygen makes one)`;
       return webhookChannel({ id: def.id, url, secret: key, timeoutMs: def.timeoutMs });
     }
   }
@@ -84,10 +92,18 @@ function parseSecrets(raw: string | undefined): { secrets: Record<string, unknow
   try {
     json = JSON.parse(raw);
   } catch {
-    return { secrets: {}, error: 'BLINDSPOT_CHANNEL_SECRETS is not valid JSON; expected {"channel-id": "key or URL", "webhook-id": {"url": "...", "secret": "whsec_..."}}' };
+    return {
+      secrets: {},
+      error:
+        'BLINDSPOT_CHANNEL_SECRETS is not valid JSON; expected {"channel-id": "key or URL", "webhook-id": {"url": "...", "secret": "whsec_..."}}',
+    };
   }
   const parsed = v.safeParse(SecretsSchema, json);
-  if (!parsed.success) return { secrets: {}, error: 'BLINDSPOT_CHANNEL_SECRETS must be a JSON object of channel id → string, or → {"url", "secret"} for webhooks' };
+  if (!parsed.success)
+    return {
+      secrets: {},
+      error: 'BLINDSPOT_CHANNEL_SECRETS must be a JSON object of channel id → string, or → {"url", "secret"} for webhooks',
+    };
   return { secrets: parsed.output, error: null };
 }
 
@@ -121,7 +137,16 @@ export function channelRegistry(env: ChannelEnv, notifications: Notifications): 
         : !isValidSecret(secret)
           ? 'BLINDSPOT_WEBHOOK_SECRET must be "whsec_" + base64 of 24 to 64 random bytes (blindspot-agent keygen makes one)'
           : null;
-    if (problem === null) channels.set(LEGACY_WEBHOOK_CHANNEL, webhookChannel({ id: LEGACY_WEBHOOK_CHANNEL, url: legacyUrl, secret: secret as string, timeoutMs: DEFAULT_CHANNEL_TIMEOUT_S * 1000 }));
+    if (problem === null)
+      channels.set(
+        LEGACY_WEBHOOK_CHANNEL,
+        webhookChannel({
+          id: LEGACY_WEBHOOK_CHANNEL,
+          url: legacyUrl,
+          secret: secret as string,
+          timeoutMs: DEFAULT_CHANNEL_TIMEOUT_S * 1000,
+        }),
+      );
     info.push({ id: LEGACY_WEBHOOK_CHANNEL, type: 'webhook', source: 'BLINDSPOT_WEBHOOK_URL', error: problem });
   }
   const registry: Registry = {

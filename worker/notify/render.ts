@@ -89,7 +89,8 @@ export function headline(body: EventBody, now: number): string {
   if (w === undefined) return body.type;
   const where = w.monitor === 'agent' || w.monitor === 'alert_path' ? w.agent : `${w.monitor} on ${w.agent}`;
   const peak = w.peak_value === null ? '' : ` (peak ${formatValue(w.peak_value)})`;
-  if (body.type === 'window.closed') return `RESOLVED: ${where} sees again after ${humanDuration(lastedS(w, now))} ${LEVEL_WORD[w.level].toLowerCase()}; ${causeText(w.cause)}${peak}`;
+  if (body.type === 'window.closed')
+    return `RESOLVED: ${where} sees again after ${humanDuration(lastedS(w, now))} ${LEVEL_WORD[w.level].toLowerCase()}; ${causeText(w.cause)}${peak}`;
   const lead = body.type === 'window.repeat' ? `STILL ${word(w)}` : body.type === 'window.escalated' ? `ESCALATED TO ${word(w)}` : word(w);
   return `${lead}: ${where}: ${causeText(w.cause)}${peak}, for ${humanDuration(lastedS(w, now))}`;
 }

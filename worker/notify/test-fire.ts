@@ -39,7 +39,8 @@ function testPayload(type: 'window.opened' | 'window.closed', windowId: string, 
 
 export async function testFire(channel: Channel, now: number, nonce: string): Promise<TestFireResult> {
   const windowId = `blindspot-test:test-fire:${nonce}`;
-  const types: ('window.opened' | 'window.closed')[] = channel.type === 'pagerduty' || channel.type === 'opsgenie' ? ['window.opened', 'window.closed'] : ['window.opened'];
+  const types: ('window.opened' | 'window.closed')[] =
+    channel.type === 'pagerduty' || channel.type === 'opsgenie' ? ['window.opened', 'window.closed'] : ['window.opened'];
   const result: TestFireResult = { ok: true, sent: [] };
   for (const type of types) {
     const payload = testPayload(type, windowId, now, now);

@@ -35,7 +35,13 @@ const MAX_BODY = 16 * 1024;
 const MAX_SPAN_MS = 31 * 86_400_000;
 
 /** Date.parse rolls 2026-02-30 over to March; a time someone typed must exist as written. */
-const Text = (field: string, max: number) => v.pipe(v.string(`${field} is a string`), v.trim(), v.minLength(1, `${field} must not be empty`), v.maxLength(max, `${field} is at most ${max} characters`));
+const Text = (field: string, max: number) =>
+  v.pipe(
+    v.string(`${field} is a string`),
+    v.trim(),
+    v.minLength(1, `${field} must not be empty`),
+    v.maxLength(max, `${field} is at most ${max} characters`),
+  );
 const Time = (field: string) =>
   v.pipe(
     v.string(`${field} is an RFC 3339 time with a zone, e.g. 2026-11-22T18:00:00Z`),
@@ -43,12 +49,19 @@ const Time = (field: string) =>
     v.check(realCalendarTime, `${field} is not a real date and time (check the day of the month and the hours)`),
     v.transform((s) => Date.parse(s)),
   );
-const Ids = (field: string) => v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(200)), `${field} is a list of strings`), v.maxLength(50, `${field} has at most 50 entries`));
+const Ids = (field: string) =>
+  v.pipe(
+    v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(200)), `${field} is a list of strings`),
+    v.maxLength(50, `${field} has at most 50 entries`),
+  );
 
 const CreateIncident = v.strictObject({
   name: Text('name', 200),
   body: Text('body', 10_000),
-  status: v.optional(v.picklist(['investigating', 'identified', 'monitoring'], 'status is investigating, identified or monitoring'), 'investigating'),
+  status: v.optional(
+    v.picklist(['investigating', 'identified', 'monitoring'], 'status is investigating, identified or monitoring'),
+    'investigating',
+  ),
   impact: v.optional(v.picklist(IMPACTS, `impact is one of ${IMPACTS.join(', ')}`), 'minor'),
   components: v.optional(Ids('components'), []),
   started_at: v.optional(Time('started_at')),
@@ -89,7 +102,16 @@ const CreateSilence = v.strictObject({
 });
 
 const ListQuery = v.object({
-  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,3}$/, 'limit is a whole number from 1 to 100'), v.transform(Number), v.minValue(1, 'limit is at least 1'), v.maxValue(100, 'limit is at most 100')), '50'),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,3}$/, 'limit is a whole number from 1 to 100'),
+      v.transform(Number),
+      v.minValue(1, 'limit is at least 1'),
+      v.maxValue(100, 'limit is at most 100'),
+    ),
+    '50',
+  ),
 });
 
 async function read<const T extends v.GenericSchema>(c: Context<AppEnv>, schema: T): Promise<v.InferOutput<T>> {
@@ -114,7 +136,12 @@ function knownComponents(env: Env, ids: readonly string[]): string[] {
   const { config } = watchConfig(env);
   const known = new Set(config.components.map((c) => c.id));
   const unknown = ids.filter((id) => !known.has(id));
-  if (unknown.length > 0) throw new ApiError(422, 'unknown_component', `unknown component ${unknown.map((u) => `"${u}"`).join(', ')}; components are ${[...known].join(', ')}`);
+  if (unknown.length > 0)
+    throw new ApiError(
+      422,
+      'unknown_component',
+      `unknown component ${unknown.map((u) => `"${u}"`).join(', ')}; components are ${[...known].join(', ')}`,
+    );
   return [...new Set(ids)];
 }
 
@@ -131,13 +158,21 @@ adminNotices.get('/incidents', async (c) => {
   const { limit } = query(c, ListQuery);
   const rows = await listIncidents(createDb(c.env.DB), { limit });
   const known = refsOf(c.env);
-  return c.json({ incidents: rows.map((i) => ({ ...incidentShape(i, known, pageUrl(c.env, c.req.url)), source: i.source })) }, 200, noStore);
+  return c.json(
+    { incidents: rows.map((i) => ({ ...incidentShape(i, known, pageUrl(c.env, c.req.url)), source: i.source })) },
+    200,
+    noStore,
+  );
 });
 
 adminNotices.get('/incidents/:id', async (c) => {
   const incident = await getIncident(createDb(c.env.DB), c.req.param('id'));
   if (incident === null) throw new ApiError(404, 'unknown_incident', `no incident "${c.req.param('id')}"`);
-  return c.json({ incident: { ...incidentShape(incident, refsOf(c.env), pageUrl(c.env, c.req.url)), source: incident.source } }, 200, noStore);
+  return c.json(
+    { incident: { ...incidentShape(incident, refsOf(c.env), pageUrl(c.env, c.req.url)), source: incident.source } },
+    200,
+    noStore,
+  );
 });
 
 adminNotices.post('/incidents', bodyLimit(MAX_BODY), async (c) => {
@@ -146,9 +181,30 @@ adminNotices.post('/incidents', bodyLimit(MAX_BODY), async (c) => {
   const now = Date.now();
   const id = newId();
   const startedAt = input.started_at ?? now;
-  if (startedAt > now + 60_000) throw new ApiError(422, 'started_in_future', 'started_at is in the future; an incident starts when the problem did');
-  const incident = { id, name: input.name, status: input.status, impact: input.impact, components: JSON.stringify(components), source: 'admin', started_at: startedAt, created_at: now, updated_at: now, monitoring_at: input.status === 'monitoring' ? now : null, resolved_at: null };
-  const first = { id: newId(), incident_id: id, status: input.status, body: input.body, author: c.get('adminName'), created_at: now, updated_at: now };
+  if (startedAt > now + 60_000)
+    throw new ApiError(422, 'started_in_future', 'started_at is in the future; an incident starts when the problem did');
+  const incident = {
+    id,
+    name: input.name,
+    status: input.status,
+    impact: input.impact,
+    components: JSON.stringify(components),
+    source: 'admin',
+    started_at: startedAt,
+    created_at: now,
+    updated_at: now,
+    monitoring_at: input.status === 'monitoring' ? now : null,
+    resolved_at: null,
+  };
+  const first = {
+    id: newId(),
+    incident_id: id,
+    status: input.status,
+    body: input.body,
+    author: c.get('adminName'),
+    created_at: now,
+    updated_at: now,
+  };
   const db = createDb(c.env.DB);
   await insertIncident(c.env.DB, db, incident, first);
   return c.json({ incident: incidentShape({ ...incident, updates: [first] }, refsOf(c.env), pageUrl(c.env, c.req.url)) }, 201, noStore);
@@ -176,9 +232,21 @@ async function postUpdate(c: Context<AppEnv>, input: v.InferOutput<typeof AddUpd
     monitoring_at: input.status === 'monitoring' && row.monitoring_at === null ? now : row.monitoring_at,
     resolved_at: input.status === 'resolved' && row.resolved_at === null ? now : row.resolved_at,
   };
-  const update = { id: newId(), incident_id: incident.id, status: input.status, body: input.body, author: c.get('adminName'), created_at: now, updated_at: now };
+  const update = {
+    id: newId(),
+    incident_id: incident.id,
+    status: input.status,
+    body: input.body,
+    author: c.get('adminName'),
+    created_at: now,
+    updated_at: now,
+  };
   await addIncidentUpdate(c.env.DB, createDb(c.env.DB), next, update);
-  return c.json({ incident: incidentShape({ ...next, updates: [update, ...updates] }, refsOf(c.env), pageUrl(c.env, c.req.url)) }, 201, noStore);
+  return c.json(
+    { incident: incidentShape({ ...next, updates: [update, ...updates] }, refsOf(c.env), pageUrl(c.env, c.req.url)) },
+    201,
+    noStore,
+  );
 }
 
 adminNotices.post('/incidents/:id/updates', bodyLimit(MAX_BODY), async (c) => postUpdate(c, await read(c, AddUpdate)));
@@ -216,7 +284,8 @@ adminNotices.patch('/incidents/:id/updates/:update', bodyLimit(MAX_BODY), async 
 function checkSpan(from: number, until: number, now: number, names: [string, string]): void {
   if (until <= from) throw new ApiError(422, 'bad_range', `${names[1]} must be after ${names[0]}`);
   if (until <= now) throw new ApiError(422, 'bad_range', `${names[1]} is in the past; nothing would be paused`);
-  if (until - from > MAX_SPAN_MS) throw new ApiError(422, 'bad_range', `${names[0]} to ${names[1]} is at most 31 days; schedule longer work as several windows`);
+  if (until - from > MAX_SPAN_MS)
+    throw new ApiError(422, 'bad_range', `${names[0]} to ${names[1]} is at most 31 days; schedule longer work as several windows`);
 }
 
 /**
@@ -224,7 +293,10 @@ function checkSpan(from: number, until: number, now: number, names: [string, str
  * comes, paging has paused (or resumed), and a channel enabled again sends what waited for it.
  */
 export async function tellAgents(env: Env): Promise<void> {
-  const ids = new Set([...parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys(), ...watchConfig(env).config.alertSources.map((s) => `alertmanager:${s.id}`)]);
+  const ids = new Set([
+    ...parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys(),
+    ...watchConfig(env).config.alertSources.map((s) => `alertmanager:${s.id}`),
+  ]);
   for (const a of await listAgents(createDb(env.DB))) ids.add(a.id);
   const results = await Promise.allSettled([...ids].map((id) => env.AGENT.get(env.AGENT.idFromName(id)).maintenanceChanged()));
   const failed = results.filter((r) => r.status === 'rejected').length;
@@ -232,7 +304,12 @@ export async function tellAgents(env: Env): Promise<void> {
   if (failed > 0) console.error(`maintenance changed: ${failed} of ${ids.size} agents could not be told; they re-read within 5 minutes`);
 }
 
-const shapeMaintenance = (c: Context<AppEnv>, m: MaintenanceRow) => ({ ...maintenanceShape(m, refsOf(c.env), pageUrl(c.env, c.req.url), Date.now()), agents: stringList(m.agents), monitors: stringList(m.monitors), author: m.author });
+const shapeMaintenance = (c: Context<AppEnv>, m: MaintenanceRow) => ({
+  ...maintenanceShape(m, refsOf(c.env), pageUrl(c.env, c.req.url), Date.now()),
+  agents: stringList(m.agents),
+  monitors: stringList(m.monitors),
+  author: m.author,
+});
 
 adminNotices.get('/maintenances', async (c) => {
   const { limit } = query(c, ListQuery);
@@ -247,8 +324,10 @@ adminNotices.post('/maintenances', bodyLimit(MAX_BODY), async (c) => {
   const components = knownComponents(c.env, input.components);
   const { config } = watchConfig(c.env);
   // Paging pauses for what the maintenance touches: the monitors of its components unless told otherwise.
-  const monitors = input.monitors ?? (components.length === 0 ? ['*'] : config.monitors.filter((m) => components.includes(m.component)).map((m) => m.id));
-  if (monitors.length === 0) throw new ApiError(422, 'nothing_paused', `no monitor feeds ${components.join(', ')}; name the monitors to pause in "monitors"`);
+  const monitors =
+    input.monitors ?? (components.length === 0 ? ['*'] : config.monitors.filter((m) => components.includes(m.component)).map((m) => m.id));
+  if (monitors.length === 0)
+    throw new ApiError(422, 'nothing_paused', `no monitor feeds ${components.join(', ')}; name the monitors to pause in "monitors"`);
   const row: MaintenanceRow = {
     id: newId(),
     kind: 'maintenance',
@@ -298,7 +377,8 @@ adminNotices.post('/maintenances/:id/start', async (c) => {
 adminNotices.post('/maintenances/:id/complete', async (c) => {
   const row = await existingMaintenance(c, 'maintenance');
   const now = Date.now();
-  if (maintenanceStatus(row, now) === 'completed') throw new ApiError(409, 'maintenance_completed', `maintenance "${row.id}" is already completed`);
+  if (maintenanceStatus(row, now) === 'completed')
+    throw new ApiError(409, 'maintenance_completed', `maintenance "${row.id}" is already completed`);
   // Cancelled before it began: it ends before its start, so it never runs.
   const ended = await endNow(c, row, now);
   return c.json({ scheduled_maintenance: shapeMaintenance(c, ended) }, 200, noStore);

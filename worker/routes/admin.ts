@@ -9,7 +9,14 @@ import { verifyAdminToken } from '../middleware/verify-admin-token.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { testFire } from '../notify/test-fire.ts';
 import { createDb } from '../store/db.ts';
-import { channelStates, getNotification, listNotifications, logTestAttempt, notificationCounts, setChannelEnabled } from '../store/deliveries.ts';
+import {
+  channelStates,
+  getNotification,
+  listNotifications,
+  logTestAttempt,
+  notificationCounts,
+  setChannelEnabled,
+} from '../store/deliveries.ts';
 import { watchConfig } from '../watch-config.ts';
 import { SUMMARY_OWNER } from '../durable/watchdog.ts';
 import { adminNotices, tellAgents } from './admin-notices.ts';
@@ -51,7 +58,12 @@ admin.get('/channels', async (c) => {
 function knownChannel(env: AppEnv['Bindings'], id: string) {
   const registry = registryOf(env);
   const info = registry.info.find((i) => i.id === id);
-  if (info === undefined) throw new ApiError(404, 'unknown_channel', `no channel "${id}"; channels are ${registry.info.map((i) => i.id).join(', ') || '(none: add notifications.channels to the configuration)'}`);
+  if (info === undefined)
+    throw new ApiError(
+      404,
+      'unknown_channel',
+      `no channel "${id}"; channels are ${registry.info.map((i) => i.id).join(', ') || '(none: add notifications.channels to the configuration)'}`,
+    );
   return { registry, info };
 }
 
@@ -65,7 +77,15 @@ admin.post('/channels/:id/test', async (c) => {
   const nonce = crypto.randomUUID();
   const result = await testFire(channel, now, nonce);
   let attempt = 0;
-  for (const s of result.sent) await logTestAttempt(db, `blindspot-test:test-fire:${nonce}:${s.event === 'window.opened' ? 'opened' : 'closed'}@${id}`, id, ++attempt, now, s);
+  for (const s of result.sent)
+    await logTestAttempt(
+      db,
+      `blindspot-test:test-fire:${nonce}:${s.event === 'window.opened' ? 'opened' : 'closed'}@${id}`,
+      id,
+      ++attempt,
+      now,
+      s,
+    );
   // A channel that proves itself is enabled again (after a 410), and its waiting notifications go out.
   if (result.ok) {
     await setChannelEnabled(db, id, Date.now());
@@ -87,16 +107,32 @@ const ListQuery = v.object({
   state: v.optional(v.picklist(STATES, `state is one of ${STATES.join(', ')}`)),
   channel: v.optional(v.pipe(v.string(), v.maxLength(63, 'channel is at most 63 characters'))),
   agent: v.optional(v.pipe(v.string(), v.maxLength(63, 'agent is at most 63 characters'))),
-  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'limit is a whole number from 1 to 500'), v.transform(Number), v.minValue(1, 'limit is at least 1'), v.maxValue(500, 'limit is at most 500')), '100'),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,4}$/, 'limit is a whole number from 1 to 500'),
+      v.transform(Number),
+      v.minValue(1, 'limit is at least 1'),
+      v.maxValue(500, 'limit is at most 500'),
+    ),
+    '100',
+  ),
   before: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'before is a notification seq (a whole number)'), v.transform(Number))),
 });
 
 admin.get('/notifications', async (c) => {
   const parsed = v.safeParse(ListQuery, c.req.query());
-  if (!parsed.success) throw new ApiError(400, 'invalid_query', parsed.issues.map((i) => `${i.path?.map((p) => p.key).join('.') ?? 'query'}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new ApiError(
+      400,
+      'invalid_query',
+      parsed.issues.map((i) => `${i.path?.map((p) => p.key).join('.') ?? 'query'}: ${i.message}`).join('; '),
+    );
   const rows = await listNotifications(createDb(c.env.DB), parsed.output);
   const last = rows.at(-1);
-  return c.json({ notifications: rows, next_before: rows.length === parsed.output.limit && last !== undefined ? last.seq : null }, 200, { 'cache-control': 'no-store' });
+  return c.json({ notifications: rows, next_before: rows.length === parsed.output.limit && last !== undefined ? last.seq : null }, 200, {
+    'cache-control': 'no-store',
+  });
 });
 
 admin.get('/notifications/:id', async (c) => {
@@ -111,9 +147,22 @@ admin.post('/notifications/:id/retry', async (c) => {
   const row = await getNotification(db, id);
   if (row === null) throw new ApiError(404, 'unknown_notification', `no notification "${id}"`);
   // The object that owns the row is its system of record; D1's copy follows.
-  const owner = row.agent_id === SUMMARY_OWNER ? c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')) : c.env.AGENT.get(c.env.AGENT.idFromName(row.agent_id));
+  const owner =
+    row.agent_id === SUMMARY_OWNER
+      ? c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog'))
+      : c.env.AGENT.get(c.env.AGENT.idFromName(row.agent_id));
   const result = await owner.retryNotification(id);
-  if (result === 'unknown') throw new ApiError(404, 'unknown_notification', `notification "${id}" is no longer held by its owner (it finished more than a week ago)`);
-  if (result === 'not_dead') throw new ApiError(409, 'not_dead', `notification "${id}" is ${row.state === 'dead' ? 'already queued again' : row.state}; only a dead-lettered notification can be retried`);
+  if (result === 'unknown')
+    throw new ApiError(
+      404,
+      'unknown_notification',
+      `notification "${id}" is no longer held by its owner (it finished more than a week ago)`,
+    );
+  if (result === 'not_dead')
+    throw new ApiError(
+      409,
+      'not_dead',
+      `notification "${id}" is ${row.state === 'dead' ? 'already queued again' : row.state}; only a dead-lettered notification can be retried`,
+    );
   return c.json({ notification: id, state: 'pending' }, 202);
 });

@@ -19,7 +19,12 @@ export const alertmanager = new Hono<AppEnv>();
 alertmanager.post('/:source', checkSourceId, verifyAlertmanagerAuth(), requireJson(), bodyLimit(MAX_ALERTMANAGER_BODY_BYTES), async (c) => {
   const sourceId = c.req.param('source');
   const source = watchConfig(c.env).config.alertSources.find((s) => s.id === sourceId);
-  if (source === undefined) throw new ApiError(404, 'unknown_source', `"${sourceId}" is not under alertmanager.sources in the watchdog configuration; add it with its interval_s`);
+  if (source === undefined)
+    throw new ApiError(
+      404,
+      'unknown_source',
+      `"${sourceId}" is not under alertmanager.sources in the watchdog configuration; add it with its interval_s`,
+    );
   const json = parseJsonBody(c.var.rawBody);
   const parsed = v.safeParse(AlertmanagerPayloadSchema, json);
   if (!parsed.success) throw new ApiError(422, 'invalid_payload', describeIssues(parsed.issues));
@@ -31,10 +36,15 @@ alertmanager.post('/:source', checkSourceId, verifyAlertmanagerAuth(), requireJs
   try {
     if (watchdogFiring) await c.env.AGENT.get(c.env.AGENT.idFromName(`alertmanager:${source.id}`)).receiveWatchdog(source.id, now);
     const db = createDb(c.env.DB);
-    await runBatch(c.env.DB, evidence.map((a) => upsertEvidence(db, source.id, a, now)));
+    await runBatch(
+      c.env.DB,
+      evidence.map((a) => upsertEvidence(db, source.id, a, now)),
+    );
   } catch (e: unknown) {
     console.error(`alertmanager ${source.id}: notification not taken:`, e);
-    throw new ApiError(503, 'temporarily_unavailable', 'the watchdog could not take this notification now; Alertmanager will retry', { 'retry-after': '10' });
+    throw new ApiError(503, 'temporarily_unavailable', 'the watchdog could not take this notification now; Alertmanager will retry', {
+      'retry-after': '10',
+    });
   }
   return c.json({ watchdog: watchdogFiring, evidence: evidence.length }, 200);
 });
@@ -44,6 +54,7 @@ alertmanager.all('/:source', () => {
 });
 
 async function checkSourceId(c: { req: { param: (name: string) => string | undefined } }, next: () => Promise<void>) {
-  if (!AGENT_ID_PATTERN.test(c.req.param('source') ?? '')) throw new ApiError(400, 'invalid_source_id', 'source ids match ^[a-z0-9][a-z0-9_.-]{0,62}$');
+  if (!AGENT_ID_PATTERN.test(c.req.param('source') ?? ''))
+    throw new ApiError(400, 'invalid_source_id', 'source ids match ^[a-z0-9][a-z0-9_.-]{0,62}$');
   await next();
 }

@@ -10,9 +10,11 @@ import { type PublicState, publicState } from './public-data.ts';
 
 export const feeds = new Hono<AppEnv>();
 
-for (const path of ['/history.*', '/badge/*']) feeds.use(path, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], maxAge: 86_400 }));
+for (const path of ['/history.*', '/badge/*'])
+  feeds.use(path, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], maxAge: 86_400 }));
 
-const xml = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch] as string);
+const xml = (s: string) =>
+  s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch] as string);
 
 interface Entry {
   id: string;
@@ -117,16 +119,25 @@ async function badge(c: Context<AppEnv>) {
   const wanted = (c.req.param('component') ?? '').replace(/\.json$/, '');
   const s = await publicState(c.env, c.executionCtx, c.req.url);
   const component = s.views.find((v) => v.id === wanted);
-  const members = s.views.filter((v) => v.group !== null && v.group.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') === wanted);
+  const members = s.views.filter(
+    (v) =>
+      v.group !== null &&
+      v.group
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '') === wanted,
+  );
   if (component === undefined && members.length === 0)
-    throw new ApiError(404, 'unknown_component', `no component "${wanted.slice(0, 100)}"; components are ${s.views.map((v) => v.id).join(', ')}`);
+    throw new ApiError(
+      404,
+      'unknown_component',
+      `no component "${wanted.slice(0, 100)}"; components are ${s.views.map((v) => v.id).join(', ')}`,
+    );
   const status = component?.status ?? worstStatus(members.map((m) => m.status));
   const name = component?.name ?? (members[0]?.group as string);
-  return c.json(
-    { schemaVersion: 1, label: name, message: BADGE[status].message, color: BADGE[status].color, cacheSeconds: 300 },
-    200,
-    { 'cache-control': 'public, max-age=60' },
-  );
+  return c.json({ schemaVersion: 1, label: name, message: BADGE[status].message, color: BADGE[status].color, cacheSeconds: 300 }, 200, {
+    'cache-control': 'public, max-age=60',
+  });
 }
 
 feeds.get('/badge/:component{[^/]+\\.json}', badge);

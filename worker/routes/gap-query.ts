@@ -48,7 +48,8 @@ const bad = (param: string, message: string) => new ApiError(400, 'invalid_query
 function time(params: URLSearchParams, name: 'from' | 'to'): number | null {
   const text = single(params, name);
   if (text === null) return null;
-  if (!RFC3339.test(text)) throw bad(name, `"${clip(text)}" is not an RFC 3339 time with a zone; write e.g. 2026-11-22T14:00:00Z or 2026-11-22T15:00:00+01:00`);
+  if (!RFC3339.test(text))
+    throw bad(name, `"${clip(text)}" is not an RFC 3339 time with a zone; write e.g. 2026-11-22T14:00:00Z or 2026-11-22T15:00:00+01:00`);
   if (!realCalendarTime(text)) throw bad(name, `"${clip(text)}" is not a real date and time (check the day of the month and the hours)`);
   return Date.parse(text);
 }
@@ -75,18 +76,25 @@ const GLOB = /^[A-Za-z0-9_.:*?-]{1,128}$/;
 const clip = (s: string) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);
 
 export function parseGapQuery(params: URLSearchParams, now: number, defaultObjective: number, formatDefault: GapFormat = 'json'): GapQuery {
-  for (const key of params.keys()) if (!KNOWN.has(key)) throw bad(clip(key), `unknown parameter; the report takes ${[...KNOWN].join(', ')}`);
+  for (const key of params.keys())
+    if (!KNOWN.has(key)) throw bad(clip(key), `unknown parameter; the report takes ${[...KNOWN].join(', ')}`);
   const toGiven = time(params, 'to');
   const fromGiven = time(params, 'from');
   const clamped = toGiven !== null && toGiven > now;
   const to = toGiven === null || clamped ? now : toGiven;
   const from = fromGiven ?? to - DEFAULT_RANGE_MS;
-  if (from >= to) throw bad('from', fromGiven !== null && fromGiven >= now ? 'is in the future; a report covers what has happened' : 'must be before to');
-  if (to - from > MAX_RANGE_MS) throw bad('from', `the range is ${Math.ceil((to - from) / 86_400_000)} days; a report covers at most ${MAX_RANGE_MS / 86_400_000} days (make several)`);
+  if (from >= to)
+    throw bad('from', fromGiven !== null && fromGiven >= now ? 'is in the future; a report covers what has happened' : 'must be before to');
+  if (to - from > MAX_RANGE_MS)
+    throw bad(
+      'from',
+      `the range is ${Math.ceil((to - from) / 86_400_000)} days; a report covers at most ${MAX_RANGE_MS / 86_400_000} days (make several)`,
+    );
 
   const tzText = single(params, 'tz') ?? 'UTC';
   const zone = parseZone(tzText);
-  if (zone === null) throw bad('tz', `"${clip(tzText)}" is not a time zone; use UTC, an offset such as +05:30, or an IANA name such as Europe/Berlin`);
+  if (zone === null)
+    throw bad('tz', `"${clip(tzText)}" is not a time zone; use UTC, an offset such as +05:30, or an IANA name such as Europe/Berlin`);
 
   const objectiveText = single(params, 'objective');
   const objective = objectiveText === null ? defaultObjective : Number(objectiveText);
@@ -94,11 +102,13 @@ export function parseGapQuery(params: URLSearchParams, now: number, defaultObjec
     throw bad('objective', `"${clip(objectiveText)}" is not a ratio between 0.5 and 0.99999, such as 0.999 (99.9 % observable)`);
 
   const formatText = single(params, 'format') ?? formatDefault;
-  if (!(FORMATS as readonly string[]).includes(formatText)) throw bad('format', `"${clip(formatText)}" is not one of ${FORMATS.join(', ')}`);
+  if (!(FORMATS as readonly string[]).includes(formatText))
+    throw bad('format', `"${clip(formatText)}" is not one of ${FORMATS.join(', ')}`);
 
   const limitText = single(params, 'limit');
   const limit = limitText === null ? DEFAULT_LIMIT : Number(limitText);
-  if (limitText !== null && (!/^\d{1,5}$/.test(limitText) || limit < 1 || limit > MAX_LIMIT)) throw bad('limit', `"${clip(limitText)}" is not a whole number from 1 to ${MAX_LIMIT}`);
+  if (limitText !== null && (!/^\d{1,5}$/.test(limitText) || limit < 1 || limit > MAX_LIMIT))
+    throw bad('limit', `"${clip(limitText)}" is not a whole number from 1 to ${MAX_LIMIT}`);
 
   const globHint = 'is not a name or glob (letters, digits, _ . : - and the wildcards * and ?)';
   return {

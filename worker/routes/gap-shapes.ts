@@ -64,7 +64,14 @@ export interface GapReportShape {
   summary: { windows: number; blind: number; link_outage: number; expected: number; watchdog_gaps: number; paged: number; verdict: string };
   coverage: { overall: CoverageShape; components: CoverageShape[] };
   windows: WindowShape[];
-  link_outages: { agent: string; started_at: string; ended_at: string; duration_s: number; heartbeats: number; monitoring: 'fine' | 'blind' | 'degraded' }[];
+  link_outages: {
+    agent: string;
+    started_at: string;
+    ended_at: string;
+    duration_s: number;
+    heartbeats: number;
+    monitoring: 'fine' | 'blind' | 'degraded';
+  }[];
   incidents: { id: string; name: string; impact: string; status: string; started_at: string; resolved_at: string | null }[];
   maintenances: { id: string; kind: string; name: string; starts_at: string; ends_at: string }[];
   page: { limit: number; returned: number; total: number; next_cursor: string | null };
@@ -106,10 +113,15 @@ export function explain(r: GapRow): string {
   const lasted = humanDuration(r.durationMs / 1000);
   const parts: string[] = [];
   const peak = r.peakValue === null ? '' : ` (peak ${formatValue(r.peakValue)})`;
-  if (r.verdict === 'watchdog_gap') parts.push(`The watchdog itself was not evaluating for ${lasted}: nothing was verified then, and windows in it were recorded late.`);
+  if (r.verdict === 'watchdog_gap')
+    parts.push(`The watchdog itself was not evaluating for ${lasted}: nothing was verified then, and windows in it were recorded late.`);
   else if (r.verdict === 'link_outage') {
     const link = `only the link from ${r.agentId} to the watchdog was down (backfilled heartbeats cover ${humanDuration(r.linkOutageMs / 1000)} of ${lasted})`;
-    parts.push(r.blindDuringOutage === 0 ? `Monitoring was fine; ${link}.` : `The link from ${r.agentId} to the watchdog was down, and its backfilled heartbeats show the monitoring blind too: see the ${r.blindDuringOutage} backfill row(s).`);
+    parts.push(
+      r.blindDuringOutage === 0
+        ? `Monitoring was fine; ${link}.`
+        : `The link from ${r.agentId} to the watchdog was down, and its backfilled heartbeats show the monitoring blind too: see the ${r.blindDuringOutage} backfill row(s).`,
+    );
   } else if (r.expectedSilence) parts.push(`Expected: ${r.agentId} said it was stopping (${lasted}).`);
   else if (r.inMaintenance) parts.push(`Expected: in maintenance, ${causeText(r.cause)}${peak} for ${lasted}.`);
   else {
@@ -117,9 +129,14 @@ export function explain(r: GapRow): string {
     const word = r.verdict === 'blind' ? 'Monitoring was blind' : 'Monitoring was degraded';
     parts.push(`${word}: ${what}, ${causeText(r.cause)}${peak}, for ${lasted}${r.endedAt === null ? ' and still is' : ''}.`);
   }
-  if (r.verdict !== 'link_outage' && r.linkOutageMs > 0) parts.push(`Backfilled heartbeats show ${r.agentId} running for ${humanDuration(r.linkOutageMs / 1000)} of it; that part was only the link.`);
-  if (r.source === 'backfill') parts.push('Found in backfilled heartbeats: the watchdog saw it only after the link came back; it never paged.');
-  if (r.verdict !== 'watchdog_gap' && r.watchdogGapMs > 0) parts.push(`The watchdog itself was not evaluating for ${humanDuration(r.watchdogGapMs / 1000)} of it.`);
+  if (r.verdict !== 'link_outage' && r.linkOutageMs > 0)
+    parts.push(
+      `Backfilled heartbeats show ${r.agentId} running for ${humanDuration(r.linkOutageMs / 1000)} of it; that part was only the link.`,
+    );
+  if (r.source === 'backfill')
+    parts.push('Found in backfilled heartbeats: the watchdog saw it only after the link came back; it never paged.');
+  if (r.verdict !== 'watchdog_gap' && r.watchdogGapMs > 0)
+    parts.push(`The watchdog itself was not evaluating for ${humanDuration(r.watchdogGapMs / 1000)} of it.`);
   if (r.silenced) parts.push('Paging was silenced.');
   return parts.join(' ');
 }
@@ -191,12 +208,18 @@ export interface ShapeInput {
 }
 
 /** Admin maintenance and silences (D1) and the configuration's maintenance, as the report lists them. */
-export function noticesOf(rows: readonly MaintenanceRow[], fromConfig: readonly Maintenance[], range: { from: number; to: number }): ShapeInput['maintenances'] {
+export function noticesOf(
+  rows: readonly MaintenanceRow[],
+  fromConfig: readonly Maintenance[],
+  range: { from: number; to: number },
+): ShapeInput['maintenances'] {
   const listed = [
     ...rows.map((m) => ({ id: m.id, kind: m.kind, name: m.name, startsAt: m.scheduled_for, endsAt: maintenanceEnd(m) })),
     ...fromConfig.map((m) => ({ id: m.id, kind: 'maintenance' as const, name: m.reason ?? m.id, startsAt: m.startsAt, endsAt: m.endsAt })),
   ];
-  return listed.filter((m) => m.startsAt < range.to && m.endsAt > range.from && m.endsAt > m.startsAt).sort((a, b) => a.startsAt - b.startsAt);
+  return listed
+    .filter((m) => m.startsAt < range.to && m.endsAt > range.from && m.endsAt > m.startsAt)
+    .sort((a, b) => a.startsAt - b.startsAt);
 }
 
 export function gapReportShape(s: ShapeInput): GapReportShape {
@@ -217,10 +240,20 @@ export function gapReportShape(s: ShapeInput): GapReportShape {
       paged: rows.filter((r) => r.paged).length,
       verdict: verdictLine(rows, report.coverage.overall),
     },
-    coverage: { overall: coverageShape(report.coverage.overall, s.objective), components: report.coverage.components.map((c) => coverageShape(c, s.objective)) },
+    coverage: {
+      overall: coverageShape(report.coverage.overall, s.objective),
+      components: report.coverage.components.map((c) => coverageShape(c, s.objective)),
+    },
     windows: s.page.map((r) => windowShape(r, zone)),
     link_outages: report.linkOutages.map((o) => outageShape(o, zone)),
-    incidents: s.incidents.map((i) => ({ id: i.id, name: i.name, impact: i.impact, status: i.status, started_at: t(i.started_at), resolved_at: i.resolved_at === null ? null : t(i.resolved_at) })),
+    incidents: s.incidents.map((i) => ({
+      id: i.id,
+      name: i.name,
+      impact: i.impact,
+      status: i.status,
+      started_at: t(i.started_at),
+      resolved_at: i.resolved_at === null ? null : t(i.resolved_at),
+    })),
     maintenances: s.maintenances.map((m) => ({ id: m.id, kind: m.kind, name: m.name, starts_at: t(m.startsAt), ends_at: t(m.endsAt) })),
     page: { limit: s.limit, returned: s.page.length, total: s.total, next_cursor: s.nextCursor },
   };

@@ -34,12 +34,29 @@ gaps.use('/gaps', gapAccess);
 async function buildReport(env: Env, query: GapQuery, now: number): Promise<GapReportShape> {
   const base = watchConfig(env).config;
   const read = await readGapData(createDb(env.DB), { start: Math.min(query.from, query.to - LOOKBACK_MS), end: query.to });
-  if (!read.ok) throw new ApiError(422, 'range_too_busy', `more than ${read.limit} ${read.what} fall in this range (with the 3 days before it that burn rates need); ask for a shorter range or filter by agent`);
+  if (!read.ok)
+    throw new ApiError(
+      422,
+      'range_too_busy',
+      `more than ${read.limit} ${read.what} fall in this range (with the 3 days before it that burn rates need); ask for a shorter range or filter by agent`,
+    );
   const { data } = read;
   const config = { ...base, maintenance: [...base.maintenance, ...engineMaintenance(data.maintenances)] };
-  const report = gapReport({ config, range: { start: query.from, end: query.to }, objective: query.objective, filters: query.filters, windows: data.windows, backfill: data.backfill, agents: data.agents, feeds: data.feeds });
+  const report = gapReport({
+    config,
+    range: { start: query.from, end: query.to },
+    objective: query.objective,
+    filters: query.filters,
+    windows: data.windows,
+    backfill: data.backfill,
+    agents: data.agents,
+    feeds: data.feeds,
+  });
   const after = query.after;
-  const rest = after === null ? report.rows : report.rows.filter((r) => r.startedAt > after.startedAt || (r.startedAt === after.startedAt && r.id > after.id));
+  const rest =
+    after === null
+      ? report.rows
+      : report.rows.filter((r) => r.startedAt > after.startedAt || (r.startedAt === after.startedAt && r.id > after.id));
   const page = rest.slice(0, query.limit);
   const last = page[page.length - 1];
   return gapReportShape({
@@ -49,7 +66,12 @@ async function buildReport(env: Env, query: GapQuery, now: number): Promise<GapR
     nextCursor: rest.length > page.length && last !== undefined ? encodeCursor(last) : null,
     range: { from: query.from, to: query.to, clamped: query.clamped },
     zone: query.zone,
-    filters: { agent: [...query.filters.agents], component: [...query.filters.components], monitor: [...query.filters.monitors], cause: [...query.filters.causes] },
+    filters: {
+      agent: [...query.filters.agents],
+      component: [...query.filters.components],
+      monitor: [...query.filters.monitors],
+      cause: [...query.filters.causes],
+    },
     objective: query.objective,
     limit: query.limit,
     maintenances: noticesOf(data.maintenances, base.maintenance, { from: query.from, to: query.to }),
@@ -59,7 +81,11 @@ async function buildReport(env: Env, query: GapQuery, now: number): Promise<GapR
   });
 }
 
-const CONTENT_TYPES: Record<GapFormat, string> = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8; header=present', md: 'text/markdown; charset=utf-8' };
+const CONTENT_TYPES: Record<GapFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8; header=present',
+  md: 'text/markdown; charset=utf-8',
+};
 
 gaps.get('/api/v1/gaps', async (c) => {
   const now = Date.now();
@@ -87,7 +113,11 @@ gaps.get('/gaps', async (c) => {
     query = parseGapQuery(url.searchParams, now, config.gapReport.objective);
   } catch (e: unknown) {
     if (!(e instanceof ApiError)) throw e;
-    return c.html(renderGapPage({ report: null, error: e.message, params: url.searchParams, components: config.components }), e.status === 400 ? 400 : 422, headers);
+    return c.html(
+      renderGapPage({ report: null, error: e.message, params: url.searchParams, components: config.components }),
+      e.status === 400 ? 400 : 422,
+      headers,
+    );
   }
   try {
     const report = await buildReport(c.env, query, now);

@@ -38,7 +38,13 @@ health.get('/healthz', async (c) => {
     console.error('healthz: the Watchdog object could not be read:', e);
   }
   const replicationTrouble = fleet !== null && (fleet.setAside > 0 || fleet.dropped > 0);
-  const ok = errors.length === 0 && channelErrors.length === 0 && disabled.length === 0 && store === null && agentErrors.length === 0 && !replicationTrouble;
+  const ok =
+    errors.length === 0 &&
+    channelErrors.length === 0 &&
+    disabled.length === 0 &&
+    store === null &&
+    agentErrors.length === 0 &&
+    !replicationTrouble;
   const body = {
     ok,
     config: { source, errors },
@@ -48,8 +54,20 @@ health.get('/healthz', async (c) => {
     replication:
       fleet === null
         ? null
-        : { checked_at: new Date(fleet.at).toISOString(), agents: fleet.agents, queued_batches: fleet.queued, oldest_queued_at: fleet.oldestAt === null ? null : new Date(fleet.oldestAt).toISOString(), set_aside_batches: fleet.setAside, dropped_batches: fleet.dropped, agents_with_losses: fleet.troubled },
-    notifications: { channels: registry.info.length, errors: [...channelErrors, ...disabled, ...(store === null ? [] : [store])], dead_lettered: dead },
+        : {
+            checked_at: new Date(fleet.at).toISOString(),
+            agents: fleet.agents,
+            queued_batches: fleet.queued,
+            oldest_queued_at: fleet.oldestAt === null ? null : new Date(fleet.oldestAt).toISOString(),
+            set_aside_batches: fleet.setAside,
+            dropped_batches: fleet.dropped,
+            agents_with_losses: fleet.troubled,
+          },
+    notifications: {
+      channels: registry.info.length,
+      errors: [...channelErrors, ...disabled, ...(store === null ? [] : [store])],
+      dead_lettered: dead,
+    },
   };
   return c.json(body, ok ? 200 : 503, { 'cache-control': 'no-store' });
 });

@@ -25,7 +25,9 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
   } catch (e: unknown) {
     // The agent's Durable Object could not be reached or could not store: nothing was taken, retry.
     console.error(`agent ${agentId}: heartbeat not taken:`, e);
-    throw new ApiError(503, 'temporarily_unavailable', 'the watchdog could not take this heartbeat now; retry it later', { 'retry-after': '5' });
+    throw new ApiError(503, 'temporarily_unavailable', 'the watchdog could not take this heartbeat now; retry it later', {
+      'retry-after': '5',
+    });
   }
   switch (result.status) {
     case 'accepted':
@@ -56,7 +58,9 @@ heartbeats.post('/:agent/backfill', identifyAgent(), requireJson(), bodyLimit(MA
     await runBatch(c.env.DB, backfillWrites(createDb(c.env.DB), c.var.agentId, parsed.heartbeats, now));
   } catch (e: unknown) {
     console.error(`agent ${c.var.agentId}: backfill not stored:`, e);
-    throw new ApiError(503, 'temporarily_unavailable', 'the watchdog could not store this backfill now; retry it later', { 'retry-after': '30' });
+    throw new ApiError(503, 'temporarily_unavailable', 'the watchdog could not store this backfill now; retry it later', {
+      'retry-after': '30',
+    });
   }
   return c.json({ accepted: parsed.heartbeats.length }, 202);
 });

@@ -34,7 +34,11 @@ const DESCRIPTION = {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const ageS = (now: number, at: number | null) => (at === null ? null : Math.max(0, Math.round((now - at) / 1000)));
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'group';
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'group';
 
 function page(s: PublicState) {
   const verified = s.views.map((v) => v.verifiedAt).filter((t): t is number => t !== null);
@@ -48,7 +52,10 @@ function page(s: PublicState) {
     verified_at: verifiedAt === null ? null : iso(verifiedAt),
     data_age_seconds: ageS(s.now, verifiedAt),
     // D1 failed: incidents, maintenance and history below are a kept copy of this age.
-    blindspot_snapshot: s.snapshot === null ? null : { taken_at: s.snapshot.takenAt === null ? null : iso(s.snapshot.takenAt), age_seconds: ageS(s.now, s.snapshot.takenAt) },
+    blindspot_snapshot:
+      s.snapshot === null
+        ? null
+        : { taken_at: s.snapshot.takenAt === null ? null : iso(s.snapshot.takenAt), age_seconds: ageS(s.now, s.snapshot.takenAt) },
     blindspot_watchdog_stalled: s.watchdogStalled,
   };
 }
@@ -56,7 +63,11 @@ function page(s: PublicState) {
 function status(s: PublicState) {
   const indicator = indicatorOf(s.views.map((v) => v.status));
   // Statuspage's indicator has no "unknown" either: not knowing is at least minor.
-  return { indicator: indicator === 'unverified' ? 'minor' : indicator, description: DESCRIPTION[indicator], blindspot_indicator: indicator };
+  return {
+    indicator: indicator === 'unverified' ? 'minor' : indicator,
+    description: DESCRIPTION[indicator],
+    blindspot_indicator: indicator,
+  };
 }
 
 function components(s: PublicState) {
@@ -80,16 +91,43 @@ function components(s: PublicState) {
     const worst = worstStatus(members.map((m) => m.status));
     const ats = members.map((m) => m.verifiedAt);
     const at = ats.every((t) => t !== null) ? Math.min(...(ats as number[])) : null;
-    out.push({ id: groupId(name), name, status: STATUSPAGE_STATUS[worst], blindspot_status: worst, description: null, group_id: null, group: true, components: members.map((m) => m.id), ...common(at, undefined, position++) });
+    out.push({
+      id: groupId(name),
+      name,
+      status: STATUSPAGE_STATUS[worst],
+      blindspot_status: worst,
+      description: null,
+      group_id: null,
+      group: true,
+      components: members.map((m) => m.id),
+      ...common(at, undefined, position++),
+    });
   }
   for (const v of s.views) {
-    out.push({ id: v.id, name: v.name, status: STATUSPAGE_STATUS[v.status], blindspot_status: v.status, description: v.description, group_id: v.group === null ? null : groupId(v.group), group: false, ...common(v.verifiedAt, s.firstSeen.get(v.id), position++) });
+    out.push({
+      id: v.id,
+      name: v.name,
+      status: STATUSPAGE_STATUS[v.status],
+      blindspot_status: v.status,
+      description: v.description,
+      group_id: v.group === null ? null : groupId(v.group),
+      group: false,
+      ...common(v.verifiedAt, s.firstSeen.get(v.id), position++),
+    });
   }
   return out;
 }
 
-const SEVERITY: readonly ComponentStatus[] = ['operational', 'under_maintenance', 'degraded_performance', 'unverified', 'partial_outage', 'major_outage'];
-const worstStatus = (statuses: readonly ComponentStatus[]): ComponentStatus => statuses.reduce((a, b) => (SEVERITY.indexOf(b) > SEVERITY.indexOf(a) ? b : a), 'operational');
+const SEVERITY: readonly ComponentStatus[] = [
+  'operational',
+  'under_maintenance',
+  'degraded_performance',
+  'unverified',
+  'partial_outage',
+  'major_outage',
+];
+const worstStatus = (statuses: readonly ComponentStatus[]): ComponentStatus =>
+  statuses.reduce((a, b) => (SEVERITY.indexOf(b) > SEVERITY.indexOf(a) ? b : a), 'operational');
 
 const headers = { 'cache-control': 'public, max-age=10' };
 const state = (c: Context<AppEnv>) => publicState(c.env, c.executionCtx, c.req.url);
@@ -99,11 +137,13 @@ function known(s: PublicState): Map<string, ComponentRef> {
   return new Map(s.views.map((v) => [v.id, { id: v.id, name: v.name, status: STATUSPAGE_STATUS[v.status] }]));
 }
 
-const incidents = (s: PublicState, unresolvedOnly = false) => s.incidents.filter((i) => !unresolvedOnly || i.resolved_at === null).map((i) => incidentShape(i, known(s), s.url));
+const incidents = (s: PublicState, unresolvedOnly = false) =>
+  s.incidents.filter((i) => !unresolvedOnly || i.resolved_at === null).map((i) => incidentShape(i, known(s), s.url));
 
 type MaintenanceFilter = 'all' | 'upcoming' | 'active';
 function maintenances(s: PublicState, which: MaintenanceFilter) {
-  const keep = (status: string) => which === 'all' || (which === 'upcoming' ? status === 'scheduled' : status === 'in_progress' || status === 'verifying');
+  const keep = (status: string) =>
+    which === 'all' || (which === 'upcoming' ? status === 'scheduled' : status === 'in_progress' || status === 'verifying');
   return s.maintenances.filter((m) => keep(maintenanceStatus(m, s.now))).map((m) => maintenanceShape(m, known(s), s.url, s.now));
 }
 
@@ -120,7 +160,17 @@ publicApi.get('/api/v2/components.json', async (c) => {
 publicApi.get('/api/v2/summary.json', async (c) => {
   const s = await state(c);
   // As Statuspage: unresolved incidents, and maintenance that is upcoming or in progress.
-  return c.json({ page: page(s), status: status(s), components: components(s), incidents: incidents(s, true), scheduled_maintenances: maintenances(s, 'all').filter((m) => m.status !== 'completed') }, 200, headers);
+  return c.json(
+    {
+      page: page(s),
+      status: status(s),
+      components: components(s),
+      incidents: incidents(s, true),
+      scheduled_maintenances: maintenances(s, 'all').filter((m) => m.status !== 'completed'),
+    },
+    200,
+    headers,
+  );
 });
 
 publicApi.get('/api/v2/incidents.json', async (c) => {

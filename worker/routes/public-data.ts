@@ -56,7 +56,14 @@ async function readRecord(env: Env, now: number): Promise<Record> {
     listAgents(db),
     listIncidents(db, { limit: INCIDENT_LIMIT }),
     listIncidents(db, { limit: INCIDENT_LIMIT, unresolvedOnly: true }),
-    db.selectFrom('maintenances').selectAll().where('kind', '=', 'maintenance').where('scheduled_until', '>', now - HISTORY_MS).orderBy('scheduled_for').limit(100).execute(),
+    db
+      .selectFrom('maintenances')
+      .selectAll()
+      .where('kind', '=', 'maintenance')
+      .where('scheduled_until', '>', now - HISTORY_MS)
+      .orderBy('scheduled_for')
+      .limit(100)
+      .execute(),
     // Each agent's day row, monitor by monitor, summed over agents: D1 unpacks the JSON.
     sql<DaySeconds>`SELECT m.key AS monitor, d.day AS day,
         sum(json_extract(m.value, '$[0]')) AS good_s, sum(json_extract(m.value, '$[1]')) AS degraded_s, sum(json_extract(m.value, '$[2]')) AS blind_s,
@@ -67,7 +74,13 @@ async function readRecord(env: Env, now: number): Promise<Record> {
   ]);
   const byId = new Map([...unresolved, ...recent].map((i) => [i.id, i]));
   const incidents = [...byId.values()].sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
-  return { takenAt: now, agentIds: agents.map((a) => a.id), incidents, maintenances, days: days.map((d) => ({ ...d, day: Number(d.day) })) };
+  return {
+    takenAt: now,
+    agentIds: agents.map((a) => a.id),
+    incidents,
+    maintenances,
+    days: days.map((d) => ({ ...d, day: Number(d.day) })),
+  };
 }
 
 function watchdog(env: Env) {
@@ -116,7 +129,11 @@ export async function publicState(env: Env, ctx: { waitUntil(p: Promise<unknown>
     const body = JSON.stringify(content);
     if (lastKept === null || lastKept.body !== body || now - lastKept.at >= SNAPSHOT_REFRESH_MS) {
       lastKept = { body, at: now };
-      ctx.waitUntil(watchdog(env).putSnapshot(JSON.stringify(record)).catch((e: unknown) => ((lastKept = null), console.error('public page: snapshot not kept:', e))));
+      ctx.waitUntil(
+        watchdog(env)
+          .putSnapshot(JSON.stringify(record))
+          .catch((e: unknown) => ((lastKept = null), console.error('public page: snapshot not kept:', e))),
+      );
     }
   } catch (e: unknown) {
     console.error('public page: D1 unavailable, serving the kept snapshot:', e);
@@ -130,7 +147,9 @@ export async function publicState(env: Env, ctx: { waitUntil(p: Promise<unknown>
   const maintenances = record?.maintenances ?? [];
   const views = viewComponents(config, subjects, now, watchdogStalled, componentsUnderMaintenance(maintenances, now));
   const seen = new Map(subjects.map((s) => [s.id, s.live?.firstSeenAt ?? now]));
-  const firstSeen = new Map(views.filter((v) => v.contributions.length > 0).map((v) => [v.id, Math.min(...v.contributions.map((c) => seen.get(c.agentId) ?? now))]));
+  const firstSeen = new Map(
+    views.filter((v) => v.contributions.length > 0).map((v) => [v.id, Math.min(...v.contributions.map((c) => seen.get(c.agentId) ?? now))]),
+  );
   return {
     now,
     title: env.BLINDSPOT_PAGE_TITLE ?? 'Monitoring status',

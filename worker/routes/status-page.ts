@@ -36,7 +36,9 @@ export const gapPageHeaders = () => securityHeaders(GAP_STYLE, "'self'");
 statusPage.get('/', async (c) => {
   const s = await publicState(c.env, c.executionCtx, c.req.url);
   const agents = s.subjects.map(({ id, live }) =>
-    live === undefined ? { agentId: id, state: 'unverified' as const, verifiedAt: null, deadlineAt: null, blindSince: null, troubled: [] } : viewAgent(id, live, s.now),
+    live === undefined
+      ? { agentId: id, state: 'unverified' as const, verifiedAt: null, deadlineAt: null, blindSince: null, troubled: [] }
+      : viewAgent(id, live, s.now),
   );
   const html = renderStatusPage({
     title: s.title,
@@ -51,7 +53,12 @@ statusPage.get('/', async (c) => {
     watchdogStalled: s.watchdogStalled,
   });
   const etag = `W/"${(await sha256Base64(html)).slice(0, 27)}"`;
-  const headers = { ...(await pageSecurityHeaders()), etag, 'cache-control': 'public, max-age=10, must-revalidate', vary: 'accept-encoding' };
+  const headers = {
+    ...(await pageSecurityHeaders()),
+    etag,
+    'cache-control': 'public, max-age=10, must-revalidate',
+    vary: 'accept-encoding',
+  };
   const match = c.req.header('if-none-match');
   if (match?.split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
   return c.html(html, 200, headers);

@@ -55,8 +55,14 @@ export function maintenanceShape(m: MaintenanceRow, known: ReadonlyMap<string, C
   const status = maintenanceStatus(m, now);
   const end = maintenanceEnd(m);
   const updates: { status: string; body: string; at: number }[] = [{ status: 'scheduled', body: m.body || m.name, at: m.created_at }];
-  if (now >= m.scheduled_for && m.scheduled_for < end) updates.push({ status: 'in_progress', body: 'Scheduled maintenance is in progress.', at: m.scheduled_for });
-  if (status === 'completed') updates.push({ status: 'completed', body: end < m.scheduled_until ? 'The maintenance ended early.' : 'The scheduled maintenance has been completed.', at: end });
+  if (now >= m.scheduled_for && m.scheduled_for < end)
+    updates.push({ status: 'in_progress', body: 'Scheduled maintenance is in progress.', at: m.scheduled_for });
+  if (status === 'completed')
+    updates.push({
+      status: 'completed',
+      body: end < m.scheduled_until ? 'The maintenance ended early.' : 'The scheduled maintenance has been completed.',
+      at: end,
+    });
   const components = refs(stringList(m.components), known);
   const last = updates.at(-1) as { at: number };
   return {

@@ -35,6 +35,16 @@ export async function listAgents(db: Db): Promise<AgentSummary[]> {
   return rows.map((r) => ({ id: r.id, state: r.state, deadlineAt: r.deadline_at }));
 }
 
-export function insertAgentEvent(db: Db, agentId: string, at: number, type: 'first_seen' | 'restarted' | 'stopping', detail: string | null): CompiledQuery {
-  return db.insertInto('agent_events').values({ agent_id: agentId, at, type, detail }).onConflict((oc) => oc.doNothing()).compile();
+export function insertAgentEvent(
+  db: Db,
+  agentId: string,
+  at: number,
+  type: 'first_seen' | 'restarted' | 'stopping',
+  detail: string | null,
+): CompiledQuery {
+  return db
+    .insertInto('agent_events')
+    .values({ agent_id: agentId, at, type, detail })
+    .onConflict((oc) => oc.doNothing())
+    .compile();
 }

@@ -7,7 +7,15 @@ export function backfillWrites(db: Db, agentId: string, heartbeats: readonly Hea
   return heartbeats.map((hb) =>
     db
       .insertInto('backfilled_heartbeats')
-      .values({ agent_id: agentId, boot: hb.boot, seq: hb.seq, sent_at: Date.parse(hb.sent_at), received_at: now, interval_s: hb.interval_s, signals: JSON.stringify(hb.signals) })
+      .values({
+        agent_id: agentId,
+        boot: hb.boot,
+        seq: hb.seq,
+        sent_at: Date.parse(hb.sent_at),
+        received_at: now,
+        interval_s: hb.interval_s,
+        signals: JSON.stringify(hb.signals),
+      })
       .onConflict((oc) => oc.doNothing())
       .compile(),
   );

@@ -12,10 +12,30 @@ export interface NotificationFilter {
   before?: number;
 }
 
-const LIST_COLUMNS = ['seq', 'id', 'event_id', 'event_type', 'channel_id', 'agent_id', 'window_id', 'state', 'attempts', 'created_at', 'next_attempt_at', 'delivered_at', 'finished_at', 'last_status', 'last_error'] as const;
+const LIST_COLUMNS = [
+  'seq',
+  'id',
+  'event_id',
+  'event_type',
+  'channel_id',
+  'agent_id',
+  'window_id',
+  'state',
+  'attempts',
+  'created_at',
+  'next_attempt_at',
+  'delivered_at',
+  'finished_at',
+  'last_status',
+  'last_error',
+] as const;
 
 export async function listNotifications(db: Db, f: NotificationFilter) {
-  let q = db.selectFrom('outbox').select([...LIST_COLUMNS]).orderBy('seq', 'desc').limit(f.limit);
+  let q = db
+    .selectFrom('outbox')
+    .select([...LIST_COLUMNS])
+    .orderBy('seq', 'desc')
+    .limit(f.limit);
   if (f.state !== undefined) q = q.where('state', '=', f.state);
   if (f.channel !== undefined) q = q.where('channel_id', '=', f.channel);
   if (f.agent !== undefined) q = q.where('agent_id', '=', f.agent);
@@ -26,12 +46,23 @@ export async function listNotifications(db: Db, f: NotificationFilter) {
 export async function getNotification(db: Db, id: string) {
   const row = await db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
   if (row === undefined) return null;
-  const attempts = await db.selectFrom('delivery_attempts').select(['attempt', 'at', 'status', 'latency_ms', 'outcome', 'error']).where('notification_id', '=', id).orderBy('attempt').orderBy('id').execute();
+  const attempts = await db
+    .selectFrom('delivery_attempts')
+    .select(['attempt', 'at', 'status', 'latency_ms', 'outcome', 'error'])
+    .where('notification_id', '=', id)
+    .orderBy('attempt')
+    .orderBy('id')
+    .execute();
   return { ...row, claim_token: undefined, attempts_log: attempts };
 }
 
 export async function notificationCounts(db: Db) {
-  return db.selectFrom('outbox').select(['channel_id', 'state']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy(['channel_id', 'state']).execute();
+  return db
+    .selectFrom('outbox')
+    .select(['channel_id', 'state'])
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .groupBy(['channel_id', 'state'])
+    .execute();
 }
 
 export async function channelStates(db: Db) {
@@ -46,6 +77,25 @@ export async function setChannelEnabled(db: Db, channel: string, now: number): P
     .execute();
 }
 
-export async function logTestAttempt(db: Db, notificationId: string, channel: string, attempt: number, at: number, a: { status: number | null; latency_ms: number; outcome: string; error: string | null }): Promise<void> {
-  await db.insertInto('delivery_attempts').values({ notification_id: notificationId, channel_id: channel, attempt, at, status: a.status, latency_ms: a.latency_ms, outcome: a.outcome, error: a.error }).execute();
+export async function logTestAttempt(
+  db: Db,
+  notificationId: string,
+  channel: string,
+  attempt: number,
+  at: number,
+  a: { status: number | null; latency_ms: number; outcome: string; error: string | null },
+): Promise<void> {
+  await db
+    .insertInto('delivery_attempts')
+    .values({
+      notification_id: notificationId,
+      channel_id: channel,
+      attempt,
+      at,
+      status: a.status,
+      latency_ms: a.latency_ms,
+      outcome: a.outcome,
+      error: a.error,
+    })
+    .execute();
 }

@@ -18,6 +18,8 @@ export function upsertEvidence(db: Db, source: string, alert: AlertmanagerAlert,
   return db
     .insertInto('alert_evidence')
     .values(row)
-    .onConflict((oc) => oc.columns(['source', 'fingerprint', 'starts_at']).doUpdateSet({ status: row.status, ends_at: row.ends_at, received_at: now }))
+    .onConflict((oc) =>
+      oc.columns(['source', 'fingerprint', 'starts_at']).doUpdateSet({ status: row.status, ends_at: row.ends_at, received_at: now }),
+    )
     .compile();
 }

@@ -48,11 +48,21 @@ export async function readGapData(db: Db, span: Interval): Promise<GapRead> {
       .execute(),
     db.selectFrom('agents').select(['id', 'first_seen_at']).execute(),
     // Which monitors each agent fed on the days the span touches, from its day rows.
-    sql<{ agent_id: string; monitor: string }>`SELECT DISTINCT d.agent_id AS agent_id, m.key AS monitor FROM agent_days d, json_each(d.monitors) m
+    sql<{
+      agent_id: string;
+      monitor: string;
+    }>`SELECT DISTINCT d.agent_id AS agent_id, m.key AS monitor FROM agent_days d, json_each(d.monitors) m
       WHERE d.day > ${span.start - DAY_MS} AND d.day < ${span.end}`
       .execute(db)
       .then((r) => r.rows),
-    db.selectFrom('maintenances').selectAll().where('scheduled_for', '<', span.end).where('scheduled_until', '>', span.start).orderBy('scheduled_for').limit(MAX_NOTICES).execute(),
+    db
+      .selectFrom('maintenances')
+      .selectAll()
+      .where('scheduled_for', '<', span.end)
+      .where('scheduled_until', '>', span.start)
+      .orderBy('scheduled_for')
+      .limit(MAX_NOTICES)
+      .execute(),
     db
       .selectFrom('incidents')
       .selectAll()
@@ -85,7 +95,9 @@ export async function readGapData(db: Db, span: Interval): Promise<GapRead> {
       })),
       backfill: backfill.flatMap((r) => {
         const signals = parseSignals(r.signals);
-        return signals === null ? [] : [{ agentId: r.agent_id, boot: r.boot, seq: r.seq, sentAt: r.sent_at, intervalS: r.interval_s, signals }];
+        return signals === null
+          ? []
+          : [{ agentId: r.agent_id, boot: r.boot, seq: r.seq, sentAt: r.sent_at, intervalS: r.interval_s, signals }];
       }),
       agents: agents.map((a) => ({ id: a.id, firstSeenAt: a.first_seen_at })),
       feeds: feeds.map((f) => ({ agentId: f.agent_id, monitor: f.monitor })),

@@ -13,7 +13,10 @@ export interface IncidentWithUpdates extends IncidentRow {
 }
 
 /** The most recent incidents (newest first), each with its updates (newest first). */
-export async function listIncidents(db: Db, opts: { limit: number; unresolvedOnly?: boolean; since?: number }): Promise<IncidentWithUpdates[]> {
+export async function listIncidents(
+  db: Db,
+  opts: { limit: number; unresolvedOnly?: boolean; since?: number },
+): Promise<IncidentWithUpdates[]> {
   let q = db.selectFrom('incidents').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(opts.limit);
   if (opts.unresolvedOnly) q = q.where('resolved_at', 'is', null);
   if (opts.since !== undefined) q = q.where((eb) => eb.or([eb('resolved_at', 'is', null), eb('resolved_at', '>=', opts.since as number)]));
@@ -36,7 +39,13 @@ export async function listIncidents(db: Db, opts: { limit: number; unresolvedOnl
 export async function getIncident(db: Db, id: string): Promise<IncidentWithUpdates | null> {
   const incident = await db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
   if (incident === undefined) return null;
-  const updates = await db.selectFrom('incident_updates').selectAll().where('incident_id', '=', id).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+  const updates = await db
+    .selectFrom('incident_updates')
+    .selectAll()
+    .where('incident_id', '=', id)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
   return { ...incident, updates };
 }
 
@@ -55,12 +64,21 @@ export async function addIncidentUpdate(d1: D1Database, db: Db, incident: Incide
   await d1.batch([d1.prepare(a.sql).bind(...a.parameters), d1.prepare(b.sql).bind(...b.parameters)]);
 }
 
-export async function editIncident(db: Db, id: string, fields: Partial<Pick<IncidentRow, 'name' | 'impact' | 'components' | 'updated_at'>>): Promise<void> {
+export async function editIncident(
+  db: Db,
+  id: string,
+  fields: Partial<Pick<IncidentRow, 'name' | 'impact' | 'components' | 'updated_at'>>,
+): Promise<void> {
   await db.updateTable('incidents').set(fields).where('id', '=', id).execute();
 }
 
 export async function editIncidentUpdate(db: Db, incidentId: string, updateId: string, body: string, at: number): Promise<boolean> {
-  const result = await db.updateTable('incident_updates').set({ body, updated_at: at }).where('id', '=', updateId).where('incident_id', '=', incidentId).executeTakeFirst();
+  const result = await db
+    .updateTable('incident_updates')
+    .set({ body, updated_at: at })
+    .where('id', '=', updateId)
+    .where('incident_id', '=', incidentId)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 
@@ -72,13 +90,29 @@ export async function getMaintenance(db: Db, id: string): Promise<MaintenanceRow
   return (await db.selectFrom('maintenances').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
 }
 
-export async function updateMaintenance(db: Db, id: string, fields: Partial<Omit<MaintenanceRow, 'id' | 'kind' | 'created_at' | 'author'>>): Promise<void> {
+export async function updateMaintenance(
+  db: Db,
+  id: string,
+  fields: Partial<Omit<MaintenanceRow, 'id' | 'kind' | 'created_at' | 'author'>>,
+): Promise<void> {
   await db.updateTable('maintenances').set(fields).where('id', '=', id).execute();
 }
 
 /** Maintenance (or silences) that end after `since`, soonest first. */
-export async function listMaintenances(db: Db, kind: MaintenanceRow['kind'], opts: { since: number; limit: number }): Promise<MaintenanceRow[]> {
-  return db.selectFrom('maintenances').selectAll().where('kind', '=', kind).where('scheduled_until', '>', opts.since).orderBy('scheduled_for').orderBy('id').limit(opts.limit).execute();
+export async function listMaintenances(
+  db: Db,
+  kind: MaintenanceRow['kind'],
+  opts: { since: number; limit: number },
+): Promise<MaintenanceRow[]> {
+  return db
+    .selectFrom('maintenances')
+    .selectAll()
+    .where('kind', '=', kind)
+    .where('scheduled_until', '>', opts.since)
+    .orderBy('scheduled_for')
+    .orderBy('id')
+    .limit(opts.limit)
+    .execute();
 }
 
 /** Everything not over yet, of both kinds: what the engine pauses paging for. */
@@ -94,15 +128,45 @@ export async function pendingPauses(db: Db, now: number): Promise<MaintenanceRow
 }
 
 /** Opens the window's public incident; a second try for the same window changes nothing. */
-export function openAutoIncident(db: Db, w: { id: string; startedAt: number }, text: { name: string; body: string; impact: Impact }, component: string, now: number): CompiledQuery[] {
+export function openAutoIncident(
+  db: Db,
+  w: { id: string; startedAt: number },
+  text: { name: string; body: string; impact: Impact },
+  component: string,
+  now: number,
+): CompiledQuery[] {
   const id = autoIncidentId(w.id);
   return [
     db
       .insertInto('incidents')
-      .values({ id, name: text.name, status: 'investigating', impact: text.impact, components: JSON.stringify([component]), source: `window:${w.id}`, started_at: w.startedAt, created_at: now, updated_at: now, monitoring_at: null, resolved_at: null })
+      .values({
+        id,
+        name: text.name,
+        status: 'investigating',
+        impact: text.impact,
+        components: JSON.stringify([component]),
+        source: `window:${w.id}`,
+        started_at: w.startedAt,
+        created_at: now,
+        updated_at: now,
+        monitoring_at: null,
+        resolved_at: null,
+      })
       .onConflict((oc) => oc.doNothing())
       .compile(),
-    db.insertInto('incident_updates').values({ id: `${id}-1`, incident_id: id, status: 'investigating', body: text.body, author: 'blindspot', created_at: now, updated_at: now }).onConflict((oc) => oc.doNothing()).compile(),
+    db
+      .insertInto('incident_updates')
+      .values({
+        id: `${id}-1`,
+        incident_id: id,
+        status: 'investigating',
+        body: text.body,
+        author: 'blindspot',
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .compile(),
   ];
 }
 
@@ -112,7 +176,14 @@ export function resolveAutoIncident(db: Db, windowId: string, body: string, now:
   return [
     // The update first: it is written only while the incident is still open.
     sql`INSERT OR IGNORE INTO incident_updates (id, incident_id, status, body, author, created_at, updated_at)
-        SELECT ${`${id}-resolved`}, id, 'resolved', ${body}, 'blindspot', ${now}, ${now} FROM incidents WHERE id = ${id} AND resolved_at IS NULL`.compile(db),
-    db.updateTable('incidents').set({ status: 'resolved', resolved_at: now, updated_at: now }).where('id', '=', id).where('resolved_at', 'is', null).compile(),
+        SELECT ${`${id}-resolved`}, id, 'resolved', ${body}, 'blindspot', ${now}, ${now} FROM incidents WHERE id = ${id} AND resolved_at IS NULL`.compile(
+      db,
+    ),
+    db
+      .updateTable('incidents')
+      .set({ status: 'resolved', resolved_at: now, updated_at: now })
+      .where('id', '=', id)
+      .where('resolved_at', 'is', null)
+      .compile(),
   ];
 }

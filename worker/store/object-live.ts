@@ -55,8 +55,10 @@ export function saveLive(sql: SqlStorage, live: LiveState, written: Written): vo
     written.agent = agentText;
   }
   const current = new Map<string, { role: string; monitor: string; text: string }>();
-  for (const [id, inst] of Object.entries(monitors)) current.set(`monitor:${id}`, { role: 'monitor', monitor: id, text: JSON.stringify(inst) });
-  if (silence !== null) current.set(`silence:${silence.monitor}`, { role: 'silence', monitor: silence.monitor, text: JSON.stringify(silence) });
+  for (const [id, inst] of Object.entries(monitors))
+    current.set(`monitor:${id}`, { role: 'monitor', monitor: id, text: JSON.stringify(inst) });
+  if (silence !== null)
+    current.set(`silence:${silence.monitor}`, { role: 'silence', monitor: silence.monitor, text: JSON.stringify(silence) });
   for (const key of [...written.instances.keys()]) {
     if (current.has(key)) continue;
     const [role, ...rest] = key.split(':');
@@ -65,7 +67,12 @@ export function saveLive(sql: SqlStorage, live: LiveState, written: Written): vo
   }
   for (const [key, row] of current) {
     if (written.instances.get(key) === row.text) continue;
-    sql.exec('INSERT INTO instances (monitor, role, state) VALUES (?, ?, ?) ON CONFLICT (monitor) DO UPDATE SET role = excluded.role, state = excluded.state', row.monitor, row.role, row.text);
+    sql.exec(
+      'INSERT INTO instances (monitor, role, state) VALUES (?, ?, ?) ON CONFLICT (monitor) DO UPDATE SET role = excluded.role, state = excluded.state',
+      row.monitor,
+      row.role,
+      row.text,
+    );
     written.instances.set(key, row.text);
   }
 }
@@ -95,6 +102,10 @@ export function storedBytes(sql: SqlStorage): number {
 
 /** Bytes of the live state itself (the agent row and its monitor instances), whatever the file's size. */
 export function liveBytes(sql: SqlStorage): number {
-  const row = sql.exec<{ n: number }>('SELECT (SELECT coalesce(sum(length(state)), 0) FROM agent) + (SELECT coalesce(sum(length(monitor) + length(state)), 0) FROM instances) AS n').one();
+  const row = sql
+    .exec<{ n: number }>(
+      'SELECT (SELECT coalesce(sum(length(state)), 0) FROM agent) + (SELECT coalesce(sum(length(monitor) + length(state)), 0) FROM instances) AS n',
+    )
+    .one();
   return row.n;
 }

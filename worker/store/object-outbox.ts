@@ -49,7 +49,12 @@ export function getRow(sql: SqlStorage, id: string): OutboxRow | null {
 }
 
 /** Queues an event for each delivery; a row already queued (same event and channel) is left as it is. Returns the new rows. */
-export function enqueue(sql: SqlStorage, event: WindowEvent, deliveries: readonly Pick<Delivery, 'channel' | 'repeatIntervalS'>[], at: number): OutboxRow[] {
+export function enqueue(
+  sql: SqlStorage,
+  event: WindowEvent,
+  deliveries: readonly Pick<Delivery, 'channel' | 'repeatIntervalS'>[],
+  at: number,
+): OutboxRow[] {
   const added: OutboxRow[] = [];
   for (const d of deliveries) {
     const id = notificationId(event.id, d.channel);
@@ -57,7 +62,16 @@ export function enqueue(sql: SqlStorage, event: WindowEvent, deliveries: readonl
     const cursor = sql.exec(
       `INSERT INTO outbox (id, event_id, event_type, channel_id, agent_id, window_id, payload, repeat_interval_s, created_at, next_attempt_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      id, event.id, event.type, d.channel, event.agentId, event.windowId, event.payload, repeat, at, at,
+      id,
+      event.id,
+      event.type,
+      d.channel,
+      event.agentId,
+      event.windowId,
+      event.payload,
+      repeat,
+      at,
+      at,
     );
     if (cursor.rowsWritten > 0) added.push(getRow(sql, id) as OutboxRow);
   }
@@ -78,7 +92,9 @@ export function cancelRepeats(sql: SqlStorage, windowId: string, now: number): O
     sql.exec(
       `UPDATE outbox SET state = 'cancelled', finished_at = ? WHERE window_id = ? AND event_type = 'window.repeat' AND state = 'pending'
        AND (claimed_until IS NULL OR claimed_until < ?) RETURNING *`,
-      now, windowId, now,
+      now,
+      windowId,
+      now,
     ),
   );
 }
@@ -93,7 +109,10 @@ export function expediteChannel(sql: SqlStorage, channel: string, now: number): 
     sql.exec(
       `UPDATE outbox SET next_attempt_at = ? WHERE channel_id = ? AND state = 'pending' AND attempts > 0 AND next_attempt_at > ?
        AND (claimed_until IS NULL OR claimed_until < ?) RETURNING *`,
-      now, channel, now, now,
+      now,
+      channel,
+      now,
+      now,
     ),
   );
 }
@@ -106,7 +125,9 @@ export function listDue(sql: SqlStorage, now: number, limit: number): OutboxRow[
   return rows(
     sql.exec(
       `SELECT * FROM outbox o WHERE ${SENDABLE} AND o.next_attempt_at <= ? AND (o.claimed_until IS NULL OR o.claimed_until < ?) AND ${HEAD_OF_LANE} ORDER BY o.seq LIMIT ?`,
-      now, now, limit,
+      now,
+      now,
+      limit,
     ),
   );
 }
@@ -116,14 +137,23 @@ export function nextDueAt(sql: SqlStorage, channels: readonly string[]): number 
   if (channels.length === 0) return null;
   const marks = channels.map(() => '?').join(', ');
   const row = sql
-    .exec<{ due: number | null }>(`SELECT min(max(o.next_attempt_at, coalesce(o.claimed_until, 0))) AS due FROM outbox o WHERE ${SENDABLE} AND o.channel_id IN (${marks}) AND ${HEAD_OF_LANE}`, ...channels)
+    .exec<{ due: number | null }>(
+      `SELECT min(max(o.next_attempt_at, coalesce(o.claimed_until, 0))) AS due FROM outbox o WHERE ${SENDABLE} AND o.channel_id IN (${marks}) AND ${HEAD_OF_LANE}`,
+      ...channels,
+    )
     .one();
   return row.due;
 }
 
 /** Takes the lease: true for the one caller that got it. */
 export function claim(sql: SqlStorage, id: string, token: string, now: number, leaseMs: number): boolean {
-  const cursor = sql.exec(`UPDATE outbox SET claimed_until = ?, claim_token = ? WHERE id = ? AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < ?)`, now + leaseMs, token, id, now);
+  const cursor = sql.exec(
+    `UPDATE outbox SET claimed_until = ?, claim_token = ? WHERE id = ? AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < ?)`,
+    now + leaseMs,
+    token,
+    id,
+    now,
+  );
   return cursor.rowsWritten > 0;
 }
 
@@ -142,7 +172,14 @@ export function finishAttempt(sql: SqlStorage, id: string, token: string, a: Att
       sql.exec(
         `UPDATE outbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?, claimed_until = NULL, claim_token = NULL,
          delivered_at = ?, finished_at = ?, last_status = ?, last_error = ? WHERE id = ? AND claim_token = ? RETURNING *`,
-        a.state, a.nextAttemptAt, a.delivered ? now : null, a.state === 'pending' ? null : now, a.status, a.lastError, id, token,
+        a.state,
+        a.nextAttemptAt,
+        a.delivered ? now : null,
+        a.state === 'pending' ? null : now,
+        a.status,
+        a.lastError,
+        id,
+        token,
       ),
     )[0] ?? null
   );
@@ -155,7 +192,9 @@ export function retryDead(sql: SqlStorage, id: string, now: number): OutboxRow |
       sql.exec(
         `UPDATE outbox SET state = 'pending', next_attempt_at = ?, created_at = ?, finished_at = NULL, claimed_until = NULL, claim_token = NULL, last_error = NULL
          WHERE id = ? AND state = 'dead' RETURNING *`,
-        now, now, id,
+        now,
+        now,
+        id,
       ),
     )[0] ?? null
   );
@@ -167,7 +206,9 @@ export function expireOverdue(sql: SqlStorage, now: number, horizonMs: number): 
     sql.exec(
       `UPDATE outbox SET state = 'dead', finished_at = ?, last_error = 'dead-lettered: not delivered within the give-up horizon' || coalesce(' (last error: ' || last_error || ')', '')
        WHERE state = 'pending' AND created_at < ? AND (claimed_until IS NULL OR claimed_until < ?) RETURNING *`,
-      now, now - horizonMs, now,
+      now,
+      now - horizonMs,
+      now,
     ),
   );
 }
@@ -186,11 +227,19 @@ export function pendingCount(sql: SqlStorage): number {
 }
 
 export function disableChannel(sql: SqlStorage, channel: string, at: number, reason: string): void {
-  sql.exec('INSERT INTO channels (channel_id, disabled_at, disabled_reason) VALUES (?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason', channel, at, reason);
+  sql.exec(
+    'INSERT INTO channels (channel_id, disabled_at, disabled_reason) VALUES (?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason',
+    channel,
+    at,
+    reason,
+  );
 }
 
 /** The channels D1 says are disabled (an operator enables them there); replaces what this object knew. */
-export function replaceDisabledChannels(sql: SqlStorage, disabled: readonly { channel: string; at: number; reason: string | null }[]): void {
+export function replaceDisabledChannels(
+  sql: SqlStorage,
+  disabled: readonly { channel: string; at: number; reason: string | null }[],
+): void {
   sql.exec('DELETE FROM channels');
   for (const d of disabled) disableChannel(sql, d.channel, d.at, d.reason ?? 'disabled');
 }

@@ -30,12 +30,31 @@ export interface AttemptLog {
 export function logAttempt(db: Db, a: AttemptLog): CompiledQuery {
   return db
     .insertInto('delivery_attempts')
-    .values({ notification_id: a.notificationId, channel_id: a.channel, attempt: a.attempt, at: a.at, status: a.status, latency_ms: Math.round(a.latencyMs), outcome: a.outcome, error: a.error })
+    .values({
+      notification_id: a.notificationId,
+      channel_id: a.channel,
+      attempt: a.attempt,
+      at: a.at,
+      status: a.status,
+      latency_ms: Math.round(a.latencyMs),
+      outcome: a.outcome,
+      error: a.error,
+    })
     .onConflict((oc) => oc.columns(['notification_id', 'attempt']).doNothing())
     .compile();
 }
 
-export function channelUpsert(db: Db, channel: string, values: { last_success_at?: number; last_failure_at?: number; last_error?: string | null; disabled_at?: number | null; disabled_reason?: string | null }): CompiledQuery {
+export function channelUpsert(
+  db: Db,
+  channel: string,
+  values: {
+    last_success_at?: number;
+    last_failure_at?: number;
+    last_error?: string | null;
+    disabled_at?: number | null;
+    disabled_reason?: string | null;
+  },
+): CompiledQuery {
   return db
     .insertInto('channel_state')
     .values({ channel_id: channel, ...values })

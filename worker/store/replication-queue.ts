@@ -42,7 +42,8 @@ export interface QueueStats {
 }
 
 /** Bigint parameters do not survive JSON; D1 takes numbers. */
-const encode = (statements: readonly Statement[]) => JSON.stringify(statements.map((s) => ({ sql: s.sql, parameters: s.parameters.map((p) => (typeof p === 'bigint' ? Number(p) : p)) })));
+const encode = (statements: readonly Statement[]) =>
+  JSON.stringify(statements.map((s) => ({ sql: s.sql, parameters: s.parameters.map((p) => (typeof p === 'bigint' ? Number(p) : p)) })));
 
 export function pushBatch(sql: SqlStorage, statements: readonly Statement[], now: number): void {
   if (statements.length === 0) return;
@@ -51,8 +52,20 @@ export function pushBatch(sql: SqlStorage, statements: readonly Statement[], now
 }
 
 export function headBatch(sql: SqlStorage): (QueuedBatch & { nextTryAt: number }) | null {
-  const row = sql.exec<{ seq: number; statements: string; created_at: number; tries: number; next_try_at: number }>('SELECT seq, statements, created_at, tries, next_try_at FROM replication ORDER BY seq LIMIT 1').toArray()[0];
-  return row === undefined ? null : { seq: row.seq, statements: JSON.parse(row.statements) as Statement[], createdAt: row.created_at, tries: row.tries, nextTryAt: row.next_try_at };
+  const row = sql
+    .exec<{ seq: number; statements: string; created_at: number; tries: number; next_try_at: number }>(
+      'SELECT seq, statements, created_at, tries, next_try_at FROM replication ORDER BY seq LIMIT 1',
+    )
+    .toArray()[0];
+  return row === undefined
+    ? null
+    : {
+        seq: row.seq,
+        statements: JSON.parse(row.statements) as Statement[],
+        createdAt: row.created_at,
+        tries: row.tries,
+        nextTryAt: row.next_try_at,
+      };
 }
 
 export function removeBatch(sql: SqlStorage, seq: number): void {
@@ -66,7 +79,9 @@ export function postponeBatch(sql: SqlStorage, seq: number, nextTryAt: number, e
 export function setAsideBatch(sql: SqlStorage, seq: number, now: number, error: string): void {
   sql.exec(
     'INSERT OR REPLACE INTO replication_dead (seq, statements, created_at, set_aside_at, tries, last_error) SELECT seq, statements, created_at, ?, tries + 1, ? FROM replication WHERE seq = ?',
-    now, error.slice(0, 500), seq,
+    now,
+    error.slice(0, 500),
+    seq,
   );
   removeBatch(sql, seq);
 }
@@ -83,7 +98,11 @@ export function dropOldestBeyond(sql: SqlStorage, maxBatches: number, maxBytes: 
 }
 
 export function queueStats(sql: SqlStorage, dropped: number): QueueStats {
-  const q = sql.exec<{ n: number; bytes: number | null; oldest: number | null }>('SELECT count(*) AS n, sum(bytes) AS bytes, min(created_at) AS oldest FROM replication').one();
+  const q = sql
+    .exec<{ n: number; bytes: number | null; oldest: number | null }>(
+      'SELECT count(*) AS n, sum(bytes) AS bytes, min(created_at) AS oldest FROM replication',
+    )
+    .one();
   const dead = sql.exec<{ n: number }>('SELECT count(*) AS n FROM replication_dead').one();
   return { length: q.n, bytes: q.bytes ?? 0, oldestAt: q.oldest, setAside: dead.n, dropped };
 }
@@ -99,7 +118,17 @@ export interface SetAsideBatch {
 
 export function listSetAside(sql: SqlStorage, limit: number): SetAsideBatch[] {
   return sql
-    .exec<{ seq: number; statements: string; created_at: number; set_aside_at: number; tries: number; last_error: string | null }>('SELECT * FROM replication_dead ORDER BY seq DESC LIMIT ?', limit)
+    .exec<{ seq: number; statements: string; created_at: number; set_aside_at: number; tries: number; last_error: string | null }>(
+      'SELECT * FROM replication_dead ORDER BY seq DESC LIMIT ?',
+      limit,
+    )
     .toArray()
-    .map((r) => ({ seq: r.seq, createdAt: r.created_at, setAsideAt: r.set_aside_at, tries: r.tries, lastError: r.last_error, statements: (JSON.parse(r.statements) as unknown[]).length }));
+    .map((r) => ({
+      seq: r.seq,
+      createdAt: r.created_at,
+      setAsideAt: r.set_aside_at,
+      tries: r.tries,
+      lastError: r.last_error,
+      statements: (JSON.parse(r.statements) as unknown[]).length,
+    }));
 }

@@ -3,7 +3,10 @@ import type { RollupFlush, SignalStats } from '../core/rollup.ts';
 import { bucketStart, DAY_MS, ROLLUP_STATES } from '../core/rollup.ts';
 import type { Db } from './db.ts';
 
-type DaySignals = Record<string, [name: string, last: number | null, min: number | null, max: number | null, samples: number, unknown: number]>;
+type DaySignals = Record<
+  string,
+  [name: string, last: number | null, min: number | null, max: number | null, samples: number, unknown: number]
+>;
 
 /** Seconds kept to the millisecond: sums of fractions stay short in JSON. */
 const roundToMs = (seconds: number) => Math.round(seconds * 1000) / 1000;
@@ -91,17 +94,48 @@ function addToDay(db: Db, agentId: string, day: number, monitors: string, signal
     WHERE excluded.last_flush_at > agent_days.last_flush_at`.compile(db);
 }
 
-export const RETENTION_MS = { agent_days: 400 * 86_400_000, agent_events: 400 * 86_400_000, alert_evidence: 30 * 86_400_000, finished_outbox: 30 * 86_400_000, dead_outbox: 90 * 86_400_000, delivery_attempts: 30 * 86_400_000, backfilled_heartbeats: 30 * 86_400_000 } as const;
+export const RETENTION_MS = {
+  agent_days: 400 * 86_400_000,
+  agent_events: 400 * 86_400_000,
+  alert_evidence: 30 * 86_400_000,
+  finished_outbox: 30 * 86_400_000,
+  dead_outbox: 90 * 86_400_000,
+  delivery_attempts: 30 * 86_400_000,
+  backfilled_heartbeats: 30 * 86_400_000,
+} as const;
 
 /** Deletes what is past its retention. One statement per table, each bounded by an index on time. */
 export function pruneQueries(db: Db, now: number): CompiledQuery[] {
   return [
-    db.deleteFrom('agent_days').where('day', '<', now - RETENTION_MS.agent_days).compile(),
-    db.deleteFrom('agent_events').where('at', '<', now - RETENTION_MS.agent_events).compile(),
-    db.deleteFrom('alert_evidence').where('received_at', '<', now - RETENTION_MS.alert_evidence).compile(),
-    db.deleteFrom('outbox').where('state', 'in', ['delivered', 'cancelled']).where('finished_at', '<', now - RETENTION_MS.finished_outbox).compile(),
-    db.deleteFrom('outbox').where('state', '=', 'dead').where('finished_at', '<', now - RETENTION_MS.dead_outbox).compile(),
-    db.deleteFrom('delivery_attempts').where('at', '<', now - RETENTION_MS.delivery_attempts).compile(),
-    db.deleteFrom('backfilled_heartbeats').where('sent_at', '<', now - RETENTION_MS.backfilled_heartbeats).compile(),
+    db
+      .deleteFrom('agent_days')
+      .where('day', '<', now - RETENTION_MS.agent_days)
+      .compile(),
+    db
+      .deleteFrom('agent_events')
+      .where('at', '<', now - RETENTION_MS.agent_events)
+      .compile(),
+    db
+      .deleteFrom('alert_evidence')
+      .where('received_at', '<', now - RETENTION_MS.alert_evidence)
+      .compile(),
+    db
+      .deleteFrom('outbox')
+      .where('state', 'in', ['delivered', 'cancelled'])
+      .where('finished_at', '<', now - RETENTION_MS.finished_outbox)
+      .compile(),
+    db
+      .deleteFrom('outbox')
+      .where('state', '=', 'dead')
+      .where('finished_at', '<', now - RETENTION_MS.dead_outbox)
+      .compile(),
+    db
+      .deleteFrom('delivery_attempts')
+      .where('at', '<', now - RETENTION_MS.delivery_attempts)
+      .compile(),
+    db
+      .deleteFrom('backfilled_heartbeats')
+      .where('sent_at', '<', now - RETENTION_MS.backfilled_heartbeats)
+      .compile(),
   ];
 }

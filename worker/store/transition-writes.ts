@@ -20,7 +20,13 @@ export interface WriteOptions {
 }
 
 /** D1's history of one evaluation. Notifications are not here: they live in the object's own outbox. */
-export function transitionWrites(db: Db, next: LiveState, changes: readonly Change[], rollups: RollupFlush | null, options: WriteOptions): CompiledQuery[] {
+export function transitionWrites(
+  db: Db,
+  next: LiveState,
+  changes: readonly Change[],
+  rollups: RollupFlush | null,
+  options: WriteOptions,
+): CompiledQuery[] {
   const { now } = options;
   const queries: CompiledQuery[] = [];
   // A customer-facing component says so publicly: opened with the page, resolved with the close.
@@ -32,7 +38,8 @@ export function transitionWrites(db: Db, next: LiveState, changes: readonly Chan
   };
   const silence = SILENCE_MONITOR[next.kind];
   // The agents row follows the agent as a whole: written on first sight, restart, stop, silence.
-  if (changes.some((c) => AGENT_LEVEL.has(c.type) || ('window' in c && c.window.monitor === silence))) queries.push(upsertAgent(db, next, now));
+  if (changes.some((c) => AGENT_LEVEL.has(c.type) || ('window' in c && c.window.monitor === silence)))
+    queries.push(upsertAgent(db, next, now));
   for (const change of changes) {
     switch (change.type) {
       case 'first_seen':

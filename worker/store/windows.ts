@@ -66,14 +66,36 @@ export async function markWindowNotified(db: Db, id: string, at: number): Promis
 export function insertGapWindow(db: Db, gap: { id: string; startedAt: number; endedAt: number }, now: number): CompiledQuery {
   return db
     .insertInto('windows')
-    .values({ id: gap.id, agent_id: '*', monitor: 'watchdog', component: 'monitoring', severity: 'critical', cause: 'watchdog_gap', level: 'unknown', signal: null, started_at: gap.startedAt, confirmed_at: now, notified_at: null, ended_at: gap.endedAt, peak_value: null, suppressed_by: null })
+    .values({
+      id: gap.id,
+      agent_id: '*',
+      monitor: 'watchdog',
+      component: 'monitoring',
+      severity: 'critical',
+      cause: 'watchdog_gap',
+      level: 'unknown',
+      signal: null,
+      started_at: gap.startedAt,
+      confirmed_at: now,
+      notified_at: null,
+      ended_at: gap.endedAt,
+      peak_value: null,
+      suppressed_by: null,
+    })
     .onConflict((oc) => oc.doNothing())
     .compile();
 }
 
 /** Windows opened while the watchdog was late and not yet told in a summary. */
 export async function listLateWindows(db: Db, limit: number): Promise<BlindWindow[]> {
-  const rows = await db.selectFrom('windows').selectAll().where('suppressed_by', '=', 'watchdog_gap').where('notified_at', 'is', null).orderBy('started_at').limit(limit).execute();
+  const rows = await db
+    .selectFrom('windows')
+    .selectAll()
+    .where('suppressed_by', '=', 'watchdog_gap')
+    .where('notified_at', 'is', null)
+    .orderBy('started_at')
+    .limit(limit)
+    .execute();
   return rows.map((r) => ({
     id: r.id,
     agentId: r.agent_id,
@@ -93,5 +115,10 @@ export async function listLateWindows(db: Db, limit: number): Promise<BlindWindo
 }
 
 export function markSummarised(db: Db, ids: readonly string[], at: number): CompiledQuery {
-  return db.updateTable('windows').set({ notified_at: at }).where('id', 'in', ids.length > 0 ? [...ids] : ['']).where('notified_at', 'is', null).compile();
+  return db
+    .updateTable('windows')
+    .set({ notified_at: at })
+    .where('id', 'in', ids.length > 0 ? [...ids] : [''])
+    .where('notified_at', 'is', null)
+    .compile();
 }

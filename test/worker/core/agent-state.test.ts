@@ -4,7 +4,16 @@ import { evaluateTimers } from '../../../worker/core/evaluate.ts';
 import { config } from './engine/scenario.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
-const facts = (over: Partial<HeartbeatFacts> = {}): HeartbeatFacts => ({ boot: 'b1', seq: 1, intervalS: 5, graceS: 5, sentAt: T0, stopping: false, signals: [], ...over });
+const facts = (over: Partial<HeartbeatFacts> = {}): HeartbeatFacts => ({
+  boot: 'b1',
+  seq: 1,
+  intervalS: 5,
+  graceS: 5,
+  sentAt: T0,
+  stopping: false,
+  signals: [],
+  ...over,
+});
 const accept = (prev: LiveState | null, f: HeartbeatFacts, now: number) => acceptAgentHeartbeat(prev, 'agent', 'a', f, now);
 const defaults = config('{}');
 /** The alarm at `now`: null when it changed nothing. */
@@ -16,7 +25,14 @@ const expire = (live: LiveState, now: number) => {
 describe('agent state transitions', () => {
   it('a first heartbeat makes the agent up with an absolute deadline and records first_seen', () => {
     const { next, changes } = accept(null, facts(), T0);
-    expect(next).toMatchObject({ state: 'up', stateSince: T0, lastHeartbeatAt: T0, deadlineAt: T0 + 10_000, firstSeenAt: T0, silence: null });
+    expect(next).toMatchObject({
+      state: 'up',
+      stateSince: T0,
+      lastHeartbeatAt: T0,
+      deadlineAt: T0 + 10_000,
+      firstSeenAt: T0,
+      silence: null,
+    });
     expect(changes).toEqual([{ type: 'first_seen' }]);
   });
 
@@ -46,7 +62,17 @@ describe('agent state transitions', () => {
     expect(transition?.changes).toEqual([
       {
         type: 'window_opened',
-        window: expect.objectContaining({ id: `a:agent:${T0 + 5_000}`, agentId: 'a', monitor: 'agent', cause: 'agent_silent', startedAt: T0 + 5_000, confirmedAt: T0 + 10_000, endedAt: null, suppressedBy: null, paged: true }),
+        window: expect.objectContaining({
+          id: `a:agent:${T0 + 5_000}`,
+          agentId: 'a',
+          monitor: 'agent',
+          cause: 'agent_silent',
+          startedAt: T0 + 5_000,
+          confirmedAt: T0 + 10_000,
+          endedAt: null,
+          suppressedBy: null,
+          paged: true,
+        }),
       },
     ]);
   });

@@ -3,7 +3,13 @@ import { acceptAgentHeartbeat, missDeadline } from '../../../worker/core/agent-s
 import { viewAgent } from '../../../worker/core/agent-view.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
-const up = acceptAgentHeartbeat(null, 'agent', 'a', { boot: 'b', seq: 1, intervalS: 5, graceS: 5, sentAt: T0, stopping: false, signals: [] }, T0).next;
+const up = acceptAgentHeartbeat(
+  null,
+  'agent',
+  'a',
+  { boot: 'b', seq: 1, intervalS: 5, graceS: 5, sentAt: T0, stopping: false, signals: [] },
+  T0,
+).next;
 const expireDeadline = (live: typeof up, now: number) => missDeadline(live, now);
 
 describe('what the public is told about an agent', () => {
@@ -20,5 +26,4 @@ describe('what the public is told about an agent', () => {
   it('no data for an agent never heard from', () => {
     expect(viewAgent('a', null, T0)).toMatchObject({ state: 'no_data', verifiedAt: null });
   });
-
 });

@@ -42,7 +42,22 @@ describe('notification retry schedule', () => {
 
   it('classifies answers: 2xx delivered, 410 gone, 408/425/429/5xx and no answer retried, other 4xx rejected', () => {
     expect([200, 202, 204, 410, 408, 425, 429, 500, 503, null, 400, 401, 403, 404, 413, 422].map(outcomeOf)).toEqual([
-      'delivered', 'delivered', 'delivered', 'gone', 'retry', 'retry', 'retry', 'retry', 'retry', 'retry', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected',
+      'delivered',
+      'delivered',
+      'delivered',
+      'gone',
+      'retry',
+      'retry',
+      'retry',
+      'retry',
+      'retry',
+      'retry',
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
     ]);
   });
 });

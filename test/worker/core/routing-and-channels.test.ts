@@ -37,12 +37,18 @@ notifications:
       { channel: 'slack', repeatIntervalS: 0 },
     ]);
     expect(deliveriesFor(table, w({ agentId: 'staging-1', severity: 'warning' }))).toEqual([]);
-    expect(deliveriesFor(table, w({ agentId: 'staging-1', monitor: 'trace-sampling', component: 'tracing', severity: 'info' }))).toEqual([{ channel: 'teams', repeatIntervalS: 1800 }]);
-    expect(deliveriesFor(table, w({ agentId: 'staging-1', monitor: 'trace-sampling', component: 'metrics' }))).toEqual([{ channel: 'pd', repeatIntervalS: 3600 }]);
+    expect(deliveriesFor(table, w({ agentId: 'staging-1', monitor: 'trace-sampling', component: 'tracing', severity: 'info' }))).toEqual([
+      { channel: 'teams', repeatIntervalS: 1800 },
+    ]);
+    expect(deliveriesFor(table, w({ agentId: 'staging-1', monitor: 'trace-sampling', component: 'metrics' }))).toEqual([
+      { channel: 'pd', repeatIntervalS: 3600 },
+    ]);
   });
 
   it('without routes every channel hears everything; the legacy webhook always does; summaries go to every routed channel', () => {
-    const open = routingTable(notifications('notifications: { channels: [{ id: a, type: slack }, { id: b, type: discord }] }'), ['webhook']);
+    const open = routingTable(notifications('notifications: { channels: [{ id: a, type: slack }, { id: b, type: discord }] }'), [
+      'webhook',
+    ]);
     expect(deliveriesFor(open, w({ severity: 'info' })).map((d) => d.channel)).toEqual(['a', 'b', 'webhook']);
     expect(deliveriesFor(open, w())[0]?.repeatIntervalS).toBe(3600);
     expect(summaryChannels(table)).toEqual(['pd', 'slack', 'teams']);
@@ -55,7 +61,8 @@ describe('channel secrets (BLINDSPOT_CHANNEL_SECRETS)', () => {
 notifications:
   channels: [{ id: pd, type: pagerduty }, { id: og, type: opsgenie }, { id: slack, type: slack }, { id: hook, type: webhook }]
 `);
-  const errorsOf = (env: Record<string, string | undefined>) => Object.fromEntries(channelRegistry(env, n).info.map((i) => [i.id, i.error]));
+  const errorsOf = (env: Record<string, string | undefined>) =>
+    Object.fromEntries(channelRegistry(env, n).info.map((i) => [i.id, i.error]));
   const SECRET_LOOKING = 'sk-live-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 
   it('names the missing entry and what to put there', () => {
@@ -79,18 +86,27 @@ notifications:
 
   it('refuses a value of the wrong shape for its type, naming the channel, never the value', () => {
     const errors = errorsOf({
-      BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ pd: `${SECRET_LOOKING}!`, og: 'short', slack: `javascript:${SECRET_LOOKING}`, hook: { url: 'https://h.example.com', secret: SECRET_LOOKING } }),
+      BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({
+        pd: `${SECRET_LOOKING}!`,
+        og: 'short',
+        slack: `javascript:${SECRET_LOOKING}`,
+        hook: { url: 'https://h.example.com', secret: SECRET_LOOKING },
+      }),
     });
     expect(errors['pd']).toMatch(/^BLINDSPOT_CHANNEL_SECRETS\["pd"\] is not valid for a channel of type pagerduty/);
     expect(errors['og']).toMatch(/^BLINDSPOT_CHANNEL_SECRETS\["og"\] is not valid for a channel of type opsgenie/);
     expect(errors['slack']).toMatch(/^BLINDSPOT_CHANNEL_SECRETS\["slack"\] is not valid for a channel of type slack/);
-    expect(errors['hook']).toBe('BLINDSPOT_CHANNEL_SECRETS["hook"].secret must be "whsec_" + base64 of 24 to 64 random bytes (blindspot-agent keygen makes one)');
+    expect(errors['hook']).toBe(
+      'BLINDSPOT_CHANNEL_SECRETS["hook"].secret must be "whsec_" + base64 of 24 to 64 random bytes (blindspot-agent keygen makes one)',
+    );
     expect(JSON.stringify(errors)).not.toContain(SECRET_LOOKING);
   });
 
   it('the legacy webhook is routed even while malformed, and says why it cannot send', () => {
     const r = channelRegistry({ BLINDSPOT_WEBHOOK_URL: 'not a url', BLINDSPOT_WEBHOOK_SECRET: 'whsec_x' }, notifications(''));
-    expect(r.info).toEqual([{ id: 'webhook', type: 'webhook', source: 'BLINDSPOT_WEBHOOK_URL', error: 'BLINDSPOT_WEBHOOK_URL must be an http(s) URL' }]);
+    expect(r.info).toEqual([
+      { id: 'webhook', type: 'webhook', source: 'BLINDSPOT_WEBHOOK_URL', error: 'BLINDSPOT_WEBHOOK_URL must be an http(s) URL' },
+    ]);
     expect(r.channels.size).toBe(0);
     expect(deliveriesFor(r.routing, w()).map((d) => d.channel)).toEqual(['webhook']);
   });

@@ -16,12 +16,21 @@ maintenance:
 `);
 
 const healthy = () => [sig('metrics.freshness', 'freshness', 5), sig('prometheus.notifications.dropped', 'dropped', 0)];
-const agent = (id: string, to: number, signals: (s: number) => ReturnType<typeof healthy> = () => healthy()) => new Scenario(cfg, id).every(0, to, (s) => signals(s)).live;
+const agent = (id: string, to: number, signals: (s: number) => ReturnType<typeof healthy> = () => healthy()) =>
+  new Scenario(cfg, id).every(0, to, (s) => signals(s)).live;
 const status = (views: ReturnType<typeof viewComponents>) => Object.fromEntries(views.map((v) => [v.id, v.status]));
 
 describe('component view', () => {
   it('is operational only when every agent feeding a component is verified and up', () => {
-    const views = viewComponents(cfg, [{ id: 'a', live: agent('a', 60) }, { id: 'b', live: agent('b', 60) }], at(62), false);
+    const views = viewComponents(
+      cfg,
+      [
+        { id: 'a', live: agent('a', 60) },
+        { id: 'b', live: agent('b', 60) },
+      ],
+      at(62),
+      false,
+    );
     expect(status(views)).toEqual({ metrics: 'operational', alerting: 'operational', tracing: 'unverified' });
     expect(views[0]).toMatchObject({ name: 'Metrics pipeline', group: 'Observability', verifiedAt: at(60) });
   });
@@ -35,13 +44,40 @@ describe('component view', () => {
     expect(status(late).metrics).toBe('unverified');
     const silent = new Scenario(cfg, 'a').every(0, 60, () => healthy()).alarm(80).live;
     expect(silent?.state).toBe('blind');
-    expect(status(viewComponents(cfg, [{ id: 'a', live: silent }, { id: 'b', live: agent('b', 80) }], at(81), false)).metrics).toBe('unverified');
+    expect(
+      status(
+        viewComponents(
+          cfg,
+          [
+            { id: 'a', live: silent },
+            { id: 'b', live: agent('b', 80) },
+          ],
+          at(81),
+          false,
+        ),
+      ).metrics,
+    ).toBe('unverified');
   });
 
   it('says outage from verified data even while another agent is silent: partial when some feeds are fine, major when all are down', () => {
-    const dropping = agent('a', 60, (s) => [sig('metrics.freshness', 'freshness', 5), sig('prometheus.notifications.dropped', 'dropped', s > 30 ? 3 : 0)]);
+    const dropping = agent('a', 60, (s) => [
+      sig('metrics.freshness', 'freshness', 5),
+      sig('prometheus.notifications.dropped', 'dropped', s > 30 ? 3 : 0),
+    ]);
     const fine = agent('b', 60);
-    expect(status(viewComponents(cfg, [{ id: 'a', live: dropping }, { id: 'b', live: fine }], at(61), false)).alerting).toBe('partial_outage');
+    expect(
+      status(
+        viewComponents(
+          cfg,
+          [
+            { id: 'a', live: dropping },
+            { id: 'b', live: fine },
+          ],
+          at(61),
+          false,
+        ),
+      ).alerting,
+    ).toBe('partial_outage');
     expect(status(viewComponents(cfg, [{ id: 'a', live: dropping }], at(61), false)).alerting).toBe('major_outage');
   });
 
@@ -51,17 +87,36 @@ describe('component view', () => {
     const start = Date.parse('2026-11-22T10:00:00Z');
     const inMaintenance = agent('maint-1', 60);
     // A maintenance window for the agent covers every component it feeds, while it lasts.
-    expect(status(viewComponents(cfg, [{ id: 'maint-1', live: inMaintenance }], start + 1000, false))).toMatchObject({ metrics: 'under_maintenance', alerting: 'under_maintenance' });
-    expect(status(viewComponents(cfg, [{ id: 'maint-1', live: inMaintenance }], start + 3_600_001, false)).alerting).not.toBe('under_maintenance');
+    expect(status(viewComponents(cfg, [{ id: 'maint-1', live: inMaintenance }], start + 1000, false))).toMatchObject({
+      metrics: 'under_maintenance',
+      alerting: 'under_maintenance',
+    });
+    expect(status(viewComponents(cfg, [{ id: 'maint-1', live: inMaintenance }], start + 3_600_001, false)).alerting).not.toBe(
+      'under_maintenance',
+    );
     expect(statusOf([{ agentId: 'm', monitor: 'x', level: 'blind', unverified: false, maintenance: true }])).toBe('under_maintenance');
   });
 
-  it('greys out everything when the watchdog\'s own evaluation has stalled', () => {
-    expect(new Set(Object.values(status(viewComponents(cfg, [{ id: 'a', live: agent('a', 60) }], at(61), true))))).toEqual(new Set(['unverified']));
+  it("greys out everything when the watchdog's own evaluation has stalled", () => {
+    expect(new Set(Object.values(status(viewComponents(cfg, [{ id: 'a', live: agent('a', 60) }], at(61), true))))).toEqual(
+      new Set(['unverified']),
+    );
   });
 
   it('ignores agents it could not read or never heard from, which leaves their components unverified', () => {
-    expect(status(viewComponents(cfg, [{ id: 'x', live: undefined }, { id: 'y', live: null }], at(1), false)).metrics).toBe('unverified');
+    expect(
+      status(
+        viewComponents(
+          cfg,
+          [
+            { id: 'x', live: undefined },
+            { id: 'y', live: null },
+          ],
+          at(1),
+          false,
+        ),
+      ).metrics,
+    ).toBe('unverified');
   });
 
   it.each([
@@ -76,7 +131,13 @@ describe('component view', () => {
   });
 
   it('keeps maintenance out of the verdict while other feeds are live', () => {
-    const c = (level: Contribution['level'], maintenance: boolean): Contribution => ({ agentId: 'a', monitor: 'm', level, unverified: false, maintenance });
+    const c = (level: Contribution['level'], maintenance: boolean): Contribution => ({
+      agentId: 'a',
+      monitor: 'm',
+      level,
+      unverified: false,
+      maintenance,
+    });
     expect(statusOf([c('blind', true), c('up', false)])).toBe('operational');
   });
 });

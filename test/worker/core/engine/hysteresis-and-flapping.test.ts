@@ -13,13 +13,21 @@ describe('recovery is a phase', () => {
   });
 
   it('a bad heartbeat during recovery starts recovery over', () => {
-    const s = new Scenario(empty).every(0, 10, () => fresh(900)).every(15, 40, () => fresh(5)).heartbeat(45, fresh(900)).every(50, 120, () => fresh(5));
+    const s = new Scenario(empty)
+      .every(0, 10, () => fresh(900))
+      .every(15, 40, () => fresh(5))
+      .heartbeat(45, fresh(900))
+      .every(50, 120, () => fresh(5));
     expect(s.windows('window_closed')).toEqual([expect.objectContaining({ endedAt: at(50), at: 110 })]);
   });
 
   it('the alarm closes the window when only the 60 s remain, without waiting for a heartbeat', () => {
     const slow = config('defaults: { recover_for: { heartbeats: 2, seconds: 60 } }');
-    const s = new Scenario(slow, 'a', 30).heartbeat(0, fresh(900)).heartbeat(30, fresh(900)).heartbeat(60, fresh(5)).heartbeat(90, fresh(5));
+    const s = new Scenario(slow, 'a', 30)
+      .heartbeat(0, fresh(900))
+      .heartbeat(30, fresh(900))
+      .heartbeat(60, fresh(5))
+      .heartbeat(90, fresh(5));
     expect(s.windows('window_closed')).toEqual([]);
     s.alarmsUntil(120);
     expect(s.windows('window_closed')).toEqual([expect.objectContaining({ at: 120, endedAt: at(60) })]);
@@ -75,8 +83,20 @@ describe('flapping', () => {
 
 describe('clock skew', () => {
   it('an agent clock 45 s off opens a degraded clock_skew window of its own', () => {
-    const s = new Scenario(empty).every(0, 10, () => []).heartbeat(15, [], { sentAtOffsetS: 45 }).heartbeat(20, [], { sentAtOffsetS: -45 });
-    expect(s.windows('window_opened')).toEqual([expect.objectContaining({ monitor: 'clock_skew', cause: 'clock_skew', level: 'degraded', severity: 'warning', peakValue: 45, startedAt: at(15) })]);
+    const s = new Scenario(empty)
+      .every(0, 10, () => [])
+      .heartbeat(15, [], { sentAtOffsetS: 45 })
+      .heartbeat(20, [], { sentAtOffsetS: -45 });
+    expect(s.windows('window_opened')).toEqual([
+      expect.objectContaining({
+        monitor: 'clock_skew',
+        cause: 'clock_skew',
+        level: 'degraded',
+        severity: 'warning',
+        peakValue: 45,
+        startedAt: at(15),
+      }),
+    ]);
   });
 
   it('10 s of skew is fine', () => {

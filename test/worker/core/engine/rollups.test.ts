@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { accrue, BUCKET_MS, DAY_MS, emptyRollup, FLUSH_SPREAD_MS, flushDue, flushSpreadMs, nextFlushAt, recordSignal, takeComplete } from '../../../../worker/core/rollup.ts';
+import {
+  accrue,
+  BUCKET_MS,
+  DAY_MS,
+  emptyRollup,
+  FLUSH_SPREAD_MS,
+  flushDue,
+  flushSpreadMs,
+  nextFlushAt,
+  recordSignal,
+  takeComplete,
+} from '../../../../worker/core/rollup.ts';
 import { at, config, Scenario, sig, T0 } from './scenario.ts';
 
 describe('rollups', () => {
@@ -11,7 +22,10 @@ describe('rollups', () => {
   });
 
   it('counts each monitor in the state that held: 10 s good, then degraded until recovery', () => {
-    const s = new Scenario(config('{}')).every(0, 5, () => [sig('q.age', 'queue_age', 1)]).every(10, 20, () => [sig('q.age', 'queue_age', 100)]).every(25, 95, () => [sig('q.age', 'queue_age', 1)]);
+    const s = new Scenario(config('{}'))
+      .every(0, 5, () => [sig('q.age', 'queue_age', 1)])
+      .every(10, 20, () => [sig('q.age', 'queue_age', 100)])
+      .every(25, 95, () => [sig('q.age', 'queue_age', 1)]);
     const seconds = s.live!.rollup.buckets[T0]!['auto:q.age']!;
     // Degraded from the window's confirmation (15 s) until the recovery completed (85 s).
     expect(seconds).toEqual({ good: 15 + 10, degraded: 70, blind: 0, unknown: 0, paused: 0 });
@@ -49,7 +63,7 @@ describe('rollups', () => {
     expect(nextFlushAt(rest, T0 + BUCKET_MS + 1000)).toBe(T0 + 2 * BUCKET_MS);
   });
 
-  it('spreads each agent\'s write over the minute after a bucket ends, the same place every time', () => {
+  it("spreads each agent's write over the minute after a bucket ends, the same place every time", () => {
     const acc = emptyRollup();
     accrue(acc, 'm', 'good', T0, T0 + BUCKET_MS + 1000);
     const spread = flushSpreadMs('agent-7');

@@ -42,7 +42,15 @@ export class Scenario {
 
   heartbeat(second: number, signals: Signal[], over: { boot?: string; sentAtOffsetS?: number; stopping?: boolean } = {}): this {
     const now = at(second);
-    const facts = { boot: over.boot ?? 'b1', seq: ++this.seq, intervalS: this.intervalS, graceS: this.intervalS, sentAt: now + (over.sentAtOffsetS ?? 0) * 1000, stopping: over.stopping ?? false, signals };
+    const facts = {
+      boot: over.boot ?? 'b1',
+      seq: ++this.seq,
+      intervalS: this.intervalS,
+      graceS: this.intervalS,
+      sentAt: now + (over.sentAtOffsetS ?? 0) * 1000,
+      stopping: over.stopping ?? false,
+      signals,
+    };
     const t = evaluateHeartbeat(this.live, { kind: 'agent', id: this.agentId, component: 'monitoring' }, facts, this.cfg, now);
     this.record(t.next, t.changes, second);
     return this;
@@ -72,7 +80,9 @@ export class Scenario {
   }
 
   windows(type: Change['type'], monitor?: string) {
-    return this.changes.flatMap((c) => (c.type === type && 'window' in c && (monitor === undefined || c.window.monitor === monitor) ? [{ at: c.at, ...c.window }] : []));
+    return this.changes.flatMap((c) =>
+      c.type === type && 'window' in c && (monitor === undefined || c.window.monitor === monitor) ? [{ at: c.at, ...c.window }] : [],
+    );
   }
 
   /** What would reach on-call: opened (or paged late), escalated and closed events of paged windows. */
@@ -89,7 +99,9 @@ export class Scenario {
   private record(next: LiveState, changes: Change[], second: number) {
     // As the Durable Object does: complete rollup buckets are written out, so they stop being due.
     const now = at(second);
-    this.live = flushDue(next.rollup, next.lastFlushAt, now, flushSpreadMs(next.agentId)) ? { ...next, rollup: takeComplete(next.rollup, now).rest, lastFlushAt: now } : next;
+    this.live = flushDue(next.rollup, next.lastFlushAt, now, flushSpreadMs(next.agentId))
+      ? { ...next, rollup: takeComplete(next.rollup, now).rest, lastFlushAt: now }
+      : next;
     this.now = at(second);
     for (const c of changes) this.changes.push({ ...c, at: second } as Timed);
   }

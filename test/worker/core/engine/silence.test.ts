@@ -51,7 +51,12 @@ describe('agent silence', () => {
   it('a silence the watchdog noticed 3 minutes late pages once the watchdog is on time, and resolves when the agent returns', () => {
     const s = new Scenario(config('{}')).heartbeat(0, []);
     s.alarm(190);
-    expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ startedAt: at(5), confirmedAt: at(10), suppressedBy: 'watchdog_gap', paged: false });
+    expect(s.windows('window_opened', 'agent')[0]).toMatchObject({
+      startedAt: at(5),
+      confirmedAt: at(10),
+      suppressedBy: 'watchdog_gap',
+      paged: false,
+    });
     expect(pages(s)).toHaveLength(0);
     s.alarmsUntil(400);
     const paged = s.windows('window_paged', 'agent');

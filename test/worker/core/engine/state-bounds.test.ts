@@ -14,7 +14,10 @@ describe('bounded live state', () => {
     let largest = 0;
     for (let t = 0, i = 0; t <= 3600; t += 15, i++) {
       s.alarmsUntil(t);
-      s.heartbeat(t, Array.from({ length: 64 }, (_, k) => sig(`churn.${i}.${k}`, 'freshness', 1)));
+      s.heartbeat(
+        t,
+        Array.from({ length: 64 }, (_, k) => sig(`churn.${i}.${k}`, 'freshness', 1)),
+      );
       largest = Math.max(largest, stateBytes(s));
       expect(Object.keys(s.live!.monitors).length).toBeLessThanOrEqual(MAX_INSTANCES);
     }

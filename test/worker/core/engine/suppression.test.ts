@@ -6,7 +6,10 @@ monitors:
   - { id: prometheus-up, signal: prometheus.up, kind: freshness, blind: { max_age_s: 60 } }
   - { id: metrics-fresh, signal: "metrics.*", kind: freshness, depends_on: [prometheus-up] }
 `);
-const stack = (prom: number | null, metrics: number | null) => [sig('prometheus.up', 'freshness', prom), sig('metrics.freshness', 'freshness', metrics)];
+const stack = (prom: number | null, metrics: number | null) => [
+  sig('prometheus.up', 'freshness', prom),
+  sig('metrics.freshness', 'freshness', metrics),
+];
 
 describe('dependencies', () => {
   it('while Prometheus is down, the freshness monitor behind it is recorded but does not page', () => {
@@ -24,11 +27,15 @@ describe('dependencies', () => {
     expect(s.windows('window_paged')).toEqual([]);
     s.heartbeat(75, stack(1, 900));
     expect(s.windows('window_closed')).toEqual([expect.objectContaining({ monitor: 'prometheus-up', endedAt: at(15) })]);
-    expect(s.windows('window_paged')).toEqual([expect.objectContaining({ at: 75, monitor: 'metrics-fresh', startedAt: at(0), paged: true, suppressedBy: null })]);
+    expect(s.windows('window_paged')).toEqual([
+      expect.objectContaining({ at: 75, monitor: 'metrics-fresh', startedAt: at(0), paged: true, suppressedBy: null }),
+    ]);
   });
 
   it('a configuration with a cycle or an unknown dependency is refused', () => {
-    expect(() => config('monitors: [{ id: x, kind: freshness, depends_on: [y] }, { id: y, kind: freshness, depends_on: [x] }]')).toThrow(/cycle \(x → y → x\)/);
+    expect(() => config('monitors: [{ id: x, kind: freshness, depends_on: [y] }, { id: y, kind: freshness, depends_on: [x] }]')).toThrow(
+      /cycle \(x → y → x\)/,
+    );
     expect(() => config('monitors: [{ id: x, kind: freshness, depends_on: [nope] }]')).toThrow(/no monitor has the id "nope"/);
   });
 });
@@ -51,14 +58,18 @@ maintenance:
 defaults: { recover_for: { heartbeats: 3, seconds: 0 } }
 maintenance: [{ id: upgrade, starts_at: "2026-11-22T12:00:00Z", ends_at: "2026-11-22T12:01:00Z" }]
 `);
-    const s = new Scenario(quick).every(0, 5, () => [sig('metrics.freshness', 'freshness', 900)]).every(10, 59, () => [sig('metrics.freshness', 'freshness', 1)]);
+    const s = new Scenario(quick)
+      .every(0, 5, () => [sig('metrics.freshness', 'freshness', 900)])
+      .every(10, 59, () => [sig('metrics.freshness', 'freshness', 1)]);
     s.alarmsUntil(59);
     expect(s.windows('window_closed')).toHaveLength(1);
     expect(s.notifications()).toEqual([]);
   });
 
   it('maintenance for other agents changes nothing here', () => {
-    const other = config('maintenance: [{ id: m, starts_at: "2026-11-22T11:00:00Z", ends_at: "2026-11-22T13:00:00Z", agents: ["prod-*"] }]');
+    const other = config(
+      'maintenance: [{ id: m, starts_at: "2026-11-22T11:00:00Z", ends_at: "2026-11-22T13:00:00Z", agents: ["prod-*"] }]',
+    );
     const s = new Scenario(other).every(0, 10, () => [sig('metrics.freshness', 'freshness', 900)]);
     expect(s.windows('window_opened')).toEqual([expect.objectContaining({ paged: true })]);
   });
@@ -69,7 +80,9 @@ describe('agent silence', () => {
     const cfg = config('defaults: { for: { heartbeats: 1, seconds: 30 } }');
     const s = new Scenario(cfg).heartbeat(0, [sig('metrics.freshness', 'freshness', 900)]);
     s.alarmsUntil(60);
-    expect(s.windows('window_opened')).toEqual([expect.objectContaining({ monitor: 'agent', cause: 'agent_silent', startedAt: at(5), confirmedAt: at(10) })]);
+    expect(s.windows('window_opened')).toEqual([
+      expect.objectContaining({ monitor: 'agent', cause: 'agent_silent', startedAt: at(5), confirmedAt: at(10) }),
+    ]);
   });
 
   it('the silence window closes after two heartbeats back, ended at the first; its opened and closed both reach on-call', () => {

@@ -86,7 +86,13 @@ describe('coverage of one pipeline', () => {
 describe('coverage of all pipelines together', () => {
   const base = { firstSeenAt: at(9), degraded: [], linkOnly: [] };
   const a: ComponentTimeline = { ...base, id: 'a', name: 'A', blind: [span(at(10, 0), at(10, 30))], paused: [span(at(11), at(12))] };
-  const b: ComponentTimeline = { ...base, id: 'b', name: 'B', blind: [span(at(10, 20), at(10, 40)), span(at(11, 10), at(11, 20))], paused: [span(at(11, 30), at(12))] };
+  const b: ComponentTimeline = {
+    ...base,
+    id: 'b',
+    name: 'B',
+    blind: [span(at(10, 20), at(10, 40)), span(at(11, 10), at(11, 20))],
+    paused: [span(at(11, 30), at(12))],
+  };
 
   it('is blind when any pipeline that is not paused is blind, and paused only when all are', () => {
     const all = overallTimeline([a, b]);

@@ -80,12 +80,42 @@ function windowsOf(changes: readonly Change[]): WindowRecord[] {
   for (const c of changes) {
     if (!('window' in c)) continue;
     const w = c.window;
-    byId.set(w.id, { id: w.id, agentId: w.agentId, monitor: w.monitor, component: w.component, cause: w.cause, level: w.level, signal: w.signal, startedAt: w.startedAt, confirmedAt: w.confirmedAt, notifiedAt: null, endedAt: w.endedAt, peakValue: w.peakValue, suppressedBy: w.suppressedBy, source: 'engine' });
+    byId.set(w.id, {
+      id: w.id,
+      agentId: w.agentId,
+      monitor: w.monitor,
+      component: w.component,
+      cause: w.cause,
+      level: w.level,
+      signal: w.signal,
+      startedAt: w.startedAt,
+      confirmedAt: w.confirmedAt,
+      notifiedAt: null,
+      endedAt: w.endedAt,
+      peakValue: w.peakValue,
+      suppressedBy: w.suppressedBy,
+      source: 'engine',
+    });
   }
   return [...byId.values()];
 }
 
-const gapWindow: WindowRecord = { id: 'watchdog:gap', agentId: '*', monitor: 'watchdog', component: 'monitoring', cause: 'watchdog_gap', level: 'unknown', signal: null, startedAt: at(TRUTH.watchdogGap.from), confirmedAt: at(TRUTH.watchdogGap.to), notifiedAt: null, endedAt: at(TRUTH.watchdogGap.to), peakValue: null, suppressedBy: null, source: 'watchdog' };
+const gapWindow: WindowRecord = {
+  id: 'watchdog:gap',
+  agentId: '*',
+  monitor: 'watchdog',
+  component: 'monitoring',
+  cause: 'watchdog_gap',
+  level: 'unknown',
+  signal: null,
+  startedAt: at(TRUTH.watchdogGap.from),
+  confirmedAt: at(TRUTH.watchdogGap.to),
+  notifiedAt: null,
+  endedAt: at(TRUTH.watchdogGap.to),
+  peakValue: null,
+  suppressedBy: null,
+  source: 'watchdog',
+};
 
 function report() {
   const { windows, backfill } = run();
@@ -102,7 +132,12 @@ function report() {
 }
 
 function found(rows: readonly GapRow[], truth: { monitor: string; from: number; to: number }, source?: GapRow['source']): GapRow {
-  const near = rows.filter((r) => r.monitor === truth.monitor && (source === undefined || r.source === source) && Math.abs(r.startedAt - at(truth.from)) <= INTERVAL_S * 1000);
+  const near = rows.filter(
+    (r) =>
+      r.monitor === truth.monitor &&
+      (source === undefined || r.source === source) &&
+      Math.abs(r.startedAt - at(truth.from)) <= INTERVAL_S * 1000,
+  );
   expect(near, `a ${truth.monitor} window starting at ${truth.from} s`).toHaveLength(1);
   const row = near[0]!;
   expect(Math.abs(row.startedAt - at(truth.from))).toBeLessThanOrEqual(INTERVAL_S * 1000);
@@ -172,7 +207,11 @@ describe('gap report on a simulated agent with injected blind windows', () => {
   it('reports nothing that was not injected', () => {
     // One row per truth (the stale window inside the link outage is the backfill row), nothing else.
     const rows = r.rows.map((x) => `${x.monitor}@${Math.round((x.startedAt - at(0)) / 1000 / INTERVAL_S) * INTERVAL_S}`);
-    expect(rows.sort()).toEqual(Object.values(TRUTH).map((t) => `${t.monitor}@${t.from}`).sort());
+    expect(rows.sort()).toEqual(
+      Object.values(TRUTH)
+        .map((t) => `${t.monitor}@${t.from}`)
+        .sort(),
+    );
   });
 
   it('counts coverage from the injected windows exactly', () => {
@@ -183,20 +222,45 @@ describe('gap report on a simulated agent with injected blind windows', () => {
     // The silence windows blind every pipeline the agent feeds.
     const unverified = s(TRUTH.watchdogGap.from, TRUTH.watchdogGap.to);
     const lateSilenceSeen = s(TRUTH.watchdogGap.to, TRUTH.lateSilence.to);
-    const blind = [TRUTH.stale, TRUTH.unknown, TRUTH.silence, TRUTH.staleDuringOutage].reduce((sum, t) => sum + s(t.from, t.to), 0) + lateSilenceSeen;
+    const blind =
+      [TRUTH.stale, TRUTH.unknown, TRUTH.silence, TRUTH.staleDuringOutage].reduce((sum, t) => sum + s(t.from, t.to), 0) + lateSilenceSeen;
     const paused = s(3850, 4100);
     expect(metrics.unverifiedMs).toBe(unverified);
     expect(metrics.pausedMs).toBe(paused);
     expect(metrics.blindMs).toBe(blind);
     expect(metrics.coverage).toBeCloseTo((s(0, END) - paused - unverified - blind) / (s(0, END) - paused), 12);
-    expect(metrics.linkOnlyMs).toBe(s(TRUTH.linkOutage.from, TRUTH.linkOutage.to) - s(TRUTH.staleDuringOutage.from, TRUTH.staleDuringOutage.to));
+    expect(metrics.linkOnlyMs).toBe(
+      s(TRUTH.linkOutage.from, TRUTH.linkOutage.to) - s(TRUTH.staleDuringOutage.from, TRUTH.staleDuringOutage.to),
+    );
   });
 });
 
 describe('a silence the backfill covers only in part', () => {
   // The agent spooled a minute of heartbeats, then died: 60 s were only the link, the other 540 s were blind.
-  const silence: WindowRecord = { id: 'edge-2:agent:0', agentId: 'edge-2', monitor: 'agent', component: 'metrics', cause: 'agent_silent', level: 'blind', signal: null, startedAt: at(0), confirmedAt: at(10), notifiedAt: null, endedAt: at(600), peakValue: null, suppressedBy: null, source: 'engine' };
-  const backfill: BackfilledHeartbeat[] = Array.from({ length: 12 }, (_, i) => ({ agentId: 'edge-2', boot: 'b', seq: i + 1, sentAt: at(i * 5), intervalS: 5, signals: [sig('metrics.freshness', 'freshness', 5)] }));
+  const silence: WindowRecord = {
+    id: 'edge-2:agent:0',
+    agentId: 'edge-2',
+    monitor: 'agent',
+    component: 'metrics',
+    cause: 'agent_silent',
+    level: 'blind',
+    signal: null,
+    startedAt: at(0),
+    confirmedAt: at(10),
+    notifiedAt: null,
+    endedAt: at(600),
+    peakValue: null,
+    suppressedBy: null,
+    source: 'engine',
+  };
+  const backfill: BackfilledHeartbeat[] = Array.from({ length: 12 }, (_, i) => ({
+    agentId: 'edge-2',
+    boot: 'b',
+    seq: i + 1,
+    sentAt: at(i * 5),
+    intervalS: 5,
+    signals: [sig('metrics.freshness', 'freshness', 5)],
+  }));
   const r = gapReport({
     config: cfg,
     range: { start: at(0), end: at(600) },
