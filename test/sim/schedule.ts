@@ -39,6 +39,8 @@ export interface Segment {
   alarm: AlarmMode;
   /** The minute cron sweep: running, or stalled for the whole segment. */
   sweep: 'on' | 'stalled';
+  /** The platform itself away (alarms lost and the sweep stalled together), whatever the two above say. */
+  watchdog: 'ok' | 'away';
   /** Object resets (all memory, all work in flight), as fractions of the segment. */
   resets: number[];
 }
@@ -72,6 +74,7 @@ const segment: fc.Arbitrary<Segment> = fc.record({
   channel: weighted<ChannelMode>([6, 'ok'], [1, '500'], [1, '429'], [1, 'hang']),
   alarm: weighted<AlarmMode>([6, 'on_time'], [2, 'lost'], [1, 'delayed'], [1, 'twice']),
   sweep: weighted<'on' | 'stalled'>([4, 'on'], [1, 'stalled']),
+  watchdog: weighted<'ok' | 'away'>([7, 'ok'], [1, 'away']),
   resets: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 2 }),
 });
 

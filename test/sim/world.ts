@@ -24,6 +24,7 @@ export const HEAL: Segment = {
   channel: 'ok',
   alarm: 'on_time',
   sweep: 'on',
+  watchdog: 'ok',
   resets: [],
 };
 
@@ -223,12 +224,13 @@ export class World {
     this.settleMs += performance.now() - t0;
   }
 
-  private async enter(s: Segment): Promise<void> {
+  private async enter(given: Segment): Promise<void> {
+    const s: Segment = given.watchdog === 'away' ? { ...given, alarm: 'lost', sweep: 'stalled' } : given;
     const start = this.now;
     this.net.mode = s.channel;
     this.d1.mode = s.d1;
     this.log(
-      `segment ${s.durationS}s agent=${s.agent} freshness=${s.freshness} d1=${s.d1} channel=${s.channel} alarm=${s.alarm} sweep=${s.sweep} resets=${s.resets.length}`,
+      `segment ${s.durationS}s agent=${s.agent} freshness=${s.freshness} d1=${s.d1} channel=${s.channel} alarm=${s.alarm} sweep=${s.sweep}${given.watchdog === 'away' ? ' (watchdog away)' : ''} resets=${s.resets.length}`,
     );
     const resets = s.resets.map((f) => start + Math.floor(f * s.durationS * 1000)).sort((a, b) => a - b);
     this.seg = { s, end: start + s.durationS * 1000, resets, sameInstant: 0 };
