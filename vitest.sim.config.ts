@@ -24,6 +24,7 @@ export default defineConfig({
         SIM_SEED: process.env.SIM_SEED ?? '',
         SIM_FROM: process.env.SIM_FROM ?? '1',
         SIM_PROFILE: process.env.SIM_PROFILE ?? '',
+        SIM_SCHEDULE: process.env.SIM_SCHEDULE ?? '',
       }),
     ],
   },

@@ -1,15 +1,19 @@
 #!/usr/bin/env node
-// npm run sim -- --seeds N [--from F] | --seed S
+// npm run sim -- --seeds N [--from F] | --seed S | --schedule JSON
 // Runs the simulator (test/sim/) inside workerd: seeds F..F+N-1 (default 1..2000), or replays seed S
 // alone with its full trace.
 import { spawn } from 'node:child_process';
 import { OFFLINE_ENV } from './wrangler.js';
 
 const args = process.argv.slice(2);
-const usage = 'usage: npm run sim -- [--seeds N] [--from F] | --seed S';
+const usage = "usage: npm run sim -- [--seeds N] [--from F] | --seed S | --schedule '<a schedule as a failure prints it>'";
 const env = { ...process.env, ...OFFLINE_ENV, SIM_SEEDS: '2000', SIM_FROM: '1', SIM_SEED: '' };
 for (let i = 0; i < args.length; i += 2) {
   const [flag, value] = [args[i], args[i + 1]];
+  if (flag === '--schedule' && value !== undefined) {
+    env.SIM_SCHEDULE = value;
+    continue;
+  }
   if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1) {
     console.error(`sim: ${flag ?? ''} needs a whole number of at least 1 after it\n${usage}`);
     process.exit(2);

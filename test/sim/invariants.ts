@@ -1,7 +1,7 @@
 // What must hold after a schedule, whatever its faults. Each invariant names the promise it protects
 // (test/sim/README.md lists them). check() returns the first one broken, or null.
 import { LATE_RECHECK_MS } from '../../worker/core/evaluate.ts';
-import { SILENCE_MONITOR } from '../../worker/core/agent-state.ts';
+import { LATE_MS, SILENCE_MONITOR } from '../../worker/core/agent-state.ts';
 import { MAX_QUEUED_BYTES } from '../../worker/core/replication-policy.ts';
 import { CHANNELS } from './sim-config.ts';
 import type { Accepted, Outcome } from './world.ts';
@@ -87,18 +87,17 @@ function knownWindows(o: Outcome): Map<string, KnownWindow> {
 }
 
 /**
- * A silence that began while the watchdog was away entirely (alarms lost, sweep stalled) is noticed
- * late, recorded as `watchdog_gap`, and pages only if it is still open once the watchdog is on time
- * again (the first evaluation after its return, plus the re-check LATE_RECHECK_MS later). One that
- * ended before then is reported by the Watchdog's summary instead, which the simulator does not run.
+ * A silence the watchdog itself noticed late (its first evaluation after the deadline came more than
+ * LATE_MS after it: alarms lost, the sweep stalled) is recorded as `watchdog_gap`, and pages only if
+ * it is still going on once the watchdog is on time again (that evaluation plus the re-check
+ * LATE_RECHECK_MS later). One the agent ended before then (any heartbeat, a goodbye too) is reported
+ * by the Watchdog's summary instead, which the simulator does not run.
  */
 function noticedLateAndOverBeforeOnTime(o: Outcome, gap: Gap, covering: readonly KnownWindow[]): boolean {
-  const away = o.watchdogAway.find((a) => a.from <= gap.from && gap.from <= a.to);
-  if (away === undefined) return false;
-  const back = o.evaluations.find((t) => t >= away.to);
-  if (back === undefined) return false;
-  const late = covering.filter((w) => o.d1Windows.some((r) => r.id === w.id && r.suppressed_by === 'watchdog_gap'));
-  return late.length > 0 && late.every((w) => w.endedAt !== null && w.endedAt <= back + LATE_RECHECK_MS + SLACK_MS);
+  const noticed = o.evaluations.find((t) => t >= gap.from);
+  if (noticed === undefined || noticed - gap.from <= LATE_MS) return false;
+  if (gap.to > noticed + LATE_RECHECK_MS + SLACK_MS) return false;
+  return covering.some((w) => o.d1Windows.some((r) => r.id === w.id && r.suppressed_by === 'watchdog_gap'));
 }
 
 export function check(o: Outcome): Broken | null {

@@ -9,7 +9,7 @@ import { type Broken, check } from './invariants.ts';
 import { type Schedule, scheduleArb } from './schedule.ts';
 import { type Outcome, World } from './world.ts';
 
-const vars = env as unknown as { SIM_SEEDS?: string; SIM_SEED?: string; SIM_FROM?: string; SIM_PROFILE?: string };
+const vars = env as unknown as { SIM_SEEDS?: string; SIM_SEED?: string; SIM_FROM?: string; SIM_PROFILE?: string; SIM_SCHEDULE?: string };
 const only = vars.SIM_SEED === undefined || vars.SIM_SEED === '' ? null : Number(vars.SIM_SEED);
 const seeds = only === null ? Number(vars.SIM_SEEDS ?? 200) : 1;
 const from = only ?? Number(vars.SIM_FROM ?? 1);
@@ -58,7 +58,27 @@ async function runSeed(seed: number): Promise<string | null> {
   ].join('\n');
 }
 
+/** Plays one schedule given as JSON (a shrunk one, as a failure prints it) with its full trace. */
+async function runSchedule(json: string): Promise<string | null> {
+  const schedule = JSON.parse(json) as Schedule;
+  const world = new World(`sim-given-${Date.now()}`, schedule, true);
+  const outcome = await world.run();
+  const broken = check(outcome);
+  return broken === null
+    ? null
+    : [`the given schedule broke "${broken.invariant}"`, `  ${broken.detail}`, ...world.trace().map((l) => `    ${l}`)].join('\n');
+}
+
 export function simulate(shard: number, shards: number): void {
+  if (vars.SIM_SCHEDULE !== undefined && vars.SIM_SCHEDULE !== '') {
+    if (shard === 0)
+      it('the invariants hold for the given schedule', async () => {
+        const failure = await runSchedule(vars.SIM_SCHEDULE as string);
+        if (failure !== null) expect.fail(failure);
+      });
+    else it.skip('the given schedule runs in shard 1', () => {});
+    return;
+  }
   const mine: number[] = [];
   for (let seed = from; seed < from + seeds; seed++) if (seed % shards === shard) mine.push(seed);
   it(`the invariants hold for ${mine.length} seeded schedule(s) (seeds ${from}..${from + seeds - 1}, shard ${shard + 1} of ${shards})`, async () => {

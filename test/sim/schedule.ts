@@ -78,10 +78,26 @@ const segment: fc.Arbitrary<Segment> = fc.record({
   resets: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 2 }),
 });
 
+/**
+ * The watchdog away while the agent is gone, and the agent still gone (or flapping) once it is back:
+ * the silence is noticed late and must page once the watchdog is on time. Random segments reach this
+ * too rarely, so one schedule in five is built around it.
+ */
+const awayWhileDead: fc.Arbitrary<Segment[]> = fc
+  .tuple(
+    segment,
+    segment.map((s) => ({ ...s, agent: 'dead' as const, watchdog: 'away' as const, durationS: Math.max(s.durationS, 150) })),
+    fc
+      .tuple(segment, weighted<AgentMode>([3, 'dead'], [1, 'lossy'], [1, 'slow']))
+      .map(([s, agent]) => ({ ...s, agent, watchdog: 'ok' as const })),
+    fc.array(segment, { maxLength: 2 }),
+  )
+  .map(([before, away, after, rest]) => [before, away, after, ...rest]);
+
 export const scheduleArb: fc.Arbitrary<Schedule> = fc.record({
   intervalS: fc.constantFrom(5, 10, 15),
   noise: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-  segments: fc.array(segment, { minLength: 1, maxLength: 6 }),
+  segments: fc.oneof({ weight: 4, arbitrary: fc.array(segment, { minLength: 1, maxLength: 6 }) }, { weight: 1, arbitrary: awayWhileDead }),
 });
 
 /** A small deterministic PRNG (mulberry32) for the per-heartbeat coin flips. */

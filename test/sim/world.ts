@@ -67,8 +67,7 @@ export interface Outcome {
   openAtEnd: string[];
   setAside: number;
   dropped: number;
-  /** Stretches with no watchdog at all (alarms lost and the sweep stalled), and every evaluation the object made. */
-  watchdogAway: { from: number; to: number }[];
+  /** Every evaluation the object made (alarm runs, sweeps, heartbeats taken). */
   evaluations: number[];
   trace: string[];
 }
@@ -131,7 +130,6 @@ export class World {
       openAtEnd: [],
       setAside: 0,
       dropped: 0,
-      watchdogAway: [],
       evaluations: [],
       trace: [],
     };
@@ -234,7 +232,6 @@ export class World {
     );
     const resets = s.resets.map((f) => start + Math.floor(f * s.durationS * 1000)).sort((a, b) => a - b);
     this.seg = { s, end: start + s.durationS * 1000, resets, sameInstant: 0 };
-    if (s.alarm === 'lost' && s.sweep === 'stalled') this.out.watchdogAway.push({ from: start, to: start + s.durationS * 1000 });
     if (s.agent === 'restart' || (this.stopped && s.agent !== 'dead' && s.agent !== 'stopping')) this.newBoot();
     if (s.agent === 'stopping' && !this.stopped) {
       await this.beat(s, true);
