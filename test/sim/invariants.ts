@@ -109,6 +109,13 @@ export function check(o: Outcome): Broken | null {
   if (o.maxStoredBytes > MAX_STORED_BYTES)
     return broken('state-bounded', `stored state reached ${o.maxStoredBytes} bytes (bound ${MAX_STORED_BYTES})`);
 
+  // D1 worked for the healthy minutes: everything the object decided has reached it, or was set aside.
+  if (o.queued > 0)
+    return broken(
+      'd1-caught-up',
+      `after ${HEAL_MIN} minutes of a working D1, ${o.queued} batch(es) still wait for it, the oldest from ${o.oldestQueuedAt}`,
+    );
+
   const known = knownWindows(o);
   for (const w of known.values()) {
     if (w.endedAt !== null && w.endedAt < w.startedAt)

@@ -67,6 +67,9 @@ export interface Outcome {
   openAtEnd: string[];
   setAside: number;
   dropped: number;
+  /** Batches still waiting for D1 at the end, and how old the oldest is. */
+  queued: number;
+  oldestQueuedAt: number | null;
   /** Every evaluation the object made (alarm runs, sweeps, heartbeats taken). */
   evaluations: number[];
   trace: string[];
@@ -130,6 +133,8 @@ export class World {
       openAtEnd: [],
       setAside: 0,
       dropped: 0,
+      queued: 0,
+      oldestQueuedAt: null,
       evaluations: [],
       trace: [],
     };
@@ -399,6 +404,8 @@ export class World {
     const health = await this.call('health', (o) => o.health());
     this.out.setAside = health?.replication.setAside ?? 0;
     this.out.dropped = health?.replication.dropped ?? 0;
+    this.out.queued = health?.replication.length ?? 0;
+    this.out.oldestQueuedAt = health?.replication.oldestAt ?? null;
     const live = this.handle === null ? null : loadLive(this.handle.state.storage.sql).live;
     this.out.openAtEnd = [live?.silence?.window?.id, ...Object.values(live?.monitors ?? {}).map((m) => m.window?.id)].filter(
       (x): x is string => x !== undefined && x !== null,
