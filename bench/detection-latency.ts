@@ -50,6 +50,7 @@ async function silence(
   const boot = `bench-${Date.now()}`;
   const deadlines = new Map<string, number>();
   for (let seq = 1; seq <= 3; seq++) {
+    const roundFrom = Date.now();
     await Promise.all(
       agents.map(async (agent) => {
         const r = await postSigned(w.url, signedHeartbeat(agent, agentSecret, { seq, boot, intervalS: 2, graceS: 2, signals: [] }));
@@ -57,6 +58,7 @@ async function silence(
         deadlines.set(agent, r.deadlineAt);
       }),
     );
+    console.error(`${agents.length} agent(s)${d1Down ? ', D1 down' : ''}: heartbeat round ${seq} answered in ${Date.now() - roundFrom} ms`);
     await new Promise((r) => setTimeout(r, 1000));
   }
   const wanted = new Set(agents);
@@ -66,14 +68,20 @@ async function silence(
         r.body.includes('"window.opened"') && wanted.has((JSON.parse(r.body) as { data: { window: { agent: string } } }).data.window.agent),
     );
   const until = Date.now() + 120_000;
-  while (opened().length < agents.length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-  if (opened().length < agents.length)
-    throw new Error(
-      `only ${opened().length} of ${agents.length} windows were paged within 120 s:\n${w.worker?.output().slice(-3000) ?? ''}`,
-    );
+  const pagedAgents = () =>
+    new Set(opened().map((r) => (JSON.parse(r.body) as { data: { window: { agent: string } } }).data.window.agent)).size;
+  while (pagedAgents() < agents.length && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  if (pagedAgents() < agents.length)
+    throw new Error(`only ${pagedAgents()} of ${agents.length} windows were paged within 120 s:\n${w.worker?.output().slice(-3000) ?? ''}`);
   const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
   const agentOf = (r: { body: string }) => (JSON.parse(r.body) as { data: { window: { agent: string } } }).data.window.agent;
-  const toReceived = sorted(opened().map((r) => r.at - (deadlines.get(agentOf(r)) ?? Number.NaN)));
+  // The silence measured is the one after the last heartbeat: its window is confirmed at that deadline.
+  const confirmedAt = (r: { body: string }) =>
+    Date.parse((JSON.parse(r.body) as { data: { window: { confirmed_at: string } } }).data.window.confirmed_at);
+  const final = opened().filter((r) => confirmedAt(r) >= (deadlines.get(agentOf(r)) ?? Number.POSITIVE_INFINITY) - 100);
+  const earlier = opened().length - final.length;
+  if (earlier > 0) console.error(`${earlier} window(s) opened before the final silence (a heartbeat round slower than the 4 s deadline)`);
+  const toReceived = sorted(final.map((r) => r.at - (deadlines.get(agentOf(r)) ?? Number.NaN)));
   if (d1Down) return { toConfirmed: [], toAttempt: [], toReceived };
   const list = agents.map((a) => `'${a}'`).join(',');
   const rows = d1Query<Row>(
