@@ -6,11 +6,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { WatchConfig } from '../../config/resolve.ts';
 import { REPLAY_WINDOW_S, type Heartbeat } from '../../protocol/heartbeat.ts';
-import { isOutOfOrder, type LiveState, type SubjectKind, type Transition } from '../core/agent-state.ts';
+import { isOutOfOrder, type LiveState, type Transition } from '../core/agent-state.ts';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
 import { notificationSteps } from '../core/notification-plan.ts';
 import { flushDue, flushSpreadMs, takeComplete } from '../core/rollup.ts';
 import { StateLimitError } from '../core/state-limits.ts';
+import { heartbeatFacts, holdsWindow, subjectOf, watchdogFacts } from '../core/subject.ts';
 import type { Env } from '../env.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { createDb, type Db } from '../store/db.ts';
@@ -22,6 +23,7 @@ import { transitionWrites } from '../store/transition-writes.ts';
 import { watchConfig } from '../watch-config.ts';
 import { AdminPauses, D1_WAIT_MS } from './admin-pauses.ts';
 import { AlarmScheduler } from './alarm-scheduler.ts';
+import { type Clock, systemClock, waitAtMost } from './clock.ts';
 import { importLegacyOutbox, upgradeStoredValues } from './legacy-storage.ts';
 import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
 import { Replicator, type WriteStats } from './replicator.ts';
@@ -34,13 +36,7 @@ export type IngestResult =
 export type EnsureResult = 'idle' | 'armed' | 'fired' | 'ok';
 export type { WriteStats };
 
-/** The object's clock: every decision takes `now` from it, and every wait goes through it, so tests move time instead of waiting. */
-export interface Clock {
-  now(): number;
-  /** Resolves after `ms` (the only wait the object makes: how long a heartbeat waits for D1). */
-  sleep?(ms: number): Promise<void>;
-}
-export const systemClock: Clock = { now: () => Date.now() };
+export type { Clock } from './clock.ts';
 
 export interface ObjectHealth {
   replication: QueueStats;
@@ -79,7 +75,7 @@ export class AgentMonitor extends DurableObject<Env> {
       now,
       random: () => this.random(),
       replicate: (statements) => this.replicator.push(statements),
-      isOpen: (windowId) => this.isOpen(windowId),
+      isOpen: (windowId) => holdsWindow(this.live, windowId),
       onClaim: (leaseEndsAt) => this.scheduler.notLaterThan(leaseEndsAt),
     });
     this.scheduler = new AlarmScheduler(
@@ -118,18 +114,9 @@ export class AgentMonitor extends DurableObject<Env> {
       if (isOutOfOrder(this.live, heartbeat)) return { status: 'out_of_order', lastSeq: this.live?.seq ?? 0 } as const;
       await this.pauses.refresh(now);
       const config = this.config();
-      const facts = {
-        boot: heartbeat.boot,
-        seq: heartbeat.seq,
-        intervalS: heartbeat.interval_s,
-        graceS: heartbeat.grace_s,
-        sentAt: Date.parse(heartbeat.sent_at),
-        stopping: heartbeat.stopping === true,
-        signals: heartbeat.signals,
-      };
       let transition: Transition;
       try {
-        transition = evaluateHeartbeat(this.live, { kind: 'agent', id: agentId, component: config.defaults.component }, facts, config, now);
+        transition = evaluateHeartbeat(this.live, subjectOf('agent', agentId, config), heartbeatFacts(heartbeat), config, now);
       } catch (e: unknown) {
         if (e instanceof StateLimitError) return { status: 'over_limit', limit: e.limit, message: e.message } as const;
         throw e;
@@ -147,17 +134,13 @@ export class AgentMonitor extends DurableObject<Env> {
       const config = this.config();
       const source = config.alertSources.find((s) => s.id === sourceId);
       if (source === undefined) throw new Error(`unknown Alertmanager source ${sourceId}`);
-      const facts = {
-        boot: 'alertmanager',
-        seq: (this.live?.seq ?? 0) + 1,
-        intervalS: source.intervalS,
-        graceS: source.graceS,
-        sentAt: now,
-        stopping: false,
-        signals: [],
-      };
-      const subject: Subject = { kind: 'alert_source', id: `alertmanager:${sourceId}`, component: source.component };
-      const transition = evaluateHeartbeat(this.live, subject, facts, config, now);
+      const transition = evaluateHeartbeat(
+        this.live,
+        subjectOf('alert_source', `alertmanager:${sourceId}`, config),
+        watchdogFacts(this.live, source, now),
+        config,
+        now,
+      );
       await this.apply(transition, config, now, { waitForD1: true });
       return { deadlineAt: transition.next.deadlineAt };
     });
@@ -264,18 +247,7 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   private subjectOf(live: LiveState): Subject {
-    return this.subject(live.kind, live.agentId, this.config());
-  }
-
-  private subject(kind: SubjectKind, id: string, config: WatchConfig): Subject {
-    const source = kind === 'alert_source' ? config.alertSources.find((s) => `alertmanager:${s.id}` === id) : undefined;
-    return { kind, id, component: source?.component ?? config.defaults.component };
-  }
-
-  private isOpen(windowId: string): boolean {
-    const live = this.live;
-    if (live === null) return false;
-    return live.silence?.window?.id === windowId || Object.values(live.monitors).some((m) => m.window?.id === windowId);
+    return subjectOf(live.kind, live.agentId, this.config());
   }
 
   /**
@@ -327,15 +299,8 @@ export class AgentMonitor extends DurableObject<Env> {
     if (steps.some((s) => s.type === 'send')) this.ctx.waitUntil(this.sendAndRecord());
     // A heartbeat tries D1 at once (an outage costs one refused call per heartbeat); alarms keep the backoff.
     const writing = this.replicator.flush(options.waitForD1 || history.length + queued > 0);
-    if (options.waitForD1) await waitAtMost(writing, D1_WAIT_MS, this.clock.sleep);
+    if (options.waitForD1) await waitAtMost(writing, D1_WAIT_MS, this.clock);
     this.ctx.waitUntil(writing.then(() => this.scheduler.rearm(this.clock.now())));
     await this.scheduler.rearm(now);
   }
-}
-
-async function waitAtMost(work: Promise<unknown>, ms: number, sleep?: (ms: number) => Promise<void>): Promise<void> {
-  if (sleep !== undefined) return void (await Promise.race([work.catch(() => undefined), sleep(ms)]));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([work.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
 }

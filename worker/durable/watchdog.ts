@@ -15,7 +15,7 @@ import { mirrorRow } from '../store/outbox.ts';
 import { REPLICATION_DDL } from '../store/replication-queue.ts';
 import { watchConfig } from '../watch-config.ts';
 import { AlarmScheduler } from './alarm-scheduler.ts';
-import { type Clock, systemClock } from './agent-monitor.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
 import { Replicator } from './replicator.ts';
 

@@ -1,0 +1,17 @@
+// The objects' clock: every decision takes `now` from it, and every wait goes through it, so tests
+// and the simulator move time instead of waiting.
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms` (the only wait an object makes: how long a heartbeat waits for D1). */
+  sleep?(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Waits for `work` at most `ms` (on the clock's own sleep when it has one); never throws. */
+export async function waitAtMost(work: Promise<unknown>, ms: number, clock: Clock): Promise<void> {
+  if (clock.sleep !== undefined) return void (await Promise.race([work.catch(() => undefined), clock.sleep(ms)]));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
