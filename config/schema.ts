@@ -54,7 +54,7 @@ const RecoverForSchema = strict(
   '"recover_for"',
 );
 
-/** Thresholds of one level. Which keys apply depends on the signal kind (see README). */
+/** Thresholds of one level. Which keys apply depends on the signal kind (see docs/reference.md). */
 const ThresholdSchema = strict(
   {
     max_age_s: v.optional(seconds('max_age_s', 0, 30 * 86_400)),
