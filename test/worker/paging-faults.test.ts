@@ -185,6 +185,33 @@ describe('paging through faults', () => {
     // A day of simulated retries, each a real delivery attempt and D1 write: seconds of CPU, not 5.
   }, 30_000);
 
+  it("a channel that answers again gets its backlog at once, not at each row's own backoff", async () => {
+    const a = new SimulatedAgent('page-spare-backlog');
+    await cue('spare', { match: a.id, status: 503 });
+    const id = await openWindow(a);
+    // Five failed tries, the agent sending all along: the row's next try is now minutes away.
+    let t = 5;
+    let last = 5;
+    for (let tries = 0; tries < 5; tries++) {
+      for (let s = last + 5; s <= t; s += 5) last = (await a.heartbeat(s, blind), s);
+      await deliverAt(a.at(t), a.id);
+      const [row] = await rowsOf(a.id, 'spare');
+      if (tries < 4) t = Math.ceil(((row?.next_attempt_at ?? a.at(t)) - a.start) / 1000);
+    }
+    const [waiting] = await rowsOf(a.id, 'spare');
+    expect(waiting).toMatchObject({ event_id: `${id}:opened`, state: 'pending' });
+    expect(waiting!.attempts).toBe(5);
+    await uncue('spare', a.id);
+    // The agent falls silent: its silence window's page is the first thing the channel takes again,
+    // and the older page in backoff goes out in the same run, minutes before its own next try.
+    const silentAt = last + 10;
+    expect(silentAt * 1000 + a.start).toBeLessThan(waiting!.next_attempt_at);
+    await a.alarm(silentAt);
+    await deliverAt(a.at(silentAt), a.id);
+    const rows = await rowsOf(a.id, 'spare');
+    expect(rows.filter((r) => r.event_type === 'window.opened').map((r) => r.state)).toEqual(['delivered', 'delivered']);
+  });
+
   it('reminds while the window stays open (repeat_interval_s 600) on the same dedup key, and stops at the close', async () => {
     const a = new SimulatedAgent('page-repeat');
     const id = await openWindow(a);
