@@ -75,7 +75,14 @@ describe('receivers that fail, then recover', () => {
       async () => channels.every((c) => new Set(delivered(c).map((e) => e.webhookId)).size >= agentIds.length * 2),
       180_000,
       1000,
-    );
+    ).catch((e: unknown) => {
+      // Say what each channel took and what the outbox (D1's copy) still holds, with its next tries.
+      const got = channels.map((c) => `${c}: ${new Set(delivered(c).map((x) => x.webhookId)).size} of ${agentIds.length * 2}`).join(', ');
+      const rows = d1Query(w.persistTo, "SELECT id, state, attempts, next_attempt_at, last_error FROM outbox WHERE state != 'delivered'");
+      throw new Error(
+        `${String(e)}\ndelivered: ${got}\nnow ${Date.now()}, outbox rows not delivered: ${JSON.stringify(rows)}\n${w.worker?.output().slice(-3000) ?? ''}`,
+      );
+    });
     for (const a of agents) a.stop();
 
     const windows = d1Query<{ id: string }>(w.persistTo, 'SELECT id FROM windows');

@@ -8,22 +8,19 @@ import type { WatchConfig } from '../../config/resolve.ts';
 import { REPLAY_WINDOW_S, type Heartbeat } from '../../protocol/heartbeat.ts';
 import { isOutOfOrder, type LiveState, type Transition } from '../core/agent-state.ts';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
-import { notificationSteps } from '../core/notification-plan.ts';
-import { flushDue, flushSpreadMs, takeComplete } from '../core/rollup.ts';
 import { StateLimitError } from '../core/state-limits.ts';
 import { heartbeatFacts, holdsWindow, subjectOf, watchdogFacts } from '../core/subject.ts';
 import type { Env } from '../env.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { createDb, type Db } from '../store/db.ts';
-import { LIVE_DDL, loadLive, markSeen, saveLive, seenSince, storedBytes, type Written } from '../store/object-live.ts';
+import { LIVE_DDL, loadLive, seenSince, storedBytes, type Written } from '../store/object-live.ts';
 import * as outbox from '../store/object-outbox.ts';
-import { mirrorRow } from '../store/outbox.ts';
 import { listSetAside, REPLICATION_DDL, type QueueStats, type SetAsideBatch } from '../store/replication-queue.ts';
-import { transitionWrites } from '../store/transition-writes.ts';
 import { watchConfig } from '../watch-config.ts';
 import { AdminPauses, D1_WAIT_MS } from './admin-pauses.ts';
 import { AlarmScheduler } from './alarm-scheduler.ts';
 import { type Clock, systemClock, waitAtMost } from './clock.ts';
+import { storeDecision } from './decision-store.ts';
 import { importLegacyOutbox, upgradeStoredValues } from './legacy-storage.ts';
 import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
 import { Replicator, type WriteStats } from './replicator.ts';
@@ -251,9 +248,9 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   /**
-   * Stores the decision — live state, queued notifications, the D1 batch — in one transaction, then
-   * sends what it queued and arms the alarm. A heartbeat waits a little for D1 so readers of history
-   * see it at once; a D1 that fails or hangs only delays history.
+   * Stores the decision in one transaction (decision-store.ts), then sends what it queued and arms
+   * the alarm. A heartbeat waits a little for D1 so readers of history see it at once; a D1 that
+   * fails or hangs only delays history.
    */
   private async apply(
     transition: Transition,
@@ -261,44 +258,19 @@ export class AgentMonitor extends DurableObject<Env> {
     now: number,
     options: { seen?: string; waitForD1: boolean },
   ): Promise<void> {
-    let next = transition.next;
-    let rollups = null;
-    if (flushDue(next.rollup, next.lastFlushAt, now, flushSpreadMs(next.agentId))) {
-      const taken = takeComplete(next.rollup, now);
-      rollups = taken.flush;
-      next = { ...next, rollup: taken.rest, lastFlushAt: now };
-    }
-    // Routed even to channels whose secret is missing or malformed: detection never waits on
-    // notification settings, and what is queued goes out once the settings are fixed.
     const routing = channelRegistry(this.env, config.notifications).routing;
-    const steps = notificationSteps(transition.changes, routing, config, now);
-    const history = transitionWrites(this.db, next, transition.changes, rollups, { config, now });
-    const sql = this.ctx.storage.sql;
-    let queued = 0;
-    try {
-      this.ctx.storage.transactionSync(() => {
-        saveLive(sql, next, this.written);
-        if (options.seen !== undefined) markSeen(sql, options.seen, now, now - REPLAY_WINDOW_S * 1000);
-        const rows: outbox.OutboxRow[] = [];
-        for (const step of steps) {
-          if (step.type === 'cancel_repeats') rows.push(...outbox.cancelRepeats(sql, step.windowId, now));
-          else {
-            rows.push(...outbox.enqueue(sql, step.event, step.deliveries, now));
-            if (step.followUp) rows.push(...outbox.enqueue(sql, step.event, outbox.triggeredChannels(sql, step.event.windowId), now));
-          }
-        }
-        this.replicator.push([...history, ...rows.map((r) => mirrorRow(this.db, r))]);
-        queued = rows.length;
-      });
-    } catch (e: unknown) {
-      // Rolled back: what was last written is what the tables hold.
-      this.written = loadLive(sql).written;
-      throw e;
-    }
-    this.live = next;
-    if (steps.some((s) => s.type === 'send')) this.ctx.waitUntil(this.sendAndRecord());
+    const stored = storeDecision(
+      { storage: this.ctx.storage, db: this.db, replicator: this.replicator, routing },
+      this.written,
+      transition,
+      config,
+      now,
+      options.seen,
+    );
+    this.live = stored.next;
+    if (stored.sends) this.ctx.waitUntil(this.sendAndRecord());
     // A heartbeat tries D1 at once (an outage costs one refused call per heartbeat); alarms keep the backoff.
-    const writing = this.replicator.flush(options.waitForD1 || history.length + queued > 0);
+    const writing = this.replicator.flush(options.waitForD1 || stored.forD1);
     if (options.waitForD1) await waitAtMost(writing, D1_WAIT_MS, this.clock);
     this.ctx.waitUntil(writing.then(() => this.scheduler.rearm(this.clock.now())));
     await this.scheduler.rearm(now);

@@ -20,13 +20,26 @@ export class AlarmScheduler {
 
   async rearm(now: number): Promise<void> {
     const times: number[] = [];
+    let overdue = false;
     for (const [name, due] of Object.entries(this.parts)) {
       const at = due();
+      if (at === null) continue;
       // The engine's deadline is exact; the others are held off a second so a stuck row cannot loop.
-      if (at !== null) times.push(this.immediate.includes(name) ? at : Math.max(at, now + MIN_SPACING_MS));
+      if (this.immediate.includes(name)) times.push(at);
+      else {
+        times.push(Math.max(at, now + MIN_SPACING_MS));
+        overdue ||= at <= now;
+      }
     }
-    if (times.length === 0) await this.storage.deleteAlarm();
-    else await this.storage.setAlarm(Math.max(Math.min(...times), now + 1));
+    if (times.length === 0) return void (await this.storage.deleteAlarm());
+    const at = Math.max(Math.min(...times), now + 1);
+    // A part already due keeps the alarm that was set for it: re-arming "a second from now" on every
+    // call would push it back for ever while calls come faster than that (a heartbeat every second).
+    if (overdue) {
+      const current = await this.storage.getAlarm();
+      if (current !== null && current > now && current <= at) return;
+    }
+    await this.storage.setAlarm(at);
   }
 
   /** A send in flight holds a lease until then: make sure the alarm comes by then. */
