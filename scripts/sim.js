@@ -10,7 +10,25 @@ const usage = "usage: npm run sim -- [--seeds N] [--from F] | --seed S | --sched
 const env = { ...process.env, ...OFFLINE_ENV, SIM_SEEDS: '2000', SIM_FROM: '1', SIM_SEED: '' };
 for (let i = 0; i < args.length; i += 2) {
   const [flag, value] = [args[i], args[i + 1]];
-  if (flag === '--schedule' && value !== undefined) {
+  if (flag === '--schedule') {
+    let schedule;
+    try {
+      schedule = JSON.parse(value ?? '');
+    } catch (e) {
+      console.error(
+        `sim: --schedule needs a schedule as JSON, as a failing seed prints it (${e instanceof Error ? e.message : String(e)})\n${usage}`,
+      );
+      process.exit(2);
+    }
+    if (
+      typeof schedule?.intervalS !== 'number' ||
+      typeof schedule?.noise !== 'number' ||
+      !Array.isArray(schedule?.segments) ||
+      schedule.segments.length === 0
+    ) {
+      console.error(`sim: --schedule needs the fields intervalS (number), noise (number) and segments (a non-empty list)\n${usage}`);
+      process.exit(2);
+    }
     env.SIM_SCHEDULE = value;
     continue;
   }
