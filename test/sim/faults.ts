@@ -123,7 +123,13 @@ export class SimD1 {
   }
 
   private async batch(statements: D1PreparedStatement[]): Promise<D1Result[]> {
-    const key = JSON.stringify(statements.map((s) => (s as unknown as { statement?: string }).statement ?? String(s)));
+    // One batch, by its SQL and its values: a constraint refuses those rows, not every later batch of the same shape.
+    const key = JSON.stringify(
+      statements.map((s) => {
+        const { statement, params } = s as unknown as { statement?: string; params?: unknown[] };
+        return [statement ?? String(s), params ?? []];
+      }),
+    );
     if (this.mode === 'poison' && this.poisoned === null) this.poisoned = key;
     if (this.poisoned === key) throw new Error('D1_ERROR: CHECK constraint failed: simulated (SQLITE_CONSTRAINT)');
     if (this.mode === 'refuse') throw new Error('D1_ERROR: simulated outage: database unavailable');
