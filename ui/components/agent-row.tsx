@@ -5,7 +5,7 @@ export const STATE_LABEL: Record<DisplayState, string> = {
   operational: 'Operational',
   degraded: 'Degraded',
   blind: 'Blind',
-  paused: 'Stopped on purpose',
+  stopped: 'Stopped on purpose',
   unverified: 'Unverified',
   no_data: 'No heartbeat yet',
 };
@@ -17,8 +17,8 @@ function detail(view: AgentView, now: number): string {
   if (view.state === 'blind' && view.blindSince !== null) return `silent since ${formatAgo(view.blindSince, now)}`;
   if (view.state === 'degraded' && worst !== undefined)
     return `${worst.id} ${worst.flapping ? 'flapping' : 'degraded'} since ${formatAgo(worst.since, now)}`;
-  if (view.state === 'paused') return 'announced its stop: silence expected';
-  if (view.state === 'unverified') return 'heartbeat overdue: state not verified';
+  if (view.state === 'stopped') return 'announced its stop: silence expected, nothing it watched is verified';
+  if (view.state === 'unverified') return `state not verified: ${view.why ?? 'heartbeat overdue'}`;
   if (view.state === 'no_data') return 'never heard from';
   return '';
 }

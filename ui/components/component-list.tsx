@@ -10,6 +10,7 @@ export const STATUS_LABEL: Record<ComponentStatus, string> = {
   major_outage: 'Major outage',
   under_maintenance: 'Under maintenance',
   unverified: 'Unverified',
+  stopped: 'Stopped on purpose',
 };
 
 function Verified({ at, now }: { at: number | null; now: number }) {
@@ -24,13 +25,25 @@ function Verified({ at, now }: { at: number | null; now: number }) {
   );
 }
 
+function Since({ view, now }: { view: ComponentView; now: number }) {
+  if (view.stoppedSince === null) return <Verified at={view.verifiedAt} now={now} />;
+  return (
+    <span class="meta">
+      since{' '}
+      <time datetime={isoTime(view.stoppedSince)} title={isoTime(view.stoppedSince)}>
+        {formatAgo(view.stoppedSince, now)}
+      </time>
+    </span>
+  );
+}
+
 function ComponentRow({ view, uptime, now }: { view: ComponentView; uptime: ComponentUptime | undefined; now: number }) {
   return (
     <li id={`component-${view.id}`}>
       <div class="row">
         <span class="name">{view.name}</span>
         <span>
-          <span class={`state ${view.status}`}>{STATUS_LABEL[view.status]}</span> · <Verified at={view.verifiedAt} now={now} />
+          <span class={`state ${view.status}`}>{STATUS_LABEL[view.status]}</span> · <Since view={view} now={now} />
         </span>
       </div>
       {view.description && <p class="meta body">{view.description}</p>}

@@ -19,7 +19,7 @@ ul,ol{list-style:none;padding:0;margin:0}
 .group>.name{font-weight:700}.group ul{margin-top:.5rem;border-left:2px solid var(--line);padding-left:.75rem}.group ul>li{padding:.5rem 0}
 .name{font-weight:600;overflow-wrap:anywhere}.meta{color:var(--muted);font-size:.875rem}
 .state{font-weight:600}
-.operational,.ok{color:var(--ok)}.degraded_performance,.degraded{color:var(--warn)}.partial_outage{color:var(--part)}.major_outage,.blind{color:var(--bad)}.under_maintenance{color:var(--maint)}.unverified,.no_data,.paused,.unknown{color:var(--grey)}
+.operational,.ok{color:var(--ok)}.degraded_performance,.degraded{color:var(--warn)}.partial_outage{color:var(--part)}.major_outage,.blind{color:var(--bad)}.under_maintenance{color:var(--maint)}.unverified,.no_data,.stopped,.unknown{color:var(--grey)}
 .bars{display:flex;gap:1px;height:1.6rem;margin:.4rem 0 .1rem}.bars i{flex:1 1 0;min-width:1px;border-radius:1px;background:var(--ok)}
 .bars .d-degraded{background:var(--warn)}.bars .d-blind{background:var(--bad)}.bars .d-unknown{background:var(--grey)}.bars .d-paused{background:var(--maint)}
 .bars .d-no_data{background:repeating-linear-gradient(135deg,var(--nodata) 0 3px,transparent 3px 6px);outline:1px solid var(--nodata);outline-offset:-1px}

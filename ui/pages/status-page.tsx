@@ -23,25 +23,30 @@ export interface StatusPageProps {
   watchdogStalled: boolean;
 }
 
+/** The headline, from the same indicator status.json gives. */
 const SENTENCE: Record<Indicator, string> = {
   none: 'All systems operational, and verified.',
   minor: 'Some systems are degraded.',
   major: 'Partial outage: some systems are not working.',
   critical: 'Major outage.',
+  maintenance: 'Under maintenance.',
   unverified: 'Status not verified: some monitoring data is missing or older than it should be.',
+  stopped: 'Status not verified: some monitoring was stopped on purpose.',
 };
 const TONE: Record<Indicator, string> = {
   none: 'operational',
   minor: 'degraded_performance',
   major: 'partial_outage',
   critical: 'major_outage',
+  maintenance: 'under_maintenance',
   unverified: 'unverified',
+  stopped: 'stopped',
 };
 
 /** How much of the monitoring behind this page is verified and seeing right now. */
 export function coverage(views: readonly ComponentView[]): { seeing: number; total: number } {
-  const all = views.flatMap((v) => v.contributions).filter((c) => !c.maintenance);
-  const seeing = all.filter((c) => !c.unverified && (c.level === 'up' || c.level === 'degraded')).length;
+  const all = views.flatMap((v) => v.contributions).filter((c) => !c.maintenance && c.measures);
+  const seeing = all.filter((c) => c.evidence === 'verified' && (c.level === 'up' || c.level === 'degraded')).length;
   return { seeing, total: all.length };
 }
 

@@ -1,9 +1,10 @@
-// What the public may be told about an agent. Never "operational" unless a heartbeat arrived
-// before the current deadline: old data is unverified, whatever state it last had.
+// What the public may be told about an agent. Never "operational" unless every monitor of it stands
+// on a fresh, good observation (core/evidence.ts): old data is unverified, whatever state it last had.
 import type { LiveState } from './agent-state.ts';
 import { isBad } from './blind-window.ts';
+import { evidenceOf, measuresPipeline } from './evidence.ts';
 
-export type DisplayState = 'operational' | 'degraded' | 'blind' | 'paused' | 'unverified' | 'no_data';
+export type DisplayState = 'operational' | 'degraded' | 'blind' | 'stopped' | 'unverified' | 'no_data';
 
 export interface MonitorView {
   id: string;
@@ -20,14 +21,17 @@ export interface AgentView {
   verifiedAt: number | null;
   deadlineAt: number | null;
   blindSince: number | null;
+  /** Unverified: why, in a few words. */
+  why: string | null;
   /** Monitors that are not up, worst first. */
   troubled: MonitorView[];
 }
 
 const RANK = { blind: 3, unknown: 2, degraded: 1, up: 0 } as const;
 
-export function viewAgent(agentId: string, live: LiveState | null, now: number): AgentView {
-  if (live === null) return { agentId, state: 'no_data', verifiedAt: null, deadlineAt: null, blindSince: null, troubled: [] };
+/** `watchdogStalled`: the watchdog's own sweeps stopped, so nothing it shows is verified. */
+export function viewAgent(agentId: string, live: LiveState | null, now: number, watchdogStalled = false): AgentView {
+  if (live === null) return { agentId, state: 'no_data', verifiedAt: null, deadlineAt: null, blindSince: null, why: null, troubled: [] };
   const troubled = Object.values(live.monitors)
     .filter((m) => isBad(m.level) || m.flapping)
     .map(
@@ -40,13 +44,21 @@ export function viewAgent(agentId: string, live: LiveState | null, now: number):
       }),
     )
     .sort((a, b) => RANK[b.state] - RANK[a.state] || a.id.localeCompare(b.id));
-  const base = { agentId, verifiedAt: live.lastHeartbeatAt, deadlineAt: live.deadlineAt, troubled };
-  if (live.state === 'stopped') return { ...base, state: 'paused', blindSince: null };
+  const base = { agentId, verifiedAt: live.lastHeartbeatAt, deadlineAt: live.deadlineAt, troubled, why: null };
+  if (live.state === 'stopped') return { ...base, state: 'stopped', blindSince: null };
   if (live.state === 'blind') return { ...base, state: 'blind', blindSince: live.stateSince };
   // Up, but its deadline passed and no alarm has judged it yet: we do not know.
-  if (now > live.deadlineAt) return { ...base, state: 'unverified', blindSince: null };
+  if (now > live.deadlineAt) return { ...base, state: 'unverified', blindSince: null, why: 'heartbeat overdue' };
   const worst = troubled[0];
+  if (worst !== undefined && (worst.state === 'blind' || worst.state === 'unknown'))
+    return { ...base, state: 'blind', blindSince: worst.since };
+  if (watchdogStalled) return { ...base, state: 'unverified', blindSince: null, why: 'the watchdog is not evaluating' };
+  const unproven = Object.values(live.monitors)
+    .map((m) => ({ id: m.monitor, evidence: evidenceOf(live, m, now) }))
+    .find((m) => m.evidence.state !== 'verified');
+  if (unproven !== undefined) return { ...base, state: 'unverified', blindSince: null, why: `${unproven.id}: ${unproven.evidence.why}` };
+  if (!Object.keys(live.monitors).some(measuresPipeline))
+    return { ...base, state: 'unverified', blindSince: null, why: 'alive, but its heartbeats measure nothing' };
   if (worst === undefined) return { ...base, state: 'operational', blindSince: null };
-  if (worst.state === 'blind' || worst.state === 'unknown') return { ...base, state: 'blind', blindSince: worst.since };
   return { ...base, state: 'degraded', blindSince: null };
 }

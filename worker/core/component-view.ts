@@ -1,10 +1,14 @@
-// What the public may be told about each status-page component, in Statuspage's vocabulary plus one
-// word of our own: "unverified". A component is built from the monitors that feed it, across agents.
-// It is never operational on data nobody has verified: no data, an agent past its deadline or silent,
-// or the watchdog's own evaluation stalled all make it unverified (grey). Pure.
+// What the public may be told about each status-page component, in Statuspage's vocabulary plus two
+// words of our own: "unverified" and "stopped". A component is built from the monitors that feed it,
+// across agents. It is operational only when every monitor feeding it stands on a fresh, good
+// observation (core/evidence.ts) and at least one of them measures the pipeline itself. Every
+// surface (page, Statuspage JSON, badges, headline, cache lifetimes) reads its claim from here. Pure.
 import type { Component, WatchConfig } from '../../config/resolve.ts';
-import type { LiveState } from './agent-state.ts';
+import { type LiveState, SILENCE_MONITOR } from './agent-state.ts';
+import type { Level } from './blind-window.ts';
+import { agentEvidence, alertPathEvidence, type Evidence, type EvidenceState, evidenceOf, measuresPipeline } from './evidence.ts';
 import { defOf } from './monitor-defs.ts';
+import { alertSourceSubject } from './subject.ts';
 import { activeMaintenance } from './suppression.ts';
 
 export const COMPONENT_STATUSES = [
@@ -14,22 +18,29 @@ export const COMPONENT_STATUSES = [
   'major_outage',
   'under_maintenance',
   'unverified',
+  'stopped',
 ] as const;
 export type ComponentStatus = (typeof COMPONENT_STATUSES)[number];
 
 export interface Contribution {
   agentId: string;
   monitor: string;
-  level: 'up' | 'degraded' | 'blind' | 'unknown';
-  /** The agent's state could not be trusted right now: silent, past its deadline, or unreadable. */
-  unverified: boolean;
+  level: Level;
+  evidence: EvidenceState;
+  /** When the observation behind it was made (ms). */
+  observedAt: number;
+  /** It measures the pipeline (not only the agent's liveness or clock). */
+  measures: boolean;
+  /** Declared maintenance covers it (the admin API or the configuration). */
   maintenance: boolean;
 }
 
 export interface ComponentView extends Component {
   status: ComponentStatus;
-  /** The oldest newest-heartbeat among the agents feeding it (ms): what the status rests on. */
+  /** The oldest observation behind the status (ms): what the claim rests on; null when nothing does. */
   verifiedAt: number | null;
+  /** Stopped: when the last of its agents announced its stop (ms). */
+  stoppedSince: number | null;
   contributions: Contribution[];
 }
 
@@ -47,56 +58,99 @@ export function viewComponents(
   watchdogStalled: boolean,
   underMaintenance: ReadonlySet<string> = new Set(),
 ): ComponentView[] {
-  const byComponent = new Map<string, { contributions: Contribution[]; heartbeats: number[] }>();
-  const add = (component: string, c: Contribution, heartbeatAt: number | null) => {
-    const entry = byComponent.get(component) ?? { contributions: [], heartbeats: [] };
-    entry.contributions.push(c);
-    if (heartbeatAt !== null) entry.heartbeats.push(heartbeatAt);
+  const byComponent = new Map<string, { contributions: Contribution[]; stoppedAt: number[] }>();
+  const add = (component: string, id: string, live: LiveState, monitor: string, evidence: Evidence) => {
+    const entry = byComponent.get(component) ?? { contributions: [], stoppedAt: [] };
+    entry.contributions.push({
+      agentId: id,
+      monitor,
+      level: evidence.level,
+      evidence: evidence.state,
+      observedAt: evidence.at,
+      measures: measuresPipeline(monitor),
+      maintenance: activeMaintenance(config.maintenance, id, monitor, now) !== null,
+    });
+    if (evidence.state === 'stopped') entry.stoppedAt.push(live.stateSince);
     byComponent.set(component, entry);
   };
   for (const { id, live } of subjects) {
     if (!live) continue;
-    // Silent, or past its deadline with nobody having judged it yet: what it last said is not proof.
-    const unverified = live.state === 'blind' || now > live.deadlineAt;
+    if (live.kind === 'alert_source') {
+      const source = config.alertSources.find((s) => alertSourceSubject(s.id) === id);
+      if (source !== undefined) add(source.component, id, live, SILENCE_MONITOR.alert_source, alertPathEvidence(live, now));
+      continue;
+    }
     for (const instance of Object.values(live.monitors)) {
       const def = defOf(config, instance.monitor);
-      if (def === null) continue;
-      const maintenance = activeMaintenance(config.maintenance, id, instance.monitor, now) !== null || live.state === 'stopped';
-      add(def.component, { agentId: id, monitor: instance.monitor, level: instance.level, unverified, maintenance }, live.lastHeartbeatAt);
+      if (def !== null) add(def.component, id, live, instance.monitor, evidenceOf(live, instance, now));
     }
   }
   return config.components.map((component) => {
     const entry = byComponent.get(component.id);
     const contributions = entry?.contributions ?? [];
+    const status: ComponentStatus = underMaintenance.has(component.id)
+      ? 'under_maintenance'
+      : // A stalled watchdog can vouch for nothing.
+        watchdogStalled
+        ? 'unverified'
+        : statusOf(contributions);
+    const behind = contributions.filter((c) => !c.maintenance).map((c) => c.observedAt);
     return {
       ...component,
-      // Announced maintenance is said as such; a stalled watchdog can vouch for nothing else.
-      status: underMaintenance.has(component.id) ? 'under_maintenance' : watchdogStalled ? 'unverified' : statusOf(contributions),
-      verifiedAt: entry && entry.heartbeats.length > 0 ? Math.min(...entry.heartbeats) : null,
+      status,
+      verifiedAt: behind.length > 0 ? Math.min(...behind) : null,
+      stoppedSince: status === 'stopped' && entry !== undefined ? Math.max(...entry.stoppedAt) : null,
       contributions,
     };
   });
 }
 
+const isDown = (level: Level) => level === 'blind' || level === 'unknown';
+
 export function statusOf(contributions: readonly Contribution[]): ComponentStatus {
   if (contributions.length === 0) return 'unverified';
   const live = contributions.filter((c) => !c.maintenance);
   if (live.length === 0) return 'under_maintenance';
-  const verified = live.filter((c) => !c.unverified);
-  const down = verified.filter((c) => c.level === 'blind' || c.level === 'unknown');
+  const verified = live.filter((c) => c.evidence === 'verified');
+  const down = verified.filter((c) => isDown(c.level));
   // A verified outage is worth saying even while another agent is silent.
   if (down.length > 0) return down.length === live.length ? 'major_outage' : 'partial_outage';
-  if (verified.length < live.length) return 'unverified';
+  if (live.some((c) => c.evidence === 'unverified')) return 'unverified';
+  if (live.some((c) => c.evidence === 'stopped')) return 'stopped';
+  // Liveness and clock skew prove the agent runs, not that the pipeline is seen.
+  if (!verified.some((c) => c.measures)) return 'unverified';
   return verified.some((c) => c.level === 'degraded') ? 'degraded_performance' : 'operational';
 }
 
-/** The page's one-line status, as Statuspage's status.indicator: none, minor, major, critical; and ours. */
-export type Indicator = 'none' | 'minor' | 'major' | 'critical' | 'unverified';
+/**
+ * The page's one-line status, as Statuspage's status.indicator (none, minor, major, critical,
+ * maintenance) plus ours: unverified (some claim has no proof) and stopped (nothing watches on purpose).
+ * It is `none` only when every component is operational.
+ */
+export type Indicator = 'none' | 'minor' | 'major' | 'critical' | 'maintenance' | 'unverified' | 'stopped';
 
 export function indicatorOf(statuses: readonly ComponentStatus[]): Indicator {
   if (statuses.includes('major_outage')) return 'critical';
   if (statuses.includes('partial_outage')) return 'major';
   if (statuses.includes('unverified') || statuses.length === 0) return 'unverified';
+  if (statuses.includes('stopped')) return 'stopped';
   if (statuses.includes('degraded_performance')) return 'minor';
+  if (statuses.includes('under_maintenance')) return 'maintenance';
   return 'none';
+}
+
+/**
+ * How long the claims may be cached (s): until the first of the evidence behind them would go
+ * stale (the soonest deadline of an agent whose word counts), within [MIN_CACHE_S, MAX_CACHE_S].
+ * Whatever the claim, never longer than MAX_CACHE_S: an outage or a grey state must clear as soon
+ * as a healthy one would.
+ */
+export const MIN_CACHE_S = 2;
+export const MAX_CACHE_S = 10;
+
+export function cacheSecondsFor(subjects: readonly Subject[], now: number): number {
+  let left = MAX_CACHE_S;
+  for (const { live } of subjects)
+    if (live && agentEvidence(live, now).state === 'verified') left = Math.min(left, Math.floor((live.deadlineAt - now) / 1000));
+  return Math.max(MIN_CACHE_S, left);
 }

@@ -30,8 +30,11 @@ export function watchdogFacts(live: LiveState | null, source: AlertSource, now: 
   };
 }
 
+/** The id under which an Alertmanager source's Durable Object and live state are kept. */
+export const alertSourceSubject = (sourceId: string) => `alertmanager:${sourceId}`;
+
 export function subjectOf(kind: SubjectKind, id: string, config: WatchConfig): Subject {
-  const source = kind === 'alert_source' ? config.alertSources.find((s) => `alertmanager:${s.id}` === id) : undefined;
+  const source = kind === 'alert_source' ? config.alertSources.find((s) => alertSourceSubject(s.id) === id) : undefined;
   return { kind, id, component: source?.component ?? config.defaults.component };
 }
 

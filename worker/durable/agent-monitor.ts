@@ -9,7 +9,7 @@ import { REPLAY_WINDOW_S, type Heartbeat } from '../../protocol/heartbeat.ts';
 import { isOutOfOrder, type LiveState, type Transition } from '../core/agent-state.ts';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
 import { StateLimitError } from '../core/state-limits.ts';
-import { heartbeatFacts, holdsWindow, subjectOf, watchdogFacts } from '../core/subject.ts';
+import { alertSourceSubject, heartbeatFacts, holdsWindow, subjectOf, watchdogFacts } from '../core/subject.ts';
 import type { Env } from '../env.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { createDb, type Db } from '../store/db.ts';
@@ -133,7 +133,7 @@ export class AgentMonitor extends DurableObject<Env> {
       if (source === undefined) throw new Error(`unknown Alertmanager source ${sourceId}`);
       const transition = evaluateHeartbeat(
         this.live,
-        subjectOf('alert_source', `alertmanager:${sourceId}`, config),
+        subjectOf('alert_source', alertSourceSubject(sourceId), config),
         watchdogFacts(this.live, source, now),
         config,
         now,

@@ -28,6 +28,7 @@ import {
 import { IMPACTS, INCIDENT_STATUSES } from '../store/schema.ts';
 import { watchConfig } from '../watch-config.ts';
 import { type ComponentRef, incidentShape, maintenanceShape } from './statuspage-shapes.ts';
+import { alertSourceSubject } from '../core/subject.ts';
 
 export const adminNotices = new Hono<AppEnv>();
 
@@ -295,7 +296,7 @@ function checkSpan(from: number, until: number, now: number, names: [string, str
 export async function tellAgents(env: Env): Promise<void> {
   const ids = new Set([
     ...parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys(),
-    ...watchConfig(env).config.alertSources.map((s) => `alertmanager:${s.id}`),
+    ...watchConfig(env).config.alertSources.map((s) => alertSourceSubject(s.id)),
   ]);
   for (const a of await listAgents(createDb(env.DB))) ids.add(a.id);
   const results = await Promise.allSettled([...ids].map((id) => env.AGENT.get(env.AGENT.idFromName(id)).maintenanceChanged()));

@@ -13,6 +13,7 @@ import { verifyAlertmanagerAuth } from '../middleware/verify-alertmanager-auth.t
 import { createDb, runBatch } from '../store/db.ts';
 import { upsertEvidence } from '../store/evidence.ts';
 import { watchConfig } from '../watch-config.ts';
+import { alertSourceSubject } from '../core/subject.ts';
 
 export const alertmanager = new Hono<AppEnv>();
 
@@ -34,7 +35,7 @@ alertmanager.post('/:source', checkSourceId, verifyAlertmanagerAuth(), requireJs
   const watchdogFiring = parsed.output.alerts.some((a) => isWatchdog(a) && a.status === 'firing');
   const evidence = parsed.output.alerts.filter((a) => !isWatchdog(a));
   try {
-    if (watchdogFiring) await c.env.AGENT.get(c.env.AGENT.idFromName(`alertmanager:${source.id}`)).receiveWatchdog(source.id, now);
+    if (watchdogFiring) await c.env.AGENT.get(c.env.AGENT.idFromName(alertSourceSubject(source.id))).receiveWatchdog(source.id, now);
     const db = createDb(c.env.DB);
     await runBatch(
       c.env.DB,

@@ -3,7 +3,7 @@
 import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { AppEnv } from '../app-env.ts';
-import type { ComponentStatus } from '../core/component-view.ts';
+import { type ComponentStatus, cacheSecondsFor } from '../core/component-view.ts';
 import { ApiError } from '../errors.ts';
 import { incidentShapes, maintenanceShapes, worstStatus } from './public-api.ts';
 import { type PublicState, publicState } from './public-data.ts';
@@ -112,9 +112,13 @@ const BADGE: Record<ComponentStatus, { message: string; color: string }> = {
   major_outage: { message: 'major outage', color: 'red' },
   under_maintenance: { message: 'maintenance', color: 'blue' },
   unverified: { message: 'unverified', color: 'lightgrey' },
+  stopped: { message: 'stopped on purpose', color: 'lightgrey' },
 };
 
-/** shields.io endpoint JSON: https://img.shields.io/endpoint?url=<this URL>. */
+/**
+ * shields.io endpoint JSON: https://img.shields.io/endpoint?url=<this URL>. `cacheSeconds` and
+ * max-age never outlast the evidence (shields.io itself keeps a badge at least its own default).
+ */
 async function badge(c: Context<AppEnv>) {
   const wanted = (c.req.param('component') ?? '').replace(/\.json$/, '');
   const s = await publicState(c.env, c.executionCtx, c.req.url);
@@ -135,8 +139,9 @@ async function badge(c: Context<AppEnv>) {
     );
   const status = component?.status ?? worstStatus(members.map((m) => m.status));
   const name = component?.name ?? (members[0]?.group as string);
-  return c.json({ schemaVersion: 1, label: name, message: BADGE[status].message, color: BADGE[status].color, cacheSeconds: 300 }, 200, {
-    'cache-control': 'public, max-age=60',
+  const cacheSeconds = cacheSecondsFor(s.subjects, s.now);
+  return c.json({ schemaVersion: 1, label: name, message: BADGE[status].message, color: BADGE[status].color, cacheSeconds }, 200, {
+    'cache-control': `public, max-age=${cacheSeconds}`,
   });
 }
 

@@ -1,11 +1,11 @@
 // The public status API in Atlassian Statuspage v2 shapes (status.json, components.json, summary.json),
 // so existing widgets, bots and clients read it unchanged. Statuspage has no word for "we do not
-// know": an unverified component is sent as degraded_performance — never as operational — and
-// `blindspot_status: "unverified"` with `verified_at` and `data_age_seconds` says why.
+// know": an unverified or stopped component is sent as degraded_performance — never as operational —
+// and `blindspot_status` with `verified_at` and `data_age_seconds` says why.
 import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { AppEnv } from '../app-env.ts';
-import { type ComponentStatus, type ComponentView, indicatorOf } from '../core/component-view.ts';
+import { type ComponentStatus, type ComponentView, cacheSecondsFor, type Indicator, indicatorOf } from '../core/component-view.ts';
 import { maintenanceStatus } from '../core/notices.ts';
 import { type PublicState, publicState } from './public-data.ts';
 import { type ComponentRef, incidentShape, maintenanceShape, PAGE_ID } from './statuspage-shapes.ts';
@@ -22,16 +22,30 @@ const STATUSPAGE_STATUS: Record<ComponentStatus, string> = {
   major_outage: 'major_outage',
   under_maintenance: 'under_maintenance',
   unverified: 'degraded_performance',
+  stopped: 'degraded_performance',
 };
 
-const DESCRIPTION = {
+/** Statuspage's descriptions for its indicators, and ours for the two it lacks. */
+const DESCRIPTION: Record<Indicator, string> = {
   none: 'All Systems Operational',
   minor: 'Minor Service Outage',
   major: 'Partial System Outage',
   critical: 'Major Service Outage',
+  maintenance: 'Service Under Maintenance',
   unverified: 'Status Not Verified: monitoring data is missing or stale',
-} as const;
+  stopped: 'Status Not Verified: monitoring was stopped on purpose',
+};
 
+/** Statuspage's indicator has no "unknown": not knowing is at least minor. */
+const STATUSPAGE_INDICATOR: Record<Indicator, string> = {
+  none: 'none',
+  minor: 'minor',
+  major: 'major',
+  critical: 'critical',
+  maintenance: 'maintenance',
+  unverified: 'minor',
+  stopped: 'minor',
+};
 const iso = (ms: number) => new Date(ms).toISOString();
 const ageS = (now: number, at: number | null) => (at === null ? null : Math.max(0, Math.round((now - at) / 1000)));
 const slug = (s: string) =>
@@ -41,6 +55,7 @@ const slug = (s: string) =>
     .replace(/^-|-$/g, '') || 'group';
 
 function page(s: PublicState) {
+  // The oldest evidence behind any claim on the page; null when some component rests on none.
   const verified = s.views.map((v) => v.verifiedAt).filter((t): t is number => t !== null);
   const verifiedAt = verified.length === s.views.length && verified.length > 0 ? Math.min(...verified) : null;
   return {
@@ -62,9 +77,8 @@ function page(s: PublicState) {
 
 function status(s: PublicState) {
   const indicator = indicatorOf(s.views.map((v) => v.status));
-  // Statuspage's indicator has no "unknown" either: not knowing is at least minor.
   return {
-    indicator: indicator === 'unverified' ? 'minor' : indicator,
+    indicator: STATUSPAGE_INDICATOR[indicator],
     description: DESCRIPTION[indicator],
     blindspot_indicator: indicator,
   };
@@ -122,6 +136,7 @@ const SEVERITY: readonly ComponentStatus[] = [
   'operational',
   'under_maintenance',
   'degraded_performance',
+  'stopped',
   'unverified',
   'partial_outage',
   'major_outage',
@@ -129,8 +144,10 @@ const SEVERITY: readonly ComponentStatus[] = [
 const worstStatus = (statuses: readonly ComponentStatus[]): ComponentStatus =>
   statuses.reduce((a, b) => (SEVERITY.indexOf(b) > SEVERITY.indexOf(a) ? b : a), 'operational');
 
-const headers = { 'cache-control': 'public, max-age=10' };
 const state = (c: Context<AppEnv>) => publicState(c.env, c.executionCtx, c.req.url);
+
+/** Cached no longer than the evidence behind the claims stays fresh. */
+export const cacheHeaders = (s: PublicState) => ({ 'cache-control': `public, max-age=${cacheSecondsFor(s.subjects, s.now)}` });
 
 /** Each component as incidents and maintenance name it, with its current status. */
 function known(s: PublicState): Map<string, ComponentRef> {
@@ -149,12 +166,12 @@ function maintenances(s: PublicState, which: MaintenanceFilter) {
 
 publicApi.get('/api/v2/status.json', async (c) => {
   const s = await state(c);
-  return c.json({ page: page(s), status: status(s) }, 200, headers);
+  return c.json({ page: page(s), status: status(s) }, 200, cacheHeaders(s));
 });
 
 publicApi.get('/api/v2/components.json', async (c) => {
   const s = await state(c);
-  return c.json({ page: page(s), components: components(s) }, 200, headers);
+  return c.json({ page: page(s), components: components(s) }, 200, cacheHeaders(s));
 });
 
 publicApi.get('/api/v2/summary.json', async (c) => {
@@ -169,33 +186,33 @@ publicApi.get('/api/v2/summary.json', async (c) => {
       scheduled_maintenances: maintenances(s, 'all').filter((m) => m.status !== 'completed'),
     },
     200,
-    headers,
+    cacheHeaders(s),
   );
 });
 
 publicApi.get('/api/v2/incidents.json', async (c) => {
   const s = await state(c);
-  return c.json({ page: page(s), incidents: incidents(s) }, 200, headers);
+  return c.json({ page: page(s), incidents: incidents(s) }, 200, cacheHeaders(s));
 });
 
 publicApi.get('/api/v2/incidents/unresolved.json', async (c) => {
   const s = await state(c);
-  return c.json({ page: page(s), incidents: incidents(s, true) }, 200, headers);
+  return c.json({ page: page(s), incidents: incidents(s, true) }, 200, cacheHeaders(s));
 });
 
 publicApi.get('/api/v2/scheduled-maintenances.json', async (c) => {
   const s = await state(c);
-  return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'all') }, 200, headers);
+  return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'all') }, 200, cacheHeaders(s));
 });
 
 publicApi.get('/api/v2/scheduled-maintenances/upcoming.json', async (c) => {
   const s = await state(c);
-  return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'upcoming') }, 200, headers);
+  return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'upcoming') }, 200, cacheHeaders(s));
 });
 
 publicApi.get('/api/v2/scheduled-maintenances/active.json', async (c) => {
   const s = await state(c);
-  return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'active') }, 200, headers);
+  return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'active') }, 200, cacheHeaders(s));
 });
 
 export { components as componentShapes, incidents as incidentShapes, maintenances as maintenanceShapes, STATUSPAGE_STATUS, worstStatus };

@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import { parseAgentSecrets } from '../config.ts';
 import { type ComponentView, viewComponents } from '../core/component-view.ts';
+import { alertSourceSubject } from '../core/subject.ts';
 import { componentsUnderMaintenance, type MaintenanceRow } from '../core/notices.ts';
 import { SWEEP_PERIOD_MS } from '../core/watchdog-ticks.ts';
 import { type ComponentUptime, DAY_MS, type DaySeconds, UPTIME_DAYS, uptimeByComponent } from '../core/uptime-days.ts';
@@ -140,7 +141,12 @@ export async function publicState(env: Env, ctx: { waitUntil(p: Promise<unknown>
     record = await keptRecord(env);
     snapshot = { takenAt: record?.takenAt ?? null };
   }
-  const ids = new Set([...parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys(), ...(record?.agentIds ?? [])]);
+  // Every agent with a secret, every Alertmanager source configured, and whatever else D1 remembers.
+  const ids = new Set([
+    ...parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys(),
+    ...config.alertSources.map((s) => alertSourceSubject(s.id)),
+    ...(record?.agentIds ?? []),
+  ]);
   const sorted = [...ids].sort();
   const [lives, watchdogStalled] = await Promise.all([Promise.all(sorted.map((id) => readLive(env, id))), stalled(env, now)]);
   const subjects = sorted.map((id, i) => ({ id, live: lives[i] }));

@@ -6,7 +6,7 @@ import { GAP_STYLE } from '../../ui/pages/gap-report.tsx';
 import { renderStatusPage } from '../../ui/render.ts';
 import type { AppEnv } from '../app-env.ts';
 import { viewAgent } from '../core/agent-view.ts';
-import { indicatorOf } from '../core/component-view.ts';
+import { cacheSecondsFor, indicatorOf } from '../core/component-view.ts';
 import { publicState } from './public-data.ts';
 
 export const statusPage = new Hono<AppEnv>();
@@ -37,8 +37,16 @@ statusPage.get('/', async (c) => {
   const s = await publicState(c.env, c.executionCtx, c.req.url);
   const agents = s.subjects.map(({ id, live }) =>
     live === undefined
-      ? { agentId: id, state: 'unverified' as const, verifiedAt: null, deadlineAt: null, blindSince: null, troubled: [] }
-      : viewAgent(id, live, s.now),
+      ? {
+          agentId: id,
+          state: 'unverified' as const,
+          verifiedAt: null,
+          deadlineAt: null,
+          blindSince: null,
+          why: 'its state could not be read',
+          troubled: [],
+        }
+      : viewAgent(id, live, s.now, s.watchdogStalled),
   );
   const html = renderStatusPage({
     title: s.title,
@@ -56,7 +64,7 @@ statusPage.get('/', async (c) => {
   const headers = {
     ...(await pageSecurityHeaders()),
     etag,
-    'cache-control': 'public, max-age=10, must-revalidate',
+    'cache-control': `public, max-age=${cacheSecondsFor(s.subjects, s.now)}, must-revalidate`,
     vary: 'accept-encoding',
   };
   const match = c.req.header('if-none-match');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Contribution, indicatorOf, statusOf, viewComponents } from '../../../../worker/core/component-view.ts';
+import type { LiveState } from '../../../../worker/core/agent-state.ts';
+import { type Contribution, cacheSecondsFor, indicatorOf, statusOf, viewComponents } from '../../../../worker/core/component-view.ts';
 import { at, config, Scenario, sig } from './scenario.ts';
 
 const cfg = config(`
@@ -19,6 +20,16 @@ const healthy = () => [sig('metrics.freshness', 'freshness', 5), sig('prometheus
 const agent = (id: string, to: number, signals: (s: number) => ReturnType<typeof healthy> = () => healthy()) =>
   new Scenario(cfg, id).every(0, to, (s) => signals(s)).live;
 const status = (views: ReturnType<typeof viewComponents>) => Object.fromEntries(views.map((v) => [v.id, v.status]));
+const c = (level: Contribution['level'], maintenance: boolean, over: Partial<Contribution> = {}): Contribution => ({
+  agentId: 'a',
+  monitor: 'm',
+  level,
+  evidence: 'verified',
+  observedAt: at(0),
+  measures: true,
+  maintenance,
+  ...over,
+});
 
 describe('component view', () => {
   it('is operational only when every agent feeding a component is verified and up', () => {
@@ -94,7 +105,7 @@ describe('component view', () => {
     expect(status(viewComponents(cfg, [{ id: 'maint-1', live: inMaintenance }], start + 3_600_001, false)).alerting).not.toBe(
       'under_maintenance',
     );
-    expect(statusOf([{ agentId: 'm', monitor: 'x', level: 'blind', unverified: false, maintenance: true }])).toBe('under_maintenance');
+    expect(statusOf([c('blind', true)])).toBe('under_maintenance');
   });
 
   it("greys out everything when the watchdog's own evaluation has stalled", () => {
@@ -125,19 +136,92 @@ describe('component view', () => {
     [['degraded_performance', 'unverified'], 'unverified'],
     [['unverified', 'partial_outage'], 'major'],
     [['partial_outage', 'major_outage'], 'critical'],
+    [['operational', 'stopped'], 'stopped'],
+    [['stopped', 'unverified'], 'unverified'],
+    [['operational', 'under_maintenance'], 'maintenance'],
+    [['degraded_performance', 'under_maintenance'], 'minor'],
+    [['under_maintenance', 'stopped'], 'stopped'],
     [[], 'unverified'],
   ] as const)('indicator of %j is %s', (statuses, indicator) => {
     expect(indicatorOf(statuses)).toBe(indicator);
   });
 
   it('keeps maintenance out of the verdict while other feeds are live', () => {
-    const c = (level: Contribution['level'], maintenance: boolean): Contribution => ({
-      agentId: 'a',
-      monitor: 'm',
-      level,
-      unverified: false,
-      maintenance,
-    });
     expect(statusOf([c('blind', true), c('up', false)])).toBe('operational');
+  });
+});
+
+// What a component may claim, case by case: each of these was once shown as "operational".
+describe('never operational without proof', () => {
+  const metricsOf = (live: LiveState | null, now: number) => viewComponents(cfg, [{ id: 'a', live }], now, false)[0]!;
+
+  it('an agent stopped on purpose leaves its components "stopped", with when it stopped, never operational or maintenance', () => {
+    const s = new Scenario(cfg, 'a')
+      .every(0, 60, () => healthy())
+      .heartbeat(62, healthy(), { stopping: true })
+      .alarmsUntil(200);
+    expect(s.live?.state).toBe('stopped');
+    const view = metricsOf(s.live, at(200));
+    expect(view.status).toBe('stopped');
+    expect(view.stoppedSince).toBe(s.live?.stateSince);
+    expect(indicatorOf(viewComponents(cfg, [{ id: 'a', live: s.live }], at(200), false).map((v) => v.status))).toBe('unverified');
+  });
+
+  it('a probe that could not measure greys the component at once, even on the first heartbeat, before `for` confirms it', () => {
+    const first = new Scenario(cfg, 'a').heartbeat(0, [
+      sig('metrics.freshness', 'freshness', null),
+      sig('prometheus.notifications.dropped', 'dropped', 0),
+    ]);
+    expect(first.monitor('fresh')).toMatchObject({ level: 'up', raw: 'unknown' });
+    expect(metricsOf(first.live, at(1)).status).toBe('unverified');
+    const later = new Scenario(cfg, 'a')
+      .every(0, 60, () => healthy())
+      .heartbeat(65, [sig('metrics.freshness', 'freshness', null), sig('prometheus.notifications.dropped', 'dropped', 0)]);
+    expect(metricsOf(later.live, at(66)).status).toBe('unverified');
+  });
+
+  it('a bad observation not yet confirmed is unverified, not operational; once confirmed it is an outage', () => {
+    const s = new Scenario(cfg, 'a').every(0, 60, () => healthy()).heartbeat(65, [sig('metrics.freshness', 'freshness', 100_000)]);
+    expect(s.monitor('fresh')).toMatchObject({ level: 'up', raw: 'blind' });
+    expect(metricsOf(s.live, at(66)).status).toBe('unverified');
+  });
+
+  it('a component whose probe is gone after a restart, or an agent with no probes, rests on liveness alone: unverified', () => {
+    const restarted = new Scenario(cfg, 'a').every(0, 60, () => healthy()).heartbeat(65, [], { boot: 'b2' });
+    expect(Object.keys(restarted.live?.monitors ?? {})).toEqual(['clock_skew']);
+    expect(metricsOf(restarted.live, at(66)).status).toBe('unverified');
+    const bare = new Scenario(cfg, 'a').heartbeat(0, []);
+    expect(metricsOf(bare.live, at(1)).status).toBe('unverified');
+  });
+
+  it('a monitor the newest heartbeat did not measure is unverified', () => {
+    const s = new Scenario(cfg, 'a').every(0, 60, () => healthy());
+    const live = s.live as LiveState;
+    const stale: LiveState = {
+      ...live,
+      monitors: { ...live.monitors, fresh: { ...live.monitors.fresh!, observedAt: live.lastHeartbeatAt - 5000 } },
+    };
+    expect(metricsOf(stale, at(61)).status).toBe('unverified');
+  });
+
+  it('a flapping monitor is at best degraded', () => {
+    const s = new Scenario(cfg, 'a').every(0, 60, () => healthy());
+    const live = s.live as LiveState;
+    const flapping: LiveState = { ...live, monitors: { ...live.monitors, fresh: { ...live.monitors.fresh!, flapping: true } } };
+    expect(metricsOf(flapping, at(61)).status).toBe('degraded_performance');
+  });
+
+  it('the positive control: fresh, good, measured evidence is operational, resting on the oldest observation', () => {
+    const s = new Scenario(cfg, 'a').every(0, 60, () => healthy());
+    expect(metricsOf(s.live, at(61))).toMatchObject({ status: 'operational', verifiedAt: at(60), stoppedSince: null });
+  });
+
+  it('caches a claim no longer than the soonest deadline behind it, within 2 to 10 s', () => {
+    const s = new Scenario(cfg, 'a').every(0, 60, () => healthy());
+    const deadline = (s.live as LiveState).deadlineAt;
+    expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline - 6_500)).toBe(6);
+    expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline - 60_000)).toBe(10);
+    expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline - 500)).toBe(2);
+    expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline + 1)).toBe(10);
   });
 });
