@@ -1,17 +1,13 @@
 import type { ComponentStatus, ComponentView } from '../../worker/core/component-view.ts';
+import { STATUS_WORDS } from '../../worker/core/status-words.ts';
 import type { ComponentUptime } from '../../worker/core/uptime-days.ts';
 import { formatAgo, isoTime } from '../relative-time.ts';
 import { UptimeBars } from './uptime-bars.tsx';
 
-export const STATUS_LABEL: Record<ComponentStatus, string> = {
-  operational: 'Operational',
-  degraded_performance: 'Degraded performance',
-  partial_outage: 'Partial outage',
-  major_outage: 'Major outage',
-  under_maintenance: 'Under maintenance',
-  unverified: 'Unverified',
-  stopped: 'Stopped on purpose',
-};
+export const STATUS_LABEL = Object.fromEntries(Object.entries(STATUS_WORDS).map(([k, w]) => [k, w.label])) as Record<
+  ComponentStatus,
+  string
+>;
 
 function Verified({ at, now }: { at: number | null; now: number }) {
   if (at === null) return <span class="meta">never verified</span>;

@@ -3,7 +3,8 @@
 import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { AppEnv } from '../app-env.ts';
-import { type ComponentStatus, cacheSecondsFor } from '../core/component-view.ts';
+import { cacheSecondsFor } from '../core/component-view.ts';
+import { STATUS_WORDS } from '../core/status-words.ts';
 import { ApiError } from '../errors.ts';
 import { incidentShapes, maintenanceShapes, worstStatus } from './public-api.ts';
 import { type PublicState, publicState } from './public-data.ts';
@@ -105,16 +106,6 @@ feeds.get('/history.rss', async (c) => {
   return c.body(body, 200, { ...HEADERS, 'content-type': 'application/rss+xml; charset=utf-8' });
 });
 
-const BADGE: Record<ComponentStatus, { message: string; color: string }> = {
-  operational: { message: 'operational', color: 'brightgreen' },
-  degraded_performance: { message: 'degraded', color: 'yellow' },
-  partial_outage: { message: 'partial outage', color: 'orange' },
-  major_outage: { message: 'major outage', color: 'red' },
-  under_maintenance: { message: 'maintenance', color: 'blue' },
-  unverified: { message: 'unverified', color: 'lightgrey' },
-  stopped: { message: 'stopped on purpose', color: 'lightgrey' },
-};
-
 /**
  * shields.io endpoint JSON: https://img.shields.io/endpoint?url=<this URL>. `cacheSeconds` and
  * max-age never outlast the evidence (shields.io itself keeps a badge at least its own default).
@@ -140,9 +131,13 @@ async function badge(c: Context<AppEnv>) {
   const status = component?.status ?? worstStatus(members.map((m) => m.status));
   const name = component?.name ?? (members[0]?.group as string);
   const cacheSeconds = cacheSecondsFor(s.subjects, s.now);
-  return c.json({ schemaVersion: 1, label: name, message: BADGE[status].message, color: BADGE[status].color, cacheSeconds }, 200, {
-    'cache-control': `public, max-age=${cacheSeconds}`,
-  });
+  return c.json(
+    { schemaVersion: 1, label: name, message: STATUS_WORDS[status].badge.message, color: STATUS_WORDS[status].badge.color, cacheSeconds },
+    200,
+    {
+      'cache-control': `public, max-age=${cacheSeconds}`,
+    },
+  );
 }
 
 feeds.get('/badge/:component{[^/]+\\.json}', badge);

@@ -7,6 +7,7 @@ import { cors } from 'hono/cors';
 import type { AppEnv } from '../app-env.ts';
 import { type ComponentStatus, type ComponentView, cacheSecondsFor, type Indicator, indicatorOf } from '../core/component-view.ts';
 import { maintenanceStatus } from '../core/notices.ts';
+import { STATUS_WORDS } from '../core/status-words.ts';
 import { type PublicState, publicState } from './public-data.ts';
 import { type ComponentRef, incidentShape, maintenanceShape, PAGE_ID } from './statuspage-shapes.ts';
 
@@ -14,16 +15,11 @@ export const publicApi = new Hono<AppEnv>();
 
 publicApi.use('/api/v2/*', cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], maxAge: 86_400 }));
 
-/** Statuspage's component statuses: ours, with unverified shown as degraded, never as fine. */
-const STATUSPAGE_STATUS: Record<ComponentStatus, string> = {
-  operational: 'operational',
-  degraded_performance: 'degraded_performance',
-  partial_outage: 'partial_outage',
-  major_outage: 'major_outage',
-  under_maintenance: 'under_maintenance',
-  unverified: 'degraded_performance',
-  stopped: 'degraded_performance',
-};
+/** Statuspage's component statuses: ours, with unverified and stopped shown as degraded, never as fine. */
+const STATUSPAGE_STATUS = Object.fromEntries(Object.entries(STATUS_WORDS).map(([k, w]) => [k, w.statuspage])) as Record<
+  ComponentStatus,
+  string
+>;
 
 /** Statuspage's descriptions for its indicators, and ours for the two it lacks. */
 const DESCRIPTION: Record<Indicator, string> = {
