@@ -109,6 +109,8 @@ export function check(o: Outcome): Broken | null {
   if (o.maxStoredBytes > MAX_STORED_BYTES)
     return broken('state-bounded', `stored state reached ${o.maxStoredBytes} bytes (bound ${MAX_STORED_BYTES})`);
 
+  if (o.falseGreen.length > 0) return broken('no-false-green', o.falseGreen[0] as string);
+
   // D1 worked for the healthy minutes: everything the object decided has reached it, or was set aside.
   if (o.queued > 0)
     return broken(

@@ -7,7 +7,9 @@ import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import type { Heartbeat, Signal } from '../../protocol/heartbeat.ts';
 import type { AgentMonitor } from '../../worker/durable/agent-monitor.ts';
+import { viewComponents } from '../../worker/core/component-view.ts';
 import { liveBytes, loadLive, storedBytes } from '../../worker/store/object-live.ts';
+import { watchConfig } from '../../worker/watch-config.ts';
 import { SimD1, SimNet } from './faults.ts';
 import { type AlarmMode, prng, type Schedule, type Segment } from './schedule.ts';
 
@@ -33,6 +35,9 @@ export interface Accepted {
   boot: string;
   seq: number;
   stopping: boolean;
+  /** What the simulated probe measured: the pipeline fresh, and the agent's clock right. */
+  fresh: boolean;
+  skewed: boolean;
   /** The deadline the object answered. */
   deadlineAt: number;
 }
@@ -72,6 +77,8 @@ export interface Outcome {
   oldestQueuedAt: number | null;
   /** Every evaluation the object made (alarm runs, sweeps, heartbeats taken). */
   evaluations: number[];
+  /** Moments a surface would have said "operational" without the evidence for it (the simulator's own record). */
+  falseGreen: string[];
   trace: string[];
 }
 
@@ -104,6 +111,7 @@ export class World {
   private handle: { instance: AgentMonitor; state: DurableObjectState } | null = null;
   private seg: { s: Segment; end: number; resets: number[]; sameInstant: number } | null = null;
   private readonly queue: Segment[];
+  private readonly config = watchConfig(env).config;
   settleMs = 0;
 
   constructor(
@@ -135,6 +143,7 @@ export class World {
       dropped: 0,
       queued: 0,
       oldestQueuedAt: null,
+      falseGreen: [],
       evaluations: [],
       trace: [],
     };
@@ -289,7 +298,36 @@ export class World {
       await this.call('sweep', (o) => o.ensureAlarm());
     } else if (s.sweep === 'stalled' && this.nextSweepAt <= this.now) this.nextSweepAt = this.now + SWEEP_MS;
     await this.settle();
+    this.checkClaims();
     return 'continue';
+  }
+
+  /**
+   * Never green without proof, from the simulator's own record: the public view of the object's state
+   * may call the pipeline operational only while the newest heartbeat it took was measured fresh by a
+   * probe, with a true clock, not a goodbye, and its interval and grace have not run out.
+   */
+  private checkClaims(): void {
+    if (this.handle === null || this.out.falseGreen.length > 0) return;
+    const live = loadLive(this.handle.state.storage.sql).live;
+    const green = viewComponents(this.config, [{ id: this.agentId, live }], this.now, false).filter((v) => v.status === 'operational');
+    if (green.length === 0) return;
+    const last = this.out.accepted.at(-1);
+    const budgetMs = this.schedule.intervalS * 2 * 1000;
+    const why =
+      last === undefined
+        ? 'no heartbeat was ever taken'
+        : this.now > last.at + budgetMs
+          ? `the newest heartbeat taken is ${(this.now - last.at) / 1000} s old (budget ${budgetMs / 1000} s)`
+          : last.stopping
+            ? 'the newest heartbeat was a goodbye'
+            : !last.fresh
+              ? 'the newest heartbeat measured the pipeline stale'
+              : last.skewed
+                ? 'the newest heartbeat came from a skewed clock'
+                : null;
+    if (why !== null)
+      this.out.falseGreen.push(`+${((this.now - START) / 1000).toFixed(1)}s ${green.map((v) => v.id).join(', ')} operational, but ${why}`);
   }
 
   /** When the platform runs the alarm the object set, under this segment's alarm fault. */
@@ -369,6 +407,8 @@ export class World {
 
   private async deliver(body: Heartbeat, id: string): Promise<void> {
     const result = await this.call(`heartbeat ${body.boot}#${body.seq}`, (o) => o.receiveHeartbeat(this.agentId, id, body));
+    const fresh = body.signals.every((sig) => sig.value !== null && sig.value < 60);
+    const skewed = Math.abs(Date.parse(body.sent_at) - this.now) > 30_000;
     const deadline =
       result?.status === 'accepted' ? ` (deadline +${((result.deadlineAt - START) / 1000).toFixed(1)}s)${this.silenceNote()}` : '';
     this.log(`heartbeat ${body.boot}#${body.seq}${body.stopping ? ' (stopping)' : ''}: ${result?.status ?? 'threw'}${deadline}`);
@@ -379,6 +419,8 @@ export class World {
         boot: body.boot,
         seq: body.seq,
         stopping: body.stopping === true,
+        fresh,
+        skewed,
         deadlineAt: result.deadlineAt,
       });
   }

@@ -45,7 +45,7 @@ export function viewAgent(agentId: string, live: LiveState | null, now: number, 
     )
     .sort((a, b) => RANK[b.state] - RANK[a.state] || a.id.localeCompare(b.id));
   const base = { agentId, verifiedAt: live.lastHeartbeatAt, deadlineAt: live.deadlineAt, troubled, why: null };
-  if (live.state === 'stopped') return { ...base, state: 'stopped', blindSince: null };
+  if (live.state === 'stopped' || live.stopping) return { ...base, state: 'stopped', blindSince: null };
   if (live.state === 'blind') return { ...base, state: 'blind', blindSince: live.stateSince };
   // Up, but its deadline passed and no alarm has judged it yet: we do not know.
   if (now > live.deadlineAt) return { ...base, state: 'unverified', blindSince: null, why: 'heartbeat overdue' };

@@ -70,7 +70,7 @@ export function viewComponents(
       measures: measuresPipeline(monitor),
       maintenance: activeMaintenance(config.maintenance, id, monitor, now) !== null,
     });
-    if (evidence.state === 'stopped') entry.stoppedAt.push(live.stateSince);
+    if (evidence.state === 'stopped') entry.stoppedAt.push(live.state === 'stopped' ? live.stateSince : live.lastHeartbeatAt);
     byComponent.set(component, entry);
   };
   for (const { id, live } of subjects) {

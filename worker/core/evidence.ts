@@ -42,7 +42,8 @@ export function alertPathEvidence(live: LiveState, now: number): Evidence {
 
 /** The agent as a whole: can anything it last said be taken as true now? */
 export function agentEvidence(live: LiveState, now: number): Pick<Evidence, 'state' | 'why'> {
-  if (live.state === 'stopped') return { state: 'stopped', why: 'the agent was stopped on purpose' };
+  // From its goodbye on: nothing will measure again, whatever the last heartbeat said.
+  if (live.state === 'stopped' || live.stopping) return { state: 'stopped', why: 'the agent was stopped on purpose' };
   if (live.state === 'blind') return { state: 'unverified', why: 'the agent is silent' };
   // Past its deadline with no alarm or sweep having judged it yet: what it last said is not proof.
   if (now > live.deadlineAt) return { state: 'unverified', why: 'the heartbeat is overdue' };

@@ -167,6 +167,12 @@ describe('never operational without proof', () => {
     expect(indicatorOf(viewComponents(cfg, [{ id: 'a', live: s.live }], at(200), false).map((v) => v.status))).toBe('unverified');
   });
 
+  it('is "stopped" from the goodbye itself, not only once its deadline passed', () => {
+    const s = new Scenario(cfg, 'a').every(0, 60, () => healthy()).heartbeat(62, healthy(), { stopping: true });
+    expect(s.live?.state).toBe('up');
+    expect(metricsOf(s.live, at(63))).toMatchObject({ status: 'stopped', stoppedSince: at(62) });
+  });
+
   it('a probe that could not measure greys the component at once, even on the first heartbeat, before `for` confirms it', () => {
     const first = new Scenario(cfg, 'a').heartbeat(0, [
       sig('metrics.freshness', 'freshness', null),
