@@ -3,6 +3,7 @@
 // Every key is optional; the defaults below are what a new deployment gets by writing nothing.
 import * as v from 'valibot';
 import { SIGNAL_KINDS } from '../protocol/heartbeat.ts';
+import { GLOB_HINT, isGlob } from '../worker/core/glob.ts';
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
@@ -28,10 +29,7 @@ const count = (field: string, min: number, max: number) =>
 const ratio = (field: string) =>
   v.pipe(v.number(`${field} is a number between 0 and 1`), v.minValue(0, `${field} is at least 0`), v.maxValue(1, `${field} is at most 1`));
 const glob = (field: string) =>
-  v.pipe(
-    v.string(`${field} is a name or a glob such as "metrics.*"`),
-    v.regex(/^[A-Za-z0-9_.:*?-]{1,128}$/, `${field} uses letters, digits, _ . : - and the wildcards * and ?`),
-  );
+  v.pipe(v.string(`${field} is a name or a glob such as "metrics.*"`), v.check(isGlob, `${field} ${GLOB_HINT}`));
 const timestamp = (field: string) =>
   v.pipe(
     v.string(`${field} is an RFC 3339 time such as 2026-11-22T02:00:00Z`),

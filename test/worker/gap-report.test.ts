@@ -346,6 +346,7 @@ describe('hostile and bad queries', () => {
     ['a cursor that is not base64', 'cursor=%FF%FE', 'cursor'],
     ['an unknown parameter', 'start=2026-11-22T00:00:00Z', 'start'],
     ['a very long value', `agent=${'a'.repeat(5000)}`, 'agent'],
+    ['a backtracking glob (twenty "*?" pairs)', `agent=${'*?'.repeat(20)}Z`, 'agent'],
   ] as const;
 
   it.each(bad)('answers %s with a 400 naming the parameter', async (_name, query, param) => {

@@ -304,9 +304,23 @@ describe('maintenance and silences', () => {
       [{ name: 'x', scheduled_for: iso(now), scheduled_until: iso(now + 40 * 86_400_000) }, 422, /at most 31 days/],
       [{ name: 'x', scheduled_for: 'tomorrow', scheduled_until: iso(now + 60_000) }, 400, /scheduled_for is an RFC 3339 time/],
       [{ name: 'x', scheduled_for: iso(now), scheduled_until: iso(now + 60_000), components: ['nope'] }, 422, /unknown component/],
+      [{ name: 'x', scheduled_for: iso(now), scheduled_until: iso(now + 60_000), agents: ['a b'] }, 400, /each of agents uses letters/],
     ];
     for (const [body, status, message] of bad)
       expect((await json<{ error: { message: string } }>(await admin('/maintenances', { body }), status)).error.message).toMatch(message);
+  });
+
+  it('refuses a silence whose selector is not a glob (a backtracking pattern, markup, too long) with a 400, and stores nothing', async () => {
+    const ends_at = iso(Date.now() + 3_600_000);
+    const before = (await json<{ silences: unknown[] }>(await admin('/silences', { method: 'GET' }), 200)).silences.length;
+    for (const selector of [`${'*?'.repeat(20)}Z`, '<img src=x>', 'a'.repeat(129), ''])
+      for (const field of ['agents', 'monitors']) {
+        const res = await admin('/silences', { body: { reason: 'hostile', [field]: [selector], ends_at } });
+        expect((await json<{ error: { message: string } }>(res, 400)).error.message, `${field}: ${selector}`).toMatch(
+          new RegExp(`${field}`),
+        );
+      }
+    expect((await json<{ silences: unknown[] }>(await admin('/silences', { method: 'GET' }), 200)).silences.length).toBe(before);
   });
 
   it('a silence pauses paging: a silent agent under it opens a window that pages nobody; expiring it resumes paging', async () => {

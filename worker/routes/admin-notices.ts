@@ -29,6 +29,7 @@ import { IMPACTS, INCIDENT_STATUSES } from '../store/schema.ts';
 import { watchConfig } from '../watch-config.ts';
 import { type ComponentRef, incidentShape, maintenanceShape } from './statuspage-shapes.ts';
 import { alertSourceSubject } from '../core/subject.ts';
+import { GLOB_HINT, isGlob } from '../core/glob.ts';
 
 export const adminNotices = new Hono<AppEnv>();
 
@@ -53,6 +54,15 @@ const Time = (field: string) =>
 const Ids = (field: string) =>
   v.pipe(
     v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(200)), `${field} is a list of strings`),
+    v.maxLength(50, `${field} has at most 50 entries`),
+  );
+/** Agent and monitor selectors: names or globs, checked as the configuration checks them. */
+const Globs = (field: string) =>
+  v.pipe(
+    v.array(
+      v.pipe(v.string(`${field} is a list of names or globs`), v.check(isGlob, `each of ${field} ${GLOB_HINT}`)),
+      `${field} is a list of names or globs`,
+    ),
     v.maxLength(50, `${field} has at most 50 entries`),
   );
 
@@ -88,16 +98,16 @@ const CreateMaintenance = v.strictObject({
   name: Text('name', 200),
   body: v.optional(v.pipe(v.string('body is a string'), v.maxLength(10_000, 'body is at most 10000 characters')), ''),
   components: v.optional(Ids('components'), []),
-  agents: v.optional(Ids('agents')),
-  monitors: v.optional(Ids('monitors')),
+  agents: v.optional(Globs('agents')),
+  monitors: v.optional(Globs('monitors')),
   scheduled_for: Time('scheduled_for'),
   scheduled_until: Time('scheduled_until'),
 });
 
 const CreateSilence = v.strictObject({
   reason: Text('reason', 200),
-  agents: v.optional(Ids('agents'), ['*']),
-  monitors: v.optional(Ids('monitors'), ['*']),
+  agents: v.optional(Globs('agents'), ['*']),
+  monitors: v.optional(Globs('monitors'), ['*']),
   starts_at: v.optional(Time('starts_at')),
   ends_at: Time('ends_at'),
 });

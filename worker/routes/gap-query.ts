@@ -1,6 +1,7 @@
 // The gap report's query string, read strictly: every parameter is checked, and a bad one is named
 // with the fix. The same parameters serve /api/v1/gaps, /gaps and `blindspot gaps`.
 import type { GapFilters } from '../core/gap-report.ts';
+import { GLOB_HINT, isGlob } from '../core/glob.ts';
 import { parseZone, realCalendarTime, RFC3339, type Zone } from '../core/time-zone.ts';
 import { ApiError } from '../errors.ts';
 
@@ -72,7 +73,6 @@ function list(params: URLSearchParams, name: string, valid: (s: string) => boole
   return [...new Set(values)];
 }
 
-const GLOB = /^[A-Za-z0-9_.:*?-]{1,128}$/;
 const clip = (s: string) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);
 
 export function parseGapQuery(params: URLSearchParams, now: number, defaultObjective: number, formatDefault: GapFormat = 'json'): GapQuery {
@@ -110,16 +110,16 @@ export function parseGapQuery(params: URLSearchParams, now: number, defaultObjec
   if (limitText !== null && (!/^\d{1,5}$/.test(limitText) || limit < 1 || limit > MAX_LIMIT))
     throw bad('limit', `"${clip(limitText)}" is not a whole number from 1 to ${MAX_LIMIT}`);
 
-  const globHint = 'is not a name or glob (letters, digits, _ . : - and the wildcards * and ?)';
+  const globHint = `is not a name or glob: a glob ${GLOB_HINT}`;
   return {
     from,
     to,
     clamped,
     zone,
     filters: {
-      agents: list(params, 'agent', (s) => GLOB.test(s), globHint),
-      components: list(params, 'component', (s) => GLOB.test(s), globHint),
-      monitors: list(params, 'monitor', (s) => GLOB.test(s), globHint),
+      agents: list(params, 'agent', isGlob, globHint),
+      components: list(params, 'component', isGlob, globHint),
+      monitors: list(params, 'monitor', isGlob, globHint),
       causes: list(params, 'cause', (s) => (CAUSES as readonly string[]).includes(s), `is not a cause; causes are ${CAUSES.join(', ')}`),
     },
     objective,
