@@ -413,6 +413,21 @@ describe('feeds and badges', () => {
     expect(rssText).toMatch(/<pubDate>[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT<\/pubDate>/);
   });
 
+  it('feeds stay well-formed XML when an incident carries characters XML 1.0 forbids', async () => {
+    const forbidden = 'bell\u0007 vt\u000B esc\u001B lone\uD800 fffe\uFFFE';
+    await json(await admin('/incidents', { body: { name: `Control ${forbidden}`, body: `Text ${forbidden} kept: tab\tand é 🙂` } }), 201);
+    for (const path of ['/history.atom', '/history.rss']) {
+      const text = await (await send(new Request(`${BASE}${path}`))).text();
+      expect(text, path).not.toMatch(
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting none of them is left
+        /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/,
+      );
+      // D1 stores text as UTF-8: a lone surrogate comes back as U+FFFD (one per byte), which XML allows.
+      expect(text, path).toMatch(/Control bell vt esc lone\uFFFD* fffe/);
+      expect(text, path).toContain('tab\tand é 🙂');
+    }
+  });
+
   it('a shields.io endpoint badge per component; an unknown one is a 404 JSON', async () => {
     const badge = await publicJson<Record<string, unknown>>('/badge/alerting.json');
     expect(badge).toEqual({

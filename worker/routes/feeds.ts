@@ -14,8 +14,19 @@ export const feeds = new Hono<AppEnv>();
 for (const path of ['/history.*', '/badge/*'])
   feeds.use(path, cors({ origin: '*', allowMethods: ['GET', 'HEAD', 'OPTIONS'], maxAge: 86_400 }));
 
+/**
+ * Text as XML 1.0 can carry it: markup escaped, and what XML forbids outright (control characters
+ * other than tab and line breaks, lone surrogates, U+FFFE and U+FFFF) dropped, since no escape exists
+ * for them and one would make the whole feed unreadable.
+ */
 const xml = (s: string) =>
-  s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch] as string);
+  s
+    .replace(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: matching exactly the characters XML 1.0 forbids
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+      '',
+    )
+    .replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch] as string);
 
 interface Entry {
   id: string;
