@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       seq: 1,
       boot: 'bench',
       sent_at: new Date().toISOString(),
-      interval_s: 3600,
+      interval_s: 600,
       signals: components.map((c) => ({ name: `${c.id}.freshness`, kind: 'freshness', value: 2, error: null })),
     });
     const ts = Math.floor(Date.now() / 1000);

@@ -93,6 +93,9 @@ export interface SilenceSettings {
   flapping: Flapping;
   /** How long a goodbye (`stopping: true`) keeps the silence after it quiet; then it pages. */
   maxStoppedS: number;
+  /** The longest interval_s and grace_s a heartbeat may declare (a longer one is refused with a 422). */
+  maxIntervalS: number;
+  maxGraceS: number;
 }
 
 export interface WatchConfig {
@@ -123,6 +126,9 @@ export const DEFAULT_CLOCK_SKEW_S = 30;
 /** A silence closes after two heartbeats back in a row: one heartbeat squeezed through a lossy link is not a recovery. */
 export const DEFAULT_SILENCE_RECOVER_FOR: Hold = { heartbeats: 2, seconds: 0 };
 export const DEFAULT_MAX_STOPPED_S = 86_400;
+/** A dead agent is noticed within 20 minutes at worst, whatever it declared. */
+export const DEFAULT_MAX_INTERVAL_S = 600;
+export const DEFAULT_MAX_GRACE_S = 600;
 export const DEFAULT_REPEAT_INTERVAL_S = 3600;
 export const DEFAULT_GIVE_UP_AFTER_S = 86_400;
 export const DEFAULT_CHANNEL_TIMEOUT_S = 10;
@@ -286,6 +292,8 @@ function silenceSettings(input: ConfigFile['silence']): SilenceSettings {
     recoverFor: hold(DEFAULT_SILENCE_RECOVER_FOR, input?.recover_for),
     flapping: flapping(DEFAULT_FLAPPING, input?.flapping),
     maxStoppedS: input?.max_stopped_s ?? DEFAULT_MAX_STOPPED_S,
+    maxIntervalS: input?.max_interval_s ?? DEFAULT_MAX_INTERVAL_S,
+    maxGraceS: input?.max_grace_s ?? DEFAULT_MAX_GRACE_S,
   };
 }
 

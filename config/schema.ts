@@ -228,6 +228,9 @@ const SilenceSchema = strict(
     flapping: v.optional(FlappingSchema),
     /** How long a goodbye (`stopping: true`) is believed: a host that never comes back pages after it. */
     max_stopped_s: v.optional(seconds('max_stopped_s', 60, 30 * 86_400)),
+    /** The longest interval_s and grace_s a heartbeat may declare: no agent may vouch for itself for a day. */
+    max_interval_s: v.optional(seconds('max_interval_s', 1, 3600)),
+    max_grace_s: v.optional(seconds('max_grace_s', 0, 86_400)),
   },
   '"silence"',
 );

@@ -187,7 +187,7 @@ describe('10 000 hostile requests, fast-check', () => {
     // One accepted heartbeat first, so the fuzz meets a live agent and its Durable Object.
     // An hour's interval: its deadline does not pass while the fuzz runs.
     const ok = await call(
-      await signed('heartbeats', JSON.stringify(heartbeatBody({ seq: 1_000_000_000, boot: 'fuzz-live', interval_s: 3600 }))),
+      await signed('heartbeats', JSON.stringify(heartbeatBody({ seq: 1_000_000_000, boot: 'fuzz-live', interval_s: 600 }))),
     );
     expect(ok.status).toBe(202);
     let accepted = 0;
@@ -201,7 +201,7 @@ describe('10 000 hostile requests, fast-check', () => {
         if (v.status === 202) {
           accepted++;
           const reset = await call(
-            await signed('heartbeats', JSON.stringify(heartbeatBody({ seq: 1, boot: `fuzz-reset-${accepted}`, interval_s: 3600 }))),
+            await signed('heartbeats', JSON.stringify(heartbeatBody({ seq: 1, boot: `fuzz-reset-${accepted}`, interval_s: 600 }))),
           );
           expect(reset.status).toBe(202);
           return;
@@ -214,7 +214,7 @@ describe('10 000 hostile requests, fast-check', () => {
     console.log(`fuzz: ${accepted} of 4000 mutated heartbeats happened to be valid and were taken`);
     // A healthy heartbeat last, so nothing the accepted ones started is still pending when the next test begins.
     expect(
-      (await call(await signed('heartbeats', JSON.stringify(heartbeatBody({ seq: 2 ** 40, boot: 'fuzz-live-2', interval_s: 3600 })))))
+      (await call(await signed('heartbeats', JSON.stringify(heartbeatBody({ seq: 2 ** 40, boot: 'fuzz-live-2', interval_s: 600 })))))
         .status,
     ).toBe(202);
   });

@@ -86,6 +86,34 @@ describe('POST /v1/agents/{agent}/heartbeats', () => {
   });
 
   it.each([
+    [
+      'an interval past silence.max_interval_s (600 by default)',
+      { interval_s: 601 },
+      'interval_too_long',
+      /interval_s is 601; this watchdog takes at most 600 \(silence\.max_interval_s/,
+    ],
+    [
+      'a grace past silence.max_grace_s (600 by default)',
+      { interval_s: 15, grace_s: 86_400 },
+      'grace_too_long',
+      /grace_s is 86400; this watchdog takes at most 600 \(silence\.max_grace_s/,
+    ],
+  ])('refuses %s with a 422 naming the limit, and takes nothing', async (_label, over, code, message) => {
+    const res = await sendHeartbeat(heartbeatBody({ ...over, boot: 'too-long' }), { agent: 'juliet' });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe(code);
+    expect(body.error.message).toMatch(message);
+    expect(await liveSeq('juliet')).toBeNull();
+  });
+
+  it('takes the longest interval and grace the configuration allows', async () => {
+    const res = await sendHeartbeat(heartbeatBody({ interval_s: 600, grace_s: 600, boot: 'longest' }), { agent: 'india' });
+    expect(res.status).toBe(202);
+    expect(Date.parse(((await res.json()) as { deadline_at: string }).deadline_at) - Date.now()).toBeGreaterThan(1_199_000);
+  });
+
+  it.each([
     ['10 minutes old', -600],
     ['301 s old', -301],
     ['10 minutes in the future', 600],

@@ -8,6 +8,8 @@ import { requireJson } from '../middleware/require-json.ts';
 import { identifyAgent, verifyAgentSignature } from '../middleware/verify-agent-signature.ts';
 import { backfillWrites } from '../store/backfill.ts';
 import { createDb, runBatch } from '../store/db.ts';
+import { watchConfig } from '../watch-config.ts';
+import type { SilenceSettings } from '../../config/resolve.ts';
 
 export const heartbeats = new Hono<AppEnv>();
 
@@ -15,6 +17,7 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
   const json = parseJsonBody(c.var.rawBody);
   const parsed = parseHeartbeat(json);
   if (!parsed.ok) throw new ApiError(422, 'invalid_heartbeat', parsed.message);
+  checkDeclaredBudget(parsed.heartbeat, watchConfig(c.env).config.silence);
 
   const agentId = c.var.agentId;
   const stub = c.env.AGENT.get(c.env.AGENT.idFromName(agentId));
@@ -40,6 +43,22 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
       throw new ApiError(422, 'too_many_monitors', result.message);
   }
 });
+
+/** An agent may not declare itself good for longer than the configuration allows. */
+function checkDeclaredBudget(hb: { interval_s: number; grace_s?: number | undefined }, limits: SilenceSettings): void {
+  if (hb.interval_s > limits.maxIntervalS)
+    throw new ApiError(
+      422,
+      'interval_too_long',
+      `interval_s is ${hb.interval_s}; this watchdog takes at most ${limits.maxIntervalS} (silence.max_interval_s in its configuration). Send heartbeats more often`,
+    );
+  if (hb.grace_s !== undefined && hb.grace_s > limits.maxGraceS)
+    throw new ApiError(
+      422,
+      'grace_too_long',
+      `grace_s is ${hb.grace_s}; this watchdog takes at most ${limits.maxGraceS} (silence.max_grace_s in its configuration)`,
+    );
+}
 
 heartbeats.all('/:agent/heartbeats', () => {
   throw new ApiError(405, 'method_not_allowed', 'heartbeats are sent with POST', { allow: 'POST' });
