@@ -82,6 +82,22 @@ export function agentSecretsSetting(raw: string | undefined): AgentSecretsSettin
       if (result.success) secrets.set(id, result.output[id] as string[]);
       else errors.set(id, `BLINDSPOT_AGENT_SECRETS entry "${id.slice(0, 80)}": ${describeIssues(result.issues)}`);
     }
+  // A secret two agents share lets each sign for the other: both are refused until each has its own.
+  const owners = new Map<string, string[]>();
+  for (const [id, list] of secrets) for (const secret of new Set(list)) owners.set(secret, [...(owners.get(secret) ?? []), id]);
+  for (const ids of owners.values()) {
+    if (ids.length < 2) continue;
+    for (const id of ids) {
+      secrets.delete(id);
+      errors.set(
+        id,
+        `BLINDSPOT_AGENT_SECRETS entry "${id}": shares a secret with ${ids
+          .filter((o) => o !== id)
+          .map((o) => `"${o}"`)
+          .join(', ')}, so each could sign for the other; give every agent its own (npx blindspot-agent keygen makes one)`,
+      );
+    }
+  }
   for (const message of errors.values()) console.error(`${message}; that agent's heartbeats are refused until it is fixed`);
   const setting = { secrets, errors };
   if (agentSecretsCache.size > 16) agentSecretsCache.clear();

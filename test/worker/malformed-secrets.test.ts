@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index.ts';
 import { BASE, errorCode, heartbeatBody, signedRequest } from './fixtures/requests.ts';
-import { TEST_AGENT_SECRETS } from './fixtures/secrets.ts';
+import { TEST_AGENT_SECRETS, WRONG_SECRET } from './fixtures/secrets.ts';
 
 const MALFORMED = JSON.stringify({ ...TEST_AGENT_SECRETS, kilo: ['not-a-secret'], 'Bad Id': 'whsec_x' });
 
@@ -49,5 +49,36 @@ describe('a malformed agent secret entry', () => {
     const response = await fetchWith('{not json', request);
     expect(response.status).toBe(401);
     expect(await errorCode(response)).toBe('agent_disabled');
+  });
+});
+
+describe('a secret two agents share', () => {
+  const SHARED = JSON.stringify({
+    ...TEST_AGENT_SECRETS,
+    kilo: TEST_AGENT_SECRETS.bravo,
+    juliet: [WRONG_SECRET, ...TEST_AGENT_SECRETS.bravo],
+  });
+
+  it('disables every agent that holds it: neither can sign for itself or the other, and /healthz names them', async () => {
+    for (const agent of ['bravo', 'kilo', 'juliet']) {
+      const request = await signedRequest(JSON.stringify(heartbeatBody()), { agent, secrets: TEST_AGENT_SECRETS.bravo });
+      const response = await fetchWith(SHARED, request);
+      expect(response.status, agent).toBe(401);
+      expect(await errorCode(response.clone()), agent).toBe('agent_disabled');
+      expect(((await response.json()) as { error: { message: string } }).error.message, agent).toMatch(/shares a secret with/);
+    }
+    const health = (await (await fetchWith(SHARED, new Request(`${BASE}/healthz`))).json()) as { agents: { errors: string[] } };
+    expect(health.agents.errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/entry "bravo": shares a secret with "juliet", "kilo"/),
+        expect.stringMatching(/entry "juliet": shares a secret with "bravo", "kilo"/),
+        expect.stringMatching(/entry "kilo": shares a secret with "bravo", "juliet"/),
+      ]),
+    );
+  });
+
+  it('leaves every other agent working', async () => {
+    const request = await signedRequest(JSON.stringify(heartbeatBody()), { agent: 'charlie' });
+    expect((await fetchWith(SHARED, request)).status).toBe(202);
   });
 });

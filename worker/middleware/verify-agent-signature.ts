@@ -20,7 +20,7 @@ export function identifyAgent() {
     if (!setting.secrets.has(agentId)) {
       const broken = setting.errors.get(agentId) ?? setting.errors.get('*');
       if (broken !== undefined)
-        throw new ApiError(401, 'agent_disabled', `this agent's secret setting is malformed, so its heartbeats are refused: ${broken}`);
+        throw new ApiError(401, 'agent_disabled', `this agent's secret setting cannot be used, so its heartbeats are refused: ${broken}`);
       throw new ApiError(401, 'unknown_agent', `no secret is configured for agent "${agentId}"; add it to BLINDSPOT_AGENT_SECRETS`);
     }
     const id = c.req.header('webhook-id');
