@@ -1,7 +1,8 @@
 // Real HTTP receivers on 127.0.0.1 for the workerd tests: one server, one receiver per first path
 // segment (/pd/..., /slack/...). Each records what it gets and answers as cued over a small control
 // API, so a test inside workerd can make a receiver go down, rate-limit, hang or vanish (410).
-//   POST   /_cue/<name>       {"status": 429, "headers": {...}, "body": "...", "times": 1} or {"mode": "hang"} or {"mode": "reset"};
+//   POST   /_cue/<name>       {"status": 429, "headers": {...}, "body": "...", "times": 1} or {"mode": "hang"} or {"mode": "reset"}
+//                              or {"mode": "endless", "status": 500}: that status, then a body that never ends;
 //                              with "match": "text" the cue applies only to requests whose path or body contains it
 //                              (test files share receivers, so each cues only its own agent's requests)
 //   DELETE /_cue/<name>?match=text  removes that cue
@@ -18,7 +19,7 @@ export interface HubRequest {
 }
 
 interface Cue {
-  mode?: 'answer' | 'hang' | 'reset';
+  mode?: 'answer' | 'hang' | 'reset' | 'endless';
   status?: number;
   headers?: Record<string, string>;
   body?: string;
@@ -83,6 +84,15 @@ export async function startReceiverHub(): Promise<ReceiverHub> {
       return;
     }
     if (cue?.mode === 'reset') return req.socket.destroy();
+    if (cue?.mode === 'endless') {
+      // The status at once, then 1 KiB every 10 ms until the caller hangs up.
+      res.writeHead(cue.status ?? 500, { 'content-type': 'text/plain', ...cue.headers });
+      const chunk = 'x'.repeat(1024);
+      const timer = setInterval(() => res.write(chunk), 10);
+      hanging.add(res);
+      res.on('close', () => (clearInterval(timer), hanging.delete(res)));
+      return;
+    }
     res
       .writeHead(cue?.status ?? 202, { 'content-type': 'application/json', ...cue?.headers })
       .end(cue?.body ?? '{"status":"success","message":"Event processed"}');

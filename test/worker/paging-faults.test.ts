@@ -121,6 +121,41 @@ describe('paging through faults', () => {
     expect((await rowsOf(a.id, 'hook'))[0]).toMatchObject({ state: 'delivered', attempts: 2 });
   });
 
+  it('retries a page refused with 401 (a key being rotated) and delivers it once the receiver takes it', async () => {
+    const a = new SimulatedAgent('page-key');
+    await cue('pd', { match: a.id, status: 401, body: '{"message":"Invalid routing key"}', times: 1 });
+    await openWindow(a);
+    await deliverAt(a.at(5), a.id);
+    const [row] = await rowsOf(a.id, 'pd');
+    expect(row).toMatchObject({ state: 'pending', attempts: 1, last_status: 401 });
+    await deliverAt(row!.next_attempt_at, a.id);
+    expect((await rowsOf(a.id, 'pd'))[0]).toMatchObject({ state: 'delivered', attempts: 2 });
+  });
+
+  it('does not follow a redirect: the page is not sent to a host nobody configured, and is retried', async () => {
+    const a = new SimulatedAgent('page-redirect');
+    const leak = `${env.RECEIVER_URL}/leak/${a.id}`;
+    await cue('hook', { match: a.id, status: 302, headers: { location: leak }, body: '', times: 1 });
+    await openWindow(a);
+    await deliverAt(a.at(5), a.id);
+    const [row] = await rowsOf(a.id, 'hook');
+    expect(row).toMatchObject({ state: 'pending', attempts: 1, last_status: 302 });
+    expect(row?.last_error).toBe('receiver answered HTTP 302: a redirect, not followed: point the channel at the final URL');
+    expect(await receivedFor('leak', a.id)).toEqual([]);
+    await deliverAt(row!.next_attempt_at, a.id);
+    expect((await rowsOf(a.id, 'hook'))[0]).toMatchObject({ state: 'delivered', attempts: 2 });
+  });
+
+  it('reads only the start of an error body that never ends, and keeps the status', async () => {
+    const a = new SimulatedAgent('page-endless');
+    await cue('og', { match: a.id, mode: 'endless', status: 503, times: 1 });
+    await openWindow(a);
+    await deliverAt(a.at(5), a.id);
+    const [row] = await rowsOf(a.id, 'og');
+    expect(row).toMatchObject({ state: 'pending', attempts: 1, last_status: 503 });
+    expect(row?.last_error).toMatch(/^receiver answered HTTP 503: x{300}…$/);
+  });
+
   it('dead-letters a notification the receiver rejects (400), visibly, and keeps the provider message', async () => {
     const a = new SimulatedAgent('page-reject');
     const error = JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: ["'payload.summary' is missing"] });

@@ -27,20 +27,25 @@ export function retryCeilingMs(attempts: number): number {
 }
 
 /**
- * What to do after an HTTP answer (null = no answer: refused, reset, timed out).
+ * What to do after an HTTP answer (null = no answer: refused, reset, timed out). A page is
+ * dead-lettered only when sending the same request again cannot succeed; anything an operator or the
+ * receiver can fix (a key, a permission, an endpoint being deployed, a redirect) is retried until the
+ * give-up horizon, and shows as failing on /healthz meanwhile.
  * - delivered: any 2xx.
  * - gone: 410, the receiver says the endpoint no longer exists; the channel is disabled, visibly.
- * - rejected: a request the receiver will never accept (other 4xx); dead-lettered at once, visibly.
- * - retry: no answer, 408, 425, 429 and 5xx.
+ * - rejected: the request itself is refused (400, 405, 411, 413, 414, 415, 422); dead-lettered at once, visibly.
+ * - retry: no answer, 3xx, 5xx, and every other 4xx (401, 403, 404, 408, 409, 425, 429, ...).
  */
 export type Outcome = 'delivered' | 'retry' | 'rejected' | 'gone';
+
+const REQUEST_REFUSED = new Set([400, 405, 411, 413, 414, 415, 422]);
 
 export function outcomeOf(status: number | null): Outcome {
   if (status === null) return 'retry';
   if (status >= 200 && status < 300) return 'delivered';
   if (status === 410) return 'gone';
-  if (status === 408 || status === 425 || status === 429 || status >= 500) return 'retry';
-  return 'rejected';
+  if (REQUEST_REFUSED.has(status)) return 'rejected';
+  return 'retry';
 }
 
 /** Retry-After as seconds (delta or HTTP date), bounded to a day; null when absent or unreadable. */

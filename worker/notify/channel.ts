@@ -40,8 +40,14 @@ export interface PostOptions {
 }
 
 const MAX_ERROR_BODY = 300;
+/** Of a failed answer's body, at most this much is read; the rest is not waited for. */
+const MAX_ERROR_READ_BYTES = 4096;
 
-/** POSTs JSON and classifies the answer. The URL is never put in an error: it may carry a token. */
+/**
+ * POSTs JSON and classifies the answer. The URL is never put in an error: it may carry a token. A
+ * redirect is not followed (the page would go to a host nobody configured, keys in its headers): it
+ * is retried, and says so. Of an error's body only the first few KB are read.
+ */
 export async function postJson(url: string, body: string, options: PostOptions, clock: () => number = Date.now): Promise<SendResult> {
   const started = clock();
   try {
@@ -49,13 +55,17 @@ export async function postJson(url: string, body: string, options: PostOptions, 
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'blindspot-worker', ...options.headers },
       body,
+      redirect: 'manual',
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     const text = response.ok ? (await response.body?.cancel(), '') : await readShort(response);
     const latencyMs = clock() - started;
     const outcome = outcomeOf(response.status);
     if (outcome === 'delivered') return { outcome, status: response.status, latencyMs, error: null, retryAfterS: null };
-    const detail = redact(options.describe?.(response.status, text) ?? defaultDescribe(text), options.redact ?? []);
+    const detail =
+      response.status >= 300 && response.status < 400
+        ? 'a redirect, not followed: point the channel at the final URL'
+        : redact(options.describe?.(response.status, text) ?? defaultDescribe(text), options.redact ?? []);
     return {
       outcome,
       status: response.status,
@@ -78,12 +88,31 @@ function redact(text: string, secrets: readonly string[]): string {
   return secrets.reduce((t, s) => (s.length >= 4 ? t.split(s).join('[redacted]') : t), text);
 }
 
+/** The first MAX_ERROR_READ_BYTES of the body, then the rest is cancelled, however long it would be. */
 async function readShort(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
   try {
-    return (await response.text()).slice(0, 4096);
+    while (size < MAX_ERROR_READ_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
   } catch {
-    return '';
+    // A body cut off is as good as the part that came.
+  } finally {
+    reader.cancel().catch(() => undefined);
   }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(bytes.subarray(0, MAX_ERROR_READ_BYTES));
 }
 
 function defaultDescribe(text: string): string {
