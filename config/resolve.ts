@@ -56,6 +56,8 @@ export interface AlertSource {
   graceS: number;
   alertname: string;
   component: string;
+  /** The oldest a Watchdog alert's `blindspot_evaluated_at` may be and still count (s). */
+  maxAgeS: number;
 }
 export interface Maintenance {
   id: string;
@@ -126,6 +128,8 @@ export const DEFAULT_CLOCK_SKEW_S = 30;
 /** A silence closes after two heartbeats back in a row: one heartbeat squeezed through a lossy link is not a recovery. */
 export const DEFAULT_SILENCE_RECOVER_FOR: Hold = { heartbeats: 2, seconds: 0 };
 export const DEFAULT_MAX_STOPPED_S = 86_400;
+/** Prometheus re-sends a firing alert every minute; five minutes leaves room for Alertmanager's repeats. */
+export const DEFAULT_WATCHDOG_MAX_AGE_S = 300;
 /** A dead agent is noticed within 20 minutes at worst, whatever it declared. */
 export const DEFAULT_MAX_INTERVAL_S = 600;
 export const DEFAULT_MAX_GRACE_S = 600;
@@ -210,7 +214,14 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
   const alertSources = (file.alertmanager?.sources ?? []).map((s, i): AlertSource => {
     const component = s.component ?? ALERTING_COMPONENT;
     needComponent(component, `alertmanager.sources[${i}] (${s.id})`);
-    return { id: s.id, intervalS: s.interval_s, graceS: s.grace_s ?? Math.max(s.interval_s, 60), alertname: s.alertname, component };
+    return {
+      id: s.id,
+      intervalS: s.interval_s,
+      graceS: s.grace_s ?? Math.max(s.interval_s, 60),
+      alertname: s.alertname,
+      component,
+      maxAgeS: s.max_age_s ?? DEFAULT_WATCHDOG_MAX_AGE_S,
+    };
   });
   for (const d of duplicates(alertSources.map((s) => s.id))) errors.push(`alertmanager.sources: the id "${d}" is used twice`);
 

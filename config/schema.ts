@@ -125,6 +125,8 @@ const AlertmanagerSourceSchema = strict(
     grace_s: v.optional(seconds('grace_s', 0, 86_400)),
     alertname: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128)), 'Watchdog'),
     component: v.optional(id('component')),
+    /** A Watchdog whose blindspot_evaluated_at annotation is older than this is not proof the path is alive. */
+    max_age_s: v.optional(seconds('max_age_s', 30, 86_400)),
   },
   'an alertmanager source',
 );

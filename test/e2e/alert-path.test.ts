@@ -84,8 +84,9 @@ beforeAll(async () => {
       '  - name: meta',
       '    rules:',
       '      - alert: Watchdog',
-      '        expr: vector(1)',
+      '        expr: vector(time())',
       '        labels: { severity: none }',
+      `        annotations: { blindspot_evaluated_at: '{{ $value | printf "%.0f" }}' }`,
     ].join('\n'),
   });
 }, 120_000);

@@ -94,6 +94,34 @@ describe('the Alertmanager receiver', () => {
     expect(await outboxOf('alertmanager:other')).toEqual([]);
   });
 
+  it('takes a Watchdog whose blindspot_evaluated_at is recent, and refuses one older than max_age_s (a replay) without touching the deadline', async () => {
+    const nowS = Math.floor(Date.now() / 1000);
+    const fresh = await post(
+      'other',
+      payload([alert('Watchdog', { annotations: { blindspot_evaluated_at: String(nowS - 20) } })]),
+      `Bearer ${TEST_ALERTMANAGER_TOKENS.other}`,
+    );
+    expect(await fresh.json()).toEqual({ watchdog: true, evidence: 0 });
+    const before = await agentStub('alertmanager:other').getStatus();
+    for (const [annotation, refusal] of [
+      [String(nowS - 301), /evaluated 30\d s ago \(blindspot_evaluated_at\), more than max_age_s 300/],
+      [String(nowS + 3600), /3600 s in the future/],
+      ['1.7e+09', /evaluated \d+ s ago/],
+      ['soon', /is not Unix seconds/],
+    ] as const) {
+      const res = await post(
+        'other',
+        payload([alert('Watchdog', { annotations: { blindspot_evaluated_at: annotation } })]),
+        `Bearer ${TEST_ALERTMANAGER_TOKENS.other}`,
+      );
+      expect(res.status, annotation).toBe(200);
+      const body = (await res.json()) as { watchdog: boolean; refused: string };
+      expect(body.watchdog, annotation).toBe(false);
+      expect(body.refused, annotation).toMatch(refusal);
+    }
+    expect((await agentStub('alertmanager:other').getStatus())?.lastHeartbeatAt).toBe(before?.lastHeartbeatAt);
+  });
+
   it('a resolved Watchdog is not a heartbeat', async () => {
     const before = await agentStub('alertmanager:other').getStatus();
     const res = await post('other', payload([alert('Watchdog', { status: 'resolved' })]), `Bearer ${TEST_ALERTMANAGER_TOKENS.other}`);

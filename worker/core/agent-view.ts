@@ -2,7 +2,7 @@
 // on a fresh, good observation (core/evidence.ts): old data is unverified, whatever state it last had.
 import type { LiveState } from './agent-state.ts';
 import { isBad } from './blind-window.ts';
-import { evidenceOf, measuresPipeline } from './evidence.ts';
+import { alertPathEvidence, evidenceOf, measuresPipeline } from './evidence.ts';
 
 export type DisplayState = 'operational' | 'degraded' | 'blind' | 'stopped' | 'unverified' | 'no_data';
 
@@ -53,6 +53,12 @@ export function viewAgent(agentId: string, live: LiveState | null, now: number, 
   if (worst !== undefined && (worst.state === 'blind' || worst.state === 'unknown'))
     return { ...base, state: 'blind', blindSince: worst.since };
   if (watchdogStalled) return { ...base, state: 'unverified', blindSince: null, why: 'the watchdog is not evaluating' };
+  // An Alertmanager source has no probes: the Watchdog alert arriving on time is its measurement.
+  if (live.kind === 'alert_source') {
+    const path = alertPathEvidence(live, now);
+    if (path.state !== 'verified') return { ...base, state: 'unverified', blindSince: null, why: path.why };
+    return { ...base, state: path.level === 'up' ? 'operational' : 'degraded', blindSince: null };
+  }
   const unproven = Object.values(live.monitors)
     .map((m) => ({ id: m.monitor, evidence: evidenceOf(live, m, now) }))
     .find((m) => m.evidence.state !== 'verified');

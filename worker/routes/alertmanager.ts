@@ -32,7 +32,12 @@ alertmanager.post('/:source', checkSourceId, verifyAlertmanagerAuth(), requireJs
 
   const now = Date.now();
   const isWatchdog = (a: (typeof parsed.output.alerts)[number]) => a.labels.alertname === source.alertname;
-  const watchdogFiring = parsed.output.alerts.some((a) => isWatchdog(a) && a.status === 'firing');
+  const firing = parsed.output.alerts.filter((a) => isWatchdog(a) && a.status === 'firing');
+  // A Watchdog that says when Prometheus evaluated it must say a recent time: a replayed or
+  // long-delayed notification is not proof that alerts get out now.
+  const stale = firing.map((a) => watchdogStaleness(a.annotations['blindspot_evaluated_at'], now, source.maxAgeS)).find((r) => r !== null);
+  const watchdogFiring = firing.length > 0 && stale === undefined;
+  if (stale !== undefined) console.error(`alertmanager ${source.id}: Watchdog not taken: ${stale}`);
   const evidence = parsed.output.alerts.filter((a) => !isWatchdog(a));
   try {
     if (watchdogFiring) await c.env.AGENT.get(c.env.AGENT.idFromName(alertSourceSubject(source.id))).receiveWatchdog(source.id, now);
@@ -47,8 +52,21 @@ alertmanager.post('/:source', checkSourceId, verifyAlertmanagerAuth(), requireJs
       'retry-after': '10',
     });
   }
-  return c.json({ watchdog: watchdogFiring, evidence: evidence.length }, 200);
+  return c.json({ watchdog: watchdogFiring, evidence: evidence.length, ...(stale === undefined ? {} : { refused: stale }) }, 200);
 });
+
+/** Why a Watchdog's `blindspot_evaluated_at` (Unix seconds) is not recent proof, or null when it is (or is absent). */
+function watchdogStaleness(annotation: string | undefined, now: number, maxAgeS: number): string | null {
+  if (annotation === undefined) return null;
+  const at = Number(annotation) * 1000;
+  if (!Number.isFinite(at))
+    return `blindspot_evaluated_at "${annotation.slice(0, 40)}" is not Unix seconds ({{ $value | printf "%.0f" }} of time())`;
+  const ageS = Math.round((now - at) / 1000);
+  if (ageS > maxAgeS)
+    return `it was evaluated ${ageS} s ago (blindspot_evaluated_at), more than max_age_s ${maxAgeS}: a replayed or late notification`;
+  if (ageS < -maxAgeS) return `it says it was evaluated ${-ageS} s in the future (blindspot_evaluated_at): check Prometheus's clock`;
+  return null;
+}
 
 alertmanager.all('/:source', () => {
   throw new ApiError(405, 'method_not_allowed', 'Alertmanager notifications are sent with POST', { allow: 'POST' });
