@@ -47,6 +47,9 @@ export function workerProject(name: string, include: string[], testTimeout = 5_0
                   writer: { sha256: sha256(WRITE_TOKEN), scopes: ['write'] },
                 }),
                 RECEIVER_URL: hub.url,
+                // Every public read gathers afresh: tests read right after they change something.
+                // test/worker/public-refresh.test.ts runs with the default instead.
+                BLINDSPOT_PUBLIC_REFRESH_S: '0',
                 BLINDSPOT_ALERTMANAGER_TOKENS: JSON.stringify(TEST_ALERTMANAGER_TOKENS),
                 // Port 9 (discard) refuses connections: deliveries fail and stay in the outbox.
                 BLINDSPOT_WEBHOOK_URL: 'http://127.0.0.1:9/hook',

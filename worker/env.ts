@@ -15,6 +15,8 @@ export interface Env {
   BLINDSPOT_WEBHOOK_URL?: string;
   BLINDSPOT_WEBHOOK_SECRET?: string;
   BLINDSPOT_PAGE_TITLE?: string;
+  /** Seconds between the public surfaces' reads of D1 and the agents' objects (default 5; 0: every request). */
+  BLINDSPOT_PUBLIC_REFRESH_S?: string;
   /** The watchdog configuration as YAML or JSON text; overrides the bundled blindspot.config.yaml. */
   BLINDSPOT_CONFIG?: string;
   /** JSON {"source-id": "token"}: the bearer token (or basic-auth password) of each Alertmanager source. */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
 import { killAndWait } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
-import { secretsFor } from '../support/fleet.ts';
+import { agentSecret, secretsFor } from '../support/fleet.ts';
 import { freshGet } from '../support/fresh-http.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { waitFor } from '../support/ports.ts';
@@ -75,7 +75,7 @@ beforeAll(async () => {
   for (const name of Object.keys(SKEWS) as Name[]) {
     writeFileSync(
       join(w.dir, `${name}.yaml`),
-      `agent_id: ${name}\nworker_url: ${proxy.url}\nsecret: ${secret}\ninterval_s: ${INTERVAL_S}\nsend_timeout_s: 2\nspool_dir: ${join(w.dir, `spool-${name}`)}\nprobes: [{ type: demo }]\n`,
+      `agent_id: ${name}\nworker_url: ${proxy.url}\nsecret: ${agentSecret(secret, name)}\ninterval_s: ${INTERVAL_S}\nsend_timeout_s: 2\nspool_dir: ${join(w.dir, `spool-${name}`)}\nprobes: [{ type: demo }]\n`,
     );
     startAgent(name);
   }

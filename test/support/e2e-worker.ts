@@ -24,9 +24,10 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
   const dir = mkdtempSync(join(tmpdir(), `blindspot-${prefix}-`));
   const persistTo = join(dir, 'state');
   const envFile = join(dir, 'worker.env');
+  // Public reads gather afresh each time unless the test says otherwise: tests read right after a change.
   writeFileSync(
     envFile,
-    Object.entries(vars)
+    Object.entries({ BLINDSPOT_PUBLIC_REFRESH_S: '0', ...vars })
       .map(([k, v]) => `${k}=${v}`)
       .join('\n'),
   );

@@ -43,7 +43,7 @@ export function heartbeatBodyOf(hb: HeartbeatSpec): string {
   });
 }
 
-/** A signed POST to /v1/agents/{agent}/heartbeats (or /backfill with a body of your own). */
+/** A signed POST to /v1/agents/{agent}/heartbeats, signed with the agent's secret derived from `secret` (see secretsFor). */
 export function signedHeartbeat(agent: string, secret: string, hb: HeartbeatSpec, now = Date.now()): SignedRequest {
   const body = heartbeatBodyOf(hb);
   const id = `msg_${agent}_${hb.boot}_${hb.seq}`;
@@ -54,7 +54,7 @@ export function signedHeartbeat(agent: string, secret: string, hb: HeartbeatSpec
       'content-type': 'application/json',
       'webhook-id': id,
       'webhook-timestamp': String(ts),
-      'webhook-signature': signSync(secret, id, ts, body),
+      'webhook-signature': signSync(agentSecret(secret, agent), id, ts, body),
     },
     body,
   };
@@ -83,13 +83,32 @@ export async function postSigned(baseUrl: string, req: SignedRequest, timeoutMs 
   return { status: res.status, deadlineAt, body };
 }
 
-/** Agent ids fleet-0000 … and one secret they all share (the Worker keys secrets by agent id). */
+/** Agent ids fleet-0000 … */
 export function fleetOf(n: number, prefix = 'fleet'): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
 }
 
-export function secretsFor(agents: readonly string[], secret: string): string {
-  return JSON.stringify(Object.fromEntries(agents.map((a) => [a, [secret]])));
+const derived = new Map<string, string>();
+
+/**
+ * Each agent's own secret, derived from one base secret (the Worker refuses a secret two agents
+ * share): whsec_ + base64 of HMAC-SHA256(base, agent id).
+ */
+export function agentSecret(base: string, agent: string): string {
+  const key = `${base}\u0000${agent}`;
+  let secret = derived.get(key);
+  if (secret === undefined) {
+    secret = `whsec_${createHmac('sha256', Buffer.from(decodeSecret(base)))
+      .update(agent)
+      .digest('base64')}`;
+    derived.set(key, secret);
+  }
+  return secret;
+}
+
+/** BLINDSPOT_AGENT_SECRETS for these agents, each with its own secret derived from `base`. */
+export function secretsFor(agents: readonly string[], base: string): string {
+  return JSON.stringify(Object.fromEntries(agents.map((a) => [a, [agentSecret(base, a)]])));
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

@@ -27,7 +27,7 @@ import {
 } from '../store/notices.ts';
 import { IMPACTS, INCIDENT_STATUSES } from '../store/schema.ts';
 import { watchConfig } from '../watch-config.ts';
-import { type ComponentRef, incidentShape, maintenanceShape } from './statuspage-shapes.ts';
+import { type ComponentRef, incidentShape, maintenanceShape } from '../public/statuspage-shapes.ts';
 import { alertSourceSubject } from '../core/subject.ts';
 import { GLOB_HINT, isGlob } from '../core/glob.ts';
 

@@ -6,8 +6,8 @@ import type { AppEnv } from '../app-env.ts';
 import { cacheSecondsFor } from '../core/component-view.ts';
 import { STATUS_WORDS } from '../core/status-words.ts';
 import { ApiError } from '../errors.ts';
-import { incidentShapes, maintenanceShapes, worstStatus } from './public-api.ts';
-import { type PublicState, publicState } from './public-data.ts';
+import { incidentShapes, kept, maintenanceShapes, worstStatus } from './public-api.ts';
+import { type PublicState, publicState } from '../public/state.ts';
 
 export const feeds = new Hono<AppEnv>();
 
@@ -56,66 +56,70 @@ const HEADERS = { 'cache-control': 'public, max-age=60', 'x-content-type-options
 /** Entry text as HTML for feed readers: every piece escaped, one paragraph per update. */
 const html = (lines: readonly string[]) => lines.map((l) => `<p>${xml(l)}</p>`).join('');
 
-feeds.get('/history.atom', async (c) => {
-  const s = await publicState(c.env, c.executionCtx, c.req.url);
-  const base = s.url.replace(/\/$/, '');
-  const list = entries(s);
-  const body = [
-    '<?xml version="1.0" encoding="utf-8"?>',
-    '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">',
-    `<id>${xml(`${base}/history.atom`)}</id>`,
-    `<title>${xml(`${s.title}: incident history`)}</title>`,
-    `<updated>${list[0]?.updated ?? new Date(s.now).toISOString()}</updated>`,
-    `<link rel="alternate" type="text/html" href="${xml(`${base}/`)}"/>`,
-    `<link rel="self" type="application/atom+xml" href="${xml(`${base}/history.atom`)}"/>`,
-    `<author><name>${xml(s.title)}</name></author>`,
-    ...list.map((e) =>
-      [
-        '<entry>',
-        `<id>${xml(e.id)}</id>`,
-        `<title>${xml(e.title)}</title>`,
-        `<link rel="alternate" type="text/html" href="${xml(e.link)}"/>`,
-        `<published>${e.published}</published>`,
-        `<updated>${e.updated}</updated>`,
-        `<content type="html">${xml(html(e.lines))}</content>`,
-        '</entry>',
-      ].join(''),
-    ),
-    '</feed>',
-  ].join('\n');
-  return c.body(body, 200, { ...HEADERS, 'content-type': 'application/atom+xml; charset=utf-8' });
-});
+feeds.get('/history.atom', (c) =>
+  kept(c, async () => {
+    const s = await publicState(c.env, c.executionCtx, c.req.url);
+    const base = s.url.replace(/\/$/, '');
+    const list = entries(s);
+    const body = [
+      '<?xml version="1.0" encoding="utf-8"?>',
+      '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">',
+      `<id>${xml(`${base}/history.atom`)}</id>`,
+      `<title>${xml(`${s.title}: incident history`)}</title>`,
+      `<updated>${list[0]?.updated ?? new Date(s.now).toISOString()}</updated>`,
+      `<link rel="alternate" type="text/html" href="${xml(`${base}/`)}"/>`,
+      `<link rel="self" type="application/atom+xml" href="${xml(`${base}/history.atom`)}"/>`,
+      `<author><name>${xml(s.title)}</name></author>`,
+      ...list.map((e) =>
+        [
+          '<entry>',
+          `<id>${xml(e.id)}</id>`,
+          `<title>${xml(e.title)}</title>`,
+          `<link rel="alternate" type="text/html" href="${xml(e.link)}"/>`,
+          `<published>${e.published}</published>`,
+          `<updated>${e.updated}</updated>`,
+          `<content type="html">${xml(html(e.lines))}</content>`,
+          '</entry>',
+        ].join(''),
+      ),
+      '</feed>',
+    ].join('\n');
+    return c.body(body, 200, { ...HEADERS, 'content-type': 'application/atom+xml; charset=utf-8' });
+  }),
+);
 
-feeds.get('/history.rss', async (c) => {
-  const s = await publicState(c.env, c.executionCtx, c.req.url);
-  const base = s.url.replace(/\/$/, '');
-  const rfc822 = (iso: string) => new Date(iso).toUTCString();
-  const list = entries(s);
-  const body = [
-    '<?xml version="1.0" encoding="utf-8"?>',
-    '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">',
-    '<channel>',
-    `<title>${xml(`${s.title}: incident history`)}</title>`,
-    `<link>${xml(`${base}/`)}</link>`,
-    `<description>${xml(`Incidents and maintenance of ${s.title}`)}</description>`,
-    `<atom:link href="${xml(`${base}/history.rss`)}" rel="self" type="application/rss+xml"/>`,
-    `<lastBuildDate>${rfc822(list[0]?.updated ?? new Date(s.now).toISOString())}</lastBuildDate>`,
-    ...list.map((e) =>
-      [
-        '<item>',
-        `<title>${xml(e.title)}</title>`,
-        `<link>${xml(e.link)}</link>`,
-        `<guid isPermaLink="false">${xml(e.id)}</guid>`,
-        `<pubDate>${rfc822(e.published)}</pubDate>`,
-        `<description>${xml(html(e.lines))}</description>`,
-        '</item>',
-      ].join(''),
-    ),
-    '</channel>',
-    '</rss>',
-  ].join('\n');
-  return c.body(body, 200, { ...HEADERS, 'content-type': 'application/rss+xml; charset=utf-8' });
-});
+feeds.get('/history.rss', (c) =>
+  kept(c, async () => {
+    const s = await publicState(c.env, c.executionCtx, c.req.url);
+    const base = s.url.replace(/\/$/, '');
+    const rfc822 = (iso: string) => new Date(iso).toUTCString();
+    const list = entries(s);
+    const body = [
+      '<?xml version="1.0" encoding="utf-8"?>',
+      '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">',
+      '<channel>',
+      `<title>${xml(`${s.title}: incident history`)}</title>`,
+      `<link>${xml(`${base}/`)}</link>`,
+      `<description>${xml(`Incidents and maintenance of ${s.title}`)}</description>`,
+      `<atom:link href="${xml(`${base}/history.rss`)}" rel="self" type="application/rss+xml"/>`,
+      `<lastBuildDate>${rfc822(list[0]?.updated ?? new Date(s.now).toISOString())}</lastBuildDate>`,
+      ...list.map((e) =>
+        [
+          '<item>',
+          `<title>${xml(e.title)}</title>`,
+          `<link>${xml(e.link)}</link>`,
+          `<guid isPermaLink="false">${xml(e.id)}</guid>`,
+          `<pubDate>${rfc822(e.published)}</pubDate>`,
+          `<description>${xml(html(e.lines))}</description>`,
+          '</item>',
+        ].join(''),
+      ),
+      '</channel>',
+      '</rss>',
+    ].join('\n');
+    return c.body(body, 200, { ...HEADERS, 'content-type': 'application/rss+xml; charset=utf-8' });
+  }),
+);
 
 /**
  * shields.io endpoint JSON: https://img.shields.io/endpoint?url=<this URL>. `cacheSeconds` and
@@ -151,4 +155,4 @@ async function badge(c: Context<AppEnv>) {
   );
 }
 
-feeds.get('/badge/:component{[^/]+\\.json}', badge);
+feeds.get('/badge/:component{[^/]+\\.json}', (c) => kept(c, () => badge(c)));

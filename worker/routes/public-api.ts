@@ -8,8 +8,9 @@ import type { AppEnv } from '../app-env.ts';
 import { type ComponentStatus, type ComponentView, cacheSecondsFor, type Indicator, indicatorOf } from '../core/component-view.ts';
 import { maintenanceStatus } from '../core/notices.ts';
 import { STATUS_WORDS } from '../core/status-words.ts';
-import { type PublicState, publicState } from './public-data.ts';
-import { type ComponentRef, incidentShape, maintenanceShape, PAGE_ID } from './statuspage-shapes.ts';
+import { keptAnswer } from '../public/response-cache.ts';
+import { type PublicState, publicState } from '../public/state.ts';
+import { type ComponentRef, incidentShape, maintenanceShape, PAGE_ID } from '../public/statuspage-shapes.ts';
 
 export const publicApi = new Hono<AppEnv>();
 
@@ -142,6 +143,10 @@ const worstStatus = (statuses: readonly ComponentStatus[]): ComponentStatus =>
 
 const state = (c: Context<AppEnv>) => publicState(c.env, c.executionCtx, c.req.url);
 
+/** The answer as kept for the refresh period (public/response-cache.ts), built by `build` when not. */
+export const kept = (c: Context<AppEnv>, build: () => Promise<Response>) =>
+  keptAnswer(c.env, new URL(c.req.url).pathname, Date.now(), build);
+
 /** Cached no longer than the evidence behind the claims stays fresh. */
 export const cacheHeaders = (s: PublicState) => ({ 'cache-control': `public, max-age=${cacheSecondsFor(s.subjects, s.now)}` });
 
@@ -160,55 +165,71 @@ function maintenances(s: PublicState, which: MaintenanceFilter) {
   return s.maintenances.filter((m) => keep(maintenanceStatus(m, s.now))).map((m) => maintenanceShape(m, known(s), s.url, s.now));
 }
 
-publicApi.get('/api/v2/status.json', async (c) => {
-  const s = await state(c);
-  return c.json({ page: page(s), status: status(s) }, 200, cacheHeaders(s));
-});
+publicApi.get('/api/v2/status.json', (c) =>
+  kept(c, async () => {
+    const s = await state(c);
+    return c.json({ page: page(s), status: status(s) }, 200, cacheHeaders(s));
+  }),
+);
 
-publicApi.get('/api/v2/components.json', async (c) => {
-  const s = await state(c);
-  return c.json({ page: page(s), components: components(s) }, 200, cacheHeaders(s));
-});
+publicApi.get('/api/v2/components.json', (c) =>
+  kept(c, async () => {
+    const s = await state(c);
+    return c.json({ page: page(s), components: components(s) }, 200, cacheHeaders(s));
+  }),
+);
 
-publicApi.get('/api/v2/summary.json', async (c) => {
-  const s = await state(c);
-  // As Statuspage: unresolved incidents, and maintenance that is upcoming or in progress.
-  return c.json(
-    {
-      page: page(s),
-      status: status(s),
-      components: components(s),
-      incidents: incidents(s, true),
-      scheduled_maintenances: maintenances(s, 'all').filter((m) => m.status !== 'completed'),
-    },
-    200,
-    cacheHeaders(s),
-  );
-});
+publicApi.get('/api/v2/summary.json', (c) =>
+  kept(c, async () => {
+    const s = await state(c);
+    // As Statuspage: unresolved incidents, and maintenance that is upcoming or in progress.
+    return c.json(
+      {
+        page: page(s),
+        status: status(s),
+        components: components(s),
+        incidents: incidents(s, true),
+        scheduled_maintenances: maintenances(s, 'all').filter((m) => m.status !== 'completed'),
+      },
+      200,
+      cacheHeaders(s),
+    );
+  }),
+);
 
-publicApi.get('/api/v2/incidents.json', async (c) => {
-  const s = await state(c);
-  return c.json({ page: page(s), incidents: incidents(s) }, 200, cacheHeaders(s));
-});
+publicApi.get('/api/v2/incidents.json', (c) =>
+  kept(c, async () => {
+    const s = await state(c);
+    return c.json({ page: page(s), incidents: incidents(s) }, 200, cacheHeaders(s));
+  }),
+);
 
-publicApi.get('/api/v2/incidents/unresolved.json', async (c) => {
-  const s = await state(c);
-  return c.json({ page: page(s), incidents: incidents(s, true) }, 200, cacheHeaders(s));
-});
+publicApi.get('/api/v2/incidents/unresolved.json', (c) =>
+  kept(c, async () => {
+    const s = await state(c);
+    return c.json({ page: page(s), incidents: incidents(s, true) }, 200, cacheHeaders(s));
+  }),
+);
 
-publicApi.get('/api/v2/scheduled-maintenances.json', async (c) => {
-  const s = await state(c);
-  return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'all') }, 200, cacheHeaders(s));
-});
+publicApi.get('/api/v2/scheduled-maintenances.json', (c) =>
+  kept(c, async () => {
+    const s = await state(c);
+    return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'all') }, 200, cacheHeaders(s));
+  }),
+);
 
-publicApi.get('/api/v2/scheduled-maintenances/upcoming.json', async (c) => {
-  const s = await state(c);
-  return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'upcoming') }, 200, cacheHeaders(s));
-});
+publicApi.get('/api/v2/scheduled-maintenances/upcoming.json', (c) =>
+  kept(c, async () => {
+    const s = await state(c);
+    return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'upcoming') }, 200, cacheHeaders(s));
+  }),
+);
 
-publicApi.get('/api/v2/scheduled-maintenances/active.json', async (c) => {
-  const s = await state(c);
-  return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'active') }, 200, cacheHeaders(s));
-});
+publicApi.get('/api/v2/scheduled-maintenances/active.json', (c) =>
+  kept(c, async () => {
+    const s = await state(c);
+    return c.json({ page: page(s), scheduled_maintenances: maintenances(s, 'active') }, 200, cacheHeaders(s));
+  }),
+);
 
 export { components as componentShapes, incidents as incidentShapes, maintenances as maintenanceShapes, STATUSPAGE_STATUS, worstStatus };

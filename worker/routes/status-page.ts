@@ -1,13 +1,14 @@
 // The public status page: server-rendered HTML, no script, one inline stylesheet allowed by its hash.
 // An ETag over the bytes lets a reload that changed nothing cost a 304.
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { STYLE } from '../../ui/components/page-shell.tsx';
 import { GAP_STYLE } from '../../ui/pages/gap-report.tsx';
 import { renderStatusPage } from '../../ui/render.ts';
 import type { AppEnv } from '../app-env.ts';
 import { viewAgent } from '../core/agent-view.ts';
 import { cacheSecondsFor, indicatorOf } from '../core/component-view.ts';
-import { publicState } from './public-data.ts';
+import { publicState } from '../public/state.ts';
+import { kept } from './public-api.ts';
 
 export const statusPage = new Hono<AppEnv>();
 
@@ -34,6 +35,21 @@ export const pageSecurityHeaders = () => securityHeaders(STYLE, "'none'");
 export const gapPageHeaders = () => securityHeaders(GAP_STYLE, "'self'");
 
 statusPage.get('/', async (c) => {
+  const res = await kept(c, () => renderPage(c));
+  // A reload that changed nothing costs a 304.
+  const etag = res.headers.get('etag');
+  if (
+    etag !== null &&
+    c.req
+      .header('if-none-match')
+      ?.split(',')
+      .some((t) => t.trim() === etag)
+  )
+    return new Response(null, { status: 304, headers: res.headers });
+  return res;
+});
+
+async function renderPage(c: Context<AppEnv>): Promise<Response> {
   const s = await publicState(c.env, c.executionCtx, c.req.url);
   const agents = s.subjects.map(({ id, live }) =>
     live === undefined
@@ -67,7 +83,5 @@ statusPage.get('/', async (c) => {
     'cache-control': `public, max-age=${cacheSecondsFor(s.subjects, s.now)}, must-revalidate`,
     vary: 'accept-encoding',
   };
-  const match = c.req.header('if-none-match');
-  if (match?.split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
   return c.html(html, 200, headers);
-});
+}

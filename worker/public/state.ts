@@ -1,5 +1,6 @@
-// Everything the public page, the v2 API, the feeds and the badges show, gathered once per request.
-// Live component states come from each agent's Durable Object and never touch D1. What D1 holds
+// Everything the public page, the v2 API, the feeds and the badges show: gathered at most once per
+// refresh period (a few seconds) and shared by every reader, judged at each read. Live component
+// states come from each agent's Durable Object and never touch D1. What D1 holds
 // (incidents, maintenance, uptime history, the agents it remembers) is read fresh when D1 answers,
 // and a copy is kept in the Watchdog object; when D1 fails, that copy is served with its age.
 import { sql } from 'kysely';
@@ -27,6 +28,8 @@ export interface Record {
 
 export interface PublicState {
   now: number;
+  /** When the reads behind it were made (at most the refresh period before `now`). */
+  gatheredAt: number;
   title: string;
   url: string;
   views: ComponentView[];
@@ -108,20 +111,27 @@ async function readLive(env: Env, id: string): Promise<LiveState | null | undefi
   }
 }
 
-async function stalled(env: Env, now: number): Promise<boolean> {
+/** When the watchdog last swept; undefined when it could not be asked (then nothing is verified). */
+async function lastTick(env: Env): Promise<number | null | undefined> {
   try {
-    const last = await watchdog(env).lastTickAt();
-    // No sweep ever ran (a new deployment): each agent's own deadline still greys out old data.
-    return last !== null && now - last > STALL_MS;
+    return await watchdog(env).lastTickAt();
   } catch (e: unknown) {
     console.error('public page: the watchdog could not be asked when it last swept:', e);
-    return true;
+    return undefined;
   }
 }
 
-export async function publicState(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, requestUrl: string): Promise<PublicState> {
+/** What the surfaces are built from: read from D1 and the objects, at most once per refresh period. */
+interface Gathered {
+  at: number;
+  record: Record | null;
+  snapshot: PublicState['snapshot'];
+  subjects: { id: string; live: LiveState | null | undefined }[];
+  lastTickAt: number | null | undefined;
+}
+
+async function gather(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, now: number): Promise<Gathered> {
   const { config } = watchConfig(env);
-  const now = Date.now();
   let record: Record | null = null;
   let snapshot: PublicState['snapshot'] = null;
   try {
@@ -148,25 +158,66 @@ export async function publicState(env: Env, ctx: { waitUntil(p: Promise<unknown>
     ...(record?.agentIds ?? []),
   ]);
   const sorted = [...ids].sort();
-  const [lives, watchdogStalled] = await Promise.all([Promise.all(sorted.map((id) => readLive(env, id))), stalled(env, now)]);
-  const subjects = sorted.map((id, i) => ({ id, live: lives[i] }));
-  const maintenances = record?.maintenances ?? [];
-  const views = viewComponents(config, subjects, now, watchdogStalled, componentsUnderMaintenance(maintenances, now));
-  const seen = new Map(subjects.map((s) => [s.id, s.live?.firstSeenAt ?? now]));
+  const [lives, lastTickAt] = await Promise.all([Promise.all(sorted.map((id) => readLive(env, id))), lastTick(env)]);
+  return { at: now, record, snapshot, subjects: sorted.map((id, i) => ({ id, live: lives[i] })), lastTickAt };
+}
+
+/** How often a public read may gather afresh (BLINDSPOT_PUBLIC_REFRESH_S, default 5 s; 0: on every read). */
+export function refreshMs(env: Pick<Env, 'BLINDSPOT_PUBLIC_REFRESH_S'>): number {
+  const s = Number(env.BLINDSPOT_PUBLIC_REFRESH_S ?? DEFAULT_REFRESH_S);
+  return Number.isFinite(s) && s >= 0 ? Math.min(s, MAX_REFRESH_S) * 1000 : DEFAULT_REFRESH_S * 1000;
+}
+const DEFAULT_REFRESH_S = 5;
+const MAX_REFRESH_S = 60;
+
+/** Per Worker environment: the gathering in use (one at a time: readers arriving meanwhile share it). */
+const gathered = new WeakMap<Env, { at: number; done: Promise<Gathered> }>();
+
+/**
+ * The public state as of `now`. The reads behind it (D1, every agent's object, the watchdog) are made
+ * at most once per refresh period and shared by every reader, so a flood of readers does not reach
+ * the objects that take heartbeats; what they show is judged at `now`, so a claim whose evidence aged
+ * past its budget meanwhile turns unverified all the same.
+ */
+export async function publicState(
+  env: Env,
+  ctx: { waitUntil(p: Promise<unknown>): void },
+  requestUrl: string,
+  now = Date.now(),
+): Promise<PublicState> {
+  let entry = gathered.get(env);
+  if (entry === undefined || now - entry.at >= refreshMs(env) || now < entry.at) {
+    const fresh = { at: now, done: gather(env, ctx, now) };
+    gathered.set(env, fresh);
+    // A gathering that failed is not kept: the next reader tries again.
+    fresh.done.catch(() => gathered.get(env) === fresh && gathered.delete(env));
+    entry = fresh;
+  }
+  return judge(env, await entry.done, now, requestUrl);
+}
+
+function judge(env: Env, g: Gathered, now: number, requestUrl: string): PublicState {
+  const { config } = watchConfig(env);
+  // No sweep ever ran (a new deployment): each agent's own deadline still greys out old data.
+  const watchdogStalled = g.lastTickAt === undefined || (g.lastTickAt !== null && now - g.lastTickAt > STALL_MS);
+  const maintenances = g.record?.maintenances ?? [];
+  const views = viewComponents(config, g.subjects, now, watchdogStalled, componentsUnderMaintenance(maintenances, now));
+  const seen = new Map(g.subjects.map((s) => [s.id, s.live?.firstSeenAt ?? now]));
   const firstSeen = new Map(
     views.filter((v) => v.contributions.length > 0).map((v) => [v.id, Math.min(...v.contributions.map((c) => seen.get(c.agentId) ?? now))]),
   );
   return {
     now,
+    gatheredAt: g.at,
     title: env.BLINDSPOT_PAGE_TITLE ?? 'Monitoring status',
     url: config.notifications.publicUrl ?? new URL(requestUrl).origin,
     views,
-    uptime: uptimeByComponent(config, record?.days ?? [], now),
-    incidents: record?.incidents ?? [],
+    uptime: uptimeByComponent(config, g.record?.days ?? [], now),
+    incidents: g.record?.incidents ?? [],
     maintenances,
     firstSeen,
-    subjects,
-    snapshot,
+    subjects: g.subjects,
+    snapshot: g.snapshot,
     watchdogStalled,
   };
 }

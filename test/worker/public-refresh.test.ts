@@ -1,0 +1,58 @@
+// The public surfaces under a flood of readers: with the default refresh period, the reads behind them
+// (D1, every agent's object, the watchdog) are made once per period and shared, and the answers are
+// kept no longer than their own max-age; yet every claim is judged at the moment it is read.
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import worker from '../../worker/index.ts';
+import { publicState } from '../../worker/public/state.ts';
+import { BASE, heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
+
+/** One Worker environment with the default refresh period (5 s), kept for the whole file as the platform keeps it. */
+const defaults = { ...env, BLINDSPOT_PUBLIC_REFRESH_S: undefined };
+const live = { ...env, BLINDSPOT_PUBLIC_REFRESH_S: '0' };
+
+async function get(e: typeof env, path: string): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`${BASE}${path}`), e, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+const ctx = { waitUntil: () => undefined };
+const unknownProbe = [{ name: 'metrics.freshness', kind: 'freshness', value: null, unit: 's', error: 'cannot reach Prometheus' }];
+
+describe('public reads under load', () => {
+  it('share one gathering per refresh period: a change made meanwhile shows only after it, while a live read sees it at once', async () => {
+    expect((await sendHeartbeat(heartbeatBody({ interval_s: 60 }), { agent: 'bravo' })).status).toBe(202);
+    const first = await get(defaults, '/api/v2/summary.json');
+    const before = await first.text();
+    expect(JSON.parse(before).components.find((c: { id: string }) => c.id === 'metrics').status).toBe('operational');
+
+    // Another agent's probe cannot measure: the metrics pipeline is no longer verified.
+    expect((await sendHeartbeat(heartbeatBody({ interval_s: 60, signals: unknownProbe }), { agent: 'charlie' })).status).toBe(202);
+    const again = await get(defaults, '/api/v2/summary.json');
+    expect(await again.text()).toBe(before);
+    expect(Number(again.headers.get('age'))).toBeGreaterThanOrEqual(0);
+    const fresh = JSON.parse(await (await get(live, '/api/v2/summary.json')).text());
+    expect(fresh.components.find((c: { id: string }) => c.id === 'metrics').blindspot_status).toBe('unverified');
+  });
+
+  it('judges what it gathered at the moment of each read: evidence that aged past its deadline meanwhile is unverified', async () => {
+    expect((await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5 }), { agent: 'delta' })).status).toBe(202);
+    const e = {
+      ...env,
+      BLINDSPOT_AGENT_SECRETS: JSON.stringify({ delta: ['whsec_P52w9oejdHi13x4SunQWhVx2JZqvNwdJ'] }),
+      BLINDSPOT_PUBLIC_REFRESH_S: '60',
+    };
+    const t0 = Date.now();
+    const early = await publicState(e, ctx, BASE, t0);
+    const late = await publicState(e, ctx, BASE, t0 + 30_000);
+    expect(late.gatheredAt).toBe(early.gatheredAt);
+    const deltaLive = late.subjects.find((x) => x.id === 'delta')?.live;
+    expect(deltaLive?.deadlineAt).toBeLessThan(t0 + 30_000);
+    expect(early.views.find((v) => v.id === 'metrics')?.contributions.some((c) => c.agentId === 'delta' && c.evidence === 'verified')).toBe(
+      true,
+    );
+    expect(late.views.find((v) => v.id === 'metrics')?.contributions.find((c) => c.agentId === 'delta')?.evidence).toBe('unverified');
+  });
+});

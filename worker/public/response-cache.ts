@@ -1,0 +1,49 @@
+// The public answers themselves, kept for as long as a browser or proxy may keep them (their own
+// max-age, which the evidence bounds, with an Age header counting what is used up) and no longer than
+// the refresh period: a flood of readers costs
+// one rendering per answer per period, not one per request. Only 200s are kept, per Worker
+// environment, a bounded number of them.
+import type { Env } from '../env.ts';
+import { refreshMs } from './state.ts';
+
+interface Kept {
+  builtAt: number;
+  until: number;
+  status: number;
+  headers: [string, string][];
+  body: string;
+}
+
+const MAX_KEPT = 64;
+const kept = new WeakMap<Env, Map<string, Kept>>();
+
+const maxAgeMs = (res: Response) => Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1] ?? 0) * 1000;
+
+/** The answer for `key` (the path): kept if still good at `now`, else built and kept. */
+export async function keptAnswer(env: Env, key: string, now: number, build: () => Promise<Response>): Promise<Response> {
+  const answers = kept.get(env) ?? new Map<string, Kept>();
+  kept.set(env, answers);
+  const hit = answers.get(key);
+  if (hit !== undefined && now >= hit.builtAt && now < hit.until) {
+    // Age tells every cache downstream how much of max-age this answer has already used.
+    const headers = new Headers(hit.headers);
+    headers.set('age', String(Math.floor((now - hit.builtAt) / 1000)));
+    return new Response(hit.body, { status: hit.status, headers });
+  }
+  const res = await build();
+  const ttl = Math.min(maxAgeMs(res), refreshMs(env));
+  if (res.status !== 200 || ttl <= 0) return res;
+  const body = await res.text();
+  if (answers.size >= MAX_KEPT) answers.clear();
+  const entry = { builtAt: now, until: now + ttl, status: res.status, headers: headerList(res.headers), body };
+  answers.set(key, entry);
+  return new Response(body, { status: entry.status, headers: entry.headers });
+}
+
+function headerList(headers: Headers): [string, string][] {
+  const list: [string, string][] = [];
+  headers.forEach((value, name) => {
+    list.push([name, value]);
+  });
+  return list;
+}
