@@ -124,7 +124,7 @@ export function fetchErrorText(e: unknown): string {
 }
 
 /** What one heartbeat of a LoopingAgent got: the last answer, and how many tries it took. */
-export type LoopResult = PostResult & { tries: number };
+export type LoopResult = PostResult & { tries: number /** How long the try that answered took. */; ms: number };
 
 /**
  * One simulated agent sending on a timer, as a real one would. A heartbeat that gets no answer at
@@ -164,8 +164,9 @@ export class LoopingAgent {
     for (let tries = 1; tries <= 2 && result === null; tries++) {
       if (tries > 1) await new Promise((r) => setTimeout(r, 100));
       const startedAt = Date.now();
+      const t0 = performance.now();
       result = await postSigned(this.baseUrl, req, 5000).then(
-        (answer) => ({ ...answer, tries }),
+        (answer) => ({ ...answer, tries, ms: performance.now() - t0 }),
         (e: unknown) => {
           this.errors.push(`seq ${seq} try ${tries} at ${new Date(startedAt).toISOString()}: ${fetchErrorText(e)}`);
           return null;

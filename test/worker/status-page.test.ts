@@ -3,6 +3,8 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { renderStatusPage } from '../../ui/render.ts';
+import type { AgentView } from '../../worker/core/agent-view.ts';
 import { fireAlarm, shiftIntoPast } from './fixtures/durable.ts';
 import { BASE, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
 
@@ -157,5 +159,43 @@ describe('the status page', () => {
     expect(html).not.toMatch(
       /<(?!\/?(html|head|meta|title|link|style|body|main|h1|h2|h3|p|ul|ol|li|span|br|time|footer|section|article|details|summary|div|i|strong|a)\b)[a-z]/i,
     );
+  });
+});
+
+describe('the agents list of a large fleet', () => {
+  it('shows at most 50 rows, those in trouble first, and counts the rest by state', () => {
+    const now = Date.now();
+    const view = (i: number, state: AgentView['state']): AgentView => ({
+      agentId: `agent-${String(i).padStart(4, '0')}`,
+      state,
+      verifiedAt: now - 1000,
+      deadlineAt: now + 10_000,
+      blindSince: state === 'blind' ? now - 60_000 : null,
+      why: state === 'unverified' ? 'heartbeat overdue' : null,
+      troubled: [],
+    });
+    const agents = [
+      ...Array.from({ length: 1000 }, (_, i) => view(i, 'operational')),
+      view(1000, 'blind'),
+      view(1001, 'unverified'),
+      view(1002, 'stopped'),
+    ];
+    const html = renderStatusPage({
+      title: 'Fleet',
+      now,
+      indicator: 'none',
+      views: [],
+      uptime: new Map(),
+      incidents: [],
+      maintenances: [],
+      agents,
+      snapshot: null,
+      watchdogStalled: false,
+    });
+    const rows = [...html.matchAll(/<span class="name">(agent-\d{4})<\/span>/g)].map((m) => m[1]);
+    expect(rows).toHaveLength(50);
+    expect(rows.slice(0, 3)).toEqual(['agent-1000', 'agent-1001', 'agent-1002']);
+    expect(html).toContain('Monitoring agents (1003)');
+    expect(html).toContain('953 more not listed: 953 operational.');
   });
 });

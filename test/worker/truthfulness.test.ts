@@ -281,6 +281,8 @@ beforeEach(async () => {
       await state.storage.deleteAlarm();
       await state.storage.deleteAll();
     });
+  await runInDurableObject(watchdog(), (_i, state) => void state.storage.sql.exec('DELETE FROM public_copies'));
+  // A restart of every object, the Watchdog too: nothing of the last scenario stays in memory.
   await abortAllDurableObjects();
   await env.DB.batch(['agents', 'windows', 'maintenances', 'outbox'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
   await setLastTick(null);

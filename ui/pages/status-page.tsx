@@ -3,7 +3,7 @@ import type { ComponentView, Indicator } from '../../worker/core/component-view.
 import { type MaintenanceRow, maintenanceStatus } from '../../worker/core/notices.ts';
 import type { ComponentUptime } from '../../worker/core/uptime-days.ts';
 import type { IncidentWithUpdates } from '../../worker/store/notices.ts';
-import { AgentRow } from '../components/agent-row.tsx';
+import { AgentRow, STATE_LABEL } from '../components/agent-row.tsx';
 import { ComponentList } from '../components/component-list.tsx';
 import { Incident, Maintenance } from '../components/notices.tsx';
 import { PageShell } from '../components/page-shell.tsx';
@@ -42,6 +42,35 @@ const TONE: Record<Indicator, string> = {
   unverified: 'unverified',
   stopped: 'stopped',
 };
+
+/** At most this many agent rows: those in trouble first; the rest are counted by state. */
+export const MAX_AGENT_ROWS = 50;
+const AGENT_ORDER: readonly AgentView['state'][] = ['blind', 'unverified', 'degraded', 'stopped', 'no_data', 'operational'];
+
+function AgentList({ agents, now }: { agents: readonly AgentView[]; now: number }) {
+  const sorted = [...agents].sort(
+    (a, b) => AGENT_ORDER.indexOf(a.state) - AGENT_ORDER.indexOf(b.state) || a.agentId.localeCompare(b.agentId),
+  );
+  const shown = sorted.slice(0, MAX_AGENT_ROWS);
+  const rest = sorted.slice(MAX_AGENT_ROWS);
+  const counts = AGENT_ORDER.map((state) => [STATE_LABEL[state], rest.filter((a) => a.state === state).length] as const).filter(
+    ([, n]) => n > 0,
+  );
+  return (
+    <>
+      <ul class="box">
+        {shown.map((view) => (
+          <AgentRow key={view.agentId} view={view} now={now} />
+        ))}
+      </ul>
+      {rest.length > 0 && (
+        <p class="meta">
+          {rest.length} more not listed: {counts.map(([label, n]) => `${n} ${label.toLowerCase()}`).join(', ')}.
+        </p>
+      )}
+    </>
+  );
+}
 
 /** How much of the monitoring behind this page is verified and seeing right now. */
 export function coverage(views: readonly ComponentView[]): { seeing: number; total: number } {
@@ -138,15 +167,7 @@ export function StatusPage(props: StatusPageProps) {
       </section>
       <details>
         <summary>Monitoring agents ({props.agents.length})</summary>
-        {props.agents.length === 0 ? (
-          <p>No agents are configured yet.</p>
-        ) : (
-          <ul class="box">
-            {props.agents.map((view) => (
-              <AgentRow key={view.agentId} view={view} now={now} />
-            ))}
-          </ul>
-        )}
+        {props.agents.length === 0 ? <p>No agents are configured yet.</p> : <AgentList agents={props.agents} now={now} />}
       </details>
       <footer>
         Rendered <time datetime={isoTime(now)}>{isoTime(now)}</time> by Blindspot, which runs apart from the monitoring it watches. This

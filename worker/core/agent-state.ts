@@ -71,6 +71,21 @@ export interface Transition {
   changes: Change[];
 }
 
+/**
+ * The live state as the public surfaces need it: without the rollup accumulators, sampling
+ * baselines and flip history, which only the object's own decisions use (a fraction of the size, so
+ * reading a thousand agents stays cheap).
+ */
+export function forPublic(live: LiveState): LiveState {
+  const slim = (m: MonitorInstance): MonitorInstance => ({ ...m, baselines: {}, changes: [] });
+  return {
+    ...live,
+    rollup: emptyRollup(),
+    silence: live.silence === null ? null : slim(live.silence),
+    monitors: Object.fromEntries(Object.entries(live.monitors).map(([id, m]) => [id, slim(m)])),
+  };
+}
+
 /** A heartbeat from the same process run must carry a higher seq than the last one taken. */
 export function isOutOfOrder(prev: LiveState | null, facts: Pick<HeartbeatFacts, 'boot' | 'seq'>): boolean {
   return prev !== null && prev.boot === facts.boot && facts.seq <= prev.seq;

@@ -6,7 +6,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { WatchConfig } from '../../config/resolve.ts';
 import { REPLAY_WINDOW_S, type Heartbeat } from '../../protocol/heartbeat.ts';
-import { isOutOfOrder, type LiveState, type Transition } from '../core/agent-state.ts';
+import { forPublic, isOutOfOrder, type LiveState, type Transition } from '../core/agent-state.ts';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
 import { StateLimitError } from '../core/state-limits.ts';
 import { alertSourceSubject, heartbeatFacts, holdsWindow, subjectOf, watchdogFacts } from '../core/subject.ts';
@@ -41,6 +41,9 @@ export interface ObjectHealth {
   pendingNotifications: number;
   storedBytes: number;
 }
+
+/** How long a decision waits for its public copy to be written (the Watchdog object may be slow or away). */
+const PUBLISH_WAIT_MS = 1000;
 
 export class AgentMonitor extends DurableObject<Env> {
   clock: Clock = systemClock;
@@ -147,6 +150,11 @@ export class AgentMonitor extends DurableObject<Env> {
     return this.live;
   }
 
+  /** What the public surfaces read: the live state without what only this object's decisions use. */
+  publicStatus(): LiveState | null {
+    return this.live === null ? null : forPublic(this.live);
+  }
+
   getWriteStats(): WriteStats & { pending: number } {
     return { ...this.replicator.stats, pending: this.replicator.queueStats().length };
   }
@@ -207,6 +215,8 @@ export class AgentMonitor extends DurableObject<Env> {
     const result = await this.serially(async (): Promise<EnsureResult> => {
       const now = at ?? this.clock.now();
       if (this.live === null) return 'idle';
+      // The sweep's visit refreshes the public copy too (an object that has not decided anything lately).
+      await this.publish(now);
       const due = nextDueAt(this.live, this.subjectOf(this.live), this.config(), now);
       if (due !== null && due <= now) {
         await this.evaluateTimers(now);
@@ -274,5 +284,20 @@ export class AgentMonitor extends DurableObject<Env> {
     if (options.waitForD1) await waitAtMost(writing, D1_WAIT_MS, this.clock);
     this.ctx.waitUntil(writing.then(() => this.scheduler.rearm(this.clock.now())));
     await this.scheduler.rearm(now);
+    await this.publish(now);
+  }
+
+  /**
+   * Keeps this subject's public copy in the Watchdog object current, waiting for it a bounded time: a
+   * heartbeat answered is then on the page. If the copy cannot be written, it ages, and what it says
+   * turns unverified at its deadline: never green on a copy nobody refreshed.
+   */
+  private async publish(now: number): Promise<void> {
+    if (this.live === null) return;
+    const copy = forPublic(this.live);
+    const writing = this.env.WATCHDOG.get(this.env.WATCHDOG.idFromName('watchdog'))
+      .putPublicCopy(copy.agentId, copy, now)
+      .catch((e: unknown) => console.error(`agent ${copy.agentId}: public copy not written:`, e));
+    await waitAtMost(writing, PUBLISH_WAIT_MS, this.clock);
   }
 }

@@ -3,6 +3,7 @@
 // It also keeps and sends the watchdog's summaries (notifications of the pseudo-agent "*") from its
 // own outbox, replicated to D1 like an agent's.
 import { DurableObject } from 'cloudflare:workers';
+import type { LiveState } from '../core/agent-state.ts';
 import type { WindowEvent } from '../core/window-event.ts';
 import { type Gap, recordTick, type TickState } from '../core/watchdog-ticks.ts';
 import type { Env } from '../env.ts';
@@ -10,6 +11,7 @@ import type { FleetReplication } from '../jobs/sweep.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { createDb, type Db } from '../store/db.ts';
 import { LIVE_DDL } from '../store/object-live.ts';
+import { listCopies, PUBLIC_COPIES_DDL, pruneCopies, putCopy } from '../store/public-copies.ts';
 import * as outbox from '../store/object-outbox.ts';
 import { mirrorRow } from '../store/outbox.ts';
 import { REPLICATION_DDL } from '../store/replication-queue.ts';
@@ -20,6 +22,8 @@ import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
 import { Replicator } from './replicator.ts';
 
 const KEY = 'ticks';
+/** A public copy nobody wrote for this long belongs to a subject long gone. */
+const COPY_RETENTION_MS = 30 * 86_400_000;
 const FLEET_KEY = 'fleet';
 const SNAPSHOT_KEY = 'snapshot';
 /** Storage values are limited (128 KiB); a snapshot is kept in pieces below that. */
@@ -32,11 +36,12 @@ export class Watchdog extends DurableObject<Env> {
   private readonly replicator: Replicator;
   private readonly sender: OutboxSender;
   private readonly scheduler: AlarmScheduler;
+  private copyCache: Map<string, { live: LiveState; at: number }> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = createDb(env.DB);
-    ctx.storage.sql.exec(`${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}`);
+    ctx.storage.sql.exec(`${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}\n${PUBLIC_COPIES_DDL}`);
     const now = () => this.clock.now();
     this.replicator = new Replicator(ctx.storage, env.DB, now, () => 'watchdog');
     this.sender = new OutboxSender({
@@ -58,7 +63,27 @@ export class Watchdog extends DurableObject<Env> {
     const state = (await this.ctx.storage.get<TickState>(KEY)) ?? null;
     const result = recordTick(state, now);
     await this.ctx.storage.put(KEY, result.next);
+    if (pruneCopies(this.ctx.storage.sql, now - COPY_RETENTION_MS) > 0) this.copyCache = null;
     return { gap: result.gap, previousTickAt: state?.lastTickAt ?? null };
+  }
+
+  /** An agent's object keeps its public copy current (after each decision, and each sweep). */
+  putPublicCopy(id: string, live: LiveState, at: number): void {
+    const copies = this.copies();
+    if ((copies.get(id)?.at ?? Number.NEGATIVE_INFINITY) > at) return;
+    putCopy(this.ctx.storage.sql, id, live, at);
+    copies.set(id, { live, at });
+  }
+
+  /** Every subject's public copy: what the public surfaces show, in one read. */
+  publicCopies(): { id: string; live: LiveState }[] {
+    return [...this.copies()].map(([id, c]) => ({ id, live: c.live }));
+  }
+
+  /** The copies as stored, parsed once per instance (readers come every few seconds; writers more often). */
+  private copies(): Map<string, { live: LiveState; at: number }> {
+    this.copyCache ??= new Map(listCopies(this.ctx.storage.sql).map((c) => [c.id, { live: c.live, at: c.at }]));
+    return this.copyCache;
   }
 
   /** The replication queues of every agent's object, as the last sweep found them. */

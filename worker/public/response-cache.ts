@@ -16,6 +16,8 @@ interface Kept {
 
 const MAX_KEPT = 64;
 const kept = new WeakMap<Env, Map<string, Kept>>();
+/** Builds under way: readers arriving while an answer is being built wait for that one. */
+const building = new WeakMap<Env, Map<string, Promise<Kept>>>();
 
 const maxAgeMs = (res: Response) => Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1] ?? 0) * 1000;
 
@@ -30,14 +32,27 @@ export async function keptAnswer(env: Env, key: string, now: number, build: () =
     headers.set('age', String(Math.floor((now - hit.builtAt) / 1000)));
     return new Response(hit.body, { status: hit.status, headers });
   }
+  if (refreshMs(env) === 0) return build();
+  const pending = building.get(env) ?? new Map<string, Promise<Kept>>();
+  building.set(env, pending);
+  let job = pending.get(key);
+  if (job === undefined) {
+    job = buildAndKeep(env, answers, key, now, build).finally(() => pending.delete(key));
+    pending.set(key, job);
+  }
+  const done = await job;
+  return new Response(done.body, { status: done.status, headers: done.headers });
+}
+
+/** Builds the answer once for every reader waiting on it; keeps it if it is a 200 that may be cached. */
+async function buildAndKeep(env: Env, answers: Map<string, Kept>, key: string, now: number, build: () => Promise<Response>) {
   const res = await build();
   const ttl = Math.min(maxAgeMs(res), refreshMs(env));
-  if (res.status !== 200 || ttl <= 0) return res;
-  const body = await res.text();
+  const entry: Kept = { builtAt: now, until: now + ttl, status: res.status, headers: headerList(res.headers), body: await res.text() };
+  if (res.status !== 200 || ttl <= 0) return entry;
   if (answers.size >= MAX_KEPT) answers.clear();
-  const entry = { builtAt: now, until: now + ttl, status: res.status, headers: headerList(res.headers), body };
   answers.set(key, entry);
-  return new Response(body, { status: entry.status, headers: entry.headers });
+  return entry;
 }
 
 function headerList(headers: Headers): [string, string][] {

@@ -1,6 +1,7 @@
 // Everything the public page, the v2 API, the feeds and the badges show: gathered at most once per
-// refresh period (a few seconds) and shared by every reader, judged at each read. Live component
-// states come from each agent's Durable Object and never touch D1. What D1 holds
+// refresh period (a few seconds) and shared by every reader, judged at each read. Live states come
+// from the public copies each agent's Durable Object keeps in the Watchdog object (one read, however
+// many agents), and never touch D1. What D1 holds
 // (incidents, maintenance, uptime history, the agents it remembers) is read fresh when D1 answers,
 // and a copy is kept in the Watchdog object; when D1 fails, that copy is served with its age.
 import { sql } from 'kysely';
@@ -53,11 +54,38 @@ const STALL_MS = 5 * SWEEP_PERIOD_MS;
 const SNAPSHOT_REFRESH_MS = 5 * 60_000;
 let lastKept: { body: string; at: number } | null = null;
 
-async function readRecord(env: Env, now: number): Promise<Record> {
+/**
+ * The heavy part of what D1 holds: the 90-day uptime aggregate (over every agent's day rows, which
+ * change every 5 minutes at most) and the agents D1 remembers. Read at most every HEAVY_REFRESH_MS, so
+ * the public surfaces do not keep D1's single writer busy while heartbeats wait on it.
+ */
+const HEAVY_REFRESH_MS = 5 * 60_000;
+const heavy = new WeakMap<Env, { at: number; agentIds: string[]; days: DaySeconds[] }>();
+
+async function readHeavy(env: Env, now: number): Promise<{ agentIds: string[]; days: DaySeconds[] }> {
+  const kept = heavy.get(env);
+  if (kept !== undefined && now - kept.at < Math.max(HEAVY_REFRESH_MS, refreshMs(env)) && now >= kept.at && refreshMs(env) > 0) return kept;
   const db = createDb(env.DB);
   const since = now - (UPTIME_DAYS - 1) * DAY_MS - (now % DAY_MS);
-  const [agents, recent, unresolved, maintenances, days] = await Promise.all([
+  const [agents, days] = await Promise.all([
     listAgents(db),
+    // Each agent's day row, monitor by monitor, summed over agents: D1 unpacks the JSON.
+    sql<DaySeconds>`SELECT m.key AS monitor, d.day AS day,
+        sum(json_extract(m.value, '$[0]')) AS good_s, sum(json_extract(m.value, '$[1]')) AS degraded_s, sum(json_extract(m.value, '$[2]')) AS blind_s,
+        sum(json_extract(m.value, '$[3]')) AS unknown_s, sum(json_extract(m.value, '$[4]')) AS paused_s
+      FROM agent_days d, json_each(d.monitors) m WHERE d.day >= ${since} GROUP BY m.key, d.day`
+      .execute(db)
+      .then((r) => r.rows),
+  ]);
+  const fresh = { at: now, agentIds: agents.map((a) => a.id), days: days.map((d) => ({ ...d, day: Number(d.day) })) };
+  heavy.set(env, fresh);
+  return fresh;
+}
+
+async function readRecord(env: Env, now: number): Promise<Record> {
+  const db = createDb(env.DB);
+  const [{ agentIds, days }, recent, unresolved, maintenances] = await Promise.all([
+    readHeavy(env, now),
     listIncidents(db, { limit: INCIDENT_LIMIT }),
     listIncidents(db, { limit: INCIDENT_LIMIT, unresolvedOnly: true }),
     db
@@ -68,23 +96,10 @@ async function readRecord(env: Env, now: number): Promise<Record> {
       .orderBy('scheduled_for')
       .limit(100)
       .execute(),
-    // Each agent's day row, monitor by monitor, summed over agents: D1 unpacks the JSON.
-    sql<DaySeconds>`SELECT m.key AS monitor, d.day AS day,
-        sum(json_extract(m.value, '$[0]')) AS good_s, sum(json_extract(m.value, '$[1]')) AS degraded_s, sum(json_extract(m.value, '$[2]')) AS blind_s,
-        sum(json_extract(m.value, '$[3]')) AS unknown_s, sum(json_extract(m.value, '$[4]')) AS paused_s
-      FROM agent_days d, json_each(d.monitors) m WHERE d.day >= ${since} GROUP BY m.key, d.day`
-      .execute(db)
-      .then((r) => r.rows),
   ]);
   const byId = new Map([...unresolved, ...recent].map((i) => [i.id, i]));
   const incidents = [...byId.values()].sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
-  return {
-    takenAt: now,
-    agentIds: agents.map((a) => a.id),
-    incidents,
-    maintenances,
-    days: days.map((d) => ({ ...d, day: Number(d.day) })),
-  };
+  return { takenAt: now, agentIds, incidents, maintenances, days };
 }
 
 function watchdog(env: Env) {
@@ -101,12 +116,12 @@ async function keptRecord(env: Env): Promise<Record | null> {
   }
 }
 
-/** undefined when the live state could not be read (shown as unverified, never as fine). */
-async function readLive(env: Env, id: string): Promise<LiveState | null | undefined> {
+/** Every subject's public copy, kept current by its own object; undefined when it could not be read. */
+async function readCopies(env: Env): Promise<Map<string, LiveState> | undefined> {
   try {
-    return await env.AGENT.get(env.AGENT.idFromName(id)).getStatus();
+    return new Map((await watchdog(env).publicCopies()).map((c) => [c.id, c.live]));
   } catch (e: unknown) {
-    console.error(`public page: could not read agent ${id}:`, e);
+    console.error('public page: the public copies could not be read:', e);
     return undefined;
   }
 }
@@ -157,9 +172,10 @@ async function gather(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, n
     ...config.alertSources.map((s) => alertSourceSubject(s.id)),
     ...(record?.agentIds ?? []),
   ]);
-  const sorted = [...ids].sort();
-  const [lives, lastTickAt] = await Promise.all([Promise.all(sorted.map((id) => readLive(env, id))), lastTick(env)]);
-  return { at: now, record, snapshot, subjects: sorted.map((id, i) => ({ id, live: lives[i] })), lastTickAt };
+  const [copies, lastTickAt] = await Promise.all([readCopies(env), lastTick(env)]);
+  for (const id of copies?.keys() ?? []) ids.add(id);
+  const subjects = [...ids].sort().map((id) => ({ id, live: copies === undefined ? undefined : (copies.get(id) ?? null) }));
+  return { at: now, record, snapshot, subjects, lastTickAt };
 }
 
 /** How often a public read may gather afresh (BLINDSPOT_PUBLIC_REFRESH_S, default 5 s; 0: on every read). */
