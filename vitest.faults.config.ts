@@ -1,4 +1,4 @@
-// The fault-injection suite (npm run test:faults; npm test runs it after the rest). Every test starts
+// The fault-injection suite (npm run test:faults; npm run test:all and CI run it after npm test). Every test starts
 // its own Worker (wrangler dev on 127.0.0.1), receivers and agents, bounds itself in time, and stops
 // what it started. Files run one at a time: each loads this machine on purpose, and two at once would
 // measure each other.

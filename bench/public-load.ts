@@ -1,6 +1,6 @@
 // Benchmark: the public surfaces when everyone reads them at once. Real parts: the Worker under
 // wrangler dev (workerd, Durable Objects and their alarms, local D1) on 127.0.0.1, AGENTS agents with
-// their own secrets, the default refresh period (BLINDSPOT_PUBLIC_REFRESH_S unset: 5 s).
+// their own secrets, the default refresh period (BLINDSPOT_PUBLIC_REFRESH_S unset: 2 s).
 //  1. Cost per read: GET /, /api/v2/summary.json and a trivial route (the JSON 404), ROUNDS
 //     sequential requests each after a warm-up, in the same run. Target: p50 of each ≤ 2× trivial.
 //  2. Interference: LOOPING agents heartbeat every 2 s for WINDOW_S seconds three times: with no
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     }),
     BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ hook: { url: `${receiver.url}/hook`, secret: generateSecret() } }),
     // The default refresh period, as deployed (the test harness turns it off).
-    BLINDSPOT_PUBLIC_REFRESH_S: process.env.BENCH_REFRESH_S ?? '5',
+    BLINDSPOT_PUBLIC_REFRESH_S: process.env.BENCH_REFRESH_S ?? '2',
   });
   try {
     await firstHeartbeats(w, fleet, 600);
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
         looping_agents: `${LOOPING}, a heartbeat every 2 s`,
         silent_agents_per_phase: SILENT,
         reads_per_s: READS_PER_S,
-        refresh_s: 5,
+        refresh_s: Number(process.env.BENCH_REFRESH_S ?? 2),
         server: 'wrangler dev (workerd, Durable Objects, local D1) on 127.0.0.1',
       },
       latency_ms: { page: stats(page), summary: stats(summary), trivial_route: stats(trivial) },

@@ -15,7 +15,7 @@ export interface Env {
   BLINDSPOT_WEBHOOK_URL?: string;
   BLINDSPOT_WEBHOOK_SECRET?: string;
   BLINDSPOT_PAGE_TITLE?: string;
-  /** Seconds between the public surfaces' reads of D1 and the agents' objects (default 5; 0: every request). */
+  /** Seconds between the public surfaces' reads of D1 and the agents' objects (default 2; 0: every request). */
   BLINDSPOT_PUBLIC_REFRESH_S?: string;
   /** The watchdog configuration as YAML or JSON text; overrides the bundled blindspot.config.yaml. */
   BLINDSPOT_CONFIG?: string;

@@ -63,7 +63,7 @@ describe('blindspot-agent test-channel', () => {
     receiver.answer(() => ({ status: 404, body: 'no_service' }));
     const r = await cli(['ops-slack'], { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('ops-slack (slack) window.opened: rejected, HTTP 404, ');
+    expect(r.stdout).toContain('ops-slack (slack) window.opened: retry, HTTP 404, ');
     expect(r.stdout).toContain('receiver answered HTTP 404: no_service');
     expect(r.stdout).toContain('ops-slack: the test notification was NOT delivered');
     expect(r.stdout + r.stderr).not.toContain(receiver.url);

@@ -8,8 +8,8 @@ import worker from '../../worker/index.ts';
 import { publicState } from '../../worker/public/state.ts';
 import { BASE, heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
 
-/** One Worker environment with the default refresh period (5 s), kept for the whole file as the platform keeps it. */
-const defaults = { ...env, BLINDSPOT_PUBLIC_REFRESH_S: undefined };
+/** One Worker environment with a refresh period (long enough that this test never outlasts it), kept for the whole file as the platform keeps it. */
+const defaults = { ...env, BLINDSPOT_PUBLIC_REFRESH_S: '60' };
 const live = { ...env, BLINDSPOT_PUBLIC_REFRESH_S: '0' };
 
 async function get(e: typeof env, path: string): Promise<Response> {

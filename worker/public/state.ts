@@ -1,5 +1,5 @@
 // Everything the public page, the v2 API, the feeds and the badges show: gathered at most once per
-// refresh period (a few seconds) and shared by every reader, judged at each read. Live states come
+// refresh period (2 s by default) and shared by every reader, judged at each read. Live states come
 // from the public copies each agent's Durable Object keeps in the Watchdog object (one read, however
 // many agents), and never touch D1. What D1 holds
 // (incidents, maintenance, uptime history, the agents it remembers) is read fresh when D1 answers,
@@ -178,12 +178,12 @@ async function gather(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, n
   return { at: now, record, snapshot, subjects, lastTickAt };
 }
 
-/** How often a public read may gather afresh (BLINDSPOT_PUBLIC_REFRESH_S, default 5 s; 0: on every read). */
+/** How often a public read may gather afresh (BLINDSPOT_PUBLIC_REFRESH_S, default 2 s; 0: on every read). */
 export function refreshMs(env: Pick<Env, 'BLINDSPOT_PUBLIC_REFRESH_S'>): number {
   const s = Number(env.BLINDSPOT_PUBLIC_REFRESH_S ?? DEFAULT_REFRESH_S);
   return Number.isFinite(s) && s >= 0 ? Math.min(s, MAX_REFRESH_S) * 1000 : DEFAULT_REFRESH_S * 1000;
 }
-const DEFAULT_REFRESH_S = 5;
+const DEFAULT_REFRESH_S = 2;
 const MAX_REFRESH_S = 60;
 
 /** Per Worker environment: the gathering in use (one at a time: readers arriving meanwhile share it). */
