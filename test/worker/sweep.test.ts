@@ -32,6 +32,53 @@ describe('the one-minute sweep', () => {
   });
 });
 
+describe('the sweep under strain', () => {
+  it('checks every agent even when the watchdog tick cannot be recorded', async () => {
+    await sendHeartbeat(heartbeatBody({ interval_s: 60 }), { agent: 'kilo' });
+    await shiftIntoPast('kilo', 0);
+    expect(await storedAlarm('kilo')).toBeNull();
+    const report = await runSweep({ ...sweepDeps(env), tick: () => Promise.reject(new Error('the Watchdog object is away')) });
+    expect(report.rearmed).toContain('kilo');
+    expect(await storedAlarm('kilo')).toBe((await storedLive('kilo'))?.deadlineAt);
+  });
+
+  it('visits at most 16 objects at once, and every one of them', async () => {
+    const now = Date.now();
+    const ids = Array.from({ length: 60 }, (_, i) => `sweep-load-${i}`);
+    await env.DB.batch(
+      ids.map((id) =>
+        env.DB.prepare(
+          "INSERT INTO agents (id, kind, state, state_since, boot, interval_s, grace_s, first_seen_at, last_heartbeat_at, deadline_at, updated_at) VALUES (?, 'agent', 'up', ?, 'b', 60, 60, ?, ?, ?, ?)",
+        ).bind(id, now, now, now, now + 120_000, now),
+      ),
+    );
+    let open = 0;
+    let most = 0;
+    const visited = new Set<string>();
+    const deps = sweepDeps(env);
+    const report = await runSweep({
+      ...deps,
+      ensureAlarm: async (id) => {
+        open++;
+        most = Math.max(most, open);
+        visited.add(id);
+        await new Promise((r) => setTimeout(r, 5));
+        open--;
+        return 'ok';
+      },
+      health: async () => ({
+        replication: { length: 0, bytes: 0, oldestAt: null, setAside: 0, dropped: 0 },
+        setAside: [],
+        pendingNotifications: 0,
+        storedBytes: 0,
+      }),
+    });
+    expect(ids.every((id) => visited.has(id))).toBe(true);
+    expect(report.failed).toEqual([]);
+    expect(most).toBe(16);
+  });
+});
+
 describe('pruning', () => {
   it('deletes rollups, events and evidence past their retention, and keeps what is recent', async () => {
     const now = Date.now() + 86_400_000;

@@ -15,6 +15,8 @@ import type { Statement } from '../store/replication-queue.ts';
 
 const HOUR_MS = 3_600_000;
 const SUMMARY_LIMIT = 500;
+/** Objects visited at once: ten thousand agents fit in the minute, and none waits behind a slow one. */
+export const SWEEP_CONCURRENCY = 16;
 
 export interface SweepDeps {
   db: Db;
@@ -42,25 +44,38 @@ export interface SweepReport {
 
 export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   const now = deps.now();
-  const { gap, previousTickAt } = await deps.tick(now);
+  // The tick records the watchdog's own heartbeat; if it fails, the agents are still checked.
+  const ticked = await deps.tick(now).catch((e: unknown) => {
+    console.error('sweep: the watchdog tick could not be recorded:', e);
+    return null;
+  });
+  const gap = ticked?.gap ?? null;
   const report: SweepReport = { checked: 0, rearmed: [], fired: [], failed: [], gap, summarised: 0, pruned: false };
 
   const fleet: FleetReplication = { at: now, agents: 0, queued: 0, oldestAt: null, setAside: 0, dropped: 0, troubled: [] };
-  for (const agent of await listAgents(deps.db)) {
-    report.checked++;
-    try {
-      const result = await deps.ensureAlarm(agent.id, now);
-      if (result === 'armed') report.rearmed.push(agent.id);
-      if (result === 'fired') report.fired.push(agent.id);
-      addToFleet(fleet, agent.id, await deps.health(agent.id));
-    } catch (e: unknown) {
-      console.error(`sweep: agent ${agent.id} could not be checked:`, e);
-      report.failed.push(agent.id);
+  const agents = await listAgents(deps.db);
+  let next = 0;
+  const visit = async () => {
+    for (let i = next++; i < agents.length; i = next++) {
+      const id = (agents[i] as { id: string }).id;
+      report.checked++;
+      try {
+        const result = await deps.ensureAlarm(id, now);
+        if (result === 'armed') report.rearmed.push(id);
+        if (result === 'fired') report.fired.push(id);
+        addToFleet(fleet, id, await deps.health(id));
+      } catch (e: unknown) {
+        console.error(`sweep: agent ${id} could not be checked:`, e);
+        report.failed.push(id);
+      }
     }
-  }
-  await deps.recordFleet(fleet);
+  };
+  await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, agents.length) }, visit));
+  await deps.recordFleet(fleet).catch((e: unknown) => console.error('sweep: the fleet summary could not be recorded:', e));
 
   report.summarised = await summariseLateWindows(deps, gap, now);
+  // Once an hour: the first sweep of each hour (or, with the tick unknown, the one at minute 0).
+  const previousTickAt = ticked === null ? now - (now % HOUR_MS === now % 60_000 ? HOUR_MS : 0) : ticked.previousTickAt;
   if (previousTickAt === null || Math.floor(previousTickAt / HOUR_MS) !== Math.floor(now / HOUR_MS)) {
     await runBatch(deps.d1, pruneQueries(deps.db, now));
     report.pruned = true;
