@@ -20,6 +20,7 @@ import { watchConfig } from '../watch-config.ts';
 import { AdminPauses, D1_WAIT_MS } from './admin-pauses.ts';
 import { AlarmScheduler } from './alarm-scheduler.ts';
 import { type Clock, systemClock, waitAtMost } from './clock.ts';
+import { publishCopy } from './public-copy.ts';
 import { storeDecision } from './decision-store.ts';
 import { importLegacyOutbox, upgradeStoredValues } from './legacy-storage.ts';
 import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
@@ -41,9 +42,6 @@ export interface ObjectHealth {
   pendingNotifications: number;
   storedBytes: number;
 }
-
-/** How long a decision waits for its public copy to be written (the Watchdog object may be slow or away). */
-const PUBLISH_WAIT_MS = 1000;
 
 export class AgentMonitor extends DurableObject<Env> {
   clock: Clock = systemClock;
@@ -216,7 +214,7 @@ export class AgentMonitor extends DurableObject<Env> {
       const now = at ?? this.clock.now();
       if (this.live === null) return 'idle';
       // The sweep's visit refreshes the public copy too (an object that has not decided anything lately).
-      await this.publish(now);
+      await publishCopy(this.env, this.live, now, this.clock);
       const due = nextDueAt(this.live, this.subjectOf(this.live), this.config(), now);
       if (due !== null && due <= now) {
         await this.evaluateTimers(now);
@@ -284,20 +282,6 @@ export class AgentMonitor extends DurableObject<Env> {
     if (options.waitForD1) await waitAtMost(writing, D1_WAIT_MS, this.clock);
     this.ctx.waitUntil(writing.then(() => this.scheduler.rearm(this.clock.now())));
     await this.scheduler.rearm(now);
-    await this.publish(now);
-  }
-
-  /**
-   * Keeps this subject's public copy in the Watchdog object current, waiting for it a bounded time: a
-   * heartbeat answered is then on the page. If the copy cannot be written, it ages, and what it says
-   * turns unverified at its deadline: never green on a copy nobody refreshed.
-   */
-  private async publish(now: number): Promise<void> {
-    if (this.live === null) return;
-    const copy = forPublic(this.live);
-    const writing = this.env.WATCHDOG.get(this.env.WATCHDOG.idFromName('watchdog'))
-      .putPublicCopy(copy.agentId, copy, now)
-      .catch((e: unknown) => console.error(`agent ${copy.agentId}: public copy not written:`, e));
-    await waitAtMost(writing, PUBLISH_WAIT_MS, this.clock);
+    await publishCopy(this.env, this.live, now, this.clock);
   }
 }
