@@ -80,7 +80,7 @@ describe('the sweep under strain', () => {
 });
 
 describe('pruning', () => {
-  it('deletes rollups, events and evidence past their retention, and keeps what is recent', async () => {
+  it('deletes rollups, events, evidence and closed windows past their retention, and keeps what is recent or open', async () => {
     const now = Date.now() + 86_400_000;
     const day = 86_400_000;
     const rollup = "INSERT INTO agent_days (agent_id, day, monitors) VALUES ('prune', ?, '{\"agent\":[86400,0,0,0,0]}')";
@@ -91,8 +91,19 @@ describe('pruning', () => {
         "INSERT INTO alert_evidence (source, fingerprint, starts_at, alertname, status, ends_at, labels, annotations, received_at) VALUES ('prune', 'fp', 1, 'X', 'firing', NULL, '{}', '{}', ?)",
       ).bind(now - 31 * day),
     ]);
+    const window = (id: string, started: number, ended: number | null) =>
+      env.DB.prepare(
+        "INSERT INTO windows (id, agent_id, monitor, cause, level, started_at, confirmed_at, ended_at) VALUES (?, 'prune', 'agent', 'agent_silent', 'blind', ?, ?, ?)",
+      ).bind(id, started, started, ended);
+    await env.DB.batch([
+      window('prune-old', now - 402 * day, now - 401 * day),
+      window('prune-recent', now - 402 * day, now - 399 * day),
+      window('prune-open', now - 500 * day, null),
+    ]);
     const report = await runSweep({ ...sweepDeps(env), now: () => now });
     expect(report.pruned).toBe(true);
+    const windows = await env.DB.prepare("SELECT id FROM windows WHERE agent_id = 'prune' ORDER BY id").all<{ id: string }>();
+    expect(windows.results.map((w) => w.id)).toEqual(['prune-open', 'prune-recent']);
     const left = await env.DB.prepare("SELECT day FROM agent_days WHERE agent_id = 'prune'").all<{ day: number }>();
     expect(left.results).toEqual([{ day: now - 399 * day }]);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM alert_evidence WHERE source = 'prune'").first('n')).toBe(0);

@@ -102,11 +102,19 @@ export const RETENTION_MS = {
   dead_outbox: 90 * 86_400_000,
   delivery_attempts: 30 * 86_400_000,
   backfilled_heartbeats: 30 * 86_400_000,
+  /** Closed windows, as long as the day rows they explain; an open one is never pruned. */
+  windows: 400 * 86_400_000,
 } as const;
 
 /** Deletes what is past its retention. One statement per table, each bounded by an index on time. */
 export function pruneQueries(db: Db, now: number): CompiledQuery[] {
   return [
+    db
+      .deleteFrom('windows')
+      .where('started_at', '<', now - RETENTION_MS.windows)
+      .where('ended_at', 'is not', null)
+      .where('ended_at', '<', now - RETENTION_MS.windows)
+      .compile(),
     db
       .deleteFrom('agent_days')
       .where('day', '<', now - RETENTION_MS.agent_days)
