@@ -6,7 +6,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { WatchConfig } from '../../config/resolve.ts';
 import { REPLAY_WINDOW_S, type Heartbeat } from '../../protocol/heartbeat.ts';
-import { forPublic, isOutOfOrder, type LiveState, type Transition } from '../core/agent-state.ts';
+import { isOutOfOrder, type LiveState, type Transition } from '../core/agent-state.ts';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
 import { StateLimitError } from '../core/state-limits.ts';
 import { alertSourceSubject, heartbeatFacts, holdsWindow, subjectOf, watchdogFacts } from '../core/subject.ts';
@@ -146,11 +146,6 @@ export class AgentMonitor extends DurableObject<Env> {
 
   getStatus(): LiveState | null {
     return this.live;
-  }
-
-  /** What the public surfaces read: the live state without what only this object's decisions use. */
-  publicStatus(): LiveState | null {
-    return this.live === null ? null : forPublic(this.live);
   }
 
   getWriteStats(): WriteStats & { pending: number } {

@@ -6,7 +6,8 @@ import type { AppEnv } from '../app-env.ts';
 import { cacheSecondsFor } from '../core/component-view.ts';
 import { STATUS_WORDS } from '../core/status-words.ts';
 import { ApiError } from '../errors.ts';
-import { incidentShapes, kept, maintenanceShapes, worstStatus } from './public-api.ts';
+import { incidents as incidentShapes, maintenances as maintenanceShapes, worstStatus } from '../public/statuspage.ts';
+import { kept } from './public-api.ts';
 import { type PublicState, publicState } from '../public/state.ts';
 
 export const feeds = new Hono<AppEnv>();
