@@ -374,3 +374,29 @@ describe('hostile and bad queries', () => {
     expect(await count()).toBe(before);
   });
 });
+
+describe('a range another agent made busy', () => {
+  it('answers a report filtered to one agent (filtered in SQL), and refuses the unfiltered one with 422 range_too_busy', async () => {
+    // 20 001 closed windows of another agent inside the range: more than one report may carry.
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20001)
+       INSERT INTO windows (id, agent_id, monitor, cause, level, started_at, confirmed_at, ended_at)
+       SELECT 'busy-' || i, 'busy-agent', 'agent', 'agent_silent', 'blind', ? + i, ? + i, ? + i + 1 FROM n`,
+    )
+      .bind(B + MIN, B + MIN, B + MIN)
+      .run();
+    try {
+      const busy = await get(`/api/v1/gaps?from=${FROM}&to=${TO}`);
+      expect(busy.status).toBe(422);
+      expect(((await busy.json()) as { error: { code: string } }).error.code).toBe('range_too_busy');
+      const one = await report(`&agent=${AGENT}`);
+      expect(one.windows.length).toBeGreaterThan(0);
+      // The watchdog's own gaps (agent "*") concern every agent and stay in.
+      expect(one.windows.every((w) => w.agent === AGENT || w.agent === '*')).toBe(true);
+      const glob = await get(`/api/v1/gaps?from=${FROM}&to=${TO}&agent=jul*`);
+      expect(glob.status).toBe(200);
+    } finally {
+      await env.DB.prepare("DELETE FROM windows WHERE agent_id = 'busy-agent'").run();
+    }
+  });
+});

@@ -33,7 +33,11 @@ gaps.use('/gaps', gapAccess);
 
 async function buildReport(env: Env, query: GapQuery, now: number): Promise<GapReportShape> {
   const base = watchConfig(env).config;
-  const read = await readGapData(createDb(env.DB), { start: Math.min(query.from, query.to - LOOKBACK_MS), end: query.to });
+  const read = await readGapData(
+    createDb(env.DB),
+    { start: Math.min(query.from, query.to - LOOKBACK_MS), end: query.to },
+    query.filters.agents,
+  );
   if (!read.ok)
     throw new ApiError(
       422,

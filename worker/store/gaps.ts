@@ -1,7 +1,7 @@
 // What the gap report reads: windows, backfilled heartbeats, agents, which agent fed which monitor,
 // maintenance and incidents, all around one time span. Bounded: a span holding more than the report
 // can carry is refused with the count, so the caller can say "narrow the range".
-import { sql } from 'kysely';
+import { type SqlBool, sql } from 'kysely';
 import type { WindowRecord } from '../core/gap-report.ts';
 import type { Interval } from '../core/intervals.ts';
 import type { BackfilledHeartbeat } from '../core/link-outages.ts';
@@ -28,11 +28,25 @@ export interface GapData {
 
 export type GapRead = { ok: true; data: GapData } | { ok: false; what: 'windows' | 'backfilled heartbeats'; limit: number };
 
-export async function readGapData(db: Db, span: Interval): Promise<GapRead> {
-  const [windows, backfill, agents, feeds, maintenances, incidents] = await Promise.all([
+/**
+ * `agents`: the request's agent filter (names or globs; empty for all). It is applied in SQL too (the
+ * core applies it again, exactly), with SQLite's GLOB (case-sensitive, `*` and `?`, as ours; our globs
+ * hold no `[`), so a report on one agent is not refused because other agents were busy in the range.
+ */
+export async function readGapData(db: Db, span: Interval, agents: readonly string[] = []): Promise<GapRead> {
+  // The watchdog's own gaps (agent "*") cover every agent, so they are kept whatever the filter.
+  const ofAgents =
+    agents.length === 0
+      ? sql<SqlBool>`1 = 1`
+      : sql<SqlBool>`(agent_id = '*' OR ${sql.join(
+          agents.map((g) => sql`agent_id GLOB ${g}`),
+          sql` OR `,
+        )})`;
+  const [windows, backfill, agentRows, feeds, maintenances, incidents] = await Promise.all([
     db
       .selectFrom('windows')
       .selectAll()
+      .where(ofAgents)
       .where('started_at', '<', span.end)
       .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', span.start)]))
       .orderBy('started_at')
@@ -41,6 +55,7 @@ export async function readGapData(db: Db, span: Interval): Promise<GapRead> {
     db
       .selectFrom('backfilled_heartbeats')
       .select(['agent_id', 'boot', 'seq', 'sent_at', 'interval_s', 'signals'])
+      .where(ofAgents)
       .where('sent_at', '>=', span.start - BACKFILL_LEAD_MS)
       .where('sent_at', '<', span.end)
       .orderBy('sent_at')
@@ -99,7 +114,7 @@ export async function readGapData(db: Db, span: Interval): Promise<GapRead> {
           ? []
           : [{ agentId: r.agent_id, boot: r.boot, seq: r.seq, sentAt: r.sent_at, intervalS: r.interval_s, signals }];
       }),
-      agents: agents.map((a) => ({ id: a.id, firstSeenAt: a.first_seen_at })),
+      agents: agentRows.map((a) => ({ id: a.id, firstSeenAt: a.first_seen_at })),
       feeds: feeds.map((f) => ({ agentId: f.agent_id, monitor: f.monitor })),
       maintenances,
       incidents,
