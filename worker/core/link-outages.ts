@@ -7,6 +7,7 @@ import type { Signal } from '../../protocol/heartbeat.ts';
 import type { LiveState } from './agent-state.ts';
 import type { BlindWindow } from './blind-window.ts';
 import { evaluateHeartbeat } from './evaluate.ts';
+import { emptyRollup } from './rollup.ts';
 
 export interface BackfilledHeartbeat {
   agentId: string;
@@ -33,7 +34,11 @@ const SPLIT_INTERVALS = 3;
 
 export function linkOutages(rows: readonly BackfilledHeartbeat[], config: WatchConfig): LinkOutage[] {
   const byAgent = new Map<string, BackfilledHeartbeat[]>();
-  for (const r of rows) byAgent.set(r.agentId, [...(byAgent.get(r.agentId) ?? []), r]);
+  for (const r of rows) {
+    const list = byAgent.get(r.agentId);
+    if (list === undefined) byAgent.set(r.agentId, [r]);
+    else list.push(r);
+  }
   const out: LinkOutage[] = [];
   for (const [agentId, list] of byAgent) {
     const sorted = [...list].sort((a, b) => a.sentAt - b.sentAt || a.seq - b.seq);
@@ -78,7 +83,8 @@ function replay(agentId: string, run: readonly BackfilledHeartbeat[], config: Wa
       signals: hb.signals,
     };
     const t = evaluateHeartbeat(live, subject, facts, config, hb.sentAt);
-    live = t.next;
+    // The replay needs no rollups; left to grow, copying them would make it quadratic in the run.
+    live = { ...t.next, rollup: emptyRollup(), accountedAt: hb.sentAt };
     for (const c of t.changes) if ('window' in c && c.window.monitor !== 'agent') windows.set(c.window.id, c.window);
   }
   return [...windows.values()].map((w) => ({ ...w, id: `${w.id}:backfill`, endedAt: w.endedAt ?? end, paged: false }));
