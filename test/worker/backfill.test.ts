@@ -3,6 +3,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { storedLive } from './fixtures/durable.ts';
+import { MAX_BACKFILLED_IN_HORIZON } from '../../worker/routes/heartbeats.ts';
 import { errorCode, heartbeatBody, send, sendHeartbeat, signedRequest } from './fixtures/requests.ts';
 
 const AGENT = 'kilo';
@@ -103,5 +104,27 @@ describe('backfill', () => {
     expect((await backfill({ v: 1, heartbeats: batch }, { contentType: 'text/plain' })).status).toBe(415);
     const get = await send(new Request('http://blindspot.test/v1/agents/kilo/backfill'));
     expect(get.status).toBe(405);
+  });
+});
+
+describe('the backfill budget', () => {
+  it("refuses an agent that already backfilled a heartbeat every 5 s of the horizon (429, Retry-After), and leaves other agents' backfill alone", async () => {
+    const now = Date.now();
+    // As many rows as the budget allows, sent over the last 7 days under invented boots and seqs.
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO backfilled_heartbeats (agent_id, boot, seq, sent_at, received_at, interval_s, signals)
+       SELECT 'india', 'flood-' || (i % 7), i, ? - (i % 600000) * 1000, ?, 5, '[]' FROM n`,
+    )
+      .bind(MAX_BACKFILLED_IN_HORIZON, now, now)
+      .run();
+    const one = [heartbeatBody({ boot: 'after-flood', seq: 1, sent_at: new Date(now - 60_000).toISOString() })];
+    const refused = await backfill({ v: 1, heartbeats: one }, { agent: 'india' });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('3600');
+    expect(await errorCode(refused)).toBe('backfill_budget');
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM backfilled_heartbeats WHERE agent_id = 'india'").first('n');
+    expect(count).toBe(MAX_BACKFILLED_IN_HORIZON);
+    expect((await backfill({ v: 1, heartbeats: one }, { agent: 'juliet' })).status).toBe(202);
   });
 });

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { MAX_BACKFILL_BYTES, parseBackfill } from '../../protocol/backfill.ts';
+import { MAX_BACKFILL_AGE_S, MAX_BACKFILL_BYTES, parseBackfill } from '../../protocol/backfill.ts';
 import { MAX_BODY_BYTES, parseHeartbeat, TIMESTAMP_TOLERANCE_S } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, parseJsonBody } from '../errors.ts';
@@ -64,6 +64,11 @@ heartbeats.all('/:agent/heartbeats', () => {
   throw new ApiError(405, 'method_not_allowed', 'heartbeats are sent with POST', { allow: 'POST' });
 });
 
+/** Everything that may be backfilled was sent within 7 days: the budget counts a day more. */
+const BACKFILL_HORIZON_MS = (MAX_BACKFILL_AGE_S + 86_400) * 1000;
+/** A heartbeat every 5 s over that horizon. */
+export const MAX_BACKFILLED_IN_HORIZON = Math.ceil(BACKFILL_HORIZON_MS / 5000);
+
 /**
  * Spooled heartbeats, sent after live ones resume: stored as history (one batch: all or nothing,
  * idempotent per agent, boot and seq), never evaluated, never paging.
@@ -73,8 +78,25 @@ heartbeats.post('/:agent/backfill', identifyAgent(), requireJson(), bodyLimit(MA
   const now = Date.now();
   const parsed = parseBackfill(json, now, TIMESTAMP_TOLERANCE_S);
   if (!parsed.ok) throw new ApiError(422, 'invalid_backfill', parsed.message);
+  const db = createDb(c.env.DB);
+  // Bounded per agent: no more history inside the backfill horizon than a real agent could spool there
+  // (one key cannot fill D1, whatever boots and seqs it invents).
+  const stored = await db
+    .selectFrom('backfilled_heartbeats')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('agent_id', '=', c.var.agentId)
+    .where('sent_at', '>=', now - BACKFILL_HORIZON_MS)
+    .executeTakeFirst()
+    .catch(() => undefined);
+  if (stored !== undefined && Number(stored.n) + parsed.heartbeats.length > MAX_BACKFILLED_IN_HORIZON)
+    throw new ApiError(
+      429,
+      'backfill_budget',
+      `this agent already backfilled ${stored.n} heartbeats sent in the last ${BACKFILL_HORIZON_MS / 86_400_000} days; at most ${MAX_BACKFILLED_IN_HORIZON} are kept (a heartbeat every 5 s over that time); retry later`,
+      { 'retry-after': '3600' },
+    );
   try {
-    await runBatch(c.env.DB, backfillWrites(createDb(c.env.DB), c.var.agentId, parsed.heartbeats, now));
+    await runBatch(c.env.DB, backfillWrites(db, c.var.agentId, parsed.heartbeats, now));
   } catch (e: unknown) {
     console.error(`agent ${c.var.agentId}: backfill not stored:`, e);
     throw new ApiError(503, 'temporarily_unavailable', 'the watchdog could not store this backfill now; retry it later', {
