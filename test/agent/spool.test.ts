@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { restamped } from '../../agent/loop.ts';
-import { Spool } from '../../agent/transport/spool.ts';
+import { MAX_REJECTED, Spool } from '../../agent/transport/spool.ts';
 
 const dirs: string[] = [];
 const fresh = () => {
@@ -75,5 +75,32 @@ describe('the spool', () => {
     // A host on time: sent exactly as spooled.
     expect(restamped(body, 0)).toBe(body);
     expect(restamped('{"v":1,"seq":1}', -600_000)).toBe('{"v":1,"seq":1}');
+  });
+
+  it('adds and bounds from its index without reading the spooled files back; a batch reads only what it sends', () => {
+    const dir = fresh();
+    const spool = new Spool(dir, { maxBytes: 1e6, maxAgeMs: 86_400_000 }, () => T0);
+    const broken = join(dir, `${String(T0 - 10).padStart(15, '0')}-broken.json`);
+    writeFileSync(broken, '{"id": "x", "bo');
+    const again = new Spool(dir, { maxBytes: 1e6, maxAgeMs: 86_400_000 }, () => T0);
+    for (let i = 1; i <= 20; i++) again.add(`hb_${i}`, body(i), T0 + i);
+    // Never read: still there, counted by its size.
+    expect(existsSync(broken)).toBe(true);
+    expect(again.size()).toBe(21);
+    expect(again.batch(2, 1e6).map((h) => h.id)).toEqual(['hb_1', 'hb_2']);
+    expect(existsSync(broken)).toBe(false);
+    expect(again.size()).toBe(20);
+    expect(spool.dir).toBe(dir);
+  });
+
+  it(`keeps the newest ${MAX_REJECTED} refused heartbeats aside, not more`, () => {
+    const dir = fresh();
+    const spool = new Spool(dir, { maxBytes: 1e8, maxAgeMs: 86_400_000 }, () => T0);
+    for (let i = 1; i <= MAX_REJECTED + 5; i++) spool.add(`hb_${i}`, body(i, 10), T0 - 100_000 + i);
+    spool.reject(spool.batch(MAX_REJECTED + 5, 1e9));
+    const kept = readdirSync(join(dir, 'rejected')).sort();
+    expect(kept).toHaveLength(MAX_REJECTED);
+    expect(kept[0]).toBe(`${String(T0 - 100_000 + 6).padStart(15, '0')}-hb_6.json`);
+    expect(spool.size()).toBe(0);
   });
 });
