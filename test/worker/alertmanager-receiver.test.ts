@@ -1,33 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { TEST_ALERTMANAGER_TOKENS } from './fixtures/alertmanager.ts';
+import { alert, payload, TEST_ALERTMANAGER_TOKENS } from './fixtures/alertmanager.ts';
 import { outboxOf, windowsOf } from './fixtures/d1.ts';
 import { agentStub } from './fixtures/durable.ts';
 import { BASE, errorCode, send } from './fixtures/requests.ts';
 import { TEST_AGENT_SECRETS } from './fixtures/secrets.ts';
-
-const alert = (alertname: string, over: Record<string, unknown> = {}) => ({
-  status: 'firing',
-  labels: { alertname, severity: 'none' },
-  annotations: { summary: `${alertname} summary` },
-  startsAt: '2026-11-22T10:00:00.000Z',
-  endsAt: '0001-01-01T00:00:00Z',
-  generatorURL: 'http://127.0.0.1:9090/graph',
-  fingerprint: `fp-${alertname}`,
-  ...over,
-});
-const payload = (alerts: unknown[]) => ({
-  version: '4',
-  groupKey: '{}:{}',
-  truncatedAlerts: 0,
-  status: 'firing',
-  receiver: 'blindspot',
-  groupLabels: {},
-  commonLabels: {},
-  commonAnnotations: {},
-  externalURL: 'http://127.0.0.1:9093',
-  alerts,
-});
 
 function post(
   source: string,

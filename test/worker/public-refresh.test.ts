@@ -5,7 +5,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index.ts';
-import { publicState } from '../../worker/public/state.ts';
+import { publicState, refreshMs } from '../../worker/public/state.ts';
 import { BASE, heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
 
 /** One Worker environment with a refresh period (long enough that this test never outlasts it), kept for the whole file as the platform keeps it. */
@@ -54,5 +54,12 @@ describe('public reads under load', () => {
       true,
     );
     expect(late.views.find((v) => v.id === 'metrics')?.contributions.find((c) => c.agentId === 'delta')?.evidence).toBe('unverified');
+  });
+
+  it('reads BLINDSPOT_PUBLIC_REFRESH_S as seconds from 0 to 60; anything else is said and the default (2 s) used', () => {
+    expect(refreshMs({ BLINDSPOT_PUBLIC_REFRESH_S: undefined })).toBe(2000);
+    expect(refreshMs({ BLINDSPOT_PUBLIC_REFRESH_S: '0' })).toBe(0);
+    expect(refreshMs({ BLINDSPOT_PUBLIC_REFRESH_S: '600' })).toBe(60_000);
+    for (const bad of ['soon', '-1', '5s']) expect(refreshMs({ BLINDSPOT_PUBLIC_REFRESH_S: bad }), bad).toBe(2000);
   });
 });

@@ -10,7 +10,7 @@ import { abortAllDurableObjects, createExecutionContext, runInDurableObject, wai
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import worker from '../../worker/index.ts';
-import { TEST_ALERTMANAGER_TOKENS } from './fixtures/alertmanager.ts';
+import { alert, payload, TEST_ALERTMANAGER_TOKENS } from './fixtures/alertmanager.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { agentStub, engineDue, fireAlarm, setClock } from './fixtures/durable.ts';
 import { BASE, send, sendHeartbeat } from './fixtures/requests.ts';
@@ -92,33 +92,22 @@ async function alertPathAlive(): Promise<void> {
       new Request(`${BASE}/v1/alertmanager/${source}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ALERTMANAGER_TOKENS[source]}` },
-        body: JSON.stringify({
-          version: '4',
-          groupKey: '{}:{}',
-          truncatedAlerts: 0,
-          status: 'firing',
-          receiver: 'blindspot',
-          groupLabels: {},
-          commonLabels: {},
-          commonAnnotations: {},
-          externalURL: 'http://127.0.0.1:9093',
-          alerts: [
-            {
-              status: 'firing',
-              labels: { alertname: 'Watchdog', severity: 'none' },
-              annotations: {},
-              startsAt: new Date().toISOString(),
-              endsAt: '0001-01-01T00:00:00Z',
-              generatorURL: 'http://127.0.0.1:9090/graph',
-              fingerprint: 'watchdog',
-            },
-          ],
-        }),
+        body: JSON.stringify(payload([alert('Watchdog', { startsAt: new Date().toISOString() })])),
       }),
     );
     expect(res.status, await res.clone().text()).toBe(200);
   }
 }
+
+/** A public maintenance of the metrics component, in progress for the next hour. */
+const maintenanceNow = () =>
+  admin('/maintenances', {
+    name: 'Prometheus upgrade',
+    body: 'Upgrading.',
+    components: ['metrics'],
+    scheduled_for: new Date(Date.now() - 120_000).toISOString(),
+    scheduled_until: new Date(Date.now() + 3_600_000).toISOString(),
+  });
 
 const watchdog = () => env.WATCHDOG.get(env.WATCHDOG.idFromName('watchdog'));
 const setLastTick = (at: number | null) =>
@@ -251,13 +240,7 @@ const SCENARIOS: Scenario[] = [
     name: 'declared maintenance',
     green: ['page agent'],
     run: async (a) => {
-      await admin('/maintenances', {
-        name: 'Prometheus upgrade',
-        body: 'Upgrading.',
-        components: ['metrics'],
-        scheduled_for: new Date(Date.now() - 120_000).toISOString(),
-        scheduled_until: new Date(Date.now() + 3_600_000).toISOString(),
-      });
+      await maintenanceNow();
       await a.every(-60, -2, () => fresh());
     },
   },
@@ -336,13 +319,7 @@ describe('never green without proof: scenario × surface', () => {
   });
 
   it('reports declared maintenance as Statuspage does: indicator "maintenance", "Service Under Maintenance", and the headline agrees', async () => {
-    await admin('/maintenances', {
-      name: 'Prometheus upgrade',
-      body: 'Upgrading.',
-      components: ['metrics'],
-      scheduled_for: new Date(Date.now() - 120_000).toISOString(),
-      scheduled_until: new Date(Date.now() + 3_600_000).toISOString(),
-    });
+    await maintenanceNow();
     await new Agent().every(-60, -2, () => fresh());
     await alertPathAlive();
     const s = await read();

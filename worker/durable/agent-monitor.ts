@@ -208,13 +208,13 @@ export class AgentMonitor extends DurableObject<Env> {
     const result = await this.serially(async (): Promise<EnsureResult> => {
       const now = at ?? this.clock.now();
       if (this.live === null) return 'idle';
-      // The sweep's visit refreshes the public copy too (an object that has not decided anything lately).
-      await publishCopy(this.env, this.live, now, this.clock);
       const due = nextDueAt(this.live, this.subjectOf(this.live), this.config(), now);
       if (due !== null && due <= now) {
         await this.evaluateTimers(now);
         return 'fired';
       }
+      // Nothing to decide: the visit still refreshes the public copy (an object quiet for a while).
+      await publishCopy(this.env, this.live, now, this.clock);
       if ((await this.ctx.storage.getAlarm()) === null && Object.values(this.scheduler.plan()).some((t) => t !== null)) {
         await this.scheduler.rearm(now);
         return 'armed';

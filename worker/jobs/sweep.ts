@@ -74,9 +74,12 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   await deps.recordFleet(fleet).catch((e: unknown) => console.error('sweep: the fleet summary could not be recorded:', e));
 
   report.summarised = await summariseLateWindows(deps, gap, now);
-  // Once an hour: the first sweep of each hour (or, with the tick unknown, the one at minute 0).
-  const previousTickAt = ticked === null ? now - (now % HOUR_MS === now % 60_000 ? HOUR_MS : 0) : ticked.previousTickAt;
-  if (previousTickAt === null || Math.floor(previousTickAt / HOUR_MS) !== Math.floor(now / HOUR_MS)) {
+  // Once an hour: the first sweep of each hour, or with the tick unknown, the one in its first minute.
+  const firstOfHour =
+    ticked === null
+      ? now % HOUR_MS < 60_000
+      : ticked.previousTickAt === null || Math.floor(ticked.previousTickAt / HOUR_MS) !== Math.floor(now / HOUR_MS);
+  if (firstOfHour) {
     await runBatch(deps.d1, pruneQueries(deps.db, now));
     report.pruned = true;
   }

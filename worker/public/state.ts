@@ -180,9 +180,18 @@ async function gather(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, n
 
 /** How often a public read may gather afresh (BLINDSPOT_PUBLIC_REFRESH_S, default 2 s; 0: on every read). */
 export function refreshMs(env: Pick<Env, 'BLINDSPOT_PUBLIC_REFRESH_S'>): number {
-  const s = Number(env.BLINDSPOT_PUBLIC_REFRESH_S ?? DEFAULT_REFRESH_S);
-  return Number.isFinite(s) && s >= 0 ? Math.min(s, MAX_REFRESH_S) * 1000 : DEFAULT_REFRESH_S * 1000;
+  const raw = env.BLINDSPOT_PUBLIC_REFRESH_S;
+  const s = raw === undefined || raw.trim() === '' ? DEFAULT_REFRESH_S : Number(raw);
+  if (Number.isFinite(s) && s >= 0) return Math.min(s, MAX_REFRESH_S) * 1000;
+  if (raw !== undefined && !saidBad.has(raw)) {
+    saidBad.add(raw);
+    console.error(
+      `BLINDSPOT_PUBLIC_REFRESH_S is "${raw.slice(0, 40)}"; give seconds from 0 to ${MAX_REFRESH_S}. Using ${DEFAULT_REFRESH_S}`,
+    );
+  }
+  return DEFAULT_REFRESH_S * 1000;
 }
+const saidBad = new Set<string>();
 const DEFAULT_REFRESH_S = 2;
 const MAX_REFRESH_S = 60;
 
