@@ -49,6 +49,9 @@ const WINDOWS: [string, string, string, string, string, number, number | null][]
   ['w-unknown', 'edge', 'metrics-fresh', 'unknown', 'unknown', 90, 100],
 ];
 
+/** The heartbeats the engine heard either side of the silence; the backfill below continues them. */
+const ANCHORS = JSON.stringify({ before: { boot: 'boot-e2e', seq: 0 }, after: { boot: 'boot-e2e', seq: 11 } });
+
 const sql = (v: string | number | null) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`);
 
 beforeAll(async () => {
@@ -62,7 +65,7 @@ beforeAll(async () => {
     `INSERT INTO agent_days (agent_id, day, monitors) VALUES ('edge', ${B - (B % 86_400_000)}, '${JSON.stringify({ 'metrics-fresh': [3600, 0, 0, 0, 0], 'alerts-dropped': [3600, 0, 0, 0, 0] })}')`,
     ...WINDOWS.map(
       ([id, agent, monitor, cause, level, from, to]) =>
-        `INSERT INTO windows (id, agent_id, monitor, component, severity, cause, level, signal, started_at, confirmed_at, notified_at, ended_at, peak_value, suppressed_by) VALUES (${[id, agent, monitor, monitor === 'alerts-dropped' ? 'alerting' : 'metrics', 'critical', cause, level, null, B + from * MIN, B + from * MIN + MIN, null, to === null ? null : B + to * MIN, null, null].map(sql).join(', ')})`,
+        `INSERT INTO windows (id, agent_id, monitor, component, severity, cause, level, signal, started_at, confirmed_at, notified_at, ended_at, peak_value, suppressed_by, anchors) VALUES (${[id, agent, monitor, monitor === 'alerts-dropped' ? 'alerting' : 'metrics', 'critical', cause, level, null, B + from * MIN, B + from * MIN + MIN, null, to === null ? null : B + to * MIN, null, null, monitor === 'agent' ? ANCHORS : null].map(sql).join(', ')})`,
     ),
     `INSERT INTO incidents (id, name, status, impact, components, source, started_at, created_at, updated_at, monitoring_at, resolved_at) VALUES ('i1', 'Metrics delayed', 'resolved', 'minor', '["metrics"]', 'admin', ${B + 9 * MIN}, ${B}, ${B}, NULL, ${B + 22 * MIN})`,
     `INSERT INTO maintenances (id, kind, name, body, components, agents, monitors, scheduled_for, scheduled_until, completed_at, author, created_at, updated_at) VALUES ('m1', 'maintenance', 'Prometheus upgrade', '', '["metrics"]', '["*"]', '["*"]', ${B + 105 * MIN}, ${B + 115 * MIN}, NULL, 'e2e', ${B}, ${B})`,

@@ -72,6 +72,8 @@ describe("the dead-man's switch", () => {
     const [window] = await windowsOf('echo');
     expect(window?.ended_at).toBeGreaterThanOrEqual(before);
     expect(window?.ended_at).toBeLessThanOrEqual(back);
+    // The heartbeats heard either side: what a backfill must continue for the gap report to call it a link outage.
+    expect(JSON.parse(window?.anchors ?? 'null')).toEqual({ before: { boot: first.boot, seq: 1 }, after: { boot: first.boot, seq: 3 } });
     expect((await agentRow('echo'))?.state).toBe('up');
     const live = await storedLive('echo');
     expect(live).toMatchObject({ state: 'up', silence: { window: null }, seq: 3 });

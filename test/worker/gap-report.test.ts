@@ -7,6 +7,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import MarkdownIt from 'markdown-it';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from '../../ui/gap-report/csv.ts';
+import type { SeqAnchors } from '../../worker/core/blind-window.ts';
 import { app } from '../../worker/app.ts';
 import type { GapReportShape } from '../../worker/routes/gap-shapes.ts';
 import { ADMIN_TOKEN, READ_TOKEN, WRITE_TOKEN } from './fixtures/channels.ts';
@@ -42,10 +43,17 @@ function windowRow(
   level: string,
   from: number,
   to: number | null,
-  extra: { agent?: string; suppressed?: string | null; notified?: number | null; peak?: number | null; signal?: string | null } = {},
+  extra: {
+    agent?: string;
+    suppressed?: string | null;
+    notified?: number | null;
+    peak?: number | null;
+    signal?: string | null;
+    anchors?: SeqAnchors;
+  } = {},
 ) {
   return insert(
-    'INSERT INTO windows (id, agent_id, monitor, component, severity, cause, level, signal, started_at, confirmed_at, notified_at, ended_at, peak_value, suppressed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO windows (id, agent_id, monitor, component, severity, cause, level, signal, started_at, confirmed_at, notified_at, ended_at, peak_value, suppressed_by, anchors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     id,
     extra.agent ?? AGENT,
     monitor,
@@ -60,6 +68,7 @@ function windowRow(
     to,
     extra.peak ?? null,
     extra.suppressed ?? null,
+    extra.anchors === undefined ? null : JSON.stringify(extra.anchors),
   );
 }
 
@@ -84,7 +93,10 @@ beforeAll(async () => {
     peak: 300,
     signal: 'metrics.freshness',
   });
-  await windowRow('w-silent', 'agent', 'agent_silent', 'blind', B + 30 * MIN, B + 40 * MIN);
+  // The engine keeps the heartbeats heard either side of a silence; the backfill below continues them.
+  await windowRow('w-silent', 'agent', 'agent_silent', 'blind', B + 30 * MIN, B + 40 * MIN, {
+    anchors: { before: { boot: 'boot-gaps', seq: 0 }, after: { boot: 'boot-gaps', seq: 11 } },
+  });
   await windowRow('watchdog:gap:test', 'watchdog', 'watchdog_gap', 'unknown', B + 50 * MIN, B + 55 * MIN, { agent: '*' });
   await windowRow('w-maint', 'prometheus-up', 'stale', 'blind', B + 60 * MIN, B + 70 * MIN, { suppressed: 'maintenance:m1' });
   // A signal name a spreadsheet would run as a formula; the window is still open.

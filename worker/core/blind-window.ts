@@ -48,6 +48,21 @@ export interface BlindWindow {
   suppressedBy: string | null;
   /** Whether an opened notification was queued for it; a close is notified only if it was. */
   paged: boolean;
+  /** Silence windows only: the heartbeats heard on either side, which a backfill must continue to prove the link was down. */
+  anchors?: SeqAnchors;
+}
+
+/** One heartbeat's place in its agent's sequence: the process run and the counter within it. */
+export interface SeqAnchor {
+  boot: string;
+  seq: number;
+}
+
+export interface SeqAnchors {
+  /** The last heartbeat heard before the silence. */
+  before: SeqAnchor | null;
+  /** The newest heartbeat heard since, while the window was still open. */
+  after: SeqAnchor | null;
 }
 
 /** Stable across retries, so writing the same window twice is a no-op. */

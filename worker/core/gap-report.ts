@@ -6,7 +6,8 @@ import { SILENCE_MONITOR } from './agent-state.ts';
 import { type Coverage, coverageOf, overallTimeline, type ComponentTimeline, BURN_WINDOWS } from './coverage.ts';
 import { matchesGlob } from './glob.ts';
 import { intersect, type Interval, overlapMs, subtract, union } from './intervals.ts';
-import { type BackfilledHeartbeat, type LinkOutage, linkOutages } from './link-outages.ts';
+import { type BackfilledHeartbeat, continuesSequence, type LinkOutage, linkOutages, outageSpans } from './link-outages.ts';
+import type { SeqAnchors } from './blind-window.ts';
 import { defOf } from './monitor-defs.ts';
 
 export type WindowSource = 'engine' | 'backfill' | 'watchdog';
@@ -25,6 +26,8 @@ export interface WindowRecord {
   endedAt: number | null;
   peakValue: number | null;
   suppressedBy: string | null;
+  /** Silence windows: the heartbeats heard either side (null for windows stored without them). */
+  anchors?: SeqAnchors | null;
   source: WindowSource;
 }
 
@@ -100,7 +103,11 @@ export function gapReport(input: GapInput): GapReport {
       (matchesAny(filters.components, w.component) || w.source === 'watchdog' || (isSilence(w) && feedsSelected(w.agentId))),
   );
   const gaps = union(all.filter((w) => w.source === 'watchdog').map((w) => spanOf(w, range.end)));
-  const outagesOf = (agentId: string) => union(outages.filter((o) => o.agentId === agentId).map((o) => ({ start: o.start, end: o.end })));
+  // Time the agent was seen to run on behind a dead link: only backfill that continues the sequence
+  // heard around one of its silences counts, so no invented boot or seq can turn blindness into a link outage.
+  const proven = outageSpans(continuing(input.backfill, input.windows, range.end));
+  const outagesOf = (agentId: string) => union(proven.filter((o) => o.agentId === agentId));
+  const reportedOf = (agentId: string) => union(outages.filter((o) => o.agentId === agentId).map((o) => ({ start: o.start, end: o.end })));
   const pauses = config.maintenance.filter((m) => !m.id.startsWith('silence:'));
 
   const rows = all
@@ -110,7 +117,7 @@ export function gapReport(input: GapInput): GapReport {
 
   const timelines = config.components
     .filter((c) => matchesAny(filters.components, c.id))
-    .map((c) => timelineOf(c, all, { input, pauses, outagesOf, feeders: feeders.get(c.id) ?? new Set() }));
+    .map((c) => timelineOf(c, all, { input, pauses, outagesOf, reportedOf, feeders: feeders.get(c.id) ?? new Set() }));
   return {
     rows,
     linkOutages: outages.filter((o) => o.start < range.end && o.end > range.start),
@@ -160,10 +167,33 @@ function verdictOf(r: Omit<GapRow, 'verdict'>): Verdict {
   return isBlind(r) ? 'blind' : 'degraded';
 }
 
+/** The backfilled heartbeats that continue the sequence heard around a silence of their agent, in its time. */
+function continuing(backfill: readonly BackfilledHeartbeat[], windows: readonly WindowRecord[], end: number): BackfilledHeartbeat[] {
+  const silences = new Map<string, { start: number; end: number; anchors: SeqAnchors }[]>();
+  for (const w of windows) {
+    if (w.source !== 'engine' || !isSilence(w) || w.anchors == null) continue;
+    const list = silences.get(w.agentId) ?? [];
+    list.push({ start: w.startedAt, end: w.endedAt ?? end, anchors: w.anchors });
+    silences.set(w.agentId, list);
+  }
+  return backfill.filter((hb) =>
+    (silences.get(hb.agentId) ?? []).some(
+      (s) =>
+        hb.sentAt >= s.start - CONTINUE_SLACK_INTERVALS * hb.intervalS * 1000 && hb.sentAt <= s.end && continuesSequence(s.anchors, hb),
+    ),
+  );
+}
+
+/** The first heartbeat the agent spooled was due about when the silence began; allow it this many intervals early. */
+const CONTINUE_SLACK_INTERVALS = 3;
+
 interface TimelineContext {
   input: GapInput;
   pauses: readonly Maintenance[];
+  /** Proven link outages: what a silence's blindness is reduced by. */
   outagesOf: (agentId: string) => Interval[];
+  /** Every span the backfill reports: observable, but seen late. */
+  reportedOf: (agentId: string) => Interval[];
   /** The agents that fed this component around the range. */
   feeders: ReadonlySet<string>;
 }
@@ -207,7 +237,7 @@ function timelineOf(component: { id: string; name: string }, windows: readonly W
     blind: bad(isBlind),
     degraded: bad((w) => w.level === 'degraded'),
     paused: pausedPerFeeder.length === 0 ? [] : pausedPerFeeder.reduce((acc, p) => intersect(acc, p)),
-    linkOnly: union([...feeders].flatMap(outagesOf)),
+    linkOnly: union([...feeders].flatMap(ctx.reportedOf)),
   };
 }
 

@@ -5,7 +5,7 @@
 import type { WatchConfig } from '../../config/resolve.ts';
 import type { Signal } from '../../protocol/heartbeat.ts';
 import type { LiveState } from './agent-state.ts';
-import type { BlindWindow } from './blind-window.ts';
+import type { BlindWindow, SeqAnchors } from './blind-window.ts';
 import { evaluateHeartbeat } from './evaluate.ts';
 import { emptyRollup } from './rollup.ts';
 
@@ -33,34 +33,60 @@ export interface LinkOutage {
 const SPLIT_INTERVALS = 3;
 
 export function linkOutages(rows: readonly BackfilledHeartbeat[], config: WatchConfig): LinkOutage[] {
+  return runsOf(rows).map((run) => outageOf(run[0]!.agentId, run, config));
+}
+
+/** Only where the outages are, without replaying what the monitoring looked like in them. */
+export function outageSpans(rows: readonly BackfilledHeartbeat[]): { agentId: string; start: number; end: number }[] {
+  return runsOf(rows).map((run) => ({ agentId: run[0]!.agentId, start: run[0]!.sentAt, end: endOf(run) }));
+}
+
+/**
+ * Whether a backfilled heartbeat continues the sequence heard around a silence: the same process run
+ * as the last heartbeat before it with a later seq (and, if that run was heard again after, an
+ * earlier seq than that), or a run that began during the silence and was heard after it, with an
+ * earlier seq than the one heard. Anything else (an invented boot, a seq from before the silence or
+ * past the agent's return) does not show that the agent ran on behind a dead link.
+ */
+export function continuesSequence(anchors: SeqAnchors, hb: Pick<BackfilledHeartbeat, 'boot' | 'seq'>): boolean {
+  const { before, after } = anchors;
+  if (before === null) return false;
+  if (hb.boot === before.boot) return hb.seq > before.seq && (after === null || after.boot !== before.boot || hb.seq < after.seq);
+  return after !== null && after.boot !== before.boot && hb.boot === after.boot && hb.seq < after.seq;
+}
+
+function runsOf(rows: readonly BackfilledHeartbeat[]): BackfilledHeartbeat[][] {
   const byAgent = new Map<string, BackfilledHeartbeat[]>();
   for (const r of rows) {
     const list = byAgent.get(r.agentId);
     if (list === undefined) byAgent.set(r.agentId, [r]);
     else list.push(r);
   }
-  const out: LinkOutage[] = [];
-  for (const [agentId, list] of byAgent) {
+  const runs: BackfilledHeartbeat[][] = [];
+  for (const list of byAgent.values()) {
     const sorted = [...list].sort((a, b) => a.sentAt - b.sentAt || a.seq - b.seq);
     let run: BackfilledHeartbeat[] = [];
     for (const hb of sorted) {
       const last = run[run.length - 1];
       if (last !== undefined && hb.sentAt - last.sentAt > SPLIT_INTERVALS * last.intervalS * 1000) {
-        out.push(outageOf(agentId, run, config));
+        runs.push(run);
         run = [];
       }
       run.push(hb);
     }
-    if (run.length > 0) out.push(outageOf(agentId, run, config));
+    if (run.length > 0) runs.push(run);
   }
-  return out.sort((a, b) => a.start - b.start || a.agentId.localeCompare(b.agentId));
+  return runs.sort((a, b) => a[0]!.sentAt - b[0]!.sentAt || a[0]!.agentId.localeCompare(b[0]!.agentId));
 }
 
-function outageOf(agentId: string, run: readonly BackfilledHeartbeat[], config: WatchConfig): LinkOutage {
-  const first = run[0]!;
+const endOf = (run: readonly BackfilledHeartbeat[]) => {
   const last = run[run.length - 1]!;
-  const end = last.sentAt + Math.round(last.intervalS * 1000);
-  return { agentId, start: first.sentAt, end, heartbeats: run.length, windows: replay(agentId, run, config, end) };
+  return last.sentAt + Math.round(last.intervalS * 1000);
+};
+
+function outageOf(agentId: string, run: readonly BackfilledHeartbeat[], config: WatchConfig): LinkOutage {
+  const end = endOf(run);
+  return { agentId, start: run[0]!.sentAt, end, heartbeats: run.length, windows: replay(agentId, run, config, end) };
 }
 
 /**

@@ -4,7 +4,7 @@
 // second is one flapping window, not a page per miss. Pure.
 import type { MonitorDef, WatchConfig } from '../../config/resolve.ts';
 import { type Change, type LiveState, SILENCE_MONITOR, type SubjectKind } from './agent-state.ts';
-import type { WindowCause } from './blind-window.ts';
+import type { BlindWindow, WindowCause } from './blind-window.ts';
 import {
   dueAt,
   type InstanceChange,
@@ -81,7 +81,12 @@ export function observeMissed(
   const inst = live.silence ?? newInstance(def.id, miss.dueAt);
   const obs = { level: 'blind' as const, cause, value: null, signal: null, error: 'no heartbeat by the deadline' };
   const result = observe(inst, obs, contextFor(live, def, config, miss.late, now), Math.max(miss.deadlineAt, miss.dueAt), miss.dueAt);
-  return { next: { ...live, silence: result.next }, changes: windowChanges(result.changes) };
+  // The last heartbeat heard: a backfill must continue it to show the agent ran on behind a dead link.
+  const before = live.boot === '' ? null : { boot: live.boot, seq: live.seq };
+  const anchored = (w: BlindWindow): BlindWindow => (w.anchors === undefined ? { ...w, anchors: { before, after: null } } : w);
+  const next = result.next.window === null ? result.next : { ...result.next, window: anchored(result.next.window) };
+  const changes = result.changes.map((c) => ({ ...c, window: anchored(c.window) }));
+  return { next: { ...live, silence: next }, changes: windowChanges(changes) };
 }
 
 /** A heartbeat arrived: one good observation for the silence monitor (it closes after `recover_for`). */
@@ -99,7 +104,10 @@ export function observeHeartbeat(
     return { next: { ...live, silence: null }, changes: windowChanges(retire(live.silence, now)) };
   const def = silenceDef(config, subject);
   const obs = { level: 'up' as const, cause: 'agent_silent' as const, value: null, signal: null, error: null };
-  const result = observe(live.silence, obs, contextFor(live, def, config, false, now), now);
+  // `live` has taken this heartbeat: the newest one heard since the silence began.
+  const heard =
+    w === null ? live.silence : { ...live.silence, window: { ...w, anchors: { before: w.anchors?.before ?? null, after: { boot: live.boot, seq: live.seq } } } };
+  const result = observe(heard, obs, contextFor(live, def, config, false, now), now);
   return { next: { ...live, silence: retireQuiet(result.next) }, changes: windowChanges(result.changes) };
 }
 

@@ -2,6 +2,7 @@
 // maintenance and incidents, all around one time span. Bounded: a span holding more than the report
 // can carry is refused with the count, so the caller can say "narrow the range".
 import { type SqlBool, sql } from 'kysely';
+import type { SeqAnchor, SeqAnchors } from '../core/blind-window.ts';
 import type { WindowRecord } from '../core/gap-report.ts';
 import type { Interval } from '../core/intervals.ts';
 import type { BackfilledHeartbeat } from '../core/link-outages.ts';
@@ -106,6 +107,7 @@ export async function readGapData(db: Db, span: Interval, agents: readonly strin
         endedAt: r.ended_at,
         peakValue: r.peak_value,
         suppressedBy: r.suppressed_by,
+        anchors: parseAnchors(r.anchors),
         source: r.cause === 'watchdog_gap' ? ('watchdog' as const) : ('engine' as const),
       })),
       backfill: backfill.flatMap((r) => {
@@ -120,6 +122,21 @@ export async function readGapData(db: Db, span: Interval, agents: readonly strin
       incidents,
     },
   };
+}
+
+/** Written by the engine; anything else reads as "no anchors", which proves no link outage. */
+function parseAnchors(json: string | null): SeqAnchors | null {
+  if (json === null) return null;
+  try {
+    const value = JSON.parse(json) as Partial<SeqAnchors> | null;
+    const anchor = (a: unknown): SeqAnchor | null =>
+      typeof a === 'object' && a !== null && typeof (a as SeqAnchor).boot === 'string' && Number.isInteger((a as SeqAnchor).seq)
+        ? { boot: (a as SeqAnchor).boot, seq: (a as SeqAnchor).seq }
+        : null;
+    return value === null || typeof value !== 'object' ? null : { before: anchor(value.before), after: anchor(value.after) };
+  } catch {
+    return null;
+  }
 }
 
 /** Stored by the backfill route after validation; a row that does not read back as a list is skipped, not fatal. */

@@ -31,6 +31,8 @@ export interface WindowsTable {
   level: Generated<string>;
   signal: string | null;
   suppressed_by: string | null;
+  /** JSON SeqAnchors, silence windows only. */
+  anchors: string | null;
 }
 
 export type NotificationState = 'pending' | 'delivered' | 'dead' | 'cancelled';

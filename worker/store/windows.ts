@@ -39,6 +39,7 @@ export function upsertWindow(db: Db, w: BlindWindow): CompiledQuery[] {
         ended_at: w.endedAt === null ? null : Math.max(w.endedAt, w.startedAt),
         peak_value: w.peakValue,
         suppressed_by: w.suppressedBy,
+        anchors: w.anchors === undefined ? null : JSON.stringify(w.anchors),
       })
       .onConflict((oc) =>
         oc.column('id').doUpdateSet((eb) => ({
@@ -46,6 +47,7 @@ export function upsertWindow(db: Db, w: BlindWindow): CompiledQuery[] {
           peak_value: eb.ref('excluded.peak_value'),
           suppressed_by: eb.ref('excluded.suppressed_by'),
           ended_at: sql<number | null>`coalesce(windows.ended_at, excluded.ended_at)`,
+          anchors: sql<string | null>`coalesce(excluded.anchors, windows.anchors)`,
         })),
       )
       .compile(),

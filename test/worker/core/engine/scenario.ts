@@ -40,6 +40,11 @@ export class Scenario {
     readonly intervalS = 5,
   ) {}
 
+  /** A heartbeat the agent made but could not send (it spools it): it takes the next seq and nothing else. */
+  spooled(): { boot: string; seq: number } {
+    return { boot: 'b1', seq: ++this.seq };
+  }
+
   heartbeat(second: number, signals: Signal[], over: { boot?: string; sentAtOffsetS?: number; stopping?: boolean } = {}): this {
     const now = at(second);
     const facts = {

@@ -55,16 +55,16 @@ function signalsAt(s: number): Signal[] {
 }
 
 /** The live side: heartbeats reach the watchdog except while silent or cut off; alarms run on time, except in the watchdog's gap. */
-function run() {
+function run(forge?: (hb: BackfilledHeartbeat) => BackfilledHeartbeat) {
   const s = new Scenario(cfg, 'edge-1', INTERVAL_S);
   const backfill: BackfilledHeartbeat[] = [];
-  let seq = 10_000;
   for (let t = 0; t <= END; t += INTERVAL_S) {
     // The watchdog is not evaluating in its gap: the first alarm to see the late silence runs as the gap ends.
     if (t === TRUTH.watchdogGap.to) s.alarm(t);
     if (within(t, TRUTH.silence) || within(t, TRUTH.lateSilence)) continue;
     if (within(t, TRUTH.linkOutage)) {
-      backfill.push({ agentId: 'edge-1', boot: 'b1', seq: ++seq, sentAt: at(t), intervalS: INTERVAL_S, signals: signalsAt(t) });
+      const hb = { agentId: 'edge-1', ...s.spooled(), sentAt: at(t), intervalS: INTERVAL_S, signals: signalsAt(t) };
+      backfill.push(forge === undefined ? hb : forge(hb));
       continue;
     }
     s.alarmsUntil(t - 1);
@@ -94,6 +94,7 @@ function windowsOf(changes: readonly Change[]): WindowRecord[] {
       endedAt: w.endedAt,
       peakValue: w.peakValue,
       suppressedBy: w.suppressedBy,
+      anchors: w.anchors ?? null,
       source: 'engine',
     });
   }
@@ -117,8 +118,8 @@ const gapWindow: WindowRecord = {
   source: 'watchdog',
 };
 
-function report() {
-  const { windows, backfill } = run();
+function report(forge?: (hb: BackfilledHeartbeat) => BackfilledHeartbeat) {
+  const { windows, backfill } = run(forge);
   return gapReport({
     config: cfg,
     range: { start: at(0), end: at(END) },
@@ -235,6 +236,30 @@ describe('gap report on a simulated agent with injected blind windows', () => {
   });
 });
 
+describe('backfill that does not continue the sequence heard around the silence', () => {
+  // The agent key backfills the silence with heartbeats the agent never made: the verdict stays blind.
+  const forgeries: [string, (hb: BackfilledHeartbeat) => BackfilledHeartbeat][] = [
+    ['an invented boot', (hb) => ({ ...hb, boot: 'forged' })],
+    ['seqs from before the silence', (hb) => ({ ...hb, seq: hb.seq - 1000 })],
+    ['seqs past the heartbeat that ended it', (hb) => ({ ...hb, seq: hb.seq + 1_000_000 })],
+  ];
+  for (const [what, forge] of forgeries)
+    it(`keeps the silence blind for ${what}, and does not take the time off the blind total`, () => {
+      const r = report(forge);
+      const silence = found(r.rows, TRUTH.linkOutage, 'engine');
+      expect(silence.verdict).toBe('blind');
+      expect(silence.linkOutageMs).toBe(0);
+      const metrics = r.coverage.components.find((c) => c.id === 'metrics')!;
+      const honest = report().coverage.components.find((c) => c.id === 'metrics')!;
+      // The forged run's time counts as blind: the whole outage instead of only its stale part.
+      expect(metrics.blindMs - honest.blindMs).toBe((TRUTH.linkOutage.to - TRUTH.linkOutage.from - 100) * 1000);
+    });
+
+  it('still takes a run that continues the boot heard before the silence', () => {
+    expect(found(report().rows, TRUTH.linkOutage, 'engine').verdict).toBe('link_outage');
+  });
+});
+
 describe('a silence the backfill covers only in part', () => {
   // The agent spooled a minute of heartbeats, then died: 60 s were only the link, the other 540 s were blind.
   const silence: WindowRecord = {
@@ -251,6 +276,7 @@ describe('a silence the backfill covers only in part', () => {
     endedAt: at(600),
     peakValue: null,
     suppressedBy: null,
+    anchors: { before: { boot: 'b', seq: 0 }, after: null },
     source: 'engine',
   };
   const backfill: BackfilledHeartbeat[] = Array.from({ length: 12 }, (_, i) => ({
