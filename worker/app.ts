@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from './app-env.ts';
 import { ConfigError } from './config.ts';
@@ -16,15 +18,37 @@ import { statusPage } from './routes/status-page.ts';
 
 export const app = new Hono<AppEnv>();
 
-// Every answer: no MIME sniffing, no framing. The page and the admin view add their own CSP. A Date
-// header (Cloudflare's edge adds one; workerd alone does not) is how agents learn the Worker's clock.
+// Every answer: Hono's secure headers (no MIME sniffing, no framing, no referrer beyond the origin),
+// and a CSP that allows nothing unless the page or admin view set their own. Resources may be
+// embedded from other origins: badges and the widget's JSON are meant to be. A Date header
+// (Cloudflare's edge adds one; workerd alone does not) is how agents learn the Worker's clock.
+app.use(
+  '*',
+  secureHeaders({
+    overwrite: false,
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    crossOriginResourcePolicy: 'cross-origin',
+    referrerPolicy: 'strict-origin-when-cross-origin',
+    xFrameOptions: 'DENY',
+  }),
+);
 app.use('*', async (c, next) => {
   await next();
-  c.res.headers.set('x-content-type-options', 'nosniff');
   if (!c.res.headers.has('date')) c.res.headers.set('date', new Date().toUTCString());
-  if (!c.res.headers.has('content-security-policy'))
-    c.res.headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
 });
+// One answer for a method a route does not take: 405, the methods it does take, JSON.
+app.use(
+  '*',
+  methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) =>
+      c.json(
+        errorBody('method_not_allowed', `${c.req.method} is not taken here; ${new URL(c.req.url).pathname} takes ${methods.join(', ')}`),
+        405,
+        { allow: methods.join(', ') },
+      ),
+  }),
+);
 
 app.route('/', statusPage);
 app.route('/', publicApi);
@@ -40,6 +64,7 @@ app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} 
 
 app.onError((err, c) => {
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status, err.headers);
+  if (err instanceof HTTPException && err.res !== undefined) return err.getResponse();
   if (err instanceof HTTPException)
     return c.json(errorBody('http_error', err.message || 'request refused'), err.status as ContentfulStatusCode);
   if (err instanceof ConfigError) {

@@ -217,6 +217,33 @@ describe('POST /v1/agents/{agent}/heartbeats', () => {
     const res = await send(new Request(`${BASE}/v1/agents/alpha/heartbeats`));
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
+    expect(await errorCode(res)).toBe('method_not_allowed');
+  });
+
+  it('answers a method no route takes with one JSON 405 everywhere, naming the methods it does take', async () => {
+    for (const [method, path, allow] of [
+      ['POST', '/', 'GET, HEAD'],
+      ['DELETE', '/api/v2/summary.json', 'GET, HEAD'],
+      ['PUT', '/v1/agents/alpha/backfill', 'POST'],
+      ['GET', '/v1/alertmanager/prod', 'POST'],
+    ] as const) {
+      const res = await send(new Request(`${BASE}${path}`, { method }));
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow')).toBe(allow);
+      expect(await errorCode(res)).toBe('method_not_allowed');
+    }
+  });
+
+  it('sends the secure headers on every answer, and lets badges and the JSON be embedded elsewhere', async () => {
+    for (const path of ['/', '/badge/metrics', '/api/v2/summary.json', '/v1/nothing']) {
+      const res = await send(new Request(`${BASE}${path}`));
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(res.headers.get('referrer-policy'), path).toBe('strict-origin-when-cross-origin');
+      expect(res.headers.get('cross-origin-resource-policy'), path).toBe('cross-origin');
+      expect(res.headers.get('content-security-policy'), path).toMatch(/default-src 'none'/);
+      expect(res.headers.get('date'), path).not.toBeNull();
+    }
   });
 
   it('answers unknown routes with a JSON 404', async () => {

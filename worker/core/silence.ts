@@ -106,7 +106,9 @@ export function observeHeartbeat(
   const obs = { level: 'up' as const, cause: 'agent_silent' as const, value: null, signal: null, error: null };
   // `live` has taken this heartbeat: the newest one heard since the silence began.
   const heard =
-    w === null ? live.silence : { ...live.silence, window: { ...w, anchors: { before: w.anchors?.before ?? null, after: { boot: live.boot, seq: live.seq } } } };
+    w === null
+      ? live.silence
+      : { ...live.silence, window: { ...w, anchors: { before: w.anchors?.before ?? null, after: { boot: live.boot, seq: live.seq } } } };
   const result = observe(heard, obs, contextFor(live, def, config, false, now), now);
   return { next: { ...live, silence: retireQuiet(result.next) }, changes: windowChanges(result.changes) };
 }

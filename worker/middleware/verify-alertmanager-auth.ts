@@ -1,10 +1,10 @@
 // Authenticates Alertmanager: a bearer token, or basic auth whose password is the token, as
-// Alertmanager's http_config can send either. Compared in constant time. Agent secrets never work here.
+// Alertmanager's http_config can send either. Compared in constant time (Hono's timingSafeEqual). Agent secrets never work here.
 import { createMiddleware } from 'hono/factory';
+import { timingSafeEqual } from 'hono/utils/buffer';
 import type { AppEnv } from '../app-env.ts';
 import { parseAlertmanagerTokens } from '../config.ts';
 import { ApiError } from '../errors.ts';
-import { sameSecret } from './same-secret.ts';
 
 export function verifyAlertmanagerAuth() {
   return createMiddleware<AppEnv>(async function verifyAlertmanagerAuth(c, next) {
@@ -19,7 +19,7 @@ export function verifyAlertmanagerAuth() {
       );
     }
     const given = presentedToken(c.req.header('authorization'));
-    if (given === null || !(await sameSecret(given, expected))) {
+    if (given === null || !(await timingSafeEqual(given, expected))) {
       throw new ApiError(401, 'bad_credentials', 'send the source token as "Authorization: Bearer <token>" or as the basic-auth password', {
         'www-authenticate': 'Bearer',
       });

@@ -68,10 +68,6 @@ function watchdogStaleness(annotation: string | undefined, now: number, maxAgeS:
   return null;
 }
 
-alertmanager.all('/:source', () => {
-  throw new ApiError(405, 'method_not_allowed', 'Alertmanager notifications are sent with POST', { allow: 'POST' });
-});
-
 async function checkSourceId(c: { req: { param: (name: string) => string | undefined } }, next: () => Promise<void>) {
   if (!AGENT_ID_PATTERN.test(c.req.param('source') ?? ''))
     throw new ApiError(400, 'invalid_source_id', 'source ids match ^[a-z0-9][a-z0-9_.-]{0,62}$');

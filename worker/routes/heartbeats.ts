@@ -60,10 +60,6 @@ function checkDeclaredBudget(hb: { interval_s: number; grace_s?: number | undefi
     );
 }
 
-heartbeats.all('/:agent/heartbeats', () => {
-  throw new ApiError(405, 'method_not_allowed', 'heartbeats are sent with POST', { allow: 'POST' });
-});
-
 /** Everything that may be backfilled was sent within 7 days: the budget counts a day more. */
 const BACKFILL_HORIZON_MS = (MAX_BACKFILL_AGE_S + 86_400) * 1000;
 /** A heartbeat every 5 s over that horizon. */
@@ -104,8 +100,4 @@ heartbeats.post('/:agent/backfill', identifyAgent(), requireJson(), bodyLimit(MA
     });
   }
   return c.json({ accepted: parsed.heartbeats.length }, 202);
-});
-
-heartbeats.all('/:agent/backfill', () => {
-  throw new ApiError(405, 'method_not_allowed', 'backfill is sent with POST', { allow: 'POST' });
 });
