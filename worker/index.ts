@@ -1,5 +1,6 @@
 import { app } from './app.ts';
 import type { Env } from './env.ts';
+import { pruneAllCopies } from './durable/public-shards.ts';
 import { runSweep, type SweepDeps } from './jobs/sweep.ts';
 import { channelRegistry } from './notify/registry.ts';
 import { createDb } from './store/db.ts';
@@ -24,6 +25,7 @@ export function sweepDeps(env: Env): SweepDeps {
     ensureAlarm: (agentId: string, now: number) => env.AGENT.get(env.AGENT.idFromName(agentId)).ensureAlarm(now),
     health: (agentId: string) => env.AGENT.get(env.AGENT.idFromName(agentId)).health(),
     recordFleet: (fleet) => watchdog.recordFleet(fleet),
+    pruneCopies: (before) => pruneAllCopies(env, before),
     summarise: (event, channels, history) => watchdog.summarise(event, channels, history),
     registry: channelRegistry(env, watchConfig(env).config.notifications),
     now: Date.now,

@@ -1,13 +1,16 @@
 // The public copies each agent's object keeps in the Watchdog object: written after every decision,
-// never replaced by an older one, kept across a restart, and gone after 30 days without a write.
+// sharded by agent id, never replaced by an older one, kept across a restart, and gone after 30 days without a write.
 import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { forPublic } from '../../worker/core/agent-state.ts';
+import { copyShardFor, PUBLIC_SHARDS, readAllCopies, shardOf } from '../../worker/durable/public-shards.ts';
+import { sweepDeps } from '../../worker/index.ts';
+import { runSweep } from '../../worker/jobs/sweep.ts';
 import { heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
 
-const watchdog = () => env.WATCHDOG.get(env.WATCHDOG.idFromName('watchdog'));
-const copyOf = async (id: string) => (await watchdog().publicCopies()).find((c) => c.id === id)?.live;
+const shard = (id: string) => copyShardFor(env, id);
+const copyOf = async (id: string) => (await readAllCopies(env)).find((c) => c.id === id)?.live;
 
 describe('public copies', () => {
   it('are written by the agent before its heartbeat is answered, without what only the object needs', async () => {
@@ -22,22 +25,31 @@ describe('public copies', () => {
   it('never take an older copy over a newer one, and survive a restart of the Watchdog object', async () => {
     await sendHeartbeat(heartbeatBody({ seq: 1, boot: 'copies-2' }), { agent: 'hotel' });
     const current = (await copyOf('hotel'))!;
-    await watchdog().putPublicCopy('hotel', forPublic({ ...current, seq: 0, boot: 'older' }), current.lastHeartbeatAt - 60_000);
+    await shard('hotel').putPublicCopy('hotel', forPublic({ ...current, seq: 0, boot: 'older' }), current.lastHeartbeatAt - 60_000);
     expect(await copyOf('hotel')).toMatchObject({ seq: 1, boot: 'copies-2' });
     await abortAllDurableObjects();
     expect(await copyOf('hotel')).toMatchObject({ seq: 1, boot: 'copies-2' });
   });
 
-  it('are pruned by the sweep tick after 30 days without a write', async () => {
+  it('are pruned by the hourly sweep after 30 days without a write, in whichever shard holds them', async () => {
+    // An agent long removed: its object is never visited again, so nothing rewrites its copy.
     await sendHeartbeat(heartbeatBody({ seq: 1, boot: 'copies-3' }), { agent: 'india' });
     const copy = (await copyOf('india'))!;
-    await runInDurableObject(
-      watchdog(),
-      (_i, state) => void state.storage.sql.exec("UPDATE public_copies SET at = at - 31 * 86400000 WHERE id = 'india'"),
-    );
+    await shard('gone').putPublicCopy('gone', { ...copy, agentId: 'gone' }, Date.now() - 31 * 86_400_000);
+    expect(await copyOf('gone')).toBeDefined();
     await abortAllDurableObjects();
-    await watchdog().tick(Date.now());
-    expect(await copyOf('india')).toBeUndefined();
-    expect(copy.agentId).toBe('india');
+    const report = await runSweep(sweepDeps(env));
+    expect(report.pruned).toBe(true);
+    expect(await copyOf('gone')).toBeUndefined();
+    // A live agent's copy stays (the sweep's visit even refreshes it).
+    expect(await copyOf('india')).toMatchObject({ boot: 'copies-3' });
+  });
+
+  it('spread a fleet over every shard', () => {
+    const counts = new Array(PUBLIC_SHARDS).fill(0);
+    for (let i = 0; i < 1000; i++) counts[shardOf(`agent-${i}`)]++;
+    // Evenly enough that no shard takes twice its share.
+    for (const n of counts) expect(n).toBeGreaterThan(1000 / PUBLIC_SHARDS / 2);
+    for (const n of counts) expect(n).toBeLessThan((1000 / PUBLIC_SHARDS) * 2);
   });
 });

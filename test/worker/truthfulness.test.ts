@@ -6,6 +6,7 @@
 //
 // The agent's object runs on a virtual clock anchored a minute in the past, so its deadlines fall
 // where each scenario needs them relative to the real clock the public routes read.
+import { PUBLIC_SHARDS } from '../../worker/durable/public-shards.ts';
 import { abortAllDurableObjects, createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -264,7 +265,11 @@ beforeEach(async () => {
       await state.storage.deleteAlarm();
       await state.storage.deleteAll();
     });
-  await runInDurableObject(watchdog(), (_i, state) => void state.storage.sql.exec('DELETE FROM public_copies'));
+  for (let n = 0; n < PUBLIC_SHARDS; n++)
+    await runInDurableObject(
+      env.WATCHDOG.get(env.WATCHDOG.idFromName(`public-copies:${n}`)),
+      (_i, state) => void state.storage.sql.exec('DELETE FROM public_copies'),
+    );
   // A restart of every object, the Watchdog too: nothing of the last scenario stays in memory.
   await abortAllDurableObjects();
   await env.DB.batch(['agents', 'windows', 'maintenances', 'outbox'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));

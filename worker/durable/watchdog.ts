@@ -23,7 +23,6 @@ import { Replicator } from './replicator.ts';
 
 const KEY = 'ticks';
 /** A public copy nobody wrote for this long belongs to a subject long gone. */
-const COPY_RETENTION_MS = 30 * 86_400_000;
 const FLEET_KEY = 'fleet';
 const SNAPSHOT_KEY = 'snapshot';
 /** Storage values are limited (128 KiB); a snapshot is kept in pieces below that. */
@@ -63,7 +62,6 @@ export class Watchdog extends DurableObject<Env> {
     const state = (await this.ctx.storage.get<TickState>(KEY)) ?? null;
     const result = recordTick(state, now);
     await this.ctx.storage.put(KEY, result.next);
-    if (pruneCopies(this.ctx.storage.sql, now - COPY_RETENTION_MS) > 0) this.copyCache = null;
     return { gap: result.gap, previousTickAt: state?.lastTickAt ?? null };
   }
 
@@ -75,7 +73,14 @@ export class Watchdog extends DurableObject<Env> {
     copies.set(id, { live, at });
   }
 
-  /** Every subject's public copy: what the public surfaces show, in one read. */
+  /** Copies nobody has written since `before` (a subject long gone); the sweep calls it once an hour. */
+  prunePublicCopies(before: number): number {
+    const n = pruneCopies(this.ctx.storage.sql, before);
+    if (n > 0) this.copyCache = null;
+    return n;
+  }
+
+  /** Every subject's public copy in this shard (see public-shards.ts), in one read. */
   publicCopies(): { id: string; live: LiveState }[] {
     return [...this.copies()].map(([id, c]) => ({ id, live: c.live }));
   }

@@ -15,6 +15,8 @@ import type { Statement } from '../store/replication-queue.ts';
 
 const HOUR_MS = 3_600_000;
 const SUMMARY_LIMIT = 500;
+/** A public copy nobody wrote for this long belongs to a subject that is gone. */
+export const COPY_RETENTION_MS = 30 * 86_400_000;
 /** Objects visited at once: ten thousand agents fit in the minute, and none waits behind a slow one. */
 export const SWEEP_CONCURRENCY = 16;
 
@@ -26,6 +28,8 @@ export interface SweepDeps {
   /** The object's replication queue and what it set aside (summed into the fleet's for /healthz). */
   health: (agentId: string) => Promise<ObjectHealth>;
   recordFleet: (fleet: FleetReplication) => Promise<void>;
+  /** Drops public copies nobody wrote since `before` (subjects long gone). */
+  pruneCopies: (before: number) => Promise<unknown>;
   /** Hands a summary to the Watchdog object, which queues, records and sends it (and retries from its alarm). */
   summarise: (event: WindowEvent, channels: readonly string[], history: Statement[]) => Promise<unknown>;
   registry: Registry;
@@ -81,6 +85,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
       : ticked.previousTickAt === null || Math.floor(ticked.previousTickAt / HOUR_MS) !== Math.floor(now / HOUR_MS);
   if (firstOfHour) {
     await runBatch(deps.d1, pruneQueries(deps.db, now));
+    await deps.pruneCopies(now - COPY_RETENTION_MS).catch((e: unknown) => console.error('sweep: public copies not pruned:', e));
     report.pruned = true;
   }
   return report;

@@ -13,6 +13,7 @@ import { SWEEP_PERIOD_MS } from '../core/watchdog-ticks.ts';
 import { type ComponentUptime, DAY_MS, type DaySeconds, UPTIME_DAYS, uptimeByComponent } from '../core/uptime-days.ts';
 import type { LiveState } from '../core/agent-state.ts';
 import type { Env } from '../env.ts';
+import { readAllCopies } from '../durable/public-shards.ts';
 import { listAgents } from '../store/agents.ts';
 import { createDb } from '../store/db.ts';
 import { type IncidentWithUpdates, listIncidents } from '../store/notices.ts';
@@ -119,7 +120,7 @@ async function keptRecord(env: Env): Promise<Record | null> {
 /** Every subject's public copy, kept current by its own object; undefined when it could not be read. */
 async function readCopies(env: Env): Promise<Map<string, LiveState> | undefined> {
   try {
-    return new Map((await watchdog(env).publicCopies()).map((c) => [c.id, c.live]));
+    return new Map((await readAllCopies(env)).map((c) => [c.id, c.live]));
   } catch (e: unknown) {
     console.error('public page: the public copies could not be read:', e);
     return undefined;
