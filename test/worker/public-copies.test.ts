@@ -1,6 +1,6 @@
 // The public copies each agent's object keeps in the Watchdog object: written after every decision,
 // sharded by agent id, never replaced by an older one, kept across a restart, and gone after 30 days without a write.
-import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
+import { abortAllDurableObjects } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { forPublic } from '../../worker/core/agent-state.ts';
