@@ -53,7 +53,11 @@ export function exampleMarkdown(): string {
       peakValue: 1260,
       notifiedAt: t('09:13:05'),
     }),
-    window('prod-eu:agent:1', 'agent', 'metrics', 'agent_silent', 'blind', '09:40:15', '09:52:00', { notifiedAt: t('09:40:47') }),
+    // The engine kept the heartbeats heard either side of the silence: boot b1, seq 999 before and 1047 after.
+    window('prod-eu:agent:1', 'agent', 'metrics', 'agent_silent', 'blind', '09:40:15', '09:52:00', {
+      notifiedAt: t('09:40:47'),
+      anchors: { before: { boot: 'b1', seq: 999 }, after: { boot: 'b1', seq: 1047 } },
+    }),
     window('prod-eu:alerts-dropped:1', 'alerts-dropped', 'alerting', 'dropped', 'blind', '10:05:00', '10:08:00', {
       signal: 'alertmanager.alerts.dropped',
       peakValue: 4,
