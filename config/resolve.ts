@@ -2,6 +2,7 @@
 // unix ms, monitors in dependency order. Cross-references are checked here (unknown component,
 // unknown or circular depends_on), with messages that name the field and the fix.
 import type { SignalKind } from '../protocol/heartbeat.ts';
+import type { MonitorCause } from '../worker/core/blind-window.ts';
 import type { ChannelType, ConfigFile, MonitorInput, Severity, ThresholdInput } from './schema.ts';
 
 export interface Threshold {
@@ -39,6 +40,8 @@ export interface MonitorDef {
   flapping: Flapping;
   severity: Severity;
   dependsOn: string[];
+  /** What its breaches are called, instead of the kind's cause (see MONITOR_CAUSES). */
+  cause: MonitorCause | null;
   /** Made up for a signal no configured monitor selects. */
   implicit: boolean;
 }
@@ -156,6 +159,7 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
     recoverFor: hold(DEFAULT_RECOVER_FOR, defaults.recover_for),
     flapping: flapping(DEFAULT_FLAPPING, defaults.flapping),
     severity: 'critical' as Severity,
+    cause: null,
   };
 
   const components: Component[] = (file.components ?? []).map((c) => ({
@@ -206,6 +210,7 @@ export function resolveConfig(file: ConfigFile): ResolveResult {
       flapping: flapping(base.flapping, m.flapping),
       severity: m.severity ?? 'critical',
       dependsOn: m.depends_on ?? [],
+      cause: m.cause ?? null,
       implicit: false,
     };
   });

@@ -3,6 +3,7 @@
 // Every key is optional; the defaults below are what a new deployment gets by writing nothing.
 import * as v from 'valibot';
 import { SIGNAL_KINDS } from '../protocol/heartbeat.ts';
+import { MONITOR_CAUSES } from '../worker/core/blind-window.ts';
 import { GLOB_HINT, isGlob } from '../worker/core/glob.ts';
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
@@ -93,6 +94,8 @@ const MonitorSchema = v.pipe(
       flapping: v.optional(FlappingSchema),
       severity: v.optional(v.picklist(SEVERITIES, `severity is one of ${SEVERITIES.join(', ')}`)),
       depends_on: v.optional(v.pipe(v.array(id('depends_on[]')), v.maxLength(16, 'at most 16 dependencies'))),
+      /** What a breach of this monitor means, where the signal's kind alone says something vaguer. */
+      cause: v.optional(v.picklist(MONITOR_CAUSES, `cause is one of ${MONITOR_CAUSES.join(', ')}`)),
     },
     'a monitor',
   ),

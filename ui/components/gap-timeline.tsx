@@ -24,7 +24,13 @@ export function causeClass(w: Pick<WindowShape, 'cause' | 'verdict'>): string {
     case 'sampling_drop':
       return 'w-sampling';
     case 'dropped':
+    case 'alert_rules_silent':
+    case 'targets_missing':
       return 'w-dropped';
+    case 'rules_behind':
+      return 'w-queue';
+    case 'config_reload_failed':
+      return 'w-other';
     case 'queue_backlog':
     case 'queue_full':
       return 'w-queue';
@@ -42,10 +48,10 @@ export const LEGEND: [string, string][] = [
   ['w-silent', 'agent or alert path silent'],
   ['w-stale', 'stale data'],
   ['w-sampling', 'sampling too low or dropped'],
-  ['w-dropped', 'dropped alerts or items'],
-  ['w-queue', 'queue backlog or full'],
+  ['w-dropped', 'dropped alerts or items, rules that cannot fire, jobs without targets'],
+  ['w-queue', 'queue backlog or full, rules evaluating late'],
   ['w-unknown', 'unknown (could not measure)'],
-  ['w-other', 'flapping or clock skew'],
+  ['w-other', 'flapping, clock skew or a failed config reload'],
   ['w-link', 'only the link to the watchdog was down'],
   ['w-expected', 'expected (maintenance, stopped)'],
   ['w-watchdog', 'the watchdog itself not evaluating'],

@@ -24,6 +24,10 @@ const WHAT: Record<string, string> = {
   queue_full: 'its monitoring queues are full',
   sampling_low: 'its monitoring is sampling too little',
   sampling_drop: 'its monitoring sampling dropped sharply',
+  alert_rules_silent: 'alerting rules that watch it can no longer fire',
+  rules_behind: 'the rules that watch it are evaluating late',
+  config_reload_failed: 'its monitoring configuration failed to reload',
+  targets_missing: 'parts of its monitoring discover nothing to scrape',
 };
 
 export function openingText(w: BlindWindow, componentName: string): { name: string; body: string; impact: 'minor' | 'major' } {

@@ -23,7 +23,15 @@ export type WindowCause =
   | 'unknown'
   | 'missing_signal'
   | 'clock_skew'
-  | 'flapping';
+  | 'flapping'
+  | MonitorCause;
+
+/**
+ * What a monitor may name its breaches (its `cause` in the configuration), where the signal's kind
+ * alone would say something vaguer: a failed rule evaluation is not "notifications lost".
+ */
+export const MONITOR_CAUSES = ['alert_rules_silent', 'rules_behind', 'config_reload_failed', 'targets_missing'] as const;
+export type MonitorCause = (typeof MONITOR_CAUSES)[number];
 
 /** An interval during which a monitor was not up. Times are unix milliseconds. */
 export interface BlindWindow {

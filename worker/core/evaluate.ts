@@ -90,7 +90,7 @@ export function evaluateHeartbeat(
     }
     const inst = withBaselines(prevInst ?? newInstance(def.id, now), signals, now);
     const obs = worstOf(signals.map((s) => classifySignal(s, ruleFor(def, s), baselineOf(prevInst, s))));
-    if (obs !== null) step(def, obs, inst);
+    if (obs !== null) step(def, namedBy(def, obs), inst);
   }
 
   // Instances not judged above: an implicit monitor whose signal is missing, or a monitor removed from the configuration.
@@ -238,6 +238,11 @@ function contextFor(
 
 function instanceChanges(changes: readonly InstanceChange[]): Change[] {
   return changes.map((c) => ({ type: `window_${c.type}` as const, window: c.window }));
+}
+
+/** A breach is called what its monitor says it means, if it says (a measurement that failed stays `unknown`). */
+function namedBy(def: MonitorDef, obs: Observation): Observation {
+  return def.cause !== null && (obs.level === 'blind' || obs.level === 'degraded') ? { ...obs, cause: def.cause } : obs;
 }
 
 function missingSignal(): Observation {

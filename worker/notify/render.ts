@@ -53,6 +53,10 @@ const CAUSES: Record<string, string> = {
   missing_signal: 'the signal is no longer reported',
   clock_skew: "the agent's clock is off",
   flapping: 'it keeps flipping between up and down',
+  alert_rules_silent: 'alerting rules cannot fire: series they read no longer exist',
+  rules_behind: 'rule groups take longer than their interval: alerts evaluate late or not at all',
+  config_reload_failed: 'a configuration reload failed: the old configuration is still running',
+  targets_missing: 'scrape jobs discover no targets: their data and alerts are gone',
   test: 'this is a test notification from Blindspot; nothing is wrong',
 };
 

@@ -1,5 +1,6 @@
 // The gap report's query string, read strictly: every parameter is checked, and a bad one is named
 // with the fix. The same parameters serve /api/v1/gaps, /gaps and `blindspot gaps`.
+import { MONITOR_CAUSES } from '../core/blind-window.ts';
 import type { GapFilters } from '../core/gap-report.ts';
 import { GLOB_HINT, isGlob } from '../core/glob.ts';
 import { parseZone, realCalendarTime, RFC3339, type Zone } from '../core/time-zone.ts';
@@ -27,6 +28,7 @@ export const CAUSES = [
   'missing_signal',
   'clock_skew',
   'flapping',
+  ...MONITOR_CAUSES,
   'watchdog_gap',
 ] as const;
 
