@@ -67,6 +67,24 @@ const FreshnessEntrySchema = v.pipe(
   ),
 );
 
+const AlertRulesSchema = v.strictObject(
+  {
+    lookback: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^[1-9][0-9]{0,4}[smhd]$/, 'lookback is a Prometheus duration in seconds, minutes, hours or days, e.g. 10m'),
+      ),
+      '10m',
+    ),
+    recheck_s: v.optional(seconds('recheck_s', 5, 86_400), 300),
+    max_queries: v.optional(
+      v.pipe(v.number('max_queries is a number'), v.integer('max_queries is a whole number'), v.minValue(1), v.maxValue(500)),
+      25,
+    ),
+  },
+  unknownKey('alert_rules entry of a prometheus', 'lookback, recheck_s, max_queries'),
+);
+
 const PrometheusSchema = v.strictObject(
   {
     type: v.literal('prometheus'),
@@ -81,9 +99,14 @@ const PrometheusSchema = v.strictObject(
       [],
     ),
     remote_write: v.optional(v.union([v.boolean(), v.literal('auto')], 'remote_write is auto, true or false'), 'auto'),
+    /** Check that every alerting rule's input series exist; false turns it off. */
+    alert_rules: v.optional(
+      v.union([v.literal(false), AlertRulesSchema], 'alert_rules is false or { lookback, recheck_s, max_queries }'),
+      {},
+    ),
     labels,
   },
-  unknownKey('prometheus', 'type, name, url, timeout_s, freshness, remote_write, labels'),
+  unknownKey('prometheus', 'type, name, url, timeout_s, freshness, remote_write, alert_rules, labels'),
 );
 
 const AlertmanagerSchema = v.strictObject(

@@ -4,8 +4,8 @@ import type { Signal } from '../../protocol/heartbeat.ts';
 import { Deltas } from './counters.ts';
 import { counter, type Families, samplesOf, scrape, totalsBy } from './exposition.ts';
 import { under } from './http.ts';
-import { base, measured, type Probe, unknownSignal } from './probe.ts';
-import { counterDelta } from './prometheus.ts';
+import { base, measured, type Probe, signalOf, unknownSignal } from './probe.ts';
+import { counterDelta, reloadFailed } from './prometheus.ts';
 
 export interface AlertmanagerOptions {
   name: string;
@@ -27,15 +27,25 @@ export function alertmanagerProbe(options: AlertmanagerOptions): Probe {
   const failed = (integration: string) => base(`${n}.notifications.failed`, 'dropped', 'notifications', { ...labels, integration });
   const invalid = base(`${n}.alerts.invalid`, 'dropped', 'alerts', labels);
   const peers = base(`${n}.cluster.peers_missing`, 'dropped', 'peers', labels);
+  const reload = base(`${n}.config.reload_failed`, 'dropped', 'reloads', labels);
   const target = { what: 'Alertmanager', url: under(options.url, 'metrics'), timeoutS: options.timeoutS };
   return {
     name: n,
     type: 'alertmanager',
     async collect(): Promise<Signal[]> {
-      const metrics = await scrape(target, ['alertmanager_notifications', 'alertmanager_alerts_invalid', 'alertmanager_cluster_']);
+      const metrics = await scrape(target, [
+        'alertmanager_notifications',
+        'alertmanager_alerts_invalid',
+        'alertmanager_cluster_',
+        'alertmanager_config_last_reload_successful',
+      ]);
       if (!metrics.ok) {
         const known = integrations.size > 0 ? [...integrations] : ['all'];
-        return [...known.map((i) => unknownSignal(failed(i), metrics.error)), unknownSignal(invalid, metrics.error)];
+        return [
+          ...known.map((i) => unknownSignal(failed(i), metrics.error)),
+          unknownSignal(invalid, metrics.error),
+          unknownSignal(reload, metrics.error),
+        ];
       }
       const f = metrics.value;
       const out: Signal[] = [];
@@ -52,6 +62,7 @@ export function alertmanagerProbe(options: AlertmanagerOptions): Probe {
         if (integrations.size === 0) out.push(measured(failed('all'), 0));
       }
       out.push(counterDelta(invalid, f, 'alertmanager_alerts_invalid', deltas));
+      out.push(signalOf(reload, reloadFailed(f, 'alertmanager_config_last_reload_successful')));
       const cluster = clusterSignal(f, options.clusterSize, mostPeers, peers);
       if (cluster !== null) {
         mostPeers = Math.max(mostPeers, cluster.members);

@@ -6,7 +6,8 @@ import { Deltas } from './counters.ts';
 import { counter, type Families, samplesOf, scrape, total } from './exposition.ts';
 import { under } from './http.ts';
 import { instantQuery, single } from './prometheus-api.ts';
-import { base, measured, type Probe, signalOf, unknownSignal } from './probe.ts';
+import { type AlertRulesOptions, alertRulesChecker, type RulesCheck } from './alert-rules.ts';
+import { base, measured, type Probe, type SignalBase, signalOf, unknownSignal } from './probe.ts';
 import { queryFreshness } from './prometheus-freshness.ts';
 
 export interface FreshnessTarget {
@@ -27,8 +28,13 @@ export interface PrometheusOptions {
   freshness: FreshnessTarget[];
   /** auto: report remote-write lag when Prometheus has remote-write queues; true: always (unknown without); false: never. */
   remoteWrite: boolean | 'auto';
+  /** Whether (and how) to check that every alerting rule's input series exist; null: do not. */
+  alertRules: Omit<AlertRulesOptions, 'url' | 'timeoutS'> | null;
   labels: Record<string, string>;
 }
+
+/** Rules that cannot fire, named one signal each (the first of them names the window), at most this many. */
+export const MAX_NAMED_RULES = 10;
 
 export const TARGETS_DOWN_QUERY = 'count(up == 0) or vector(0)';
 
@@ -43,7 +49,18 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
     rulesMissed: base(`${n}.rules.missed`, 'dropped', 'iterations', labels),
     dropped: base(`${n}.notifications.dropped`, 'dropped', 'alerts', labels),
     queueFill: base(`${n}.notifications.queue_fill`, 'saturation', 'ratio', labels),
+    notifyErrors: base(`${n}.notifications.errors`, 'dropped', 'errors', labels),
+    alertmanagersMissing: base(`${n}.alertmanagers.missing`, 'dropped', 'alertmanagers', labels),
+    rulesLoad: base(`${n}.rules.load`, 'saturation', 'ratio', labels),
+    reloadFailed: base(`${n}.config.reload_failed`, 'dropped', 'reloads', labels),
+    scrapeLimited: base(`${n}.scrape.limit_exceeded`, 'dropped', 'scrapes', labels),
+    jobsEmpty: base(`${n}.targets.jobs_empty`, 'dropped', 'jobs', labels),
+    unfireable: base(`${n}.rules.unfireable`, 'dropped', 'rules', labels),
   };
+  const rules =
+    options.alertRules === null ? null : alertRulesChecker({ ...options.alertRules, url: options.url, timeoutS: options.timeoutS });
+  // Scrape configs that discovered targets at some point: one at 0 now has vanished from discovery.
+  const jobsSeen = new Set<string>();
   const target = { what: 'Prometheus', url: under(options.url, 'metrics'), timeoutS: options.timeoutS };
   const read = [
     'prometheus_tsdb_head_max_time',
@@ -51,14 +68,22 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
     'prometheus_notifications_',
     'prometheus_remote_storage_highest_timestamp_in_seconds',
     'prometheus_remote_storage_queue_highest_sent_timestamp_seconds',
+    'prometheus_remote_storage_samples_failed',
+    'prometheus_remote_storage_samples_dropped',
+    'prometheus_remote_storage_failed_samples',
+    'prometheus_config_last_reload_successful',
+    'prometheus_target_scrapes_exceeded_sample_limit',
+    'prometheus_target_scrape_pool_exceeded_',
+    'prometheus_sd_discovered_targets',
   ];
   return {
     name: n,
     type: 'prometheus',
     async collect(): Promise<Signal[]> {
-      const [metrics, down, ...fresh] = await Promise.all([
+      const [metrics, down, ruleCheck, ...fresh] = await Promise.all([
         scrape(target, read),
         instantQuery(options.url, TARGETS_DOWN_QUERY, options.timeoutS),
+        rules?.check() ?? Promise.resolve(null),
         ...options.freshness.map((f) =>
           queryFreshness(options.url, f.job !== undefined ? { job: f.job } : { selector: f.selector ?? '' }, options.timeoutS, f.lookback),
         ),
@@ -73,8 +98,11 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
         const b = base(f.name, 'freshness', 's', { ...labels, ...f.labels });
         out.push(signalOf(b, fresh[i] ?? { error: 'no answer' }));
       });
+      if (ruleCheck !== null) out.push(...unfireableSignals(sig.unfireable, ruleCheck, rules?.lastError() ?? null));
       if (!metrics.ok) {
-        for (const b of [sig.rulesFailed, sig.rulesMissed, sig.dropped, sig.queueFill]) out.push(unknownSignal(b, metrics.error));
+        const fromMetrics = [sig.rulesFailed, sig.rulesMissed, sig.dropped, sig.queueFill, sig.notifyErrors, sig.alertmanagersMissing];
+        for (const b of [...fromMetrics, sig.rulesLoad, sig.reloadFailed, sig.scrapeLimited, sig.jobsEmpty])
+          out.push(unknownSignal(b, metrics.error));
         if (options.remoteWrite === true) out.push(unknownSignal(base(`${n}.remote_write.lag`, 'queue_age', 's', labels), metrics.error));
         return out;
       }
@@ -87,10 +115,118 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
       );
       out.push(counterDelta(sig.dropped, f, 'prometheus_notifications_dropped', deltas));
       out.push(signalOf(sig.queueFill, queueFill(f)));
-      if (options.remoteWrite !== false) out.push(...remoteWriteLag(f, n, labels, options.remoteWrite === true));
+      // Counted per Alertmanager: with none configured the family is absent, and alertmanagers.missing says why.
+      const noAlertmanager = samplesOf(f, counter('prometheus_notifications_errors')) === null;
+      out.push(
+        noAlertmanager ? measured(sig.notifyErrors, 0) : counterDelta(sig.notifyErrors, f, 'prometheus_notifications_errors', deltas),
+      );
+      out.push(signalOf(sig.alertmanagersMissing, alertmanagersMissing(f)));
+      out.push(noRules ? measured(sig.rulesLoad, 0) : signalOf(sig.rulesLoad, ruleLoad(f)));
+      out.push(signalOf(sig.reloadFailed, reloadFailed(f, 'prometheus_config_last_reload_successful')));
+      out.push(measured(sig.scrapeLimited, deltas.next(sig.scrapeLimited.name, scrapesOverLimits(f))));
+      out.push(signalOf(sig.jobsEmpty, jobsEmpty(f, jobsSeen)));
+      if (options.remoteWrite !== false) {
+        out.push(...remoteWriteLag(f, n, labels, options.remoteWrite === true));
+        out.push(...remoteWriteFailed(f, n, labels, deltas));
+      }
       return out;
     },
   };
+}
+
+/** Per rule that cannot fire, a signal named after it (first, so it names the window), then the count. */
+function unfireableSignals(b: SignalBase, check: RulesCheck, lastError: string | null): Signal[] {
+  if (!check.ok) return [unknownSignal(b, check.error)];
+  const cannot = check.rules.filter((r) => r.state === 'cannot_fire').sort((x, y) => (x.group + x.rule).localeCompare(y.group + y.rule));
+  const answered = check.rules.filter((r) => r.state !== 'unknown').length;
+  if (cannot.length === 0 && answered === 0 && check.rules.some((r) => r.error !== null && r.missing.length === 0))
+    return [unknownSignal(b, `no alerting rule could be checked: ${check.rules.find((r) => r.error !== null)?.error ?? lastError ?? ''}`)];
+  const named = cannot.slice(0, MAX_NAMED_RULES).map((r) =>
+    measured(
+      {
+        ...b,
+        name: `${b.name}:${ruleSignalSuffix(r.rule)}`,
+        labels: { ...b.labels, group: r.group.slice(0, 256), missing: (r.missing[0] ?? '').slice(0, 256) },
+      },
+      1,
+    ),
+  );
+  return [...named, measured(b, cannot.length)];
+}
+
+/** A rule's name as the tail of a signal name (letters, digits and _ . : - only). */
+export function ruleSignalSuffix(rule: string): string {
+  return rule.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 80) || '_';
+}
+
+/** Alerts go nowhere while Prometheus knows no Alertmanager. */
+function alertmanagersMissing(f: Families): { value: number } | { error: string } {
+  const found = samplesOf(f, ['prometheus_notifications_alertmanagers_discovered'])?.[0]?.value;
+  return found === undefined
+    ? { error: 'prometheus_notifications_alertmanagers_discovered is missing from /metrics' }
+    : { value: found < 1 ? 1 : 0 };
+}
+
+/** The slowest rule group's last evaluation as a share of its interval: at 1 or more it cannot keep up. */
+function ruleLoad(f: Families): { value: number } | { error: string } {
+  const durations = samplesOf(f, ['prometheus_rule_group_last_duration_seconds']);
+  const intervals = samplesOf(f, ['prometheus_rule_group_interval_seconds']);
+  if (durations === null || intervals === null)
+    return { error: 'prometheus_rule_group_last_duration_seconds/_interval_seconds are missing from /metrics' };
+  const interval = new Map(intervals.map((s) => [s.labels.rule_group ?? '', s.value]));
+  let worst = 0;
+  for (const d of durations) {
+    const i = interval.get(d.labels.rule_group ?? '');
+    if (i !== undefined && i > 0 && Number.isFinite(d.value)) worst = Math.max(worst, d.value / i);
+  }
+  return { value: worst };
+}
+
+/** 1 while the last configuration reload failed (the old configuration still runs), else 0. */
+export function reloadFailed(f: Families, family: string): { value: number } | { error: string } {
+  const ok = samplesOf(f, [family])?.[0]?.value;
+  return ok === undefined ? { error: `${family} is missing from /metrics` } : { value: ok === 1 ? 0 : 1 };
+}
+
+/** Scrapes refused for breaking a sample, label or target limit, all counted together. */
+function scrapesOverLimits(f: Families): number {
+  return [
+    'prometheus_target_scrapes_exceeded_sample_limit',
+    'prometheus_target_scrape_pool_exceeded_label_limits',
+    'prometheus_target_scrape_pool_exceeded_target_limit',
+  ].reduce((sum, family) => sum + total(samplesOf(f, counter(family)) ?? []), 0);
+}
+
+/** Scrape configs that discovered targets before and discover none now. */
+function jobsEmpty(f: Families, seen: Set<string>): { value: number } | { error: string } {
+  const discovered = samplesOf(f, ['prometheus_sd_discovered_targets']);
+  if (discovered === null) return { error: 'prometheus_sd_discovered_targets is missing from /metrics' };
+  let empty = 0;
+  for (const s of discovered) {
+    if ((s.labels.name ?? 'scrape') !== 'scrape') continue;
+    const job = s.labels.config ?? '';
+    if (s.value > 0) {
+      if (seen.size < 1000) seen.add(job);
+    } else if (seen.has(job)) empty++;
+  }
+  return { value: empty };
+}
+
+/** Per remote-write queue: samples it failed to send or dropped since the last heartbeat. */
+function remoteWriteFailed(f: Families, n: string, labels: Record<string, string>, deltas: Deltas): Signal[] {
+  const failed =
+    samplesOf(f, [...counter('prometheus_remote_storage_samples_failed'), ...counter('prometheus_remote_storage_failed_samples')]) ?? [];
+  const dropped =
+    samplesOf(f, [...counter('prometheus_remote_storage_samples_dropped'), ...counter('prometheus_remote_storage_dropped_samples')]) ?? [];
+  const byRemote = new Map<string, number>();
+  for (const s of [...failed, ...dropped]) {
+    const remote = s.labels.remote_name ?? '';
+    if (Number.isFinite(s.value)) byRemote.set(remote, (byRemote.get(remote) ?? 0) + s.value);
+  }
+  return [...byRemote].map(([remote, count]) => {
+    const b = base(`${n}.remote_write.failed`, 'dropped', 'samples', remote === '' ? labels : { ...labels, remote: remote.slice(0, 256) });
+    return measured(b, deltas.next(`remote_write.failed:${remote}`, count));
+  });
 }
 
 function ingestAge(f: Families, serverTime: number): { value: number } | { error: string } {

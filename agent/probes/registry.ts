@@ -26,6 +26,10 @@ export function createProbe(config: ProbeConfig, agentId: string): Probe {
         url: config.url,
         timeoutS: config.timeout_s,
         remoteWrite: config.remote_write,
+        alertRules:
+          config.alert_rules === false
+            ? null
+            : { lookback: config.alert_rules.lookback, recheckS: config.alert_rules.recheck_s, maxQueries: config.alert_rules.max_queries },
         freshness: config.freshness.map((f) => ({
           name: f.name,
           ...(f.job !== undefined ? { job: f.job } : { selector: f.selector ?? '' }),

@@ -77,7 +77,7 @@ describe('agent configuration', () => {
     [
       'a typo in a prometheus probe',
       { ...minimal, probes: [{ type: 'prometheus', url: 'http://p:9090', fresness: [] }] },
-      /unknown key "fresness": a prometheus probe takes type, name, url, timeout_s, freshness, remote_write, labels/,
+      /unknown key "fresness": a prometheus probe takes type, name, url, timeout_s, freshness, remote_write, alert_rules, labels/,
     ],
     [
       'a fractional cluster_size',
@@ -116,6 +116,21 @@ describe('agent configuration', () => {
       'a promql on_empty that is neither',
       { ...minimal, probes: [{ type: 'promql', name: 'lag', url: 'http://p:9090', query: 'up', kind: 'dropped', on_empty: 'ignore' }] },
       /on_empty is unknown or zero/,
+    ],
+    [
+      'an alert_rules lookback that is not a duration',
+      { ...minimal, probes: [{ type: 'prometheus', url: 'http://p:9090', alert_rules: { lookback: 'forever' } }] },
+      /probes.0.alert_rules.lookback: lookback is a Prometheus duration/,
+    ],
+    [
+      'alert_rules: true (it is on by default; false turns it off)',
+      { ...minimal, probes: [{ type: 'prometheus', url: 'http://p:9090', alert_rules: true }] },
+      /alert_rules is false or \{ lookback, recheck_s, max_queries \}/,
+    ],
+    [
+      'an alert_rules max_queries of 0',
+      { ...minimal, probes: [{ type: 'prometheus', url: 'http://p:9090', alert_rules: { max_queries: 0 } }] },
+      /alert_rules.max_queries/,
     ],
     ['two probes with the same name', { ...minimal, probes: [{ type: 'demo' }, { type: 'demo' }] }, /two probes share a name/],
     [
@@ -180,6 +195,7 @@ describe('agent configuration', () => {
         url: 'http://p:9090',
         timeout_s: 5,
         remote_write: 'auto',
+        alert_rules: { lookback: '10m', recheck_s: 300, max_queries: 25 },
         labels: {},
         freshness: [
           { name: 'metrics.freshness', job: 'node', lookback: '1h', labels: {} },

@@ -31,6 +31,7 @@ describe.skipIf(!prometheus.available)(
         freshness: [],
         remoteWrite,
         labels: {},
+        alertRules: null,
       }).collect();
       return signals.filter((s) => s.name === 'prometheus.remote_write.lag');
     };
@@ -66,7 +67,15 @@ describe.skipIf(!prometheus.available)(
       const plain = await startPrometheus();
       try {
         const probe = (remoteWrite: boolean | 'auto') =>
-          prometheusProbe({ name: 'prometheus', url: plain.url, timeoutS: 2, freshness: [], remoteWrite, labels: {} }).collect();
+          prometheusProbe({
+            name: 'prometheus',
+            url: plain.url,
+            timeoutS: 2,
+            freshness: [],
+            remoteWrite,
+            labels: {},
+            alertRules: null,
+          }).collect();
         expect((await probe('auto')).some((s) => s.name === 'prometheus.remote_write.lag')).toBe(false);
         expect((await probe(true)).find((s) => s.name === 'prometheus.remote_write.lag')).toMatchObject({
           value: null,

@@ -9,6 +9,8 @@ export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
 
 export interface RunningAlertmanager {
   url: string;
+  dir: string;
+  signal(sig: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 

@@ -6,6 +6,10 @@ import { waitFor } from './ports.ts';
 
 export interface Daemon {
   url: string;
+  /** Its temporary directory (configuration, data). */
+  dir: string;
+  /** Sends it a signal, e.g. SIGHUP to reload its configuration. */
+  signal(sig: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -28,5 +32,5 @@ export async function startDaemon(name: string, bin: string, args: string[], por
     await stop();
     throw e;
   }
-  return { url, stop };
+  return { url, dir, signal: (sig) => void child.kill(sig), stop };
 }

@@ -9,6 +9,8 @@ export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 
 export interface RunningPrometheus {
   url: string;
+  dir: string;
+  signal(sig: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
