@@ -5,7 +5,7 @@ import { defaultConfig, loadConfigText } from '../config/load.ts';
 import type { WatchConfig } from '../config/resolve.ts';
 import { generateSecret } from '../protocol/signature.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { doctor, doctorTable } from './doctor.ts';
+import { cannotFireTable, doctor, doctorTable } from './doctor.ts';
 import { allUp, judge, verdictTable } from './judge.ts';
 import { stderrLogger } from './log.ts';
 import { collectHeartbeat, newBoot, probesOf, runAgent } from './main.ts';
@@ -102,8 +102,10 @@ export async function main(argv: string[]): Promise<number> {
     return allUp(verdicts) ? 0 : 1;
   }
   if (command === 'doctor') {
-    const checks = await doctor(config, probesOf(config));
+    const { checks, rules } = await doctor(config, probesOf(config));
     process.stdout.write(`${doctorTable(checks)}\n`);
+    const cannot = cannotFireTable(rules);
+    if (cannot !== '') process.stdout.write(`\n${cannot}\n`);
     return checks.every((c) => c.ok) ? 0 : 1;
   }
   const controller = new AbortController();

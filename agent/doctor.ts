@@ -1,8 +1,10 @@
-// `blindspot-agent doctor`: runs every probe once and checks the Worker can be reached, then prints a
-// table — OK or FAIL, the reason, and what to do about it.
+// `blindspot-agent doctor`: runs every probe once, checks every alerting rule can fire, and checks the
+// Worker can be reached, then prints a table — OK or FAIL, the reason, and what to do about it — and
+// the alerting rules that cannot fire, each with the selector that matches nothing.
 import type { AgentConfig } from './config.ts';
 import { table } from './judge.ts';
 import { getText } from './probes/http.ts';
+import { alertRulesChecker, type RuleVerdict, type RulesCheck } from './probes/alert-rules.ts';
 import type { Probe } from './probes/probe.ts';
 import { type ProbeRun, runProbe } from './probes/registry.ts';
 
@@ -74,9 +76,73 @@ export async function checkWorker(config: AgentConfig): Promise<Check> {
       };
 }
 
-export async function doctor(config: AgentConfig, probes: readonly Probe[]): Promise<Check[]> {
-  const [worker, ...runs] = await Promise.all([checkWorker(config), ...probes.map((p) => runProbe(p))]);
-  return [...runs.map(checkOfRun), worker];
+export interface RulesReport {
+  check: Check;
+  /** Every alerting rule that cannot fire now, with the selectors it misses. */
+  cannotFire: RuleVerdict[];
+}
+
+/** Doctor asks every selector at once (its run is one-off), at most this many per Prometheus. */
+const DOCTOR_MAX_QUERIES = 500;
+
+/** For each Prometheus probe that checks alerting rules: which of its rules can fire today. */
+export async function ruleReports(config: AgentConfig): Promise<RulesReport[]> {
+  const targets = config.probes.flatMap((p) => (p.type === 'prometheus' && p.alert_rules !== false ? [{ p, rules: p.alert_rules }] : []));
+  return Promise.all(
+    targets.map(async ({ p, rules }) => {
+      const checker = alertRulesChecker({
+        url: p.url,
+        timeoutS: p.timeout_s,
+        lookback: rules.lookback,
+        recheckS: 0,
+        maxQueries: DOCTOR_MAX_QUERIES,
+      });
+      return rulesReportOf(`${p.name}.rules`, await checker.check(), rules.lookback);
+    }),
+  );
+}
+
+export function rulesReportOf(name: string, r: RulesCheck, lookback: string): RulesReport {
+  const type = 'alert_rules';
+  if (!r.ok) return { check: { name, type, ok: false, reason: r.error, hint: hintFor(r.error) }, cannotFire: [] };
+  const cannotFire = r.rules.filter((v) => v.state === 'cannot_fire');
+  const unknown = r.rules.filter((v) => v.state === 'unknown');
+  const can = r.rules.length - cannotFire.length - unknown.length;
+  const counts = `${can} of ${r.rules.length} alerting rule(s) can fire`;
+  if (cannotFire.length > 0)
+    return {
+      check: {
+        name,
+        type,
+        ok: false,
+        reason: `${counts}; ${cannotFire.length} cannot: their input series matched nothing over the last ${lookback} (listed below)`,
+        hint: 'a metric was renamed, relabelled or its exporter dropped: fix the rule or bring the series back',
+      },
+      cannotFire,
+    };
+  if (unknown.length > 0)
+    return {
+      check: {
+        name,
+        type,
+        ok: false,
+        reason: `${counts}; ${unknown.length} could not be checked: ${unknown[0]?.error ?? ''}`,
+        hint: hintFor(unknown[0]?.error ?? ''),
+      },
+      cannotFire,
+    };
+  return { check: { name, type, ok: true, reason: counts, hint: '' }, cannotFire };
+}
+
+export async function doctor(config: AgentConfig, probes: readonly Probe[]): Promise<{ checks: Check[]; rules: RulesReport[] }> {
+  const [worker, rules, ...runs] = await Promise.all([checkWorker(config), ruleReports(config), ...probes.map((p) => runProbe(p))]);
+  return { checks: [...runs.map(checkOfRun), ...rules.map((r) => r.check), worker], rules };
+}
+
+/** The rules that cannot fire, one row each: what a reviewer needs to fix them. */
+export function cannotFireTable(reports: readonly RulesReport[]): string {
+  const rows = reports.flatMap((r) => r.cannotFire.map((v) => [v.rule, v.group, v.file, v.missing.join(' ')]));
+  return rows.length === 0 ? '' : table(['ALERTING RULE THAT CANNOT FIRE', 'GROUP', 'FILE', 'NO SERIES FOR'], rows);
 }
 
 export function doctorTable(checks: readonly Check[]): string {

@@ -5,9 +5,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../agent/config.ts';
+import { cannotFireTable, ruleReports } from '../../agent/doctor.ts';
 import { prometheusProbe } from '../../agent/probes/prometheus.ts';
 import { requiredSelectors } from '../../agent/probes/rule-inputs.ts';
 import type { Signal } from '../../protocol/heartbeat.ts';
+import { generateSecret } from '../../protocol/signature.ts';
 import { waitFor } from '../support/ports.ts';
 import { PROMETHEUS_BIN, type RunningPrometheus, startPrometheus } from '../support/prometheus.ts';
 import { PUSHGATEWAY_BIN, startPushgateway } from '../support/pushgateway.ts';
@@ -153,6 +156,26 @@ describe.skipIf(!available)(
         20_000,
       );
       expect(countOf(back)?.value).toBe(1);
+    });
+
+    it('doctor lists each rule that cannot fire with its group, file and the selector that matches nothing', async () => {
+      const config = parseConfig(
+        {
+          agent_id: 'doc',
+          worker_url: 'http://127.0.0.1:1',
+          secret: generateSecret(),
+          probes: [{ type: 'prometheus', url: prometheus.url, alert_rules: { lookback: '5s' } }],
+        },
+        'agent.yaml',
+        {},
+      );
+      const [report] = await ruleReports(config);
+      expect(report?.check).toMatchObject({ name: 'prometheus.rules', ok: false });
+      expect(report?.check.reason).toMatch(/^3 of 4 alerting rule\(s\) can fire; 1 cannot/);
+      const table = cannotFireTable(report === undefined ? [] : [report]);
+      expect(table.split('\n')[0]).toMatch(/ALERTING RULE THAT CANNOT FIRE\s+GROUP\s+FILE\s+NO SERIES FOR/);
+      expect(table).toMatch(/^NodeCpuHot\s+orders\s+\S+rules\.yml\s+node_cpu_seconds_total\{mode="user"\}$/m);
+      expect(table).not.toMatch(/OrdersStalled|ApiDown|PrometheusDown/);
     });
 
     it('measures the rest of the alert path from /metrics: nothing wrong here but the missing Alertmanager', async () => {

@@ -199,12 +199,14 @@ describe('doctor', () => {
       {},
     );
     const { probesOf } = await import('../../agent/main.ts');
-    const checks = await doctor(config, probesOf(config));
+    const { checks } = await doctor(config, probesOf(config));
     expect(checks.map((c) => [c.name, c.ok])).toEqual([
       ['demo', true],
       ['prometheus', false],
+      ['prometheus.rules', false],
       ['worker', true],
     ]);
+    expect(checks[2]?.reason).toMatch(/cannot reach Prometheus/);
     expect(checks[1]?.reason).toMatch(/^\d+ of \d+ signal\(s\) failed: cannot reach Prometheus at http:\/\/127.0.0.1:\d+: ECONNREFUSED/);
     expect(checks[1]?.hint).toMatch(/is it running, and is the url/);
     const table = doctorTable(checks);
@@ -218,7 +220,7 @@ describe('doctor', () => {
       'agent.yaml',
       {},
     );
-    const checks = await doctor(config, []);
+    const { checks } = await doctor(config, []);
     expect(checks).toEqual([expect.objectContaining({ name: 'worker', ok: false, hint: expect.stringMatching(/worker_url/) })]);
   });
 
