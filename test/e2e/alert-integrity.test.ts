@@ -1,0 +1,156 @@
+// Can the alerts still fire, end to end on real parts: Prometheus 2.42 evaluating an alerting rule
+// on a metric a Pushgateway serves, the agent as its own process, the Worker under wrangler dev with
+// the bundled monitor for it, and a webhook receiver as the pager. The metric goes away (a rename, a
+// dropped exporter): the rule can no longer fire, and the page names it with cause
+// alert_rules_silent; the metric comes back and the window closes with a resolve.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecret } from '../../protocol/signature.ts';
+import { killAndWait } from '../support/child.ts';
+import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
+import { type Recorder, startRecorder } from '../support/http-recorder.ts';
+import { d1Query } from '../support/local-d1.ts';
+import { waitFor } from '../support/ports.ts';
+import { PROMETHEUS_BIN, type RunningPrometheus, startPrometheus } from '../support/prometheus.ts';
+import { PUSHGATEWAY_BIN, startPushgateway } from '../support/pushgateway.ts';
+import { requireBinary } from '../support/requirement.ts';
+
+const needs = [requireBinary(PROMETHEUS_BIN, 'prometheus'), requireBinary(PUSHGATEWAY_BIN, 'prometheus-pushgateway')];
+const available = needs.every((n) => n.available);
+
+const AGENT = 'rules-e2e';
+const agentSecret = generateSecret();
+const webhookSecret = generateSecret();
+
+/** The bundled monitors for Prometheus and its alerting rules, as shipped, held to a one-second agent. */
+function watchdogConfig(): string {
+  const bundled = parseYaml(readFileSync('blindspot.config.yaml', 'utf8')) as { components: unknown[]; monitors: { id: string }[] };
+  const monitors = bundled.monitors.filter((m) => m.id === 'prometheus-up' || m.id === 'alert-rules-can-fire');
+  expect(monitors).toHaveLength(2);
+  return JSON.stringify({
+    components: bundled.components,
+    defaults: { component: 'metrics', recover_for: { heartbeats: 2, seconds: 0 } },
+    monitors,
+  });
+}
+
+let pushgateway: Awaited<ReturnType<typeof startPushgateway>>;
+let prometheus: RunningPrometheus;
+let worker: TestWorker;
+let pager: Recorder;
+let agent: ChildProcess | undefined;
+
+const push = (value: number) =>
+  fetch(`${pushgateway.url}/metrics/job/orders`, { method: 'PUT', body: `orders_processed_total ${value}\n` });
+
+interface WindowRow {
+  monitor: string;
+  cause: string;
+  signal: string | null;
+  ended_at: number | null;
+}
+/** The rule monitor's windows (this Prometheus has no Alertmanager: other monitors open windows of their own). */
+const windows = () =>
+  d1Query<WindowRow>(
+    worker.persistTo,
+    `SELECT monitor, cause, signal, ended_at FROM windows WHERE agent_id = '${AGENT}' AND monitor = 'alert-rules-can-fire' ORDER BY started_at`,
+  );
+
+function events(): { type: string; window: { monitor: string; cause: string; signal: string | null } }[] {
+  return allEvents().filter((e) => e.window.monitor === 'alert-rules-can-fire');
+}
+
+function allEvents(): { type: string; window: { monitor: string; cause: string; signal: string | null } }[] {
+  return pager.requests.map((r) => {
+    const e = new Webhook(webhookSecret).verify(r.body, r.headers as Record<string, string>) as {
+      type: string;
+      data: { window: { monitor: string; cause: string; signal: string | null } };
+    };
+    return { type: e.type, window: e.data.window };
+  });
+}
+
+beforeAll(async () => {
+  if (!available) return;
+  pager = await startRecorder();
+  pushgateway = await startPushgateway();
+  await push(1);
+  prometheus = await startPrometheus({
+    scrapeIntervalS: 1,
+    rules: 'groups: [{ name: orders, rules: [{ alert: OrdersStalled, expr: "rate(orders_processed_total[30s]) == 0" }] }]',
+    scrape: [{ job: 'pushgateway', target: pushgateway.host, honorLabels: true }],
+  });
+  worker = await startTestWorker('rules', {
+    BLINDSPOT_AGENT_SECRETS: JSON.stringify({ [AGENT]: [agentSecret] }),
+    BLINDSPOT_CONFIG: watchdogConfig(),
+    BLINDSPOT_WEBHOOK_URL: `${pager.url}/events`,
+    BLINDSPOT_WEBHOOK_SECRET: webhookSecret,
+  });
+  writeFileSync(
+    join(worker.dir, 'agent.yaml'),
+    [
+      `agent_id: ${AGENT}`,
+      `worker_url: ${worker.url}`,
+      `secret: ${agentSecret}`,
+      'interval_s: 1',
+      `spool_dir: ${join(worker.dir, 'spool')}`,
+      'probes:',
+      `  - { type: prometheus, url: "${prometheus.url}", timeout_s: 2, alert_rules: { lookback: 3s, recheck_s: 5 } }`,
+    ].join('\n'),
+  );
+  agent = spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', join(worker.dir, 'agent.yaml')], { stdio: 'ignore' });
+}, 120_000);
+
+afterAll(async () => {
+  await killAndWait(agent);
+  await Promise.all([worker?.stop(), prometheus?.stop(), pushgateway?.stop(), pager?.close()]);
+});
+
+describe.skipIf(!available)(
+  `an alerting rule that loses its input, end to end${available ? '' : ` (skipped: ${needs.map((n) => n.reason).join('; ')})`}`,
+  () => {
+    it('pages once with the rule named and cause alert_rules_silent, and resolves when the series is back', async () => {
+      await waitFor(
+        'live heartbeats',
+        async () => d1Query<{ n: number }>(worker.persistTo, `SELECT count(*) AS n FROM agents WHERE id = '${AGENT}'`)[0]?.n === 1,
+        30_000,
+        500,
+      );
+      // The rule's input exists: a few heartbeats in, nothing is open.
+      await new Promise((r) => setTimeout(r, 4000));
+      expect(windows()).toEqual([]);
+
+      await fetch(`${pushgateway.url}/metrics/job/orders`, { method: 'DELETE' });
+      const opened = await waitFor(
+        'the window and its page',
+        async () => events().find((e) => e.type === 'window.opened' && e.window.monitor === 'alert-rules-can-fire'),
+        45_000,
+        500,
+      );
+      expect(opened.window).toMatchObject({ cause: 'alert_rules_silent', signal: 'prometheus.rules.unfireable:OrdersStalled' });
+      expect(windows()).toEqual([
+        {
+          monitor: 'alert-rules-can-fire',
+          cause: 'alert_rules_silent',
+          signal: 'prometheus.rules.unfireable:OrdersStalled',
+          ended_at: null,
+        },
+      ]);
+
+      await push(2);
+      await waitFor(
+        'the resolve',
+        async () => events().find((e) => e.type === 'window.closed' && e.window.monitor === 'alert-rules-can-fire'),
+        45_000,
+        500,
+      );
+      expect(windows()).toEqual([expect.objectContaining({ monitor: 'alert-rules-can-fire', ended_at: expect.any(Number) })]);
+      // Exactly once each: one page, one resolve.
+      expect(events().map((e) => e.type)).toEqual(['window.opened', 'window.closed']);
+    }, 120_000);
+  },
+);
