@@ -133,10 +133,15 @@ const CollectorSchema = v.strictObject(
     type: v.literal('otel_collector'),
     name: v.optional(signalName, 'otelcol'),
     url: v.optional(httpUrl('url'), 'http://127.0.0.1:8888/metrics'),
+    /** The healthcheckv2 extension's status URL, e.g. http://127.0.0.1:13133/status: per-pipeline health. */
+    health_url: v.optional(httpUrl('health_url')),
     timeout_s: timeout,
     labels,
   },
-  unknownKey('otel_collector', 'type, name, url (the metrics URL, default http://127.0.0.1:8888/metrics), timeout_s, labels'),
+  unknownKey(
+    'otel_collector',
+    'type, name, url (the metrics URL, default http://127.0.0.1:8888/metrics), health_url (healthcheckv2 status), timeout_s, labels',
+  ),
 );
 
 const CanarySchema = v.strictObject(

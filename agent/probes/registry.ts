@@ -40,7 +40,7 @@ export function createProbe(config: ProbeConfig, agentId: string): Probe {
     case 'alertmanager':
       return alertmanagerProbe({ ...common, url: config.url, timeoutS: config.timeout_s, clusterSize: config.cluster_size });
     case 'otel_collector':
-      return otelCollectorProbe({ ...common, url: config.url, timeoutS: config.timeout_s });
+      return otelCollectorProbe({ ...common, url: config.url, timeoutS: config.timeout_s, healthUrl: config.health_url ?? null });
     case 'pushgateway_canary':
       return canaryProbe({
         ...common,

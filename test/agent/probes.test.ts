@@ -30,7 +30,7 @@ beforeAll(async () => {
 });
 afterAll(() => collector?.close());
 
-const probe = () => otelCollectorProbe({ name: 'otelcol', url: `${collector.url}/metrics`, timeoutS: 2, labels: {} });
+const probe = () => otelCollectorProbe({ name: 'otelcol', url: `${collector.url}/metrics`, timeoutS: 2, healthUrl: null, labels: {} });
 const find = (signals: Signal[], name: string, label: [string, string]) =>
   signals.find((s) => s.name === name && s.labels?.[label[0]] === label[1]);
 
@@ -104,7 +104,13 @@ describe('the OpenTelemetry Collector probe', () => {
     } finally {
       collector.answer(() => ({ status: 200, body: page }));
     }
-    const gone = otelCollectorProbe({ name: 'otelcol', url: `http://127.0.0.1:${await freePort()}/metrics`, timeoutS: 1, labels: {} });
+    const gone = otelCollectorProbe({
+      name: 'otelcol',
+      url: `http://127.0.0.1:${await freePort()}/metrics`,
+      timeoutS: 1,
+      healthUrl: null,
+      labels: {},
+    });
     const signals = await gone.collect();
     expect(signals.map((s) => s.name)).toEqual(['otelcol.export.send_failed', 'otelcol.export.enqueue_failed', 'otelcol.receive.refused']);
     expect(signals.every((s) => s.value === null && /cannot reach the OpenTelemetry Collector .*ECONNREFUSED/.test(s.error ?? ''))).toBe(
@@ -115,7 +121,9 @@ describe('the OpenTelemetry Collector probe', () => {
   it('gives up on a Collector that never answers, within timeout_s', async () => {
     collector.answer(() => 'hang');
     try {
-      const run = await runProbe(otelCollectorProbe({ name: 'otelcol', url: `${collector.url}/metrics`, timeoutS: 0.3, labels: {} }));
+      const run = await runProbe(
+        otelCollectorProbe({ name: 'otelcol', url: `${collector.url}/metrics`, timeoutS: 0.3, healthUrl: null, labels: {} }),
+      );
       expect(run.signals[0]?.error).toMatch(/gave no answer within 0.3 s/);
       expect(run.durationMs).toBeLessThan(2000);
     } finally {
@@ -182,6 +190,93 @@ describe('assembling a heartbeat from probes', () => {
       { env: 'prod', region: 'eu', source: 'blindspot-agent', probe: 'a' },
       { env: 'prod', region: 'eu', source: 'blindspot-agent', probe: 'a' },
     ]);
+  });
+});
+
+describe("the OpenTelemetry Collector's pipeline health (healthcheckv2)", () => {
+  // The verbose collector answer quoted from the healthcheckv2 extension's README: one pipeline with a
+  // recoverable exporter error, one healthy.
+  const verbose = fixture('healthcheckv2-verbose.json');
+  let health: Recorder;
+  let answer: () => { status: number; body?: string } | 'hang' = () => ({ status: 200, body: verbose });
+  beforeAll(async () => {
+    health = await startRecorder();
+    health.answer(() => answer());
+  });
+  afterAll(() => health?.close());
+  const probeWith = (healthUrl: string) =>
+    otelCollectorProbe({ name: 'otelcol', url: `${collector.url}/metrics`, timeoutS: 1, healthUrl, labels: {} });
+  const pipelines = (signals: Signal[]) =>
+    signals.filter((s) => s.name === 'otelcol.pipeline.unhealthy').map((s) => [s.labels?.pipeline ?? null, s.value, s.error ?? null]);
+
+  it('reports each pipeline: 1 while a component reports an error, 0 when all are OK; asks with ?verbose', async () => {
+    page = fixture('otelcol-0.115.txt');
+    const signals = await probeWith(`${health.url}/status`).collect();
+    expect(pipelines(signals)).toEqual([
+      ['metrics/grpc', 1, null],
+      ['traces/http', 0, null],
+    ]);
+    expect(health.requests.at(-1)?.url).toMatch(/^\/status\?verbose=?$/);
+  });
+
+  it('reads the JSON of a 500 (the extension answers so once errors count as unhealthy)', async () => {
+    answer = () => ({ status: 500, body: verbose.replace(/StatusOK/g, 'StatusPermanentError') });
+    try {
+      expect(pipelines(await probeWith(`${health.url}/status`).collect())).toEqual([
+        ['metrics/grpc', 1, null],
+        ['traces/http', 1, null],
+      ]);
+    } finally {
+      answer = () => ({ status: 200, body: verbose });
+    }
+  });
+
+  it.each([
+    ['an answer that is not its JSON', () => ({ status: 200, body: '<html>ok</html>' }), /did not answer healthcheckv2 status JSON/],
+    [
+      'the non-verbose answer (no pipelines)',
+      () => ({ status: 200, body: '{"healthy":true,"status":"StatusOK","status_time":"2024-01-18T17:39:15Z"}' }),
+      /lists no pipeline/,
+    ],
+    ['a 503 without JSON', () => ({ status: 503, body: 'starting' }), /answered HTTP 503/],
+  ] as const)('reports %s as unknown, never as healthy', async (_what, reply, error) => {
+    answer = reply;
+    try {
+      const [s, ...rest] = pipelines(await probeWith(`${health.url}/status`).collect());
+      expect(rest).toEqual([]);
+      expect(s?.[0]).toBeNull();
+      expect(s?.[1]).toBeNull();
+      expect(s?.[2]).toMatch(error);
+    } finally {
+      answer = () => ({ status: 200, body: verbose });
+    }
+  });
+
+  it('reports an unreachable health check as unknown', async () => {
+    const [s] = pipelines(await probeWith(`http://127.0.0.1:${await freePort()}/status`).collect());
+    expect(s?.[1]).toBeNull();
+    expect(s?.[2]).toMatch(/cannot reach the Collector health check/);
+  });
+});
+
+describe("the OpenTelemetry Collector's processor drops and receiver failures", () => {
+  it('counts items processors dropped and receivers failed since the last heartbeat, where the Collector has those counters', async () => {
+    // An older Collector's processor counters and a newer one's receiver failures, as the internal-telemetry docs name them.
+    page = `${fixture('otelcol-0.115.txt')}
+# TYPE otelcol_processor_dropped_spans counter
+otelcol_processor_dropped_spans{processor="memory_limiter",service_name="otelcol"} 10
+# TYPE otelcol_receiver_failed_spans_total counter
+otelcol_receiver_failed_spans_total{receiver="otlp",transport="grpc",service_name="otelcol"} 4
+`;
+    const p = otelCollectorProbe({ name: 'otelcol', url: `${collector.url}/metrics`, timeoutS: 2, healthUrl: null, labels: {} });
+    await p.collect();
+    page = page.replace(/processor="memory_limiter",service_name="otelcol"\} 10/, 'processor="memory_limiter",service_name="otelcol"} 25');
+    page = page.replace(/service_name="otelcol"\} 4$/m, 'service_name="otelcol"} 7');
+    const second = await p.collect();
+    expect(find(second, 'otelcol.process.dropped', ['signal', 'spans'])).toMatchObject({ kind: 'dropped', value: 15, error: null });
+    expect(find(second, 'otelcol.receive.failed', ['signal', 'spans'])).toMatchObject({ kind: 'dropped', value: 3, error: null });
+    // Item types without those counters are not reported as 0.
+    expect(find(second, 'otelcol.process.dropped', ['signal', 'metric_points'])).toBeUndefined();
   });
 });
 
