@@ -99,7 +99,12 @@ export async function pipelineHealth(url: string, timeoutS: number, n: string, l
   const target = new URL(url);
   target.searchParams.set('verbose', '');
   const b = (pipeline?: string) =>
-    base(`${n}.pipeline.unhealthy`, 'dropped', 'pipelines', pipeline === undefined ? labels : { ...labels, pipeline: pipeline.slice(0, 256) });
+    base(
+      `${n}.pipeline.unhealthy`,
+      'dropped',
+      'pipelines',
+      pipeline === undefined ? labels : { ...labels, pipeline: pipeline.slice(0, 256) },
+    );
   const answer = await getText({ what: 'the Collector health check', url: target, timeoutS }, 'application/json');
   const text = answer.ok ? answer.value : (answer.body ?? null);
   let parsed: HealthAnswer | null = null;
@@ -121,7 +126,9 @@ export async function pipelineHealth(url: string, timeoutS: number, n: string, l
     .filter(([key]) => key.startsWith('pipeline:'))
     .slice(0, MAX_PIPELINES);
   if (pipelines.length === 0)
-    return [unknownSignal(b(), `the Collector health check at ${url} lists no pipeline: ask it with ?verbose (healthcheckv2, use_v2: true)`)];
+    return [
+      unknownSignal(b(), `the Collector health check at ${url} lists no pipeline: ask it with ?verbose (healthcheckv2, use_v2: true)`),
+    ];
   return pipelines.map(([key, p]) => measured(b(key.slice('pipeline:'.length)), p.status === 'StatusOK' ? 0 : 1));
 }
 
