@@ -7,7 +7,7 @@ import { buildHeartbeat, heartbeatId } from './heartbeat.ts';
 import type { Logger } from './log.ts';
 import { abortableSleep, runLoop } from './loop.ts';
 import type { Probe } from './probes/probe.ts';
-import { type Collected, collectAll, createProbe } from './probes/registry.ts';
+import { type Collected, collectAll, createProbes } from './probes/registry.ts';
 import { createSender } from './transport/sender.ts';
 import { Spool } from './transport/spool.ts';
 import { WorkerClock } from './transport/worker-clock.ts';
@@ -17,7 +17,7 @@ export function newBoot(): string {
 }
 
 export function probesOf(config: AgentConfig, extra: readonly Probe[] = []): Probe[] {
-  return [...config.probes.map((p) => createProbe(p, config.agent_id)), ...extra];
+  return [...createProbes(config.probes, config.agent_id), ...extra];
 }
 
 export async function collectHeartbeat(

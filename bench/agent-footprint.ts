@@ -16,6 +16,8 @@ import { startPushgateway } from '../test/support/pushgateway.ts';
 import { machine, record } from './record.ts';
 
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 10);
+/** BENCH_ALERT_RULES=off measures the agent without the alerting-rule check (to see what it costs). */
+const ALERT_RULES = process.env.BENCH_ALERT_RULES !== 'off';
 const INTERVAL_S = 15;
 const TICK_HZ = 100; // getconf CLK_TCK on Linux
 const WARMUP_MS = 20_000;
@@ -57,6 +59,29 @@ function summarise(samples: Sample[]) {
   };
 }
 
+/** Series a rule may read: ten that exist on this stack, two that do not (rules that cannot fire). */
+const RULE_INPUTS = [
+  'up{job="self"}',
+  'up{job="pushgateway"}',
+  'prometheus_tsdb_head_series',
+  'scrape_duration_seconds{job="self"}',
+  'scrape_samples_scraped{job="pushgateway"}',
+  'prometheus_rule_group_last_duration_seconds',
+  'prometheus_notifications_queue_length',
+  'process_resident_memory_bytes{job="self"}',
+  'prometheus_tsdb_head_chunks',
+  'go_goroutines{job="self"}',
+  'node_cpu_seconds_total{mode="user"}',
+  'http_requests_total{job="api"}',
+];
+
+/** 20 alerting rules over those 12 selectors, some with an `unless absent(...)` that is not needed: the rule check's work. */
+const RULES = `groups:
+  - name: bench
+    rules:
+${Array.from({ length: 20 }, (_, i) => `      - alert: Bench${i}\n        expr: '${RULE_INPUTS[i % RULE_INPUTS.length]} > ${i}${i % 4 === 0 ? ` unless absent(missing_${i})` : ''}'`).join('\n')}
+`;
+
 const stop = (child: ChildProcess) =>
   new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))));
 
@@ -67,9 +92,12 @@ async function main() {
   collector.answer(() => ({ status: 200, body: readFileSync('test/agent/fixtures/otelcol-0.115.txt', 'utf8') }));
   const pushgateway = await startPushgateway();
   const alertmanager = await startAlertmanager('route: { receiver: none }\nreceivers: [{ name: none }]\n');
+  const health = await startRecorder();
+  health.answer(() => ({ status: 200, body: readFileSync('test/agent/fixtures/healthcheckv2-verbose.json', 'utf8') }));
   const prometheus = await startPrometheus({
     scrapeIntervalS: 5,
     alertmanagerUrl: alertmanager.url,
+    rules: RULES,
     scrape: [{ job: 'pushgateway', target: pushgateway.host, honorLabels: true }],
   });
   const children: ChildProcess[] = [];
@@ -84,9 +112,9 @@ async function main() {
         `interval_s: ${INTERVAL_S}`,
         `spool_dir: ${join(dir, 'spool')}`,
         'probes:',
-        `  - { type: prometheus, url: "${p}", freshness: [{ job: self }, { job: pushgateway }] }`,
+        `  - { type: prometheus, url: "${p}", freshness: [{ job: self }, { job: pushgateway }]${ALERT_RULES ? '' : ', alert_rules: false'} }`,
         `  - { type: alertmanager, url: "${alertmanager.url}" }`,
-        `  - { type: otel_collector, url: "${collector.url}/metrics" }`,
+        `  - { type: otel_collector, url: "${collector.url}/metrics", health_url: "${health.url}/status" }`,
         `  - { type: pushgateway_canary, pushgateway_url: "${pushgateway.url}", prometheus_url: "${p}" }`,
         `  - { type: prometheus_freshness, name: self.freshness, url: "${p}", selector: "prometheus_build_info" }`,
         `  - { type: promql, name: q.targets, url: "${p}", query: "count(up)", kind: dropped }`,
@@ -129,6 +157,8 @@ async function main() {
         node_flags: NODE_FLAGS.join(' '),
         malloc_arena_max: MALLOC_ARENA_MAX,
         probes: 10,
+        alerting_rules: 20,
+        alert_rule_check: ALERT_RULES,
         interval_s: INTERVAL_S,
         minutes: MINUTES,
         warmup_s: WARMUP_MS / 1000,
@@ -149,7 +179,7 @@ async function main() {
     if (!result.met) process.exitCode = 1;
   } finally {
     await Promise.all(children.map(stop));
-    await Promise.all([prometheus.stop(), alertmanager.stop(), pushgateway.stop(), receiver.close(), collector.close()]);
+    await Promise.all([prometheus.stop(), alertmanager.stop(), pushgateway.stop(), receiver.close(), collector.close(), health.close()]);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -42,6 +42,13 @@ const SignalSchema = v.pipe(
     unit: v.optional(v.pipe(v.string(), v.maxLength(16))),
     error: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(1024, 'error is at most 1024 characters')))),
     labels: v.optional(LabelsSchema),
+    /**
+     * The signal this one is read through (e.g. "prometheus.up" for everything a probe asks Prometheus):
+     * while that one is bad, this one's trouble is explained by it and is recorded without a page.
+     */
+    via: v.optional(
+      v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'via names the signal this one is read through, e.g. "prometheus.up"')),
+    ),
   }),
   v.check(
     (s) => s.value !== null || (typeof s.error === 'string' && s.error.length > 0),

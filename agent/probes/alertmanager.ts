@@ -1,11 +1,11 @@
 // Alertmanager: do notifications reach their receivers, are alerts refused as invalid, and is the
 // cluster whole. Read from its own /metrics.
 import type { Signal } from '../../protocol/heartbeat.ts';
-import { Deltas } from './counters.ts';
+import { Deltas, Restarts } from './counters.ts';
 import { counter, type Families, samplesOf, scrape, totalsBy } from './exposition.ts';
 import { under } from './http.ts';
-import { base, measured, type Probe, signalOf, unknownSignal } from './probe.ts';
-import { counterDelta, reloadFailed } from './prometheus.ts';
+import { base, measured, type Probe, readThrough, signalOf, unknownSignal } from './probe.ts';
+import { counterDelta, reloadFailed, restartsSignal } from './prometheus.ts';
 
 export interface AlertmanagerOptions {
   name: string;
@@ -20,6 +20,8 @@ export function alertmanagerProbe(options: AlertmanagerOptions): Probe {
   const labels = { source: 'alertmanager', ...options.labels };
   const n = options.name;
   const deltas = new Deltas();
+  const restarts = new Restarts();
+  const restartsBase = base(`${n}.restarts`, 'dropped', 'restarts', labels);
   // Integrations are reported once they have been used, and from then on every heartbeat, so a
   // receiver that goes quiet does not vanish from the watchdog.
   const integrations = new Set<string>();
@@ -28,8 +30,10 @@ export function alertmanagerProbe(options: AlertmanagerOptions): Probe {
   const invalid = base(`${n}.alerts.invalid`, 'dropped', 'alerts', labels);
   const peers = base(`${n}.cluster.peers_missing`, 'dropped', 'peers', labels);
   const reload = base(`${n}.config.reload_failed`, 'dropped', 'reloads', labels);
+  // Seconds since Alertmanager last answered: 0 when it answers now, unknown when it does not.
+  const up = base(`${n}.up`, 'freshness', 's', labels);
   const target = { what: 'Alertmanager', url: under(options.url, 'metrics'), timeoutS: options.timeoutS };
-  return {
+  const probe: Probe = {
     name: n,
     type: 'alertmanager',
     async collect(): Promise<Signal[]> {
@@ -38,17 +42,22 @@ export function alertmanagerProbe(options: AlertmanagerOptions): Probe {
         'alertmanager_alerts_invalid',
         'alertmanager_cluster_',
         'alertmanager_config_last_reload_successful',
+        'process_start_time_seconds',
       ]);
       if (!metrics.ok) {
         const known = integrations.size > 0 ? [...integrations] : ['all'];
         return [
+          unknownSignal(up, metrics.error),
           ...known.map((i) => unknownSignal(failed(i), metrics.error)),
           unknownSignal(invalid, metrics.error),
           unknownSignal(reload, metrics.error),
+          unknownSignal(restartsBase, metrics.error),
         ];
       }
       const f = metrics.value;
-      const out: Signal[] = [];
+      // A new process: its counters are read from a new baseline, not as a jump.
+      if (restarts.observe(samplesOf(f, ['process_start_time_seconds'])?.[0]?.value)) deltas.reset();
+      const out: Signal[] = [measured(up, 0), restartsSignal(restartsBase, f, restarts)];
       const sent = totalsBy(samplesOf(f, counter('alertmanager_notifications')) ?? [], 'integration');
       const failures = samplesOf(f, counter('alertmanager_notifications_failed'));
       if (failures === null) out.push(unknownSignal(failed('all'), 'alertmanager_notifications_failed_total is missing from /metrics'));
@@ -71,6 +80,8 @@ export function alertmanagerProbe(options: AlertmanagerOptions): Probe {
       return out;
     },
   };
+  // Everything else this probe reads is read through Alertmanager answering: one outage, one page.
+  return readThrough(probe, up.name, new Set([up.name]));
 }
 
 function clusterSignal(

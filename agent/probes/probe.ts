@@ -30,3 +30,18 @@ export const base = (name: string, kind: SignalKind, unit: string, labels: Recor
   unit,
   labels,
 });
+
+/**
+ * Signals read through another component carry `via`: the name of the signal that says whether that
+ * component answers. While it is bad, the Worker records their trouble without paging: one outage,
+ * one page. Probes that ask a Prometheus another `prometheus` probe watches are read through its
+ * `<name>.up`.
+ */
+export function readThrough(probe: Probe, via: string, except: ReadonlySet<string> = new Set()): Probe {
+  return {
+    ...probe,
+    async collect() {
+      return (await probe.collect()).map((s) => (except.has(s.name) || s.via !== undefined ? s : { ...s, via }));
+    },
+  };
+}

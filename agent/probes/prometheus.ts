@@ -2,12 +2,12 @@
 // leave for Alertmanager, does remote write keep up, and how fresh is the data of each pipeline.
 // Ages are computed from Prometheus's own clock, so the agent's clock does not enter into them.
 import type { Signal } from '../../protocol/heartbeat.ts';
-import { Deltas } from './counters.ts';
+import { Deltas, Restarts } from './counters.ts';
 import { counter, type Families, samplesOf, scrape, total } from './exposition.ts';
 import { under } from './http.ts';
 import { instantQuery, single } from './prometheus-api.ts';
 import { type AlertRulesOptions, alertRulesChecker, type RulesCheck } from './alert-rules.ts';
-import { base, measured, type Probe, type SignalBase, signalOf, unknownSignal } from './probe.ts';
+import { base, measured, type Probe, readThrough, type SignalBase, signalOf, unknownSignal } from './probe.ts';
 import { queryFreshness } from './prometheus-freshness.ts';
 
 export interface FreshnessTarget {
@@ -42,6 +42,7 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
   const labels = { source: 'prometheus', ...options.labels };
   const n = options.name;
   const deltas = new Deltas();
+  const restarts = new Restarts();
   const sig = {
     up: base(`${n}.up`, 'freshness', 's', labels),
     targetsDown: base(`${n}.targets_down`, 'dropped', 'targets', labels),
@@ -55,6 +56,7 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
     reloadFailed: base(`${n}.config.reload_failed`, 'dropped', 'reloads', labels),
     scrapeLimited: base(`${n}.scrape.limit_exceeded`, 'dropped', 'scrapes', labels),
     jobsEmpty: base(`${n}.targets.jobs_empty`, 'dropped', 'jobs', labels),
+    restarts: base(`${n}.restarts`, 'dropped', 'restarts', labels),
     unfireable: base(`${n}.rules.unfireable`, 'dropped', 'rules', labels),
   };
   const rules =
@@ -75,8 +77,9 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
     'prometheus_target_scrapes_exceeded_sample_limit',
     'prometheus_target_scrape_pool_exceeded_',
     'prometheus_sd_discovered_targets',
+    'process_start_time_seconds',
   ];
-  return {
+  const probe: Probe = {
     name: n,
     type: 'prometheus',
     async collect(): Promise<Signal[]> {
@@ -101,12 +104,15 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
       if (ruleCheck !== null) out.push(...unfireableSignals(sig.unfireable, ruleCheck, rules?.lastError() ?? null));
       if (!metrics.ok) {
         const fromMetrics = [sig.rulesFailed, sig.rulesMissed, sig.dropped, sig.queueFill, sig.notifyErrors, sig.alertmanagersMissing];
-        for (const b of [...fromMetrics, sig.rulesLoad, sig.reloadFailed, sig.scrapeLimited, sig.jobsEmpty])
+        for (const b of [...fromMetrics, sig.rulesLoad, sig.reloadFailed, sig.scrapeLimited, sig.jobsEmpty, sig.restarts])
           out.push(unknownSignal(b, metrics.error));
         if (options.remoteWrite === true) out.push(unknownSignal(base(`${n}.remote_write.lag`, 'queue_age', 's', labels), metrics.error));
         return out;
       }
       const f = metrics.value;
+      // A new process: its counters are read from a new baseline, not as a jump.
+      if (restarts.observe(samplesOf(f, ['process_start_time_seconds'])?.[0]?.value)) deltas.reset();
+      out.push(restartsSignal(sig.restarts, f, restarts));
       // Prometheus makes the rule counters per rule group: none at all means no rules, so none failed.
       const noRules = samplesOf(f, ['prometheus_rule_group_rules']) === null;
       out.push(noRules ? measured(sig.rulesFailed, 0) : counterDelta(sig.rulesFailed, f, 'prometheus_rule_evaluation_failures', deltas));
@@ -132,6 +138,15 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
       return out;
     },
   };
+  // Everything else this probe reads is read through Prometheus answering: one outage, one page.
+  return readThrough(probe, sig.up.name, new Set([sig.up.name]));
+}
+
+/** Restarts in the last ten minutes; unknown when the process does not say when it started. */
+export function restartsSignal(b: SignalBase, f: Families, restarts: Restarts): Signal {
+  return samplesOf(f, ['process_start_time_seconds']) === null
+    ? unknownSignal(b, 'process_start_time_seconds is missing from /metrics')
+    : measured(b, restarts.recent());
 }
 
 /** Per rule that cannot fire, a signal named after it (first, so it names the window), then the count. */

@@ -4,7 +4,7 @@ import { alertmanagerProbe } from './alertmanager.ts';
 import { canaryProbe } from './canary.ts';
 import { demoProbe } from './demo.ts';
 import { otelCollectorProbe } from './otel-collector.ts';
-import { base, measured, type Probe } from './probe.ts';
+import { base, measured, type Probe, readThrough } from './probe.ts';
 import { prometheusProbe } from './prometheus.ts';
 import { prometheusFreshnessProbe } from './prometheus-freshness.ts';
 import { promqlProbe } from './promql.ts';
@@ -68,6 +68,24 @@ export function createProbe(config: ProbeConfig, agentId: string): Probe {
   }
 }
 
+/** Every configured probe, with what it reads through (see readThrough). */
+export function createProbes(configs: readonly ProbeConfig[], agentId: string): Probe[] {
+  const upOf = new Map<string, string>();
+  for (const c of configs) if (c.type === 'prometheus') upOf.set(baseUrl(c.url), `${c.name}.up`);
+  return configs.map((c) => {
+    const probe = createProbe(c, agentId);
+    const reads =
+      c.type === 'promql' || c.type === 'prometheus_freshness' ? c.url : c.type === 'pushgateway_canary' ? c.prometheus_url : null;
+    const via = reads === null ? undefined : upOf.get(baseUrl(reads));
+    return via === undefined ? probe : readThrough(probe, via);
+  });
+}
+
+const baseUrl = (url: string) => {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+};
+
 export interface ProbeRun {
   probe: Probe;
   signals: Signal[];
@@ -101,9 +119,12 @@ export async function runProbe(probe: Probe, clock: () => number = performance.n
 export function selfTelemetry(runs: readonly ProbeRun[]): Signal[] {
   return runs.flatMap(({ probe, signals, durationMs }) => {
     const labels = { source: 'blindspot-agent', probe: probe.name };
+    // A probe whose component is down fails and slows with it: read through the same signal.
+    const root = signals.find((s) => s.via !== undefined)?.via ?? signals.find((s) => s.name === `${probe.name}.up`)?.name;
+    const through = (s: Signal): Signal => (root === undefined ? s : { ...s, via: root });
     return [
-      measured(base('agent.probe.duration', 'queue_age', 's', labels), durationMs / 1000),
-      measured(base('agent.probe.failed', 'dropped', 'signals', labels), signals.filter((s) => s.value === null).length),
+      through(measured(base('agent.probe.duration', 'queue_age', 's', labels), durationMs / 1000)),
+      through(measured(base('agent.probe.failed', 'dropped', 'signals', labels), signals.filter((s) => s.value === null).length)),
     ];
   });
 }

@@ -10,27 +10,40 @@ export interface Daemon {
   dir: string;
   /** Sends it a signal, e.g. SIGHUP to reload its configuration. */
   signal(sig: NodeJS.Signals): void;
+  /** A clean restart, as a rollout does it: TERM, wait for the exit, start again with the same arguments and data. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startDaemon(name: string, bin: string, args: string[], port: number, dir: string): Promise<Daemon> {
-  const child: ChildProcess = spawn(bin, args, { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let child: ChildProcess = spawn(bin, args, { stdio: 'ignore' });
+  let exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
+  const terminate = async () => {
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     child.kill('SIGKILL');
+    await exited;
+  };
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await terminate();
     rmSync(dir, { recursive: true, force: true });
   };
+  const ready = () => waitFor(`${name} to be ready`, async () => (await fetch(`${url}/-/ready`)).ok, 20_000);
   try {
-    await waitFor(`${name} to be ready`, async () => (await fetch(`${url}/-/ready`)).ok, 20_000);
+    await ready();
   } catch (e: unknown) {
     await stop();
     throw e;
   }
-  return { url, dir, signal: (sig) => void child.kill(sig), stop };
+  const restart = async () => {
+    await terminate();
+    child = spawn(bin, args, { stdio: 'ignore' });
+    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await ready();
+  };
+  return { url, dir, signal: (sig) => void child.kill(sig), restart, stop };
 }

@@ -11,6 +11,7 @@ export interface RunningPrometheus {
   url: string;
   dir: string;
   signal(sig: NodeJS.Signals): void;
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 

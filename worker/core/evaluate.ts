@@ -24,7 +24,7 @@ import {
   dueAt,
   type StepContext,
 } from './monitor-instance.ts';
-import { clockSkewDef, defOf, IMPLICIT_PREFIX, selectMonitors } from './monitor-defs.ts';
+import { clockSkewDef, defOf, IMPLICIT_PREFIX, type Selection, selectMonitors } from './monitor-defs.ts';
 import { flushSpreadMs, nextFlushAt, recordSignal } from './rollup.ts';
 import { classifySignal, lowerIsWorse, median, MIN_BASELINE_SAMPLES, type Observation, ruleFor, worstOf } from './signal-level.ts';
 import { observeHeartbeat, observeMissed, settleSilence, type SilenceSubject, silenceDueAt } from './silence.ts';
@@ -62,10 +62,10 @@ export function evaluateHeartbeat(
 
   const restarted = changes.some((c) => c.type === 'restarted');
   const monitors: Record<string, MonitorInstance> = {};
-  const step = (def: MonitorDef, obs: Observation, inst: MonitorInstance) => {
-    const ctx = contextFor(next, def, monitors, config, { stopping: facts.stopping, late: false, now });
+  const step = (def: MonitorDef, obs: Observation, inst: MonitorInstance, via: string[] = inst.via ?? []) => {
+    const ctx = contextFor(next, withVia(def, via), monitors, config, { stopping: facts.stopping, late: false, now });
     const result = observe(inst, obs, ctx, now);
-    monitors[def.id] = result.next;
+    monitors[def.id] = via.length === 0 ? withoutVia(result.next) : { ...result.next, via };
     changes.push(...instanceChanges(result.changes));
   };
 
@@ -77,7 +77,9 @@ export function evaluateHeartbeat(
     next.monitors[CLOCK_SKEW_MONITOR] ?? newInstance(CLOCK_SKEW_MONITOR, now),
   );
 
-  for (const { def, signals } of selectMonitors(config, subject.id, facts.signals)) {
+  const selections = throughVia(selectMonitors(config, subject.id, facts.signals));
+  const judgedBy = judges(selections);
+  for (const { def, signals } of selections) {
     const prevInst = next.monitors[def.id];
     if (signals.length === 0) {
       if (prevInst === undefined) continue;
@@ -89,8 +91,9 @@ export function evaluateHeartbeat(
       continue;
     }
     const inst = withBaselines(prevInst ?? newInstance(def.id, now), signals, now);
-    const obs = worstOf(signals.map((s) => classifySignal(s, ruleFor(def, s), baselineOf(prevInst, s))));
-    if (obs !== null) step(def, namedBy(def, obs), inst);
+    const observations = signals.map((s) => ({ s, o: classifySignal(s, ruleFor(def, s), baselineOf(prevInst, s)) }));
+    const obs = worstOf(observations.map((x) => x.o));
+    if (obs !== null) step(def, namedBy(def, obs), inst, explainedBy(def, observations, judgedBy));
   }
 
   // Instances not judged above: an implicit monitor whose signal is missing, or a monitor removed from the configuration.
@@ -161,7 +164,7 @@ export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchC
     const copy = structuredClone(inst);
     if (def !== null) {
       const instDue = dueAt(inst, def);
-      const ctx = contextFor(live, def, monitors, config, {
+      const ctx = contextFor(live, withVia(def, inst.via ?? []), monitors, config, {
         stopping: live.stopping,
         late: instDue !== null && now - instDue > LATE_MS,
         now,
@@ -204,7 +207,11 @@ function releaseSuppressed(live: LiveState, config: WatchConfig, now: number): C
     if (w === null || w.paged) continue;
     const def = defOf(config, id);
     if (def === null) continue;
-    const reason = contextFor(live, def, live.monitors, config, { stopping: live.stopping, late: false, now }).suppression();
+    const reason = contextFor(live, withVia(def, inst.via ?? []), live.monitors, config, {
+      stopping: live.stopping,
+      late: false,
+      now,
+    }).suppression();
     if (reason !== null) continue;
     inst.window = pageNow(w);
     changes.push({ type: 'window_paged', window: inst.window });
@@ -238,6 +245,56 @@ function contextFor(
 
 function instanceChanges(changes: readonly InstanceChange[]): Change[] {
   return changes.map((c) => ({ type: `window_${c.type}` as const, window: c.window }));
+}
+
+/**
+ * Each monitor with the monitors its signals are read through (a signal's `via` names the signal; the
+ * monitor that judges that signal is the one). Those come first, so this heartbeat's verdict on
+ * Prometheus itself is known before what was read through it is judged.
+ */
+function throughVia(selections: readonly Selection[]): Selection[] {
+  const judgedBy = judges(selections);
+  const explaining = new Set<string>();
+  for (const { signals } of selections)
+    for (const s of signals) {
+      const id = s.via === undefined ? undefined : judgedBy.get(s.via);
+      if (id !== undefined) explaining.add(id);
+    }
+  return [...selections.filter((s) => explaining.has(s.def.id)), ...selections.filter((s) => !explaining.has(s.def.id))];
+}
+
+/** Signal name → the monitor that judges it (the first that selects it). */
+function judges(selections: readonly Selection[]): Map<string, string> {
+  const judgedBy = new Map<string, string>();
+  for (const { def, signals } of selections) for (const s of signals) if (!judgedBy.has(s.name)) judgedBy.set(s.name, def.id);
+  return judgedBy;
+}
+
+/**
+ * The monitors that explain this one's trouble: those judging what each of its bad signals is read
+ * through. If any bad signal is read through nothing, nothing explains it: the trouble is its own.
+ */
+function explainedBy(def: MonitorDef, observations: readonly { s: Signal; o: Observation }[], judgedBy: Map<string, string>): string[] {
+  const via = new Set<string>();
+  for (const { s, o } of observations) {
+    if (o.level === 'up') continue;
+    const id = s.via === undefined ? undefined : judgedBy.get(s.via);
+    if (id === undefined || id === def.id) return [];
+    via.add(id);
+  }
+  return [...via];
+}
+
+/** A monitor's own dependencies and those its signals bring (`via`), as one list. */
+function withVia(def: MonitorDef, via: readonly string[]): MonitorDef {
+  const extra = via.filter((id) => !def.dependsOn.includes(id));
+  return extra.length === 0 ? def : { ...def, dependsOn: [...def.dependsOn, ...extra] };
+}
+
+function withoutVia(inst: MonitorInstance): MonitorInstance {
+  if (inst.via === undefined) return inst;
+  const { via: _, ...rest } = inst;
+  return rest;
 }
 
 /** A breach is called what its monitor says it means, if it says (a measurement that failed stays `unknown`). */

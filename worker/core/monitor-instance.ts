@@ -47,6 +47,8 @@ export interface MonitorInstance {
   window: BlindWindow | null;
   /** Per signal, sampling ratios at most one per minute over the last hour (the baseline). */
   baselines: Record<string, { at: number; v: number }[]>;
+  /** Monitors its signals are read through (their `via`): while one of them is bad, this one does not page. */
+  via?: string[];
 }
 
 export type InstanceChange =

@@ -1,0 +1,168 @@
+// One cause, one page, on real parts with the bundled configuration: Prometheus 2.42, Alertmanager
+// 0.25 and a Pushgateway, the agent as its own process (prometheus, alertmanager and canary probes),
+// the Worker under wrangler dev, a webhook receiver as the pager. Killing Prometheus pages once,
+// naming it; everything read through it is recorded as suppressed by it. Then killing Alertmanager
+// pages once more, naming it. Before that: clean restarts page nobody, a restart loop pages.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { generateSecret } from '../../protocol/signature.ts';
+import { ALERTMANAGER_BIN, type RunningAlertmanager, startAlertmanager } from '../support/alertmanager.ts';
+import { killAndWait } from '../support/child.ts';
+import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
+import { type Recorder, startRecorder } from '../support/http-recorder.ts';
+import { d1Query } from '../support/local-d1.ts';
+import { waitFor } from '../support/ports.ts';
+import { PROMETHEUS_BIN, type RunningPrometheus, startPrometheus } from '../support/prometheus.ts';
+import { PUSHGATEWAY_BIN, startPushgateway } from '../support/pushgateway.ts';
+import { requireBinary } from '../support/requirement.ts';
+
+const needs = [
+  requireBinary(PROMETHEUS_BIN, 'prometheus'),
+  requireBinary(ALERTMANAGER_BIN, 'prometheus-alertmanager'),
+  requireBinary(PUSHGATEWAY_BIN, 'prometheus-pushgateway'),
+];
+const available = needs.every((n) => n.available);
+
+const AGENT = 'one-page';
+const agentSecret = generateSecret();
+const webhookSecret = generateSecret();
+
+/**
+ * The bundled configuration as shipped, with its default holds in time rather than heartbeats: the
+ * agent here beats every second, and a restart takes a few; at the usual 15 s interval the default
+ * `for` of two heartbeats is 30 s.
+ */
+function bundled(): string {
+  const config = parseYaml(readFileSync('blindspot.config.yaml', 'utf8')) as { defaults: Record<string, unknown> };
+  return JSON.stringify({
+    ...config,
+    defaults: { ...config.defaults, for: { heartbeats: 2, seconds: 10 }, recover_for: { heartbeats: 2, seconds: 0 } },
+  });
+}
+
+let pushgateway: Awaited<ReturnType<typeof startPushgateway>>;
+let alertmanager: RunningAlertmanager;
+let prometheus: RunningPrometheus;
+let worker: TestWorker;
+let pager: Recorder;
+let agent: ChildProcess | undefined;
+
+interface WindowRow {
+  monitor: string;
+  cause: string;
+  suppressed_by: string | null;
+}
+const windows = () =>
+  d1Query<WindowRow>(worker.persistTo, `SELECT monitor, cause, suppressed_by FROM windows WHERE agent_id = '${AGENT}' ORDER BY started_at`);
+
+/** The monitors of the windows that paged (window.opened events the pager received). */
+function pagedMonitors(): string[] {
+  return pager.requests
+    .map(
+      (r) =>
+        new Webhook(webhookSecret).verify(r.body, r.headers as Record<string, string>) as {
+          type: string;
+          data: { window: { monitor: string } };
+        },
+    )
+    .filter((e) => e.type === 'window.opened')
+    .map((e) => e.data.window.monitor);
+}
+
+beforeAll(async () => {
+  if (!available) return;
+  pager = await startRecorder();
+  pushgateway = await startPushgateway();
+  alertmanager = await startAlertmanager('route: { receiver: none }\nreceivers: [{ name: none }]\n');
+  prometheus = await startPrometheus({
+    scrapeIntervalS: 1,
+    alertmanagerUrl: alertmanager.url,
+    rules: 'groups: [{ name: watchdog, rules: [{ alert: Watchdog, expr: vector(1) }] }]',
+    scrape: [{ job: 'pushgateway', target: pushgateway.host, honorLabels: true }],
+  });
+  worker = await startTestWorker('onepage', {
+    BLINDSPOT_AGENT_SECRETS: JSON.stringify({ [AGENT]: [agentSecret] }),
+    BLINDSPOT_CONFIG: bundled(),
+    BLINDSPOT_WEBHOOK_URL: `${pager.url}/events`,
+    BLINDSPOT_WEBHOOK_SECRET: webhookSecret,
+  });
+  writeFileSync(
+    join(worker.dir, 'agent.yaml'),
+    [
+      `agent_id: ${AGENT}`,
+      `worker_url: ${worker.url}`,
+      `secret: ${agentSecret}`,
+      'interval_s: 1',
+      `spool_dir: ${join(worker.dir, 'spool')}`,
+      'probes:',
+      `  - { type: prometheus, url: "${prometheus.url}", timeout_s: 1 }`,
+      `  - { type: alertmanager, url: "${alertmanager.url}", timeout_s: 1 }`,
+      `  - { type: pushgateway_canary, pushgateway_url: "${pushgateway.url}", prometheus_url: "${prometheus.url}", timeout_s: 1 }`,
+    ].join('\n'),
+  );
+  agent = spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', join(worker.dir, 'agent.yaml')], { stdio: 'ignore' });
+}, 120_000);
+
+afterAll(async () => {
+  await killAndWait(agent);
+  await Promise.all([worker?.stop(), prometheus?.stop(), alertmanager?.stop(), pushgateway?.stop(), pager?.close()]);
+});
+
+describe.skipIf(!available)(
+  `one cause, one page on the bundled configuration${available ? '' : ` (skipped: ${needs.map((n) => n.reason).join('; ')})`}`,
+  () => {
+    it('a clean restart of Prometheus or Alertmanager pages nobody', async () => {
+      await waitFor(
+        'live heartbeats',
+        async () => d1Query<{ n: number }>(worker.persistTo, `SELECT count(*) AS n FROM agents WHERE id = '${AGENT}'`)[0]?.n === 1,
+        30_000,
+        500,
+      );
+      // A healthy stack: a few heartbeats in, nothing pages.
+      await new Promise((r) => setTimeout(r, 5000));
+      expect(pagedMonitors()).toEqual([]);
+      await prometheus.restart();
+      await alertmanager.restart();
+      // Long enough for anything the restarts dropped or broke to have paged.
+      await new Promise((r) => setTimeout(r, 8000));
+      expect(pagedMonitors()).toEqual([]);
+    }, 60_000);
+
+    it('a restart loop pages, however quickly each restart recovers', async () => {
+      // With the restart above, three within ten minutes.
+      await prometheus.restart();
+      await new Promise((r) => setTimeout(r, 2000));
+      await prometheus.restart();
+      await waitFor('the restart-loop page', async () => pagedMonitors().includes('prometheus-restart-loop') || undefined, 30_000, 500);
+      expect(pagedMonitors()).toEqual(['prometheus-restart-loop']);
+    }, 60_000);
+
+    it('a dead Prometheus pages once, naming it; a dead Alertmanager then pages once more, naming it', async () => {
+      const before = pagedMonitors().length;
+      const openBefore = windows().length;
+      await prometheus.stop();
+      await waitFor('the Prometheus page', async () => pagedMonitors().includes('prometheus-up') || undefined, 30_000, 500);
+      // Long enough for everything read through Prometheus to have opened its own window.
+      await new Promise((r) => setTimeout(r, 6000));
+      expect(pagedMonitors().slice(before)).toEqual(['prometheus-up']);
+      const quiet = windows()
+        .slice(openBefore)
+        .filter((w) => w.monitor !== 'prometheus-up');
+      expect(quiet.length).toBeGreaterThan(0);
+      for (const w of quiet) expect(w, w.monitor).toMatchObject({ suppressed_by: 'depends_on:prometheus-up' });
+
+      await alertmanager.stop();
+      await waitFor('the Alertmanager page', async () => pagedMonitors().includes('alertmanager-up') || undefined, 30_000, 500);
+      await new Promise((r) => setTimeout(r, 6000));
+      expect(pagedMonitors().slice(before)).toEqual(['prometheus-up', 'alertmanager-up']);
+      for (const w of windows()
+        .slice(openBefore)
+        .filter((x) => x.monitor !== 'prometheus-up' && x.monitor !== 'alertmanager-up'))
+        expect(w.suppressed_by, w.monitor).toMatch(/^depends_on:(prometheus|alertmanager)-up$/);
+    }, 120_000);
+  },
+);
