@@ -162,7 +162,7 @@ describe.skipIf(!available)(
       for (const w of windows()
         .slice(openBefore)
         .filter((x) => x.monitor !== 'prometheus-up' && x.monitor !== 'alertmanager-up'))
-        expect(w.suppressed_by, w.monitor).toMatch(/^depends_on:(prometheus|alertmanager)-up$/);
+        expect(w.suppressed_by, w.monitor).toMatch(/^depends_on:(prometheus|alertmanager)-(up|restart-loop)$/);
     }, 120_000);
   },
 );
