@@ -123,9 +123,11 @@ const AlertmanagerSchema = v.strictObject(
         v.maxValue(64, 'cluster_size is at most 64'),
       ),
     ),
+    /** A silence nobody updated for longer is stale (default 7 days); false: silences are not read. */
+    silence_max_age_s: v.optional(v.union([v.literal(false), seconds('silence_max_age_s', 60, 366 * 86_400)]), 7 * 86_400),
     labels,
   },
-  unknownKey('alertmanager', 'type, name, url, timeout_s, cluster_size, labels'),
+  unknownKey('alertmanager', 'type, name, url, timeout_s, cluster_size, silence_max_age_s, labels'),
 );
 
 const CollectorSchema = v.strictObject(

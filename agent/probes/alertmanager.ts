@@ -1,11 +1,13 @@
-// Alertmanager: do notifications reach their receivers, are alerts refused as invalid, and is the
-// cluster whole. Read from its own /metrics.
+// Alertmanager: does it answer, do notifications reach their receivers, are alerts refused as
+// invalid, did its configuration reload, is the cluster whole (its own /metrics), and do its silences
+// mute every critical alert or lie forgotten (/api/v2/silences, silences.ts).
 import type { Signal } from '../../protocol/heartbeat.ts';
 import { Deltas, Restarts } from './counters.ts';
 import { counter, type Families, samplesOf, scrape, totalsBy } from './exposition.ts';
 import { under } from './http.ts';
 import { base, measured, type Probe, readThrough, signalOf, unknownSignal } from './probe.ts';
 import { counterDelta, reloadFailed, restartsSignal } from './prometheus.ts';
+import { fetchSilences, silenceSignals } from './silences.ts';
 
 export interface AlertmanagerOptions {
   name: string;
@@ -13,6 +15,8 @@ export interface AlertmanagerOptions {
   timeoutS: number;
   /** How many members the cluster should have; default: the most the probe has seen. Ignored when not clustered. */
   clusterSize: number | undefined;
+  /** A silence nobody updated for longer than this is reported as stale; null: silences are not read. */
+  silenceMaxAgeS: number | null;
   labels: Record<string, string>;
 }
 
@@ -37,13 +41,18 @@ export function alertmanagerProbe(options: AlertmanagerOptions): Probe {
     name: n,
     type: 'alertmanager',
     async collect(): Promise<Signal[]> {
-      const metrics = await scrape(target, [
-        'alertmanager_notifications',
-        'alertmanager_alerts_invalid',
-        'alertmanager_cluster_',
-        'alertmanager_config_last_reload_successful',
-        'process_start_time_seconds',
+      const [metrics, silences] = await Promise.all([
+        scrape(target, [
+          'alertmanager_notifications',
+          'alertmanager_alerts_invalid',
+          'alertmanager_cluster_',
+          'alertmanager_config_last_reload_successful',
+          'process_start_time_seconds',
+        ]),
+        options.silenceMaxAgeS === null ? Promise.resolve(null) : fetchSilences(options.url, options.timeoutS),
       ]);
+      const silenced =
+        silences === null || options.silenceMaxAgeS === null ? [] : silenceSignals(n, labels, silences, options.silenceMaxAgeS, Date.now());
       if (!metrics.ok) {
         const known = integrations.size > 0 ? [...integrations] : ['all'];
         return [
@@ -52,12 +61,13 @@ export function alertmanagerProbe(options: AlertmanagerOptions): Probe {
           unknownSignal(invalid, metrics.error),
           unknownSignal(reload, metrics.error),
           unknownSignal(restartsBase, metrics.error),
+          ...silenced,
         ];
       }
       const f = metrics.value;
       // A new process: its counters are read from a new baseline, not as a jump.
       if (restarts.observe(samplesOf(f, ['process_start_time_seconds'])?.[0]?.value)) deltas.reset();
-      const out: Signal[] = [measured(up, 0), restartsSignal(restartsBase, f, restarts)];
+      const out: Signal[] = [measured(up, 0), restartsSignal(restartsBase, f, restarts), ...silenced];
       const sent = totalsBy(samplesOf(f, counter('alertmanager_notifications')) ?? [], 'integration');
       const failures = samplesOf(f, counter('alertmanager_notifications_failed'));
       if (failures === null) out.push(unknownSignal(failed('all'), 'alertmanager_notifications_failed_total is missing from /metrics'));

@@ -38,7 +38,13 @@ export function createProbe(config: ProbeConfig, agentId: string): Probe {
         })),
       });
     case 'alertmanager':
-      return alertmanagerProbe({ ...common, url: config.url, timeoutS: config.timeout_s, clusterSize: config.cluster_size });
+      return alertmanagerProbe({
+        ...common,
+        url: config.url,
+        timeoutS: config.timeout_s,
+        clusterSize: config.cluster_size,
+        silenceMaxAgeS: config.silence_max_age_s === false ? null : config.silence_max_age_s,
+      });
     case 'otel_collector':
       return otelCollectorProbe({ ...common, url: config.url, timeoutS: config.timeout_s, healthUrl: config.health_url ?? null });
     case 'pushgateway_canary':

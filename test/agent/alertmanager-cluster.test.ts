@@ -24,7 +24,14 @@ describe.skipIf(!am.available)(`Alertmanager cluster peers${am.available ? '' : 
   });
 
   const missing = async (clusterSize?: number) => {
-    const signals = await alertmanagerProbe({ name: 'alertmanager', url: first.url, timeoutS: 2, clusterSize, labels: {} }).collect();
+    const signals = await alertmanagerProbe({
+      name: 'alertmanager',
+      url: first.url,
+      timeoutS: 2,
+      clusterSize,
+      silenceMaxAgeS: null,
+      labels: {},
+    }).collect();
     return signals.find((s) => s.name === 'alertmanager.cluster.peers_missing');
   };
 
@@ -36,7 +43,14 @@ describe.skipIf(!am.available)(`Alertmanager cluster peers${am.available ? '' : 
 
   it('reports a peer missing once it is gone', async () => {
     // The same probe object remembers the most members it saw: no cluster_size needed.
-    const probe = alertmanagerProbe({ name: 'alertmanager', url: first.url, timeoutS: 2, clusterSize: undefined, labels: {} });
+    const probe = alertmanagerProbe({
+      name: 'alertmanager',
+      url: first.url,
+      timeoutS: 2,
+      clusterSize: undefined,
+      silenceMaxAgeS: null,
+      labels: {},
+    });
     expect((await probe.collect()).find((s) => s.name === 'alertmanager.cluster.peers_missing')?.value).toBe(0);
     await second.stop();
     await waitFor(

@@ -20,9 +20,16 @@ describe.skipIf(!am.available)(`Alertmanager configuration reloads${am.available
   });
 
   const reloadFailed = async (url = server.url) =>
-    (await alertmanagerProbe({ name: 'alertmanager', url, timeoutS: 2, clusterSize: undefined, labels: {} }).collect()).find(
-      (s) => s.name === 'alertmanager.config.reload_failed',
-    );
+    (
+      await alertmanagerProbe({
+        name: 'alertmanager',
+        url,
+        timeoutS: 2,
+        clusterSize: undefined,
+        silenceMaxAgeS: null,
+        labels: {},
+      }).collect()
+    ).find((s) => s.name === 'alertmanager.config.reload_failed');
 
   it('reports 0 while the last reload worked, 1 after one failed, and 0 again once one works', async () => {
     expect(await reloadFailed()).toMatchObject({ kind: 'dropped', value: 0, error: null });

@@ -202,7 +202,7 @@ describe('agent configuration', () => {
           { name: 'self.freshness', selector: 'up', lookback: '1h', labels: {} },
         ],
       },
-      { type: 'alertmanager', name: 'alertmanager', url: 'http://a:9093', timeout_s: 5, labels: {} },
+      { type: 'alertmanager', name: 'alertmanager', url: 'http://a:9093', timeout_s: 5, silence_max_age_s: 604800, labels: {} },
       { type: 'otel_collector', name: 'otelcol', url: 'http://127.0.0.1:8888/metrics', timeout_s: 5, labels: {} },
       {
         type: 'pushgateway_canary',

@@ -26,6 +26,7 @@ export function causeClass(w: Pick<WindowShape, 'cause' | 'verdict'>): string {
     case 'dropped':
     case 'alert_rules_silent':
     case 'targets_missing':
+    case 'alerts_silenced':
       return 'w-dropped';
     case 'rules_behind':
       return 'w-queue';
@@ -48,7 +49,7 @@ export const LEGEND: [string, string][] = [
   ['w-silent', 'agent or alert path silent'],
   ['w-stale', 'stale data'],
   ['w-sampling', 'sampling too low or dropped'],
-  ['w-dropped', 'dropped alerts or items, rules that cannot fire, jobs without targets'],
+  ['w-dropped', 'dropped alerts or items, rules that cannot fire, alerts silenced, jobs without targets'],
   ['w-queue', 'queue backlog or full, rules evaluating late'],
   ['w-unknown', 'unknown (could not measure)'],
   ['w-other', 'flapping, clock skew or a failed config reload'],

@@ -28,6 +28,7 @@ const WHAT: Record<string, string> = {
   rules_behind: 'the rules that watch it are evaluating late',
   config_reload_failed: 'its monitoring configuration failed to reload',
   targets_missing: 'parts of its monitoring discover nothing to scrape',
+  alerts_silenced: 'its alerts are silenced',
 };
 
 export function openingText(w: BlindWindow, componentName: string): { name: string; body: string; impact: 'minor' | 'major' } {

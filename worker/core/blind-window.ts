@@ -30,7 +30,7 @@ export type WindowCause =
  * What a monitor may name its breaches (its `cause` in the configuration), where the signal's kind
  * alone would say something vaguer: a failed rule evaluation is not "notifications lost".
  */
-export const MONITOR_CAUSES = ['alert_rules_silent', 'rules_behind', 'config_reload_failed', 'targets_missing'] as const;
+export const MONITOR_CAUSES = ['alert_rules_silent', 'rules_behind', 'config_reload_failed', 'targets_missing', 'alerts_silenced'] as const;
 export type MonitorCause = (typeof MONITOR_CAUSES)[number];
 
 /** An interval during which a monitor was not up. Times are unix milliseconds. */

@@ -57,6 +57,7 @@ const CAUSES: Record<string, string> = {
   rules_behind: 'rule groups take longer than their interval: alerts evaluate late or not at all',
   config_reload_failed: 'a configuration reload failed: the old configuration is still running',
   targets_missing: 'scrape jobs discover no targets: their data and alerts are gone',
+  alerts_silenced: 'an Alertmanager silence mutes every critical alert, or one lies forgotten',
   test: 'this is a test notification from Blindspot; nothing is wrong',
 };
 

@@ -37,6 +37,8 @@ describe("a monitor's cause", () => {
     const r = loadConfigText('monitors: [{ id: m, kind: dropped, cause: everything_fine }]');
     expect(r.ok).toBe(false);
     if (!r.ok)
-      expect(r.errors.join('\n')).toMatch(/cause is one of alert_rules_silent, rules_behind, config_reload_failed, targets_missing/);
+      expect(r.errors.join('\n')).toMatch(
+        /cause is one of alert_rules_silent, rules_behind, config_reload_failed, targets_missing, alerts_silenced/,
+      );
   });
 });

@@ -59,8 +59,8 @@ interface WindowRow {
 const windows = () =>
   d1Query<WindowRow>(worker.persistTo, `SELECT monitor, cause, suppressed_by FROM windows WHERE agent_id = '${AGENT}' ORDER BY started_at`);
 
-/** The monitors of the windows that paged (window.opened events the pager received). */
-function pagedMonitors(): string[] {
+/** The monitors of the events of one type the pager received. */
+function eventMonitors(type: string): string[] {
   return pager.requests
     .map(
       (r) =>
@@ -69,10 +69,13 @@ function pagedMonitors(): string[] {
           data: { window: { monitor: string } };
         },
     )
-    .filter((e) => e.type === 'window.opened')
+    .filter((e) => e.type === type)
     .map((e) => e.data.window.monitor);
 }
 
+/** The monitors of the windows that paged (window.opened events the pager received). */
+const pagedMonitors = () => eventMonitors('window.opened');
+const closedMonitors = () => eventMonitors('window.closed');
 beforeAll(async () => {
   if (!available) return;
   pager = await startRecorder();
@@ -139,6 +142,48 @@ describe.skipIf(!available)(
       await prometheus.restart();
       await waitFor('the restart-loop page', async () => pagedMonitors().includes('prometheus-restart-loop') || undefined, 30_000, 500);
       expect(pagedMonitors()).toEqual(['prometheus-restart-loop']);
+    }, 60_000);
+
+    it('a broad critical silence opens a window naming it within two heartbeats, and removing it closes the window', async () => {
+      const now = Date.now();
+      const res = await fetch(`${alertmanager.url}/api/v2/silences`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          matchers: [{ name: 'severity', value: 'critical|warning', isRegex: true, isEqual: true }],
+          startsAt: new Date(now).toISOString(),
+          endsAt: new Date(now + 3_600_000).toISOString(),
+          createdBy: 'sam',
+          comment: 'quiet during the migration',
+        }),
+      });
+      const { silenceID } = (await res.json()) as { silenceID: string };
+      const opened = await waitFor(
+        'the silence window',
+        async () =>
+          d1Query<{ signal: string; cause: string; started_at: number }>(
+            worker.persistTo,
+            `SELECT signal, cause, started_at FROM windows WHERE agent_id = '${AGENT}' AND monitor = 'alerts-not-silenced'`,
+          )[0],
+        30_000,
+        250,
+      );
+      expect(opened).toMatchObject({ signal: `alertmanager.silences.broad:${silenceID}`, cause: 'alerts_silenced' });
+      // Opened on the first heartbeat that saw it (for: one heartbeat), a second or two after it was made.
+      expect(opened.started_at - now).toBeLessThan(10_000);
+      await waitFor('its page', async () => pagedMonitors().includes('alerts-not-silenced') || undefined, 15_000, 250);
+      await fetch(`${alertmanager.url}/api/v2/silence/${silenceID}`, { method: 'DELETE' });
+      await waitFor(
+        'the silence window to close',
+        async () =>
+          d1Query<{ ended_at: number | null }>(
+            worker.persistTo,
+            `SELECT ended_at FROM windows WHERE agent_id = '${AGENT}' AND monitor = 'alerts-not-silenced'`,
+          )[0]?.ended_at ?? undefined,
+        30_000,
+        250,
+      );
+      await waitFor('its resolve', async () => closedMonitors().includes('alerts-not-silenced') || undefined, 15_000, 250);
     }, 60_000);
 
     it('a dead Prometheus pages once, naming it; a dead Alertmanager then pages once more, naming it', async () => {
