@@ -2,7 +2,8 @@
 // 0.25 and a Pushgateway, the agent as its own process (prometheus, alertmanager and canary probes),
 // the Worker under wrangler dev, a webhook receiver as the pager. Killing Prometheus pages once,
 // naming it; everything read through it is recorded as suppressed by it. Then killing Alertmanager
-// pages once more, naming it. Before that: clean restarts page nobody, a restart loop pages.
+// pages once more, naming it. Before that: clean restarts page nobody, a restart loop pages, a broad
+// silence opens a window naming it, and a hung Prometheus (SIGSTOP) pages once like a dead one.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -186,11 +187,29 @@ describe.skipIf(!available)(
       await waitFor('its resolve', async () => closedMonitors().includes('alerts-not-silenced') || undefined, 15_000, 250);
     }, 60_000);
 
+    it('a hung Prometheus pages once, naming it, the rest suppressed by it; it resolves when Prometheus answers again', async () => {
+      const before = pagedMonitors().length;
+      const openBefore = windows().length;
+      prometheus.signal('SIGSTOP');
+      try {
+        await waitFor('the Prometheus page', async () => pagedMonitors().slice(before).includes('prometheus-up') || undefined, 30_000, 500);
+        await new Promise((r) => setTimeout(r, 6000));
+        expect(pagedMonitors().slice(before)).toEqual(['prometheus-up']);
+        const quiet = windows()
+          .slice(openBefore)
+          .filter((w) => w.monitor !== 'prometheus-up');
+        for (const w of quiet) expect(w.suppressed_by, w.monitor).toMatch(/^depends_on:prometheus-(up|restart-loop)$/);
+      } finally {
+        prometheus.signal('SIGCONT');
+      }
+      await waitFor('the resolve', async () => closedMonitors().includes('prometheus-up') || undefined, 45_000, 500);
+    }, 90_000);
+
     it('a dead Prometheus pages once, naming it; a dead Alertmanager then pages once more, naming it', async () => {
       const before = pagedMonitors().length;
       const openBefore = windows().length;
       await prometheus.stop();
-      await waitFor('the Prometheus page', async () => pagedMonitors().includes('prometheus-up') || undefined, 30_000, 500);
+      await waitFor('the Prometheus page', async () => pagedMonitors().slice(before).includes('prometheus-up') || undefined, 30_000, 500);
       // Long enough for everything read through Prometheus to have opened its own window.
       await new Promise((r) => setTimeout(r, 6000));
       expect(pagedMonitors().slice(before)).toEqual(['prometheus-up']);
@@ -201,7 +220,12 @@ describe.skipIf(!available)(
       for (const w of quiet) expect(w, w.monitor).toMatchObject({ suppressed_by: 'depends_on:prometheus-up' });
 
       await alertmanager.stop();
-      await waitFor('the Alertmanager page', async () => pagedMonitors().includes('alertmanager-up') || undefined, 30_000, 500);
+      await waitFor(
+        'the Alertmanager page',
+        async () => pagedMonitors().slice(before).includes('alertmanager-up') || undefined,
+        30_000,
+        500,
+      );
       await new Promise((r) => setTimeout(r, 6000));
       expect(pagedMonitors().slice(before)).toEqual(['prometheus-up', 'alertmanager-up']);
       for (const w of windows()
