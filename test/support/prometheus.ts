@@ -28,7 +28,7 @@ export interface PrometheusOptions {
   /** Accept remote writes at /api/v1/write (to be another Prometheus's remote-write target). */
   remoteWriteReceiver?: boolean;
   /** More scrape jobs besides Prometheus itself. */
-  scrape?: { job: string; target: string; honorLabels?: boolean }[];
+  scrape?: { job: string; target: string; honorLabels?: boolean; sampleLimit?: number }[];
 }
 
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<RunningPrometheus> {
@@ -54,6 +54,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       ...(options.scrape ?? []).flatMap((s) => [
         `  - job_name: ${s.job}`,
         `    honor_labels: ${s.honorLabels === true}`,
+        ...(s.sampleLimit !== undefined ? [`    sample_limit: ${s.sampleLimit}`] : []),
         '    static_configs:',
         `      - targets: ['${s.target}']`,
       ]),

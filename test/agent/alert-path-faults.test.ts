@@ -1,0 +1,111 @@
+// Faults of the alert path that leave the monitoring alive and useless, each injected into a real
+// Prometheus (the Debian package): alerts it cannot hand to an Alertmanager that does not answer,
+// scrapes refused for a sample limit, and a rule group slower than its interval.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prometheusProbe } from '../../agent/probes/prometheus.ts';
+import type { Signal } from '../../protocol/heartbeat.ts';
+import { type Recorder, startRecorder } from '../support/http-recorder.ts';
+import { freePort, waitFor } from '../support/ports.ts';
+import { PROMETHEUS_BIN, type RunningPrometheus, startPrometheus } from '../support/prometheus.ts';
+import { requireBinary } from '../support/requirement.ts';
+
+const prometheusBin = requireBinary(PROMETHEUS_BIN, 'prometheus');
+const valueOf = (signals: Signal[], name: string) => signals.find((s) => s.name === name);
+const probeOf = (url: string) =>
+  prometheusProbe({ name: 'prometheus', url, timeoutS: 2, freshness: [], remoteWrite: 'auto', labels: {}, alertRules: null });
+
+describe.skipIf(!prometheusBin.available)(
+  `alert-path faults on a real Prometheus${prometheusBin.available ? '' : ` (skipped: ${prometheusBin.reason})`}`,
+  () => {
+    let prometheus: RunningPrometheus;
+    let app: Recorder;
+    beforeAll(async () => {
+      // A target exposing more samples than its job's sample_limit takes.
+      app = await startRecorder();
+      app.answer(() => ({
+        status: 200,
+        body: Array.from({ length: 20 }, (_, i) => `app_series{n="${i}"} ${i}`).join('\n'),
+        headers: { 'content-type': 'text/plain; version=0.0.4' },
+      }));
+      prometheus = await startPrometheus({
+        scrapeIntervalS: 1,
+        // An Alertmanager that is not there: every alert Prometheus sends fails.
+        alertmanagerUrl: `http://127.0.0.1:${await freePort()}`,
+        resendDelayS: 1,
+        rules: 'groups: [{ name: watchdog, rules: [{ alert: Watchdog, expr: vector(1) }] }]',
+        scrape: [{ job: 'app', target: new URL(app.url).host, sampleLimit: 5 }],
+      });
+    }, 60_000);
+    afterAll(async () => {
+      await Promise.all([prometheus?.stop(), app?.close()]);
+    });
+
+    it('counts alerts it could not hand to an Alertmanager that does not answer (it is discovered, not missing)', async () => {
+      const p = probeOf(prometheus.url);
+      await p.collect();
+      const signals = await waitFor(
+        'a failed notification',
+        async () => {
+          const s = await p.collect();
+          return (valueOf(s, 'prometheus.notifications.errors')?.value ?? 0) > 0 ? s : undefined;
+        },
+        30_000,
+        1000,
+      );
+      expect(valueOf(signals, 'prometheus.notifications.errors')).toMatchObject({ kind: 'dropped', error: null, via: 'prometheus.up' });
+      expect(valueOf(signals, 'prometheus.alertmanagers.missing')?.value).toBe(0);
+    });
+
+    it('counts scrapes refused for their sample limit', async () => {
+      const p = probeOf(prometheus.url);
+      await p.collect();
+      const signals = await waitFor(
+        'a scrape over its limit',
+        async () => {
+          const s = await p.collect();
+          return (valueOf(s, 'prometheus.scrape.limit_exceeded')?.value ?? 0) > 0 ? s : undefined;
+        },
+        30_000,
+        1000,
+      );
+      expect(valueOf(signals, 'prometheus.scrape.limit_exceeded')).toMatchObject({ kind: 'dropped', error: null });
+    });
+  },
+);
+
+describe('a rule group slower than its interval', () => {
+  // Prometheus's own /metrics as a real 2.42 writes it, with one group taking 1.5 times its interval.
+  let server: Recorder;
+  beforeAll(async () => {
+    server = await startRecorder();
+    server.answer((req) =>
+      req.url.startsWith('/api/v1/query')
+        ? { status: 200, body: '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1764590400,"0"]}]}}' }
+        : {
+            status: 200,
+            headers: { 'content-type': 'text/plain; version=0.0.4' },
+            body: [
+              '# TYPE prometheus_rule_group_interval_seconds gauge',
+              'prometheus_rule_group_interval_seconds{rule_group="/etc/prometheus/rules.yml;fast"} 15',
+              'prometheus_rule_group_interval_seconds{rule_group="/etc/prometheus/rules.yml;slow"} 30',
+              '# TYPE prometheus_rule_group_last_duration_seconds gauge',
+              'prometheus_rule_group_last_duration_seconds{rule_group="/etc/prometheus/rules.yml;fast"} 0.002',
+              'prometheus_rule_group_last_duration_seconds{rule_group="/etc/prometheus/rules.yml;slow"} 45.3',
+              '# TYPE prometheus_rule_group_rules gauge',
+              'prometheus_rule_group_rules{rule_group="/etc/prometheus/rules.yml;fast"} 3',
+              'prometheus_rule_group_rules{rule_group="/etc/prometheus/rules.yml;slow"} 1',
+              '# TYPE prometheus_tsdb_head_max_time gauge',
+              'prometheus_tsdb_head_max_time 1.764590399e+12',
+              '',
+            ].join('\n'),
+          },
+    );
+  });
+  afterAll(() => server?.close());
+
+  it('reports the slowest group’s last evaluation over its interval', async () => {
+    const load = valueOf(await probeOf(server.url).collect(), 'prometheus.rules.load');
+    expect(load).toMatchObject({ kind: 'saturation', error: null });
+    expect(load?.value).toBeCloseTo(45.3 / 30, 5);
+  });
+});
