@@ -10,7 +10,7 @@ import { PROMETHEUS_BIN, type RunningPrometheus, startPrometheus } from '../supp
 import { requireBinary } from '../support/requirement.ts';
 
 const prometheusBin = requireBinary(PROMETHEUS_BIN, 'prometheus');
-const valueOf = (signals: Signal[], name: string) => signals.find((s) => s.name === name);
+const signalNamed = (signals: Signal[], name: string) => signals.find((s) => s.name === name);
 const probeOf = (url: string) =>
   prometheusProbe({ name: 'prometheus', url, timeoutS: 2, freshness: [], remoteWrite: 'auto', labels: {}, alertRules: null });
 
@@ -47,13 +47,13 @@ describe.skipIf(!prometheusBin.available)(
         'a failed notification',
         async () => {
           const s = await p.collect();
-          return (valueOf(s, 'prometheus.notifications.errors')?.value ?? 0) > 0 ? s : undefined;
+          return (signalNamed(s, 'prometheus.notifications.errors')?.value ?? 0) > 0 ? s : undefined;
         },
         30_000,
         1000,
       );
-      expect(valueOf(signals, 'prometheus.notifications.errors')).toMatchObject({ kind: 'dropped', error: null, via: 'prometheus.up' });
-      expect(valueOf(signals, 'prometheus.alertmanagers.missing')?.value).toBe(0);
+      expect(signalNamed(signals, 'prometheus.notifications.errors')).toMatchObject({ kind: 'dropped', error: null, via: 'prometheus.up' });
+      expect(signalNamed(signals, 'prometheus.alertmanagers.missing')?.value).toBe(0);
     });
 
     it('counts scrapes refused for their sample limit', async () => {
@@ -63,12 +63,12 @@ describe.skipIf(!prometheusBin.available)(
         'a scrape over its limit',
         async () => {
           const s = await p.collect();
-          return (valueOf(s, 'prometheus.scrape.limit_exceeded')?.value ?? 0) > 0 ? s : undefined;
+          return (signalNamed(s, 'prometheus.scrape.limit_exceeded')?.value ?? 0) > 0 ? s : undefined;
         },
         30_000,
         1000,
       );
-      expect(valueOf(signals, 'prometheus.scrape.limit_exceeded')).toMatchObject({ kind: 'dropped', error: null });
+      expect(signalNamed(signals, 'prometheus.scrape.limit_exceeded')).toMatchObject({ kind: 'dropped', error: null });
     });
   },
 );
@@ -104,7 +104,7 @@ describe('a rule group slower than its interval', () => {
   afterAll(() => server?.close());
 
   it('reports the slowest group’s last evaluation over its interval', async () => {
-    const load = valueOf(await probeOf(server.url).collect(), 'prometheus.rules.load');
+    const load = signalNamed(await probeOf(server.url).collect(), 'prometheus.rules.load');
     expect(load).toMatchObject({ kind: 'saturation', error: null });
     expect(load?.value).toBeCloseTo(45.3 / 30, 5);
   });
