@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertmanagerProbe } from '../../agent/probes/alertmanager.ts';
 import { type Matcher, matchersText, mutesEveryCritical, silenceSignals } from '../../agent/probes/silences.ts';
 import type { Signal } from '../../protocol/heartbeat.ts';
-import { ALERTMANAGER_BIN, type RunningAlertmanager, startAlertmanager } from '../support/alertmanager.ts';
+import { ALERTMANAGER_BIN, addSilence, type RunningAlertmanager, startAlertmanager } from '../support/alertmanager.ts';
 import { freePort } from '../support/ports.ts';
 import { requireBinary } from '../support/requirement.ts';
 
@@ -104,20 +104,7 @@ describe.skipIf(!am.available)(`silences on a real Alertmanager${am.available ? 
       ['alertmanager.silences.broad', 0],
       ['alertmanager.silences.stale', 0],
     ]);
-    const now = Date.now();
-    const res = await fetch(`${server.url}/api/v2/silences`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        matchers: [{ name: 'severity', value: 'critical|warning', isRegex: true, isEqual: true }],
-        startsAt: new Date(now).toISOString(),
-        endsAt: new Date(now + 3_600_000).toISOString(),
-        createdBy: 'sam',
-        comment: 'quiet during the migration',
-      }),
-    });
-    expect(res.status).toBe(200);
-    const { silenceID } = (await res.json()) as { silenceID: string };
+    const silenceID = await addSilence(server.url, [{ name: 'severity', value: 'critical|warning', isRegex: true, isEqual: true }]);
     const signals = silenceSignalsOf(await probe().collect());
     expect(signals[0]).toMatchObject({
       name: `alertmanager.silences.broad:${silenceID}`,

@@ -3,13 +3,13 @@
 // the bundled monitor for it, and a webhook receiver as the pager. The metric goes away (a rename, a
 // dropped exporter): the rule can no longer fire, and the page names it with cause
 // alert_rules_silent; the metric comes back and the window closes with a resolve.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
+import { startAgentProcess } from '../support/agent-process.ts';
 import { killAndWait } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
@@ -90,19 +90,9 @@ beforeAll(async () => {
     BLINDSPOT_WEBHOOK_URL: `${pager.url}/events`,
     BLINDSPOT_WEBHOOK_SECRET: webhookSecret,
   });
-  writeFileSync(
-    join(worker.dir, 'agent.yaml'),
-    [
-      `agent_id: ${AGENT}`,
-      `worker_url: ${worker.url}`,
-      `secret: ${agentSecret}`,
-      'interval_s: 1',
-      `spool_dir: ${join(worker.dir, 'spool')}`,
-      'probes:',
-      `  - { type: prometheus, url: "${prometheus.url}", timeout_s: 2, alert_rules: { lookback: 3s, recheck_s: 5 } }`,
-    ].join('\n'),
-  );
-  agent = spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', join(worker.dir, 'agent.yaml')], { stdio: 'ignore' });
+  agent = startAgentProcess(worker, AGENT, agentSecret, [
+    `{ type: prometheus, url: "${prometheus.url}", timeout_s: 2, alert_rules: { lookback: 3s, recheck_s: 5 } }`,
+  ]);
 }, 120_000);
 
 afterAll(async () => {

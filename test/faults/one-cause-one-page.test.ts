@@ -4,14 +4,14 @@
 // naming it; everything read through it is recorded as suppressed by it. Then killing Alertmanager
 // pages once more, naming it. Before that: clean restarts page nobody, a restart loop pages, a broad
 // silence opens a window naming it, and a hung Prometheus (SIGSTOP) pages once like a dead one.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { generateSecret } from '../../protocol/signature.ts';
-import { ALERTMANAGER_BIN, type RunningAlertmanager, startAlertmanager } from '../support/alertmanager.ts';
+import { startAgentProcess } from '../support/agent-process.ts';
+import { ALERTMANAGER_BIN, addSilence, type RunningAlertmanager, startAlertmanager } from '../support/alertmanager.ts';
 import { killAndWait } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
@@ -94,21 +94,11 @@ beforeAll(async () => {
     BLINDSPOT_WEBHOOK_URL: `${pager.url}/events`,
     BLINDSPOT_WEBHOOK_SECRET: webhookSecret,
   });
-  writeFileSync(
-    join(worker.dir, 'agent.yaml'),
-    [
-      `agent_id: ${AGENT}`,
-      `worker_url: ${worker.url}`,
-      `secret: ${agentSecret}`,
-      'interval_s: 1',
-      `spool_dir: ${join(worker.dir, 'spool')}`,
-      'probes:',
-      `  - { type: prometheus, url: "${prometheus.url}", timeout_s: 1 }`,
-      `  - { type: alertmanager, url: "${alertmanager.url}", timeout_s: 1 }`,
-      `  - { type: pushgateway_canary, pushgateway_url: "${pushgateway.url}", prometheus_url: "${prometheus.url}", timeout_s: 1 }`,
-    ].join('\n'),
-  );
-  agent = spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', join(worker.dir, 'agent.yaml')], { stdio: 'ignore' });
+  agent = startAgentProcess(worker, AGENT, agentSecret, [
+    `{ type: prometheus, url: "${prometheus.url}", timeout_s: 1 }`,
+    `{ type: alertmanager, url: "${alertmanager.url}", timeout_s: 1 }`,
+    `{ type: pushgateway_canary, pushgateway_url: "${pushgateway.url}", prometheus_url: "${prometheus.url}", timeout_s: 1 }`,
+  ]);
 }, 120_000);
 
 afterAll(async () => {
@@ -147,18 +137,7 @@ describe.skipIf(!available)(
 
     it('a broad critical silence opens a window naming it within two heartbeats, and removing it closes the window', async () => {
       const now = Date.now();
-      const res = await fetch(`${alertmanager.url}/api/v2/silences`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          matchers: [{ name: 'severity', value: 'critical|warning', isRegex: true, isEqual: true }],
-          startsAt: new Date(now).toISOString(),
-          endsAt: new Date(now + 3_600_000).toISOString(),
-          createdBy: 'sam',
-          comment: 'quiet during the migration',
-        }),
-      });
-      const { silenceID } = (await res.json()) as { silenceID: string };
+      const silenceID = await addSilence(alertmanager.url, [{ name: 'severity', value: 'critical|warning', isRegex: true, isEqual: true }]);
       const opened = await waitFor(
         'the silence window',
         async () =>

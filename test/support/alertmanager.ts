@@ -50,3 +50,26 @@ export async function startAlertmanager(configYaml: string, cluster?: ClusterOpt
     dir,
   );
 }
+
+/** Makes a silence through Alertmanager's API (starting now, for an hour) and returns its id. */
+export async function addSilence(
+  url: string,
+  matchers: { name: string; value: string; isRegex: boolean; isEqual?: boolean }[],
+  createdBy = 'sam',
+  comment = 'quiet during the migration',
+): Promise<string> {
+  const now = Date.now();
+  const res = await fetch(`${url}/api/v2/silences`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      matchers,
+      startsAt: new Date(now).toISOString(),
+      endsAt: new Date(now + 3_600_000).toISOString(),
+      createdBy,
+      comment,
+    }),
+  });
+  if (res.status !== 200) throw new Error(`Alertmanager refused the silence: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { silenceID: string }).silenceID;
+}
