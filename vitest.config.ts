@@ -84,6 +84,7 @@ export default defineConfig({
             'test/config/**/*.test.ts',
             'test/docs/**/*.test.ts',
             'test/e2e/**/*.test.ts',
+            'test/examples/**/*.test.ts',
           ],
           environment: 'node',
           testTimeout: 20_000,

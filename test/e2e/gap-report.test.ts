@@ -3,6 +3,7 @@
 // /gaps page in real Chromium, with JavaScript off, behind the browser's own password prompt: the
 // SVG timeline has one mark per window, in time order and coloured by cause. A screenshot goes to
 // test-artifacts/screenshots.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { runBin } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { chromiumNeed, launchChromium } from '../support/chromium.ts';
+import { requireBinary } from '../support/requirement.ts';
 
 const need = chromiumNeed;
 const SHOTS = 'test-artifacts/screenshots';
@@ -25,6 +27,7 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const FROM = iso(B);
 const TO = iso(B + 120 * MIN);
 const token = 'gap-report-e2e-token-0123456789abcdef';
+const PROMTOOL_BIN = '/usr/bin/promtool';
 const secret = generateSecret();
 let worker: TestWorker;
 
@@ -236,5 +239,21 @@ describe.skipIf(!need.available)(`the /gaps page in Chromium${need.available ? '
     await expect(page.locator('table tbody tr').count()).resolves.toBeGreaterThanOrEqual(6);
     await page.screenshot({ path: join(SHOTS, 'gap-report.png'), fullPage: true });
     await context.close();
+  });
+});
+
+// The same Worker's /metrics, as Prometheus would scrape it with a read-scoped token, checked by
+// promtool itself (the Debian package's).
+const promtool = requireBinary(PROMTOOL_BIN, 'prometheus');
+
+describe.skipIf(!promtool.available)(`GET /metrics${promtool.available ? '' : ` (skipped: ${promtool.reason})`}`, () => {
+  it('is the Prometheus text format promtool accepts, lint included', async () => {
+    const res = await fetch(`${worker.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^blindspot_agent_state\{agent="edge",state="[a-z_]+"\} 1$/m);
+    const checked = spawnSync(PROMTOOL_BIN, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(checked.stdout + checked.stderr).toBe('');
+    expect(checked.status).toBe(0);
   });
 });

@@ -45,6 +45,8 @@ export interface PublicState {
   snapshot: { takenAt: number | null } | null;
   /** The watchdog's sweeps stopped: nothing it shows can be called verified. */
   watchdogStalled: boolean;
+  /** When the sweep last ran; null if it never did, undefined if it could not be asked. */
+  lastTickAt: number | null | undefined;
 }
 
 const INCIDENT_LIMIT = 50;
@@ -245,5 +247,6 @@ function judge(env: Env, g: Gathered, now: number, requestUrl: string): PublicSt
     subjects: g.subjects,
     snapshot: g.snapshot,
     watchdogStalled,
+    lastTickAt: g.lastTickAt,
   };
 }
