@@ -1,9 +1,11 @@
 // `blindspot-agent doctor`: runs every probe once, checks every alerting rule can fire, and checks the
 // Worker can be reached, then prints a table — OK or FAIL, the reason, and what to do about it — and
 // the alerting rules that cannot fire, each with the selector that matches nothing.
+import { sign } from '../protocol/signature.ts';
 import type { AgentConfig } from './config.ts';
 import { table } from './judge.ts';
-import { getText } from './probes/http.ts';
+import { buildHeartbeat } from './heartbeat.ts';
+import { getText, send } from './probes/http.ts';
 import { alertRulesChecker, type RuleVerdict, type RulesCheck } from './probes/alert-rules.ts';
 import type { Probe } from './probes/probe.ts';
 import { type ProbeRun, runProbe } from './probes/registry.ts';
@@ -134,9 +136,52 @@ export function rulesReportOf(name: string, r: RulesCheck, lookback: string): Ru
   return { check: { name, type, ok: true, reason: counts, hint: '' }, cannotFire };
 }
 
+const SIGNATURE_HINTS: [RegExp, string][] = [
+  [/unknown_agent/, 'the Worker has no secret for this agent_id: add it to BLINDSPOT_AGENT_SECRETS (or check agent_id)'],
+  [/agent_disabled/, "the Worker refuses this agent's secret setting (shared with another agent, or malformed): see its /healthz"],
+  [/invalid_signature/, "this agent's secret is not one the Worker has for it: copy the secret again"],
+  [/timestamp_out_of_range/, "this host's clock is off: run NTP (chrony, systemd-timesyncd)"],
+  [/interval_too_long|grace_too_long/, "lower interval_s or grace_s to what the Worker's silence settings allow"],
+  [/HTTP 404/, 'this Worker predates the dry run: deploy the current Worker'],
+];
+
+/** A signed heartbeat the Worker checks like a real one but does not record: is this agent taken? */
+export async function checkSignature(config: AgentConfig, now: () => number = Date.now): Promise<Check> {
+  const body = buildHeartbeat({
+    seq: 1,
+    boot: 'doctor',
+    intervalS: config.interval_s,
+    graceS: config.grace_s,
+    signals: [],
+    now: new Date(now()),
+  });
+  const id = `msg_doctor_${now().toString(36)}`;
+  const timestamp = Math.floor(now() / 1000);
+  const url = new URL(`/v1/agents/${encodeURIComponent(config.agent_id)}/check`, config.worker_url);
+  const r = await send({ what: 'the Worker', url, timeoutS: config.send_timeout_s }, 'POST', body, 'application/json', {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': await sign([config.secret], id, timestamp, body),
+  });
+  const name = 'signature';
+  if (r.ok) return { name, type: 'heartbeat', ok: true, reason: `the Worker takes agent "${config.agent_id}" with this secret`, hint: '' };
+  return {
+    name,
+    type: 'heartbeat',
+    ok: false,
+    reason: r.error,
+    hint: SIGNATURE_HINTS.find(([re]) => re.test(r.error))?.[1] ?? 'check worker_url and that this host may reach it (proxy, firewall)',
+  };
+}
+
 export async function doctor(config: AgentConfig, probes: readonly Probe[]): Promise<{ checks: Check[]; rules: RulesReport[] }> {
-  const [worker, rules, ...runs] = await Promise.all([checkWorker(config), ruleReports(config), ...probes.map((p) => runProbe(p))]);
-  return { checks: [...runs.map(checkOfRun), ...rules.map((r) => r.check), worker], rules };
+  const [worker, signature, rules, ...runs] = await Promise.all([
+    checkWorker(config),
+    checkSignature(config),
+    ruleReports(config),
+    ...probes.map((p) => runProbe(p)),
+  ]);
+  return { checks: [...runs.map(checkOfRun), ...rules.map((r) => r.check), worker, signature], rules };
 }
 
 /** The rules that cannot fire, one row each: what a reviewer needs to fix them. */

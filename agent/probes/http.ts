@@ -37,8 +37,14 @@ export async function getText(target: Target, accept = 'text/plain'): Promise<Fe
   return { ok: true, value: text.value, status: r.status };
 }
 
-export async function send(target: Target, method: 'PUT' | 'POST', body: string, contentType: string): Promise<Fetched<string>> {
-  const r = await request(target, { method, body, headers: { 'content-type': contentType } });
+export async function send(
+  target: Target,
+  method: 'PUT' | 'POST',
+  body: string,
+  contentType: string,
+  headers: Record<string, string> = {},
+): Promise<Fetched<string>> {
+  const r = await request(target, { method, body, headers: { ...headers, 'content-type': contentType } });
   if (!r.ok) return r;
   const text = await readBody(r.value, target);
   if (!text.ok) return text;

@@ -300,6 +300,7 @@ describe('doctor', () => {
       ['prometheus', false],
       ['prometheus.rules', false],
       ['worker', true],
+      ['signature', true],
     ]);
     expect(checks[2]?.reason).toMatch(/cannot reach Prometheus/);
     expect(checks[1]?.reason).toMatch(/^\d+ of \d+ signal\(s\) failed: cannot reach Prometheus at http:\/\/127.0.0.1:\d+: ECONNREFUSED/);
@@ -316,7 +317,10 @@ describe('doctor', () => {
       {},
     );
     const { checks } = await doctor(config, []);
-    expect(checks).toEqual([expect.objectContaining({ name: 'worker', ok: false, hint: expect.stringMatching(/worker_url/) })]);
+    expect(checks).toEqual([
+      expect.objectContaining({ name: 'worker', ok: false, hint: expect.stringMatching(/worker_url/) }),
+      expect.objectContaining({ name: 'signature', ok: false, hint: expect.stringMatching(/worker_url/) }),
+    ]);
   });
 
   it.each([

@@ -2,7 +2,7 @@
 // Pushgateway, an always-firing rule sent to Alertmanager 0.25, whose webhook receiver is ours; the
 // Worker under wrangler dev. Each step breaks one part and checks what the agent and the Worker say.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type AgentConfig } from '../../agent/config.ts';
@@ -189,6 +189,18 @@ describe.skipIf(!available)(
       expect(once.stderr).not.toMatch(/^(DEGRADED|BLIND|UNKNOWN)\s/m);
       expect(once.code).toBe(0);
     }, 90_000);
+
+    it('doctor: every probe OK, every alerting rule can fire, and the Worker takes this agent; a wrong secret is named', async () => {
+      const ok = await runCli(['doctor', '--config', join(worker.dir, 'agent.yaml')]);
+      expect(ok.stdout).toMatch(/^OK\s+signature\s+heartbeat\s+the Worker takes agent "stack-e2e" with this secret/m);
+      expect(ok.stdout).toMatch(/^OK\s+prometheus\.rules\s+alert_rules\s+1 of 1 alerting rule\(s\) can fire/m);
+      expect(ok.code).toBe(0);
+      const wrong = join(worker.dir, 'agent-wrong-secret.yaml');
+      writeFileSync(wrong, readFileSync(join(worker.dir, 'agent.yaml'), 'utf8').replace(/^secret: .*$/m, `secret: ${generateSecret()}`));
+      const refused = await runCli(['doctor', '--config', wrong]);
+      expect(refused.stdout).toMatch(/^FAIL\s+signature\s+heartbeat\s+.*invalid_signature.*copy the secret again/m);
+      expect(refused.code).toBe(1);
+    }, 60_000);
 
     it('measures the canary round trip: pushed, scraped, stored and read back within a few scrape intervals', async () => {
       const first = one((await collectAll(probes)).signals, 'canary.freshness');

@@ -213,6 +213,33 @@ describe('POST /v1/agents/{agent}/heartbeats', () => {
     expect(json.error.message).toContain(fragment);
   });
 
+  it("takes doctor's dry run like a heartbeat, and records nothing", async () => {
+    const body = JSON.stringify(heartbeatBody({ seq: 1, boot: 'dry-run' }));
+    const ok = await send(await signedRequest(body, { agent: 'kilo', path: 'check' }));
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ ok: true, agent: 'kilo' });
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM agents WHERE id = 'kilo'").first<{ n: number }>()).toEqual({ n: 0 });
+    // The same id again is not a replay: nothing was recorded.
+    expect((await send(await signedRequest(body, { agent: 'kilo', path: 'check', id: 'msg_dry_1' }))).status).toBe(200);
+    expect((await send(await signedRequest(body, { agent: 'kilo', path: 'check', id: 'msg_dry_1' }))).status).toBe(200);
+  });
+
+  it.each([
+    ['an unknown agent', { agent: 'nobody-here' }, 401, 'unknown_agent'],
+    ['a wrong secret', { agent: 'kilo', secrets: [WRONG_SECRET] }, 401, 'invalid_signature'],
+    ['a clock 10 minutes off', { agent: 'kilo', timestamp: Math.floor(Date.now() / 1000) - 600 }, 401, 'timestamp_out_of_range'],
+  ] as const)("refuses doctor's dry run from %s as it would the heartbeat", async (_what, options, status, code) => {
+    const res = await send(await signedRequest(JSON.stringify(heartbeatBody()), { ...options, path: 'check' }));
+    expect(res.status).toBe(status);
+    expect(await errorCode(res)).toBe(code);
+  });
+
+  it("refuses doctor's dry run with a body the heartbeat route would refuse", async () => {
+    const res = await send(await signedRequest(JSON.stringify({ v: 1, seq: -1 }), { agent: 'kilo', path: 'check' }));
+    expect(res.status).toBe(422);
+    expect(await errorCode(res)).toBe('invalid_heartbeat');
+  });
+
   it('answers other methods with 405 and an Allow header', async () => {
     const res = await send(new Request(`${BASE}/v1/agents/alpha/heartbeats`));
     expect(res.status).toBe(405);

@@ -44,6 +44,21 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
   }
 });
 
+/**
+ * A dry run for `blindspot-agent doctor`: the same identification, signature and body checks as a
+ * heartbeat, and the same answers when they fail, but nothing is recorded and nothing pages.
+ */
+heartbeats.post('/:agent/check', identifyAgent(), requireJson(), bodyLimit(MAX_BODY_BYTES), verifyAgentSignature(), (c) => {
+  const parsed = parseHeartbeat(parseJsonBody(c.var.rawBody));
+  if (!parsed.ok) throw new ApiError(422, 'invalid_heartbeat', parsed.message);
+  checkDeclaredBudget(parsed.heartbeat, watchConfig(c.env).config.silence);
+  return c.json({
+    ok: true,
+    agent: c.var.agentId,
+    message: 'this agent is known, its signature matches and its heartbeat is valid; nothing was recorded',
+  });
+});
+
 /** An agent may not declare itself good for longer than the configuration allows. */
 function checkDeclaredBudget(hb: { interval_s: number; grace_s?: number | undefined }, limits: SilenceSettings): void {
   if (hb.interval_s > limits.maxIntervalS)
