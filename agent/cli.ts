@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { defaultConfig, loadConfigText } from '../config/load.ts';
 import type { WatchConfig } from '../config/resolve.ts';
 import { generateSecret } from '../protocol/signature.ts';
+import { VERSION } from '../protocol/version.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { cannotFireTable, doctor, doctorTable } from './doctor.ts';
 import { allUp, judge, verdictTable } from './judge.ts';
@@ -32,6 +33,7 @@ options:
   --over <seconds>     for once: read counters twice, this far apart, so "dropped" signals count what
                        happened in between (a single reading only sets their baseline: 0)
   -h, --help           show this help
+  -V, --version        print the version
 
 environment (overrides the file, like OTEL_* for an OpenTelemetry SDK):
   BLINDSPOT_CONFIG, BLINDSPOT_SECRET, BLINDSPOT_<KEY> for each top-level key (BLINDSPOT_AGENT_ID,
@@ -49,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
         'watchdog-config': { type: 'string', short: 'w' },
         over: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
       },
     });
   } catch (e: unknown) {
@@ -56,6 +59,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const [command, ...extra] = parsed.positionals;
+  if (parsed.values.version) {
+    process.stdout.write(`blindspot-agent ${VERSION}\n`);
+    return 0;
+  }
   if (parsed.values.help || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;

@@ -3,6 +3,7 @@
 // Exit codes: 0 done, 1 the Worker refused or could not be reached, 2 usage error.
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { VERSION } from '../protocol/version.ts';
 import { renderCsv } from '../ui/gap-report/csv.ts';
 import { renderMarkdown } from '../ui/gap-report/markdown.ts';
 import type { GapReportShape } from '../worker/routes/gap-shapes.ts';
@@ -44,8 +45,9 @@ times are RFC 3339 with a zone (2026-11-22T18:00:00Z) or, for --from, "now"; a d
 relative to --from (or now): 90m, 2h, 1d.
 
 options:
-  --json       print the Worker's answer as JSON
-  -h, --help   show this help
+  --json         print the Worker's answer as JSON
+  -h, --help     show this help
+  -V, --version  print the version
 
 environment: BLINDSPOT_WORKER_URL (the Worker's URL), BLINDSPOT_ADMIN_TOKEN (a token with the
 write scope; list and gaps need read; gaps needs none when the report is public).`;
@@ -68,6 +70,7 @@ const OPTIONS = {
   reason: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
 
 class Usage extends Error {}
@@ -116,9 +119,31 @@ export function gapsQuery(rest: string[], values: Values, now: number): { query:
 
 const NO_WORKER_URL = "set BLINDSPOT_WORKER_URL to the Worker's URL, e.g. https://blindspot.example.workers.dev";
 
+/** The Worker's URL, or why it is not usable (unset, or not a URL: most often the scheme is missing). */
 function workerUrl(): string | null {
   const base = process.env.BLINDSPOT_WORKER_URL?.trim();
-  return base && URL.canParse(base) ? base : null;
+  return base && URL.canParse(base) && /^https?:$/.test(new URL(base).protocol) ? base : null;
+}
+
+function noWorkerUrl(): string {
+  const base = process.env.BLINDSPOT_WORKER_URL?.trim();
+  if (!base) return NO_WORKER_URL;
+  return `BLINDSPOT_WORKER_URL "${base.slice(0, 100)}" is not an http(s) URL: write it with its scheme, e.g. https://${base.replace(/^[a-z]+:\/\//i, '').slice(0, 60)}`;
+}
+
+/** Why a request did not get an answer, with what was tried: "fetch failed" alone says nothing. */
+export function unreachable(url: URL, e: unknown): string {
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : null;
+  const code = (cause as NodeJS.ErrnoException | null)?.code;
+  const why =
+    e instanceof Error && e.name === 'TimeoutError'
+      ? 'no answer within 30 s'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? `the name ${url.hostname} does not resolve (${code})`
+        : code === 'ECONNREFUSED'
+          ? `nothing listens at ${url.host} (ECONNREFUSED)`
+          : (cause?.message ?? (e instanceof Error ? e.message : String(e)));
+  return `could not reach ${url.origin} (${url.pathname}): ${why}; check BLINDSPOT_WORKER_URL and that this host may reach it`;
 }
 
 /** What the Worker said when it refused: its error message and code, or just the status. */
@@ -295,6 +320,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { positionals, values } = parsed;
   if (values.help || positionals[0] === 'help') return (process.stdout.write(`${USAGE}\n`), 0);
+  if (values.version) return (process.stdout.write(`blindspot ${VERSION}\n`), 0);
   if (positionals[0] === 'token') {
     const name = positionals[1] ?? 'ops';
     if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name))
@@ -321,7 +347,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const base = workerUrl();
   const token = process.env.BLINDSPOT_ADMIN_TOKEN?.trim();
-  if (base === null) return fail(NO_WORKER_URL, 2);
+  if (base === null) return fail(noWorkerUrl(), 2);
   if (!token) return fail('set BLINDSPOT_ADMIN_TOKEN to an admin token (blindspot token makes one)', 2);
   let res: Response;
   try {
@@ -332,7 +358,7 @@ export async function main(argv: string[]): Promise<number> {
       signal: AbortSignal.timeout(30_000),
     });
   } catch (e: unknown) {
-    return fail(`could not reach ${new URL(base).origin}: ${e instanceof Error ? e.message : String(e)}`, 1);
+    return fail(unreachable(new URL(call.path, base), e), 1);
   }
   const answer = (await res.json().catch(() => null)) as (Record<string, unknown> & { error?: { code: string; message: string } }) | null;
   if (!res.ok || answer === null) return fail(refusal(res, answer), 1);
@@ -344,7 +370,7 @@ export async function main(argv: string[]): Promise<number> {
 async function printGaps(query: URLSearchParams, format: GapFormat, fail: (message: string, code: number) => number): Promise<number> {
   const base = workerUrl();
   const token = process.env.BLINDSPOT_ADMIN_TOKEN?.trim();
-  if (base === null) return fail(NO_WORKER_URL, 2);
+  if (base === null) return fail(noWorkerUrl(), 2);
   let report: GapReportShape | null = null;
   for (let page = 0; page < MAX_GAP_PAGES; page++) {
     let res: Response;
@@ -354,7 +380,7 @@ async function printGaps(query: URLSearchParams, format: GapFormat, fail: (messa
         signal: AbortSignal.timeout(60_000),
       });
     } catch (e: unknown) {
-      return fail(`could not reach ${new URL(base).origin}: ${e instanceof Error ? e.message : String(e)}`, 1);
+      return fail(unreachable(new URL('/api/v1/gaps', base), e), 1);
     }
     const answer = (await res.json().catch(() => null)) as (GapReportShape & { error?: { code: string; message: string } }) | null;
     if (!res.ok || answer === null) return fail(refusal(res, answer), 1);

@@ -6,6 +6,12 @@
 
 /** Offsets smaller than this are Date's rounding and the round trip, not a wrong clock. */
 export const SKEW_TOLERANCE_MS = 3_000;
+/**
+ * An answer that took longer than this says too little: the Worker's Date could be from anywhere in
+ * the round trip, and half of it is the estimate's error (a request held through a cut link and
+ * answered 20 s later would move every spooled sent_at by up to 10 s).
+ */
+export const MAX_ROUND_TRIP_MS = 4_000;
 
 export class WorkerClock {
   private offset = 0;
@@ -37,7 +43,7 @@ export class WorkerClock {
   observe(date: string | null, sentAt: number, receivedAt: number): boolean {
     if (date === null) return false;
     const workerAt = Date.parse(date);
-    if (!Number.isFinite(workerAt) || receivedAt < sentAt) return false;
+    if (!Number.isFinite(workerAt) || receivedAt < sentAt || receivedAt - sentAt > MAX_ROUND_TRIP_MS) return false;
     // The Worker's second [workerAt, workerAt + 1000) was current halfway through the round trip.
     const estimate = workerAt + 500 - (sentAt + receivedAt) / 2;
     const next = Math.abs(estimate) < SKEW_TOLERANCE_MS ? 0 : Math.round(estimate);

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSecret } from '../../protocol/signature.ts';
+import { freePort } from '../support/ports.ts';
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const result = spawnSync(process.execPath, ['bin/blindspot-agent.js', ...args], {
@@ -15,6 +16,35 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('blindspot-agent', () => {
+  it('--version prints the package version, for the agent and the admin CLI', () => {
+    const version = JSON.parse(readFileSync('package.json', 'utf8')).version as string;
+    expect(cli(['--version'])).toMatchObject({ code: 0, stdout: `blindspot-agent ${version}\n` });
+    const admin = spawnSync(process.execPath, ['bin/blindspot.js', '-V'], { encoding: 'utf8', timeout: 15_000 });
+    expect(admin.stdout).toBe(`blindspot ${version}\n`);
+  });
+
+  it('the admin CLI says what is wrong with its URL, and what it tried when nothing answers', async () => {
+    const admin = (env: NodeJS.ProcessEnv) =>
+      spawnSync(process.execPath, ['bin/blindspot.js', 'incident', 'list'], {
+        encoding: 'utf8',
+        timeout: 15_000,
+        env: { ...process.env, BLINDSPOT_ADMIN_TOKEN: 'x'.repeat(64), ...env },
+      });
+    const noScheme = admin({ BLINDSPOT_WORKER_URL: 'blindspot.example.com' });
+    expect(noScheme.status).toBe(2);
+    expect(noScheme.stderr).toMatch(
+      /BLINDSPOT_WORKER_URL "blindspot.example.com" is not an http\(s\) URL: write it with its scheme, e.g. https:\/\/blindspot.example.com/,
+    );
+    const port = await freePort();
+    const refused = admin({ BLINDSPOT_WORKER_URL: `http://127.0.0.1:${port}` });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `could not reach http://127.0.0.1:${port} \\(/v1/admin/incidents\\): nothing listens at 127.0.0.1:${port} \\(ECONNREFUSED\\)`,
+      ),
+    );
+  });
+
   it('keygen prints a usable whsec_ secret', () => {
     const { code, stdout } = cli(['keygen']);
     expect(code).toBe(0);

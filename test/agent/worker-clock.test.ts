@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkerClock } from '../../agent/transport/worker-clock.ts';
+import { MAX_ROUND_TRIP_MS, WorkerClock } from '../../agent/transport/worker-clock.ts';
 
 const T = Date.parse('2026-11-22T10:00:00.000Z');
 const httpDate = (ms: number) => new Date(ms).toUTCString();
@@ -50,5 +50,19 @@ describe("the Worker's clock, as the agent learns it", () => {
     expect(clock.observe('yesterday-ish', T, T)).toBe(false);
     expect(clock.observe(httpDate(T + 600_000), T + 10, T)).toBe(false);
     expect(clock.offsetMs).toBe(0);
+  });
+
+  it('learns nothing from an answer that took longer than MAX_ROUND_TRIP_MS: its Date could be from anywhere in it', () => {
+    // A request held through a cut link, answered 20 s after it was sent: the midpoint is 10 s off.
+    const local = T + 600_000;
+    const clock = new WorkerClock(() => local);
+    expect(clock.observe(httpDate(T + 20_000), local - 20_000, local)).toBe(false);
+    expect(clock.offsetMs).toBe(0);
+    // The next answer that came back quickly is taken.
+    expect(clock.observe(httpDate(T), local - 100, local + 100)).toBe(true);
+    expect(Math.abs(clock.now() - T)).toBeLessThanOrEqual(1000);
+    // At the bound, still taken.
+    const edge = new WorkerClock(() => local);
+    expect(edge.observe(httpDate(T), local - MAX_ROUND_TRIP_MS / 2, local + MAX_ROUND_TRIP_MS / 2)).toBe(true);
   });
 });
