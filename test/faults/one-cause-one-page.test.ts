@@ -172,7 +172,7 @@ describe.skipIf(!available)(
       prometheus.signal('SIGSTOP');
       try {
         await waitFor('the Prometheus page', async () => pagedMonitors().slice(before).includes('prometheus-up') || undefined, 30_000, 500);
-        await new Promise((r) => setTimeout(r, 6000));
+        await new Promise((r) => setTimeout(r, 4000));
         expect(pagedMonitors().slice(before)).toEqual(['prometheus-up']);
         const quiet = windows()
           .slice(openBefore)
@@ -190,7 +190,7 @@ describe.skipIf(!available)(
       await prometheus.stop();
       await waitFor('the Prometheus page', async () => pagedMonitors().slice(before).includes('prometheus-up') || undefined, 30_000, 500);
       // Long enough for everything read through Prometheus to have opened its own window.
-      await new Promise((r) => setTimeout(r, 6000));
+      await new Promise((r) => setTimeout(r, 4000));
       expect(pagedMonitors().slice(before)).toEqual(['prometheus-up']);
       const quiet = windows()
         .slice(openBefore)
@@ -205,7 +205,7 @@ describe.skipIf(!available)(
         30_000,
         500,
       );
-      await new Promise((r) => setTimeout(r, 6000));
+      await new Promise((r) => setTimeout(r, 4000));
       expect(pagedMonitors().slice(before)).toEqual(['prometheus-up', 'alertmanager-up']);
       for (const w of windows()
         .slice(openBefore)
