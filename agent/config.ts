@@ -1,7 +1,7 @@
 // The agent's configuration: parsed once at start, with errors that name the field and the fix.
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { AGENT_ID_PATTERN, describeIssues, SIGNAL_KINDS } from '../protocol/heartbeat.ts';
 import { decodeSecret, InvalidSecretError } from '../protocol/signature.ts';
 
@@ -366,9 +366,46 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     raw = parseYaml(text);
   } catch (e: unknown) {
-    throw new ConfigError(`${path} is not valid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    // The YAML library's own position and code frame: file:line:col, then the frame.
+    const at = e instanceof YAMLParseError && e.linePos !== undefined ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
+    throw new ConfigError(`${path}${at}: not valid YAML: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return parseConfig(raw, path, env);
+  return parseConfig(expandEnv(raw, text, path, env), path, env);
+}
+
+/** ${VAR} or ${env:VAR}; $$ is a literal $. */
+const REFERENCE = /\$\$|\$\{(?:env:)?([^}]*)\}/g;
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Expands ${VAR} and ${env:VAR} in every string value (as the OpenTelemetry Collector does), after
+ * parsing, so a variable's value can never change the file's structure; `$$` writes a `$`. A variable
+ * that is not set is an error naming the file, the line and column where it is used, and the fix.
+ */
+export function expandEnv(raw: unknown, text: string, path: string, env: NodeJS.ProcessEnv): unknown {
+  const where = (ref: string) => {
+    const i = text.indexOf(ref);
+    if (i < 0) return path;
+    const before = text.slice(0, i).split('\n');
+    return `${path}:${before.length}:${(before.at(-1)?.length ?? 0) + 1}`;
+  };
+  const expand = (s: string): string =>
+    s.replace(REFERENCE, (whole, name: string | undefined) => {
+      if (whole === '$$') return '$';
+      if (name === undefined || !VARIABLE.test(name))
+        throw new ConfigError(`${where(whole)}: ${whole} is not a variable reference: write \${NAME} or \${env:NAME} (letters, digits, _), or $$ for a literal $`);
+      const value = env[name];
+      if (value === undefined)
+        throw new ConfigError(`${where(whole)}: ${whole} is used, but the environment variable ${name} is not set: set it, or write $${whole} for the literal text`);
+      return value;
+    });
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return expand(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(raw);
 }
 
 export function parseConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {

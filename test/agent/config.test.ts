@@ -265,7 +265,55 @@ describe('agent configuration', () => {
   it('names the file when it cannot be read or parsed', () => {
     expect(() => loadConfig('/nonexistent/agent.yaml', {})).toThrow(/cannot read config file \/nonexistent\/agent.yaml: ENOENT/);
     const dir = mkdtempSync(join(tmpdir(), 'blindspot-config-'));
-    writeFileSync(join(dir, 'bad.yaml'), 'agent_id: [unclosed');
-    expect(() => loadConfig(join(dir, 'bad.yaml'), {})).toThrow(/bad.yaml is not valid YAML/);
+    writeFileSync(join(dir, 'bad.yaml'), 'agent_id: edge\nworker_url: [unclosed\n');
+    // The YAML library's own position and code frame, not a dangling first line.
+    expect(() => loadConfig(join(dir, 'bad.yaml'), {})).toThrow(/bad\.yaml:\d+:\d+: not valid YAML: .*\n.*worker_url: \[unclosed/s);
+  });
+
+  describe('${VAR} in values', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blindspot-config-'));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const secret = generateSecret();
+    const body = (worker: string) =>
+      `agent_id: edge\nworker_url: ${worker}\nsecret_env: AGENT_SECRET\nprobes:\n  - { type: promql, name: q, url: "\${env:PROM_URL}", query: 'up{job=~"a$$"}', kind: dropped }\n`;
+
+    it('expands ${VAR} and ${env:VAR} from the environment, and $$ to a literal $', () => {
+      const config = loadConfig(file('ok.yaml', body('https://${WORKER_HOST}/')), {
+        WORKER_HOST: 'blindspot.example.com',
+        PROM_URL: 'http://prometheus:9090',
+        AGENT_SECRET: secret,
+      });
+      expect(config.worker_url).toBe('https://blindspot.example.com/');
+      expect(config.probes[0]).toMatchObject({ url: 'http://prometheus:9090', query: 'up{job=~"a$"}' });
+    });
+
+    it('names the file, line and column of a variable that is not set, and the fix', () => {
+      expect(() =>
+        loadConfig(file('unset.yaml', body('https://${WORKER_HOST}/')), { PROM_URL: 'http://p:9090', AGENT_SECRET: secret }),
+      ).toThrow(
+        /unset\.yaml:2:21: \$\{WORKER_HOST\} is used, but the environment variable WORKER_HOST is not set: set it, or write \$\$\{WORKER_HOST\} for the literal text/,
+      );
+    });
+
+    it('refuses what is not a variable reference, naming the fix', () => {
+      expect(() => loadConfig(file('bad-ref.yaml', body('https://${not a name}/')), { PROM_URL: 'x', AGENT_SECRET: secret })).toThrow(
+        /bad-ref\.yaml:2:21: \$\{not a name\} is not a variable reference/,
+      );
+    });
+
+    it('never lets a value change the structure of the file', () => {
+      const config = loadConfig(
+        file('inject.yaml', body('https://w.example.com/').replace('${env:PROM_URL}', 'http://p:9090/${PATH_PART}')),
+        {
+          PATH_PART: 'x"\nagent_id: someone-else\n',
+          AGENT_SECRET: secret,
+        },
+      );
+      expect(config.agent_id).toBe('edge');
+      expect(config.probes[0]).toMatchObject({ url: 'http://p:9090/x"\nagent_id: someone-else\n' });
+    });
   });
 });
