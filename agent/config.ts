@@ -393,10 +393,14 @@ export function expandEnv(raw: unknown, text: string, path: string, env: NodeJS.
     s.replace(REFERENCE, (whole, name: string | undefined) => {
       if (whole === '$$') return '$';
       if (name === undefined || !VARIABLE.test(name))
-        throw new ConfigError(`${where(whole)}: ${whole} is not a variable reference: write \${NAME} or \${env:NAME} (letters, digits, _), or $$ for a literal $`);
+        throw new ConfigError(
+          `${where(whole)}: ${whole} is not a variable reference: write \${NAME} or \${env:NAME} (letters, digits, _), or $$ for a literal $`,
+        );
       const value = env[name];
       if (value === undefined)
-        throw new ConfigError(`${where(whole)}: ${whole} is used, but the environment variable ${name} is not set: set it, or write $${whole} for the literal text`);
+        throw new ConfigError(
+          `${where(whole)}: ${whole} is used, but the environment variable ${name} is not set: set it, or write $${whole} for the literal text`,
+        );
       return value;
     });
   const walk = (v: unknown): unknown => {
