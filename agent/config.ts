@@ -30,8 +30,13 @@ const labels = v.optional(
 );
 
 const timeout = v.optional(seconds('timeout_s', 0.1, 60), 5);
-const unknownKey = (type: string, keys: string) => (issue: { received: string }) =>
-  `unknown key ${issue.received}: a ${type} probe takes ${keys}`;
+/** One message for the three ways a mapping goes wrong: a key missing, a key unknown, not a mapping. */
+const unknownKey = (type: string, keys: string) => (issue: { received: string; expected: string | null }) =>
+  issue.received === 'undefined'
+    ? `is required: a ${type} probe takes ${keys}`
+    : issue.expected === 'Object'
+      ? `a ${type} probe is a mapping of ${keys}, not ${issue.received}`
+      : `unknown key ${issue.received}: a ${type} probe takes ${keys}`;
 
 const PrometheusFreshnessSchema = v.strictObject(
   {
@@ -277,7 +282,10 @@ const ConfigSchema = v.pipe(
         [],
       ),
     },
-    (issue) => `unknown key ${issue.received}; the top-level keys are ${TOP_LEVEL_KEYS.join(', ')}`,
+    (issue) =>
+      issue.received === 'undefined'
+        ? `is required; the top-level keys are ${TOP_LEVEL_KEYS.join(', ')}`
+        : `unknown key ${issue.received}; the top-level keys are ${TOP_LEVEL_KEYS.join(', ')}`,
   ),
   v.check(
     (c) => [c.secret, c.secret_env, c.secret_file].filter((s) => s !== undefined).length <= 1,

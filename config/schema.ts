@@ -40,18 +40,44 @@ const timestamp = (field: string) =>
     ),
   );
 
+/** One message for the three ways a mapping goes wrong: a key missing, a key unknown, not a mapping. */
 const strict = <T extends v.ObjectEntries>(entries: T, what: string) =>
-  v.strictObject(entries, (issue) => `unknown key ${String(issue.received)}: ${what} takes ${Object.keys(entries).join(', ')}`);
+  v.strictObject(entries, (issue) => {
+    const keys = Object.keys(entries).join(', ');
+    if (issue.received === 'undefined') return `is required: ${what} takes ${keys}`;
+    if (issue.expected === 'Object') return `${what} is a mapping of ${keys}, not ${String(issue.received)}`;
+    return `unknown key ${String(issue.received)}: ${what} takes ${keys}`;
+  });
 
-/** A bad run must hold this long before a window opens: both conditions, when both are given. */
-const ForSchema = strict(
-  { heartbeats: v.optional(count('heartbeats', 1, 1000)), seconds: v.optional(seconds('seconds', 0, 86_400)) },
-  '"for"',
-);
-const RecoverForSchema = strict(
-  { heartbeats: v.optional(count('heartbeats', 1, 1000)), seconds: v.optional(seconds('seconds', 0, 86_400)) },
-  '"recover_for"',
-);
+const DURATION = /^(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m(?!s))?(?:(\d{1,6})s)?(?:(\d{1,6})ms)?$/;
+
+/** A Prometheus duration (15s, 2m, 1h30m, 1d; ms too) in seconds, or null when it is not one. */
+export function durationSeconds(text: string): number | null {
+  const m = DURATION.exec(text);
+  if (m === null || text === '') return null;
+  const [d, h, min, s, ms] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number];
+  return d * 86_400 + h * 3600 + min * 60 + s + ms / 1000;
+}
+
+/**
+ * A bad run must hold this long before a window opens: both conditions, when both are given. A
+ * Prometheus duration ("for: 2m", as an alerting rule writes it) means that long, from one heartbeat.
+ */
+const hold = (what: string) =>
+  v.union(
+    [
+      v.pipe(
+        v.string(),
+        v.regex(DURATION, `${what} is a duration such as 30s, 2m or 1h30m, or { heartbeats, seconds }`),
+        v.check((t) => (durationSeconds(t) ?? Number.POSITIVE_INFINITY) <= 86_400, `${what} is at most 1d`),
+        v.transform((t) => ({ heartbeats: 1, seconds: durationSeconds(t) ?? 0 })),
+      ),
+      strict({ heartbeats: v.optional(count('heartbeats', 1, 1000)), seconds: v.optional(seconds('seconds', 0, 86_400)) }, what),
+    ],
+    `${what} is a duration such as 30s, 2m or 1h30m (at most 1d), or { heartbeats, seconds }`,
+  );
+const ForSchema = hold('"for"');
+const RecoverForSchema = hold('"recover_for"');
 
 /** Thresholds of one level. Which keys apply depends on the signal kind (see docs/reference.md). */
 const ThresholdSchema = strict(

@@ -133,6 +133,16 @@ describe('agent configuration', () => {
       { ...minimal, probes: [{ type: 'prometheus', url: 'http://p:9090', alert_rules: { max_queries: 0 } }] },
       /alert_rules.max_queries/,
     ],
+    [
+      'a missing agent_id',
+      { worker_url: 'http://w', secret: 'x', probes: [{ type: 'demo' }] },
+      /agent_id: is required; the top-level keys are agent_id, worker_url/,
+    ],
+    [
+      'a prometheus probe without its url',
+      { ...minimal, probes: [{ type: 'prometheus' }] },
+      /probes\.0\.url: is required: a prometheus probe takes type, name, url/,
+    ],
     ['two probes with the same name', { ...minimal, probes: [{ type: 'demo' }, { type: 'demo' }] }, /two probes share a name/],
     [
       'a number variable that is not a number',

@@ -47,6 +47,13 @@ describe('the watchdog configuration file', () => {
     });
   });
 
+  it('takes Prometheus durations for for and recover_for, as an alerting rule writes them', () => {
+    const r = loadConfigText('monitors: [{ id: f, kind: freshness, for: 2m, recover_for: 1h30m }]');
+    if (!r.ok) throw new Error(r.errors.join());
+    expect(r.config.monitors[0]?.for).toEqual({ heartbeats: 1, seconds: 120 });
+    expect(r.config.monitors[0]?.recoverFor).toEqual({ heartbeats: 1, seconds: 5400 });
+  });
+
   it('monitor thresholds override only what they name', () => {
     const r = loadConfigText('monitors: [{ id: f, kind: freshness, blind: { max_age_s: 30 } }]');
     if (!r.ok) throw new Error(r.errors.join());
@@ -68,6 +75,17 @@ describe('the watchdog configuration file', () => {
     ['monitors: [{ id: f, kind: freshness }, { id: f, kind: dropped }]', /the id "f" is used twice/],
     ['monitors: [{ id: f, kind: freshness, for: { heartbeats: 0 } }]', /monitors\.0\.for\.heartbeats: heartbeats is at least 1/],
     ['monitors: [{ id: f, kind: bogus }]', /kind is one of freshness, sampling, dropped, queue_age/],
+    ['monitors: [{ kind: freshness }]', /monitors\.0\.id: is required: a monitor takes id, name, component/],
+    ['components: [{ id: api }]', /components\.0\.name: is required: a component takes id, name/],
+    [
+      'monitors: [{ id: f, kind: freshness, for: forever }]',
+      /monitors\.0\.for: "for" is a duration such as 30s, 2m or 1h30m \(at most 1d\), or \{ heartbeats, seconds \}/,
+    ],
+    ['monitors: [{ id: f, kind: freshness, recover_for: 2d }]', /monitors\.0\.recover_for: "recover_for" is a duration/],
+    [
+      'monitors: [{ id: f, kind: freshness, flapping: 3 }]',
+      /monitors\.0\.flapping: "flapping" is a mapping of transitions, within_s, stable_s, not 3/,
+    ],
     ['maintenance: [{ id: m, starts_at: "2026-12-01T03:00:00Z", ends_at: "2026-12-01T02:00:00Z" }]', /ends_at must be after starts_at/],
     ['maintenance: [{ id: m, starts_at: "tomorrow", ends_at: "2026-12-01T02:00:00Z" }]', /starts_at must be an RFC 3339 time with a zone/],
     [
