@@ -1,4 +1,4 @@
-// The simulator (npm run sim; npm test runs seeds 1..300, CI 301..2300 besides). It runs inside
+// The simulator (npm run sim; npm test runs seeds 1..200, CI 201..1900 besides). It runs inside
 // workerd like the worker tests, with its own watchdog configuration and channels (test/sim/).
 import { defineConfig } from 'vitest/config';
 import { SIM_CHANNEL_SECRETS, SIM_CONFIG } from './test/sim/sim-config.ts';
@@ -20,7 +20,7 @@ export default defineConfig({
         BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(SIM_CHANNEL_SECRETS),
         BLINDSPOT_WEBHOOK_URL: undefined,
         BLINDSPOT_WEBHOOK_SECRET: undefined,
-        SIM_SEEDS: process.env.SIM_SEEDS ?? '300',
+        SIM_SEEDS: process.env.SIM_SEEDS ?? '200',
         SIM_SEED: process.env.SIM_SEED ?? '',
         SIM_FROM: process.env.SIM_FROM ?? '1',
         SIM_PROFILE: process.env.SIM_PROFILE ?? '',
