@@ -141,16 +141,15 @@ export function indicatorOf(statuses: readonly ComponentStatus[]): Indicator {
 
 /**
  * How long the claims may be cached (s): until the first of the evidence behind them would go
- * stale (the soonest deadline of an agent whose word counts), within [MIN_CACHE_S, MAX_CACHE_S].
- * Whatever the claim, never longer than MAX_CACHE_S: an outage or a grey state must clear as soon
- * as a healthy one would.
+ * stale (the soonest deadline of an agent whose word counts), rounded down, so no cache serves a
+ * green claim past its deadline; 0 in the last second before one. Whatever the claim, never longer
+ * than MAX_CACHE_S: an outage or a grey state must clear as soon as a healthy one would.
  */
-export const MIN_CACHE_S = 2;
 export const MAX_CACHE_S = 10;
 
 export function cacheSecondsFor(subjects: readonly Subject[], now: number): number {
   let left = MAX_CACHE_S;
   for (const { live } of subjects)
     if (live && agentEvidence(live, now).state === 'verified') left = Math.min(left, Math.floor((live.deadlineAt - now) / 1000));
-  return Math.max(MIN_CACHE_S, left);
+  return Math.max(0, left);
 }

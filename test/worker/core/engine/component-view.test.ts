@@ -227,7 +227,9 @@ describe('never operational without proof', () => {
     const deadline = (s.live as LiveState).deadlineAt;
     expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline - 6_500)).toBe(6);
     expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline - 60_000)).toBe(10);
-    expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline - 500)).toBe(2);
+    // The last second before a deadline is not cached at all: no cache may serve green past it.
+    expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline - 500)).toBe(0);
+    expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline - 1_500)).toBe(1);
     expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline + 1)).toBe(10);
   });
 });
