@@ -60,23 +60,23 @@ interface WindowRow {
 const windows = () =>
   d1Query<WindowRow>(worker.persistTo, `SELECT monitor, cause, suppressed_by FROM windows WHERE agent_id = '${AGENT}' ORDER BY started_at`);
 
-/** The monitors of the events of one type the pager received. */
-function eventMonitors(type: string): string[] {
+/** The windows of the events of one type the pager received. */
+function eventWindows(type: string): { monitor: string; signal: string | null }[] {
   return pager.requests
     .map(
       (r) =>
         new Webhook(webhookSecret).verify(r.body, r.headers as Record<string, string>) as {
           type: string;
-          data: { window: { monitor: string } };
+          data: { window: { monitor: string; signal: string | null } };
         },
     )
     .filter((e) => e.type === type)
-    .map((e) => e.data.window.monitor);
+    .map((e) => e.data.window);
 }
 
 /** The monitors of the windows that paged (window.opened events the pager received). */
-const pagedMonitors = () => eventMonitors('window.opened');
-const closedMonitors = () => eventMonitors('window.closed');
+const pagedMonitors = () => eventWindows('window.opened').map((w) => w.monitor);
+const closedMonitors = () => eventWindows('window.closed').map((w) => w.monitor);
 beforeAll(async () => {
   if (!available) return;
   pager = await startRecorder();
@@ -148,10 +148,21 @@ describe.skipIf(!available)(
         30_000,
         250,
       );
-      expect(opened).toMatchObject({ signal: `alertmanager.silences.broad:${silenceID}`, cause: 'alerts_silenced' });
+      // The window names the silence: its id, who made it, its matchers and when it ends.
+      expect(opened.cause).toBe('alerts_silenced');
+      expect(opened.signal.startsWith(`alertmanager.silences.broad:${silenceID}{`)).toBe(true);
+      expect(opened.signal).toContain('created_by="sam"');
+      expect(opened.signal).toContain(`matchers=${JSON.stringify('{severity=~"critical|warning"}')}`);
+      expect(opened.signal).toMatch(/ends_at="\d{4}-\d\d-\d\dT[\d:.]+Z"/);
       // Opened on the first heartbeat that saw it (for: one heartbeat), a second or two after it was made.
       expect(opened.started_at - now).toBeLessThan(10_000);
-      await waitFor('its page', async () => pagedMonitors().includes('alerts-not-silenced') || undefined, 15_000, 250);
+      const page = await waitFor(
+        'its page',
+        async () => eventWindows('window.opened').find((w) => w.monitor === 'alerts-not-silenced'),
+        15_000,
+        250,
+      );
+      expect(page.signal).toBe(opened.signal);
       await fetch(`${alertmanager.url}/api/v2/silence/${silenceID}`, { method: 'DELETE' });
       await waitFor(
         'the silence window to close',

@@ -7,7 +7,7 @@ export interface Observation {
   level: Level;
   cause: WindowCause;
   value: number | null;
-  /** Name of the signal that decided the level, if any. */
+  /** The signal that decided the level, if any: its name and labels (see describeSignal). */
   signal: string | null;
   error: string | null;
 }
@@ -26,7 +26,7 @@ export function ruleFor(def: MonitorDef, signal: Pick<Signal, 'name' | 'kind'>):
 }
 
 export function classifySignal(signal: Signal, rule: KindRule, baselineMedian: number | null): Observation {
-  const base = { value: signal.value, signal: signal.name, error: signal.error ?? null };
+  const base = { value: signal.value, signal: describeSignal(signal), error: signal.error ?? null };
   if (signal.value === null) return { ...base, level: 'unknown', cause: 'unknown' };
   const value = signal.value;
   for (const level of ['blind', 'degraded'] as const) {
@@ -34,6 +34,20 @@ export function classifySignal(signal: Signal, rule: KindRule, baselineMedian: n
     if (cause !== null) return { ...base, level, cause };
   }
   return { ...base, level: 'up', cause: causeOfKind(signal.kind) };
+}
+
+/** Longest signal description a window keeps. */
+export const MAX_SIGNAL_TEXT = 512;
+
+/**
+ * A signal as a window names it: its name, then its labels as a Prometheus selector
+ * (`alertmanager.silences.broad:4f1c{created_by="ops", ends_at="…", matchers="{severity=~\"critical\"}"}`),
+ * so a page and the gap report say which instance, pod or silence it was. Cut at MAX_SIGNAL_TEXT.
+ */
+export function describeSignal(signal: Pick<Signal, 'name' | 'labels'>): string {
+  const labels = Object.entries(signal.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const text = labels.length === 0 ? signal.name : `${signal.name}{${labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+  return text.length <= MAX_SIGNAL_TEXT ? text : `${text.slice(0, MAX_SIGNAL_TEXT - 1)}…`;
 }
 
 function breach(kind: SignalKind, t: Threshold, value: number, baselineMedian: number | null): WindowCause | null {
