@@ -1,9 +1,11 @@
-// blindspot-agent: run | once | doctor | keygen | test-channel. Exit codes: 0 ok, 1 unhealthy or failed, 2 usage or config error.
+// blindspot-agent: run | once | doctor | validate | keygen | test-channel | completion.
+// Exit codes: 0 ok, 1 unhealthy, failed or (validate) invalid, 2 usage or config error.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { defaultConfig, loadConfigText } from '../config/load.ts';
 import type { WatchConfig } from '../config/resolve.ts';
 import { generateSecret } from '../protocol/signature.ts';
+import { completionScript } from '../protocol/completion.ts';
 import { VERSION } from '../protocol/version.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { cannotFireTable, doctor, doctorTable } from './doctor.ts';
@@ -16,12 +18,17 @@ const USAGE = `usage: blindspot-agent <command> [--config <file>]
 
 commands:
   run      send a signed heartbeat every interval_s until stopped (SIGINT/SIGTERM)
+  validate [<file>]
+           check a configuration offline (nothing is contacted): exit 0 valid, 1 invalid, each error
+           as file:line:col: key path: what is wrong and the fix
   once     measure once, print the heartbeat as JSON on stdout and each signal's verdict on stderr;
            exit 0 only when every signal is within its thresholds (those of --watchdog-config, else
            each kind's defaults), 1 otherwise
   doctor   run every probe once and check the Worker answers; print OK or FAIL per probe with the
            reason and a fix; exit 0 when all are OK
-  keygen   print a new whsec_ secret for an agent
+  keygen   print a new whsec_ secret for an agent (blindspot agent add makes one the Worker knows)
+  completion bash|zsh
+           print a shell completion script: source <(blindspot-agent completion bash)
   test-channel <id>
            ask the Worker to send a test notification through channel <id> and report what the
            receiver answered; needs BLINDSPOT_WORKER_URL and BLINDSPOT_ADMIN_TOKEN
@@ -32,7 +39,9 @@ options:
                        the Worker's blindspot.config.yaml, for once: judge with its monitors' thresholds
   --over <seconds>     for once: read counters twice, this far apart, so "dropped" signals count what
                        happened in between (a single reading only sets their baseline: 0)
-  -h, --help           show this help
+  -o, --output text|json
+                       doctor: json prints the checks and the rules that cannot fire as JSON
+  -h, --help           show this help (blindspot-agent <command> --help: that command's)
   -V, --version        print the version
 
 environment (overrides the file, like OTEL_* for an OpenTelemetry SDK):
@@ -50,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         'watchdog-config': { type: 'string', short: 'w' },
         over: { type: 'string' },
+        output: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -64,10 +74,25 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (parsed.values.help || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${helpFor(command === 'help' ? extra[0] : command)}\n`);
     return 0;
   }
+  const output = parsed.values.output ?? 'text';
+  if (output !== 'text' && output !== 'json') {
+    process.stderr.write(`blindspot-agent: -o/--output is text or json, not "${output}"\n`);
+    return 2;
+  }
   if (command === 'test-channel') return testChannel(extra);
+  if (command === 'completion') {
+    const shell = extra[0] ?? 'bash';
+    if (extra.length > 1 || (shell !== 'bash' && shell !== 'zsh')) {
+      process.stderr.write('blindspot-agent: completion is for bash or zsh: blindspot-agent completion bash\n');
+      return 2;
+    }
+    process.stdout.write(completionScript('blindspot-agent', COMMANDS, shell));
+    return 0;
+  }
+  if (command === 'validate') return validate(extra, parsed.values.config);
   if (command === undefined || extra.length > 0 || !['run', 'once', 'doctor', 'keygen'].includes(command)) {
     process.stderr.write(
       `blindspot-agent: ${command === undefined ? 'a command is required' : `unknown command "${[command, ...extra].join(' ')}"`}\n${USAGE}\n`,
@@ -110,6 +135,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'doctor') {
     const { checks, rules } = await doctor(config, probesOf(config));
+    if (output === 'json') {
+      const cannotFire = rules.flatMap((r) => r.cannotFire);
+      process.stdout.write(`${JSON.stringify({ ok: checks.every((c) => c.ok), checks, cannot_fire: cannotFire }, null, 2)}\n`);
+      return checks.every((c) => c.ok) ? 0 : 1;
+    }
     process.stdout.write(`${doctorTable(checks)}\n`);
     const cannot = cannotFireTable(rules);
     if (cannot !== '') process.stdout.write(`\n${cannot}\n`);
@@ -121,6 +151,51 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', stop);
   await runAgent(config, stderrLogger, controller.signal);
   return 0;
+}
+
+const COMMANDS: Record<string, readonly string[]> = {
+  run: [],
+  once: [],
+  doctor: [],
+  validate: [],
+  keygen: [],
+  'test-channel': [],
+  completion: ['bash', 'zsh'],
+  help: ['run', 'once', 'doctor', 'validate', 'keygen', 'test-channel', 'completion'],
+};
+
+/** One command's help (blindspot-agent doctor --help), or all of it. */
+export function helpFor(command: string | undefined): string {
+  if (command === undefined || !(command in COMMANDS) || command === 'help') return USAGE;
+  const [, commands = '', rest = ''] = /^[^\n]*\n\ncommands:\n([\s\S]*?)\n\n([\s\S]*)$/.exec(USAGE) ?? [];
+  const blocks = commands.split(/\n(?= {2}\S)/);
+  const own = blocks.find((b) => b.startsWith(`  ${command} `) || b.startsWith(`  ${command}\n`) || b === `  ${command}`) ?? '';
+  return `usage: blindspot-agent ${command} [options]\n\n${own}\n\n${rest}`;
+}
+
+/** validate [<file>]: the configuration checked offline; every error at once, with where it is. */
+function validate(args: string[], flag: string | undefined): number {
+  if (args.length > 1 || (args.length === 1 && flag !== undefined)) {
+    process.stderr.write('blindspot-agent: validate takes one file: blindspot-agent validate agent.yaml\n');
+    return 2;
+  }
+  const path = args[0] ?? flag ?? process.env.BLINDSPOT_CONFIG ?? 'blindspot-agent.yaml';
+  try {
+    const config = loadConfig(path);
+    process.stdout.write(
+      `${path} is valid: agent ${config.agent_id}, ${config.probes.length} probe(s), heartbeat every ${config.interval_s} s to ${config.worker_url}\n`,
+    );
+    return 0;
+  } catch (e: unknown) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(
+      `${path} is invalid:\n${e.message
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`,
+    );
+    return 1;
+  }
 }
 
 /** The watchdog configuration `once` judges by; null (after saying why) when the file is unusable. */

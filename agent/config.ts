@@ -1,18 +1,12 @@
 // The agent's configuration: parsed once at start, with errors that name the field and the fix.
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { durationSeconds, seconds } from '../config/duration.ts';
+import { locateIssues, readYaml, type Segment } from '../config/positions.ts';
 import { AGENT_ID_PATTERN, describeIssues, SIGNAL_KINDS } from '../protocol/heartbeat.ts';
 import { decodeSecret, InvalidSecretError } from '../protocol/signature.ts';
 
 export class ConfigError extends Error {}
-
-const seconds = (field: string, min: number, max: number) =>
-  v.pipe(
-    v.number(`${field} is a number of seconds`),
-    v.minValue(min, `${field} is at least ${min}`),
-    v.maxValue(max, `${field} is at most ${max}`),
-  );
 
 const httpUrl = (field: string) =>
   v.pipe(
@@ -326,10 +320,13 @@ function applyEnv(merged: Record<string, unknown>, env: NodeJS.ProcessEnv, sourc
   for (const [key, type] of Object.entries(ENV_SCALARS)) {
     const value = env[envName(key)]?.trim();
     if (value === undefined || value === '') continue;
-    if (type === 'number') {
+    if (type === 'number' && key.endsWith('_s') && durationSeconds(value) !== null) merged[key] = value;
+    else if (type === 'number') {
       const n = Number(value);
       if (!Number.isFinite(n))
-        throw new ConfigError(`${envName(key)}=${JSON.stringify(value)}: ${key} is a number (for example ${envName(key)}=30)`);
+        throw new ConfigError(
+          `${envName(key)}=${JSON.stringify(value)}: ${key} is a number${key.endsWith('_s') ? ' or a duration' : ''} (for example ${envName(key)}=30${key.endsWith('_s') ? ` or ${envName(key)}=30s` : ''})`,
+        );
       merged[key] = n;
     } else merged[key] = value;
     // A secret reference from the environment replaces the file's, whatever form that took.
@@ -370,73 +367,42 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
       `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (pass --config <file> or set BLINDSPOT_CONFIG)`,
     );
   }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e: unknown) {
-    // The YAML library's own position and code frame: file:line:col, then the frame.
-    const at = e instanceof YAMLParseError && e.linePos !== undefined ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
-    throw new ConfigError(`${path}${at}: not valid YAML: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  return parseConfig(expandEnv(raw, text, path, env), path, env);
+  const read = readYaml(text, path, env);
+  if (!read.ok) throw new ConfigError(read.errors.join('\n'));
+  return parseConfig(read.value, path, env, read.locate);
 }
 
-/** ${VAR} or ${env:VAR}; $$ is a literal $. */
-const REFERENCE = /\$\$|\$\{(?:env:)?([^}]*)\}/g;
-const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * Expands ${VAR} and ${env:VAR} in every string value (as the OpenTelemetry Collector does), after
- * parsing, so a variable's value can never change the file's structure; `$$` writes a `$`. A variable
- * that is not set is an error naming the file, the line and column where it is used, and the fix.
- */
-export function expandEnv(raw: unknown, text: string, path: string, env: NodeJS.ProcessEnv): unknown {
-  const where = (ref: string) => {
-    const i = text.indexOf(ref);
-    if (i < 0) return path;
-    const before = text.slice(0, i).split('\n');
-    return `${path}:${before.length}:${(before.at(-1)?.length ?? 0) + 1}`;
-  };
-  const expand = (s: string): string =>
-    s.replace(REFERENCE, (whole, name: string | undefined) => {
-      if (whole === '$$') return '$';
-      if (name === undefined || !VARIABLE.test(name))
-        throw new ConfigError(
-          `${where(whole)}: ${whole} is not a variable reference: write \${NAME} or \${env:NAME} (letters, digits, _), or $$ for a literal $`,
-        );
-      const value = env[name];
-      if (value === undefined)
-        throw new ConfigError(
-          `${where(whole)}: ${whole} is used, but the environment variable ${name} is not set: set it, or write $${whole} for the literal text`,
-        );
-      return value;
-    });
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return expand(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return walk(raw);
-}
-
-export function parseConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+/** `locate`, when the configuration came from a file: where a key path is in it (file:line:col). */
+export function parseConfig(
+  raw: unknown,
+  source: string,
+  env: NodeJS.ProcessEnv = process.env,
+  locate?: (path: readonly Segment[]) => string,
+): AgentConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError(`${source}: the config is a mapping with agent_id, worker_url, a secret and probes`);
   const merged: Record<string, unknown> = { ...raw };
   applyEnv(merged, env, source);
   const result = v.safeParse(ConfigSchema, merged);
-  if (!result.success) throw new ConfigError(`${source}: ${describeIssues(result.issues)}`);
+  if (!result.success)
+    throw new ConfigError(
+      locate === undefined ? `${source}: ${describeIssues(result.issues)}` : locateIssues(result.issues, locate).join('\n'),
+    );
   const { secret: _s, secret_env: _e, secret_file: _f, ...rest } = result.output;
-  return { ...rest, secret: resolveSecret(result.output, source, env) };
+  return { ...rest, secret: resolveSecret(result.output, locate?.(['secret_env']) ?? source, env) };
 }
 
 function resolveSecret(config: RawConfig, source: string, env: NodeJS.ProcessEnv): string {
   let secret: string | undefined;
   let from: string;
   if (env.BLINDSPOT_SECRET) [secret, from] = [env.BLINDSPOT_SECRET, 'BLINDSPOT_SECRET'];
-  else if (config.secret_env) [secret, from] = [env[config.secret_env], `environment variable ${config.secret_env} (secret_env)`];
-  else if (config.secret_file) {
+  else if (config.secret_env) {
+    [secret, from] = [env[config.secret_env], `environment variable ${config.secret_env} (secret_env)`];
+    if (!secret)
+      throw new ConfigError(
+        `${source}: secret_env: the environment variable ${config.secret_env} is ${secret === undefined ? 'not set' : 'empty'}: set it to the agent's whsec_ secret (blindspot agent add prints one)`,
+      );
+  } else if (config.secret_file) {
     from = `secret_file ${config.secret_file}`;
     try {
       secret = readFileSync(config.secret_file, 'utf8').trim();

@@ -3,6 +3,8 @@
 // Exit codes: 0 done, 1 the Worker refused or could not be reached, 2 usage error.
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { checkWatchConfigFile } from '../config/check-file.ts';
+import { completionScript } from '../protocol/completion.ts';
 import { VERSION } from '../protocol/version.ts';
 import { renderCsv } from '../ui/gap-report/csv.ts';
 import { renderMarkdown } from '../ui/gap-report/markdown.ts';
@@ -39,18 +41,54 @@ gap report (when was the monitoring blind, to what, for how long?):
        prints the whole report (every page) to stdout; --from defaults to 24h ago, --to to now;
        --tz is UTC (default), an offset such as +05:30, or an IANA name such as Europe/Berlin
 
+agents (their heartbeats are taken at once; no redeploy, no secret to edit by hand):
+  agent add <id>                  add an agent; prints its secret (shown this once) for its config
+  agent list                      every agent and its key ids (agents of BLINDSPOT_AGENT_SECRETS too)
+  agent rotate <id>               add a key to the agent; prints the new secret; the old key still works
+  agent revoke <id> [--key <id>]  revoke one key, or (no --key) the agent: its heartbeats get 401
+
+  check-config [<file>]   validate a watchdog configuration offline (default blindspot.config.yaml);
+                          exit 0 valid, 1 invalid, each error as file:line:col: key path: fix
   token   print a new admin token and its BLINDSPOT_ADMIN_TOKENS entry (only its SHA-256 is stored)
+  completion bash|zsh   print a shell completion script: source <(blindspot completion bash)
 
 times are RFC 3339 with a zone (2026-11-22T18:00:00Z) or, for --from, "now"; a duration is
 relative to --from (or now): 90m, 2h, 1d.
 
 options:
-  --json         print the Worker's answer as JSON
+  -o, --output text|json   json prints the Worker's answer as it came (--json is the same)
   -h, --help     show this help
   -V, --version  print the version
 
 environment: BLINDSPOT_WORKER_URL (the Worker's URL), BLINDSPOT_ADMIN_TOKEN (a token with the
 write scope; list and gaps need read; gaps needs none when the report is public).`;
+
+/** Each command group and its verbs, for completion. */
+const COMMANDS: Record<string, readonly string[]> = {
+  incident: ['open', 'update', 'resolve', 'list'],
+  maintenance: ['schedule', 'start', 'complete', 'list'],
+  silence: ['add', 'expire', 'list'],
+  agent: ['add', 'list', 'rotate', 'revoke'],
+  gaps: [],
+  'check-config': [],
+  token: [],
+  completion: ['bash', 'zsh'],
+  help: ['incident', 'maintenance', 'silence', 'agent', 'gaps', 'token'],
+};
+
+/** The help of one command group (blindspot agent --help, blindspot help agent), or all of it. */
+export function helpFor(topic: string | undefined): string {
+  if (topic === undefined || !(topic in COMMANDS)) return USAGE;
+  const paragraphs = USAGE.split('\n\n');
+  const own = paragraphs.filter((p) => p.split('\n').some((line) => line.startsWith(`  ${topic} `) || line === `  ${topic}`));
+  const rest = paragraphs.filter(
+    (p) =>
+      p.startsWith('options:') ||
+      p.startsWith('environment:') ||
+      (['maintenance', 'silence', 'gaps'].includes(topic) && p.startsWith('times are')),
+  );
+  return [`usage: blindspot ${topic} ${COMMANDS[topic]?.length ? '<command> ' : ''}[options]`, ...own, ...rest].join('\n\n');
+}
 
 const OPTIONS = {
   name: { type: 'string' },
@@ -68,7 +106,9 @@ const OPTIONS = {
   cause: { type: 'string', multiple: true },
   objective: { type: 'string' },
   reason: { type: 'string' },
+  key: { type: 'string' },
   json: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -301,7 +341,67 @@ export function plan(positionals: string[], values: Values, now: number): Call {
       };
     throw new Usage(`unknown silence command "${verb ?? ''}": add, expire or list`);
   }
+  if (group === 'agent') return agentPlan(verb, rest, values);
   throw new Usage(group === undefined ? 'a command is required' : `unknown command "${group}"`);
+}
+
+function agentIdOf(rest: string[], verb: string): string {
+  if (rest.length !== 1 || !/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(rest[0] as string))
+    throw new Usage(`give one agent id (lowercase letters, digits, _ . -), e.g. blindspot agent ${verb} edge-1`);
+  return rest[0] as string;
+}
+
+type Key = { id: string; created_at: string; created_by: string; secret?: string };
+
+/** What to put in the agent's configuration: the secret, shown this once. */
+const issued = (a: Record<string, unknown>, what: string) => {
+  const key = a.key as Key;
+  return [
+    `${what} ${a.agent as string}: key ${key.id}. Its secret is shown this once; put it where the agent reads it:`,
+    `  ${key.secret}`,
+    `in the agent's configuration: agent_id: ${a.agent as string}, secret_env: BLINDSPOT_AGENT_SECRET (that variable set to the secret)`,
+  ].join('\n');
+};
+
+function agentPlan(verb: string | undefined, rest: string[], values: Values): Call {
+  if (verb === 'add') {
+    const id = agentIdOf(rest, 'add');
+    return { method: 'POST', path: `/v1/admin/agents/${id}`, say: (a) => issued(a, 'added agent') };
+  }
+  if (verb === 'rotate') {
+    const id = agentIdOf(rest, 'rotate');
+    return {
+      method: 'POST',
+      path: `/v1/admin/agents/${id}/keys`,
+      say: (a) =>
+        `${issued(a, 'new key for')}\nonce every copy of the agent signs with it: blindspot agent revoke ${id} --key <old key id>`,
+    };
+  }
+  if (verb === 'revoke') {
+    const id = agentIdOf(rest, 'revoke');
+    const key = values.key;
+    if (key !== undefined && !/^[0-9a-f]{12}$/.test(key))
+      throw new Usage('--key is a key id as blindspot agent list shows it: 12 hex digits');
+    return key === undefined
+      ? { method: 'DELETE', path: `/v1/admin/agents/${id}`, say: () => `agent ${id} revoked: its heartbeats are refused (401)` }
+      : { method: 'DELETE', path: `/v1/admin/agents/${id}/keys/${key}`, say: () => `key ${key} of agent ${id} revoked` };
+  }
+  if (verb === 'list') {
+    if (rest.length > 0) throw new Usage('agent list takes no arguments');
+    return {
+      method: 'GET',
+      path: '/v1/admin/agents',
+      say: (a) =>
+        (a.agents as { id: string; source: string; keys: (Key | null)[]; error: string | null }[])
+          .map((g) =>
+            g.source === 'setting'
+              ? `${g.id}  BLINDSPOT_AGENT_SECRETS  ${g.error === null ? `${g.keys.length} secret(s)` : `refused: ${g.error}`}`
+              : `${g.id}  managed  ${g.keys.map((k) => `${k?.id} (${k?.created_at} by ${k?.created_by})`).join(', ')}`,
+          )
+          .join('\n') || 'no agents',
+    };
+  }
+  throw new Usage(`unknown agent command "${verb ?? ''}": add, list, rotate or revoke`);
 }
 
 function newToken(name: string): string {
@@ -319,7 +419,18 @@ export async function main(argv: string[]): Promise<number> {
     return fail(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`, 2);
   }
   const { positionals, values } = parsed;
-  if (values.help || positionals[0] === 'help') return (process.stdout.write(`${USAGE}\n`), 0);
+  if (values.help || positionals[0] === 'help') {
+    const topic = positionals[0] === 'help' ? positionals[1] : positionals[0];
+    return (process.stdout.write(`${helpFor(topic)}\n`), 0);
+  }
+  if (values.output !== undefined && values.output !== 'json' && values.output !== 'text')
+    return fail(`-o/--output is text or json, not "${values.output}"`, 2);
+  const asJson = values.json === true || values.output === 'json';
+  if (positionals[0] === 'completion') {
+    const shell = positionals[1] ?? 'bash';
+    if (shell !== 'bash' && shell !== 'zsh') return fail('completion is for bash or zsh: blindspot completion bash', 2);
+    return (process.stdout.write(completionScript('blindspot', COMMANDS, shell)), 0);
+  }
   if (values.version) return (process.stdout.write(`blindspot ${VERSION}\n`), 0);
   if (positionals[0] === 'token') {
     const name = positionals[1] ?? 'ops';
@@ -327,6 +438,12 @@ export async function main(argv: string[]): Promise<number> {
       return fail('the token name is lowercase letters, digits, _ . - (e.g. blindspot token laptop-alice)', 2);
     process.stdout.write(newToken(name));
     return 0;
+  }
+  if (positionals[0] === 'check-config') {
+    if (positionals.length > 2) return fail('check-config takes one file: blindspot check-config blindspot.config.yaml', 2);
+    const { code, text } = checkWatchConfigFile(positionals[1] ?? 'blindspot.config.yaml');
+    (code === 0 ? process.stdout : process.stderr).write(`${text}\n`);
+    return code;
   }
   if (positionals[0] === 'gaps') {
     let gaps;
@@ -362,7 +479,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const answer = (await res.json().catch(() => null)) as (Record<string, unknown> & { error?: { code: string; message: string } }) | null;
   if (!res.ok || answer === null) return fail(refusal(res, answer), 1);
-  process.stdout.write(values.json ? `${JSON.stringify(answer, null, 2)}\n` : `${call.say(answer)}\n`);
+  process.stdout.write(asJson ? `${JSON.stringify(answer, null, 2)}\n` : `${call.say(answer)}\n`);
   return 0;
 }
 

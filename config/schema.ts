@@ -2,6 +2,8 @@
 // One file (blindspot.config.yaml), validated when the Worker loads and by `npm run check-config`.
 // Every key is optional; the defaults below are what a new deployment gets by writing nothing.
 import * as v from 'valibot';
+import { DURATION_PATTERN, durationSeconds, seconds } from './duration.ts';
+
 import { SIGNAL_KINDS } from '../protocol/heartbeat.ts';
 import { MONITOR_CAUSES } from '../worker/core/blind-window.ts';
 import { GLOB_HINT, isGlob } from '../worker/core/glob.ts';
@@ -13,13 +15,6 @@ export type Severity = (typeof SEVERITIES)[number];
 const idHint = 'lower case letters, digits and _ . - (1 to 63 characters, starting with a letter or digit)';
 
 const id = (field: string) => v.pipe(v.string(`${field} is a string`), v.regex(ID_PATTERN, `${field} uses ${idHint}`));
-const seconds = (field: string, min: number, max: number) =>
-  v.pipe(
-    v.number(`${field} is a number of seconds`),
-    v.finite(`${field} must be finite`),
-    v.minValue(min, `${field} is at least ${min}`),
-    v.maxValue(max, `${field} is at most ${max}`),
-  );
 const count = (field: string, min: number, max: number) =>
   v.pipe(
     v.number(`${field} is a whole number`),
@@ -49,16 +44,6 @@ const strict = <T extends v.ObjectEntries>(entries: T, what: string) =>
     return `unknown key ${String(issue.received)}: ${what} takes ${keys}`;
   });
 
-const DURATION = /^(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m(?!s))?(?:(\d{1,6})s)?(?:(\d{1,6})ms)?$/;
-
-/** A Prometheus duration (15s, 2m, 1h30m, 1d; ms too) in seconds, or null when it is not one. */
-export function durationSeconds(text: string): number | null {
-  const m = DURATION.exec(text);
-  if (m === null || text === '') return null;
-  const [d, h, min, s, ms] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number];
-  return d * 86_400 + h * 3600 + min * 60 + s + ms / 1000;
-}
-
 /**
  * A bad run must hold this long before a window opens: both conditions, when both are given. A
  * Prometheus duration ("for: 2m", as an alerting rule writes it) means that long, from one heartbeat.
@@ -68,7 +53,7 @@ const hold = (what: string) =>
     [
       v.pipe(
         v.string(),
-        v.regex(DURATION, `${what} is a duration such as 30s, 2m or 1h30m, or { heartbeats, seconds }`),
+        v.regex(DURATION_PATTERN, `${what} is a duration such as 30s, 2m or 1h30m, or { heartbeats, seconds }`),
         v.check((t) => (durationSeconds(t) ?? Number.POSITIVE_INFINITY) <= 86_400, `${what} is at most 1d`),
         v.transform((t) => ({ heartbeats: 1, seconds: durationSeconds(t) ?? 0 })),
       ),

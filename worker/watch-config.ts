@@ -14,11 +14,13 @@ export interface LoadedConfig {
 let cached: { text: string; loaded: LoadedConfig } | null = null;
 
 export function watchConfig(env: { BLINDSPOT_CONFIG?: string }): LoadedConfig {
+  // ${VAR} in the configuration reads the Worker's string bindings (its vars and secrets).
+  const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const fromEnv = env.BLINDSPOT_CONFIG !== undefined && env.BLINDSPOT_CONFIG.trim() !== '';
   const text = fromEnv ? (env.BLINDSPOT_CONFIG as string) : bundledText;
   if (cached !== null && cached.text === text) return cached.loaded;
   const source = fromEnv ? 'BLINDSPOT_CONFIG' : 'blindspot.config.yaml';
-  const result = loadConfigText(text);
+  const result = loadConfigText(text, { file: source, env: vars });
   const loaded: LoadedConfig = result.ok
     ? { config: result.config, errors: [], source }
     : { config: defaultConfig(), errors: result.errors, source };

@@ -12,6 +12,9 @@ import { channelRegistry } from '../notify/registry.ts';
 import { createDb, type Db } from '../store/db.ts';
 import { LIVE_DDL } from '../store/object-live.ts';
 import { listCopies, PUBLIC_COPIES_DDL, pruneCopies, putCopy } from '../store/public-copies.ts';
+import { AGENT_KEYS_DDL, type AgentKey, countAgents, deleteKeys, insertKey, listKeys, secretsOf } from '../store/agent-keys.ts';
+import { type KeyRefusal, refuseKey } from '../core/agent-keys.ts';
+import { generateSecret } from '../../protocol/signature.ts';
 import * as outbox from '../store/object-outbox.ts';
 import { mirrorRow } from '../store/outbox.ts';
 import { REPLICATION_DDL } from '../store/replication-queue.ts';
@@ -40,7 +43,7 @@ export class Watchdog extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = createDb(env.DB);
-    ctx.storage.sql.exec(`${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}\n${PUBLIC_COPIES_DDL}`);
+    ctx.storage.sql.exec(`${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}\n${PUBLIC_COPIES_DDL}\n${AGENT_KEYS_DDL}`);
     const now = () => this.clock.now();
     this.replicator = new Replicator(ctx.storage, env.DB, now, () => 'watchdog');
     this.sender = new OutboxSender({
@@ -159,6 +162,41 @@ export class Watchdog extends DurableObject<Env> {
     if (again === null) return 'not_dead';
     this.ctx.waitUntil(this.deliverSummaries());
     return 'retried';
+  }
+
+  /**
+   * Adds an agent (newAgent) or a key to one (rotation) in the credentials object, and returns the new
+   * secret: the only time it is shown. `inSetting`: BLINDSPOT_AGENT_SECRETS names the agent.
+   */
+  async addAgentKey(
+    agentId: string,
+    newAgent: boolean,
+    inSetting: boolean,
+    createdBy: string,
+  ): Promise<{ ok: true; key: AgentKey; secret: string } | { ok: false; refusal: KeyRefusal }> {
+    const secret = generateSecret();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret)));
+    const keyId = [...digest.slice(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const sql = this.ctx.storage.sql;
+    // Checked and written with no await between: two adds of one agent cannot both pass.
+    const refusal = refuseKey({ agentId, newAgent, inSetting, keys: listKeys(sql, agentId).length, agents: countAgents(sql) });
+    if (refusal !== null) return { ok: false, refusal };
+    const key = { agentId, keyId, createdAt: this.clock.now(), createdBy };
+    insertKey(sql, key, secret);
+    return { ok: true, key, secret };
+  }
+
+  agentKeys(agentId?: string): AgentKey[] {
+    return listKeys(this.ctx.storage.sql, agentId);
+  }
+
+  agentSecrets(agentId: string): string[] {
+    return secretsOf(this.ctx.storage.sql, agentId);
+  }
+
+  /** Revokes one key of the agent, or all of them (the agent is gone); returns how many went. */
+  revokeAgentKeys(agentId: string, keyId?: string): number {
+    return deleteKeys(this.ctx.storage.sql, agentId, keyId);
   }
 
   override async alarm(): Promise<void> {

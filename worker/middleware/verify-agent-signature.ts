@@ -4,7 +4,9 @@ import { createMiddleware } from 'hono/factory';
 import { AGENT_ID_PATTERN, TIMESTAMP_TOLERANCE_S } from '../../protocol/heartbeat.ts';
 import { verify } from '../../protocol/signature.ts';
 import type { AppEnv } from '../app-env.ts';
-import { agentSecretsSetting, parseAgentSecrets } from '../config.ts';
+import { agentSecretsSetting } from '../config.ts';
+import type { Env } from '../env.ts';
+import { managedSecrets } from '../durable/credentials.ts';
 import { ApiError } from '../errors.ts';
 
 const WEBHOOK_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
@@ -17,12 +19,20 @@ export function identifyAgent() {
       throw new ApiError(400, 'invalid_agent_id', 'agent ids match ^[a-z0-9][a-z0-9_.-]{0,62}$');
     }
     const setting = agentSecretsSetting(c.env.BLINDSPOT_AGENT_SECRETS);
-    if (!setting.secrets.has(agentId)) {
+    let secrets = setting.secrets.get(agentId) ?? [];
+    if (secrets.length === 0) {
       const broken = setting.errors.get(agentId) ?? setting.errors.get('*');
       if (broken !== undefined)
         throw new ApiError(401, 'agent_disabled', `this agent's secret setting cannot be used, so its heartbeats are refused: ${broken}`);
-      throw new ApiError(401, 'unknown_agent', `no secret is configured for agent "${agentId}"; add it to BLINDSPOT_AGENT_SECRETS`);
+      secrets = await managedOrUnavailable(c.env, agentId);
+      if (secrets.length === 0)
+        throw new ApiError(
+          401,
+          'unknown_agent',
+          `no secret is configured for agent "${agentId}"; add it with blindspot agent add ${agentId} (or to BLINDSPOT_AGENT_SECRETS)`,
+        );
     }
+    c.set('agentSecrets', secrets);
     const id = c.req.header('webhook-id');
     const timestamp = c.req.header('webhook-timestamp');
     const signature = c.req.header('webhook-signature');
@@ -49,9 +59,8 @@ export function identifyAgent() {
 /** Runs after bodyLimit: checks the signature over the exact bytes received. */
 export function verifyAgentSignature() {
   return createMiddleware<AppEnv>(async function verifyAgentSignature(c, next) {
-    const secrets = parseAgentSecrets(c.env.BLINDSPOT_AGENT_SECRETS).get(c.var.agentId) ?? [];
     const ok = await verify(
-      secrets,
+      c.var.agentSecrets,
       c.req.header('webhook-id') ?? '',
       c.req.header('webhook-timestamp') ?? '',
       c.var.rawBody,
@@ -65,4 +74,17 @@ export function verifyAgentSignature() {
       );
     await next();
   });
+}
+
+async function managedOrUnavailable(env: Env, agentId: string): Promise<readonly string[]> {
+  try {
+    return await managedSecrets(env, agentId);
+  } catch (e) {
+    console.error(`the credentials object did not answer for agent "${agentId}": ${e instanceof Error ? e.message : String(e)}`);
+    throw new ApiError(
+      503,
+      'credentials_unavailable',
+      "the Worker could not read this agent's keys just now; retry (the agent keeps the heartbeat)",
+    );
+  }
 }

@@ -19,11 +19,13 @@ import {
 } from '../store/deliveries.ts';
 import { watchConfig } from '../watch-config.ts';
 import { SUMMARY_OWNER } from '../durable/watchdog.ts';
+import { adminAgents } from './admin-agents.ts';
 import { adminNotices, tellAgents } from './admin-notices.ts';
 
 export const admin = new Hono<AppEnv>();
 admin.use('*', verifyAdminToken());
 admin.route('/', adminNotices);
+admin.route('/', adminAgents);
 
 const registryOf = (env: AppEnv['Bindings']) => channelRegistry(env, watchConfig(env).config.notifications);
 

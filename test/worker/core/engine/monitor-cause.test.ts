@@ -52,7 +52,9 @@ monitors:
   - { id: alerts-not-silenced, signal: "alertmanager.silences.broad:*", kind: dropped, blind: { max: 0 }, cause: alerts_silenced, for: { heartbeats: 1 } }
 `);
     const labels = { created_by: 'sam', matchers: '{severity=~"critical|warning"}', ends_at: '2026-12-02T01:00:00.000Z' };
-    const s = new Scenario(silenceCfg, 'c', 5).every(0, 20, (t) => (t >= 10 ? [sig('alertmanager.silences.broad:4f1c', 'dropped', 1, labels)] : []));
+    const s = new Scenario(silenceCfg, 'c', 5).every(0, 20, (t) =>
+      t >= 10 ? [sig('alertmanager.silences.broad:4f1c', 'dropped', 1, labels)] : [],
+    );
     const [opened] = s.windows('window_opened');
     expect(opened?.signal).toBe(
       'alertmanager.silences.broad:4f1c{created_by="sam", ends_at="2026-12-02T01:00:00.000Z", matchers="{severity=~\\"critical|warning\\"}"}',
@@ -60,7 +62,9 @@ monitors:
   });
 
   it('is cut at its bound whatever the labels hold', () => {
-    const s = new Scenario(cfg, 'd', 5).every(0, 20, () => [sig('prometheus.notifications.dropped', 'dropped', 3, { pod: 'x'.repeat(2000) })]);
+    const s = new Scenario(cfg, 'd', 5).every(0, 20, () => [
+      sig('prometheus.notifications.dropped', 'dropped', 3, { pod: 'x'.repeat(2000) }),
+    ]);
     const [opened] = s.windows('window_opened');
     expect(opened?.signal?.length).toBe(512);
     expect(opened?.signal?.startsWith('prometheus.notifications.dropped{pod="xxx')).toBe(true);

@@ -1,0 +1,113 @@
+// Agents added, rotated and revoked through the admin API: the secret is shown once, heartbeats
+// signed with it are taken at once (no redeploy), a revoked key or agent gets 401, and every bad
+// request is a 4xx with a JSON body.
+import { describe, expect, it } from 'vitest';
+import { MAX_KEYS_PER_AGENT } from '../../worker/core/agent-keys.ts';
+import { ADMIN_TOKEN, READ_TOKEN } from './fixtures/channels.ts';
+import { BASE, errorCode, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
+import { TEST_AGENT_SECRETS } from './fixtures/secrets.ts';
+
+const admin = (path: string, method = 'GET', token: string | null = ADMIN_TOKEN) =>
+  send(
+    new Request(`${BASE}/v1/admin${path}`, {
+      method,
+      headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    }),
+  );
+
+interface Added {
+  agent: string;
+  key: { id: string; secret: string; created_at: string; created_by: string };
+}
+interface Listed {
+  agents: { id: string; source: string; keys: ({ id: string; created_by: string } | null)[]; error: string | null }[];
+}
+
+async function json<T>(res: Response, status: number): Promise<T> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/application\/json/);
+  return JSON.parse(text) as T;
+}
+
+const beat = (agent: string, secret: string) => sendHeartbeat(heartbeatBody(), { agent, secrets: [secret] });
+
+describe('blindspot agent add | list | rotate | revoke, through the admin API', () => {
+  it('adds an agent whose heartbeats are taken at once, and shows its secret only then', async () => {
+    expect(await errorCode(await beat('edge-1', TEST_AGENT_SECRETS.alpha[0]))).toBe('unknown_agent');
+    const added = await json<Added>(await admin('/agents/edge-1', 'POST'), 201);
+    expect(added.agent).toBe('edge-1');
+    expect(added.key.secret).toMatch(/^whsec_[A-Za-z0-9+/=]{40,}$/);
+    expect(added.key.id).toMatch(/^[0-9a-f]{12}$/);
+    expect(added.key.created_by).toBe('tests');
+    expect((await beat('edge-1', added.key.secret)).status).toBe(202);
+
+    const listed = await (await admin('/agents', 'GET', READ_TOKEN)).text();
+    expect(listed).not.toContain(added.key.secret);
+    const agents = (JSON.parse(listed) as Listed).agents;
+    expect(agents.find((a) => a.id === 'edge-1')).toEqual({
+      id: 'edge-1',
+      source: 'managed',
+      keys: [{ id: added.key.id, created_at: added.key.created_at, created_by: 'tests' }],
+      error: null,
+    });
+    // Agents of BLINDSPOT_AGENT_SECRETS are listed too, without their secrets.
+    expect(agents.find((a) => a.id === 'alpha')).toEqual({ id: 'alpha', source: 'setting', keys: [null], error: null });
+    expect(listed).not.toContain(TEST_AGENT_SECRETS.alpha[0]);
+  });
+
+  it('rotates: a second key works beside the first until the first is revoked, which then gets 401', async () => {
+    const first = await json<Added>(await admin('/agents/edge-2', 'POST'), 201);
+    const second = await json<Added>(await admin('/agents/edge-2/keys', 'POST'), 201);
+    expect(second.key.id).not.toBe(first.key.id);
+    expect((await beat('edge-2', first.key.secret)).status).toBe(202);
+    expect((await beat('edge-2', second.key.secret)).status).toBe(202);
+    await json(await admin(`/agents/edge-2/keys/${first.key.id}`, 'DELETE'), 200);
+    const refused = await beat('edge-2', first.key.secret);
+    expect(refused.status).toBe(401);
+    expect(await errorCode(refused)).toBe('invalid_signature');
+    expect((await beat('edge-2', second.key.secret)).status).toBe(202);
+  });
+
+  it('revokes an agent: every key goes and its heartbeats get 401', async () => {
+    const added = await json<Added>(await admin('/agents/edge-3', 'POST'), 201);
+    expect((await beat('edge-3', added.key.secret)).status).toBe(202);
+    expect(await json(await admin('/agents/edge-3', 'DELETE'), 200)).toEqual({ agent: 'edge-3', revoked: 1 });
+    const refused = await beat('edge-3', added.key.secret);
+    expect(refused.status).toBe(401);
+    expect(await errorCode(refused)).toBe('unknown_agent');
+    expect((JSON.parse(await (await admin('/agents')).text()) as Listed).agents.map((a) => a.id)).not.toContain('edge-3');
+  });
+
+  it('refuses what it must, each with a 4xx and a JSON body naming the fix', async () => {
+    await json(await admin('/agents/edge-4', 'POST'), 201);
+    const cases: [string, string, string | null, number, string][] = [
+      ['/agents/edge-4', 'POST', ADMIN_TOKEN, 409, 'agent_exists'],
+      ['/agents/alpha', 'POST', ADMIN_TOKEN, 409, 'agent_in_setting'],
+      ['/agents/alpha', 'DELETE', ADMIN_TOKEN, 409, 'agent_in_setting'],
+      ['/agents/nobody/keys', 'POST', ADMIN_TOKEN, 404, 'unknown_agent'],
+      ['/agents/nobody', 'DELETE', ADMIN_TOKEN, 404, 'unknown_agent'],
+      ['/agents/edge-4/keys/000000000000', 'DELETE', ADMIN_TOKEN, 404, 'unknown_key'],
+      ['/agents/edge-4/keys/..%2F..', 'DELETE', ADMIN_TOKEN, 400, 'invalid_key_id'],
+      ['/agents/Bad%20Id', 'POST', ADMIN_TOKEN, 400, 'invalid_agent_id'],
+      [`/agents/${'a'.repeat(64)}`, 'POST', ADMIN_TOKEN, 400, 'invalid_agent_id'],
+      ['/agents/edge-5', 'POST', READ_TOKEN, 403, 'insufficient_scope'],
+      ['/agents/edge-5', 'POST', null, 401, 'bad_credentials'],
+      ['/agents', 'GET', null, 401, 'bad_credentials'],
+    ];
+    for (const [path, method, token, status, code] of cases) {
+      const res = await admin(path, method, token);
+      const body = await json<{ error: { code: string; message: string } }>(res, status);
+      expect(body.error.code, `${method} ${path}`).toBe(code);
+      expect(body.error.message.length).toBeGreaterThan(10);
+    }
+  });
+
+  it(`holds at most ${MAX_KEYS_PER_AGENT} keys per agent`, async () => {
+    await json(await admin('/agents/edge-6', 'POST'), 201);
+    for (let i = 1; i < MAX_KEYS_PER_AGENT; i++) await json(await admin('/agents/edge-6/keys', 'POST'), 201);
+    const body = await json<{ error: { code: string; message: string } }>(await admin('/agents/edge-6/keys', 'POST'), 409);
+    expect(body.error).toMatchObject({ code: 'too_many_keys' });
+    expect(body.error.message).toContain('blindspot agent revoke edge-6 --key');
+  });
+});

@@ -1,0 +1,36 @@
+// The credentials object: agents added through the admin API (blindspot agent add) and their keys.
+// Heartbeats ask it for an agent's secrets when BLINDSPOT_AGENT_SECRETS does not name the agent; the
+// answer is kept in this isolate for CACHE_MS, so a fleet's heartbeats do not all queue on one object.
+// Adding, rotating or revoking through this isolate clears its cache at once; other isolates see a
+// revocation within CACHE_MS.
+import type { Env } from '../env.ts';
+
+/** How long one isolate trusts what the credentials object said about an agent. */
+export const CACHE_MS = 10_000;
+const MAX_CACHED = 5_000;
+
+export const credentials = (env: Env) => env.WATCHDOG.get(env.WATCHDOG.idFromName('credentials'));
+
+const cache = new Map<string, { secrets: readonly string[]; at: number }>();
+
+/** The managed secrets of an agent (none when it was never added, or was revoked). */
+export async function managedSecrets(env: Env, agentId: string, now = Date.now()): Promise<readonly string[]> {
+  const hit = cache.get(agentId);
+  if (hit !== undefined && now - hit.at < CACHE_MS && now >= hit.at) return hit.secrets;
+  let secrets: readonly string[];
+  try {
+    secrets = await credentials(env).agentSecrets(agentId);
+  } catch (e) {
+    // What this isolate last knew beats refusing a known agent's heartbeat while the object is away.
+    if (hit !== undefined) return hit.secrets;
+    throw e;
+  }
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(agentId, { secrets, at: now });
+  return secrets;
+}
+
+/** After this isolate changed an agent's keys. */
+export function forgetSecrets(agentId: string): void {
+  cache.delete(agentId);
+}
