@@ -98,10 +98,7 @@ describe('the npm package', () => {
     const config = join(app, 'agent.yaml');
     writeFileSync(
       config,
-      `agent_id: edge-pkg\nworker_url: ${worker.url}\nsecret_env: EDGE_SECRET\ninterval_s: 1s\nprobes:\n  - type: demo\n`.replace(
-        'interval: 1s',
-        'interval_s: 1s',
-      ),
+      `agent_id: edge-pkg\nworker_url: ${worker.url}\nsecret_env: EDGE_SECRET\ninterval_s: 1s\nprobes:\n  - type: demo\n`,
     );
     expect(await installed('blindspot-agent', ['validate', config], { EDGE_SECRET: secret })).toMatchObject({ code: 0 });
 
