@@ -85,6 +85,7 @@ export default defineConfig({
             'test/docs/**/*.test.ts',
             'test/e2e/**/*.test.ts',
             'test/examples/**/*.test.ts',
+            'test/deploy/**/*.test.ts',
           ],
           environment: 'node',
           testTimeout: 20_000,
