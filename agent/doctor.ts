@@ -37,7 +37,7 @@ const HINTS: [RegExp, string][] = [
 ];
 
 export function hintFor(reason: string): string {
-  return HINTS.find(([re]) => re.test(reason))?.[1] ?? "see the reason; docs/operations.md (Probes) lists each probe's settings";
+  return HINTS.find(([re]) => re.test(reason))?.[1] ?? "see the reason; docs/running-the-agent.md (Probes) lists each probe's settings";
 }
 
 export function checkOfRun(run: ProbeRun): Check {

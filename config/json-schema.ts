@@ -8,5 +8,5 @@ import { ConfigFileSchema } from './schema.ts';
 export function configJsonSchema(): string {
   // Cross-field checks (ends_at after starts_at, a monitor selects something) are the validator's job; the schema covers shapes.
   const schema = toJsonSchema(ConfigFileSchema, { errorMode: 'ignore' });
-  return `${JSON.stringify({ ...schema, title: 'Blindspot watchdog configuration', description: 'Components, monitors, Alertmanager sources and maintenance windows. See docs/reference.md, "Watchdog configuration".' }, null, 2)}\n`;
+  return `${JSON.stringify({ ...schema, title: 'Blindspot watchdog configuration', description: 'Components, monitors, Alertmanager sources and maintenance windows. See docs/configuration.md, "Watchdog configuration".' }, null, 2)}\n`;
 }

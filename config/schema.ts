@@ -64,7 +64,7 @@ const hold = (what: string) =>
 const ForSchema = hold('"for"');
 const RecoverForSchema = hold('"recover_for"');
 
-/** Thresholds of one level. Which keys apply depends on the signal kind (see docs/reference.md). */
+/** Thresholds of one level. Which keys apply depends on the signal kind (see docs/configuration.md). */
 const ThresholdSchema = strict(
   {
     max_age_s: v.optional(seconds('max_age_s', 0, 30 * 86_400)),

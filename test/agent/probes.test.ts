@@ -328,7 +328,7 @@ describe('doctor', () => {
     ['Prometheus answered HTTP 404 at /prom/api/v1/query: 404 page not found', /url is the base URL/],
     ['selector up{job="x"} matched no series in the last 1h: no data is as blind as old data', /try it in the Prometheus UI/],
     ['no canary has come through yet: does Prometheus scrape the Pushgateway at g:9091?', /honor_labels: true/],
-    ['something nobody foresaw', /docs\/operations.md/],
+    ['something nobody foresaw', /docs\/running-the-agent.md/],
   ])('hints a fix for "%s"', (reason, hint) => {
     expect(hintFor(reason)).toMatch(hint);
   });
