@@ -232,7 +232,7 @@ const TOP_LEVEL_KEYS = [
   'probes',
 ] as const;
 
-const ConfigSchema = v.pipe(
+export const ConfigSchema = v.pipe(
   v.strictObject(
     {
       agent_id: v.pipe(

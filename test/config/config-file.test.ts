@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { configJsonSchema } from '../../config/json-schema.ts';
+import { AGENT_DESCRIPTIONS, WATCHDOG_DESCRIPTIONS } from '../../config/descriptions.ts';
+import { agentJsonSchema, configJsonSchema, fieldsOf, withFieldReference } from '../../config/json-schema.ts';
 import { loadConfigText } from '../../config/load.ts';
 
 const errorsOf = (text: string) => {
@@ -122,8 +123,34 @@ describe('the watchdog configuration file', () => {
     expect(errors.join('\n')).toMatch(message);
   });
 
-  it('the committed JSON Schema is up to date (npm run config-schema writes it)', () => {
+  it('the committed JSON Schemas are up to date (npm run config-schema writes them)', () => {
     expect(readFileSync('config/blindspot.config.schema.json', 'utf8')).toBe(configJsonSchema());
+    expect(readFileSync('config/blindspot-agent.schema.json', 'utf8')).toBe(agentJsonSchema());
+  });
+
+  it.each([
+    ['watchdog', configJsonSchema, WATCHDOG_DESCRIPTIONS],
+    ['agent', agentJsonSchema, AGENT_DESCRIPTIONS],
+  ] as const)('every field of the %s schema has a description, and every description a field', (_, schema, descriptions) => {
+    const fields = fieldsOf(JSON.parse(schema()));
+    expect(fields.length).toBeGreaterThan(30);
+    expect(fields.filter((f) => typeof f.node.description !== 'string' || f.node.description.length < 10).map((f) => f.path)).toEqual([]);
+    const used = new Set(fields.map((f) => f.path).flatMap((p) => p.split('.').map((_, i, all) => all.slice(i).join('.'))));
+    expect(Object.keys(descriptions).filter((k) => !used.has(k))).toEqual([]);
+  });
+
+  it('the field reference in docs/configuration.md is generated from the current schemas', () => {
+    const doc = readFileSync('docs/configuration.md', 'utf8');
+    expect(doc).toBe(withFieldReference(doc));
+    expect(doc).toContain('| `monitors[].for.seconds` | number, duration |');
+  });
+
+  it('the examples point editors at the schemas', () => {
+    expect(readFileSync('blindspot.config.yaml', 'utf8')).toMatch(
+      /^# yaml-language-server: \$schema=\.\/config\/blindspot\.config\.schema\.json$/m,
+    );
+    for (const f of ['examples/agent.yaml', 'examples/stack-agent.yaml', 'examples/demo-agent.yaml'])
+      expect(readFileSync(f, 'utf8'), f).toMatch(/^# yaml-language-server: \$schema=\.\.\/config\/blindspot-agent\.schema\.json$/m);
   });
 });
 
