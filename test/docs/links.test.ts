@@ -16,7 +16,7 @@ const PAGES = [
 ];
 
 /** GitHub's heading anchor: lower case, punctuation dropped (but - and _), spaces to -; repeats get -1, -2. */
-export function anchorsOf(file: string): Set<string> {
+function anchorsOf(file: string): Set<string> {
   const tokens = md.parse(readFileSync(file, 'utf8'), {});
   const seen = new Map<string, number>();
   const out = new Set<string>();

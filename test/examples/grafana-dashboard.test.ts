@@ -53,6 +53,7 @@ describe('examples/grafana-dashboard.json', () => {
           expect(cells.has(`${x},${y}`), `${p.title} overlaps another panel at ${x},${y}`).toBe(false);
           cells.add(`${x},${y}`);
         }
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variable syntax
       expect(p.datasource.uid).toBe('${datasource}');
     }
     expect(dashboard.templating.list).toContainEqual(
