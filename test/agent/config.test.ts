@@ -305,13 +305,13 @@ describe('agent configuration', () => {
       expect(() =>
         loadConfig(file('unset.yaml', body('https://${WORKER_HOST}/')), { PROM_URL: 'http://p:9090', AGENT_SECRET: secret }),
       ).toThrow(
-        /unset\.yaml:2:21: \$\{WORKER_HOST\} is used, but the environment variable WORKER_HOST is not set: set it, or write \$\$\{WORKER_HOST\} for the literal text/,
+        /unset\.yaml:2:21: worker_url: \$\{WORKER_HOST\} is used, but the environment variable WORKER_HOST is not set: set it, or write \$\$\{WORKER_HOST\} for the literal text/,
       );
     });
 
     it('refuses what is not a variable reference, naming the fix', () => {
       expect(() => loadConfig(file('bad-ref.yaml', body('https://${not a name}/')), { PROM_URL: 'x', AGENT_SECRET: secret })).toThrow(
-        /bad-ref\.yaml:2:21: \$\{not a name\} is not a variable reference/,
+        /bad-ref\.yaml:2:21: worker_url: \$\{not a name\} is not a variable reference/,
       );
     });
 

@@ -19,6 +19,7 @@ import { PROMETHEUS_BIN, type RunningPrometheus, startPrometheus } from '../supp
 import { PUSHGATEWAY_BIN, startPushgateway } from '../support/pushgateway.ts';
 import { requireBinary } from '../support/requirement.ts';
 
+const SIGNAL = 'prometheus.rules.unfireable:OrdersStalled{group="orders", missing="orders_processed_total", source="prometheus"}';
 const needs = [requireBinary(PROMETHEUS_BIN, 'prometheus'), requireBinary(PUSHGATEWAY_BIN, 'prometheus-pushgateway')];
 const available = needs.every((n) => n.available);
 
@@ -121,12 +122,16 @@ describe.skipIf(!available)(
         45_000,
         500,
       );
-      expect(opened.window).toMatchObject({ cause: 'alert_rules_silent', signal: 'prometheus.rules.unfireable:OrdersStalled' });
+      // The page names the rule, its group and the selector that matches nothing.
+      expect(opened.window).toMatchObject({
+        cause: 'alert_rules_silent',
+        signal: SIGNAL,
+      });
       expect(windows()).toEqual([
         {
           monitor: 'alert-rules-can-fire',
           cause: 'alert_rules_silent',
-          signal: 'prometheus.rules.unfireable:OrdersStalled',
+          signal: SIGNAL,
           ended_at: null,
         },
       ]);
