@@ -49,7 +49,16 @@ agents (their heartbeats are taken at once; no redeploy, no secret to edit by ha
 
   check-config [<file>]   validate a watchdog configuration offline (default blindspot.config.yaml);
                           exit 0 valid, 1 invalid, each error as file:line:col: key path: fix
-  token   print a new admin token and its BLINDSPOT_ADMIN_TOKENS entry (only its SHA-256 is stored)
+
+admin tokens (beside the bootstrap ones of BLINDSPOT_ADMIN_TOKENS; only their SHA-256 is kept):
+  token add <name> [--scope read|write]...   make a token through the Worker; printed this once
+  token list                      every token's name and scopes
+  token revoke <name>             it opens nothing from then on
+  token <name>                    offline: a new token and its BLINDSPOT_ADMIN_TOKENS entry
+
+channels (where pages go):
+  channel list                    each channel: ready or not, last success and failure, pending, dead
+  channel test <id>               send a test notification through it and say what the receiver answered
   completion bash|zsh   print a shell completion script: source <(blindspot completion bash)
 
 times are RFC 3339 with a zone (2026-11-22T18:00:00Z) or, for --from, "now"; a duration is
@@ -69,11 +78,12 @@ const COMMANDS: Record<string, readonly string[]> = {
   maintenance: ['schedule', 'start', 'complete', 'list'],
   silence: ['add', 'expire', 'list'],
   agent: ['add', 'list', 'rotate', 'revoke'],
+  channel: ['list', 'test'],
   gaps: [],
   'check-config': [],
-  token: [],
+  token: ['add', 'list', 'revoke'],
   completion: ['bash', 'zsh'],
-  help: ['incident', 'maintenance', 'silence', 'agent', 'gaps', 'token'],
+  help: ['incident', 'maintenance', 'silence', 'agent', 'channel', 'gaps', 'token', 'check-config'],
 };
 
 /** The help of one command group (blindspot agent --help, blindspot help agent), or all of it. */
@@ -107,6 +117,7 @@ const OPTIONS = {
   objective: { type: 'string' },
   reason: { type: 'string' },
   key: { type: 'string' },
+  scope: { type: 'string', multiple: true },
   json: { type: 'boolean' },
   output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
@@ -197,6 +208,8 @@ interface Call {
   body?: Record<string, unknown>;
   /** One line saying what happened, from the Worker's answer. */
   say: (answer: Record<string, unknown>) => string;
+  /** Whether an answer the Worker gave with 2xx still means the command failed (exit 1). */
+  failed?: (answer: Record<string, unknown>) => boolean;
 }
 
 function idOf(rest: string[], what: string): string {
@@ -342,7 +355,98 @@ export function plan(positionals: string[], values: Values, now: number): Call {
     throw new Usage(`unknown silence command "${verb ?? ''}": add, expire or list`);
   }
   if (group === 'agent') return agentPlan(verb, rest, values);
+  if (group === 'token') return tokenPlan(verb, rest, values);
+  if (group === 'channel') return channelPlan(verb, rest);
   throw new Usage(group === undefined ? 'a command is required' : `unknown command "${group}"`);
+}
+
+function tokenPlan(verb: string | undefined, rest: string[], values: Values): Call {
+  const nameOf = () => {
+    if (rest.length !== 1 || !/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(rest[0] as string))
+      throw new Usage(`give one token name (lowercase letters, digits, _ . -), e.g. blindspot token ${verb} ci-reader`);
+    return rest[0] as string;
+  };
+  if (verb === 'add') {
+    const name = nameOf();
+    for (const s of values.scope ?? []) if (s !== 'read' && s !== 'write') throw new Usage(`--scope is read or write, not "${s}"`);
+    return {
+      method: 'POST',
+      path: `/v1/admin/tokens/${name}`,
+      body: values.scope === undefined ? {} : { scopes: [...new Set(values.scope)] },
+      say: (a) =>
+        `token ${name} (${(a.scopes as string[]).join(', ')}); it is shown this once, and only its SHA-256 is kept:\n  ${a.token as string}`,
+    };
+  }
+  if (verb === 'revoke') {
+    const name = nameOf();
+    return { method: 'DELETE', path: `/v1/admin/tokens/${name}`, say: () => `token ${name} revoked: it opens nothing from now on` };
+  }
+  if (verb === 'list') {
+    if (rest.length > 0) throw new Usage('token list takes no arguments');
+    return {
+      method: 'GET',
+      path: '/v1/admin/tokens',
+      say: (a) =>
+        (a.tokens as { name: string; scopes: string[]; source: string; created_at: string | null; created_by: string | null }[])
+          .map((t) =>
+            t.source === 'setting'
+              ? `${t.name}  ${t.scopes.join(',')}  BLINDSPOT_ADMIN_TOKENS`
+              : `${t.name}  ${t.scopes.join(',')}  managed (${t.created_at} by ${t.created_by})`,
+          )
+          .join('\n') || 'no tokens',
+    };
+  }
+  throw new Usage(`unknown token command "${verb ?? ''}": add, list or revoke (or blindspot token <name> for an offline token)`);
+}
+
+type ChannelRow = {
+  id: string;
+  type: string;
+  ready: boolean;
+  config_error: string | null;
+  last_success_at: string | null;
+  last_failure_at: string | null;
+  last_error: string | null;
+  pending: number;
+  dead: number;
+};
+type Sent = { event: string; status: number | null; outcome: string; latency_ms: number; error: string | null };
+
+function channelPlan(verb: string | undefined, rest: string[]): Call {
+  if (verb === 'list') {
+    if (rest.length > 0) throw new Usage('channel list takes no arguments');
+    return {
+      method: 'GET',
+      path: '/v1/admin/channels',
+      say: (a) =>
+        (a.channels as ChannelRow[])
+          .map(
+            (ch) =>
+              `${ch.id}  ${ch.type}  ${ch.ready ? 'ready' : `NOT READY: ${ch.config_error ?? ch.last_error ?? 'disabled'}`}  pending ${ch.pending}, dead ${ch.dead}, last success ${ch.last_success_at ?? 'never'}`,
+          )
+          .join('\n') || 'no channels (add notifications.channels to the watchdog configuration)',
+    };
+  }
+  if (verb === 'test') {
+    if (rest.length !== 1 || !/^[A-Za-z0-9_.-]{1,64}$/.test(rest[0] as string))
+      throw new Usage('give one channel id, e.g. blindspot channel test oncall');
+    const id = rest[0] as string;
+    return {
+      method: 'POST',
+      path: `/v1/admin/channels/${id}/test`,
+      // A channel that did not take the test is a failure of the command, not only a line of output.
+      failed: (a) => a.ok !== true,
+      say: (a) =>
+        [
+          ...(a.sent as Sent[]).map(
+            (s) =>
+              `${id} (${a.type as string}) ${s.event}: ${s.outcome}${s.status === null ? '' : `, HTTP ${s.status}`}, ${s.latency_ms} ms${s.error ? ` — ${s.error}` : ''}`,
+          ),
+          a.ok === true ? `${id}: the receiver took the test notification` : `${id}: the test notification was NOT delivered`,
+        ].join('\n'),
+    };
+  }
+  throw new Usage(`unknown channel command "${verb ?? ''}": list or test`);
 }
 
 function agentIdOf(rest: string[], verb: string): string {
@@ -432,7 +536,7 @@ export async function main(argv: string[]): Promise<number> {
     return (process.stdout.write(completionScript('blindspot', COMMANDS, shell)), 0);
   }
   if (values.version) return (process.stdout.write(`blindspot ${VERSION}\n`), 0);
-  if (positionals[0] === 'token') {
+  if (positionals[0] === 'token' && !['add', 'list', 'revoke'].includes(positionals[1] ?? '')) {
     const name = positionals[1] ?? 'ops';
     if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name))
       return fail('the token name is lowercase letters, digits, _ . - (e.g. blindspot token laptop-alice)', 2);
@@ -480,7 +584,7 @@ export async function main(argv: string[]): Promise<number> {
   const answer = (await res.json().catch(() => null)) as (Record<string, unknown> & { error?: { code: string; message: string } }) | null;
   if (!res.ok || answer === null) return fail(refusal(res, answer), 1);
   process.stdout.write(asJson ? `${JSON.stringify(answer, null, 2)}\n` : `${call.say(answer)}\n`);
-  return 0;
+  return call.failed?.(answer) === true ? 1 : 0;
 }
 
 /** Fetches every page of the report as JSON and prints it whole, in the format asked for. */

@@ -126,3 +126,71 @@ describe('blindspot-agent', () => {
     }
   });
 });
+
+describe('both CLIs: help per command, shell completion, -o json', () => {
+  const admin = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['bin/blindspot.js', ...args], { encoding: 'utf8', timeout: 15_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('help for one command shows that command, not the others', () => {
+    const doctor = cli(['doctor', '--help']);
+    expect(doctor.code).toBe(0);
+    expect(doctor.stdout).toMatch(/^usage: blindspot-agent doctor \[options\]\n\n {2}doctor +run every probe once/);
+    expect(doctor.stdout).not.toContain('keygen');
+    expect(cli(['help', 'validate']).stdout).toMatch(/^usage: blindspot-agent validate/);
+    const agent = admin(['agent', '--help']);
+    expect(agent.stdout).toMatch(/^usage: blindspot agent <command> \[options\]/);
+    expect(agent.stdout).toContain('agent rotate <id>');
+    expect(agent.stdout).not.toContain('incident open');
+    expect(admin(['help', 'channel']).stdout).toContain('channel test <id>');
+    // An unknown topic gets the whole help.
+    expect(admin(['help', 'nonsense']).stdout).toMatch(/^usage: blindspot <command> \[options\]/);
+  });
+
+  it('prints completion scripts that bash reads, completing commands and their verbs', () => {
+    for (const [script, bin] of [
+      [admin(['completion', 'bash']).stdout, 'blindspot'],
+      [cli(['completion', 'bash']).stdout, 'blindspot-agent'],
+    ] as const) {
+      const check = spawnSync(
+        'bash',
+        ['-c', `${script}\nCOMP_WORDS=(${bin} ag); COMP_CWORD=1; _${bin.replace('-', '_')}_complete; echo "\${COMPREPLY[@]}"`],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(check.status, check.stderr).toBe(0);
+      if (bin === 'blindspot') expect(check.stdout.trim()).toBe('agent');
+    }
+    const verbs = spawnSync(
+      'bash',
+      [
+        '-c',
+        `${admin(['completion', 'bash']).stdout}\nCOMP_WORDS=(blindspot agent r); COMP_CWORD=2; _blindspot_complete; echo "\${COMPREPLY[@]}"`,
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(verbs.stdout.trim()).toBe('rotate revoke');
+    expect(admin(['completion', 'fish'])).toMatchObject({ code: 2, stderr: expect.stringContaining('bash or zsh') });
+    expect(admin(['completion', 'zsh']).stdout).toMatch(/^autoload -U \+X bashcompinit && bashcompinit\n/);
+  });
+
+  it('doctor -o json prints the checks as JSON; a bad -o is a usage error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-json-'));
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(
+      file,
+      'agent_id: j\nworker_url: http://127.0.0.1:9\nsecret: whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=\nprobes: [{ type: demo }]\n',
+    );
+    const r = cli(['doctor', '--config', file, '-o', 'json']);
+    const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[]; cannot_fire: unknown[] };
+    expect(report.ok).toBe(false); // nothing answers on port 9
+    expect(report.checks.find((c) => c.name === 'demo')?.ok).toBe(true);
+    expect(report.checks.find((c) => c.name === 'worker')?.ok).toBe(false);
+    expect(r.code).toBe(1);
+    expect(cli(['doctor', '--config', file, '-o', 'xml'])).toMatchObject({ code: 2, stderr: expect.stringContaining('text or json') });
+  });
+});

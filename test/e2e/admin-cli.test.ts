@@ -144,3 +144,50 @@ describe('the CLI request plan', () => {
     });
   });
 });
+
+describe('blindspot agent and blindspot token', () => {
+  it('agent add, list, rotate and revoke: the secret shown once, keys listed by id', async () => {
+    const added = await cli(['agent', 'add', 'cli-edge']);
+    expect(added).toMatchObject({ code: 0, stderr: '' });
+    expect(added.stdout).toMatch(/^added agent cli-edge: key [0-9a-f]{12}\. Its secret is shown this once/);
+    const first = /key ([0-9a-f]{12})/.exec(added.stdout)?.[1] as string;
+    const rotated = await cli(['agent', 'rotate', 'cli-edge']);
+    const second = /key ([0-9a-f]{12})/.exec(rotated.stdout)?.[1] as string;
+    expect(rotated.stdout).toContain(`blindspot agent revoke cli-edge --key <old key id>`);
+    const listed = await cli(['agent', 'list']);
+    expect(listed.stdout).toMatch(new RegExp(`^cli-edge  managed  ${first} \\(.+ by e2e\\), ${second} \\(.+ by e2e\\)$`, 'm'));
+    expect(listed.stdout).not.toContain('whsec_');
+    expect(await cli(['agent', 'revoke', 'cli-edge', '--key', first])).toMatchObject({
+      code: 0,
+      stdout: `key ${first} of agent cli-edge revoked\n`,
+    });
+    expect(await cli(['agent', 'revoke', 'cli-edge'])).toMatchObject({ code: 0 });
+    const gone = await cli(['agent', 'revoke', 'cli-edge']);
+    expect(gone).toMatchObject({ code: 1, stderr: expect.stringContaining('no agent "cli-edge"') });
+    expect(await cli(['agent', 'revoke', 'cli-edge', '--key', 'xyz'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('12 hex digits'),
+    });
+  });
+
+  it('token add makes a token that works at once; token revoke ends it', async () => {
+    const made = await cli(['token', 'add', 'cli-reader', '--scope', 'read']);
+    expect(made).toMatchObject({ code: 0, stderr: '' });
+    const reader = /^ {2}([0-9a-f]{64})$/m.exec(made.stdout)?.[1] as string;
+    expect(reader).toBeDefined();
+    expect(await cli(['incident', 'list'], { BLINDSPOT_ADMIN_TOKEN: reader })).toMatchObject({ code: 0 });
+    const denied = await cli(['agent', 'add', 'x1'], { BLINDSPOT_ADMIN_TOKEN: reader });
+    expect(denied).toMatchObject({ code: 1, stderr: expect.stringContaining('lacks the "write" scope') });
+    const list = JSON.parse((await cli(['token', 'list', '-o', 'json'])).stdout) as { tokens: { name: string; source: string }[] };
+    expect(list.tokens.map((t) => [t.name, t.source])).toEqual([
+      ['cli-reader', 'managed'],
+      ['e2e', 'setting'],
+    ]);
+    expect(await cli(['token', 'revoke', 'cli-reader'])).toMatchObject({ code: 0 });
+    expect(await cli(['incident', 'list'], { BLINDSPOT_ADMIN_TOKEN: reader })).toMatchObject({ code: 1 });
+    expect(await cli(['token', 'add', 'x', '--scope', 'admin'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--scope is read or write'),
+    });
+  });
+});

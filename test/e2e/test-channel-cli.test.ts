@@ -91,3 +91,40 @@ describe('blindspot-agent test-channel', () => {
     });
   });
 });
+
+describe('blindspot channel list | test (the admin CLI)', () => {
+  const admin = (args: string[]) =>
+    runBin('bin/blindspot.js', args, { BLINDSPOT_WORKER_URL: worker.url, BLINDSPOT_ADMIN_TOKEN: adminToken });
+
+  it('tests a channel as the agent CLI does, exit 0 when the receiver took it and 1 when not', async () => {
+    const ok = await admin(['channel', 'test', 'ops-hook']);
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(ok.stdout).toMatch(
+      /^ops-hook \(webhook\) window\.opened: delivered, HTTP 202, \d+ ms\nops-hook: the receiver took the test notification\n$/,
+    );
+    receiver.answer(() => ({ status: 500, body: 'down' }));
+    const refused = await admin(['channel', 'test', 'ops-slack']);
+    receiver.answer(() => ({ status: 202, body: '{}' }));
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('ops-slack: the test notification was NOT delivered');
+    const json = await admin(['channel', 'test', 'ops-hook', '-o', 'json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ channel: 'ops-hook', type: 'webhook', ok: true });
+  });
+
+  it('lists the channels, one line each, or as JSON', async () => {
+    const list = await admin(['channel', 'list']);
+    expect(list.code).toBe(0);
+    expect(
+      list.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('  ').slice(0, 3)),
+    ).toEqual([
+      ['ops-hook', 'webhook', 'ready'],
+      ['ops-slack', 'slack', 'ready'],
+    ]);
+    const json = JSON.parse((await admin(['channel', 'list', '--output', 'json'])).stdout) as { channels: { id: string }[] };
+    expect(json.channels.map((c) => c.id)).toEqual(['ops-hook', 'ops-slack']);
+    expect(await admin(['channel', 'list', '-o', 'yaml'])).toMatchObject({ code: 2, stderr: expect.stringContaining('text or json') });
+  });
+});

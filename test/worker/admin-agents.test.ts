@@ -111,3 +111,69 @@ describe('blindspot agent add | list | rotate | revoke, through the admin API', 
     expect(body.error.message).toContain('blindspot agent revoke edge-6 --key');
   });
 });
+
+const adminWithBody = (path: string, method: string, body: unknown, token: string = ADMIN_TOKEN) =>
+  send(
+    new Request(`${BASE}/v1/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
+
+interface NewToken {
+  name: string;
+  scopes: string[];
+  token: string;
+}
+
+describe('blindspot token add | list | revoke, through the admin API', () => {
+  it('a token made through the API opens what its scopes allow, at once; revoked, it opens nothing', async () => {
+    const made = await json<NewToken>(await adminWithBody('/tokens/ci-reader', 'POST', { scopes: ['read'] }), 201);
+    expect(made).toMatchObject({ name: 'ci-reader', scopes: ['read'] });
+    expect(made.token).toMatch(/^[0-9a-f]{64}$/);
+    expect((await admin('/agents', 'GET', made.token)).status).toBe(200);
+    const refused = await json<{ error: { code: string } }>(await admin('/agents/edge-9', 'POST', made.token), 403);
+    expect(refused.error.code).toBe('insufficient_scope');
+
+    const listed = await (await admin('/tokens')).text();
+    expect(listed).not.toContain(made.token);
+    const tokens = (JSON.parse(listed) as { tokens: { name: string; source: string; scopes: string[] }[] }).tokens;
+    expect(tokens.find((t) => t.name === 'ci-reader')).toMatchObject({ source: 'managed', scopes: ['read'], created_by: 'tests' });
+    expect(tokens.find((t) => t.name === 'tests')).toMatchObject({ source: 'setting', scopes: ['read', 'write'] });
+
+    await json(await admin('/tokens/ci-reader', 'DELETE'), 200);
+    const after = await json<{ error: { code: string } }>(await admin('/agents', 'GET', made.token), 401);
+    expect(after.error.code).toBe('bad_credentials');
+  });
+
+  it('a write token made through the API may change things, and is named as their author', async () => {
+    const made = await json<NewToken>(await adminWithBody('/tokens/deployer', 'POST', ''), 201);
+    expect(made.scopes).toEqual(['read', 'write']);
+    const added = await json<Added>(await admin('/agents/edge-10', 'POST', made.token), 201);
+    expect(added.key.created_by).toBe('deployer');
+  });
+
+  it('refuses what it must, each with a 4xx and a JSON body', async () => {
+    await json(await adminWithBody('/tokens/twice', 'POST', {}), 201);
+    const cases: [string, string, unknown, number, string][] = [
+      ['/tokens/twice', 'POST', {}, 409, 'token_exists'],
+      ['/tokens/tests', 'POST', {}, 409, 'token_in_setting'],
+      ['/tokens/tests', 'DELETE', undefined, 409, 'token_in_setting'],
+      ['/tokens/nobody', 'DELETE', undefined, 404, 'unknown_token'],
+      ['/tokens/Bad%20Name', 'POST', {}, 400, 'invalid_token_name'],
+      ['/tokens/x', 'POST', { scopes: ['admin'] }, 400, 'invalid_body'],
+      ['/tokens/x', 'POST', { scopes: [] }, 400, 'invalid_body'],
+      ['/tokens/x', 'POST', { scope: ['read'] }, 400, 'invalid_body'],
+      ['/tokens/x', 'POST', '{"scopes": ', 400, 'malformed_json'],
+      ['/tokens/x', 'POST', 'x'.repeat(5000), 413, 'body_too_large'],
+    ];
+    for (const [path, method, body, status, code] of cases) {
+      const res = body === undefined ? await admin(path, method) : await adminWithBody(path, method, body);
+      const answer = await json<{ error: { code: string; message: string } }>(res, status);
+      expect(answer.error.code, `${method} ${path} ${String(body).slice(0, 20)}`).toBe(code);
+    }
+    const readOnly = await json<{ error: { code: string } }>(await adminWithBody('/tokens/y', 'POST', {}, READ_TOKEN), 403);
+    expect(readOnly.error.code).toBe('insufficient_scope');
+  });
+});

@@ -4,6 +4,7 @@
 // Adding, rotating or revoking through this isolate clears its cache at once; other isolates see a
 // revocation within CACHE_MS.
 import type { Env } from '../env.ts';
+import type { ManagedToken } from '../store/admin-tokens.ts';
 
 /** How long one isolate trusts what the credentials object said about an agent. */
 export const CACHE_MS = 10_000;
@@ -33,4 +34,21 @@ export async function managedSecrets(env: Env, agentId: string, now = Date.now()
 /** After this isolate changed an agent's keys. */
 export function forgetSecrets(agentId: string): void {
   cache.delete(agentId);
+}
+
+const tokenCache = new Map<string, { token: ManagedToken | null; at: number }>();
+
+/** The managed admin token with this SHA-256, or null; answers (also "none") kept CACHE_MS per isolate. */
+export async function managedAdminToken(env: Env, sha256: string, now = Date.now()): Promise<ManagedToken | null> {
+  const hit = tokenCache.get(sha256);
+  if (hit !== undefined && now - hit.at < CACHE_MS && now >= hit.at) return hit.token;
+  const token = await credentials(env).adminTokenByHash(sha256);
+  if (tokenCache.size >= MAX_CACHED) tokenCache.clear();
+  tokenCache.set(sha256, { token, at: now });
+  return token;
+}
+
+/** After this isolate added or revoked a token. */
+export function forgetAdminTokens(): void {
+  tokenCache.clear();
 }

@@ -14,6 +14,15 @@ import { LIVE_DDL } from '../store/object-live.ts';
 import { listCopies, PUBLIC_COPIES_DDL, pruneCopies, putCopy } from '../store/public-copies.ts';
 import { AGENT_KEYS_DDL, type AgentKey, countAgents, deleteKeys, insertKey, listKeys, secretsOf } from '../store/agent-keys.ts';
 import { type KeyRefusal, refuseKey } from '../core/agent-keys.ts';
+import {
+  ADMIN_TOKENS_DDL,
+  countTokens,
+  deleteToken,
+  insertToken,
+  listTokens,
+  type ManagedToken,
+  tokenByHash,
+} from '../store/admin-tokens.ts';
 import { generateSecret } from '../../protocol/signature.ts';
 import * as outbox from '../store/object-outbox.ts';
 import { mirrorRow } from '../store/outbox.ts';
@@ -31,6 +40,8 @@ const SNAPSHOT_KEY = 'snapshot';
 /** Storage values are limited (128 KiB); a snapshot is kept in pieces below that. */
 const PIECE = 100_000;
 export const SUMMARY_OWNER = '*';
+/** Managed admin tokens the credentials object keeps. */
+const MAX_ADMIN_TOKENS = 1000;
 
 export class Watchdog extends DurableObject<Env> {
   clock: Clock = systemClock;
@@ -43,7 +54,9 @@ export class Watchdog extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = createDb(env.DB);
-    ctx.storage.sql.exec(`${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}\n${PUBLIC_COPIES_DDL}\n${AGENT_KEYS_DDL}`);
+    ctx.storage.sql.exec(
+      `${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}\n${PUBLIC_COPIES_DDL}\n${AGENT_KEYS_DDL}\n${ADMIN_TOKENS_DDL}`,
+    );
     const now = () => this.clock.now();
     this.replicator = new Replicator(ctx.storage, env.DB, now, () => 'watchdog');
     this.sender = new OutboxSender({
@@ -197,6 +210,34 @@ export class Watchdog extends DurableObject<Env> {
   /** Revokes one key of the agent, or all of them (the agent is gone); returns how many went. */
   revokeAgentKeys(agentId: string, keyId?: string): number {
     return deleteKeys(this.ctx.storage.sql, agentId, keyId);
+  }
+
+  /** Records a managed admin token by its SHA-256; refused when the name is taken or too many exist. */
+  addAdminToken(
+    name: string,
+    sha256: string,
+    scopes: string[],
+    createdBy: string,
+  ): { ok: true } | { ok: false; code: string; message: string } {
+    const sql = this.ctx.storage.sql;
+    if (listTokens(sql).some((t) => t.name === name))
+      return { ok: false, code: 'token_exists', message: `a token "${name}" exists; revoke it first (blindspot token revoke ${name})` };
+    if (countTokens(sql) >= MAX_ADMIN_TOKENS)
+      return { ok: false, code: 'too_many_tokens', message: `${MAX_ADMIN_TOKENS} tokens exist, the most there may be; revoke one first` };
+    insertToken(sql, { name, scopes, createdAt: this.clock.now(), createdBy }, sha256);
+    return { ok: true };
+  }
+
+  adminTokens(): ManagedToken[] {
+    return listTokens(this.ctx.storage.sql);
+  }
+
+  adminTokenByHash(sha256: string): ManagedToken | null {
+    return tokenByHash(this.ctx.storage.sql, sha256);
+  }
+
+  revokeAdminToken(name: string): number {
+    return deleteToken(this.ctx.storage.sql, name);
   }
 
   override async alarm(): Promise<void> {

@@ -1,6 +1,7 @@
 // Admin routes take "Authorization: Bearer <token>" (Hono's bearerAuth); pages a browser opens also
 // take the token as a Basic password (Hono's basicAuth), so the browser's prompt works.
-// BLINDSPOT_ADMIN_TOKENS keeps only each token's SHA-256 and its scopes: reading (GET) needs "read",
+// BLINDSPOT_ADMIN_TOKENS keeps only each token's SHA-256 and its scopes (so does the credentials object,
+// for tokens made with blindspot token add): reading (GET) needs "read",
 // anything else "write". The presented token is hashed and compared with every configured hash
 // (Hono's timingSafeEqual). Agent secrets and Alertmanager tokens never work here, even if someone
 // configured one as an admin token.
@@ -12,7 +13,9 @@ import { HTTPException } from 'hono/http-exception';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import type { AppEnv } from '../app-env.ts';
 import { type AdminScope, parseAdminTokens } from '../config.ts';
+import { managedAdminToken } from '../durable/credentials.ts';
 import { ApiError } from '../errors.ts';
+import type { ManagedToken } from '../store/admin-tokens.ts';
 
 export async function sha256Hex(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
@@ -32,6 +35,7 @@ async function verifyToken(presented: string, c: Context<AppEnv>): Promise<boole
   // Every hash is compared, so timing does not say which one (or whether any) came close.
   for (const [name, token] of parseAdminTokens(c.env.BLINDSPOT_ADMIN_TOKENS))
     if ((await timingSafeEqual(hash, token.sha256)) && found === null) found = { name, scopes: token.scopes };
+  if (found === null) found = await managedToken(c, hash);
   if (found === null) return false;
   const scope = requiredScope(c.req.method);
   if (!found.scopes.includes(scope))
@@ -42,6 +46,22 @@ async function verifyToken(presented: string, c: Context<AppEnv>): Promise<boole
     );
   c.set('adminName', found.name);
   return true;
+}
+
+/** A token made through the admin API (blindspot token add); 503 when they cannot be read just now. */
+async function managedToken(c: Context<AppEnv>, hash: string): Promise<{ name: string; scopes: readonly AdminScope[] } | null> {
+  let token: ManagedToken | null;
+  try {
+    token = await managedAdminToken(c.env, hash);
+  } catch (e) {
+    console.error(`the credentials object did not answer an admin token check: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ApiError(
+      503,
+      'credentials_unavailable',
+      'the Worker could not check this token just now; retry, or use a token of BLINDSPOT_ADMIN_TOKENS',
+    );
+  }
+  return token === null ? null : { name: token.name, scopes: token.scopes as AdminScope[] };
 }
 
 /** `basic`: also take the token as a Basic password, so a browser can open a page that needs it. */

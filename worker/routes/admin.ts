@@ -20,12 +20,14 @@ import {
 import { watchConfig } from '../watch-config.ts';
 import { SUMMARY_OWNER } from '../durable/watchdog.ts';
 import { adminAgents } from './admin-agents.ts';
+import { adminTokens } from './admin-tokens.ts';
 import { adminNotices, tellAgents } from './admin-notices.ts';
 
 export const admin = new Hono<AppEnv>();
 admin.use('*', verifyAdminToken());
 admin.route('/', adminNotices);
 admin.route('/', adminAgents);
+admin.route('/', adminTokens);
 
 const registryOf = (env: AppEnv['Bindings']) => channelRegistry(env, watchConfig(env).config.notifications);
 
