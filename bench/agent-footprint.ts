@@ -30,14 +30,18 @@ interface Sample {
   at: number;
   cpuTicks: number;
   rssKb: number;
+  /** Of the resident set, what is the process's own (anonymous: heap, JIT code, buffers), not mapped files such as the Node binary's code. */
+  anonKb: number;
 }
 
 function sample(pid: number): Sample {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuTicks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
-  return { at: performance.now(), cpuTicks, rssKb };
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  const anonKb = Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return { at: performance.now(), cpuTicks, rssKb, anonKb };
 }
 
 function summarise(samples: Sample[]) {
@@ -45,6 +49,7 @@ function summarise(samples: Sample[]) {
   const last = samples.at(-1) as Sample;
   const cpuShare = (last.cpuTicks - first.cpuTicks) / TICK_HZ / ((last.at - first.at) / 1000);
   const rss = samples.map((s) => s.rssKb / 1024);
+  const anon = samples.map((s) => s.anonKb / 1024);
   const mean = (xs: number[]) => Number((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)).toFixed(1));
   // The first and last fifth of the run: a resident set that keeps growing would show here.
   const fifth = Math.max(1, Math.floor(rss.length / 5));
@@ -56,6 +61,8 @@ function summarise(samples: Sample[]) {
       first_fifth_mean: mean(rss.slice(0, fifth)),
       last_fifth_mean: mean(rss.slice(-fifth)),
     },
+    // The resident set less the pages of mapped files (the Node binary's code above all, the same for any Node program).
+    anon_mb: { mean: mean(anon), max: Number(Math.max(...anon).toFixed(1)) },
   };
 }
 

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { checkWatchConfigFile } from '../config/check-file.ts';
+import { durationSeconds } from '../config/duration.ts';
 import { completionScript } from '../protocol/completion.ts';
 import { VERSION } from '../protocol/version.ts';
 import { renderCsv } from '../ui/gap-report/csv.ts';
@@ -62,7 +63,7 @@ channels (where pages go):
   completion bash|zsh   print a shell completion script: source <(blindspot completion bash)
 
 times are RFC 3339 with a zone (2026-11-22T18:00:00Z) or, for --from, "now"; a duration is
-relative to --from (or now): 90m, 2h, 1d.
+relative to --from (or now), as Prometheus writes it: 30s, 90m, 2h, 1h30m, 1d, 1w.
 
 options:
   -o, --output text|json   json prints the Worker's answer as it came (--json is the same)
@@ -134,21 +135,27 @@ function need(values: Values, key: 'name' | 'body' | 'status' | 'from' | 'until'
   return v;
 }
 
+/** A Prometheus duration (90m, 2h, 1h30m, 1d, 1w, 30s) in milliseconds, or null. */
+function durationMs(value: string): number | null {
+  const seconds = durationSeconds(value);
+  return seconds === null || seconds <= 0 ? null : seconds * 1000;
+}
+
+const TIME_HINT = 'give RFC 3339 with a zone (2026-11-22T18:00:00Z), "now", or a duration such as 90m, 2h, 1h30m, 1d or 1w';
+
 /** RFC 3339 (kept as written: the Worker checks it), "now", or a duration after `base`. */
 export function timeArg(flag: string, value: string, base: number): string {
   if (value === 'now') return new Date(base).toISOString();
-  const duration = /^(\d+(?:\.\d+)?)(m|h|d)$/.exec(value);
-  if (duration)
-    return new Date(base + Number(duration[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'm' | 'h' | 'd']).toISOString();
+  const ms = durationMs(value);
+  if (ms !== null) return new Date(base + ms).toISOString();
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value)) return value;
-  throw new Usage(`${flag} "${value}" is not a time: give RFC 3339 with a zone (2026-11-22T18:00:00Z), "now", or a duration (90m, 2h, 1d)`);
+  throw new Usage(`${flag} "${value}" is not a time: ${TIME_HINT}`);
 }
 
 /** For looking back: RFC 3339 as written, "now", or a duration before `now` (24h = a day ago). */
 export function agoArg(flag: string, value: string, now: number): string {
-  const duration = /^(\d+(?:\.\d+)?)(m|h|d)$/.exec(value);
-  if (duration)
-    return new Date(now - Number(duration[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'm' | 'h' | 'd']).toISOString();
+  const ms = durationMs(value);
+  if (ms !== null) return new Date(now - ms).toISOString();
   return timeArg(flag, value, now);
 }
 

@@ -45,3 +45,9 @@ export function readThrough(probe: Probe, via: string, except: ReadonlySet<strin
     },
   };
 }
+
+/**
+ * Code-point order, the same on every host. (localeCompare would load ICU's collation data: about 4 MB
+ * of resident memory for an order nobody reads as language.)
+ */
+export const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

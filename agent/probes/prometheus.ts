@@ -7,7 +7,7 @@ import { counter, type Families, samplesOf, scrape, total } from './exposition.t
 import { under } from './http.ts';
 import { instantQuery, single } from './prometheus-api.ts';
 import { type AlertRulesOptions, alertRulesChecker, type RulesCheck } from './alert-rules.ts';
-import { base, measured, type Probe, readThrough, type SignalBase, signalOf, unknownSignal } from './probe.ts';
+import { base, byText, measured, type Probe, readThrough, type SignalBase, signalOf, unknownSignal } from './probe.ts';
 import { queryFreshness } from './prometheus-freshness.ts';
 
 export interface FreshnessTarget {
@@ -152,7 +152,7 @@ export function restartsSignal(b: SignalBase, f: Families, restarts: Restarts): 
 /** Per rule that cannot fire, a signal named after it (first, so it names the window), then the count. */
 function unfireableSignals(b: SignalBase, check: RulesCheck, lastError: string | null): Signal[] {
   if (!check.ok) return [unknownSignal(b, check.error)];
-  const cannot = check.rules.filter((r) => r.state === 'cannot_fire').sort((x, y) => (x.group + x.rule).localeCompare(y.group + y.rule));
+  const cannot = check.rules.filter((r) => r.state === 'cannot_fire').sort((x, y) => byText(x.group + x.rule, y.group + y.rule));
   const answered = check.rules.filter((r) => r.state !== 'unknown').length;
   if (cannot.length === 0 && answered === 0 && check.rules.some((r) => r.error !== null && r.missing.length === 0))
     return [unknownSignal(b, `no alerting rule could be checked: ${check.rules.find((r) => r.error !== null)?.error ?? lastError ?? ''}`)];

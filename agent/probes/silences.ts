@@ -4,7 +4,7 @@
 // GET /api/v2/silences. Pure apart from the one fetch.
 import type { Signal } from '../../protocol/heartbeat.ts';
 import { getText, under } from './http.ts';
-import { base, measured, unknownSignal } from './probe.ts';
+import { base, byText, measured, unknownSignal } from './probe.ts';
 
 export interface Matcher {
   name: string;
@@ -105,7 +105,7 @@ export function silenceSignals(
   const stale = base(`${n}.silences.stale`, 'dropped', 'silences', labels);
   if (!got.ok) return [unknownSignal(broad, got.error), unknownSignal(stale, got.error)];
   const active = got.silences.filter((s) => s.status.state === 'active');
-  const muting = active.filter(mutesEveryCritical).sort((a, b) => a.id.localeCompare(b.id));
+  const muting = active.filter(mutesEveryCritical).sort((a, b) => byText(a.id, b.id));
   const named = muting.slice(0, MAX_NAMED_SILENCES).map((s) =>
     measured(
       {

@@ -130,6 +130,12 @@ describe('the CLI request plan', () => {
     const base = Date.parse('2026-11-22T10:00:00Z');
     expect(timeArg('--until', '90m', base)).toBe('2026-11-22T11:30:00.000Z');
     expect(timeArg('--until', '1d', base)).toBe('2026-11-23T10:00:00.000Z');
+    // Prometheus durations, as everywhere else: seconds, compound, weeks.
+    expect(timeArg('--until', '1h30m', base)).toBe('2026-11-22T11:30:00.000Z');
+    expect(timeArg('--until', '45s', base)).toBe('2026-11-22T10:00:45.000Z');
+    expect(timeArg('--until', '1w', base)).toBe('2026-11-29T10:00:00.000Z');
+    expect(() => timeArg('--until', '0m', base)).toThrow(/is not a time: give RFC 3339/);
+    expect(() => timeArg('--until', '2 hours', base)).toThrow(/a duration such as 90m, 2h, 1h30m, 1d or 1w/);
     expect(timeArg('--from', '2026-11-22T12:00:00+01:00', base)).toBe('2026-11-22T12:00:00+01:00');
     const call = plan(
       ['maintenance', 'schedule'],
