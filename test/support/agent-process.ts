@@ -1,5 +1,5 @@
 // The agent as its own process against a test Worker: writes its configuration (one heartbeat a
-// second, the spool in the Worker's directory) and starts `blindspot-agent run`. The caller stops it
+// second unless told otherwise, the spool in the Worker's directory) and starts `blindspot-agent run`. The caller stops it
 // with killAndWait.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import type { TestWorker } from './e2e-worker.ts';
 
 /** `probes`: one YAML flow mapping a probe, e.g. `{ type: prometheus, url: "http://…" }`. */
-export function startAgentProcess(worker: TestWorker, agentId: string, secret: string, probes: readonly string[]): ChildProcess {
+export function startAgentProcess(
+  worker: TestWorker,
+  agentId: string,
+  secret: string,
+  probes: readonly string[],
+  intervalS = 1,
+): ChildProcess {
   const config = join(worker.dir, 'agent.yaml');
   writeFileSync(
     config,
@@ -15,7 +21,7 @@ export function startAgentProcess(worker: TestWorker, agentId: string, secret: s
       `agent_id: ${agentId}`,
       `worker_url: ${worker.url}`,
       `secret: ${secret}`,
-      'interval_s: 1',
+      `interval_s: ${intervalS}`,
       `spool_dir: ${join(worker.dir, 'spool')}`,
       'probes:',
       ...probes.map((p) => `  - ${p}`),
