@@ -18,7 +18,7 @@ import { killAndWait } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
-import { freePort, waitFor } from '../support/ports.ts';
+import { waitFor } from '../support/ports.ts';
 import { PROMETHEUS_BIN, type RunningPrometheus, startPrometheus } from '../support/prometheus.ts';
 import { requireBinary } from '../support/requirement.ts';
 
