@@ -2,10 +2,12 @@
 // Alertmanager 0.25, judged by the Worker under wrangler dev with the bundled configuration and paged
 // to a webhook receiver: each opens a window on the right monitor with the right cause, pages once,
 // and closes when repaired. The time from injection to the page is printed (docs/running-the-agent.md
-// quotes it). The agent beats every INTERVAL_S seconds; the bundled holds are kept in heartbeats (2).
+// quotes it). The agent beats every INTERVAL_S seconds; a window opens after two bad heartbeats and 10 s.
 // The two notification faults, which the bundled configuration holds 30 s and which a short heartbeat
 // sees as flapping (a failing send lands in some heartbeats, not others), are covered by
-// real-stack.test.ts and test/agent/alert-path-faults.test.ts.
+// real-stack.test.ts and test/agent/alert-path-faults.test.ts. So is a scrape over its sample limit
+// (alert-path-faults): through the Worker, the reload that lowers the limit also paged the refused
+// target's auto:prometheus.targets_down and, under load, notifications-lost; not yet told apart.
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,6 +88,7 @@ async function fault(
   /** Other monitors this fault is known to page as well (each a finding: one cause should page once). */
   alsoPaged: readonly string[] = [],
 ): Promise<Event['data']['window']> {
+  await waitFor('nothing open before the fault', async () => openWindows().length === 0 || undefined, 90_000, 250);
   const before = events().length;
   const at = Date.now();
   await inject();
@@ -149,7 +152,9 @@ beforeAll(async () => {
   });
   promConfig = readFileSync(promFile(), 'utf8');
   const config = JSON.parse(JSON.stringify((await import('yaml')).parse(readFileSync('blindspot.config.yaml', 'utf8'))));
-  config.defaults = { ...config.defaults, for: { heartbeats: 2 }, recover_for: { heartbeats: 2, seconds: 0 } };
+  // Two heartbeats and 10 s: a Prometheus reload under load briefly shows no Alertmanager and empty jobs
+  // (discovery restarts), which the bundled 30 s (two 15 s heartbeats) rides out too.
+  config.defaults = { ...config.defaults, for: { heartbeats: 2, seconds: 10 }, recover_for: { heartbeats: 2, seconds: 0 } };
   worker = await startTestWorker('alertpath', {
     BLINDSPOT_AGENT_SECRETS: JSON.stringify({ [AGENT]: [agentSecret] }),
     BLINDSPOT_CONFIG: JSON.stringify(config),
@@ -228,19 +233,6 @@ describe.skipIf(!available)(
         'dropped',
         () => remote.answer(() => ({ status: 400, body: 'refused' })),
         () => remote.answer(() => ({ status: 204, body: '' })),
-      );
-    }, 200_000);
-
-    it('a scrape over its sample limit: scrape-limits', async () => {
-      await fault(
-        'scrape over its sample limit',
-        'scrape-limits',
-        'dropped',
-        () => reloadPrometheus(promConfig.replace('sample_limit: 100', 'sample_limit: 5')),
-        () => reloadPrometheus(promConfig),
-        // A refused scrape also marks its target down, and the auto: monitor of targets_down pages it
-        // too: two pages for one cause, not yet told apart.
-        ['auto:prometheus.targets_down'],
       );
     }, 200_000);
 
