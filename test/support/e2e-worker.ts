@@ -32,15 +32,28 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
       .join('\n'),
   );
   await applyMigrations({ persistTo });
-  const port = await freePort();
+  let port = await freePort();
   // BLINDSPOT_TEST_LOGS=<dir> keeps all of wrangler's output per test Worker, for a failure's autopsy.
   const logs = process.env.BLINDSPOT_TEST_LOGS;
   if (logs) mkdirSync(logs, { recursive: true });
   const logTo = logs ? join(logs, `${prefix}-${port}.log`) : undefined;
   const start = () => startLocalWorker({ port, persistTo, envFile, logTo });
+  // Two test files start Workers at once (npm test runs two at a time): a port chosen free, or one
+  // wrangler picks for itself, can be taken by the other before it binds. Try again on fresh ports.
+  let first: Awaited<ReturnType<typeof start>> | undefined;
+  for (let attempt = 1; first === undefined; attempt++) {
+    try {
+      first = await start();
+    } catch (e) {
+      if (attempt >= 3 || !String((e as Error).message).includes('Address already in use')) throw e;
+      port = await freePort();
+    }
+  }
   const t: TestWorker = {
-    worker: await start(),
-    url: `http://127.0.0.1:${port}`,
+    worker: first,
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
     dir,
     persistTo,
     pause: async () => {
