@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAndWait } from '../support/child.ts';
+import { killAndWait, runBin } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { waitFor } from '../support/ports.ts';
@@ -30,25 +30,14 @@ let worker: TestWorker;
 let token: string;
 let agent: ChildProcess | undefined;
 
-/** A CLI of the installed package, run by the system Node. */
-function installed(
-  bin: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(NODE, [join(app, 'node_modules', '.bin', bin), ...args], {
-    cwd: app,
-    // No tsx, no TypeScript: only what the package brought.
-    env: { PATH: process.env.PATH ?? '', HOME: dir, BLINDSPOT_WORKER_URL: worker?.url ?? '', BLINDSPOT_ADMIN_TOKEN: token ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => (stdout += d));
-  child.stderr?.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((done) => child.on('close', (code) => (clearTimeout(timer), done({ code, stdout, stderr }))));
-}
+/** A CLI of the installed package, run by the system Node with no tsx and no TypeScript: only what the package brought. */
+const installed = (bin: string, args: string[], env: Record<string, string> = {}) =>
+  runBin(
+    join(app, 'node_modules', '.bin', bin),
+    args,
+    { PATH: process.env.PATH ?? '', HOME: dir, BLINDSPOT_WORKER_URL: worker?.url ?? '', BLINDSPOT_ADMIN_TOKEN: token ?? '', ...env },
+    { node: NODE, cwd: app, inherit: false },
+  );
 
 beforeAll(async () => {
   // npm pack runs prepack (the build); the tarball installs with nothing but itself and, for the

@@ -16,8 +16,14 @@ export function runBin(
   bin: string,
   args: string[],
   env: Record<string, string>,
+  /** `node`: which Node runs it (default this one); `cwd`; `inherit: false` gives it only `env`. */
+  options: { node?: string; cwd?: string; inherit?: boolean } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.node ?? process.execPath, [bin, ...args], {
+    cwd: options.cwd,
+    env: options.inherit === false ? env : { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d) => (stdout += d));
