@@ -389,7 +389,9 @@ export function parseConfig(
       locate === undefined ? `${source}: ${describeIssues(result.issues)}` : locateIssues(result.issues, locate).join('\n'),
     );
   const { secret: _s, secret_env: _e, secret_file: _f, ...rest } = result.output;
-  return { ...rest, secret: resolveSecret(result.output, locate?.(['secret_env']) ?? source, env) };
+  // A secret error points at the key that named the secret (the file's start when none did).
+  const secretKey = (['secret_env', 'secret_file', 'secret'] as const).find((k) => result.output[k] !== undefined);
+  return { ...rest, secret: resolveSecret(result.output, (secretKey && locate?.([secretKey])) ?? source, env) };
 }
 
 function resolveSecret(config: RawConfig, source: string, env: NodeJS.ProcessEnv): string {
