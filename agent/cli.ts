@@ -13,6 +13,7 @@ import { allUp, judge, verdictTable } from './judge.ts';
 import { stderrLogger } from './log.ts';
 import { collectHeartbeat, newBoot, probesOf, runAgent } from './main.ts';
 import { collectAll } from './probes/registry.ts';
+import { type HttpAnswer, reasonOf, requestText } from './transport/http-client.ts';
 
 const USAGE = `usage: blindspot-agent <command> [--config <file>]
 
@@ -232,22 +233,31 @@ async function testChannel(args: string[]): Promise<number> {
   if (!base || !URL.canParse(base))
     return fail("set BLINDSPOT_WORKER_URL to the Worker's URL, e.g. https://blindspot.example.workers.dev", 2);
   if (!token) return fail("set BLINDSPOT_ADMIN_TOKEN to one of the tokens in the Worker's BLINDSPOT_ADMIN_TOKENS", 2);
-  let res: Response;
+  let res: HttpAnswer;
   try {
-    res = await fetch(new URL(`/v1/admin/channels/${encodeURIComponent(id)}/test`, base), {
+    res = await requestText(new URL(`/v1/admin/channels/${encodeURIComponent(id)}/test`, base), {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(60_000),
+      timeoutMs: 60_000,
     });
   } catch (e: unknown) {
-    return fail(`could not reach ${new URL(base).origin}: ${e instanceof Error ? e.message : String(e)}`, 1);
+    return fail(`could not reach ${new URL(base).origin}: ${reasonOf(e)}`, 1);
   }
-  const body = (await res.json().catch(() => null)) as (TestFireAnswer & { error?: { message: string } }) | null;
-  if (!res.ok || body === null) return fail(body?.error?.message ?? `the Worker answered HTTP ${res.status}`, 1);
+  const body = parseJson(res.text) as (TestFireAnswer & { error?: { message: string } }) | null;
+  if (res.status < 200 || res.status >= 300 || body === null)
+    return fail(body?.error?.message ?? `the Worker answered HTTP ${res.status}`, 1);
   for (const s of body.sent)
     process.stdout.write(
       `${id} (${body.type}) ${s.event}: ${s.outcome}${s.status === null ? '' : `, HTTP ${s.status}`}, ${s.latency_ms} ms${s.error ? ` — ${s.error}` : ''}\n`,
     );
   process.stdout.write(body.ok ? `${id}: the receiver took the test notification\n` : `${id}: the test notification was NOT delivered\n`);
   return body.ok ? 0 : 1;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

@@ -1,5 +1,7 @@
 // The HTTP a probe does: one GET (or PUT) with a timeout, whose failures come back as sentences that
 // say what was tried and what happened, never as exceptions.
+import { type HttpAnswer, type HttpRequest, isTimeout, reasonOf, requestText } from '../transport/http-client.ts';
+
 /** A failure after the server answered (a non-2xx) keeps its status and whole body for the caller. */
 export type Fetched<T> = { ok: true; value: T; status: number } | { ok: false; error: string; status?: number; body?: string };
 
@@ -10,14 +12,13 @@ export interface Target {
   timeoutS: number;
 }
 
-async function request(target: Target, init: RequestInit = {}): Promise<Fetched<Response>> {
+async function request(target: Target, init: Omit<HttpRequest, 'timeoutMs'> = {}): Promise<Fetched<HttpAnswer>> {
   try {
-    const response = await fetch(target.url, { ...init, signal: AbortSignal.timeout(target.timeoutS * 1000) });
-    return { ok: true, value: response, status: response.status };
+    const answer = await requestText(target.url, { ...init, timeoutMs: target.timeoutS * 1000 });
+    return { ok: true, value: answer, status: answer.status };
   } catch (e: unknown) {
-    if (e instanceof Error && e.name === 'TimeoutError')
-      return { ok: false, error: `${target.what} gave no answer within ${target.timeoutS} s (${origin(target.url)})` };
-    return { ok: false, error: `cannot reach ${target.what} at ${origin(target.url)}: ${causeOf(e)}` };
+    if (isTimeout(e)) return { ok: false, error: `${target.what} gave no answer within ${target.timeoutS} s (${origin(target.url)})` };
+    return { ok: false, error: `cannot reach ${target.what} at ${origin(target.url)}: ${reasonOf(e)}` };
   }
 }
 
@@ -25,16 +26,15 @@ async function request(target: Target, init: RequestInit = {}): Promise<Fetched<
 export async function getText(target: Target, accept = 'text/plain'): Promise<Fetched<string>> {
   const r = await request(target, { headers: { accept } });
   if (!r.ok) return r;
-  const text = await readBody(r.value, target);
-  if (!text.ok) return text;
-  if (!r.value.ok)
+  const text = r.value.text;
+  if (!isSuccess(r.status))
     return {
       ok: false,
-      error: `${target.what} answered HTTP ${r.status} at ${pathOf(target.url)}: ${text.value.slice(0, 200).trim() || 'no body'}`,
+      error: `${target.what} answered HTTP ${r.status} at ${pathOf(target.url)}: ${text.slice(0, 200).trim() || 'no body'}`,
       status: r.status,
-      body: text.value,
+      body: text,
     };
-  return { ok: true, value: text.value, status: r.status };
+  return { ok: true, value: text, status: r.status };
 }
 
 export async function send(
@@ -46,28 +46,13 @@ export async function send(
 ): Promise<Fetched<string>> {
   const r = await request(target, { method, body, headers: { ...headers, 'content-type': contentType } });
   if (!r.ok) return r;
-  const text = await readBody(r.value, target);
-  if (!text.ok) return text;
-  if (!r.value.ok)
-    return { ok: false, error: `${target.what} refused the ${method} (HTTP ${r.status}): ${text.value.slice(0, 200).trim() || 'no body'}` };
-  return { ok: true, value: text.value, status: r.status };
+  const text = r.value.text;
+  if (!isSuccess(r.status))
+    return { ok: false, error: `${target.what} refused the ${method} (HTTP ${r.status}): ${text.slice(0, 200).trim() || 'no body'}` };
+  return { ok: true, value: text, status: r.status };
 }
 
-async function readBody(response: Response, target: Target): Promise<Fetched<string>> {
-  try {
-    return { ok: true, value: await response.text(), status: response.status };
-  } catch (e: unknown) {
-    return { ok: false, error: `${target.what} broke off its answer: ${causeOf(e)}` };
-  }
-}
-
-export function causeOf(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ?? cause?.message ?? e.message;
-  }
-  return String(e);
-}
+const isSuccess = (status: number) => status >= 200 && status < 300;
 
 /** Joins a base URL and a path the way people expect: http://host:9090/prom + api/v1/query. */
 export function under(base: string, path: string): URL {

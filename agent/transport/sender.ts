@@ -1,6 +1,7 @@
 // Sends one signed heartbeat and says what the answer means for the caller: done, try again, or a
 // configuration problem that retrying will not fix.
 import { sign } from '../../protocol/signature.ts';
+import { type HttpAnswer, isTimeout, reasonOf, requestText } from './http-client.ts';
 import { WorkerClock } from './worker-clock.ts';
 
 export type SendOutcome =
@@ -31,9 +32,9 @@ export function createSender(options: SenderOptions): Sender {
   const attempt = async (webhookId: string, body: string): Promise<{ outcome: SendOutcome; clockChanged: boolean }> => {
     const timestamp = Math.floor(clock.now() / 1000);
     const sentAt = clock.localNow();
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(url, {
+      response = await requestText(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -43,17 +44,14 @@ export function createSender(options: SenderOptions): Sender {
           'webhook-signature': await sign([options.secret], webhookId, timestamp, body),
         },
         body,
-        signal: AbortSignal.timeout(options.timeoutMs),
+        timeoutMs: options.timeoutMs,
       });
     } catch (e: unknown) {
-      const reason =
-        e instanceof Error && e.name === 'TimeoutError'
-          ? `no answer within ${options.timeoutMs} ms`
-          : `cannot reach ${url.origin}: ${describe(e)}`;
+      const reason = isTimeout(e) ? `no answer within ${options.timeoutMs} ms` : `cannot reach ${url.origin}: ${reasonOf(e)}`;
       return { outcome: { kind: 'retry', reason, retryAfterMs: null }, clockChanged: false };
     }
-    const clockChanged = clock.observe(response.headers.get('date'), sentAt, clock.localNow());
-    const text = await response.text().catch(() => '');
+    const clockChanged = clock.observe(response.headers.date ?? null, sentAt, clock.localNow());
+    const text = response.text;
     if (response.status >= 200 && response.status < 300) return { outcome: { kind: 'accepted' }, clockChanged };
     const { code, message } = parseError(text);
     // 409 means the Worker already has this heartbeat (a retry after a lost answer) or a newer one.
@@ -63,7 +61,7 @@ export function createSender(options: SenderOptions): Sender {
         outcome: {
           kind: 'retry',
           reason: `HTTP ${response.status} ${code}`,
-          retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+          retryAfterMs: retryAfterMs(response.headers['retry-after'] ?? null),
         },
         clockChanged,
       };
@@ -91,12 +89,4 @@ function parseError(text: string): { code: string; message: string } {
 function retryAfterMs(value: string | null): number | null {
   if (value === null || !/^\d+$/.test(value.trim())) return null;
   return Math.min(Number(value), 3600) * 1000;
-}
-
-function describe(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = (e as Error & { cause?: { code?: string } }).cause;
-    return cause?.code ?? e.message;
-  }
-  return String(e);
 }
