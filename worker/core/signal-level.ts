@@ -12,15 +12,6 @@ export interface Observation {
   error: string | null;
 }
 
-/**
- * How long a count of dropped items keeps saying "dropped" to the heartbeats after it. Losses come in
- * bursts (a send that times out after 10 s, a retry with backoff): heartbeats shorter than the gap
- * between bursts would see loss, none, loss, and judge a steady fault as flapping. Measured from the
- * start of what the count covers (the previous heartbeat), so at a 15 s interval or longer a count
- * speaks only for its own heartbeat, and a single burst still needs the monitor's `for` to page.
- */
-export const COUNT_HOLD_MS = 15_000;
-
 /** Minutes of history a sampling baseline needs before a drop against it counts. */
 export const MIN_BASELINE_SAMPLES = 5;
 
