@@ -38,6 +38,16 @@ export const MAX_NAMED_RULES = 10;
 
 export const TARGETS_DOWN_QUERY = 'count(up == 0) or vector(0)';
 
+/**
+ * For this long after Prometheus loads its configuration (a start or a reload), its discovery is
+ * starting over: for a second or two it knows no Alertmanager and no targets, and drops the alerts it
+ * tries to send meanwhile (it sends them again while they fire). Readings in that span count neither
+ * Alertmanagers nor jobs as missing, nor those drops as lost; a job or an Alertmanager still missing
+ * after it is, from the next reading on. Without it, every reload was a blip, and three in half an
+ * hour made those monitors flap.
+ */
+export const RELOAD_SETTLE_S = 10;
+
 export function prometheusProbe(options: PrometheusOptions): Probe {
   const labels = { source: 'prometheus', ...options.labels };
   const n = options.name;
@@ -74,6 +84,7 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
     'prometheus_remote_storage_samples_dropped',
     'prometheus_remote_storage_failed_samples',
     'prometheus_config_last_reload_successful',
+    'prometheus_config_last_reload_success_timestamp_seconds',
     'prometheus_target_scrapes_exceeded_sample_limit',
     'prometheus_target_scrape_pool_exceeded_',
     'prometheus_sd_discovered_targets',
@@ -119,18 +130,24 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
       out.push(
         noRules ? measured(sig.rulesMissed, 0) : counterDelta(sig.rulesMissed, f, 'prometheus_rule_group_iterations_missed', deltas),
       );
-      out.push(counterDelta(sig.dropped, f, 'prometheus_notifications_dropped', deltas));
+      // Just after a configuration load, discovery is starting over: see RELOAD_SETTLE_S.
+      const settling = settlingAfterLoad(f, down.ok ? down.value.time : Date.now() / 1000);
+      const unlessSettling = (signal: Signal): Signal =>
+        settling && signal.value !== null && signal.value > 0 ? { ...signal, value: 0 } : signal;
+      out.push(unlessSettling(counterDelta(sig.dropped, f, 'prometheus_notifications_dropped', deltas)));
       out.push(signalOf(sig.queueFill, queueFill(f)));
       // Counted per Alertmanager: with none configured the family is absent, and alertmanagers.missing says why.
       const noAlertmanager = samplesOf(f, counter('prometheus_notifications_errors')) === null;
       out.push(
-        noAlertmanager ? measured(sig.notifyErrors, 0) : counterDelta(sig.notifyErrors, f, 'prometheus_notifications_errors', deltas),
+        noAlertmanager
+          ? measured(sig.notifyErrors, 0)
+          : unlessSettling(counterDelta(sig.notifyErrors, f, 'prometheus_notifications_errors', deltas)),
       );
-      out.push(signalOf(sig.alertmanagersMissing, alertmanagersMissing(f)));
+      out.push(unlessSettling(signalOf(sig.alertmanagersMissing, alertmanagersMissing(f))));
       out.push(noRules ? measured(sig.rulesLoad, 0) : signalOf(sig.rulesLoad, ruleLoad(f)));
       out.push(signalOf(sig.reloadFailed, reloadFailed(f, 'prometheus_config_last_reload_successful')));
       out.push(measured(sig.scrapeLimited, deltas.next(sig.scrapeLimited.name, scrapesOverLimits(f))));
-      out.push(signalOf(sig.jobsEmpty, jobsEmpty(f, jobsSeen)));
+      out.push(unlessSettling(signalOf(sig.jobsEmpty, jobsEmpty(f, jobsSeen))));
       if (options.remoteWrite !== false) {
         out.push(...remoteWriteLag(f, n, labels, options.remoteWrite === true));
         out.push(...remoteWriteFailed(f, n, labels, deltas));
@@ -201,6 +218,12 @@ function ruleLoad(f: Families): { value: number } | { error: string } {
 export function reloadFailed(f: Families, family: string): { value: number } | { error: string } {
   const ok = samplesOf(f, [family])?.[0]?.value;
   return ok === undefined ? { error: `${family} is missing from /metrics` } : { value: ok === 1 ? 0 : 1 };
+}
+
+/** Whether Prometheus loaded its configuration less than RELOAD_SETTLE_S before `now` (its own clock). */
+function settlingAfterLoad(f: Families, now: number): boolean {
+  const loadedAt = samplesOf(f, ['prometheus_config_last_reload_success_timestamp_seconds'])?.[0]?.value;
+  return loadedAt !== undefined && Number.isFinite(now) && now - loadedAt >= 0 && now - loadedAt < RELOAD_SETTLE_S;
 }
 
 /** Scrapes refused for breaking a sample, label or target limit, all counted together. */

@@ -109,3 +109,75 @@ describe('a rule group slower than its interval', () => {
     expect(load?.value).toBeCloseTo(45.3 / 30, 5);
   });
 });
+
+describe('just after Prometheus loads its configuration', () => {
+  // Prometheus's /metrics as a real 2.42 writes it, in two states: discovery settled (an Alertmanager
+  // and the app job found), and starting over just after a reload (none found, alerts dropped meanwhile).
+  const QUERY_TIME = 1764590400;
+  let server: Recorder;
+  let settled = true;
+  let reloadedAt = QUERY_TIME - 3600;
+  let dropped = 0;
+  const metrics = () =>
+    [
+      '# TYPE prometheus_config_last_reload_success_timestamp_seconds gauge',
+      `prometheus_config_last_reload_success_timestamp_seconds ${reloadedAt}`,
+      '# TYPE prometheus_config_last_reload_successful gauge',
+      'prometheus_config_last_reload_successful 1',
+      '# TYPE prometheus_notifications_alertmanagers_discovered gauge',
+      `prometheus_notifications_alertmanagers_discovered ${settled ? 1 : 0}`,
+      '# TYPE prometheus_notifications_dropped_total counter',
+      `prometheus_notifications_dropped_total ${dropped}`,
+      '# TYPE prometheus_sd_discovered_targets gauge',
+      `prometheus_sd_discovered_targets{config="app",name="scrape"} ${settled ? 1 : 0}`,
+      '# TYPE prometheus_tsdb_head_max_time gauge',
+      `prometheus_tsdb_head_max_time ${(QUERY_TIME - 1) * 1000}`,
+      '',
+    ].join('\n');
+  beforeAll(async () => {
+    server = await startRecorder();
+    server.answer((req) =>
+      req.url.startsWith('/api/v1/query')
+        ? { status: 200, body: `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[${QUERY_TIME},"0"]}]}}` }
+        : { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: metrics() },
+    );
+  });
+  afterAll(() => server?.close());
+
+  const values = (signals: Signal[]) =>
+    Object.fromEntries(
+      ['prometheus.alertmanagers.missing', 'prometheus.targets.jobs_empty', 'prometheus.notifications.dropped'].map((n) => [
+        n,
+        signalNamed(signals, n)?.value,
+      ]),
+    );
+
+  it('counts neither Alertmanagers nor jobs missing, nor alerts dropped, while discovery starts over', async () => {
+    const p = probeOf(server.url);
+    await p.collect(); // settled: the app job is seen, the counters take their baseline
+    settled = false;
+    reloadedAt = QUERY_TIME - 2;
+    dropped = 4;
+    expect(values(await p.collect())).toEqual({
+      'prometheus.alertmanagers.missing': 0,
+      'prometheus.targets.jobs_empty': 0,
+      'prometheus.notifications.dropped': 0,
+    });
+  });
+
+  it('counts them once the reload is RELOAD_SETTLE_S old and they are still missing', async () => {
+    const p = probeOf(server.url);
+    settled = true;
+    reloadedAt = QUERY_TIME - 3600;
+    dropped = 0;
+    await p.collect();
+    settled = false;
+    reloadedAt = QUERY_TIME - 11;
+    dropped = 4;
+    expect(values(await p.collect())).toEqual({
+      'prometheus.alertmanagers.missing': 1,
+      'prometheus.targets.jobs_empty': 1,
+      'prometheus.notifications.dropped': 4,
+    });
+  });
+});
