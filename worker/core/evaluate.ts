@@ -26,7 +26,18 @@ import {
 } from './monitor-instance.ts';
 import { clockSkewDef, defOf, IMPLICIT_PREFIX, type Selection, selectMonitors } from './monitor-defs.ts';
 import { flushSpreadMs, nextFlushAt, recordSignal } from './rollup.ts';
-import { classifySignal, lowerIsWorse, median, MIN_BASELINE_SAMPLES, type Observation, ruleFor, worstOf } from './signal-level.ts';
+import {
+  classifySignal,
+  COUNT_HOLD_MS,
+  holdsCount,
+  lowerIsWorse,
+  median,
+  MIN_BASELINE_SAMPLES,
+  type Observation,
+  ruleFor,
+  worstOf,
+} from './signal-level.ts';
+import { isBad, isWorse } from './blind-window.ts';
 import { observeHeartbeat, observeMissed, settleSilence, type SilenceSubject, silenceDueAt } from './silence.ts';
 import { AUTO_RETIRE_MS, MAX_BASELINE_SERIES, MAX_INSTANCES, StateLimitError } from './state-limits.ts';
 import { pageNow, suppressionFor } from './suppression.ts';
@@ -90,10 +101,11 @@ export function evaluateHeartbeat(
       step(def, missingSignal(), prevInst);
       continue;
     }
-    const inst = withBaselines(prevInst ?? newInstance(def.id, now), signals, now);
     const observations = signals.map((s) => ({ s, o: classifySignal(s, ruleFor(def, s), baselineOf(prevInst, s)) }));
-    const obs = worstOf(observations.map((x) => x.o));
-    if (obs !== null) step(def, namedBy(def, obs), inst, explainedBy(def, observations, judgedBy));
+    const judged = heldCounts(prevInst, observations, now);
+    if (judged === null) continue;
+    const inst = withCountHold(withBaselines(prevInst ?? newInstance(def.id, now), signals, now), judged.hold);
+    step(def, namedBy(def, judged.obs), inst, explainedBy(def, judged.observations, judgedBy));
   }
 
   // Instances not judged above: an implicit monitor whose signal is missing, or a monitor removed from the configuration.
@@ -304,6 +316,41 @@ function namedBy(def: MonitorDef, obs: Observation): Observation {
 
 function missingSignal(): Observation {
   return { level: 'unknown', cause: 'missing_signal', value: null, signal: null, error: 'no signal in the heartbeat matches this monitor' };
+}
+
+type Judged = { s: Signal; o: Observation };
+
+/**
+ * The monitor's worst observation, with a recent count of dropped items still speaking for this
+ * heartbeat (COUNT_HOLD_MS): the hold is set by a bad count, from what it covers (the previous
+ * observation on), and lasts while the heartbeats after it see fewer losses.
+ */
+function heldCounts(
+  prev: MonitorInstance | undefined,
+  observations: readonly Judged[],
+  now: number,
+): { obs: Observation; observations: readonly Judged[]; hold: MonitorInstance['countHold'] } | null {
+  const worst = worstOf(observations.map((x) => x.o));
+  if (worst === null) return null;
+  const source = observations.find((x) => x.o === worst && holdsCount(x.s));
+  const fresh =
+    source !== undefined && isBad(worst.level) && worst.level !== 'unknown'
+      ? { obs: worst, until: (prev?.observedAt ?? now) + COUNT_HOLD_MS, ...(source.s.via === undefined ? {} : { via: source.s.via }) }
+      : undefined;
+  const held = prev?.countHold !== undefined && prev.countHold.until > now ? prev.countHold : undefined;
+  // A hold speaks only against a measurement that saw fewer losses: never against an unknown one
+  // (which its own cause, such as Prometheus down, explains).
+  if (fresh !== undefined || held === undefined || worst.level === 'unknown' || !isWorse(held.obs.level, worst.level))
+    return { obs: worst, observations, hold: fresh ?? (worst.level === 'unknown' ? undefined : held) };
+  const heldSignal: Signal = { name: '', kind: 'dropped', value: held.obs.value, ...(held.via === undefined ? {} : { via: held.via }) };
+  return { obs: held.obs, observations: [...observations, { s: heldSignal, o: held.obs }], hold: held };
+}
+
+function withCountHold(inst: MonitorInstance, hold: MonitorInstance['countHold']): MonitorInstance {
+  if (hold !== undefined) return { ...inst, countHold: hold };
+  if (inst.countHold === undefined) return inst;
+  const { countHold: _, ...rest } = inst;
+  return rest;
 }
 
 function baselineOf(inst: MonitorInstance | undefined, signal: Signal): number | null {

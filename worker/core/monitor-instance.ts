@@ -49,6 +49,8 @@ export interface MonitorInstance {
   baselines: Record<string, { at: number; v: number }[]>;
   /** Monitors its signals are read through (their `via`): while one of them is bad, this one does not page. */
   via?: string[];
+  /** A count of dropped items that still speaks for the heartbeats after it, until `until` (see COUNT_HOLD_MS). */
+  countHold?: { obs: Observation; until: number; via?: string };
 }
 
 export type InstanceChange =

@@ -12,11 +12,25 @@ export interface Observation {
   error: string | null;
 }
 
+/**
+ * How long a count of lost alerts or notifications keeps saying "lost" to the heartbeats after it.
+ * Those losses come in bursts (a send to Alertmanager that times out every 10 s, a receiver retried
+ * with backoff): heartbeats shorter than the gap between bursts would see loss, none, loss, and judge a
+ * steady fault as flapping. Measured from the start of what the count covers (the previous heartbeat),
+ * so at a 15 s interval or longer a count speaks only for its own heartbeat, and a single burst still
+ * needs the monitor's `for` to page. Only counts named for alerts or notifications (as STRICT_DROPPED):
+ * other signals of the dropped kind include gauges (Alertmanagers missing now), whose blips it would stretch.
+ */
+export const COUNT_HOLD_MS = 15_000;
+
 /** Minutes of history a sampling baseline needs before a drop against it counts. */
 export const MIN_BASELINE_SAMPLES = 5;
 
 /** Dropped alerts and notifications are never routine: any one of them is blind unless a monitor says otherwise. */
 const STRICT_DROPPED = /(^|[._:-])(alerts?|notifications?)([._:-]|$)/;
+
+/** Whether a bad value of this signal holds for COUNT_HOLD_MS: a count of lost alerts or notifications. */
+export const holdsCount = (signal: Pick<Signal, 'name' | 'kind'>): boolean => signal.kind === 'dropped' && STRICT_DROPPED.test(signal.name);
 
 export function ruleFor(def: MonitorDef, signal: Pick<Signal, 'name' | 'kind'>): KindRule {
   const rule = def.rules[signal.kind];
