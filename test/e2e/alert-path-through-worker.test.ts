@@ -2,14 +2,14 @@
 // Alertmanager 0.25, judged by the Worker under wrangler dev with the bundled configuration and paged
 // to a webhook receiver: each opens a window on the right monitor with the right cause, which pages once,
 // and closes when repaired. The time from injection to the page is printed (docs/running-the-agent.md
-// quotes it). The agent beats every INTERVAL_S seconds; a window opens after two bad heartbeats and 10 s.
-// The two notification faults, which the bundled configuration holds 30 s and which a short heartbeat
-// sees as flapping (a failing send lands in some heartbeats, not others), are covered by
-// real-stack.test.ts and test/agent/alert-path-faults.test.ts. So is a scrape over its sample limit
-// (alert-path-faults): through the Worker, the reload that lowers the limit also paged the refused
-// target's auto:prometheus.targets_down and, under load, notifications-lost; not yet told apart.
+// quotes it). The agent beats every INTERVAL_S seconds; a window opens after two bad heartbeats and 10 s
+// (30 s for notifications-lost, as bundled).
+// A scrape over its sample limit also makes the target's `up` 0, which the implicit
+// auto:prometheus.targets_down rightly reports (it is left out of the checks, as every auto: monitor).
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ import { killAndWait } from '../support/child.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
-import { waitFor } from '../support/ports.ts';
+import { freePort, waitFor } from '../support/ports.ts';
 import { PROMETHEUS_BIN, type RunningPrometheus, startPrometheus } from '../support/prometheus.ts';
 import { requireBinary } from '../support/requirement.ts';
 
@@ -37,11 +37,18 @@ let prometheus: RunningPrometheus;
 let worker: TestWorker;
 /** The pager (the Worker's webhook), Alertmanager's receiver, a scrape target, a remote-write endpoint. */
 let pager: Recorder;
+/** A remote-read endpoint that answers every query after SLOW_READ_MS: what makes a rule group slow. */
+let slowRead: Server;
+const SLOW_READ_MS = 1500;
+const WATCHDOG_GROUP = '{ name: watchdog, rules: [{ alert: Watchdog, expr: vector(1) }] }';
+/** A group that reads through the slow remote read every second: each evaluation takes SLOW_READ_MS. */
+const SLOW_GROUP = `{ name: slow, interval: 1s, rules: [{ record: "slow:up", expr: 'count(up{slow="yes"})' }] }`;
 let receiver: Recorder;
 let app: Recorder;
 let remote: Recorder;
 let agent: ChildProcess | undefined;
 let promConfig: string;
+let promRules: string;
 let amConfig: string;
 
 interface Event {
@@ -66,10 +73,18 @@ const openWindows = () =>
     .map((w) => w.monitor)
     .filter((m) => !m.startsWith('auto:'));
 
+const openDetails = () =>
+  d1Query(
+    worker.persistTo,
+    `SELECT monitor, cause, signal, peak_value, started_at, suppressed_by FROM windows WHERE agent_id = '${AGENT}' AND ended_at IS NULL`,
+  );
+
 const promFile = () => join(prometheus.dir, 'prometheus.yml');
+const rulesFile = () => join(prometheus.dir, 'rules.yml');
 const amFile = () => join(alertmanager.dir, 'alertmanager.yml');
-function reloadPrometheus(text: string): void {
+function reloadPrometheus(text: string, rules = promRules): void {
   writeFileSync(promFile(), text);
+  writeFileSync(rulesFile(), rules);
   prometheus.signal('SIGHUP');
 }
 function reloadAlertmanager(text: string): void {
@@ -77,8 +92,6 @@ function reloadAlertmanager(text: string): void {
   alertmanager.signal('SIGHUP');
 }
 
-/** Other monitors a fault paged besides its own, printed at the end. */
-const alsoPagedSeen: string[] = [];
 /** What each measured fault took from injection to its page, printed at the end. */
 const measured: [string, number][] = [];
 
@@ -93,7 +106,9 @@ async function fault(
   inject: () => void | Promise<void>,
   repair: () => void | Promise<void>,
 ): Promise<Event['data']['window']> {
-  await waitFor('nothing open before the fault', async () => openWindows().length === 0 || undefined, 90_000, 250);
+  await waitFor('nothing open before the fault', async () => openWindows().length === 0 || undefined, 90_000, 250).catch((e: Error) => {
+    throw new Error(`${e.message}; still open: ${JSON.stringify(openDetails())}`);
+  });
   const before = events().length;
   const at = Date.now();
   await inject();
@@ -121,14 +136,13 @@ async function fault(
   // The fault's own window is closed (a side effect such as a refused target's auto: monitor may
   // take longer; it was not paged, which the next check proves).
   await waitFor(`the window of ${monitor} closed`, async () => (openWindows().includes(monitor) ? undefined : true), 60_000, 250);
-  // The fault's monitor paged once. Other configured monitors paged meanwhile are printed, not failed:
-  // under load a Prometheus reload has also paged notifications-lost (a finding still to explain).
+  // One cause, one page: the fault's monitor paged once, and no other configured monitor paged. (A
+  // Prometheus reload used to blip Alertmanagers and jobs missing, and those monitors flapped.)
   const paged = events()
     .slice(before)
     .filter((e) => e.type === 'window.opened' && !e.data.window.monitor.startsWith('auto:'))
     .map((e) => e.data.window.monitor);
-  expect(paged.filter((m) => m === monitor)).toEqual([monitor]);
-  for (const m of paged.filter((m) => m !== monitor)) alsoPagedSeen.push(`${what}: also paged ${m}`);
+  expect(paged, `what ${what} paged`).toEqual([monitor]);
   return opened.data.window;
 }
 
@@ -153,11 +167,22 @@ beforeAll(async () => {
     scrapeIntervalS: 2,
     alertmanagerUrl: alertmanager.url,
     resendDelayS: 1,
-    rules: 'groups: [{ name: watchdog, rules: [{ alert: Watchdog, expr: vector(1) }] }]',
+    rules: `groups: [${WATCHDOG_GROUP}]`,
     remoteWriteUrl: `${remote.url}/write`,
     scrape: [{ job: 'app', target: new URL(app.url).host, sampleLimit: 100 }],
   });
   promConfig = readFileSync(promFile(), 'utf8');
+  promRules = readFileSync(rulesFile(), 'utf8');
+  // An empty remote-read answer (one empty QueryResult, snappy-framed), after a pause: a rule that reads
+  // through it takes SLOW_READ_MS without costing CPU, and queries without its matcher never ask it.
+  slowRead = createServer((req, res) => {
+    req.resume();
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' });
+      res.end(Buffer.from([0x02, 0x04, 0x0a, 0x00]));
+    }, SLOW_READ_MS);
+  });
+  await new Promise<void>((resolve) => slowRead.listen(0, '127.0.0.1', resolve));
   const config = JSON.parse(JSON.stringify((await import('yaml')).parse(readFileSync('blindspot.config.yaml', 'utf8'))));
   // Two heartbeats and 10 s: a Prometheus reload under load briefly shows no Alertmanager and empty jobs
   // (discovery restarts), which the bundled 30 s (two 15 s heartbeats) rides out too.
@@ -203,8 +228,8 @@ afterAll(async () => {
     receiver?.close(),
     app?.close(),
     remote?.close(),
+    new Promise((resolve) => (slowRead ? (slowRead.closeAllConnections(), slowRead.close(resolve)) : resolve(undefined))),
   ]);
-  if (alsoPagedSeen.length > 0) process.stdout.write(`alert-path faults, other pages:\n  ${alsoPagedSeen.join('\n  ')}\n`);
   if (measured.length > 0)
     process.stdout.write(
       `alert-path faults, injection to page (${INTERVAL_S} s heartbeats):\n${measured.map(([w, ms]) => `  ${w}: ${(ms / 1000).toFixed(1)} s`).join('\n')}\n`,
@@ -250,6 +275,49 @@ describe.skipIf(!available)(
         'jobs-discovered',
         'targets_missing',
         () => reloadPrometheus(promConfig.replace(/(job_name: app\n(?:.*\n)*? {4})static_configs:\n.*\n?/, '$1static_configs: []\n')),
+        () => reloadPrometheus(promConfig),
+      );
+    }, 200_000);
+
+    it('a rule group slower than its interval: rule-groups-keep-up, cause rules_behind, not notifications lost', async () => {
+      const reader = `http://127.0.0.1:${(slowRead.address() as AddressInfo).port}/read`;
+      const slowConfig = `${promConfig.trimEnd()}\nremote_read:\n  - url: ${reader}\n    read_recent: true\n    remote_timeout: 10s\n    required_matchers: { slow: "yes" }\n`;
+      await fault(
+        'rule group slower than its interval',
+        'rule-groups-keep-up',
+        'rules_behind',
+        () => reloadPrometheus(slowConfig, `groups: [${WATCHDOG_GROUP}, ${SLOW_GROUP}]`),
+        () => reloadPrometheus(promConfig),
+      );
+    }, 200_000);
+
+    it('Prometheus pointed at an Alertmanager that does not answer: notifications-lost, cause dropped', async () => {
+      const nobody = `127.0.0.1:${await freePort()}`;
+      await fault(
+        'Alertmanager does not answer Prometheus',
+        'notifications-lost',
+        'dropped',
+        () => reloadPrometheus(promConfig.replace(new URL(alertmanager.url).host, nobody)),
+        () => reloadPrometheus(promConfig),
+      );
+    }, 200_000);
+
+    it('Alertmanager failing every notification to its receiver: notifications-lost, cause dropped', async () => {
+      await fault(
+        'the receiver refuses every notification',
+        'notifications-lost',
+        'dropped',
+        () => receiver.answer(() => ({ status: 500, body: 'down' })),
+        () => receiver.answer(() => ({ status: 202, body: '{}' })),
+      );
+    }, 200_000);
+
+    it('a scrape over its sample limit: scrape-limits', async () => {
+      await fault(
+        'scrape over its sample limit',
+        'scrape-limits',
+        'dropped',
+        () => reloadPrometheus(promConfig.replace('sample_limit: 100', 'sample_limit: 5')),
         () => reloadPrometheus(promConfig),
       );
     }, 200_000);
