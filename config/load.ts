@@ -1,7 +1,7 @@
 // Reads the configuration text (YAML or JSON) and returns the resolved configuration or every error,
 // each naming the field and the fix. Used by the Worker at load and by `npm run check-config`.
 import * as v from 'valibot';
-import { locateIssues, MAX_ERRORS, readYaml } from './positions.ts';
+import { locateIssues, MAX_ERRORS, type RefuseVariable, readYaml } from './positions.ts';
 import { type ResolveResult, resolveConfig, type WatchConfig } from './resolve.ts';
 import { ConfigFileSchema } from './schema.ts';
 
@@ -12,11 +12,13 @@ export interface LoadOptions {
   file?: string;
   /** Variables for ${VAR} / ${env:VAR} in string values (the Worker's string bindings, or the shell's). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Variables that may not be read, and why (the Worker's secrets). */
+  refuse?: RefuseVariable;
 }
 
 export function loadConfigText(text: string, options: LoadOptions = {}): LoadResult {
   const file = options.file;
-  const read = readYaml(text, file ?? 'configuration', options.env ?? {});
+  const read = readYaml(text, file ?? 'configuration', options.env ?? {}, options.refuse);
   if (!read.ok) return { ok: false, errors: read.errors };
   const parsed = v.safeParse(ConfigFileSchema, read.value);
   if (!parsed.success) {

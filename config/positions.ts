@@ -15,7 +15,15 @@ export type YamlRead = { ok: true; value: unknown; locate: (path: readonly Segme
  * Parses YAML (or JSON) text. A syntax error keeps the library's whole message: what is wrong, at
  * which line and column, and the code frame under it.
  */
-export function readYaml(text: string, file: string, env?: Readonly<Record<string, string | undefined>>): YamlRead {
+/** Why a variable may not be read (a secret of the Worker), or null when it may. */
+export type RefuseVariable = (name: string) => string | null;
+
+export function readYaml(
+  text: string,
+  file: string,
+  env?: Readonly<Record<string, string | undefined>>,
+  refuse: RefuseVariable = () => null,
+): YamlRead {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0)
@@ -32,7 +40,7 @@ export function readYaml(text: string, file: string, env?: Readonly<Record<strin
   };
   const locate = (path: readonly Segment[]): string => at(offsetOf(doc.contents, path));
   if (env !== undefined) {
-    const errors = expandScalars(doc, text, env, at);
+    const errors = expandScalars(doc, text, env, at, refuse);
     if (errors.length > 0) return { ok: false, errors: errors.slice(0, MAX_ERRORS) };
   }
   return { ok: true, value: doc.toJS() ?? {}, locate };
@@ -52,6 +60,7 @@ function expandScalars(
   text: string,
   env: Readonly<Record<string, string | undefined>>,
   at: (offset: number) => string,
+  refuse: RefuseVariable,
 ) {
   const errors: string[] = [];
   visit(doc, {
@@ -71,6 +80,11 @@ function expandScalars(
           errors.push(
             `${where}${whole} is not a variable reference: write \${NAME} or \${env:NAME} (letters, digits, _), or $$ for a literal $`,
           );
+          return whole;
+        }
+        const refused = refuse(name);
+        if (refused !== null) {
+          errors.push(`${where}${whole}: ${refused}`);
           return whole;
         }
         const value = env[name];

@@ -14,17 +14,31 @@ export interface LoadedConfig {
 let cached: { text: string; loaded: LoadedConfig } | null = null;
 
 export function watchConfig(env: { BLINDSPOT_CONFIG?: string }): LoadedConfig {
-  // ${VAR} in the configuration reads the Worker's string bindings (its vars and secrets).
-  const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  // ${VAR} in the configuration reads the Worker's string bindings, never its secrets: what the
+  // configuration says (a component's name, a description) can reach the public status page.
+  const vars = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string' && secretBinding(e[0]) === null),
+  );
   const fromEnv = env.BLINDSPOT_CONFIG !== undefined && env.BLINDSPOT_CONFIG.trim() !== '';
   const text = fromEnv ? (env.BLINDSPOT_CONFIG as string) : bundledText;
   if (cached !== null && cached.text === text) return cached.loaded;
   const source = fromEnv ? 'BLINDSPOT_CONFIG' : 'blindspot.config.yaml';
-  const result = loadConfigText(text, { file: source, env: vars });
+  const result = loadConfigText(text, { file: source, env: vars, refuse: secretBinding });
   const loaded: LoadedConfig = result.ok
     ? { config: result.config, errors: [], source }
     : { config: defaultConfig(), errors: result.errors, source };
   if (!result.ok) console.error(`${source} is invalid; running on the defaults until it is fixed:\n  ${result.errors.join('\n  ')}`);
   cached = { text, loaded };
   return loaded;
+}
+
+/** The Worker's own secrets, and any binding named like one (…SECRET…, …TOKEN…, …PASSWORD…, …_KEY). */
+const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|(^|_)KEY(S)?($|_)/i;
+
+/** Why the configuration may not read this binding, or null when it may. */
+export function secretBinding(name: string): string | null {
+  if (name === 'BLINDSPOT_CONFIG') return 'the configuration cannot read itself';
+  return SECRET_NAME.test(name)
+    ? `${name} is a secret (its name says so), and the watchdog configuration may not read secrets: what it says can reach the public status page. Put the value in a plain var with another name, or in the file itself`
+    : null;
 }
