@@ -96,6 +96,7 @@ export function exampleMarkdown(): string {
     feeds: ['prometheus-up', 'metrics-freshness', 'alerts-dropped', 'pipeline-canary'].map((monitor) => ({ agentId: 'prod-eu', monitor })),
   });
   const shape = gapReportShape({
+    publicView: false,
     report,
     page: report.rows,
     total: report.rows.length,

@@ -91,7 +91,7 @@ beforeAll(async () => {
   await windowRow('w-stale', 'metrics-fresh', 'stale', 'blind', B + 10 * MIN, B + 20 * MIN, {
     notified: B + 11 * MIN,
     peak: 300,
-    signal: 'metrics.freshness',
+    signal: 'metrics.freshness{created_by="sam", pod="api-7"}',
   });
   // The engine keeps the heartbeats heard either side of a silence; the backfill below continues them.
   await windowRow('w-silent', 'agent', 'agent_silent', 'blind', B + 30 * MIN, B + 40 * MIN, {
@@ -329,7 +329,15 @@ describe('access to the gap report', () => {
     const res = await app.request(`/api/v1/gaps?from=${FROM}&to=${TO}`, {}, { ...env, BLINDSPOT_CONFIG: config }, ctx);
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(200);
-    expect(((await res.json()) as GapReportShape).objective).toBe(0.995);
+    const report = (await res.json()) as GapReportShape;
+    expect(report.objective).toBe(0.995);
+    // Labels can name people, pods and silences: a public report names the signal only.
+    expect(report.windows.find((w) => w.id === 'w-stale')?.signal).toBe('metrics.freshness');
+  });
+
+  it('names the signal with its labels for a reader with a token', async () => {
+    const report = (await (await get(`/api/v1/gaps?from=${FROM}&to=${TO}`)).json()) as GapReportShape;
+    expect(report.windows.find((w) => w.id === 'w-stale')?.signal).toBe('metrics.freshness{created_by="sam", pod="api-7"}');
   });
 });
 

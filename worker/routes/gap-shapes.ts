@@ -80,7 +80,10 @@ export interface GapReportShape {
 const seconds = (ms: number) => Math.round(ms / 1000);
 const ratio = (x: number | null) => (x === null ? null : Math.round(x * 1e6) / 1e6);
 
-export function windowShape(r: GapRow, zone: Zone): WindowShape {
+/** A signal as a public report names it: its name without its labels, which can name people and silences. */
+export const publicSignal = (signal: string | null): string | null => (signal === null ? null : (signal.split('{')[0] ?? signal));
+
+export function windowShape(r: GapRow, zone: Zone, publicView = false): WindowShape {
   const t = (ms: number | null) => (ms === null ? null : formatInZone(ms, zone));
   return {
     id: r.id,
@@ -90,7 +93,7 @@ export function windowShape(r: GapRow, zone: Zone): WindowShape {
     component: r.component,
     cause: r.cause,
     level: r.level,
-    signal: r.signal,
+    signal: publicView ? publicSignal(r.signal) : r.signal,
     started_at: formatInZone(r.startedAt, zone),
     confirmed_at: t(r.confirmedAt),
     notified_at: t(r.notifiedAt),
@@ -205,6 +208,8 @@ export interface ShapeInput {
   maintenances: readonly { id: string; kind: 'maintenance' | 'silence'; name: string; startsAt: number; endsAt: number }[];
   incidents: readonly IncidentsTable[];
   now: number;
+  /** Served to anyone (gap_report.public): windows name their signals without labels. */
+  publicView: boolean;
 }
 
 /** Admin maintenance and silences (D1) and the configuration's maintenance, as the report lists them. */
@@ -244,7 +249,7 @@ export function gapReportShape(s: ShapeInput): GapReportShape {
       overall: coverageShape(report.coverage.overall, s.objective),
       components: report.coverage.components.map((c) => coverageShape(c, s.objective)),
     },
-    windows: s.page.map((r) => windowShape(r, zone)),
+    windows: s.page.map((r) => windowShape(r, zone, s.publicView)),
     link_outages: report.linkOutages.map((o) => outageShape(o, zone)),
     incidents: s.incidents.map((i) => ({
       id: i.id,

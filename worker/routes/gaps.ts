@@ -64,6 +64,7 @@ async function buildReport(env: Env, query: GapQuery, now: number): Promise<GapR
   const page = rest.slice(0, query.limit);
   const last = page[page.length - 1];
   return gapReportShape({
+    publicView: base.gapReport.public,
     report,
     page,
     total: report.rows.length,
