@@ -46,7 +46,8 @@ agents (their heartbeats are taken at once; no redeploy, no secret to edit by ha
   agent add <id>                  add an agent; prints its secret (shown this once) for its config
   agent list                      every agent and its key ids (agents of BLINDSPOT_AGENT_SECRETS too)
   agent rotate <id>               add a key to the agent; prints the new secret; the old key still works
-  agent revoke <id> [--key <id>]  revoke one key, or (no --key) the agent: its heartbeats get 401
+  agent revoke <id> [--key <id>]  revoke one key, or (no --key) retire the agent: its heartbeats get
+                                  401, its open windows end, its silence is not paged
 
   check-config [<file>]   validate a watchdog configuration offline (default blindspot.config.yaml);
                           exit 0 valid, 1 invalid, each error as file:line:col: key path: fix
@@ -494,7 +495,13 @@ function agentPlan(verb: string | undefined, rest: string[], values: Values): Ca
     if (key !== undefined && !/^[0-9a-f]{12}$/.test(key))
       throw new Usage('--key is a key id as blindspot agent list shows it: 12 hex digits');
     return key === undefined
-      ? { method: 'DELETE', path: `/v1/admin/agents/${id}`, say: () => `agent ${id} revoked: its heartbeats are refused (401)` }
+      ? {
+          method: 'DELETE',
+          path: `/v1/admin/agents/${id}`,
+          say: (a) =>
+            `agent ${id} revoked and retired: its heartbeats are refused (401), its silence is not paged` +
+            (Number(a.windows_ended) > 0 ? `, and the ${a.windows_ended} window(s) it had open are ended` : ''),
+        }
       : { method: 'DELETE', path: `/v1/admin/agents/${id}/keys/${key}`, say: () => `key ${key} of agent ${id} revoked` };
   }
   if (verb === 'list') {

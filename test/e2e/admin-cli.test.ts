@@ -167,7 +167,10 @@ describe('blindspot agent and blindspot token', () => {
       code: 0,
       stdout: `key ${first} of agent cli-edge revoked\n`,
     });
-    expect(await cli(['agent', 'revoke', 'cli-edge'])).toMatchObject({ code: 0 });
+    expect(await cli(['agent', 'revoke', 'cli-edge'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('cli-edge revoked and retired'),
+    });
     const gone = await cli(['agent', 'revoke', 'cli-edge']);
     expect(gone).toMatchObject({ code: 1, stderr: expect.stringContaining('no agent "cli-edge"') });
     expect(await cli(['agent', 'revoke', 'cli-edge', '--key', 'xyz'])).toMatchObject({

@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_KEYS_PER_AGENT } from '../../worker/core/agent-keys.ts';
 import { ADMIN_TOKEN, READ_TOKEN } from './fixtures/channels.ts';
+import { outboxOf, windowsOf } from './fixtures/d1.ts';
+import { fireAlarm, shiftIntoPast, storedLive } from './fixtures/durable.ts';
 import { BASE, errorCode, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
 import { TEST_AGENT_SECRETS } from './fixtures/secrets.ts';
 
@@ -72,7 +74,12 @@ describe('blindspot agent add | list | rotate | revoke, through the admin API', 
   it('revokes an agent: every key goes and its heartbeats get 401', async () => {
     const added = await json<Added>(await admin('/agents/edge-3', 'POST'), 201);
     expect((await beat('edge-3', added.key.secret)).status).toBe(202);
-    expect(await json(await admin('/agents/edge-3', 'DELETE'), 200)).toEqual({ agent: 'edge-3', revoked: 1 });
+    expect(await json(await admin('/agents/edge-3', 'DELETE'), 200)).toEqual({
+      agent: 'edge-3',
+      revoked: 1,
+      retired: true,
+      windows_ended: 0,
+    });
     const refused = await beat('edge-3', added.key.secret);
     expect(refused.status).toBe(401);
     expect(await errorCode(refused)).toBe('unknown_agent');
@@ -175,5 +182,54 @@ describe('blindspot token add | list | revoke, through the admin API', () => {
     }
     const readOnly = await json<{ error: { code: string } }>(await adminWithBody('/tokens/y', 'POST', {}, READ_TOKEN), 403);
     expect(readOnly.error.code).toBe('insufficient_scope');
+  });
+});
+
+describe('revoking an agent retires it', () => {
+  it('ends its open windows, and its silence afterwards is not paged: the operator meant it', async () => {
+    const added = await json<Added>(await admin('/agents/edge-retired', 'POST'), 201);
+    const body = heartbeatBody({ interval_s: 5, grace_s: 5 });
+    expect((await sendHeartbeat(body, { agent: 'edge-retired', secrets: [added.key.secret] })).status).toBe(202);
+    // Silent past its deadline: a window opens and pages.
+    await shiftIntoPast('edge-retired', 11_000);
+    await fireAlarm('edge-retired');
+    expect((await windowsOf('edge-retired')).map((w) => [w.cause, w.ended_at])).toEqual([['agent_silent', null]]);
+    const page = async () => (await send(new Request(`${BASE}/`))).text();
+    expect(await page()).toContain('edge-retired');
+
+    const retired = await json<{ retired: boolean; windows_ended: number }>(await admin('/agents/edge-retired', 'DELETE'), 200);
+    expect(retired).toMatchObject({ retired: true, windows_ended: 1 });
+    const [ended] = await windowsOf('edge-retired');
+    expect(ended?.ended_at).not.toBeNull();
+    expect((await outboxOf('edge-retired')).map((r) => r.event_type).sort()).toEqual(['window.closed', 'window.opened']);
+    // The status page watches it no more.
+    expect(await page()).not.toContain('edge-retired');
+
+    // Hours later nothing is due and nothing more opens.
+    await shiftIntoPast('edge-retired', 6 * 3_600_000);
+    await fireAlarm('edge-retired');
+    expect(await windowsOf('edge-retired')).toHaveLength(1);
+    await fireAlarm('edge-retired');
+    expect(await windowsOf('edge-retired')).toHaveLength(1);
+    expect(await outboxOf('edge-retired')).toHaveLength(2);
+    expect(await storedLive('edge-retired')).toMatchObject({
+      state: 'stopped',
+      monitors: {},
+      silence: null,
+      retiredAt: expect.any(Number),
+    });
+
+    // Added back, its first heartbeat makes it an agent like any other again.
+    const again = await json<Added>(await admin('/agents/edge-retired', 'POST'), 201);
+    const next = heartbeatBody({ interval_s: 5, grace_s: 5, boot: 'b-again', seq: 1 });
+    expect((await sendHeartbeat(next, { agent: 'edge-retired', secrets: [again.key.secret] })).status).toBe(202);
+    const live = await storedLive('edge-retired');
+    expect(live).toMatchObject({ state: 'up' });
+    expect(live?.retiredAt).toBeUndefined();
+  });
+
+  it('answers retired: false for an agent that never sent a heartbeat', async () => {
+    await json<Added>(await admin('/agents/edge-never', 'POST'), 201);
+    expect(await json(await admin('/agents/edge-never', 'DELETE'), 200)).toMatchObject({ retired: false, windows_ended: 0 });
   });
 });

@@ -45,6 +45,8 @@ export interface LiveState {
   rollup: RollupAcc;
   /** The last alarm or sweep that evaluated this agent: the watchdog's own tick. */
   lastCheckAt: number | null;
+  /** An operator retired the agent (revoked it): nothing is expected of it until it is heard again. */
+  retiredAt?: number;
 }
 
 export interface HeartbeatFacts {
@@ -148,8 +150,16 @@ export function acceptAgentHeartbeat(
   if (facts.stopping && !prev?.stopping) changes.push({ type: 'stopping' });
 
   const stayedUp = prev !== null && prev.state === 'up';
+  const { retiredAt: _, ...kept } = prev ?? {
+    monitors: {},
+    silence: null,
+    accountedAt: now,
+    lastFlushAt: now,
+    rollup: emptyRollup(),
+    lastCheckAt: null,
+  };
   const next: LiveState = {
-    ...(prev ?? { monitors: {}, silence: null, accountedAt: now, lastFlushAt: now, rollup: emptyRollup(), lastCheckAt: null }),
+    ...kept,
     kind,
     agentId,
     boot: facts.boot,
@@ -173,7 +183,7 @@ export function acceptAgentHeartbeat(
  * (core/silence.ts) decides what this means for its window.
  */
 export function missDeadline(prev: LiveState, now: number): { next: LiveState; dueAt: number } | null {
-  if (prev.state !== 'up' || now < prev.deadlineAt) return null;
+  if (prev.state !== 'up' || prev.retiredAt !== undefined || now < prev.deadlineAt) return null;
   const dueAt = prev.lastHeartbeatAt + Math.round(prev.intervalS * 1000);
   return { next: { ...prev, state: prev.stopping ? 'stopped' : 'blind', stateSince: dueAt }, dueAt };
 }

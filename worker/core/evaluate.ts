@@ -147,6 +147,8 @@ function keepWithinLimit(monitors: Record<string, MonitorInstance>, now: number)
 
 /** The alarm's and the sweep's evaluation: a passed deadline, holds that complete on time alone, rollups. */
 export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchConfig, now: number): Transition {
+  // A retired agent is watched no more: no deadline, no hold, no time accounted; its last rollups flush.
+  if (prev.retiredAt !== undefined) return { next: { ...prev, lastCheckAt: now }, changes: [] };
   const due = nextDueAt(prev, subject, config, now);
   // The watchdog itself is late when what was due waited longer than LATE_MS: what it opens now is
   // recorded as noticed late, and pages at the next evaluation that is on time if it is still open.

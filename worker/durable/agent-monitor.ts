@@ -8,6 +8,7 @@ import type { WatchConfig } from '../../config/resolve.ts';
 import { REPLAY_WINDOW_S, type Heartbeat } from '../../protocol/heartbeat.ts';
 import { isOutOfOrder, type LiveState, type Transition } from '../core/agent-state.ts';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
+import { retireSubject } from '../core/retire.ts';
 import { StateLimitError } from '../core/state-limits.ts';
 import { alertSourceSubject, heartbeatFacts, holdsWindow, subjectOf, watchdogFacts } from '../core/subject.ts';
 import type { Env } from '../env.ts';
@@ -191,6 +192,22 @@ export class AgentMonitor extends DurableObject<Env> {
     if (!retried) return 'not_dead';
     this.ctx.waitUntil(this.sendAndRecord());
     return 'retried';
+  }
+
+  /**
+   * An operator retired the agent (revoked it): every window it has open ends now (what paged is
+   * resolved), and nothing is expected of it until it is heard again. Answers how many windows ended,
+   * or null for an object that never heard of the agent.
+   */
+  retire(at?: number): Promise<{ closed: number } | null> {
+    return this.serially(async () => {
+      const now = at ?? this.clock.now();
+      if (this.live === null) return null;
+      const config = this.config();
+      const transition = retireSubject(this.live, config, now);
+      await this.apply(transition, config, now, { waitForD1: true });
+      return { closed: transition.changes.length };
+    });
   }
 
   /** The admin API changed maintenance or silences: re-read them, page what they no longer cover, re-plan the alarm. */

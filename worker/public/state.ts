@@ -177,6 +177,8 @@ async function gather(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, n
   ]);
   const [copies, lastTickAt] = await Promise.all([readCopies(env), lastTick(env)]);
   for (const id of copies?.keys() ?? []) ids.add(id);
+  // A retired agent (revoked by an operator) is no longer part of what the page watches.
+  for (const [id, live] of copies ?? []) if (live.retiredAt !== undefined) ids.delete(id);
   const subjects = [...ids].sort().map((id) => ({ id, live: copies === undefined ? undefined : (copies.get(id) ?? null) }));
   return { at: now, record, snapshot, subjects, lastTickAt };
 }

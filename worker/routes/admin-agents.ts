@@ -3,7 +3,8 @@
 //   POST   /v1/admin/agents/:id             adds an agent; answers its first secret, once
 //   POST   /v1/admin/agents/:id/keys        adds a key (rotation); answers the new secret, once
 //   DELETE /v1/admin/agents/:id/keys/:key   revokes one key
-//   DELETE /v1/admin/agents/:id             revokes the agent: every key; its heartbeats get 401
+//   DELETE /v1/admin/agents/:id             retires the agent: every key revoked (its heartbeats get 401),
+//                                           every window it has open ended, its silence not paged
 // Agents in BLINDSPOT_AGENT_SECRETS are listed (source "setting") but changed only there.
 import { Hono } from 'hono';
 import { AGENT_ID_PATTERN } from '../../protocol/heartbeat.ts';
@@ -72,5 +73,7 @@ adminAgents.delete('/agents/:id', async (c) => {
   const revoked = await credentials(c.env).revokeAgentKeys(id);
   forgetSecrets(id);
   if (revoked === 0) throw new ApiError(404, 'unknown_agent', `no agent "${id}"; blindspot agent list shows them`);
-  return c.json({ agent: id, revoked: revoked }, 200, noStore);
+  // Revoking is the operator's intent that the agent goes quiet: its silence is not a blind spot.
+  const retired = await c.env.AGENT.get(c.env.AGENT.idFromName(id)).retire();
+  return c.json({ agent: id, revoked, retired: retired !== null, windows_ended: retired?.closed ?? 0 }, 200, noStore);
 });

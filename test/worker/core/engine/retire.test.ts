@@ -1,0 +1,39 @@
+// Retiring an agent (an operator revoked it) ends what it has open and leaves nothing to fire.
+import { describe, expect, it } from 'vitest';
+import { evaluateTimers, nextDueAt } from '../../../../worker/core/evaluate.ts';
+import { retireSubject } from '../../../../worker/core/retire.ts';
+import { at, config, Scenario, sig } from './scenario.ts';
+
+const cfg = config(`
+components: [{ id: metrics, name: Metrics }]
+defaults: { component: metrics }
+monitors:
+  - { id: metrics-fresh, signal: "metrics.freshness", kind: freshness, blind: { max_age_s: 60 }, for: { heartbeats: 1 } }
+`);
+const subject = { kind: 'agent' as const, id: 'a', component: 'metrics' };
+
+describe('a retired agent', () => {
+  it('has every open window ended at the retirement, and never pages its silence', () => {
+    const s = new Scenario(cfg, 'a', 5).every(0, 30, (t) => [sig('metrics.freshness', 'freshness', t >= 10 ? 900 : 5)]);
+    expect(s.windows('window_opened', 'metrics-fresh')).toHaveLength(1);
+    const retired = retireSubject(s.live!, cfg, at(40));
+    expect(retired.changes).toEqual([
+      { type: 'window_closed', window: expect.objectContaining({ monitor: 'metrics-fresh', endedAt: at(40) }) },
+    ]);
+    expect(retired.next).toMatchObject({ state: 'stopped', retiredAt: at(40), monitors: {}, silence: null });
+    // A day later: no deadline is due, and an alarm anyway changes nothing.
+    expect(nextDueAt(retired.next, subject, cfg, at(86_400))).not.toBe(retired.next.deadlineAt);
+    expect(evaluateTimers(retired.next, subject, cfg, at(86_400)).changes).toEqual([]);
+  });
+
+  it('is an agent like any other again once it is heard', () => {
+    const s = new Scenario(cfg, 'a', 5).every(0, 10, () => [sig('metrics.freshness', 'freshness', 5)]);
+    s.live = retireSubject(s.live!, cfg, at(12)).next;
+    s.heartbeat(100, [sig('metrics.freshness', 'freshness', 5)], { boot: 'b2' });
+    expect(s.live?.retiredAt).toBeUndefined();
+    expect(s.live?.state).toBe('up');
+    // And silent again, it is paged as usual.
+    s.alarmsUntil(200);
+    expect(s.windows('window_opened', 'agent').map((w) => w.cause)).toEqual(['agent_silent']);
+  });
+});
