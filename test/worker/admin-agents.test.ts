@@ -42,6 +42,8 @@ describe('blindspot agent add | list | rotate | revoke, through the admin API', 
     expect(added.key.secret).toMatch(/^whsec_[A-Za-z0-9+/=]{40,}$/);
     expect(added.key.id).toMatch(/^[0-9a-f]{12}$/);
     expect(added.key.created_by).toBe('tests');
+    // Watched from now on: the status page lists it before its first heartbeat, as not yet heard.
+    expect(await (await send(new Request(`${BASE}/`))).text()).toContain('edge-1');
     expect((await beat('edge-1', added.key.secret)).status).toBe(202);
 
     const listed = await (await admin('/agents', 'GET', READ_TOKEN)).text();

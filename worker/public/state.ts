@@ -15,6 +15,7 @@ import type { LiveState } from '../core/agent-state.ts';
 import type { Env } from '../env.ts';
 import { readAllCopies } from '../durable/public-shards.ts';
 import { listAgents } from '../store/agents.ts';
+import { credentials } from '../durable/credentials.ts';
 import { createDb } from '../store/db.ts';
 import { type IncidentWithUpdates, listIncidents } from '../store/notices.ts';
 import { watchConfig } from '../watch-config.ts';
@@ -129,6 +130,16 @@ async function readCopies(env: Env): Promise<Map<string, LiveState> | undefined>
   }
 }
 
+/** Agents added through the admin API (their ids only); none when the credentials object cannot be asked. */
+async function managedAgents(env: Env): Promise<string[]> {
+  try {
+    return [...new Set((await credentials(env).agentKeys()).map((k) => k.agentId))];
+  } catch (e: unknown) {
+    console.error('public page: the managed agents could not be read:', e);
+    return [];
+  }
+}
+
 /** When the watchdog last swept; undefined when it could not be asked (then nothing is verified). */
 async function lastTick(env: Env): Promise<number | null | undefined> {
   try {
@@ -175,7 +186,9 @@ async function gather(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, n
     ...config.alertSources.map((s) => alertSourceSubject(s.id)),
     ...(record?.agentIds ?? []),
   ]);
-  const [copies, lastTickAt] = await Promise.all([readCopies(env), lastTick(env)]);
+  const [copies, lastTickAt, managed] = await Promise.all([readCopies(env), lastTick(env), managedAgents(env)]);
+  // An agent added through the admin API is watched from then on: never heard yet is not "operational".
+  for (const id of managed) ids.add(id);
   for (const id of copies?.keys() ?? []) ids.add(id);
   // A retired agent (revoked by an operator) is no longer part of what the page watches.
   for (const [id, live] of copies ?? []) if (live.retiredAt !== undefined) ids.delete(id);
