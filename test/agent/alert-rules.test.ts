@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../agent/config.ts';
 import { cannotFireTable, ruleReports } from '../../agent/doctor.ts';
-import { prometheusProbe } from '../../agent/probes/prometheus.ts';
+import { prometheusProbe, RELOAD_SETTLE_S } from '../../agent/probes/prometheus.ts';
 import { requiredSelectors } from '../../agent/probes/rule-inputs.ts';
 import type { Signal } from '../../protocol/heartbeat.ts';
 import { generateSecret } from '../../protocol/signature.ts';
@@ -179,7 +179,17 @@ describe.skipIf(!available)(
     });
 
     it('measures the rest of the alert path from /metrics: nothing wrong here but the missing Alertmanager', async () => {
-      const signals = await probe().collect();
+      // For RELOAD_SETTLE_S after Prometheus loaded its configuration, discovery is settling and nothing counts as missing.
+      const p = probe();
+      const signals = await waitFor(
+        'discovery to have settled',
+        async () => {
+          const s = await p.collect();
+          return s.find((x) => x.name === 'prometheus.alertmanagers.missing')?.value === 1 ? s : undefined;
+        },
+        (RELOAD_SETTLE_S + 10) * 1000,
+        500,
+      );
       const value = (name: string) => signals.find((s) => s.name === name);
       expect(value('prometheus.rules.load')).toMatchObject({ kind: 'saturation', error: null });
       expect(value('prometheus.rules.load')?.value).toBeLessThan(1);
@@ -189,7 +199,7 @@ describe.skipIf(!available)(
       expect(value('prometheus.config.reload_failed')).toMatchObject({ kind: 'dropped', value: 0 });
       expect(value('prometheus.scrape.limit_exceeded')).toMatchObject({ kind: 'dropped', value: 0 });
       expect(value('prometheus.targets.jobs_empty')).toMatchObject({ kind: 'dropped', value: 0 });
-    });
+    }, 40_000);
 
     it('sees a failed configuration reload (the old one keeps running), and a scrape job gone from discovery', async () => {
       const p = probe();
