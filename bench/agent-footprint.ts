@@ -21,8 +21,10 @@ const ALERT_RULES = process.env.BENCH_ALERT_RULES !== 'off';
 const INTERVAL_S = 15;
 const TICK_HZ = 100; // getconf CLK_TCK on Linux
 const WARMUP_MS = 20_000;
-/** Node flags the agent runs with, as the README's systemd unit and Deployment give them. */
-const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
+/** Node flags the agent runs with, as the systemd unit in docs/running-the-agent.md and deploy/Dockerfile give them. */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=1 --max-old-space-size=48 --optimize-for-size')
+  .split(' ')
+  .filter(Boolean);
 /** glibc malloc arenas, as the README's systemd unit and Deployment set them: 2 instead of 8 per core. */
 const MALLOC_ARENA_MAX = process.env.BENCH_MALLOC_ARENA_MAX ?? '2';
 
