@@ -2,10 +2,11 @@
 // signed with it are taken at once (no redeploy), a revoked key or agent gets 401, and every bad
 // request is a 4xx with a JSON body.
 import { describe, expect, it } from 'vitest';
+import { parseHeartbeat } from '../../protocol/heartbeat.ts';
 import { MAX_KEYS_PER_AGENT } from '../../worker/core/agent-keys.ts';
 import { ADMIN_TOKEN, READ_TOKEN } from './fixtures/channels.ts';
 import { outboxOf, windowsOf } from './fixtures/d1.ts';
-import { fireAlarm, shiftIntoPast, storedLive } from './fixtures/durable.ts';
+import { agentStub, fireAlarm, shiftIntoPast, storedLive } from './fixtures/durable.ts';
 import { BASE, errorCode, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
 import { TEST_AGENT_SECRETS } from './fixtures/secrets.ts';
 
@@ -201,6 +202,10 @@ describe('revoking an agent retires it', () => {
 
     const retired = await json<{ retired: boolean; windows_ended: number }>(await admin('/agents/edge-retired', 'DELETE'), 200);
     expect(retired).toMatchObject({ retired: true, windows_ended: 1 });
+    // Another Worker instance may trust the revoked secret a few seconds more: its object refuses what it lets through.
+    const late = parseHeartbeat(heartbeatBody({ seq: 9 }));
+    if (!late.ok) throw new Error(late.message);
+    expect(await agentStub('edge-retired').receiveHeartbeat('edge-retired', 'hb-late', late.heartbeat)).toEqual({ status: 'retired' });
     const [ended] = await windowsOf('edge-retired');
     expect(ended?.ended_at).not.toBeNull();
     expect((await outboxOf('edge-retired')).map((r) => r.event_type).sort()).toEqual(['window.closed', 'window.opened']);

@@ -8,6 +8,7 @@ import type { WatchConfig } from '../../config/resolve.ts';
 import { REPLAY_WINDOW_S, type Heartbeat } from '../../protocol/heartbeat.ts';
 import { isOutOfOrder, type LiveState, type Transition } from '../core/agent-state.ts';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
+import { CACHE_MS } from './credentials.ts';
 import { retireSubject } from '../core/retire.ts';
 import { StateLimitError } from '../core/state-limits.ts';
 import { alertSourceSubject, heartbeatFacts, holdsWindow, subjectOf, watchdogFacts } from '../core/subject.ts';
@@ -31,7 +32,14 @@ export type IngestResult =
   | { status: 'accepted'; deadlineAt: number }
   | { status: 'replay' }
   | { status: 'out_of_order'; lastSeq: number }
-  | { status: 'over_limit'; limit: string; message: string };
+  | { status: 'over_limit'; limit: string; message: string }
+  | { status: 'retired' };
+
+/**
+ * How long a retired agent's heartbeats are refused by its object: other Worker instances may trust its
+ * revoked secret for CACHE_MS, and a heartbeat they let through must not bring it back.
+ */
+export const RETIRED_REFUSE_MS = CACHE_MS + 5_000;
 export type EnsureResult = 'idle' | 'armed' | 'fired' | 'ok';
 export type { WriteStats };
 
@@ -110,6 +118,8 @@ export class AgentMonitor extends DurableObject<Env> {
     return this.serially(async () => {
       const now = at ?? this.clock.now();
       if (seenSince(this.ctx.storage.sql, webhookId, now - REPLAY_WINDOW_S * 1000)) return { status: 'replay' } as const;
+      const retiredAt = this.live?.retiredAt;
+      if (retiredAt !== undefined && now >= retiredAt && now - retiredAt < RETIRED_REFUSE_MS) return { status: 'retired' } as const;
       if (isOutOfOrder(this.live, heartbeat)) return { status: 'out_of_order', lastSeq: this.live?.seq ?? 0 } as const;
       await this.pauses.refresh(now);
       const config = this.config();
@@ -207,6 +217,17 @@ export class AgentMonitor extends DurableObject<Env> {
       const transition = retireSubject(this.live, config, now);
       await this.apply(transition, config, now, { waitForD1: true });
       return { closed: transition.changes.length };
+    });
+  }
+
+  /** The agent was added again after it was retired: its heartbeats are taken at once. */
+  readmit(at?: number): Promise<void> {
+    return this.serially(async () => {
+      const now = at ?? this.clock.now();
+      const live = this.live;
+      if (live?.retiredAt === undefined || now - live.retiredAt >= RETIRED_REFUSE_MS) return;
+      const next = { ...live, retiredAt: Math.min(live.retiredAt, now - RETIRED_REFUSE_MS) };
+      await this.apply({ next, changes: [] }, this.config(), now, { waitForD1: false });
     });
   }
 

@@ -52,7 +52,15 @@ async function addKey(c: { env: Env; var: AppEnv['Variables'] }, id: string, new
   return { agent: id, key: { ...keyShape(result.key), secret: result.secret } };
 }
 
-adminAgents.post('/agents/:id', async (c) => c.json(await addKey(c, agentIdOf(c.req.param('id')), true), 201, noStore));
+adminAgents.post('/agents/:id', async (c) => {
+  const id = agentIdOf(c.req.param('id'));
+  const added = await addKey(c, id, true);
+  // An agent retired a moment ago and added back: its object takes its heartbeats again at once.
+  await c.env.AGENT.get(c.env.AGENT.idFromName(id))
+    .readmit()
+    .catch((e: unknown) => console.error(`agent ${id}: added, but its object could not be told:`, e));
+  return c.json(added, 201, noStore);
+});
 
 adminAgents.post('/agents/:id/keys', async (c) => c.json(await addKey(c, agentIdOf(c.req.param('id')), false), 201, noStore));
 

@@ -41,6 +41,8 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
       throw new ApiError(409, 'out_of_order', `seq must grow within one boot; the last accepted seq is ${result.lastSeq}`);
     case 'over_limit':
       throw new ApiError(422, 'too_many_monitors', result.message);
+    case 'retired':
+      throw new ApiError(401, 'unknown_agent', 'this agent was revoked; blindspot agent add gives it a new secret');
   }
 });
 
