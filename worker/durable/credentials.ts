@@ -8,7 +8,7 @@ import type { ManagedToken } from '../store/admin-tokens.ts';
 
 /** How long one isolate trusts what the credentials object said about an agent. */
 export const CACHE_MS = 10_000;
-const MAX_CACHED = 5_000;
+export const MAX_CACHED = 5_000;
 
 export const credentials = (env: Env) => env.WATCHDOG.get(env.WATCHDOG.idFromName('credentials'));
 
@@ -26,9 +26,21 @@ export async function managedSecrets(env: Env, agentId: string, now = Date.now()
     if (hit !== undefined) return hit.secrets;
     throw e;
   }
-  if (cache.size >= MAX_CACHED) cache.clear();
-  cache.set(agentId, { secrets, at: now });
+  remember(cache, agentId, { secrets, at: now });
   return secrets;
+}
+
+/**
+ * Keeps an answer, forgetting the one kept longest ago past MAX_CACHED (not all of them: what an
+ * isolate knew is what it falls back on while the credentials object is away).
+ */
+export function remember<V>(kept: Map<string, V>, key: string, value: V): void {
+  kept.delete(key);
+  if (kept.size >= MAX_CACHED) {
+    const oldest = kept.keys().next();
+    if (oldest.done !== true) kept.delete(oldest.value);
+  }
+  kept.set(key, value);
 }
 
 /** After this isolate changed an agent's keys. */
@@ -43,8 +55,7 @@ export async function managedAdminToken(env: Env, sha256: string, now = Date.now
   const hit = tokenCache.get(sha256);
   if (hit !== undefined && now - hit.at < CACHE_MS && now >= hit.at) return hit.token;
   const token = await credentials(env).adminTokenByHash(sha256);
-  if (tokenCache.size >= MAX_CACHED) tokenCache.clear();
-  tokenCache.set(sha256, { token, at: now });
+  remember(tokenCache, sha256, { token, at: now });
   return token;
 }
 
