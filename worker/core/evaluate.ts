@@ -345,7 +345,8 @@ function heldCounts(
   if (fresh !== undefined || held === undefined || worst.level === 'unknown' || !isWorse(held.obs.level, worst.level))
     return { obs: worst, observations, hold: fresh ?? (worst.level === 'unknown' ? undefined : held) };
   const heldSignal: Signal = { name: '', kind: 'dropped', value: held.obs.value, ...(held.via === undefined ? {} : { via: held.via }) };
-  return { obs: held.obs, observations: [...observations, { s: heldSignal, o: held.obs }], hold: held };
+  const heldObs: Observation = { ...held.obs, held: true };
+  return { obs: heldObs, observations: [...observations, { s: heldSignal, o: heldObs }], hold: held };
 }
 
 function withCountHold(inst: MonitorInstance, hold: MonitorInstance['countHold']): MonitorInstance {

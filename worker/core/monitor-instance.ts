@@ -174,11 +174,13 @@ export function endWindow(w: BlindWindow, at: number): BlindWindow {
 
 function extendBadRun(run: BadRun | null, obs: Observation, lowerIsWorse: boolean, now: number): BadRun {
   const level = obs.level as BadLevel;
-  if (run === null) return { since: now, count: 1, level, cause: obs.cause, signal: obs.signal, peak: obs.value };
+  // A held count keeps the run going but is not another bad heartbeat: `for` counts evidence.
+  const counted = obs.held === true ? 0 : 1;
+  if (run === null) return { since: now, count: counted, level, cause: obs.cause, signal: obs.signal, peak: obs.value };
   const escalates = isWorse(level, run.level);
   return {
     ...run,
-    count: run.count + 1,
+    count: run.count + counted,
     level: worse(run.level, level),
     cause: escalates ? obs.cause : run.cause,
     signal: escalates ? obs.signal : run.signal,

@@ -10,6 +10,8 @@ export interface Observation {
   /** The signal that decided the level, if any: its name and labels (see describeSignal). */
   signal: string | null;
   error: string | null;
+  /** A count held over from an earlier heartbeat (COUNT_HOLD_MS): it keeps a bad run going but is no new evidence. */
+  held?: true;
 }
 
 /**

@@ -38,6 +38,22 @@ describe('a count of dropped items', () => {
     expect(s.windows('window_opened', 'notifications-lost')).toEqual([]);
   });
 
+  it('counts a held count as no new heartbeat: a single burst at 3 s heartbeats stays under a for of two heartbeats, as at 15 s', () => {
+    const twoBeats = config(`
+components: [{ id: alerting, name: Alert path }]
+defaults: { component: alerting }
+monitors:
+  - { id: notifications-lost, signal: "*notifications.*", kind: dropped, blind: { max: 0 }, for: { heartbeats: 2 } }
+`);
+    const s = new Scenario(twoBeats, 'h', 3).every(0, 120, (t) => [lost(t === 60 ? 5 : 0)]);
+    s.alarmsUntil(120);
+    expect(s.windows('window_opened', 'notifications-lost')).toEqual([]);
+    // Two bursts in a row are two heartbeats of evidence: that opens.
+    const t = new Scenario(twoBeats, 'i', 3).every(0, 120, (x) => [lost(x === 60 || x === 63 ? 5 : 0)]);
+    t.alarmsUntil(120);
+    expect(t.windows('window_opened', 'notifications-lost').map((w) => w.cause)).toEqual(['dropped']);
+  });
+
   it('at 15 s heartbeats a count speaks for its own heartbeat only, even when the next one comes early', () => {
     const s = new Scenario(cfg, 'c', 15).every(0, 45, () => [lost(0)]);
     s.heartbeat(60, [lost(3)]).heartbeat(74.5, [lost(0)]);
