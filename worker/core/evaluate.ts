@@ -64,7 +64,13 @@ export function evaluateHeartbeat(
   const caughtUp =
     prev !== null && now > prev.deadlineAt && missDeadline(prev, now) !== null ? evaluateTimers(prev, subject, config, now) : null;
   const before = caughtUp?.next ?? prev;
-  const accounted = before === null ? null : accountUntil(before, config, now);
+  // A retired agent heard again: the time it was retired is nobody's (not accounted as paused or blind).
+  const accounted =
+    before === null
+      ? null
+      : before.retiredAt !== undefined
+        ? { ...before, accountedAt: Math.max(before.accountedAt, now) }
+        : accountUntil(before, config, now);
   const accepted = acceptAgentHeartbeat(accounted, subject.kind, subject.id, facts, now);
   const silence = observeHeartbeat(accepted.next, subject, config, now);
   const next = silence.next;

@@ -1,7 +1,8 @@
 // Retiring an agent (an operator revoked it) ends what it has open and leaves nothing to fire.
 import { describe, expect, it } from 'vitest';
-import { evaluateTimers, nextDueAt } from '../../../../worker/core/evaluate.ts';
+import { evaluateHeartbeat, evaluateTimers, nextDueAt } from '../../../../worker/core/evaluate.ts';
 import { retireSubject } from '../../../../worker/core/retire.ts';
+import { BUCKET_MS } from '../../../../worker/core/rollup.ts';
 import { at, config, Scenario, sig } from './scenario.ts';
 
 const cfg = config(`
@@ -29,11 +30,21 @@ describe('a retired agent', () => {
   it('is an agent like any other again once it is heard', () => {
     const s = new Scenario(cfg, 'a', 5).every(0, 10, () => [sig('metrics.freshness', 'freshness', 5)]);
     s.live = retireSubject(s.live!, cfg, at(12)).next;
-    s.heartbeat(100, [sig('metrics.freshness', 'freshness', 5)], { boot: 'b2' });
+    s.heartbeat(86_400, [sig('metrics.freshness', 'freshness', 5)], { boot: 'b2' });
     expect(s.live?.retiredAt).toBeUndefined();
     expect(s.live?.state).toBe('up');
     // And silent again, it is paged as usual.
-    s.alarmsUntil(200);
+    s.alarmsUntil(86_600);
     expect(s.windows('window_opened', 'agent').map((w) => w.cause)).toEqual(['agent_silent']);
+  });
+
+  it('has the time it was retired accounted to nothing when heard again', () => {
+    const s = new Scenario(cfg, 'a', 5).every(0, 10, () => [sig('metrics.freshness', 'freshness', 5)]);
+    const retired = retireSubject(s.live!, cfg, at(12)).next;
+    const facts = { boot: 'b2', seq: 1, intervalS: 5, graceS: 5, sentAt: at(86_400), stopping: false, signals: [] };
+    const back = evaluateHeartbeat(retired, subject, facts, cfg, at(86_400)).next;
+    // Neither paused nor blind: no rollup bucket spans the day it was retired.
+    const buckets = Object.keys(back.rollup.buckets).map(Number);
+    expect(buckets.filter((b) => b >= at(12) + BUCKET_MS && b < at(86_400) - BUCKET_MS)).toEqual([]);
   });
 });
