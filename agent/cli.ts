@@ -12,6 +12,7 @@ import { cannotFireTable, doctor, doctorTable } from './doctor.ts';
 import { allUp, judge, verdictTable } from './judge.ts';
 import { stderrLogger } from './log.ts';
 import { collectHeartbeat, newBoot, probesOf, runAgent } from './main.ts';
+import { tryJson } from './probes/prometheus-api.ts';
 import { collectAll } from './probes/registry.ts';
 import { type HttpAnswer, reasonOf, requestText } from './transport/http-client.ts';
 
@@ -243,7 +244,7 @@ async function testChannel(args: string[]): Promise<number> {
   } catch (e: unknown) {
     return fail(`could not reach ${new URL(base).origin}: ${reasonOf(e)}`, 1);
   }
-  const body = parseJson(res.text) as (TestFireAnswer & { error?: { message: string } }) | null;
+  const body = tryJson(res.text) as (TestFireAnswer & { error?: { message: string } }) | null;
   if (res.status < 200 || res.status >= 300 || body === null)
     return fail(body?.error?.message ?? `the Worker answered HTTP ${res.status}`, 1);
   for (const s of body.sent)
@@ -252,12 +253,4 @@ async function testChannel(args: string[]): Promise<number> {
     );
   process.stdout.write(body.ok ? `${id}: the receiver took the test notification\n` : `${id}: the test notification was NOT delivered\n`);
   return body.ok ? 0 : 1;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }

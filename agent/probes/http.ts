@@ -30,7 +30,7 @@ export async function getText(target: Target, accept = 'text/plain'): Promise<Fe
   if (!isSuccess(r.status))
     return {
       ok: false,
-      error: `${target.what} answered HTTP ${r.status} at ${pathOf(target.url)}: ${text.slice(0, 200).trim() || 'no body'}`,
+      error: `${target.what} answered HTTP ${r.status} at ${pathOf(target.url)}: ${redirectHint(r.value) ?? (text.slice(0, 200).trim() || 'no body')}`,
       status: r.status,
       body: text,
     };
@@ -48,11 +48,22 @@ export async function send(
   if (!r.ok) return r;
   const text = r.value.text;
   if (!isSuccess(r.status))
-    return { ok: false, error: `${target.what} refused the ${method} (HTTP ${r.status}): ${text.slice(0, 200).trim() || 'no body'}` };
+    return {
+      ok: false,
+      error: `${target.what} refused the ${method} (HTTP ${r.status}): ${redirectHint(r.value) ?? (text.slice(0, 200).trim() || 'no body')}`,
+    };
   return { ok: true, value: text, status: r.status };
 }
 
 const isSuccess = (status: number) => status >= 200 && status < 300;
+
+/** Redirects are not followed (a probe asks the URL it was given): the answer says where to point it instead. */
+function redirectHint(answer: HttpAnswer): string | null {
+  const location = answer.headers.location;
+  return answer.status >= 300 && answer.status < 400 && location !== undefined
+    ? `it redirects to ${location.slice(0, 200)}; configure that URL instead`
+    : null;
+}
 
 /** Joins a base URL and a path the way people expect: http://host:9090/prom + api/v1/query. */
 export function under(base: string, path: string): URL {

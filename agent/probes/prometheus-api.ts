@@ -56,7 +56,8 @@ function toResult(data: ApiAnswer['data']): Fetched<QueryResult> {
   return { ok: true, status: 200, value: { time, samples } };
 }
 
-function tryJson(text: string): unknown {
+/** The JSON value of a text, or null when it is not JSON. */
+export function tryJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getText } from '../../agent/probes/http.ts';
 import { isTimeout, reasonOf, requestText } from '../../agent/transport/http-client.ts';
 
 // A loopback server whose answer each test chooses: the real node:http on the other end.
@@ -70,5 +71,17 @@ describe("the agent's HTTP client", () => {
 
   it('refuses a URL that is not http or https', async () => {
     await expect(requestText('file:///etc/passwd', { timeoutMs: 100 })).rejects.toThrow(/only http: and https:/);
+  });
+
+  it('does not follow a redirect: a probe says where it points, so the configuration can be fixed', async () => {
+    handler = (_req, res) => {
+      res.writeHead(301, { location: 'https://prometheus.example/prom/' });
+      res.end();
+    };
+    const got = await getText({ what: 'Prometheus', url: `${base}/metrics`, timeoutS: 2 });
+    expect(got).toMatchObject({ ok: false, status: 301 });
+    expect(got.ok ? '' : got.error).toMatch(
+      /HTTP 301 at \/metrics: it redirects to https:\/\/prometheus\.example\/prom\/; configure that URL instead/,
+    );
   });
 });
