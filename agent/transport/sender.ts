@@ -66,6 +66,12 @@ export function createSender(options: SenderOptions): Sender {
         clockChanged,
       };
     }
+    // Redirects are not followed (a signed POST is not re-sent elsewhere): say where to point worker_url.
+    const location = response.headers.location;
+    if (response.status >= 300 && response.status < 400 && location !== undefined) {
+      const where = `worker_url redirects to ${location.slice(0, 200)}; configure that URL instead`;
+      return { outcome: { kind: 'rejected', status: response.status, code: 'redirect', message: where }, clockChanged };
+    }
     return { outcome: { kind: 'rejected', status: response.status, code, message }, clockChanged };
   };
   return async (webhookId, body) => {

@@ -74,6 +74,21 @@ describe("the agent's sender", () => {
     expect(outcome).toMatchObject({ kind: 'retry', reason: 'no answer within 300 ms' });
   });
 
+  it('does not follow a redirect with a signed heartbeat, and says where worker_url points instead', async () => {
+    recorder.answer(() => ({
+      status: 308,
+      body: '',
+      headers: { location: 'https://blindspot.example.workers.dev/v1/agents/a1/heartbeats' },
+    }));
+    const outcome = await createSender({ workerUrl: recorder.url, agentId: 'a1', secret, timeoutMs: 2000 })('id-redirect', body);
+    expect(outcome).toEqual({
+      kind: 'rejected',
+      status: 308,
+      code: 'redirect',
+      message: 'worker_url redirects to https://blindspot.example.workers.dev/v1/agents/a1/heartbeats; configure that URL instead',
+    });
+  });
+
   it("signs with the Worker's time when the agent's clock is 10 minutes off: one refusal, then accepted, and the clock is kept", async () => {
     for (const skewMs of [600_000, -600_000]) {
       // A stand-in for the Worker's timestamp check, against the recorder's own (true) clock.
