@@ -11,24 +11,30 @@ export interface LoadedConfig {
   source: 'BLINDSPOT_CONFIG' | 'blindspot.config.yaml';
 }
 
-let cached: { text: string; loaded: LoadedConfig } | null = null;
+let cached: { text: string; env: object; vars: string; loaded: LoadedConfig } | null = null;
 
 export function watchConfig(env: { BLINDSPOT_CONFIG?: string }): LoadedConfig {
+  const fromEnv = env.BLINDSPOT_CONFIG !== undefined && env.BLINDSPOT_CONFIG.trim() !== '';
+  const text = fromEnv ? (env.BLINDSPOT_CONFIG as string) : bundledText;
+  // Called on every decision: the same text and the same bindings object are the same configuration.
+  if (cached !== null && cached.text === text && cached.env === env) return cached.loaded;
   // ${VAR} in the configuration reads the Worker's string bindings, never its secrets: what the
   // configuration says (a component's name, a description) can reach the public status page.
   const vars = Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string' && secretBinding(e[0]) === null),
   );
-  const fromEnv = env.BLINDSPOT_CONFIG !== undefined && env.BLINDSPOT_CONFIG.trim() !== '';
-  const text = fromEnv ? (env.BLINDSPOT_CONFIG as string) : bundledText;
-  if (cached !== null && cached.text === text) return cached.loaded;
+  const varsKey = JSON.stringify(vars);
+  if (cached !== null && cached.text === text && cached.vars === varsKey) {
+    cached.env = env;
+    return cached.loaded;
+  }
   const source = fromEnv ? 'BLINDSPOT_CONFIG' : 'blindspot.config.yaml';
   const result = loadConfigText(text, { file: source, env: vars, refuse: secretBinding });
   const loaded: LoadedConfig = result.ok
     ? { config: result.config, errors: [], source }
     : { config: defaultConfig(), errors: result.errors, source };
   if (!result.ok) console.error(`${source} is invalid; running on the defaults until it is fixed:\n  ${result.errors.join('\n  ')}`);
-  cached = { text, loaded };
+  cached = { text, env, vars: varsKey, loaded };
   return loaded;
 }
 

@@ -101,10 +101,18 @@ export class SimD1 {
   batchesTaken = 0;
   private epoch = 0;
 
+  private readonly calls = new Set<Promise<unknown>>();
+
   /** The object was reset: what its calls had in flight went with it. */
   forget(): void {
     this.epoch++;
     this.inFlight = 0;
+    this.calls.clear();
+  }
+
+  /** Settles once every real D1 call now in flight has been answered. */
+  answered(): Promise<unknown> {
+    return Promise.allSettled([...this.calls]);
   }
 
   realMs = 0;
@@ -137,13 +145,16 @@ export class SimD1 {
     this.inFlight++;
     const epoch = this.epoch;
     const t0 = performance.now();
+    const call = this.real.batch(statements);
+    this.calls.add(call);
     try {
-      const results = await this.real.batch(statements);
+      const results = await call;
       this.batchesTaken++;
       return results;
     } finally {
       this.realMs += performance.now() - t0;
       if (epoch === this.epoch) this.inFlight--;
+      this.calls.delete(call);
     }
   }
 }

@@ -50,9 +50,9 @@ async function runSeed(seed: number): Promise<string | null> {
     `  shrunk schedule (${details.numShrinks} shrinks): ${JSON.stringify(details.counterexample?.[0])}`,
     `  windows in D1: ${JSON.stringify(failure?.outcome?.d1Windows.map((w) => [w.id.split(':').slice(1).join(':'), w.cause, w.started_at, w.ended_at, w.suppressed_by]))}`,
     `  received (channel kind window at): ${JSON.stringify(failure?.outcome?.received.map((r) => [r.channel, r.kind, r.windowId.split(':').slice(1).join(':'), r.at]))}`,
-    '  trace (heartbeats taken on time left out):',
+    "  trace (heartbeats taken on time and the object's log left out; --seed shows them):",
     ...(failure?.trace
-      .filter((l) => vars.SIM_SEED !== '' || !/: accepted/.test(l))
+      .filter((l) => vars.SIM_SEED !== '' || !/: accepted|s log: /.test(l))
       .slice(0, vars.SIM_SEED !== '' ? 2000 : 80)
       .map((l) => `    ${l}`) ?? []),
   ].join('\n');

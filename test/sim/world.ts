@@ -151,6 +151,9 @@ export class World {
 
   async run(): Promise<Outcome> {
     this.net.install();
+    // What the object logs goes into the trace, not through the test runner's console (costly, and noise).
+    const { error, warn, log } = console;
+    console.error = console.warn = console.log = (...args: unknown[]) => this.log(`log: ${args.map(String).join(' ').slice(0, 300)}`);
     try {
       // Between resets the simulator runs inside the object's own context (its I/O belongs to it), and
       // calls the instance directly; a reset ends that run, and the next one starts on a new instance.
@@ -160,6 +163,7 @@ export class World {
       return this.out;
     } finally {
       this.net.uninstall();
+      Object.assign(console, { error, warn, log });
     }
   }
 
@@ -224,14 +228,18 @@ export class World {
 
   /**
    * Lets the object's background work (deliveries, D1 writes) finish before the next step: microtask
-   * turns while only the simulator's parts are involved, event-loop turns while real D1 calls are out.
+   * turns while only the simulator's parts are involved; while real D1 calls are out, their answers.
    */
   private async settle(): Promise<void> {
     const t0 = performance.now();
-    for (let i = 0; i < 400; i++) {
-      if (this.d1.inFlight > 0) await new Promise((r) => setTimeout(r, 0));
-      else if (i < 64) await Promise.resolve();
-      else break;
+    for (let quiet = 0, i = 0; quiet < 64 && i < 4000; i++) {
+      if (this.d1.inFlight > 0) {
+        await this.d1.answered();
+        quiet = 0;
+      } else {
+        await Promise.resolve();
+        quiet++;
+      }
     }
     this.settleMs += performance.now() - t0;
   }
@@ -309,7 +317,8 @@ export class World {
    */
   private checkClaims(): void {
     if (this.handle === null || this.out.falseGreen.length > 0) return;
-    const live = loadLive(this.handle.state.storage.sql).live;
+    // What the object holds in memory is what its last transaction stored (a failed one throws, and is an error above).
+    const live = this.handle.instance.getStatus();
     const green = viewComponents(this.config, [{ id: this.agentId, live }], this.now, false).filter((v) => v.status === 'operational');
     if (green.length === 0) return;
     const last = this.out.accepted.at(-1);

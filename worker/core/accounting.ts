@@ -5,13 +5,14 @@ import { SILENCE_MONITOR } from './agent-state.ts';
 import type { Level } from './blind-window.ts';
 import { accrue, type RollupAcc, type RollupState } from './rollup.ts';
 import { activeMaintenance } from './suppression.ts';
+import { clonePlain } from './clone.ts';
 
 const LEVEL_STATE: Record<Level, RollupState> = { up: 'good', degraded: 'degraded', unknown: 'unknown', blind: 'blind' };
 
 export function accountUntil(live: LiveState, config: WatchConfig, now: number): LiveState {
   if (now <= live.accountedAt) return live;
   const from = live.accountedAt;
-  const rollup: RollupAcc = structuredClone(live.rollup);
+  const rollup: RollupAcc = clonePlain(live.rollup);
   const paused = (monitor: string) => activeMaintenance(config.maintenance, live.agentId, monitor, from) !== null;
   const silence = SILENCE_MONITOR[live.kind];
   const agentState: RollupState = live.state === 'stopped' || paused(silence) ? 'paused' : live.state === 'up' ? 'good' : 'blind';

@@ -41,6 +41,7 @@ import { isBad, isWorse } from './blind-window.ts';
 import { observeHeartbeat, observeMissed, settleSilence, type SilenceSubject, silenceDueAt } from './silence.ts';
 import { AUTO_RETIRE_MS, MAX_BASELINE_SERIES, MAX_INSTANCES, StateLimitError } from './state-limits.ts';
 import { pageNow, suppressionFor } from './suppression.ts';
+import { clonePlain } from './clone.ts';
 
 export interface Subject extends SilenceSubject {
   id: string;
@@ -125,7 +126,7 @@ export function evaluateHeartbeat(
   }
   keepWithinLimit(monitors, now);
 
-  const rollup = structuredClone(next.rollup);
+  const rollup = clonePlain(next.rollup);
   for (const s of facts.signals) recordSignal(rollup, signalKey(s), s.name, s.value, now);
   const evaluated: LiveState = { ...next, monitors, rollup };
   changes.push(...releaseSuppressed(evaluated, config, now));
@@ -181,7 +182,7 @@ export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchC
   const monitors: Record<string, MonitorInstance> = {};
   for (const [id, inst] of Object.entries(live.monitors)) {
     const def = defOf(config, id);
-    const copy = structuredClone(inst);
+    const copy = clonePlain(inst);
     if (def !== null) {
       const instDue = dueAt(inst, def);
       const ctx = contextFor(live, withVia(def, inst.via ?? []), monitors, config, {

@@ -16,6 +16,7 @@ import {
   type StepContext,
 } from './monitor-instance.ts';
 import { activeMaintenance, pageNow } from './suppression.ts';
+import { clonePlain } from './clone.ts';
 
 export interface SilenceSubject {
   kind: SubjectKind;
@@ -123,7 +124,7 @@ export function settleSilence(
 ): { next: LiveState; changes: Change[] } {
   if (live.silence === null) return { next: live, changes: [] };
   const def = silenceDef(config, subject);
-  const inst = structuredClone(live.silence);
+  const inst = clonePlain(live.silence);
   const changes = windowChanges(settle(inst, contextFor(live, def, config, late, now), now));
   const w = inst.window;
   // Paged only while the agent is still away: once it is back, the resolve follows instead.

@@ -35,11 +35,10 @@ export class AlarmScheduler {
     const at = Math.max(Math.min(...times), now + 1);
     // A part already due keeps the alarm that was set for it: re-arming "a second from now" on every
     // call would push it back for ever while calls come faster than that (a heartbeat every second).
-    if (overdue) {
-      const current = await this.storage.getAlarm();
-      if (current !== null && current > now && current <= at) return;
-    }
-    await this.storage.setAlarm(at);
+    const current = await this.storage.getAlarm();
+    if (overdue && current !== null && current > now && current <= at) return;
+    // Most decisions leave the earliest time where it was: no write then.
+    if (current !== at) await this.storage.setAlarm(at);
   }
 
   /** A send in flight holds a lease until then: make sure the alarm comes by then. */

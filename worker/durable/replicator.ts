@@ -51,7 +51,7 @@ export class Replicator {
 
   /** When the head batch may be tried again, or null when nothing waits. */
   nextDueAt(): number | null {
-    return queue.headBatch(this.storage.sql)?.nextTryAt ?? null;
+    return queue.headDueAt(this.storage.sql);
   }
 
   /**

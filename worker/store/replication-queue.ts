@@ -68,6 +68,11 @@ export function headBatch(sql: SqlStorage): (QueuedBatch & { nextTryAt: number }
       };
 }
 
+/** When the head batch may be tried next, without reading its statements (the alarm asks on every decision). */
+export function headDueAt(sql: SqlStorage): number | null {
+  return sql.exec<{ next_try_at: number }>('SELECT next_try_at FROM replication ORDER BY seq LIMIT 1').toArray()[0]?.next_try_at ?? null;
+}
+
 export function removeBatch(sql: SqlStorage, seq: number): void {
   sql.exec('DELETE FROM replication WHERE seq = ?', seq);
 }
