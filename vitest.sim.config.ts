@@ -1,4 +1,4 @@
-// The simulator (npm run sim; npm test runs seeds 1..200, CI 201..1900 besides). It runs inside
+// The simulator (npm run sim; npm test runs seeds 1..200, CI 201..2500 besides). It runs inside
 // workerd like the worker tests, with its own watchdog configuration and channels (test/sim/).
 import { defineConfig } from 'vitest/config';
 import { SIM_CHANNEL_SECRETS, SIM_CONFIG } from './test/sim/sim-config.ts';

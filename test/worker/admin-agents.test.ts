@@ -6,7 +6,7 @@ import { parseHeartbeat } from '../../protocol/heartbeat.ts';
 import { MAX_KEYS_PER_AGENT } from '../../worker/core/agent-keys.ts';
 import { ADMIN_TOKEN, READ_TOKEN } from './fixtures/channels.ts';
 import { outboxOf, windowsOf } from './fixtures/d1.ts';
-import { agentStub, fireAlarm, shiftIntoPast, storedLive } from './fixtures/durable.ts';
+import { agentStub, fireAlarm, heardAgo, setClock, storedLive } from './fixtures/durable.ts';
 import { BASE, errorCode, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
 import { TEST_AGENT_SECRETS } from './fixtures/secrets.ts';
 
@@ -191,10 +191,11 @@ describe('blindspot token add | list | revoke, through the admin API', () => {
 describe('revoking an agent retires it', () => {
   it('ends its open windows, and its silence afterwards is not paged: the operator meant it', async () => {
     const added = await json<Added>(await admin('/agents/edge-retired', 'POST'), 201);
-    const body = heartbeatBody({ interval_s: 5, grace_s: 5 });
-    expect((await sendHeartbeat(body, { agent: 'edge-retired', secrets: [added.key.secret] })).status).toBe(202);
     // Silent past its deadline: a window opens and pages.
-    await shiftIntoPast('edge-retired', 11_000);
+    const sent = await heardAgo('edge-retired', 11_000, (sent_at) =>
+      sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'edge-retired', secrets: [added.key.secret] }),
+    );
+    expect(sent.status).toBe(202);
     await fireAlarm('edge-retired');
     expect((await windowsOf('edge-retired')).map((w) => [w.cause, w.ended_at])).toEqual([['agent_silent', null]]);
     const page = async () => (await send(new Request(`${BASE}/`))).text();
@@ -213,7 +214,7 @@ describe('revoking an agent retires it', () => {
     expect(await page()).not.toContain('edge-retired');
 
     // Hours later nothing is due and nothing more opens.
-    await shiftIntoPast('edge-retired', 6 * 3_600_000);
+    await setClock('edge-retired', Date.now() + 6 * 3_600_000);
     await fireAlarm('edge-retired');
     expect(await windowsOf('edge-retired')).toHaveLength(1);
     await fireAlarm('edge-retired');

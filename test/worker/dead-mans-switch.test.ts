@@ -1,6 +1,6 @@
 import { abortAllDurableObjects, runDurableObjectAlarm } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { agentStub, engineDue, fireAlarm, shiftIntoPast, storedAlarm, storedLive } from './fixtures/durable.ts';
+import { agentStub, engineDue, fireAlarm, heardAgo, storedAlarm, storedLive } from './fixtures/durable.ts';
 import { agentRow, outboxOf, windowsOf } from './fixtures/d1.ts';
 import { heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
 
@@ -25,8 +25,9 @@ describe("the dead-man's switch", () => {
   });
 
   it('opens a blind window when the alarm fires after the deadline', async () => {
-    expect((await sendHeartbeat(heartbeatBody(FAST), { agent: 'charlie' })).status).toBe(202);
-    const live = await shiftIntoPast('charlie', 11_000);
+    const sent = await heardAgo('charlie', 11_000, (sent_at) => sendHeartbeat(heartbeatBody({ ...FAST, sent_at }), { agent: 'charlie' }));
+    expect(sent.status).toBe(202);
+    const live = (await storedLive('charlie')) as NonNullable<Awaited<ReturnType<typeof storedLive>>>;
     await fireAlarm('charlie');
 
     const [window, ...others] = await windowsOf('charlie');
@@ -49,8 +50,7 @@ describe("the dead-man's switch", () => {
   });
 
   it('opens only one window however often the alarm runs while blind', async () => {
-    await sendHeartbeat(heartbeatBody(FAST), { agent: 'delta' });
-    await shiftIntoPast('delta', 11_000);
+    await heardAgo('delta', 11_000, (sent_at) => sendHeartbeat(heartbeatBody({ ...FAST, sent_at }), { agent: 'delta' }));
     await fireAlarm('delta');
     await fireAlarm('delta');
     // Nothing is due for a blind agent but its rollups: the sweep finds it in order.
@@ -60,8 +60,7 @@ describe("the dead-man's switch", () => {
 
   it('closes the window once heartbeats are back (ended at the first) and notifies the close', async () => {
     const first = heartbeatBody({ ...FAST, seq: 1 });
-    await sendHeartbeat(first, { agent: 'echo' });
-    await shiftIntoPast('echo', 20_000);
+    await heardAgo('echo', 20_000, (sent_at) => sendHeartbeat({ ...first, sent_at }, { agent: 'echo' }));
     await fireAlarm('echo');
 
     const before = Date.now();

@@ -8,7 +8,7 @@ import { parseAdminTokens } from '../../worker/config.ts';
 import { app } from '../../worker/app.ts';
 import { TEST_ALERTMANAGER_TOKENS } from './fixtures/alertmanager.ts';
 import { ADMIN_TOKEN, READ_TOKEN, WRITE_TOKEN } from './fixtures/channels.ts';
-import { fireAlarm, shiftIntoPast } from './fixtures/durable.ts';
+import { fireAlarm, heardAgo } from './fixtures/durable.ts';
 import { BASE, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
 import { TEST_AGENT_SECRETS } from './fixtures/secrets.ts';
 
@@ -324,7 +324,7 @@ describe('maintenance and silences', () => {
   });
 
   it('a silence pauses paging: a silent agent under it opens a window that pages nobody; expiring it resumes paging', async () => {
-    await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5 }), { agent: 'kilo' });
+    await heardAgo('kilo', 20_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'kilo' }));
     const { silence } = await json<{ silence: { id: string; active: boolean; ends_at: string } }>(
       await admin('/silences', { body: { reason: 'rebuilding kilo', agents: ['kilo'], ends_at: iso(Date.now() + 3_600_000) } }),
       201,
@@ -332,7 +332,6 @@ describe('maintenance and silences', () => {
     expect(silence.active).toBe(true);
     const list = await json<{ silences: { id: string }[] }>(await admin('/silences', { token: READ_TOKEN }), 200);
     expect(list.silences.map((s) => s.id)).toContain(silence.id);
-    await shiftIntoPast('kilo', 20_000);
     await fireAlarm('kilo');
     const window = await env.DB.prepare("SELECT suppressed_by FROM windows WHERE agent_id = 'kilo' AND ended_at IS NULL").first<{
       suppressed_by: string | null;
@@ -354,8 +353,9 @@ describe('maintenance and silences', () => {
 
 describe('automatic incidents', () => {
   it('a paged window on a customer-facing component opens a public incident, a human can reword it, and the close resolves it', async () => {
-    await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, seq: 1, boot: 'juliet-boot' }), { agent: 'juliet' });
-    await shiftIntoPast('juliet', 20_000);
+    await heardAgo('juliet', 20_000, (sent_at) =>
+      sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, seq: 1, boot: 'juliet-boot', sent_at }), { agent: 'juliet' }),
+    );
     await fireAlarm('juliet');
     const open = await publicJson<{ incidents: Incident[] }>('/api/v2/incidents/unresolved.json');
     const auto = open.incidents.find((i) => i.name === 'Metrics pipeline: we cannot currently verify its status') as Incident;

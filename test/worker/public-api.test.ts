@@ -1,7 +1,7 @@
 // The Statuspage-compatible public API, field by field, and its one rule: never operational on
 // data nobody verified.
 import { describe, expect, it } from 'vitest';
-import { shiftIntoPast } from './fixtures/durable.ts';
+import { heardAgo } from './fixtures/durable.ts';
 import { BASE, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
 
 async function api<T>(path: string): Promise<{ body: T; res: Response }> {
@@ -106,24 +106,28 @@ describe('the Statuspage v2 API', () => {
     expect(res.headers.get('access-control-allow-methods')).toMatch(/GET/);
   });
 
-  it('a component fed by a fresh heartbeat is operational, with when it was verified; once the deadline passes it is not', async () => {
-    await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5 }), { agent: 'golf' });
+  it('a component whose heartbeat deadline passed is not operational; a fresh heartbeat makes it so, with when it was verified', async () => {
+    const boot = 'b-golf';
+    // The heartbeat a minute ago, and nothing since (its deadline was 10 s after it).
+    await heardAgo('golf', 60_000, (sent_at) =>
+      sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, boot, sent_at }), { agent: 'golf' }),
+    );
+    const late = await api<Summary>('summary.json');
+    expect(metrics(late.body)).toMatchObject({ status: 'degraded_performance', blindspot_status: 'unverified', data_age_seconds: 60 });
+
+    await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, boot, seq: 2 }), { agent: 'golf' });
     const fresh = await api<Summary>('summary.json');
     expect(metrics(fresh.body)).toMatchObject({ status: 'operational', blindspot_status: 'operational', data_age_seconds: 0 });
     expect(Date.parse(metrics(fresh.body).verified_at ?? '')).toBeGreaterThan(Date.now() - 5000);
     // Alerting has nothing feeding it: still unverified, so the page as a whole is not "all operational".
     expect(fresh.body.status.blindspot_indicator).toBe('unverified');
-
-    await shiftIntoPast('golf', 60_000);
-    const late = await api<Summary>('summary.json');
-    expect(metrics(late.body)).toMatchObject({ status: 'degraded_performance', blindspot_status: 'unverified', data_age_seconds: 60 });
   });
 
   it('a blind pipeline is an outage', async () => {
     const stale = { signals: [{ name: 'metrics.freshness', kind: 'freshness', value: 5000, unit: 's', error: null }] };
     for (const seq of [1, 2, 3]) await sendHeartbeat(heartbeatBody({ ...stale, seq, boot: 'b-hotel' }), { agent: 'hotel' });
     const { body } = await api<Summary>('summary.json');
-    // hotel's pipeline is verified blind while golf (above) is past its deadline: a partial outage.
+    // hotel's pipeline is verified blind while golf's (above) is verified seeing: a partial outage.
     expect(metrics(body)).toMatchObject({ status: 'partial_outage', blindspot_status: 'partial_outage' });
     expect(body.status).toMatchObject({ indicator: 'major', description: 'Partial System Outage' });
   });

@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { renderStatusPage } from '../../ui/render.ts';
 import type { AgentView } from '../../worker/core/agent-view.ts';
-import { fireAlarm, shiftIntoPast } from './fixtures/durable.ts';
+import { fireAlarm, heardAgo } from './fixtures/durable.ts';
 import { BASE, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
 
 async function page(init: RequestInit = {}): Promise<{ html: string; res: Response }> {
@@ -88,8 +88,9 @@ describe('the status page', () => {
   });
 
   it('shows a pipeline whose deadline passed without judgement as unverified (grey), not operational', async () => {
-    await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5 }), { agent: 'charlie' });
-    await shiftIntoPast('charlie', 60_000);
+    await heardAgo('charlie', 60_000, (sent_at) =>
+      sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'charlie' }),
+    );
     const { html } = await page();
     expect(rowOf(html, 'charlie')).toContain('class="state unverified"');
     expect(componentOf(html, 'metrics')).not.toContain('Operational');
@@ -97,8 +98,7 @@ describe('the status page', () => {
   });
 
   it('shows a silent agent as blind once its alarm has fired; what it fed is unverified, never operational', async () => {
-    await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5 }), { agent: 'delta' });
-    await shiftIntoPast('delta', 20_000);
+    await heardAgo('delta', 20_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'delta' }));
     await fireAlarm('delta');
     const { html } = await page();
     expect(rowOf(html, 'delta')).toContain('class="state blind"');

@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker, { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
-import { shiftIntoPast, storedAlarm, storedLive } from './fixtures/durable.ts';
+import { heardAgo, loseAlarm, storedAlarm, storedLive } from './fixtures/durable.ts';
 import { windowsOf } from './fixtures/d1.ts';
 import { heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
 
@@ -16,7 +16,7 @@ async function runCron(): Promise<void> {
 describe('the one-minute sweep', () => {
   it('re-arms an agent whose alarm was lost', async () => {
     await sendHeartbeat(heartbeatBody({ interval_s: 60 }), { agent: 'india' });
-    await shiftIntoPast('india', 0);
+    await loseAlarm('india');
     expect(await storedAlarm('india')).toBeNull();
     await runCron();
     expect(await storedAlarm('india')).toBe((await storedLive('india'))?.deadlineAt);
@@ -24,8 +24,10 @@ describe('the one-minute sweep', () => {
   });
 
   it('opens the window of an agent whose deadline passed without an alarm', async () => {
-    await sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5 }), { agent: 'juliet' });
-    const live = await shiftIntoPast('juliet', 30_000);
+    await heardAgo('juliet', 30_000, (sent_at) =>
+      sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'juliet' }),
+    );
+    const live = (await storedLive('juliet')) as NonNullable<Awaited<ReturnType<typeof storedLive>>>;
     await runCron();
     const [window] = await windowsOf('juliet');
     expect(window).toMatchObject({ cause: 'agent_silent', confirmed_at: live.deadlineAt, ended_at: null });
@@ -35,7 +37,7 @@ describe('the one-minute sweep', () => {
 describe('the sweep under strain', () => {
   it('checks every agent even when the watchdog tick cannot be recorded', async () => {
     await sendHeartbeat(heartbeatBody({ interval_s: 60 }), { agent: 'kilo' });
-    await shiftIntoPast('kilo', 0);
+    await loseAlarm('kilo');
     expect(await storedAlarm('kilo')).toBeNull();
     const report = await runSweep({ ...sweepDeps(env), tick: () => Promise.reject(new Error('the Watchdog object is away')) });
     expect(report.rearmed).toContain('kilo');
