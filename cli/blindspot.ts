@@ -48,6 +48,8 @@ agents (their heartbeats are taken at once; no redeploy, no secret to edit by ha
   agent rotate <id>               add a key to the agent; prints the new secret; the old key still works
   agent revoke <id> [--key <id>]  revoke one key, or (no --key) retire the agent: its heartbeats get
                                   401, its open windows end, its silence is not paged
+  agent replication [<id>]        what the agent's object (or, without an id, the fleet) still owes D1:
+                                  batches queued, the oldest, those set aside (refused for good), dropped
 
   check-config [<file>]   validate a watchdog configuration offline (default blindspot.config.yaml);
                           exit 0 valid, 1 invalid, each error as file:line:col: key path: fix
@@ -79,7 +81,7 @@ const COMMANDS: Record<string, readonly string[]> = {
   incident: ['open', 'update', 'resolve', 'list'],
   maintenance: ['schedule', 'start', 'complete', 'list'],
   silence: ['add', 'expire', 'list'],
-  agent: ['add', 'list', 'rotate', 'revoke'],
+  agent: ['add', 'list', 'rotate', 'revoke', 'replication'],
   channel: ['list', 'test'],
   gaps: [],
   'check-config': [],
@@ -475,6 +477,26 @@ const issued = (a: Record<string, unknown>, what: string) => {
   ].join('\n');
 };
 
+const owed = (a: Record<string, unknown>) =>
+  `${a.queued_batches} batch(es) waiting for D1${a.oldest_queued_at === null ? '' : `, the oldest from ${a.oldest_queued_at}`}; ` +
+  `${a.set_aside_batches} set aside (refused for good), ${a.dropped_batches} dropped (the queue was full)`;
+
+function sayReplication(a: Record<string, unknown>): string {
+  const aside = (a.set_aside as { seq: number; set_aside_at: string; tries: number; last_error: string | null }[]).map(
+    (b) => `  batch ${b.seq} set aside at ${b.set_aside_at} after ${b.tries} tries: ${b.last_error ?? 'no error recorded'}`,
+  );
+  const next = a.next_try_at === null ? '' : `; next try at ${a.next_try_at}`;
+  return [`agent ${a.agent}${a.heard ? '' : ' (not heard yet)'}: ${owed(a)}${next}`, ...aside].join('\n');
+}
+
+function sayFleetReplication(a: Record<string, unknown>): string {
+  if (a.checked_at === null) return "no sweep has gathered the agents' queues yet (it runs every minute)";
+  const losses = (
+    a.agents_with_losses as { agent: string; set_aside_batches: number; dropped_batches: number; last_error: string | null }[]
+  ).map((t) => `  ${t.agent}: ${t.set_aside_batches} set aside, ${t.dropped_batches} dropped; ${t.last_error ?? ''}`);
+  return [`${a.agents} agent(s), as the sweep found them at ${a.checked_at}: ${owed(a)}`, ...losses].join('\n');
+}
+
 function agentPlan(verb: string | undefined, rest: string[], values: Values): Call {
   if (verb === 'add') {
     const id = agentIdOf(rest, 'add');
@@ -519,7 +541,12 @@ function agentPlan(verb: string | undefined, rest: string[], values: Values): Ca
           .join('\n') || 'no agents',
     };
   }
-  throw new Usage(`unknown agent command "${verb ?? ''}": add, list, rotate or revoke`);
+  if (verb === 'replication') {
+    if (rest.length === 0) return { method: 'GET', path: '/v1/admin/replication', say: sayFleetReplication };
+    const id = agentIdOf(rest, 'replication');
+    return { method: 'GET', path: `/v1/admin/agents/${id}/replication`, say: sayReplication };
+  }
+  throw new Usage(`unknown agent command "${verb ?? ''}": add, list, rotate, revoke or replication`);
 }
 
 function newToken(name: string): string {

@@ -163,6 +163,17 @@ describe('blindspot agent and blindspot token', () => {
     const listed = await cli(['agent', 'list']);
     expect(listed.stdout).toMatch(new RegExp(`^cli-edge  managed  ${first} \\(.+ by e2e\\), ${second} \\(.+ by e2e\\)$`, 'm'));
     expect(listed.stdout).not.toContain('whsec_');
+    expect(await cli(['agent', 'replication', 'cli-edge'])).toMatchObject({
+      code: 0,
+      stdout:
+        'agent cli-edge (not heard yet): 0 batch(es) waiting for D1; 0 set aside (refused for good), 0 dropped (the queue was full)\n',
+    });
+    expect(await cli(['agent', 'replication', 'cli-nobody'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('no agent "cli-nobody"'),
+    });
+    expect((await cli(['agent', 'replication'])).code).toBe(0);
+    expect(await cli(['agent', 'replication', 'a', 'b'])).toMatchObject({ code: 2, stderr: expect.stringContaining('give one agent id') });
     expect(await cli(['agent', 'revoke', 'cli-edge', '--key', first])).toMatchObject({
       code: 0,
       stdout: `key ${first} of agent cli-edge revoked\n`,

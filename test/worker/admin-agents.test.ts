@@ -89,6 +89,13 @@ describe('blindspot agent add | list | rotate | revoke, through the admin API', 
     expect((JSON.parse(await (await admin('/agents')).text()) as Listed).agents.map((a) => a.id)).not.toContain('edge-3');
   });
 
+  it("an agent's replication: 404 for an agent never heard, 400 for a malformed id, 401 without a token", async () => {
+    const unknown = await json<{ error: { code: string; message: string } }>(await admin('/agents/never-heard-of/replication'), 404);
+    expect(unknown.error).toMatchObject({ code: 'unknown_agent', message: expect.stringMatching(/blindspot agent list/) });
+    expect((await json<{ error: { code: string } }>(await admin('/agents/..%2F/replication'), 400)).error.code).toBe('invalid_agent_id');
+    expect((await admin('/agents/alpha/replication', 'GET', null)).status).toBe(401);
+  });
+
   it('refuses what it must, each with a 4xx and a JSON body naming the fix', async () => {
     await json(await admin('/agents/edge-4', 'POST'), 201);
     const cases: [string, string, string | null, number, string][] = [

@@ -10,6 +10,7 @@ import { MAX_QUEUED_BATCHES, MAX_QUEUED_BYTES } from '../../worker/core/replicat
 import { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
 import { windowsOf } from './fixtures/d1.ts';
+import { READ_TOKEN } from './fixtures/channels.ts';
 import { BASE, send } from './fixtures/requests.ts';
 import { agentStub } from './fixtures/durable.ts';
 import { receivedFor } from './fixtures/hub.ts';
@@ -48,6 +49,25 @@ describe('the object and D1', () => {
       expect(body.replication.set_aside_batches).toBeGreaterThanOrEqual(1);
       expect(body.replication.agents_with_losses).toContainEqual(
         expect.objectContaining({ agent: a.id, lastError: expect.stringMatching(/refused by the test/) }),
+      );
+
+      // The admin API says the same, agent by agent (read scope is enough) and for the fleet.
+      const read = (path: string) => send(new Request(`${BASE}/v1/admin${path}`, { headers: { authorization: `Bearer ${READ_TOKEN}` } }));
+      const mine = await read(`/agents/${a.id}/replication`);
+      expect(mine.status).toBe(200);
+      expect(await mine.json()).toMatchObject({
+        agent: a.id,
+        heard: true,
+        queued_batches: 0,
+        oldest_queued_at: null,
+        set_aside_batches: 1,
+        dropped_batches: 0,
+        set_aside: [{ tries: 3, statements: expect.any(Number), last_error: expect.stringMatching(/refused by the test/) }],
+      });
+      const fleet = await read('/replication');
+      expect(fleet.status).toBe(200);
+      expect(((await fleet.json()) as { agents_with_losses: unknown[] }).agents_with_losses).toContainEqual(
+        expect.objectContaining({ agent: a.id, set_aside_batches: 1, last_error: expect.stringMatching(/refused by the test/) }),
       );
     } finally {
       await env.DB.exec('DROP TRIGGER refuse_page_refused');

@@ -5,6 +5,9 @@
 //   DELETE /v1/admin/agents/:id/keys/:key   revokes one key
 //   DELETE /v1/admin/agents/:id             retires the agent: every key revoked (its heartbeats get 401),
 //                                           every window it has open ended, its silence not paged
+//   GET    /v1/admin/agents/:id/replication what the agent's object still owes D1: the queue, its oldest
+//                                           batch, the batches set aside (refused for good) and dropped
+//   GET    /v1/admin/replication            the same for the whole fleet, as the last sweep found it
 // Agents in BLINDSPOT_AGENT_SECRETS are listed (source "setting") but changed only there.
 import { Hono } from 'hono';
 import { AGENT_ID_PATTERN } from '../../protocol/heartbeat.ts';
@@ -84,4 +87,82 @@ adminAgents.delete('/agents/:id', async (c) => {
   // Revoking is the operator's intent that the agent goes quiet: its silence is not a blind spot.
   const retired = await c.env.AGENT.get(c.env.AGENT.idFromName(id)).retire();
   return c.json({ agent: id, revoked, retired: retired !== null, windows_ended: retired?.closed ?? 0 }, 200, noStore);
+});
+
+/** An agent with a managed key or an entry in BLINDSPOT_AGENT_SECRETS, heard or not. */
+async function isKnown(env: Env, id: string): Promise<boolean> {
+  return inSetting(env, id) || (await credentials(env).agentKeys()).some((k) => k.agentId === id);
+}
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+adminAgents.get('/agents/:id/replication', async (c) => {
+  const id = agentIdOf(c.req.param('id'));
+  const stub = c.env.AGENT.get(c.env.AGENT.idFromName(id));
+  const [health, live, plan] = await Promise.all([stub.health(), stub.getStatus(), stub.alarmPlan()]);
+  const q = health.replication;
+  const heard = live !== null;
+  if (!heard && q.length === 0 && q.setAside === 0 && q.dropped === 0 && !(await isKnown(c.env, id)))
+    throw new ApiError(404, 'unknown_agent', `no agent "${id}"; blindspot agent list shows them`);
+  return c.json(
+    {
+      agent: id,
+      heard,
+      queued_batches: q.length,
+      queued_bytes: q.bytes,
+      oldest_queued_at: iso(q.oldestAt),
+      next_try_at: iso(plan.replicationDueAt),
+      set_aside_batches: q.setAside,
+      dropped_batches: q.dropped,
+      // The newest first, at most 20: each refused for good after its tries, with D1's last answer.
+      set_aside: health.setAside.map((b) => ({
+        seq: b.seq,
+        created_at: iso(b.createdAt),
+        set_aside_at: iso(b.setAsideAt),
+        tries: b.tries,
+        statements: b.statements,
+        last_error: b.lastError,
+      })),
+      pending_notifications: health.pendingNotifications,
+      stored_bytes: health.storedBytes,
+    },
+    200,
+    noStore,
+  );
+});
+
+adminAgents.get('/replication', async (c) => {
+  const fleet = await c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).fleet();
+  if (fleet === null)
+    return c.json(
+      {
+        checked_at: null,
+        agents: 0,
+        queued_batches: 0,
+        oldest_queued_at: null,
+        set_aside_batches: 0,
+        dropped_batches: 0,
+        agents_with_losses: [],
+      },
+      200,
+      noStore,
+    );
+  return c.json(
+    {
+      checked_at: iso(fleet.at),
+      agents: fleet.agents,
+      queued_batches: fleet.queued,
+      oldest_queued_at: iso(fleet.oldestAt),
+      set_aside_batches: fleet.setAside,
+      dropped_batches: fleet.dropped,
+      agents_with_losses: fleet.troubled.map((t) => ({
+        agent: t.agent,
+        set_aside_batches: t.setAside,
+        dropped_batches: t.dropped,
+        last_error: t.lastError,
+      })),
+    },
+    200,
+    noStore,
+  );
 });
