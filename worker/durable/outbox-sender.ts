@@ -67,6 +67,16 @@ export class OutboxSender {
     return local.nextDueAt(this.sql, [...this.deps.registry().channels.keys()]);
   }
 
+  /** A dead letter back in the queue with a fresh horizon (the caller sends it), mirrored to D1. */
+  retryDead(id: string): 'retried' | 'not_dead' | 'unknown' {
+    if (local.getRow(this.sql, id) === null) return 'unknown';
+    return this.deps.storage.transactionSync(() => {
+      const again = local.retryDead(this.sql, id, this.deps.now());
+      if (again !== null) this.enqueueMirrored([again]);
+      return again === null ? 'not_dead' : 'retried';
+    });
+  }
+
   /** Queues rows and mirrors them to D1 (inside the caller's transaction). */
   enqueueMirrored(rows: readonly local.OutboxRow[]): void {
     if (rows.length > 0) this.deps.replicate(rows.map((r) => mirrorRow(this.deps.db, r)));

@@ -3,10 +3,29 @@
 // tries and the rest goes on; past the queue's bounds the oldest batches are dropped and counted.
 import { afterRefusal, classifyRefusal, MAX_QUEUED_BATCHES, MAX_QUEUED_BYTES } from '../core/replication-policy.ts';
 import { runBatch } from '../store/db.ts';
-import { getMeta, setMeta } from '../store/object-live.ts';
+import { getMeta, setMeta, storedBytes } from '../store/object-live.ts';
+import { pendingCount } from '../store/object-outbox.ts';
 import * as queue from '../store/replication-queue.ts';
 
 const DROPPED_KEY = 'replication_dropped';
+
+/** What an object still owes D1 and its channels, for /healthz, the sweep and the admin API. */
+export interface ObjectHealth {
+  replication: queue.QueueStats;
+  /** The newest batches set aside, at most 20. */
+  setAside: queue.SetAsideBatch[];
+  pendingNotifications: number;
+  storedBytes: number;
+}
+
+export function objectHealth(sql: SqlStorage, replicator: Replicator): ObjectHealth {
+  return {
+    replication: replicator.queueStats(),
+    setAside: queue.listSetAside(sql, 20),
+    pendingNotifications: pendingCount(sql),
+    storedBytes: storedBytes(sql),
+  };
+}
 
 export interface WriteStats {
   /** D1 batches this object sent, and statements in them: the D1 budget, counted. */

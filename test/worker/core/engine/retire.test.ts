@@ -1,7 +1,8 @@
 // Retiring an agent (an operator revoked it) ends what it has open and leaves nothing to fire.
 import { describe, expect, it } from 'vitest';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt } from '../../../../worker/core/evaluate.ts';
-import { retireSubject } from '../../../../worker/core/retire.ts';
+import { CACHE_MS } from '../../../../worker/durable/credentials.ts';
+import { readmitSubject, RETIRED_REFUSE_MS, refusedAsRetired, retireSubject } from '../../../../worker/core/retire.ts';
 import { BUCKET_MS } from '../../../../worker/core/rollup.ts';
 import { at, config, Scenario, sig } from './scenario.ts';
 
@@ -46,5 +47,20 @@ describe('a retired agent', () => {
     // Neither paused nor blind: no rollup bucket spans the day it was retired.
     const buckets = Object.keys(back.rollup.buckets).map(Number);
     expect(buckets.filter((b) => b >= at(12) + BUCKET_MS && b < at(86_400) - BUCKET_MS)).toEqual([]);
+  });
+
+  it('refuses heartbeats for a while after retirement, longer than an isolate may trust the revoked secret; being added again lifts that at once', () => {
+    expect(RETIRED_REFUSE_MS).toBeGreaterThan(CACHE_MS);
+    const s = new Scenario(cfg, 'a', 5).every(0, 10, () => [sig('metrics.freshness', 'freshness', 5)]);
+    expect(refusedAsRetired(s.live, at(11))).toBe(false);
+    const retired = retireSubject(s.live!, cfg, at(20)).next;
+    expect(refusedAsRetired(retired, at(20))).toBe(true);
+    expect(refusedAsRetired(retired, at(20) + RETIRED_REFUSE_MS - 1)).toBe(true);
+    expect(refusedAsRetired(retired, at(20) + RETIRED_REFUSE_MS)).toBe(false);
+    expect(readmitSubject(null, at(21))).toBeNull();
+    expect(readmitSubject(retired, at(20) + RETIRED_REFUSE_MS)).toBeNull();
+    const readmitted = readmitSubject(retired, at(21));
+    expect(readmitted?.changes).toEqual([]);
+    expect(refusedAsRetired(readmitted?.next ?? null, at(21))).toBe(false);
   });
 });
