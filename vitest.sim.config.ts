@@ -20,6 +20,8 @@ export default defineConfig({
       workerProject('sim', ['test/sim/**/*.test.ts'], 1_800_000, {
         BLINDSPOT_CONFIG: JSON.stringify(SIM_CONFIG),
         BLINDSPOT_CHANNEL_SECRETS: JSON.stringify(SIM_CHANNEL_SECRETS),
+        // The simulator's operator silences tell the agents' objects; no fixture agents to tell besides.
+        BLINDSPOT_AGENT_SECRETS: undefined,
         BLINDSPOT_WEBHOOK_URL: undefined,
         BLINDSPOT_WEBHOOK_SECRET: undefined,
         SIM_SEEDS: process.env.SIM_SEEDS ?? '200',

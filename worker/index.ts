@@ -1,5 +1,6 @@
 import { app } from './app.ts';
 import type { Env } from './env.ts';
+import { knownSubjects } from './durable/known-subjects.ts';
 import { pruneAllCopies } from './durable/public-shards.ts';
 import { runSweep, type SweepDeps } from './jobs/sweep.ts';
 import { channelRegistry } from './notify/registry.ts';
@@ -22,6 +23,7 @@ export function sweepDeps(env: Env): SweepDeps {
     db: createDb(env.DB),
     d1: env.DB,
     tick: (now: number) => watchdog.tick(now),
+    subjects: () => knownSubjects(env),
     ensureAlarm: (agentId: string, now: number) => env.AGENT.get(env.AGENT.idFromName(agentId)).ensureAlarm(now),
     health: (agentId: string) => env.AGENT.get(env.AGENT.idFromName(agentId)).health(),
     recordFleet: (fleet) => watchdog.recordFleet(fleet),

@@ -4,7 +4,7 @@ import { LATE_RECHECK_MS } from '../../worker/core/evaluate.ts';
 import { LATE_MS, SILENCE_MONITOR } from '../../worker/core/agent-state.ts';
 import { MAX_QUEUED_BYTES } from '../../worker/core/replication-policy.ts';
 import { CHANNELS } from './sim-config.ts';
-import type { Accepted, Outcome } from './world.ts';
+import type { Accepted, Outcome, Pause } from './world.ts';
 
 export interface Broken {
   invariant: string;
@@ -21,6 +21,8 @@ export const MAX_STORED_BYTES = 256 * 1024 + 2 * MAX_QUEUED_BYTES;
 export const MAX_LIVE_BYTES = 256 * 1024;
 /** A silence window closes after this many heartbeats on time (silence.recover_for's default). */
 const RECOVER_FOR = 2;
+/** How long an object may go on with the maintenance and silences it last read: its own re-read period. */
+const PAUSE_REREAD_MS = 5 * 60_000;
 /** Slack on "late": the simulator's steps and the deadline's own rounding. */
 const SLACK_MS = 1000;
 
@@ -87,17 +89,55 @@ function knownWindows(o: Outcome): Map<string, KnownWindow> {
 }
 
 /**
- * A silence the watchdog itself noticed late (its first evaluation after the deadline came more than
- * LATE_MS after it: alarms lost, the sweep stalled) is recorded as `watchdog_gap`, and pages only if
- * it is still going on once the watchdog is on time again (that evaluation plus the re-check
- * LATE_RECHECK_MS later). One the agent ended before then (any heartbeat, a goodbye too) is reported
- * by the Watchdog's summary instead, which the simulator does not run.
+ * Whether the object had a moment at which it must have paged this stretch: an evaluation (an alarm,
+ * a sweep, the heartbeat that ended it) while the agent was still away that was on time and under no
+ * operator's silence. A silence the watchdog noticed late (its first evaluation more than LATE_MS
+ * after the deadline: alarms lost, the sweep stalled) is recorded as `watchdog_gap` and looked at
+ * again LATE_RECHECK_MS later; an evaluation is on time when what was due waited at most LATE_MS
+ * (the one before it at most LATE_RECHECK_MS + LATE_MS earlier). One the agent ended before such a
+ * moment is reported by the Watchdog's summary (not run here), or was meant by the operator.
  */
-function noticedLateAndOverBeforeOnTime(o: Outcome, gap: Gap, covering: readonly KnownWindow[]): boolean {
-  const noticed = o.evaluations.find((t) => t >= gap.from);
-  if (noticed === undefined || noticed - gap.from <= LATE_MS) return false;
-  if (gap.to > noticed + LATE_RECHECK_MS + SLACK_MS) return false;
-  return covering.some((w) => o.d1Windows.some((r) => r.id === w.id && r.suppressed_by === 'watchdog_gap'));
+function hadToPage(o: Outcome, gap: Gap): boolean {
+  const evals = [...new Set(o.evaluations)].sort((a, b) => a - b);
+  const held = heldPauses(o.pauses);
+  const paused = (t: number) => held.some((p) => p.from <= t && t < p.to);
+  const first = evals.findIndex((t) => t >= gap.from);
+  if (first < 0) return true;
+  const noticed = evals[first] as number;
+  const noticedLate = noticed - gap.from > LATE_MS;
+  for (let i = first; i < evals.length; i++) {
+    const t = evals[i] as number;
+    if (t > gap.to) break;
+    // The heartbeat that ends the stretch pages it only if it is the first to see it.
+    if (i !== first && t >= gap.to - SLACK_MS) break;
+    const late = i === first ? noticedLate : t - (evals[i - 1] as number) > LATE_RECHECK_MS + LATE_MS;
+    const beforeRecheck = i !== first && noticedLate && t < noticed + LATE_RECHECK_MS;
+    if (!late && !beforeRecheck && !paused(t)) return true;
+  }
+  return false;
+}
+
+/** The stretches the object may have held an operator's silence: back-to-back silences are one, and one it could not be told had ended lasts until it re-read. */
+function heldPauses(pauses: readonly Pause[]): { from: number; to: number }[] {
+  const spans = pauses.map((p) => ({ from: p.from, to: p.to + (p.releaseTold ? 0 : PAUSE_REREAD_MS) })).sort((a, b) => a.from - b.from);
+  const merged: { from: number; to: number }[] = [];
+  for (const span of spans) {
+    const last = merged.at(-1);
+    if (last !== undefined && span.from <= last.to) last.to = Math.max(last.to, span.to);
+    else merged.push({ ...span });
+  }
+  return merged;
+}
+
+/** A silence window that began under a silence the object held must not page before the silence ends. */
+function pagedDuringPause(o: Outcome, w: KnownWindow, pauses: readonly Pause[]): string | null {
+  for (const p of pauses) {
+    if (!p.told || w.startedAt < p.from || w.startedAt >= p.to) continue;
+    const early = o.received.find((r) => r.windowId === w.id && r.kind === 'trigger' && r.at < p.to);
+    if (early !== undefined)
+      return `window ${w.id} began at ${w.startedAt} under silence ${p.id} (${p.from}..${p.to}) and paged ${early.channel} at ${early.at}`;
+  }
+  return null;
 }
 
 export function check(o: Outcome): Broken | null {
@@ -134,12 +174,17 @@ export function check(o: Outcome): Broken | null {
   for (const gap of silences(o.accepted)) {
     const covering = silent.filter((w) => w.startedAt <= gap.to && (w.endedAt ?? Infinity) >= gap.from);
     const paged = covering.find((w) => CHANNELS.every((c) => triggered(c, w.id)));
-    if (paged === undefined && !noticedLateAndOverBeforeOnTime(o, gap, covering)) {
+    if (paged === undefined && hadToPage(o, gap)) {
       return broken(
         'silence-paged',
         `no heartbeat taken from the deadline ${gap.from} to ${gap.to} (${(gap.to - gap.from) / 1000} s), and no silence window over it was paged on every channel (covering: ${covering.map((w) => w.id).join(', ') || 'none'})`,
       );
     }
+  }
+
+  for (const w of silent) {
+    const early = pagedDuringPause(o, w, o.pauses);
+    if (early !== null) return broken('silence-respected', early);
   }
 
   // A silence window starts when the missing heartbeat was due, and is confirmed at the deadline:

@@ -29,6 +29,12 @@ export type AgentMode =
 
 export type Freshness = 'fresh' | 'stale' | 'flap';
 export type AlarmMode = 'on_time' | 'lost' | 'delayed' | 'twice';
+/**
+ * An operator's silence over the agent for the segment, made through the admin API at its start:
+ * `silence` ends by its own ends_at at the segment's end; `silence_expired` is set for longer and
+ * expired through the admin API (DELETE) at the segment's end.
+ */
+export type PauseMode = 'none' | 'silence' | 'silence_expired';
 
 export interface Segment {
   durationS: number;
@@ -43,6 +49,8 @@ export interface Segment {
   watchdog: 'ok' | 'away';
   /** Object resets (all memory, all work in flight), as fractions of the segment. */
   resets: number[];
+  /** An operator's silence over the agent, for the segment (absent in schedules printed before there were pauses). */
+  pause?: PauseMode;
 }
 
 export interface Schedule {
@@ -76,6 +84,7 @@ const segment: fc.Arbitrary<Segment> = fc.record({
   sweep: weighted<'on' | 'stalled'>([4, 'on'], [1, 'stalled']),
   watchdog: weighted<'ok' | 'away'>([7, 'ok'], [1, 'away']),
   resets: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 2 }),
+  pause: weighted<PauseMode>([10, 'none'], [1, 'silence'], [1, 'silence_expired']),
 });
 
 /**

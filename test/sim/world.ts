@@ -4,12 +4,14 @@
 // delays or doubles it), runs the minute sweep (or stalls it), resets the object, and plays the agent
 // and the channels' receivers. Everything it saw is kept for the invariants (invariants.ts).
 import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import type { Heartbeat, Signal } from '../../protocol/heartbeat.ts';
 import type { AgentMonitor } from '../../worker/durable/agent-monitor.ts';
 import { viewComponents } from '../../worker/core/component-view.ts';
+import { pruneAllCopies } from '../../worker/durable/public-shards.ts';
 import { liveBytes, loadLive, storedBytes } from '../../worker/store/object-live.ts';
 import { watchConfig } from '../../worker/watch-config.ts';
+import { ADMIN_TOKEN } from '../worker/fixtures/channels.ts';
 import { SimD1, SimNet } from './faults.ts';
 import { type AlarmMode, prng, type Schedule, type Segment } from './schedule.ts';
 
@@ -28,6 +30,7 @@ export const HEAL: Segment = {
   sweep: 'on',
   watchdog: 'ok',
   resets: [],
+  pause: 'none',
 };
 
 export interface Accepted {
@@ -40,6 +43,18 @@ export interface Accepted {
   skewed: boolean;
   /** The deadline the object answered. */
   deadlineAt: number;
+}
+
+/** An operator's silence over the agent, made and (maybe) expired through the admin API. */
+export interface Pause {
+  id: string;
+  from: number;
+  /** When it ended: by its own ends_at, or expired through the API. */
+  to: number;
+  /** Whether the agent's object held it once the API answered (the API tells the objects D1 knows of). */
+  told: boolean;
+  /** Whether the object let go of it once the API expired it (always, for one that ends by its own time). */
+  releaseTold: boolean;
 }
 
 export interface D1Window {
@@ -75,6 +90,8 @@ export interface Outcome {
   /** Batches still waiting for D1 at the end, and how old the oldest is. */
   queued: number;
   oldestQueuedAt: number | null;
+  /** The operator's silences over the agent. */
+  pauses: Pause[];
   /** Every evaluation the object made (alarm runs, sweeps, heartbeats taken). */
   evaluations: number[];
   /** Moments a surface would have said "operational" without the evidence for it (the simulator's own record). */
@@ -104,12 +121,14 @@ export class World {
   private lostAlarm: number | null = null;
   private nextSweepAt = START + SWEEP_MS;
   private pending: Pending[] = [];
+  /** What the operator does through the admin API, in order: played after the heartbeats of the same instant. */
+  private operator: { at: number; run: () => Promise<void> }[] = [];
   private order = 0;
   private stopped = false;
   private readonly out: Outcome;
   steps = 0;
   private handle: { instance: AgentMonitor; state: DurableObjectState } | null = null;
-  private seg: { s: Segment; end: number; resets: number[]; sameInstant: number } | null = null;
+  private seg: { s: Segment; end: number; resets: number[]; sameInstant: number; pause: Pause | null } | null = null;
   private readonly queue: Segment[];
   private readonly config = watchConfig(env).config;
   settleMs = 0;
@@ -144,6 +163,7 @@ export class World {
       queued: 0,
       oldestQueuedAt: null,
       falseGreen: [],
+      pauses: [],
       evaluations: [],
       trace: [],
     };
@@ -192,7 +212,10 @@ export class World {
       }
       const r = await this.step();
       if (r === 'reset') return 'reset';
-      if (r === 'end') this.seg = null;
+      if (r === 'end') {
+        this.endPause();
+        this.seg = null;
+      }
     }
   }
 
@@ -253,7 +276,11 @@ export class World {
       `segment ${s.durationS}s agent=${s.agent} freshness=${s.freshness} d1=${s.d1} channel=${s.channel} alarm=${s.alarm} sweep=${s.sweep}${given.watchdog === 'away' ? ' (watchdog away)' : ''} resets=${s.resets.length}`,
     );
     const resets = s.resets.map((f) => start + Math.floor(f * s.durationS * 1000)).sort((a, b) => a - b);
-    this.seg = { s, end: start + s.durationS * 1000, resets, sameInstant: 0 };
+    this.seg = { s, end: start + s.durationS * 1000, resets, sameInstant: 0, pause: null };
+    const mode = s.pause;
+    const seg = this.seg;
+    if (mode === 'silence' || mode === 'silence_expired')
+      this.operator.push({ at: start, run: async () => void (seg.pause = await this.startPause(mode, seg.end)) });
     if (s.agent === 'restart' || (this.stopped && s.agent !== 'dead' && s.agent !== 'stopping')) this.newBoot();
     if (s.agent === 'stopping' && !this.stopped) {
       await this.beat(s, true);
@@ -271,6 +298,7 @@ export class World {
       this.nextBeatAt,
       resets[0] ?? Infinity,
       this.pending[0]?.at ?? Infinity,
+      this.operator[0]?.at ?? Infinity,
       alarm ?? Infinity,
       s.sweep === 'on' ? this.nextSweepAt : Infinity,
     );
@@ -299,6 +327,8 @@ export class World {
       this.nextBeatAt = this.now + (s.agent === 'slow' ? 2 * this.schedule.intervalS * 1000 + 1000 : this.schedule.intervalS * 1000);
       if (!this.stopped && s.agent !== 'dead') await this.beat(s, false);
     }
+    while (this.operator[0] !== undefined && this.operator[0].at <= this.now)
+      await (this.operator.shift() as World['operator'][number]).run();
     if (alarm !== null && alarm <= this.now) await this.fireAlarm(s.alarm, alarm);
     if (s.sweep === 'on' && this.nextSweepAt <= this.now) {
       this.nextSweepAt += SWEEP_MS;
@@ -337,6 +367,64 @@ export class World {
                 : null;
     if (why !== null)
       this.out.falseGreen.push(`+${((this.now - START) / 1000).toFixed(1)}s ${green.map((v) => v.id).join(', ')} operational, but ${why}`);
+  }
+
+  /** Calls the Worker's admin API as an operator would (it tells the agents' objects before it answers). */
+  private async admin(method: string, path: string, body?: unknown): Promise<Record<string, unknown> | null> {
+    this.steps++;
+    const res = await exports.default.fetch(
+      new Request(`https://blindspot.sim/v1/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }),
+    );
+    const text = await res.text();
+    if (res.status >= 500) this.out.errors.push(`+${(this.now - START) / 1000}s admin ${method} ${path}: ${res.status} ${text}`);
+    return res.ok ? (JSON.parse(text) as Record<string, unknown>) : null;
+  }
+
+  /** Whether the object holds the silence now (the API told it, or it re-read). */
+  private holdsPause(id: string): boolean {
+    const pauses = (this.handle?.instance as unknown as { pauses: { maintenance: { id: string }[] } } | undefined)?.pauses;
+    return pauses?.maintenance.some((m) => m.id === `silence:${id}`) ?? false;
+  }
+
+  /** An operator silences the agent for the segment: ending by its own time, or set longer and expired at the segment's end. */
+  private async startPause(mode: 'silence' | 'silence_expired', end: number): Promise<Pause | null> {
+    const endsAt = mode === 'silence' ? end : end + 3_600_000;
+    const made = await this.admin('POST', '/silences', {
+      reason: 'simulated operator',
+      agents: [this.agentId],
+      starts_at: new Date(this.now).toISOString(),
+      ends_at: new Date(endsAt).toISOString(),
+    });
+    const id = (made?.silence as { id?: string } | undefined)?.id;
+    if (id === undefined) {
+      this.log('silence refused by the admin API');
+      return null;
+    }
+    const pause: Pause = { id, from: this.now, to: end, told: this.holdsPause(id), releaseTold: mode === 'silence' };
+    this.out.pauses.push(pause);
+    this.log(
+      `silence ${id} until +${((end - START) / 1000).toFixed(1)}s${mode === 'silence_expired' ? ' (to be expired)' : ''}${pause.told ? '' : ' (object not told)'}`,
+    );
+    return pause;
+  }
+
+  /** At the segment's end (after that instant's heartbeats), the operator expires a silence set for longer. */
+  private endPause(): void {
+    const seg = this.seg;
+    const pause = seg?.pause;
+    if (pause == null || seg?.s.pause !== 'silence_expired') return;
+    this.operator.push({
+      at: this.now,
+      run: async () => {
+        await this.admin('DELETE', `/silences/${pause.id}`);
+        pause.releaseTold = !this.holdsPause(pause.id);
+        this.log(`silence ${pause.id} expired${pause.releaseTold ? '' : ' (object not told)'}`);
+      },
+    });
   }
 
   /** When the platform runs the alarm the object set, under this segment's alarm fault. */
@@ -467,5 +555,12 @@ export class World {
       .bind(this.agentId)
       .all<D1Window>();
     this.out.d1Windows = results;
+    // Each schedule's clock runs over the same hours: what an operator made for this agent goes, and so
+    // do the agent's row and public copy (the admin API tells every agent D1 or the copies know of).
+    await env.DB.batch([
+      env.DB.prepare('DELETE FROM maintenances WHERE agents = ?').bind(JSON.stringify([this.agentId])),
+      env.DB.prepare('DELETE FROM agents WHERE id = ?').bind(this.agentId),
+    ]);
+    await pruneAllCopies(env, this.now + 86_400_000);
   }
 }

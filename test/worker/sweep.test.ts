@@ -44,6 +44,18 @@ describe('the sweep under strain', () => {
     expect(await storedAlarm('kilo')).toBe((await storedLive('kilo'))?.deadlineAt);
   });
 
+  it('finds the agents by their public copies while D1 cannot list them: a silence whose alarm was lost is still opened', async () => {
+    await heardAgo('hotel', 30_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'hotel' }));
+    await env.DB.exec('ALTER TABLE agents RENAME TO agents_away');
+    try {
+      const report = await runSweep({ ...sweepDeps(env), now: () => Date.now() + 60_000 });
+      expect(report.fired).toContain('hotel');
+      expect((await storedLive('hotel'))?.silence?.window).toMatchObject({ cause: 'agent_silent', endedAt: null });
+    } finally {
+      await env.DB.exec('ALTER TABLE agents_away RENAME TO agents');
+    }
+  });
+
   it('visits at most 16 objects at once, and every one of them', async () => {
     const now = Date.now();
     const ids = Array.from({ length: 60 }, (_, i) => `sweep-load-${i}`);

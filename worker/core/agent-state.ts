@@ -66,7 +66,9 @@ export type Change =
   | { type: 'window_opened'; window: BlindWindow }
   | { type: 'window_closed'; window: BlindWindow }
   | { type: 'window_escalated'; window: BlindWindow }
-  | { type: 'window_paged'; window: BlindWindow };
+  | { type: 'window_paged'; window: BlindWindow }
+  /** The window's record changed and nobody is told: why it is not paged (suppressedBy). */
+  | { type: 'window_updated'; window: BlindWindow };
 
 export interface Transition {
   next: LiveState;

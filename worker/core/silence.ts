@@ -86,8 +86,21 @@ export function observeMissed(
   const before = live.boot === '' ? null : { boot: live.boot, seq: live.seq };
   const anchored = (w: BlindWindow): BlindWindow => (w.anchors === undefined ? { ...w, anchors: { before, after: null } } : w);
   const next = result.next.window === null ? result.next : { ...result.next, window: anchored(result.next.window) };
-  const changes = result.changes.map((c) => ({ ...c, window: anchored(c.window) }));
-  return { next: { ...live, silence: next }, changes: windowChanges(changes) };
+  const changes = windowChanges(result.changes.map((c) => ({ ...c, window: anchored(c.window) })));
+  // A window kept open from an earlier miss (the agent was back, but not for recover_for) and never
+  // paged is judged again for this one: what kept it quiet then (a silence since expired) may be over.
+  const w = next.window;
+  if (w !== null && !w.paged && inst.window?.id === w.id && live.state !== 'up') {
+    const why = silenceSuppression(live, config, miss.late, now);
+    if (why === null) {
+      next.window = pageNow(w);
+      changes.push({ type: 'window_paged', window: next.window });
+    } else if (why !== w.suppressedBy) {
+      next.window = { ...w, suppressedBy: why };
+      changes.push({ type: 'window_updated', window: next.window });
+    }
+  }
+  return { next: { ...live, silence: next }, changes };
 }
 
 /** A heartbeat arrived: one good observation for the silence monitor (it closes after `recover_for`). */
@@ -146,7 +159,8 @@ export function silenceDueAt(live: LiveState, subject: SilenceSubject, config: W
   if (w !== null && !w.paged && live.state !== 'up') {
     if (w.suppressedBy === 'watchdog_gap') times.push((live.lastCheckAt ?? now) + recheckMs);
     else if (w.suppressedBy === 'agent_stopped') times.push(stopExpiresAt(live, config));
-    else for (const m of config.maintenance) if (m.endsAt > now && m.startsAt <= now) times.push(m.endsAt);
+    // Whatever its label says, a silence or maintenance over it may be what keeps it quiet now: its end is a moment to page.
+    for (const m of config.maintenance) if (m.endsAt > now && m.startsAt <= now) times.push(m.endsAt);
   }
   return times.length === 0 ? null : Math.min(...times);
 }

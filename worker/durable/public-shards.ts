@@ -26,6 +26,12 @@ export async function readAllCopies(env: Env): Promise<{ id: string; live: LiveS
   return parts.flat();
 }
 
+/** The id of every subject with a public copy, from all shards; throws if any shard cannot be read. */
+export async function readAllCopyIds(env: Env): Promise<string[]> {
+  const parts = await Promise.all(Array.from({ length: PUBLIC_SHARDS }, (_, n) => shard(env, n).publicCopyIds()));
+  return parts.flat();
+}
+
 /** Drops copies nobody wrote since `before` in every shard; returns how many went. */
 export async function pruneAllCopies(env: Env, before: number): Promise<number> {
   const counts = await Promise.all(Array.from({ length: PUBLIC_SHARDS }, (_, n) => shard(env, n).prunePublicCopies(before)));

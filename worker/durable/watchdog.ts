@@ -101,6 +101,11 @@ export class Watchdog extends DurableObject<Env> {
     return [...this.copies()].map(([id, c]) => ({ id, live: c.live }));
   }
 
+  /** The ids of the subjects this shard holds a copy of. */
+  publicCopyIds(): string[] {
+    return [...this.copies().keys()];
+  }
+
   /** The copies as stored, parsed once per instance (readers come every few seconds; writers more often). */
   private copies(): Map<string, { live: LiveState; at: number }> {
     this.copyCache ??= new Map(listCopies(this.ctx.storage.sql).map((c) => [c.id, { live: c.live, at: c.at }]));

@@ -6,7 +6,6 @@ import type { Gap } from '../core/watchdog-ticks.ts';
 import { summaryEvent } from '../core/window-event.ts';
 import { summaryChannels } from '../core/routing.ts';
 import type { Registry } from '../notify/registry.ts';
-import { listAgents } from '../store/agents.ts';
 import { type Db, runBatch } from '../store/db.ts';
 import { pruneQueries } from '../store/rollups.ts';
 import { insertGapWindow, listLateWindows, markSummarised } from '../store/windows.ts';
@@ -24,6 +23,8 @@ export interface SweepDeps {
   db: Db;
   d1: D1Database;
   tick: (now: number) => Promise<{ gap: Gap | null; previousTickAt: number | null }>;
+  /** Every subject with an object to visit (durable/known-subjects.ts: D1's list and the public copies'). */
+  subjects: () => Promise<string[]>;
   ensureAlarm: (agentId: string, now: number) => Promise<EnsureResult>;
   /** The object's replication queue and what it set aside (summed into the fleet's for /healthz). */
   health: (agentId: string) => Promise<ObjectHealth>;
@@ -57,11 +58,11 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   const report: SweepReport = { checked: 0, rearmed: [], fired: [], failed: [], gap, summarised: 0, pruned: false };
 
   const fleet: FleetReplication = { at: now, agents: 0, queued: 0, oldestAt: null, setAside: 0, dropped: 0, troubled: [] };
-  const agents = await listAgents(deps.db);
+  const agents = await deps.subjects();
   let next = 0;
   const visit = async () => {
     for (let i = next++; i < agents.length; i = next++) {
-      const id = (agents[i] as { id: string }).id;
+      const id = agents[i] as string;
       report.checked++;
       try {
         const result = await deps.ensureAlarm(id, now);

@@ -11,7 +11,7 @@ import { realCalendarTime, RFC3339 } from '../core/time-zone.ts';
 import type { Env } from '../env.ts';
 import { ApiError, parseJsonBody } from '../errors.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
-import { listAgents } from '../store/agents.ts';
+import { knownSubjects } from '../durable/known-subjects.ts';
 import { createDb } from '../store/db.ts';
 import {
   addIncidentUpdate,
@@ -308,7 +308,7 @@ export async function tellAgents(env: Env): Promise<void> {
     ...parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys(),
     ...watchConfig(env).config.alertSources.map((s) => alertSourceSubject(s.id)),
   ]);
-  for (const a of await listAgents(createDb(env.DB))) ids.add(a.id);
+  for (const id of await knownSubjects(env)) ids.add(id);
   const results = await Promise.allSettled([...ids].map((id) => env.AGENT.get(env.AGENT.idFromName(id)).maintenanceChanged()));
   const failed = results.filter((r) => r.status === 'rejected').length;
   // Each object also re-reads on its own every few minutes: a missed call delays the pause, no more.

@@ -60,6 +60,7 @@ export function transitionWrites(
         publicIncident('opened', change.window);
         break;
       case 'window_escalated':
+      case 'window_updated':
         queries.push(...upsertWindow(db, change.window));
         break;
       case 'window_closed':

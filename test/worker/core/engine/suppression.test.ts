@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nextDueAt } from '../../../../worker/core/evaluate.ts';
 import { at, config, Scenario, sig } from './scenario.ts';
 
 const deps = config(`
@@ -93,5 +94,42 @@ describe('agent silence', () => {
     s.heartbeat(35, []);
     expect(s.notifications().map((c) => c.type)).toEqual(['window_opened', 'window_closed']);
     expect(s.windows('window_closed', 'agent')[0]).toMatchObject({ startedAt: at(5), endedAt: at(30) });
+  });
+
+  describe('under an operator silence', () => {
+    const silenced = config(
+      'maintenance: [{ id: s1, starts_at: "2026-11-22T12:00:00Z", ends_at: "2026-11-22T12:03:20Z", agents: ["a"], reason: rebuilding }]',
+    );
+    const subject = { kind: 'agent' as const, component: 'monitoring' };
+
+    it('a silence window kept open past the silence and missed again late is relabelled noticed late, so the summary reports it', () => {
+      const s = new Scenario(silenced).heartbeat(0, []);
+      s.alarm(10);
+      expect(s.windows('window_opened', 'agent')).toEqual([
+        expect.objectContaining({ suppressedBy: 'maintenance:s1', paged: false }),
+      ]);
+      // Back once (recover_for is two), the silence ends, then nothing until the watchdog itself is back, late.
+      s.heartbeat(195, []);
+      s.alarm(200);
+      s.alarm(400);
+      expect(s.windows('window_updated', 'agent')).toEqual([
+        expect.objectContaining({ at: 400, suppressedBy: 'watchdog_gap', paged: false }),
+      ]);
+      expect(s.notifications()).toEqual([]);
+      // On time again and the agent still away: it pages.
+      s.alarm(430);
+      expect(s.windows('window_paged', 'agent')).toEqual([expect.objectContaining({ at: 430, startedAt: at(5) })]);
+    });
+
+    it('a silence window noticed late under a silence is looked at again when the silence ends, not only at its next re-check', () => {
+      const s = new Scenario(silenced).heartbeat(0, []);
+      s.alarm(150);
+      expect(s.windows('window_opened', 'agent')).toEqual([expect.objectContaining({ suppressedBy: 'watchdog_gap', paged: false })]);
+      s.alarm(180);
+      expect(s.notifications()).toEqual([]);
+      expect(nextDueAt(s.live!, subject, silenced, at(180))).toBe(at(200));
+      s.alarm(200);
+      expect(s.windows('window_paged', 'agent')).toEqual([expect.objectContaining({ at: 200 })]);
+    });
   });
 });
