@@ -18,7 +18,7 @@ function window(
   id: string,
   monitor: string,
   component: string,
-  cause: string,
+  cause: WindowRecord['cause'],
   level: string,
   from: string,
   to: string,

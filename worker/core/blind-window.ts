@@ -10,28 +10,39 @@ export const isBad = (level: Level): level is BadLevel => level !== 'up';
 export const worse = <L extends Level>(a: L, b: L): L => (RANK[b] > RANK[a] ? b : a);
 export const isWorse = (a: Level, than: Level): boolean => RANK[a] > RANK[than];
 
-export type WindowCause =
-  | 'agent_silent'
-  | 'agent_stopped'
-  | 'alert_path_silent'
-  | 'stale'
-  | 'sampling_low'
-  | 'sampling_drop'
-  | 'dropped'
-  | 'queue_backlog'
-  | 'queue_full'
-  | 'unknown'
-  | 'missing_signal'
-  | 'clock_skew'
-  | 'flapping'
-  | MonitorCause;
-
 /**
  * What a monitor may name its breaches (its `cause` in the configuration), where the signal's kind
  * alone would say something vaguer: a failed rule evaluation is not "notifications lost".
  */
 export const MONITOR_CAUSES = ['alert_rules_silent', 'rules_behind', 'config_reload_failed', 'targets_missing', 'alerts_silenced'] as const;
 export type MonitorCause = (typeof MONITOR_CAUSES)[number];
+
+/** Why a window opened: the one list the engine, storage, events, notifiers and the gap report share. */
+export const WINDOW_CAUSES = [
+  'agent_silent',
+  'agent_stopped',
+  'alert_path_silent',
+  'stale',
+  'sampling_low',
+  'sampling_drop',
+  'dropped',
+  'queue_backlog',
+  'queue_full',
+  'unknown',
+  'missing_signal',
+  'clock_skew',
+  'flapping',
+  ...MONITOR_CAUSES,
+] as const;
+export type WindowCause = (typeof WINDOW_CAUSES)[number];
+
+/**
+ * The causes of the windows D1 records: the engine's, and `watchdog_gap`, the watchdog's own
+ * absence (a window of the pseudo-agent "*", written by the sweep). Elsewhere `watchdog_gap` is a
+ * reason a window was not paged (`suppressedBy`), never a cause.
+ */
+export const RECORDED_CAUSES = [...WINDOW_CAUSES, 'watchdog_gap'] as const;
+export type RecordedCause = (typeof RECORDED_CAUSES)[number];
 
 /** An interval during which a monitor was not up. Times are unix milliseconds. */
 export interface BlindWindow {

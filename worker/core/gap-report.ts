@@ -7,7 +7,7 @@ import { type Coverage, coverageOf, overallTimeline, type ComponentTimeline, BUR
 import { matchesGlob } from './glob.ts';
 import { intersect, type Interval, overlapMs, subtract, union } from './intervals.ts';
 import { type BackfilledHeartbeat, continuesSequence, type LinkOutage, linkOutages, outageSpans } from './link-outages.ts';
-import type { SeqAnchors } from './blind-window.ts';
+import type { RecordedCause, SeqAnchors } from './blind-window.ts';
 import { defOf } from './monitor-defs.ts';
 
 export type WindowSource = 'engine' | 'backfill' | 'watchdog';
@@ -17,7 +17,7 @@ export interface WindowRecord {
   agentId: string;
   monitor: string;
   component: string;
-  cause: string;
+  cause: RecordedCause;
   level: string;
   signal: string | null;
   startedAt: number;

@@ -1,6 +1,7 @@
 // What a notification says, in words, for every channel: short enough to read at 3 a.m., with the
 // facts a responder needs (what went blind, how badly, since when, for how long, what it holds back).
 // Pure: the stored event body in, text out; `now` only measures how long an open window has lasted.
+import type { RecordedCause } from '../core/blind-window.ts';
 import type { WindowEventType } from '../core/window-event.ts';
 
 export interface WindowView {
@@ -39,7 +40,8 @@ export interface Links {
   gapReport: string | null;
 }
 
-const CAUSES: Record<string, string> = {
+/** Every cause in words; the compiler holds the list to blind-window.ts's. */
+const CAUSES: Record<RecordedCause | 'test', string> = {
   agent_silent: 'the agent stopped sending heartbeats',
   agent_stopped: 'the agent was stopped on purpose',
   alert_path_silent: 'the Alertmanager Watchdog alert stopped arriving: alerts may not reach anyone',
@@ -58,10 +60,11 @@ const CAUSES: Record<string, string> = {
   config_reload_failed: 'a configuration reload failed: the old configuration is still running',
   targets_missing: 'scrape jobs discover no targets: their data and alerts are gone',
   alerts_silenced: 'an Alertmanager silence mutes every critical alert, or one lies forgotten',
+  watchdog_gap: 'the watchdog itself was not running: nothing was checked',
   test: 'this is a test notification from Blindspot; nothing is wrong',
 };
 
-export const causeText = (cause: string) => CAUSES[cause] ?? cause;
+export const causeText = (cause: string) => (CAUSES as Record<string, string>)[cause] ?? cause;
 
 export function parseBody(payload: string): EventBody {
   return JSON.parse(payload) as EventBody;

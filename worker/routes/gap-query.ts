@@ -1,6 +1,6 @@
 // The gap report's query string, read strictly: every parameter is checked, and a bad one is named
 // with the fix. The same parameters serve /api/v1/gaps, /gaps and `blindspot gaps`.
-import { MONITOR_CAUSES } from '../core/blind-window.ts';
+import { RECORDED_CAUSES } from '../core/blind-window.ts';
 import type { GapFilters } from '../core/gap-report.ts';
 import { GLOB_HINT, isGlob } from '../core/glob.ts';
 import { parseZone, realCalendarTime, RFC3339, type Zone } from '../core/time-zone.ts';
@@ -14,23 +14,8 @@ export const DEFAULT_LIMIT = 500;
 export const MAX_LIMIT = 5000;
 const MAX_VALUES = 20;
 const KNOWN = new Set(['from', 'to', 'tz', 'agent', 'component', 'monitor', 'cause', 'objective', 'format', 'limit', 'cursor']);
-export const CAUSES = [
-  'agent_silent',
-  'agent_stopped',
-  'alert_path_silent',
-  'stale',
-  'sampling_low',
-  'sampling_drop',
-  'dropped',
-  'queue_backlog',
-  'queue_full',
-  'unknown',
-  'missing_signal',
-  'clock_skew',
-  'flapping',
-  ...MONITOR_CAUSES,
-  'watchdog_gap',
-] as const;
+/** What `cause=` may name: every cause a recorded window can have. */
+export const CAUSES = RECORDED_CAUSES;
 
 export interface GapQuery {
   from: number;

@@ -2,7 +2,7 @@
 // maintenance and incidents, all around one time span. Bounded: a span holding more than the report
 // can carry is refused with the count, so the caller can say "narrow the range".
 import { type SqlBool, sql } from 'kysely';
-import type { SeqAnchor, SeqAnchors } from '../core/blind-window.ts';
+import type { RecordedCause, SeqAnchor, SeqAnchors } from '../core/blind-window.ts';
 import type { WindowRecord } from '../core/gap-report.ts';
 import type { Interval } from '../core/intervals.ts';
 import type { BackfilledHeartbeat } from '../core/link-outages.ts';
@@ -98,7 +98,8 @@ export async function readGapData(db: Db, span: Interval, agents: readonly strin
         agentId: r.agent_id,
         monitor: r.monitor,
         component: r.component,
-        cause: r.cause,
+        // What D1 holds was written from the one list (blind-window.ts); a stranger row still reads.
+        cause: r.cause as RecordedCause,
         level: r.level,
         signal: r.signal,
         startedAt: r.started_at,
