@@ -9,12 +9,14 @@ export type D1Mode = 'ok' | 'refuse' | 'hang' | 'poison';
 /** What a channel's receiver took: one row per request it answered 2xx. */
 export interface Received {
   channel: ChannelId;
-  /** trigger (opened, escalated, repeat) or resolve. */
-  kind: 'trigger' | 'resolve';
+  /** trigger (opened, escalated, repeat), resolve, or the Watchdog's summary (windows noticed late, its own gap). */
+  kind: 'trigger' | 'resolve' | 'summary';
   windowId: string;
   /** What a receiver deduplicates on: webhook-id for the webhook, the dedup key and action for PagerDuty. */
   dedupKey: string;
   at: number;
+  /** A summary's windows, by id (the webhook's body lists them; PagerDuty's change event does not). */
+  summarised?: string[];
   /** The window as the webhook's body tells it (PagerDuty's does not). */
   window?: { monitor: string; cause: string; startedAt: number; endedAt: number | null };
 }
@@ -47,7 +49,7 @@ export class SimNet {
     if (this.mode === 'hang') throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     if (this.mode === '500') return new Response('{"error":"internal"}', { status: 500 });
     if (this.mode === '429') return new Response('{"error":"slow down"}', { status: 429, headers: { 'retry-after': '30' } });
-    this.received.push(parse(channel, req, body, this.now()));
+    this.received.push(parse(channel, req, url, body, this.now()));
     return new Response('{}', { status: 202, headers: { 'content-type': 'application/json' } });
   }
 }
@@ -59,8 +61,21 @@ interface Payload {
   data?: { window_id?: string; window?: { id: string; monitor: string; cause: string; started_at: string; ended_at: string | null } };
 }
 
-function parse(channel: ChannelId, req: Request, body: string, at: number): Received {
+function parse(channel: ChannelId, req: Request, url: URL, body: string, at: number): Received {
   const json = JSON.parse(body) as Payload;
+  if (channel === 'pd' && url.pathname.endsWith('/change/enqueue'))
+    return { channel, kind: 'summary', windowId: '', dedupKey: req.headers.get('idempotency-key') ?? body, at };
+  if (json.type === 'watchdog.summary') {
+    const windows = (json.data as { windows?: { id: string }[] } | undefined)?.windows ?? [];
+    return {
+      channel,
+      kind: 'summary',
+      windowId: '',
+      dedupKey: req.headers.get('webhook-id') ?? '',
+      at,
+      summarised: windows.map((w) => w.id),
+    };
+  }
   if (channel === 'pd') {
     const kind = json.event_action === 'resolve' ? 'resolve' : 'trigger';
     return { channel, kind, windowId: String(json.dedup_key), dedupKey: `${json.dedup_key}:${json.event_action}`, at };

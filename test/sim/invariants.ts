@@ -209,9 +209,19 @@ export function check(o: Outcome): Broken | null {
   if (o.openAtEnd.length > 0)
     return broken('resolved', `after ${HEAL_MIN} healthy minutes the object still holds windows open: ${o.openAtEnd.join(', ')}`);
   for (const c of CHANNELS) {
-    for (const id of new Set(o.received.filter((r) => r.channel === c).map((r) => r.windowId))) {
+    for (const id of new Set(o.received.filter((r) => r.channel === c && r.kind !== 'summary').map((r) => r.windowId))) {
       if (!triggered(c, id)) return broken('resolved', `${c} got a resolve for ${id} without its trigger`);
       if (!resolved(c, id)) return broken('resolved', `${c} got a trigger for ${id} and never its resolve`);
+    }
+  }
+
+  // A silence noticed late and never paged is told in the Watchdog's summary (on the webhook, which lists its windows).
+  if (o.setAside === 0 && o.dropped === 0) {
+    const summarised = new Set(o.received.filter((r) => r.channel === 'hook' && r.kind === 'summary').flatMap((r) => r.summarised ?? []));
+    for (const w of silent) {
+      const row = o.d1Windows.find((r) => r.id === w.id);
+      if (row?.suppressed_by !== 'watchdog_gap' || CHANNELS.some((c) => triggered(c, w.id))) continue;
+      if (!summarised.has(w.id)) return broken('late-reported', `window ${w.id}, noticed late and never paged, is in no Watchdog summary`);
     }
   }
 
