@@ -105,9 +105,7 @@ describe('agent silence', () => {
     it('a silence window kept open past the silence and missed again late is relabelled noticed late, so the summary reports it', () => {
       const s = new Scenario(silenced).heartbeat(0, []);
       s.alarm(10);
-      expect(s.windows('window_opened', 'agent')).toEqual([
-        expect.objectContaining({ suppressedBy: 'maintenance:s1', paged: false }),
-      ]);
+      expect(s.windows('window_opened', 'agent')).toEqual([expect.objectContaining({ suppressedBy: 'maintenance:s1', paged: false })]);
       // Back once (recover_for is two), the silence ends, then nothing until the watchdog itself is back, late.
       s.heartbeat(195, []);
       s.alarm(200);
