@@ -173,7 +173,7 @@ describe('both CLIs: help per command, shell completion, -o json', () => {
         encoding: 'utf8',
       },
     );
-    expect(verbs.stdout.trim()).toBe('rotate revoke');
+    expect(verbs.stdout.trim()).toBe('rotate revoke replication');
     expect(admin(['completion', 'fish'])).toMatchObject({ code: 2, stderr: expect.stringContaining('bash or zsh') });
     expect(admin(['completion', 'zsh']).stdout).toMatch(/^autoload -U \+X bashcompinit && bashcompinit\n/);
   });
