@@ -74,6 +74,50 @@ describe('the object and D1', () => {
     }
   });
 
+  it('an object reset while a heartbeat waits for D1 loses nothing: its decision and the page it queued were stored before the wait', async () => {
+    const a = new SimulatedAgent('reset-mid-wait');
+    await a.every(0, 5, () => [fresh('metrics.freshness', 1)]);
+    // D1 and the clock's wait never answer: the next heartbeat, which finds the agent silent, parks in its wait for D1.
+    await runInDurableObject(agentStub(a.id), (o: AgentMonitor) => {
+      o.replicator.d1 = { batch: () => new Promise(() => {}), prepare: env.DB.prepare.bind(env.DB) } as unknown as D1Database;
+      o.clock = { now: () => a.at(40), sleep: () => new Promise(() => {}) };
+    });
+    const body = {
+      v: 1 as const,
+      seq: 3,
+      boot: a.boot,
+      sent_at: new Date(a.at(40)).toISOString(),
+      interval_s: 5,
+      grace_s: 5,
+      signals: [fresh('metrics.freshness', 1)],
+    };
+    const parked = agentStub(a.id).receiveHeartbeat(a.id, 'hb-parked', body, a.at(40));
+    const outcome = Promise.race([
+      parked.then(
+        () => 'answered',
+        () => 'failed',
+      ),
+      new Promise((r) => setTimeout(() => r('waiting'), 200)),
+    ]);
+    expect(await outcome).toBe('waiting');
+    await abortAllDurableObjects();
+    expect(
+      await parked.then(
+        () => 'answered',
+        () => 'failed',
+      ),
+    ).toBe('failed');
+
+    // A new instance, from storage alone: the late heartbeat's decision is there (the silence it found, and its page queued), and D1 gets it.
+    const live = await runInDurableObject(agentStub(a.id), (o: AgentMonitor) => o.getStatus());
+    expect(live).toMatchObject({ seq: 3, lastHeartbeatAt: a.at(40) });
+    expect(live?.silence?.window).toMatchObject({ cause: 'agent_silent', startedAt: a.at(10), paged: true });
+    expect((await rowsOf(a.id)).map((r) => [r.event_type, r.state])).toEqual([['window.opened', 'pending']]);
+    // The agent retries the heartbeat it got no answer for: that webhook id was taken (409 to the agent), not decided twice.
+    expect(await agentStub(a.id).receiveHeartbeat(a.id, 'hb-parked', body, a.at(41))).toEqual({ status: 'replay' });
+    expect(await rowsOf(a.id)).toHaveLength(1);
+  });
+
   it('grace 0, the alarm opening the silence just before a heartbeat stamped earlier: every stored window ends at or after its start', async () => {
     const a = new SimulatedAgent('race-grace0', undefined, 5);
     await agentStub(a.id).receiveHeartbeat(
