@@ -593,9 +593,15 @@ export class World {
     });
     // Each schedule's clock runs over the same hours: what an operator made for this agent goes, and so
     // do the agent's row and public copy (the admin API tells every agent D1 or the copies know of).
+    // The rest of its history goes too, once read: the next schedule starts from a D1 as small as this one did.
+    const id = this.agentId;
     await env.DB.batch([
-      env.DB.prepare('DELETE FROM maintenances WHERE agents = ?').bind(JSON.stringify([this.agentId])),
-      env.DB.prepare('DELETE FROM agents WHERE id = ?').bind(this.agentId),
+      env.DB.prepare('DELETE FROM maintenances WHERE agents = ?').bind(JSON.stringify([id])),
+      env.DB.prepare('DELETE FROM agents WHERE id = ?').bind(id),
+      env.DB.prepare('DELETE FROM delivery_attempts WHERE notification_id IN (SELECT id FROM outbox WHERE agent_id = ?)').bind(id),
+      ...['windows', 'outbox', 'agent_events', 'agent_days'].map((table) =>
+        env.DB.prepare(`DELETE FROM ${table} WHERE agent_id = ?`).bind(id),
+      ),
     ]);
     await pruneAllCopies(env, this.now + 86_400_000);
   }
