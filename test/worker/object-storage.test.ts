@@ -12,7 +12,7 @@ import { runSweep } from '../../worker/jobs/sweep.ts';
 import { windowsOf } from './fixtures/d1.ts';
 import { READ_TOKEN } from './fixtures/channels.ts';
 import { BASE, send } from './fixtures/requests.ts';
-import { agentStub } from './fixtures/durable.ts';
+import { agentStub, storedLive } from './fixtures/durable.ts';
 import { receivedFor } from './fixtures/hub.ts';
 import { deliverAt, rowsOf } from './fixtures/paging.ts';
 import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
@@ -92,21 +92,17 @@ describe('the object and D1', () => {
       signals: [fresh('metrics.freshness', 1)],
     };
     const parked = agentStub(a.id).receiveHeartbeat(a.id, 'hb-parked', body, a.at(40));
-    const outcome = Promise.race([
-      parked.then(
+    // Wait for the stored decision (asking the object, not the clock); by then the heartbeat is parked, unanswered.
+    for (let i = 0; i < 100 && (await storedLive(a.id))?.seq !== 3; i++);
+    expect((await storedLive(a.id))?.seq).toBe(3);
+    const answer = (p: Promise<unknown>) =>
+      p.then(
         () => 'answered',
         () => 'failed',
-      ),
-      new Promise((r) => setTimeout(() => r('waiting'), 200)),
-    ]);
-    expect(await outcome).toBe('waiting');
+      );
+    expect(await Promise.race([answer(parked), Promise.resolve('waiting')])).toBe('waiting');
     await abortAllDurableObjects();
-    expect(
-      await parked.then(
-        () => 'answered',
-        () => 'failed',
-      ),
-    ).toBe('failed');
+    expect(await answer(parked)).toBe('failed');
 
     // A new instance, from storage alone: the late heartbeat's decision is there (the silence it found, and its page queued), and D1 gets it.
     const live = await runInDurableObject(agentStub(a.id), (o: AgentMonitor) => o.getStatus());
