@@ -111,6 +111,8 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         signals_per_heartbeat: signals.length,
         server: 'wrangler dev (workerd, local D1) on 127.0.0.1',
+        // wrangler's local trace collector (on by default in wrangler dev, absent when deployed): off unless asked for.
+        local_observability: process.env.X_LOCAL_OBSERVABILITY ?? 'false',
         load: 'autocannon, same process as nothing else',
       },
       ingest: {

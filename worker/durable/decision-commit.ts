@@ -56,9 +56,11 @@ export class DecisionCommit {
     this.parts.adopt(stored.next);
     if (stored.sends) ctx.waitUntil(this.sendAndRecord());
     // A heartbeat tries D1 at once (an outage costs one refused call per heartbeat); alarms keep the backoff.
-    const writing = replicator.flush(options.waitForD1 || stored.forD1);
+    let written = false;
+    const writing = replicator.flush(options.waitForD1 || stored.forD1).finally(() => (written = true));
     if (options.waitForD1) await waitAtMost(writing, D1_WAIT_MS, clock);
-    ctx.waitUntil(writing.then(() => scheduler.rearm(clock.now())));
+    // The alarm follows what D1 left queued: once now if D1 has answered, else again when it does.
+    if (!written) ctx.waitUntil(writing.then(() => scheduler.rearm(clock.now())));
     await scheduler.rearm(now);
     await publishCopy(env, stored.next, now, clock);
   }

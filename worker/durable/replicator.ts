@@ -51,6 +51,7 @@ export class Replicator {
 
   /** Stores a batch (call inside the decision's storage transaction) and keeps the queue within its bounds. */
   push(statements: readonly queue.Statement[]): void {
+    if (statements.length === 0) return;
     const sql = this.storage.sql;
     queue.pushBatch(sql, statements, this.now());
     const dropped = queue.dropOldestBeyond(sql, MAX_QUEUED_BATCHES, MAX_QUEUED_BYTES);
