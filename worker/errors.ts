@@ -22,3 +22,18 @@ export function parseJsonBody(raw: string): unknown {
     throw new ApiError(400, 'malformed_json', 'the body is not valid JSON');
   }
 }
+
+/**
+ * Calls a Durable Object for a route. If it cannot answer (reset under the call, overloaded,
+ * unreachable, or its storage failed), the client gets a 503 with Retry-After naming `what`, not a
+ * 500: the request was good and may be sent again. ApiErrors pass through.
+ */
+export async function fromObject<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e: unknown) {
+    if (e instanceof ApiError) throw e;
+    console.error(`${what} could not answer:`, e);
+    throw new ApiError(503, 'temporarily_unavailable', `${what} could not answer now; retry in a few seconds`, { 'retry-after': '5' });
+  }
+}

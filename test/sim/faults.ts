@@ -26,6 +26,8 @@ export class SimNet {
   mode: ChannelMode = 'ok';
   readonly received: Received[] = [];
   attempts = 0;
+  /** Every request passes here first: the simulator may hold it for ever (an object reset while it awaits). */
+  onAwait: ((what: string) => Promise<never> | null) | null = null;
   private original: typeof fetch | null = null;
 
   constructor(private readonly now: () => number) {}
@@ -44,6 +46,8 @@ export class SimNet {
     const url = new URL(req.url);
     const channel: ChannelId | null = url.hostname === 'pd.sim.invalid' ? 'pd' : url.hostname === 'hook.sim.invalid' ? 'hook' : null;
     if (channel === null) throw new TypeError(`the simulator's network has no host ${url.hostname}`);
+    const held = this.onAwait?.(`a request to ${channel}`);
+    if (held) return held;
     this.attempts++;
     const body = await req.text();
     if (this.mode === 'hang') throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
@@ -117,6 +121,8 @@ export class SimD1 {
   private epoch = 0;
 
   private readonly calls = new Set<Promise<unknown>>();
+  /** Every batch passes here first: the simulator may hold it for ever (an object reset while it awaits). */
+  onAwait: ((what: string) => Promise<never> | null) | null = null;
 
   /** The object was reset: what its calls had in flight went with it. */
   forget(): void {
@@ -146,6 +152,8 @@ export class SimD1 {
   }
 
   private async batch(statements: D1PreparedStatement[]): Promise<D1Result[]> {
+    const held = this.onAwait?.('D1');
+    if (held) return held;
     // One batch, by its SQL and its values: a constraint refuses those rows, not every later batch of the same shape.
     const key = JSON.stringify(
       statements.map((s) => {

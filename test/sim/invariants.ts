@@ -117,9 +117,15 @@ function hadToPage(o: Outcome, gap: Gap): boolean {
   return false;
 }
 
-/** The stretches the object may have held an operator's silence: back-to-back silences are one, and one it could not be told had ended lasts until it re-read. */
+/**
+ * The stretches the object may have held an operator's silence: back-to-back silences are one, and
+ * one it could not be told had ended lasts until it re-read.
+ */
 function heldPauses(pauses: readonly Pause[]): { from: number; to: number }[] {
-  const spans = pauses.map((p) => ({ from: p.from, to: p.to + (p.releaseTold ? 0 : PAUSE_REREAD_MS) })).sort((a, b) => a.from - b.from);
+  // One expired through the API still held at its last instant: the simulator plays that instant's heartbeats first.
+  const spans = pauses
+    .map((p) => ({ from: p.from, to: p.to + (p.expired ? 1 : 0) + (p.releaseTold ? 0 : PAUSE_REREAD_MS) }))
+    .sort((a, b) => a.from - b.from);
   const merged: { from: number; to: number }[] = [];
   for (const span of spans) {
     const last = merged.at(-1);

@@ -49,6 +49,12 @@ export interface Segment {
   watchdog: 'ok' | 'away';
   /** Object resets (all memory, all work in flight), as fractions of the segment. */
   resets: number[];
+  /**
+   * Where each reset lands (by index; absent or 0: between two steps). k ≥ 1: the objects are reset
+   * while one of them awaits its k-th D1 call, channel request or timer from the reset's time on (or
+   * between steps, if none comes within that step).
+   */
+  resetAwaits?: number[];
   /** An operator's silence over the agent, for the segment (absent in schedules printed before there were pauses). */
   pause?: PauseMode;
 }
@@ -84,6 +90,7 @@ const segment: fc.Arbitrary<Segment> = fc.record({
   sweep: weighted<'on' | 'stalled'>([4, 'on'], [1, 'stalled']),
   watchdog: weighted<'ok' | 'away'>([7, 'ok'], [1, 'away']),
   resets: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 2 }),
+  resetAwaits: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 2, maxLength: 2 }),
   pause: weighted<PauseMode>([10, 'none'], [1, 'silence'], [1, 'silence_expired']),
 });
 

@@ -58,6 +58,8 @@ export interface Pause {
   told: boolean;
   /** Whether the object let go of it once the API expired it (always, for one that ends by its own time). */
   releaseTold: boolean;
+  /** Expired through the API: after the heartbeats of that instant, which were still taken under it. */
+  expired: boolean;
 }
 
 export interface D1Window {
@@ -102,6 +104,27 @@ export interface Outcome {
   trace: string[];
 }
 
+/**
+ * A reset armed to land while an object awaits: the k-th D1 call, channel request or timer of any
+ * object from the reset's time on never answers, the step ends there, and the objects are reset with
+ * that work suspended at its await.
+ */
+interface Trap {
+  remaining: number;
+  sprung: boolean;
+}
+
+/** Thrown through the simulator's own awaits when an armed reset has landed. */
+class ResetAtAwait extends Error {}
+
+const SPRUNG = Symbol('sprung');
+
+/** Settles once the trap is sprung (a flag polled on timers: a promise made in one object cannot be settled from another). */
+async function sprung(trap: Trap, done: () => boolean): Promise<typeof SPRUNG | null> {
+  while (!trap.sprung && !done()) await new Promise((r) => setTimeout(r, 0));
+  return trap.sprung ? SPRUNG : null;
+}
+
 interface Pending {
   at: number;
   body: Heartbeat;
@@ -131,11 +154,14 @@ export class World {
   /** What the operator does through the admin API, in order: played after the heartbeats of the same instant. */
   private operator: { at: number; run: () => Promise<void> }[] = [];
   private order = 0;
+  /** Heartbeats handed to the object since the last one it acknowledged: a reset may find one of them stored, unanswered. */
+  private sinceAck = new Map<string, Omit<Accepted, 'deadlineAt'>>();
   private stopped = false;
   private readonly out: Outcome;
   steps = 0;
   private handle: { instance: AgentMonitor; state: DurableObjectState } | null = null;
-  private seg: { s: Segment; end: number; resets: number[]; sameInstant: number; pause: Pause | null } | null = null;
+  private seg: { s: Segment; end: number; resets: { at: number; await: number }[]; sameInstant: number; pause: Pause | null } | null = null;
+  private trap: Trap | null = null;
   private readonly queue: Segment[];
   private readonly config = watchConfig(env).config;
   settleMs = 0;
@@ -147,6 +173,7 @@ export class World {
     private readonly verbose = false,
   ) {
     this.d1 = new SimD1(env.DB, () => this.now);
+    this.d1.onAwait = this.net.onAwait = (what) => this.atAwait(what);
     this.rng = prng(schedule.noise);
     this.jitter = prng(schedule.noise ^ 0x5bd1e995);
     this.stub = env.AGENT.get(env.AGENT.idFromName(agentId));
@@ -195,11 +222,12 @@ export class World {
   }
 
   private async inObject<T>(work: () => Promise<T>): Promise<T> {
+    const clock = { now: () => this.now, sleep: () => this.atAwait('a timer') ?? Promise.resolve() };
     await runInDurableObject(this.watchdog, (w: Watchdog) => {
-      w.clock = { now: () => this.now, sleep: () => Promise.resolve() };
+      w.clock = clock;
     });
     return runInDurableObject(this.stub, async (instance: AgentMonitor, state) => {
-      instance.clock = { now: () => this.now, sleep: () => Promise.resolve() };
+      instance.clock = clock;
       instance.random = this.jitter;
       instance.replicator.d1 = this.d1.binding();
       this.handle = { instance, state };
@@ -220,7 +248,13 @@ export class World {
         if (s === HEAL) this.out.scheduleEnd = this.now;
         await this.enter(s);
       }
-      const r = await this.step();
+      let r: Awaited<ReturnType<World['step']>>;
+      try {
+        r = await this.step();
+      } catch (e: unknown) {
+        if (e instanceof ResetAtAwait) return 'reset';
+        throw e;
+      }
       if (r === 'reset') return 'reset';
       if (r === 'end') {
         this.endPause();
@@ -247,16 +281,45 @@ export class World {
     if (this.handle === null) throw new Error(`${what}: called outside the object`);
     const { instance, state } = this.handle;
     try {
-      return await fn(instance, state);
+      return await this.guard(Promise.resolve().then(() => fn(instance, state)));
     } catch (e: unknown) {
+      if (e instanceof ResetAtAwait) throw e;
       this.out.errors.push(`+${(this.now - START) / 1000}s ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       this.log(`${what} threw`);
       return undefined;
     } finally {
-      this.alarmAt = await state.storage.getAlarm();
-      this.out.maxStoredBytes = Math.max(this.out.maxStoredBytes, storedBytes(state.storage.sql));
-      this.out.maxLiveBytes = Math.max(this.out.maxLiveBytes, liveBytes(state.storage.sql));
+      if (this.trap?.sprung !== true) {
+        this.alarmAt = await state.storage.getAlarm();
+        this.out.maxStoredBytes = Math.max(this.out.maxStoredBytes, storedBytes(state.storage.sql));
+        this.out.maxLiveBytes = Math.max(this.out.maxLiveBytes, liveBytes(state.storage.sql));
+      }
     }
+  }
+
+  /** Arms a reset to land at the k-th await of the objects (see Trap). */
+  private arm(k: number): void {
+    this.trap = { remaining: k, sprung: false };
+  }
+
+  /** Each D1 call, channel request and timer of the objects passes here; an armed reset lands on its k-th, which never answers. */
+  private atAwait(what: string): Promise<never> | null {
+    const trap = this.trap;
+    if (trap === null || trap.sprung || --trap.remaining > 0) return null;
+    trap.sprung = true;
+    this.log(`object reset while it awaits ${what}`);
+    return new Promise<never>(() => {});
+  }
+
+  /** Awaits the simulator's own call, unless an armed reset lands first: then the step ends there. */
+  private async guard<T>(work: Promise<T>): Promise<T> {
+    const trap = this.trap;
+    if (trap === null) return work;
+    let settled = false;
+    const watched = work.finally(() => (settled = true));
+    const landed = sprung(trap, () => settled).then(async (x): Promise<T | typeof SPRUNG> => (x === SPRUNG ? SPRUNG : await watched));
+    const r: T | typeof SPRUNG = await Promise.race([watched, landed]);
+    if (r === SPRUNG || trap.sprung) throw new ResetAtAwait();
+    return r as T;
   }
 
   /**
@@ -267,12 +330,13 @@ export class World {
     const t0 = performance.now();
     for (let quiet = 0, i = 0; quiet < 64 && i < 4000; i++) {
       if (this.d1.inFlight > 0) {
-        await this.d1.answered();
+        await this.guard(this.d1.answered());
         quiet = 0;
       } else {
         await Promise.resolve();
         quiet++;
       }
+      if (this.trap?.sprung) throw new ResetAtAwait();
     }
     this.settleMs += performance.now() - t0;
   }
@@ -285,7 +349,9 @@ export class World {
     this.log(
       `segment ${s.durationS}s agent=${s.agent} freshness=${s.freshness} d1=${s.d1} channel=${s.channel} alarm=${s.alarm} sweep=${s.sweep}${given.watchdog === 'away' ? ' (watchdog away)' : ''} resets=${s.resets.length}`,
     );
-    const resets = s.resets.map((f) => start + Math.floor(f * s.durationS * 1000)).sort((a, b) => a - b);
+    const resets = s.resets
+      .map((f, i) => ({ at: start + Math.floor(f * s.durationS * 1000), await: s.resetAwaits?.[i] ?? 0 }))
+      .sort((a, b) => a.at - b.at);
     this.seg = { s, end: start + s.durationS * 1000, resets, sameInstant: 0, pause: null };
     const mode = s.pause;
     const seg = this.seg;
@@ -306,7 +372,7 @@ export class World {
     const t = Math.min(
       end,
       this.nextBeatAt,
-      resets[0] ?? Infinity,
+      resets[0]?.at ?? Infinity,
       this.pending[0]?.at ?? Infinity,
       this.operator[0]?.at ?? Infinity,
       alarm ?? Infinity,
@@ -325,9 +391,11 @@ export class World {
       return 'end';
     }
     this.now = Math.max(this.now, t);
-    if (resets[0] !== undefined && resets[0] <= this.now) {
+    const reset = resets[0];
+    if (reset !== undefined && reset.at <= this.now) {
       resets.shift();
-      return 'reset';
+      if (reset.await === 0) return 'reset';
+      this.arm(reset.await);
     }
     while (this.pending[0] !== undefined && this.pending[0].at <= this.now) {
       const p = this.pending.shift() as Pending;
@@ -347,6 +415,11 @@ export class World {
     } else if (s.sweep === 'stalled' && this.nextSweepAt <= this.now) this.nextSweepAt = this.now + SWEEP_MS;
     await this.settle();
     this.checkClaims();
+    if (this.trap !== null) {
+      // The armed reset found no await to land on within the step: it lands between steps.
+      this.log('object reset (no await came)');
+      return 'reset';
+    }
     return 'continue';
   }
 
@@ -404,16 +477,23 @@ export class World {
   /** Calls the Worker's admin API as an operator would (it tells the agents' objects before it answers). */
   private async admin(method: string, path: string, body?: unknown): Promise<Record<string, unknown> | null> {
     this.steps++;
-    const res = await exports.default.fetch(
-      new Request(`https://blindspot.sim/v1/admin${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      }),
-    );
-    const text = await res.text();
-    if (res.status >= 500) this.out.errors.push(`+${(this.now - START) / 1000}s admin ${method} ${path}: ${res.status} ${text}`);
-    return res.ok ? (JSON.parse(text) as Record<string, unknown>) : null;
+    // Resets land at the awaits of heartbeats, alarms and sweeps: an armed one waits out the operator's request.
+    const trap = this.trap;
+    this.trap = null;
+    try {
+      const res = await exports.default.fetch(
+        new Request(`https://blindspot.sim/v1/admin${path}`, {
+          method,
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        }),
+      );
+      const text = await res.text();
+      if (res.status >= 500) this.out.errors.push(`+${(this.now - START) / 1000}s admin ${method} ${path}: ${res.status} ${text}`);
+      return res.ok ? (JSON.parse(text) as Record<string, unknown>) : null;
+    } finally {
+      this.trap = trap;
+    }
   }
 
   /** Whether the object holds the silence now (the API told it, or it re-read). */
@@ -436,7 +516,14 @@ export class World {
       this.log('silence refused by the admin API');
       return null;
     }
-    const pause: Pause = { id, from: this.now, to: end, told: this.holdsPause(id), releaseTold: mode === 'silence' };
+    const pause: Pause = {
+      id,
+      from: this.now,
+      to: end,
+      told: this.holdsPause(id),
+      releaseTold: mode === 'silence',
+      expired: mode === 'silence_expired',
+    };
     this.out.pauses.push(pause);
     this.log(
       `silence ${id} until +${((end - START) / 1000).toFixed(1)}s${mode === 'silence_expired' ? ' (to be expired)' : ''}${pause.told ? '' : ' (object not told)'}`,
@@ -535,28 +622,25 @@ export class World {
   }
 
   private async deliver(body: Heartbeat, id: string): Promise<void> {
-    const result = await this.call(`heartbeat ${body.boot}#${body.seq}`, (o) => o.receiveHeartbeat(this.agentId, id, body));
     const fresh = body.signals.every((sig) => sig.value !== null && sig.value < 60);
     const skewed = Math.abs(Date.parse(body.sent_at) - this.now) > 30_000;
+    const taken = { at: this.now, boot: body.boot, seq: body.seq, stopping: body.stopping === true, fresh, skewed };
+    this.sinceAck.set(`${body.boot}#${body.seq}`, taken);
+    const result = await this.call(`heartbeat ${body.boot}#${body.seq}`, (o) => o.receiveHeartbeat(this.agentId, id, body));
     const deadline =
       result?.status === 'accepted' ? ` (deadline +${((result.deadlineAt - START) / 1000).toFixed(1)}s)${this.silenceNote()}` : '';
     this.log(`heartbeat ${body.boot}#${body.seq}${body.stopping ? ' (stopping)' : ''}: ${result?.status ?? 'threw'}${deadline}`);
-    if (result?.status === 'accepted') this.out.evaluations.push(this.now);
-    if (result?.status === 'accepted')
-      this.out.accepted.push({
-        at: this.now,
-        boot: body.boot,
-        seq: body.seq,
-        stopping: body.stopping === true,
-        fresh,
-        skewed,
-        deadlineAt: result.deadlineAt,
-      });
+    if (result?.status === 'accepted') {
+      this.out.evaluations.push(this.now);
+      this.sinceAck.clear();
+    }
+    if (result?.status === 'accepted') this.out.accepted.push({ ...taken, deadlineAt: result.deadlineAt });
   }
 
   /** Resets the object (memory and work in flight), then checks that what it acknowledged is stored. */
   private async reset(): Promise<void> {
-    this.log('object reset');
+    if (this.trap === null) this.log('object reset');
+    this.trap = null;
     await abortAllDurableObjects();
     this.d1.forget();
     // A stub to a reset object stays broken, as on the platform: callers get a new one.
@@ -564,7 +648,13 @@ export class World {
 
     const last = this.out.accepted.at(-1);
     const live = await runInDurableObject(this.stub, (_o, state) => loadLive(state.storage.sql).live);
-    if (last !== undefined && (live?.boot !== last.boot || (live?.seq ?? 0) < last.seq)) {
+    // A heartbeat stored but not answered (the reset came while it awaited): the object took it.
+    const unanswered = this.sinceAck.get(`${live?.boot}#${live?.seq}`);
+    if (unanswered !== undefined && live != null) {
+      this.out.accepted.push({ ...unanswered, deadlineAt: live.deadlineAt });
+      this.sinceAck.clear();
+      this.log(`heartbeat ${unanswered.boot}#${unanswered.seq} was stored before the reset, unanswered`);
+    } else if (last !== undefined && (live?.boot !== last.boot || (live?.seq ?? 0) < last.seq)) {
       this.out.lostAcks.push(`after a reset the object holds ${live?.boot}#${live?.seq}, but it acknowledged ${last.boot}#${last.seq}`);
     }
   }

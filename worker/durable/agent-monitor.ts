@@ -188,6 +188,11 @@ export class AgentMonitor extends DurableObject<Env> {
     });
   }
 
+  /** Whether this object watches an agent (heard, and not retired since). */
+  watching(): boolean {
+    return this.live !== null && this.live.retiredAt === undefined;
+  }
+
   /** The agent was added again after it was retired: its heartbeats are taken at once. */
   readmit(at?: number): Promise<void> {
     return this.decide(at, async (now, config) => {

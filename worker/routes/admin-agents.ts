@@ -15,13 +15,15 @@ import type { AppEnv } from '../app-env.ts';
 import { agentSecretsSetting } from '../config.ts';
 import { credentials, forgetSecrets } from '../durable/credentials.ts';
 import type { Env } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, fromObject } from '../errors.ts';
 import type { AgentKey } from '../store/agent-keys.ts';
 
 export const adminAgents = new Hono<AppEnv>();
 
 const noStore = { 'cache-control': 'no-store' };
 const KEY_ID = /^[0-9a-f]{12}$/;
+const CREDENTIALS = 'the credentials store';
+const objectOf = (id: string) => `agent ${id}'s watchdog object`;
 
 function agentIdOf(raw: string | undefined): string {
   const id = raw ?? '';
@@ -38,7 +40,8 @@ const keyShape = (k: AgentKey) => ({ id: k.keyId, created_at: new Date(k.created
 
 adminAgents.get('/agents', async (c) => {
   const managed = new Map<string, AgentKey[]>();
-  for (const k of await credentials(c.env).agentKeys()) managed.set(k.agentId, [...(managed.get(k.agentId) ?? []), k]);
+  for (const k of await fromObject(CREDENTIALS, () => credentials(c.env).agentKeys()))
+    managed.set(k.agentId, [...(managed.get(k.agentId) ?? []), k]);
   const setting = agentSecretsSetting(c.env.BLINDSPOT_AGENT_SECRETS);
   const agents = [
     ...[...managed].map(([id, keys]) => ({ id, source: 'managed', keys: keys.map(keyShape), error: null })),
@@ -49,7 +52,11 @@ adminAgents.get('/agents', async (c) => {
 });
 
 async function addKey(c: { env: Env; var: AppEnv['Variables'] }, id: string, newAgent: boolean) {
-  const result = await credentials(c.env).addAgentKey(id, newAgent, inSetting(c.env, id), c.var.adminName);
+  const setting = inSetting(c.env, id);
+  const result = await fromObject(CREDENTIALS, async () => {
+    const added = await credentials(c.env).addAgentKey(id, newAgent, setting, c.var.adminName);
+    return added;
+  });
   forgetSecrets(id);
   if (!result.ok) throw new ApiError(result.refusal.status, result.refusal.code, result.refusal.message);
   return { agent: id, key: { ...keyShape(result.key), secret: result.secret } };
@@ -71,7 +78,7 @@ adminAgents.delete('/agents/:id/keys/:key', async (c) => {
   const id = agentIdOf(c.req.param('id'));
   const key = c.req.param('key');
   if (!KEY_ID.test(key)) throw new ApiError(400, 'invalid_key_id', 'a key id is the 12 hex digits blindspot agent list shows');
-  const revoked = await credentials(c.env).revokeAgentKeys(id, key);
+  const revoked = await fromObject(CREDENTIALS, () => credentials(c.env).revokeAgentKeys(id, key));
   forgetSecrets(id);
   if (revoked === 0) throw new ApiError(404, 'unknown_key', `agent "${id}" has no key ${key}; blindspot agent list shows its keys`);
   return c.json({ agent: id, revoked: [key] }, 200, noStore);
@@ -81,17 +88,21 @@ adminAgents.delete('/agents/:id', async (c) => {
   const id = agentIdOf(c.req.param('id'));
   if (inSetting(c.env, id))
     throw new ApiError(409, 'agent_in_setting', `agent "${id}" is configured in BLINDSPOT_AGENT_SECRETS; remove it there`);
-  const revoked = await credentials(c.env).revokeAgentKeys(id);
+  const revoked = await fromObject(CREDENTIALS, () => credentials(c.env).revokeAgentKeys(id));
   forgetSecrets(id);
-  if (revoked === 0) throw new ApiError(404, 'unknown_agent', `no agent "${id}"; blindspot agent list shows them`);
+  const stub = c.env.AGENT.get(c.env.AGENT.idFromName(id));
+  // No key left, but an object still watching the agent (its keys revoked one by one, or an earlier
+  // DELETE whose object could not be told): retiring it is what is left to do.
+  if (revoked === 0 && !(await fromObject(objectOf(id), () => stub.watching())))
+    throw new ApiError(404, 'unknown_agent', `no agent "${id}"; blindspot agent list shows them`);
   // Revoking is the operator's intent that the agent goes quiet: its silence is not a blind spot.
-  const retired = await c.env.AGENT.get(c.env.AGENT.idFromName(id)).retire();
+  const retired = await fromObject(`${objectOf(id)} (its keys are revoked; send the DELETE again to end its windows)`, () => stub.retire());
   return c.json({ agent: id, revoked, retired: retired !== null, windows_ended: retired?.closed ?? 0 }, 200, noStore);
 });
 
 /** An agent with a managed key or an entry in BLINDSPOT_AGENT_SECRETS, heard or not. */
 async function isKnown(env: Env, id: string): Promise<boolean> {
-  return inSetting(env, id) || (await credentials(env).agentKeys()).some((k) => k.agentId === id);
+  return inSetting(env, id) || (await fromObject(CREDENTIALS, () => credentials(env).agentKeys())).some((k) => k.agentId === id);
 }
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -99,7 +110,7 @@ const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString()
 adminAgents.get('/agents/:id/replication', async (c) => {
   const id = agentIdOf(c.req.param('id'));
   const stub = c.env.AGENT.get(c.env.AGENT.idFromName(id));
-  const [health, live, plan] = await Promise.all([stub.health(), stub.getStatus(), stub.alarmPlan()]);
+  const [health, live, plan] = await fromObject(objectOf(id), () => Promise.all([stub.health(), stub.getStatus(), stub.alarmPlan()]));
   const q = health.replication;
   const heard = live !== null;
   if (!heard && q.length === 0 && q.setAside === 0 && q.dropped === 0 && !(await isKnown(c.env, id)))
@@ -132,7 +143,7 @@ adminAgents.get('/agents/:id/replication', async (c) => {
 });
 
 adminAgents.get('/replication', async (c) => {
-  const fleet = await c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).fleet();
+  const fleet = await fromObject('the Watchdog object', () => c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).fleet());
   if (fleet === null)
     return c.json(
       {

@@ -10,7 +10,7 @@ import { AGENT_ID_PATTERN, describeIssues } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ADMIN_SCOPES, parseAdminTokens } from '../config.ts';
 import { credentials, forgetAdminTokens } from '../durable/credentials.ts';
-import { ApiError, parseJsonBody } from '../errors.ts';
+import { ApiError, fromObject, parseJsonBody } from '../errors.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { sha256Hex } from '../middleware/verify-admin-token.ts';
 
@@ -38,7 +38,7 @@ function nameOf(raw: string | undefined): string {
 }
 
 adminTokens.get('/tokens', async (c) => {
-  const managed = await credentials(c.env).adminTokens();
+  const managed = await fromObject('the credentials store', () => credentials(c.env).adminTokens());
   const tokens = [
     ...managed.map((t) => ({
       name: t.name,
@@ -67,7 +67,11 @@ adminTokens.post('/tokens/:name', bodyLimit(4096), async (c) => {
     throw new ApiError(409, 'token_in_setting', `token "${name}" is configured in BLINDSPOT_ADMIN_TOKENS; pick another name`);
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const token = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
-  const result = await credentials(c.env).addAdminToken(name, await sha256Hex(token), input.output.scopes, c.var.adminName);
+  const hash = await sha256Hex(token);
+  const result = await fromObject('the credentials store', async () => {
+    const added = await credentials(c.env).addAdminToken(name, hash, input.output.scopes, c.var.adminName);
+    return added;
+  });
   forgetAdminTokens();
   if (!result.ok) throw new ApiError(409, result.code, result.message);
   return c.json({ name, scopes: input.output.scopes, token }, 201, noStore);
@@ -77,7 +81,7 @@ adminTokens.delete('/tokens/:name', async (c) => {
   const name = nameOf(c.req.param('name'));
   if (parseAdminTokens(c.env.BLINDSPOT_ADMIN_TOKENS).has(name))
     throw new ApiError(409, 'token_in_setting', `token "${name}" is configured in BLINDSPOT_ADMIN_TOKENS; remove it there`);
-  const revoked = await credentials(c.env).revokeAdminToken(name);
+  const revoked = await fromObject('the credentials store', () => credentials(c.env).revokeAdminToken(name));
   forgetAdminTokens();
   if (revoked === 0) throw new ApiError(404, 'unknown_token', `no token "${name}"; blindspot token list shows them`);
   return c.json({ name, revoked: true }, 200, noStore);

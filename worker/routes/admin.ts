@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppEnv } from '../app-env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, fromObject } from '../errors.ts';
 import { verifyAdminToken } from '../middleware/verify-admin-token.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { testFire } from '../notify/test-fire.ts';
@@ -155,7 +155,10 @@ admin.post('/notifications/:id/retry', async (c) => {
     row.agent_id === SUMMARY_OWNER
       ? c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog'))
       : c.env.AGENT.get(c.env.AGENT.idFromName(row.agent_id));
-  const result = await owner.retryNotification(id);
+  const result = await fromObject(`the owner of notification ${id}`, async () => {
+    const r = await owner.retryNotification(id);
+    return r;
+  });
   if (result === 'unknown')
     throw new ApiError(
       404,
