@@ -61,6 +61,11 @@ export interface Segment {
 
 export interface Schedule {
   intervalS: number;
+  /**
+   * Heartbeats through the Worker's route (POST /v1/agents/:id/heartbeats, signed with a key added
+   * through the admin API), not handed to the object's method. Absent in schedules printed before.
+   */
+  route?: boolean;
   /** Seeds the per-heartbeat coin flips (lossy, delayed, churned names). */
   noise: number;
   segments: Segment[];
@@ -112,6 +117,7 @@ const awayWhileDead: fc.Arbitrary<Segment[]> = fc
 
 export const scheduleArb: fc.Arbitrary<Schedule> = fc.record({
   intervalS: fc.constantFrom(5, 10, 15),
+  route: weighted<boolean>([2, false], [1, true]),
   noise: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
   segments: fc.oneof({ weight: 4, arbitrary: fc.array(segment, { minLength: 1, maxLength: 6 }) }, { weight: 1, arbitrary: awayWhileDead }),
 });

@@ -6,7 +6,9 @@
 import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import type { Heartbeat, Signal } from '../../protocol/heartbeat.ts';
-import type { AgentMonitor } from '../../worker/durable/agent-monitor.ts';
+import { sign } from '../../protocol/signature.ts';
+import { credentials } from '../../worker/durable/credentials.ts';
+import type { AgentMonitor, IngestResult } from '../../worker/durable/agent-monitor.ts';
 import { viewComponents } from '../../worker/core/component-view.ts';
 import { pruneAllCopies } from '../../worker/durable/public-shards.ts';
 import type { Watchdog } from '../../worker/durable/watchdog.ts';
@@ -164,6 +166,8 @@ export class World {
   private trap: Trap | null = null;
   private readonly queue: Segment[];
   private readonly config = watchConfig(env).config;
+  /** The agent's key, when its heartbeats go through the Worker's route. */
+  private secret: string | null = null;
   settleMs = 0;
 
   constructor(
@@ -209,6 +213,7 @@ export class World {
     const { error, warn, log } = console;
     console.error = console.warn = console.log = (...args: unknown[]) => this.log(`log: ${args.map(String).join(' ').slice(0, 300)}`);
     try {
+      if (this.schedule.route === true) this.secret = await this.addAgent();
       // Between resets the simulator runs inside the object's own context (its I/O belongs to it), and
       // calls the instance directly; a reset ends that run, and the next one starts on a new instance.
       while ((await this.inObject(() => this.drive())) === 'reset') await this.reset();
@@ -626,7 +631,9 @@ export class World {
     const skewed = Math.abs(Date.parse(body.sent_at) - this.now) > 30_000;
     const taken = { at: this.now, boot: body.boot, seq: body.seq, stopping: body.stopping === true, fresh, skewed };
     this.sinceAck.set(`${body.boot}#${body.seq}`, taken);
-    const result = await this.call(`heartbeat ${body.boot}#${body.seq}`, (o) => o.receiveHeartbeat(this.agentId, id, body));
+    const result = await this.call(`heartbeat ${body.boot}#${body.seq}`, (o) =>
+      this.secret === null ? o.receiveHeartbeat(this.agentId, id, body) : this.viaRoute(this.secret, body, id),
+    );
     const deadline =
       result?.status === 'accepted' ? ` (deadline +${((result.deadlineAt - START) / 1000).toFixed(1)}s)${this.silenceNote()}` : '';
     this.log(`heartbeat ${body.boot}#${body.seq}${body.stopping ? ' (stopping)' : ''}: ${result?.status ?? 'threw'}${deadline}`);
@@ -635,6 +642,46 @@ export class World {
       this.sinceAck.clear();
     }
     if (result?.status === 'accepted') this.out.accepted.push({ ...taken, deadlineAt: result.deadlineAt });
+  }
+
+  /** The operator adds the agent through the admin API (blindspot agent add): its key, shown once. */
+  private async addAgent(): Promise<string> {
+    const added = await this.admin('POST', `/agents/${this.agentId}`);
+    const secret = (added?.key as { secret?: string } | undefined)?.secret;
+    if (secret === undefined) throw new Error(`the admin API did not add agent ${this.agentId}`);
+    this.log('agent added through the admin API; its heartbeats go through the route');
+    return secret;
+  }
+
+  /**
+   * A heartbeat as the agent sends it: signed, through the Worker's route, which checks it and hands
+   * it to the object. The signature's timestamp is the real clock's (the route checks it against its
+   * own); the object decides on the simulator's. Each answer is read back as the object's result.
+   */
+  private async viaRoute(secret: string, body: Heartbeat, id: string): Promise<IngestResult> {
+    const text = JSON.stringify(body);
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await exports.default.fetch(
+      new Request(`https://blindspot.sim/v1/agents/${this.agentId}/heartbeats`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(ts),
+          'webhook-signature': await sign([secret], id, ts, text),
+        },
+        body: text,
+      }),
+    );
+    const answer = (await res.json()) as { deadline_at?: string; error?: { code: string; message: string } };
+    if (res.status === 202) return { status: 'accepted', deadlineAt: Date.parse(answer.deadline_at ?? '') };
+    const code = answer.error?.code;
+    if (res.status === 409 && code === 'replay') return { status: 'replay' };
+    if (res.status === 409 && code === 'out_of_order') return { status: 'out_of_order', lastSeq: -1 };
+    if (res.status === 422 && code === 'too_many_monitors')
+      return { status: 'over_limit', limit: 'route', message: answer.error?.message ?? '' };
+    if (res.status === 401 && code === 'unknown_agent') return { status: 'retired' };
+    throw new Error(`the heartbeat route answered ${res.status}: ${JSON.stringify(answer)}`);
   }
 
   /** Resets the object (memory and work in flight), then checks that what it acknowledged is stored. */
@@ -694,5 +741,6 @@ export class World {
       ),
     ]);
     await pruneAllCopies(env, this.now + 86_400_000);
+    if (this.secret !== null) await credentials(env).revokeAgentKeys(id);
   }
 }
