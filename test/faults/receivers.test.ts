@@ -1,5 +1,5 @@
 // Notification receivers that fail, then recover: one answers 500, one 429 with Retry-After, one
-// does not answer within the channel's timeout, each for the first 20 s of the incident. Five agents
+// does not answer within the channel's timeout, each for the first 12 s of the incident. Five agents
 // go silent and come back meanwhile. Every trigger and every resolve must reach every channel, with
 // one webhook-id each, and nothing may be left in the outbox or dead-lettered.
 import { Webhook } from 'standardwebhooks';
@@ -11,7 +11,7 @@ import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { waitFor } from '../support/ports.ts';
 
-const FAILING_MS = 20_000;
+const FAILING_MS = 12_000;
 const secret = generateSecret();
 const hookSecret = generateSecret();
 const agentIds = fleetOf(5, 'recv');
