@@ -1,12 +1,14 @@
 // The public copies each agent's object keeps in the Watchdog object: written after every decision,
 // sharded by agent id, never replaced by an older one, kept across a restart, and gone after 30 days without a write.
-import { abortAllDurableObjects } from 'cloudflare:test';
+import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { forPublic } from '../../worker/core/agent-state.ts';
+import { COPY_REFRESH_MS } from '../../worker/durable/public-copy.ts';
 import { copyShardFor, PUBLIC_SHARDS, readAllCopies, shardOf } from '../../worker/durable/public-shards.ts';
 import { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
+import { agentStub } from './fixtures/durable.ts';
 import { heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
 
 const shard = (id: string) => copyShardFor(env, id);
@@ -41,8 +43,26 @@ describe('public copies', () => {
     const report = await runSweep(sweepDeps(env));
     expect(report.pruned).toBe(true);
     expect(await copyOf('gone')).toBeUndefined();
-    // A live agent's copy stays (the sweep's visit even refreshes it).
+    // A live agent's copy stays (the sweep's visit refreshes it when it may be stale).
     expect(await copyOf('india')).toMatchObject({ boot: 'copies-3' });
+  });
+
+  it("are rewritten by the sweep's visit only when they may be stale: a new instance, or an hour after the last write", async () => {
+    // A 10-minute interval: nothing falls due in the first minute, so no decision rewrites the copy then.
+    await sendHeartbeat(heartbeatBody({ seq: 1, boot: 'copies-4', interval_s: 600 }), { agent: 'juliet' });
+    const writtenAt = () =>
+      runInDurableObject(shard('juliet'), (_w, state) =>
+        Number(state.storage.sql.exec<{ at: number }>('SELECT at FROM public_copies WHERE id = ?', 'juliet').one().at),
+      );
+    const first = await writtenAt();
+    expect(await agentStub('juliet').visit(first + 60_000)).toMatchObject({ ensured: 'ok' });
+    expect(await writtenAt()).toBe(first);
+    await agentStub('juliet').visit(first + COPY_REFRESH_MS);
+    expect(await writtenAt()).toBe(first + COPY_REFRESH_MS);
+    // A new instance does not know what was written: its first visit writes the copy.
+    await abortAllDurableObjects();
+    await agentStub('juliet').visit(first + COPY_REFRESH_MS + 60_000);
+    expect(await writtenAt()).toBe(first + COPY_REFRESH_MS + 60_000);
   });
 
   it('spread a fleet over every shard', () => {

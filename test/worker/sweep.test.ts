@@ -72,20 +72,22 @@ describe('the sweep under strain', () => {
     const deps = sweepDeps(env);
     const report = await runSweep({
       ...deps,
-      ensureAlarm: async (id) => {
+      visit: async (id) => {
         open++;
         most = Math.max(most, open);
         visited.add(id);
         await new Promise((r) => setTimeout(r, 5));
         open--;
-        return 'ok';
+        return {
+          ensured: 'ok',
+          health: {
+            replication: { length: 0, bytes: 0, oldestAt: null, setAside: 0, dropped: 0 },
+            setAside: [],
+            pendingNotifications: 0,
+            storedBytes: 0,
+          },
+        };
       },
-      health: async () => ({
-        replication: { length: 0, bytes: 0, oldestAt: null, setAside: 0, dropped: 0 },
-        setAside: [],
-        pendingNotifications: 0,
-        storedBytes: 0,
-      }),
     });
     expect(ids.every((id) => visited.has(id))).toBe(true);
     expect(report.failed).toEqual([]);

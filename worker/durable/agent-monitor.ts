@@ -21,10 +21,10 @@ import type { AdminPauses } from './admin-pauses.ts';
 import { agentParts } from './agent-parts.ts';
 import type { AlarmScheduler } from './alarm-scheduler.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { publishCopy } from './public-copy.ts';
 import type { DecisionCommit } from './decision-commit.ts';
 import { importLegacyOutbox, upgradeStoredValues } from './legacy-storage.ts';
 import type { DeliveryReport, OutboxSender } from './outbox-sender.ts';
+import type { PublicCopy } from './public-copy.ts';
 import { type ObjectHealth, objectHealth, type Replicator, type WriteStats } from './replicator.ts';
 
 export type IngestResult =
@@ -54,6 +54,7 @@ export class AgentMonitor extends DurableObject<Env> {
   private readonly sender: OutboxSender;
   private readonly scheduler: AlarmScheduler;
   private readonly commit: DecisionCommit;
+  private readonly copy: PublicCopy;
   // fetch and D1 calls let other events in; this chain keeps a heartbeat and the alarm from interleaving.
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -68,6 +69,7 @@ export class AgentMonitor extends DurableObject<Env> {
       sender: this.sender,
       scheduler: this.scheduler,
       commit: this.commit,
+      copy: this.copy,
     } = agentParts(ctx, env, {
       live: () => this.live,
       adopt: (next) => void (this.live = next),
@@ -211,6 +213,11 @@ export class AgentMonitor extends DurableObject<Env> {
     });
   }
 
+  /** The minute sweep's visit in one call: ensureAlarm, then what the object owes (the fleet's replication). */
+  async visit(at?: number): Promise<{ ensured: EnsureResult; health: ObjectHealth }> {
+    return { ensured: await this.ensureAlarm(at), health: this.health() };
+  }
+
   /** The sweep's safety net: evaluate anything overdue, re-arm a lost alarm, send what waits. */
   async ensureAlarm(at?: number): Promise<EnsureResult> {
     const result = await this.serially(async (): Promise<EnsureResult> => {
@@ -221,8 +228,8 @@ export class AgentMonitor extends DurableObject<Env> {
         await this.evaluateTimers(now);
         return 'fired';
       }
-      // Nothing to decide: the visit still refreshes the public copy (an object quiet for a while).
-      await publishCopy(this.env, this.live, now, this.clock);
+      // Nothing to decide: the visit refreshes the public copy if it may be stale (public-copy.ts).
+      await this.copy.refresh(this.live, now, this.clock);
       if ((await this.ctx.storage.getAlarm()) === null && Object.values(this.scheduler.plan()).some((t) => t !== null)) {
         await this.scheduler.rearm(now);
         return 'armed';

@@ -15,6 +15,7 @@ import { AlarmScheduler } from './alarm-scheduler.ts';
 import type { Clock } from './clock.ts';
 import { DecisionCommit } from './decision-commit.ts';
 import { OutboxSender } from './outbox-sender.ts';
+import { PublicCopy } from './public-copy.ts';
 import { Replicator } from './replicator.ts';
 
 /** What the parts may ask of the object that holds them. */
@@ -34,6 +35,7 @@ export interface AgentParts {
   sender: OutboxSender;
   scheduler: AlarmScheduler;
   commit: DecisionCommit;
+  copy: PublicCopy;
 }
 
 export function agentParts(ctx: DurableObjectState, env: Env, host: PartsHost): AgentParts {
@@ -60,6 +62,7 @@ export function agentParts(ctx: DurableObjectState, env: Env, host: PartsHost): 
     { engine: engineDue, outbox: () => sender.nextDueAt(), replication: () => replicator.nextDueAt() },
     ['engine'],
   );
+  const copy = new PublicCopy(env);
   const commit = new DecisionCommit({
     ctx,
     env,
@@ -70,6 +73,7 @@ export function agentParts(ctx: DurableObjectState, env: Env, host: PartsHost): 
     clock: host.clock,
     written: host.written,
     adopt: host.adopt,
+    copy,
   });
-  return { db, replicator, pauses, sender, scheduler, commit };
+  return { db, replicator, pauses, sender, scheduler, commit, copy };
 }

@@ -13,7 +13,7 @@ import type { AlarmScheduler } from './alarm-scheduler.ts';
 import { type Clock, waitAtMost } from './clock.ts';
 import { storeDecision } from './decision-store.ts';
 import type { DeliveryReport, OutboxSender } from './outbox-sender.ts';
-import { publishCopy } from './public-copy.ts';
+import type { PublicCopy } from './public-copy.ts';
 import type { Replicator } from './replicator.ts';
 
 export interface CommitParts {
@@ -29,6 +29,7 @@ export interface CommitParts {
   written: () => Written;
   /** The stored decision's live state becomes the object's, before anything is sent. */
   adopt: (next: LiveState) => void;
+  copy: PublicCopy;
 }
 
 export interface CommitOptions {
@@ -62,7 +63,7 @@ export class DecisionCommit {
     // The alarm follows what D1 left queued: once now if D1 has answered, else again when it does.
     if (!written) ctx.waitUntil(writing.then(() => scheduler.rearm(clock.now())));
     await scheduler.rearm(now);
-    await publishCopy(env, stored.next, now, clock);
+    await this.parts.copy.publish(stored.next, now, clock);
   }
 
   /** Sends due notifications while D1 gets what waits for it (sending never waits on D1), then re-arms. */

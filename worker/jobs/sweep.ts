@@ -25,9 +25,11 @@ export interface SweepDeps {
   tick: (now: number) => Promise<{ gap: Gap | null; previousTickAt: number | null }>;
   /** Every subject with an object to visit (durable/known-subjects.ts: D1's list and the public copies'). */
   subjects: () => Promise<string[]>;
-  ensureAlarm: (agentId: string, now: number) => Promise<EnsureResult>;
-  /** The object's replication queue and what it set aside (summed into the fleet's for /healthz). */
-  health: (agentId: string) => Promise<ObjectHealth>;
+  /**
+   * One call per object: its ensureAlarm (evaluate what is overdue, re-arm a lost alarm, send what
+   * waits), and its replication queue and what it set aside (summed into the fleet's for /healthz).
+   */
+  visit: (agentId: string, now: number) => Promise<{ ensured: EnsureResult; health: ObjectHealth }>;
   recordFleet: (fleet: FleetReplication) => Promise<void>;
   /** Drops public copies nobody wrote since `before` (subjects long gone). */
   pruneCopies: (before: number) => Promise<unknown>;
@@ -65,10 +67,10 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
       const id = agents[i] as string;
       report.checked++;
       try {
-        const result = await deps.ensureAlarm(id, now);
-        if (result === 'armed') report.rearmed.push(id);
-        if (result === 'fired') report.fired.push(id);
-        addToFleet(fleet, id, await deps.health(id));
+        const { ensured, health } = await deps.visit(id, now);
+        if (ensured === 'armed') report.rearmed.push(id);
+        if (ensured === 'fired') report.fired.push(id);
+        addToFleet(fleet, id, health);
       } catch (e: unknown) {
         console.error(`sweep: agent ${id} could not be checked:`, e);
         report.failed.push(id);
