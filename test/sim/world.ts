@@ -9,6 +9,7 @@ import type { Heartbeat, Signal } from '../../protocol/heartbeat.ts';
 import { sign } from '../../protocol/signature.ts';
 import { credentials } from '../../worker/durable/credentials.ts';
 import type { AgentMonitor, IngestResult } from '../../worker/durable/agent-monitor.ts';
+import type { PublicCopy } from '../../worker/durable/public-copy.ts';
 import { viewComponents } from '../../worker/core/component-view.ts';
 import { pruneAllCopies } from '../../worker/durable/public-shards.ts';
 import type { Watchdog } from '../../worker/durable/watchdog.ts';
@@ -164,6 +165,8 @@ export class World {
   private handle: { instance: AgentMonitor; state: DurableObjectState } | null = null;
   private seg: { s: Segment; end: number; resets: { at: number; await: number }[]; sameInstant: number; pause: Pause | null } | null = null;
   private trap: Trap | null = null;
+  /** The public-copy writers whose calls pass through atAwait. */
+  private readonly hooked = new WeakSet<object>();
   private readonly queue: Segment[];
   private readonly config = watchConfig(env).config;
   /** The agent's key, when its heartbeats go through the Worker's route. */
@@ -233,6 +236,7 @@ export class World {
     });
     return runInDurableObject(this.stub, async (instance: AgentMonitor, state) => {
       instance.clock = clock;
+      this.hookCopy(instance);
       instance.random = this.jitter;
       instance.replicator.d1 = this.d1.binding();
       this.handle = { instance, state };
@@ -304,6 +308,15 @@ export class World {
   /** Arms a reset to land at the k-th await of the objects (see Trap). */
   private arm(k: number): void {
     this.trap = { remaining: k, sprung: false };
+  }
+
+  /** The object's write of its public copy is an await a reset may land on too. */
+  private hookCopy(instance: AgentMonitor): void {
+    const copy = (instance as unknown as { copy: PublicCopy }).copy;
+    if (this.hooked.has(copy)) return;
+    this.hooked.add(copy);
+    const publish = copy.publish.bind(copy);
+    copy.publish = (...args) => this.atAwait('its public copy') ?? publish(...args);
   }
 
   /** Each D1 call, channel request and timer of the objects passes here; an armed reset lands on its k-th, which never answers. */

@@ -20,6 +20,7 @@ import { watchConfig } from '../watch-config.ts';
 import type { AdminPauses } from './admin-pauses.ts';
 import { agentParts } from './agent-parts.ts';
 import type { AlarmScheduler } from './alarm-scheduler.ts';
+import type { EnsureResult, IngestResult } from './agent-answers.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { DecisionCommit } from './decision-commit.ts';
 import { importLegacyOutbox, upgradeStoredValues } from './legacy-storage.ts';
@@ -27,20 +28,10 @@ import type { DeliveryReport, OutboxSender } from './outbox-sender.ts';
 import type { PublicCopy } from './public-copy.ts';
 import { type ObjectHealth, objectHealth, type Replicator, type WriteStats } from './replicator.ts';
 
-export type IngestResult =
-  | { status: 'accepted'; deadlineAt: number }
-  | { status: 'replay' }
-  | { status: 'out_of_order'; lastSeq: number }
-  | { status: 'over_limit'; limit: string; message: string }
-  | { status: 'retired' };
-
 export { RETIRED_REFUSE_MS } from '../core/retire.ts';
-export type EnsureResult = 'idle' | 'armed' | 'fired' | 'ok';
-export type { WriteStats };
-
+export type { EnsureResult, IngestResult } from './agent-answers.ts';
 export type { Clock } from './clock.ts';
-
-export type { ObjectHealth };
+export type { ObjectHealth, WriteStats };
 
 export class AgentMonitor extends DurableObject<Env> {
   clock: Clock = systemClock;
