@@ -110,6 +110,18 @@ async function main(): Promise<void> {
   try {
     const alone = await silence(w, receiver, ['alone']);
     const many = await silence(w, receiver, agents);
+    // An outage hits a fleet that exists: the D1-down agents are heard once (a minute's interval)
+    // while D1 works. Created during the outage, 120 new objects took 3.5 to 5.4 s for their first
+    // round on 2 vCPU (each first decision queues on the failing local D1), past the 4 s deadline.
+    await Promise.all(
+      down.map(async (agent) => {
+        const r = await postSigned(
+          w.url,
+          signedHeartbeat(agent, agentSecret, { seq: 1, boot: 'warm', intervalS: 60, graceS: 60, signals: [] }),
+        );
+        if (r.status !== 202) throw new Error(`${agent} (warm-up): HTTP ${r.status} ${r.body}`);
+      }),
+    );
     const rename = (from: string, to: string) =>
       d1Query(w.persistTo, TABLES.map((t) => `ALTER TABLE ${from}${t} RENAME TO ${to}${t}`).join('; '));
     rename('', 'away_');
