@@ -3,6 +3,8 @@
 // it again finishes what the first one could not.
 import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:workers';
+import { credentials } from '../../worker/durable/credentials.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { agentStub, storedLive } from './fixtures/durable.ts';
 import { BASE, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
@@ -11,16 +13,21 @@ const admin = (path: string, method = 'GET') =>
   send(new Request(`${BASE}/v1/admin${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }));
 
 /**
- * Sends `request` while the agent objects' `method` takes the call and never answers, then resets
- * every object as the platform may: the caller's call fails as it would on Cloudflare.
+ * Sends `request` while the objects' `method` (on the class of `stub`'s object) takes the call and
+ * never answers; once the call has arrived, resets every object as the platform may: the caller's
+ * call fails as it would on Cloudflare.
  */
-async function whileObjectGoesAway(agent: string, method: 'health' | 'retire', request: () => Promise<Response>): Promise<Response> {
-  const proto = (await runInDurableObject(agentStub(agent), (instance) => Object.getPrototypeOf(instance))) as Record<string, unknown>;
+async function whileObjectGoesAway(stub: DurableObjectStub, method: string, request: () => Promise<Response>): Promise<Response> {
+  const proto = (await runInDurableObject(stub, (instance) => Object.getPrototypeOf(instance))) as Record<string, unknown>;
   const original = proto[method];
-  proto[method] = () => new Promise(() => {});
+  let arrived = false;
+  proto[method] = () => {
+    arrived = true;
+    return new Promise(() => {});
+  };
   try {
     const pending = request();
-    await new Promise((r) => setTimeout(r, 50));
+    while (!arrived) await new Promise((r) => setTimeout(r, 1));
     await abortAllDurableObjects();
     return await pending;
   } finally {
@@ -40,7 +47,7 @@ async function unavailable(res: Response): Promise<string> {
 describe('an agent object that goes away during an admin request', () => {
   it('GET replication answers 503 with Retry-After, then 200 once the object is back', async () => {
     expect((await sendHeartbeat(heartbeatBody())).status).toBe(202);
-    const message = await unavailable(await whileObjectGoesAway('alpha', 'health', () => admin('/agents/alpha/replication')));
+    const message = await unavailable(await whileObjectGoesAway(agentStub('alpha'), 'health', () => admin('/agents/alpha/replication')));
     expect(message).toMatch(/agent alpha's watchdog object/);
     expect((await admin('/agents/alpha/replication')).status).toBe(200);
   });
@@ -49,7 +56,9 @@ describe('an agent object that goes away during an admin request', () => {
     const added = (await (await admin('/agents/edge-gone', 'POST')).json()) as { key: { secret: string } };
     expect((await sendHeartbeat(heartbeatBody(), { agent: 'edge-gone', secrets: [added.key.secret] })).status).toBe(202);
 
-    const message = await unavailable(await whileObjectGoesAway('edge-gone', 'retire', () => admin('/agents/edge-gone', 'DELETE')));
+    const message = await unavailable(
+      await whileObjectGoesAway(agentStub('edge-gone'), 'retire', () => admin('/agents/edge-gone', 'DELETE')),
+    );
     expect(message).toMatch(/keys are revoked; send the DELETE again/);
     expect((await storedLive('edge-gone'))?.retiredAt).toBeUndefined();
 
@@ -68,5 +77,11 @@ describe('an agent object that goes away during an admin request', () => {
     const res = await admin('/agents/edge-keys', 'DELETE');
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ revoked: 0, retired: true });
+  });
+
+  it('the credentials store going away answers 503 too, naming it', async () => {
+    const message = await unavailable(await whileObjectGoesAway(credentials(env), 'agentKeys', () => admin('/agents')));
+    expect(message).toMatch(/the credentials store/);
+    expect((await admin('/agents')).status).toBe(200);
   });
 });

@@ -57,11 +57,11 @@ export class DecisionCommit {
     this.parts.adopt(stored.next);
     if (stored.sends) ctx.waitUntil(this.sendAndRecord());
     // A heartbeat tries D1 at once (an outage costs one refused call per heartbeat); alarms keep the backoff.
-    let written = false;
-    const writing = replicator.flush(options.waitForD1 || stored.forD1).finally(() => (written = true));
+    let d1Answered = false;
+    const writing = replicator.flush(options.waitForD1 || stored.forD1).finally(() => (d1Answered = true));
     if (options.waitForD1) await waitAtMost(writing, D1_WAIT_MS, clock);
     // The alarm follows what D1 left queued: once now if D1 has answered, else again when it does.
-    if (!written) ctx.waitUntil(writing.then(() => scheduler.rearm(clock.now())));
+    if (!d1Answered) ctx.waitUntil(writing.then(() => scheduler.rearm(clock.now())));
     await scheduler.rearm(now);
     await this.parts.copy.publish(stored.next, now, clock);
   }

@@ -53,10 +53,7 @@ adminAgents.get('/agents', async (c) => {
 
 async function addKey(c: { env: Env; var: AppEnv['Variables'] }, id: string, newAgent: boolean) {
   const setting = inSetting(c.env, id);
-  const result = await fromObject(CREDENTIALS, async () => {
-    const added = await credentials(c.env).addAgentKey(id, newAgent, setting, c.var.adminName);
-    return added;
-  });
+  const result = await fromObject(CREDENTIALS, async () => await credentials(c.env).addAgentKey(id, newAgent, setting, c.var.adminName));
   forgetSecrets(id);
   if (!result.ok) throw new ApiError(result.refusal.status, result.refusal.code, result.refusal.message);
   return { agent: id, key: { ...keyShape(result.key), secret: result.secret } };

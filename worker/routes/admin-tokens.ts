@@ -68,10 +68,10 @@ adminTokens.post('/tokens/:name', bodyLimit(4096), async (c) => {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const token = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
   const hash = await sha256Hex(token);
-  const result = await fromObject('the credentials store', async () => {
-    const added = await credentials(c.env).addAdminToken(name, hash, input.output.scopes, c.var.adminName);
-    return added;
-  });
+  const result = await fromObject(
+    'the credentials store',
+    async () => await credentials(c.env).addAdminToken(name, hash, input.output.scopes, c.var.adminName),
+  );
   forgetAdminTokens();
   if (!result.ok) throw new ApiError(409, result.code, result.message);
   return c.json({ name, scopes: input.output.scopes, token }, 201, noStore);
