@@ -130,7 +130,9 @@ export function useAlertPathStack(AGENT: string) {
           .find((e) => e.type === 'window.closed' && e.data.window.monitor === monitor),
       90_000,
       250,
-    );
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; still open: ${JSON.stringify(openDetails())}`);
+    });
     // The fault's own window is closed (a side effect such as a refused target's auto: monitor may
     // take longer; it was not paged, which the next check proves).
     await waitFor(`the window of ${monitor} closed`, async () => (openWindows().includes(monitor) ? undefined : true), 60_000, 250);

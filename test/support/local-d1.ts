@@ -1,17 +1,43 @@
-// Reads the local D1 of a `wrangler dev --persist-to` run, through wrangler itself.
-import { spawnSync } from 'node:child_process';
-import { OFFLINE_ENV, WRANGLER_BIN } from '../../scripts/wrangler.js';
+// Reads (and, for a test's setup or fault, writes) the local D1 of a `wrangler dev --persist-to` run,
+// straight from its SQLite file, as `wrangler d1 execute --local` does from a process of its own.
+//
+// Not through `wrangler d1 execute`: that is a whole wrangler started per query, a second of CPU, and
+// spawned synchronously it stopped this process's event loop for that second. The tests that poll D1
+// share their process with the receivers, scrape targets and pagers they serve; under load those went
+// unanswered for seconds at a time, and Alertmanager and Prometheus rightly reported the failures.
+// SQLite's own locking lets another process read and write the file the Worker has open (it is in
+// WAL mode); each call opens, runs and closes in a millisecond or so.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 
+/** Where miniflare keeps a D1 database under --persist-to (one SQLite file per database, named by its hash). */
+const D1_DIR = ['v3', 'd1', 'miniflare-D1DatabaseObject'];
+
+function databaseFile(persistTo: string): string {
+  const dir = join(persistTo, ...D1_DIR);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
+  if (files.length !== 1) throw new Error(`expected one D1 database in ${dir}, found ${files.length}: ${files.join(', ')}`);
+  return join(dir, files[0] as string);
+}
+
+/**
+ * Runs `sql` on the local D1 and returns the rows of its (first) statement. Several statements
+ * separated by `;` run one after the other and return no rows.
+ */
 export function d1Query<T>(persistTo: string, sql: string): T[] {
-  const result = spawnSync(
-    process.execPath,
-    [WRANGLER_BIN, 'd1', 'execute', 'DB', '--local', '--persist-to', persistTo, '--json', '--command', sql],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, ...OFFLINE_ENV },
-      timeout: 30_000,
-    },
-  );
-  if (result.status !== 0) throw new Error(`wrangler d1 execute failed: ${result.stderr}${result.stdout}`);
-  return (JSON.parse(result.stdout) as { results: T[] }[])[0]?.results ?? [];
+  const db = new DatabaseSync(databaseFile(persistTo));
+  try {
+    db.exec('PRAGMA busy_timeout = 10000');
+    if (/;\s*\S/.test(sql)) {
+      db.exec(sql);
+      return [];
+    }
+    return db
+      .prepare(sql)
+      .all()
+      .map((row) => ({ ...row }) as T);
+  } finally {
+    db.close();
+  }
 }
