@@ -6,6 +6,7 @@ import { TEST_AGENT_SECRETS } from './test/worker/fixtures/secrets.ts';
 import { createHash } from 'node:crypto';
 import { ADMIN_TOKEN, READ_TOKEN, WRITE_TOKEN, channelSecrets } from './test/worker/fixtures/channels.ts';
 import { startReceiverHub } from './test/support/receiver-hub.ts';
+import { LongestFirst } from './test/support/longest-first.ts';
 
 // wrangler and miniflare stay offline wherever they run.
 process.env.WRANGLER_SEND_METRICS = 'false';
@@ -70,6 +71,7 @@ function withOverrides<T>(base: Record<string, T>, overrides: Record<string, str
 
 export default defineConfig({
   test: {
+    sequence: { sequencer: LongestFirst },
     // The JSON report feeds the one-line summary that scripts/test-summary.js prints after the run.
     reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest.json' }]],
     // Three files at a time on two cores: the end-to-end files spend most of their time waiting on real

@@ -1,5 +1,6 @@
 // The whole loop on real parts: wrangler dev (workerd + local D1), the agent as a separate process,
 // and a webhook receiver. Stopping the agent must make it blind on the page and in D1 within 12 s.
+import { migratedD1 } from '../support/migrated-d1.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
-import { applyMigrations, type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
+import { type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { freePort, waitFor } from '../support/ports.ts';
@@ -75,7 +76,7 @@ beforeAll(async () => {
       `BLINDSPOT_WEBHOOK_SECRET=${webhookSecret}`,
     ].join('\n'),
   );
-  await applyMigrations({ persistTo });
+  await migratedD1(persistTo);
   worker = await startLocalWorker({ port: await freePort(), persistTo, envFile: join(dir, 'worker.env') });
   writeFileSync(
     join(dir, 'agent.yaml'),

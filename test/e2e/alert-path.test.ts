@@ -1,13 +1,14 @@
 // The second path that proves alerting works, on real parts: Prometheus 2.42 evaluates an always-firing
 // Watchdog rule, Alertmanager 0.25 routes it every couple of seconds to the Worker's receiver under
 // wrangler dev. Stopping Alertmanager must open an alert_path_silent window within its deadline.
+import { migratedD1 } from '../support/migrated-d1.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
-import { applyMigrations, type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
+import { type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
 import { ALERTMANAGER_BIN, type RunningAlertmanager, startAlertmanager } from '../support/alertmanager.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
@@ -53,7 +54,7 @@ beforeAll(async () => {
       `BLINDSPOT_WEBHOOK_SECRET=${webhookSecret}`,
     ].join('\n'),
   );
-  await applyMigrations({ persistTo });
+  await migratedD1(persistTo);
   worker = await startLocalWorker({ port: await freePort(), persistTo, envFile: join(dir, 'worker.env') });
   alertmanager = await startAlertmanager(
     [

@@ -9,13 +9,14 @@
 // about 46 % of a core, more than the Worker itself (42 %), and with one vCPU busy elsewhere the
 // three together fell behind until nothing answered. That is a development server's cost, absent in
 // production; the load test measures the Worker.
+import { migratedD1 } from './migrated-d1.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { applyMigrations, tailKeeper } from '../../scripts/local-worker.ts';
+import { tailKeeper } from '../../scripts/local-worker.ts';
 import { OFFLINE_ENV, WRANGLER_BIN } from '../../scripts/wrangler.js';
 import { freePort } from './ports.ts';
 
@@ -58,7 +59,7 @@ export async function startDirectWorker(prefix: string, vars: Record<string, str
   const outdir = join(dir, 'bundle');
   let mf: Miniflare | undefined;
   try {
-    await Promise.all([bundle(outdir), applyMigrations({ persistTo })]);
+    await Promise.all([bundle(outdir), migratedD1(persistTo)]);
     const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
     const log = new KeptLog();
     const port = await freePort();

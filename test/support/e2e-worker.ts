@@ -1,9 +1,10 @@
 // A Worker under wrangler dev for one test file: its own temporary directory, settings written as an
 // env file, migrations applied to a fresh local D1. stop() stops wrangler and removes the directory.
+import { migratedD1 } from './migrated-d1.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyMigrations, type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
+import { type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
 import { freePort } from './ports.ts';
 
 export interface TestWorker {
@@ -31,7 +32,7 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
       .map(([k, v]) => `${k}=${v}`)
       .join('\n'),
   );
-  await applyMigrations({ persistTo });
+  await migratedD1(persistTo);
   let port = await freePort();
   // BLINDSPOT_TEST_LOGS=<dir> keeps all of wrangler's output per test Worker, for a failure's autopsy.
   const logs = process.env.BLINDSPOT_TEST_LOGS;
