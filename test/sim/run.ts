@@ -32,7 +32,10 @@ async function runSeed(seed: number): Promise<string | null> {
       const t0 = Date.now();
       outcome = await world.run();
       broken = check(outcome);
-      if (vars.SIM_PROFILE) console.log(`seed ${seed}: ${world.steps} steps in ${Date.now() - t0} ms; ${world.profile()}`);
+      if (vars.SIM_PROFILE)
+        console.log(
+          `seed ${seed}: ${world.steps} steps in ${Date.now() - t0} ms; route ${schedule.route === true}, resets ${schedule.segments.reduce((n, s) => n + s.resets.length, 0)}; ${world.profile()}`,
+        );
     } catch (e: unknown) {
       broken = { invariant: 'simulator-ran', detail: `the run itself failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` };
     }
