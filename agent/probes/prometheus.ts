@@ -36,7 +36,14 @@ export interface PrometheusOptions {
 /** Rules that cannot fire, named one signal each (the first of them names the window), at most this many. */
 export const MAX_NAMED_RULES = 10;
 
-export const TARGETS_DOWN_QUERY = 'count(up == 0) or vector(0)';
+/** Targets that did not answer their last scrape (refused, timed out, an HTTP error): `up` 0 and nothing scraped. */
+export const TARGETS_DOWN_QUERY = 'count(up == 0 unless scrape_samples_scraped > 0) or vector(0)';
+/**
+ * Targets that answered, but whose scrape Prometheus refused (over its sample or label limit, an
+ * exposition it cannot parse): `up` 0 with samples scraped. Their data never arrives, though they are
+ * up; told apart from the targets down, so one fault is one signal (and one page).
+ */
+export const TARGETS_REFUSED_QUERY = 'count(up == 0 and scrape_samples_scraped > 0) or vector(0)';
 
 /**
  * For this long after Prometheus loads its configuration (a start or a reload), its discovery is
@@ -65,6 +72,7 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
     rulesLoad: base(`${n}.rules.load`, 'saturation', 'ratio', labels),
     reloadFailed: base(`${n}.config.reload_failed`, 'dropped', 'reloads', labels),
     scrapeLimited: base(`${n}.scrape.limit_exceeded`, 'dropped', 'scrapes', labels),
+    scrapeRefused: base(`${n}.scrape.refused_targets`, 'dropped', 'targets', labels),
     jobsEmpty: base(`${n}.targets.jobs_empty`, 'dropped', 'jobs', labels),
     restarts: base(`${n}.restarts`, 'dropped', 'restarts', labels),
     unfireable: base(`${n}.rules.unfireable`, 'dropped', 'rules', labels),
@@ -94,9 +102,10 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
     name: n,
     type: 'prometheus',
     async collect(): Promise<Signal[]> {
-      const [metrics, down, ruleCheck, ...fresh] = await Promise.all([
+      const [metrics, down, refused, ruleCheck, ...fresh] = await Promise.all([
         scrape(target, read),
         instantQuery(options.url, TARGETS_DOWN_QUERY, options.timeoutS),
+        instantQuery(options.url, TARGETS_REFUSED_QUERY, options.timeoutS),
         rules?.check() ?? Promise.resolve(null),
         ...options.freshness.map((f) =>
           queryFreshness(options.url, f.job !== undefined ? { job: f.job } : { selector: f.selector ?? '' }, options.timeoutS, f.lookback),
@@ -108,6 +117,11 @@ export function prometheusProbe(options: PrometheusOptions): Probe {
       else if (!down.ok) out.push(unknownSignal(sig.up, down.error));
       else out.push(signalOf(sig.up, ingestAge(metrics.value, down.value.time)));
       out.push(down.ok ? signalOf(sig.targetsDown, single(down.value, TARGETS_DOWN_QUERY)) : unknownSignal(sig.targetsDown, down.error));
+      out.push(
+        refused.ok
+          ? signalOf(sig.scrapeRefused, single(refused.value, TARGETS_REFUSED_QUERY))
+          : unknownSignal(sig.scrapeRefused, refused.error),
+      );
       options.freshness.forEach((f, i) => {
         const b = base(f.name, 'freshness', 's', { ...labels, ...f.labels });
         out.push(signalOf(b, fresh[i] ?? { error: 'no answer' }));

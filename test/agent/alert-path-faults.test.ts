@@ -33,7 +33,11 @@ describe.skipIf(!prometheusBin.available)(
         alertmanagerUrl: `http://127.0.0.1:${await freePort()}`,
         resendDelayS: 1,
         rules: 'groups: [{ name: watchdog, rules: [{ alert: Watchdog, expr: vector(1) }] }]',
-        scrape: [{ job: 'app', target: new URL(app.url).host, sampleLimit: 5 }],
+        // And a target that is not there at all: down, where the app's is refused.
+        scrape: [
+          { job: 'app', target: new URL(app.url).host, sampleLimit: 5 },
+          { job: 'gone', target: `127.0.0.1:${await freePort()}` },
+        ],
       });
     }, 60_000);
     afterAll(async () => {
@@ -56,19 +60,25 @@ describe.skipIf(!prometheusBin.available)(
       expect(signalNamed(signals, 'prometheus.alertmanagers.missing')?.value).toBe(0);
     });
 
-    it('counts scrapes refused for their sample limit', async () => {
+    it('counts scrapes refused for their sample limit, and the refused target as refused, not down', async () => {
       const p = probeOf(prometheus.url);
       await p.collect();
       const signals = await waitFor(
         'a scrape over its limit',
         async () => {
           const s = await p.collect();
-          return (signalNamed(s, 'prometheus.scrape.limit_exceeded')?.value ?? 0) > 0 ? s : undefined;
+          const seen = (name: string) => (signalNamed(s, name)?.value ?? 0) > 0;
+          return seen('prometheus.scrape.limit_exceeded') && seen('prometheus.scrape.refused_targets') && seen('prometheus.targets_down')
+            ? s
+            : undefined;
         },
         30_000,
         1000,
       );
       expect(signalNamed(signals, 'prometheus.scrape.limit_exceeded')).toMatchObject({ kind: 'dropped', error: null });
+      // Both targets' up is 0; the app answered, and is one refused target, not a target down besides.
+      expect(signalNamed(signals, 'prometheus.scrape.refused_targets')).toMatchObject({ kind: 'dropped', value: 1, error: null });
+      expect(signalNamed(signals, 'prometheus.targets_down')).toMatchObject({ value: 1, error: null });
     });
   },
 );

@@ -1,10 +1,9 @@
 // Faults of alert delivery and evaluation, injected into a real Prometheus or Alertmanager and judged
 // by the Worker (test/support/alert-path-stack.ts): a rule group slower than its interval, alerts that
 // cannot reach Alertmanager, notifications that cannot reach their receiver, a scrape over its sample
-// limit. Each opens a window on the right monitor with the right cause, which pages once (and nothing
-// else pages; a scrape over its limit also makes the target's `up` 0, which the implicit
-// auto:prometheus.targets_down rightly reports and which, as every auto: monitor, is left out), and
-// closes when repaired; the time to the page is printed.
+// limit. Each opens a window on the right monitor with the right cause, which pages once (and no other
+// configured monitor pages; nor, for a scrape over its limit, auto:prometheus.targets_down: the target
+// answered, so it is refused, not down), and closes when repaired; the time to the page is printed.
 import { describe, it } from 'vitest';
 import { alertPathAvailable, alertPathNeeds, SLOW_GROUP, useAlertPathStack, WATCHDOG_GROUP } from '../support/alert-path-stack.ts';
 import { freePort } from '../support/ports.ts';
@@ -54,6 +53,8 @@ describe.skipIf(!alertPathAvailable)(
         'dropped',
         () => stack.reloadPrometheus(stack.promConfig.replace('sample_limit: 100', 'sample_limit: 5')),
         () => stack.reloadPrometheus(stack.promConfig),
+        // The refused target's up is 0, but it answered: counted as refused, not as a target down.
+        ['auto:prometheus.targets_down'],
       );
     }, 200_000);
   },

@@ -103,6 +103,8 @@ export function useAlertPathStack(AGENT: string) {
     cause: string | readonly string[],
     inject: () => void | Promise<void>,
     repair: () => void | Promise<void>,
+    /** Implicit (`auto:`) monitors that must not page either (the rest are left out, as openWindows says). */
+    autoQuiet: readonly string[] = [],
   ): Promise<Event['data']['window']> {
     await waitFor('nothing open before the fault', async () => openWindows().length === 0 || undefined, 90_000, 250).catch((e: Error) => {
       throw new Error(`${e.message}; still open: ${JSON.stringify(openDetails())}`);
@@ -140,7 +142,9 @@ export function useAlertPathStack(AGENT: string) {
     // Prometheus reload used to blip Alertmanagers and jobs missing, and those monitors flapped.)
     const paged = events()
       .slice(before)
-      .filter((e) => e.type === 'window.opened' && !e.data.window.monitor.startsWith('auto:'))
+      .filter(
+        (e) => e.type === 'window.opened' && (!e.data.window.monitor.startsWith('auto:') || autoQuiet.includes(e.data.window.monitor)),
+      )
       .map((e) => e.data.window.monitor);
     expect(paged, `what ${what} paged`).toEqual([monitor]);
     return opened.data.window;
