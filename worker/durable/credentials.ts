@@ -11,6 +11,8 @@ export const CACHE_MS = 10_000;
 export const MAX_CACHED = 5_000;
 
 export const credentials = (env: Env) => env.WATCHDOG.get(env.WATCHDOG.idFromName('credentials'));
+/** The store as an admin route's 503 names it when it cannot be reached (errors.ts fromObject). */
+export const CREDENTIALS_STORE = 'the credentials store';
 
 const cache = new Map<string, { secrets: readonly string[]; at: number }>();
 

@@ -13,7 +13,7 @@ import { Hono } from 'hono';
 import { AGENT_ID_PATTERN } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
 import { agentSecretsSetting } from '../config.ts';
-import { credentials, forgetSecrets } from '../durable/credentials.ts';
+import { CREDENTIALS_STORE, credentials, forgetSecrets } from '../durable/credentials.ts';
 import type { Env } from '../env.ts';
 import { ApiError, fromObject } from '../errors.ts';
 import type { AgentKey } from '../store/agent-keys.ts';
@@ -22,7 +22,6 @@ export const adminAgents = new Hono<AppEnv>();
 
 const noStore = { 'cache-control': 'no-store' };
 const KEY_ID = /^[0-9a-f]{12}$/;
-const CREDENTIALS = 'the credentials store';
 const objectOf = (id: string) => `agent ${id}'s watchdog object`;
 
 function agentIdOf(raw: string | undefined): string {
@@ -40,7 +39,7 @@ const keyShape = (k: AgentKey) => ({ id: k.keyId, created_at: new Date(k.created
 
 adminAgents.get('/agents', async (c) => {
   const managed = new Map<string, AgentKey[]>();
-  for (const k of await fromObject(CREDENTIALS, () => credentials(c.env).agentKeys()))
+  for (const k of await fromObject(CREDENTIALS_STORE, () => credentials(c.env).agentKeys()))
     managed.set(k.agentId, [...(managed.get(k.agentId) ?? []), k]);
   const setting = agentSecretsSetting(c.env.BLINDSPOT_AGENT_SECRETS);
   const agents = [
@@ -53,7 +52,10 @@ adminAgents.get('/agents', async (c) => {
 
 async function addKey(c: { env: Env; var: AppEnv['Variables'] }, id: string, newAgent: boolean) {
   const setting = inSetting(c.env, id);
-  const result = await fromObject(CREDENTIALS, async () => await credentials(c.env).addAgentKey(id, newAgent, setting, c.var.adminName));
+  const result = await fromObject(
+    CREDENTIALS_STORE,
+    async () => await credentials(c.env).addAgentKey(id, newAgent, setting, c.var.adminName),
+  );
   forgetSecrets(id);
   if (!result.ok) throw new ApiError(result.refusal.status, result.refusal.code, result.refusal.message);
   return { agent: id, key: { ...keyShape(result.key), secret: result.secret } };
@@ -75,7 +77,7 @@ adminAgents.delete('/agents/:id/keys/:key', async (c) => {
   const id = agentIdOf(c.req.param('id'));
   const key = c.req.param('key');
   if (!KEY_ID.test(key)) throw new ApiError(400, 'invalid_key_id', 'a key id is the 12 hex digits blindspot agent list shows');
-  const revoked = await fromObject(CREDENTIALS, () => credentials(c.env).revokeAgentKeys(id, key));
+  const revoked = await fromObject(CREDENTIALS_STORE, () => credentials(c.env).revokeAgentKeys(id, key));
   forgetSecrets(id);
   if (revoked === 0) throw new ApiError(404, 'unknown_key', `agent "${id}" has no key ${key}; blindspot agent list shows its keys`);
   return c.json({ agent: id, revoked: [key] }, 200, noStore);
@@ -85,7 +87,7 @@ adminAgents.delete('/agents/:id', async (c) => {
   const id = agentIdOf(c.req.param('id'));
   if (inSetting(c.env, id))
     throw new ApiError(409, 'agent_in_setting', `agent "${id}" is configured in BLINDSPOT_AGENT_SECRETS; remove it there`);
-  const revoked = await fromObject(CREDENTIALS, () => credentials(c.env).revokeAgentKeys(id));
+  const revoked = await fromObject(CREDENTIALS_STORE, () => credentials(c.env).revokeAgentKeys(id));
   forgetSecrets(id);
   const stub = c.env.AGENT.get(c.env.AGENT.idFromName(id));
   // No key left, but an object still watching the agent (its keys revoked one by one, or an earlier
@@ -99,7 +101,7 @@ adminAgents.delete('/agents/:id', async (c) => {
 
 /** An agent with a managed key or an entry in BLINDSPOT_AGENT_SECRETS, heard or not. */
 async function isKnown(env: Env, id: string): Promise<boolean> {
-  return inSetting(env, id) || (await fromObject(CREDENTIALS, () => credentials(env).agentKeys())).some((k) => k.agentId === id);
+  return inSetting(env, id) || (await fromObject(CREDENTIALS_STORE, () => credentials(env).agentKeys())).some((k) => k.agentId === id);
 }
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());

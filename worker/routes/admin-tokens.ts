@@ -9,7 +9,7 @@ import * as v from 'valibot';
 import { AGENT_ID_PATTERN, describeIssues } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
 import { ADMIN_SCOPES, parseAdminTokens } from '../config.ts';
-import { credentials, forgetAdminTokens } from '../durable/credentials.ts';
+import { CREDENTIALS_STORE, credentials, forgetAdminTokens } from '../durable/credentials.ts';
 import { ApiError, fromObject, parseJsonBody } from '../errors.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { sha256Hex } from '../middleware/verify-admin-token.ts';
@@ -38,7 +38,7 @@ function nameOf(raw: string | undefined): string {
 }
 
 adminTokens.get('/tokens', async (c) => {
-  const managed = await fromObject('the credentials store', () => credentials(c.env).adminTokens());
+  const managed = await fromObject(CREDENTIALS_STORE, () => credentials(c.env).adminTokens());
   const tokens = [
     ...managed.map((t) => ({
       name: t.name,
@@ -69,7 +69,7 @@ adminTokens.post('/tokens/:name', bodyLimit(4096), async (c) => {
   const token = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
   const hash = await sha256Hex(token);
   const result = await fromObject(
-    'the credentials store',
+    CREDENTIALS_STORE,
     async () => await credentials(c.env).addAdminToken(name, hash, input.output.scopes, c.var.adminName),
   );
   forgetAdminTokens();
@@ -81,7 +81,7 @@ adminTokens.delete('/tokens/:name', async (c) => {
   const name = nameOf(c.req.param('name'));
   if (parseAdminTokens(c.env.BLINDSPOT_ADMIN_TOKENS).has(name))
     throw new ApiError(409, 'token_in_setting', `token "${name}" is configured in BLINDSPOT_ADMIN_TOKENS; remove it there`);
-  const revoked = await fromObject('the credentials store', () => credentials(c.env).revokeAdminToken(name));
+  const revoked = await fromObject(CREDENTIALS_STORE, () => credentials(c.env).revokeAdminToken(name));
   forgetAdminTokens();
   if (revoked === 0) throw new ApiError(404, 'unknown_token', `no token "${name}"; blindspot token list shows them`);
   return c.json({ name, revoked: true }, 200, noStore);

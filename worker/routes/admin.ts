@@ -155,7 +155,7 @@ admin.post('/notifications/:id/retry', async (c) => {
     row.agent_id === SUMMARY_OWNER
       ? c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog'))
       : c.env.AGENT.get(c.env.AGENT.idFromName(row.agent_id));
-  const result = await fromObject(`the owner of notification ${id}`, async () => await owner.retryNotification(id));
+  const result = await fromObject(`the owner of notification ${id}`, () => owner.retryNotification(id));
   if (result === 'unknown')
     throw new ApiError(
       404,
