@@ -17,7 +17,14 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** A project whose tests run inside workerd (the Worker and its Durable Objects, a local D1, real receivers). */
 /** `bindings` replace the test bindings of the same name; one set to undefined is left out. */
-export function workerProject(name: string, include: string[], testTimeout = 5_000, bindings: Record<string, string | undefined> = {}) {
+/** `serviceBindings` are Node-side services the tests reach as bindings (the simulator's seed dealer). */
+export function workerProject(
+  name: string,
+  include: string[],
+  testTimeout = 5_000,
+  bindings: Record<string, string | undefined> = {},
+  serviceBindings: Record<string, (request: Request) => Promise<Response>> = {},
+) {
   return {
     test: {
       name,
@@ -35,6 +42,7 @@ export function workerProject(name: string, include: string[], testTimeout = 5_0
           miniflare: {
             // A second, empty database for the migration tests to build up step by step.
             d1Databases: { MIGRATION_DB: 'migration-test' },
+            serviceBindings,
             bindings: withOverrides(
               {
                 TEST_MIGRATIONS: await readD1Migrations('./worker/migrations'),

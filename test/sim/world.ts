@@ -16,6 +16,7 @@ import type { Watchdog } from '../../worker/durable/watchdog.ts';
 import { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
 import { liveBytes, loadLive, storedBytes } from '../../worker/store/object-live.ts';
+import { pendingCount } from '../../worker/store/object-outbox.ts';
 import { watchConfig } from '../../worker/watch-config.ts';
 import { ADMIN_TOKEN } from '../worker/fixtures/channels.ts';
 import { SimD1, SimNet } from './faults.ts';
@@ -25,6 +26,8 @@ import { type AlarmMode, prng, type Schedule, type Segment } from './schedule.ts
 const START = Math.ceil((Date.now() + 86_400_000) / 60_000) * 60_000;
 const SWEEP_MS = 60_000;
 const ALARM_DELAY_MS = 45_000;
+/** The healing lasts at least this long, at rest or not. */
+const HEAL_MIN_REST_MS = 120_000;
 /** After the schedule: everything healthy for this long (past the 5-minute retry ceiling), so every window ends and every page is sent. */
 export const HEAL: Segment = {
   durationS: 420,
@@ -120,6 +123,14 @@ interface Trap {
 /** Thrown through the simulator's own awaits when an armed reset has landed. */
 class ResetAtAwait extends Error {}
 
+/** Real time spent in each kind of call into the objects, and in settling, over every schedule this shard ran (SIM_PROFILE prints it). */
+export const timeSpent: Record<string, { ms: number; n: number }> = {};
+function spent(kind: string, since: number): void {
+  const t = (timeSpent[kind] ??= { ms: 0, n: 0 });
+  t.ms += performance.now() - since;
+  t.n++;
+}
+
 const SPRUNG = Symbol('sprung');
 
 /** Settles once the trap is sprung (a flag polled on timers: a promise made in one object cannot be settled from another). */
@@ -172,6 +183,8 @@ export class World {
   /** The agent's key, when its heartbeats go through the Worker's route. */
   private secret: string | null = null;
   settleMs = 0;
+  /** Sweeps in a row, during the healing, that found the world at rest (see healed()). */
+  private restfulSweeps = 0;
 
   constructor(
     readonly agentId: string,
@@ -289,6 +302,7 @@ export class World {
     this.steps++;
     if (this.handle === null) throw new Error(`${what}: called outside the object`);
     const { instance, state } = this.handle;
+    const t0 = performance.now();
     try {
       return await this.guard(Promise.resolve().then(() => fn(instance, state)));
     } catch (e: unknown) {
@@ -302,6 +316,7 @@ export class World {
         this.out.maxStoredBytes = Math.max(this.out.maxStoredBytes, storedBytes(state.storage.sql));
         this.out.maxLiveBytes = Math.max(this.out.maxLiveBytes, liveBytes(state.storage.sql));
       }
+      spent(what.split(' ')[0] as string, t0);
     }
   }
 
@@ -357,6 +372,7 @@ export class World {
       if (this.trap?.sprung) throw new ResetAtAwait();
     }
     this.settleMs += performance.now() - t0;
+    spent('settling', t0);
   }
 
   private async enter(given: Segment): Promise<void> {
@@ -426,10 +442,12 @@ export class World {
     while (this.operator[0] !== undefined && this.operator[0].at <= this.now)
       await (this.operator.shift() as World['operator'][number]).run();
     if (alarm !== null && alarm <= this.now) await this.fireAlarm(s.alarm, alarm);
+    let swept = false;
     if (s.sweep === 'on' && this.nextSweepAt <= this.now) {
       this.nextSweepAt += SWEEP_MS;
       this.out.evaluations.push(this.now);
       await this.sweep();
+      swept = true;
     } else if (s.sweep === 'stalled' && this.nextSweepAt <= this.now) this.nextSweepAt = this.now + SWEEP_MS;
     await this.settle();
     this.checkClaims();
@@ -438,7 +456,31 @@ export class World {
       this.log('object reset (no await came)');
       return 'reset';
     }
+    if (swept && s === HEAL && (await this.healed())) {
+      this.log('at rest: the healing ends here');
+      return 'end';
+    }
     return 'continue';
+  }
+
+  /**
+   * The healing may end early once the world is at rest, judged at each of its sweeps: no window
+   * open, nothing waiting to be sent (the agent's outbox and the Watchdog's) or replicated, nothing
+   * of the operator's or the agent's still to come; at two sweeps in a row (the second summarised a
+   * settled D1) and at least HEAL_MIN_REST_MS into the healing. Until then it runs its full length
+   * and the invariants judge what is left.
+   */
+  private async healed(): Promise<boolean> {
+    const live = this.handle?.instance.getStatus() ?? null;
+    const open = live === null || live.silence?.window != null || Object.values(live.monitors).some((m) => m.window != null);
+    let rest = !open && this.pending.length === 0 && this.operator.length === 0 && this.now - this.out.scheduleEnd >= HEAL_MIN_REST_MS;
+    if (rest) {
+      const health = this.handle?.instance.health();
+      rest = health !== undefined && health.replication.length === 0 && health.pendingNotifications === 0;
+    }
+    if (rest) rest = (await runInDurableObject(this.watchdog, (_w: Watchdog, state) => pendingCount(state.storage.sql))) === 0;
+    this.restfulSweeps = rest ? this.restfulSweeps + 1 : 0;
+    return this.restfulSweeps >= 2;
   }
 
   /**
