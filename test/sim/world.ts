@@ -524,6 +524,9 @@ export class World {
         ...sweepDeps(env),
         // The one agent of the schedule (durable/known-subjects.ts has its own tests): 9 calls fewer a minute.
         subjects: async () => [this.agentId],
+        // Its object's visit, called on the instance the simulator runs in rather than through a stub to
+        // itself (the platform's RPC is tested elsewhere; under the test pool each costs a second call).
+        visit: (_id, now) => (this.handle as NonNullable<World['handle']>).instance.visit(now),
         tick: (now) => w.tick(now),
         recordFleet: (fleet) => w.recordFleet(fleet),
         summarise: (event, channels, history) => w.summarise(event, channels, history),

@@ -14,7 +14,12 @@ export function shardOf(id: string): number {
   return (h >>> 0) % PUBLIC_SHARDS;
 }
 
-const shard = (env: Env, n: number) => env.WATCHDOG.get(env.WATCHDOG.idFromName(`public-copies:${n}`));
+const ids = new Map<number, DurableObjectId>();
+const shard = (env: Env, n: number) => {
+  let id = ids.get(n);
+  if (id === undefined) ids.set(n, (id = env.WATCHDOG.idFromName(`public-copies:${n}`)));
+  return env.WATCHDOG.get(id);
+};
 
 export function copyShardFor(env: Env, id: string) {
   return shard(env, shardOf(id));
