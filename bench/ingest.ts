@@ -4,10 +4,17 @@
 // Durable Object evaluates and stores). The baseline, in the same run, is a no-op Hono route: the
 // same POST with the same body to a path no route takes, answered by the app's JSON 404 without
 // reading the body. Rounds alternate baseline and ingest, so drift in the machine hits both alike.
+// wrangler's local state (the objects' SQLite and the local D1) is kept on a memory file system where
+// the machine has one, as the simulator's is: on disk, every storage transaction waits for an fsync
+// whose latency is the machine's disk, not the Worker (on 2026-12-02 the same code gave a ratio of
+// 0.52 in the morning and 0.39 to 0.41 in the afternoon on disk; 0.62 in memory). BENCH_ON_DISK=1
+// keeps it on disk.
 //   npx tsx bench/ingest.ts [agents] [connections] [seconds per round] [rounds]
+import { tmpdir } from 'node:os';
 import autocannon from 'autocannon';
 import { generateSecret } from '../protocol/signature.ts';
 import { startTestWorker } from '../test/support/e2e-worker.ts';
+import { preferMemoryTmp } from '../test/support/memory-tmp.ts';
 import { fleetOf, heartbeatBodyOf, postSigned, secretsFor, signedHeartbeat } from '../test/support/fleet.ts';
 import { machine, record, versions } from './record.ts';
 
@@ -46,6 +53,7 @@ function summary(r: autocannon.Result): Round {
 const mean = (xs: number[]) => Number((xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1));
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_ON_DISK !== '1') preferMemoryTmp();
   const worker = await startTestWorker('bench-ingest', {
     BLINDSPOT_AGENT_SECRETS: secretsFor(agents, secret),
     BLINDSPOT_CONFIG: JSON.stringify({
@@ -111,6 +119,7 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         signals_per_heartbeat: signals.length,
         server: 'wrangler dev (workerd, local D1) on 127.0.0.1',
+        local_state: `wrangler's local state under ${tmpdir()}`,
         // wrangler's local trace collector (on by default in wrangler dev, absent when deployed): off unless asked for.
         local_observability: process.env.X_LOCAL_OBSERVABILITY ?? 'false',
         load: 'autocannon, same process as nothing else',

@@ -1,4 +1,4 @@
-// Puts the test runtimes' scratch files (workerd's SQLite files for Durable Objects and the local D1)
+// Puts the test and benchmark runtimes' scratch files (workerd's SQLite files for Durable Objects and the local D1)
 // on a memory file system where the machine has one. Every storage transaction ends in an fsync; on
 // a disk that was half of the simulator's time (2026-12-02, 2 vCPU: 200 seeds in 42 s on disk, 21 s
 // in memory). Elsewhere the system's temporary directory is used, as before.
