@@ -7,11 +7,16 @@ import { createHash } from 'node:crypto';
 import { ADMIN_TOKEN, READ_TOKEN, WRITE_TOKEN, channelSecrets } from './test/worker/fixtures/channels.ts';
 import { startReceiverHub } from './test/support/receiver-hub.ts';
 import { LongestFirst } from './test/support/longest-first.ts';
+import { preferMemoryTmp } from './test/support/memory-tmp.ts';
 
 // wrangler and miniflare stay offline wherever they run.
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 process.env.WRANGLER_HIDE_BANNER = 'true';
+// Every test's scratch files (workerd's and wrangler's state, the agents' spools, browser profiles) on
+// a memory file system where there is one: a disk's fsync latency is the machine's, not ours, and it
+// changes from hour to hour (test/support/memory-tmp.ts). The fault and simulator configs import this one.
+preferMemoryTmp();
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -2,13 +2,11 @@
 // workerd like the worker tests, with its own watchdog configuration and channels (test/sim/).
 import { defineConfig } from 'vitest/config';
 import { SIM_CHANNEL_SECRETS, SIM_CONFIG } from './test/sim/sim-config.ts';
-import { preferMemoryTmp } from './test/support/memory-tmp.ts';
 import { workerProject } from './vitest.config.ts';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 process.env.WRANGLER_HIDE_BANNER = 'true';
-preferMemoryTmp();
 
 /**
  * Deals the seeds out to the shard files one at a time, so both shards stay busy to the end (a
