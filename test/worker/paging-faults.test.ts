@@ -271,6 +271,32 @@ describe('paging through faults', () => {
     ]);
   });
 
+  it('a silence the watchdog noticed 3 minutes late pages once it is on time: one trigger on its dedup key, reminders, the resolve when the agent returns', async () => {
+    const a = new SimulatedAgent('page-late');
+    await a.heartbeat(0, healthy);
+    // The deadline was at 10 s; nothing evaluated it until 190 s (the alarm lost, the sweep stalled).
+    expect(await a.alarm(190)).toBe('fired');
+    await deliverAt(a.at(190), a.id);
+    expect(await receivedFor('pd', a.id)).toHaveLength(0);
+    // The next evaluation is on time: the window still open pages now.
+    expect(await a.alarm(220)).toBe('fired');
+    await deliverAt(a.at(220), a.id);
+    const [opened] = (await rowsOf(a.id, 'pd')).filter((r) => r.event_type === 'window.opened');
+    const id = opened?.window_id as string;
+    expect(id).toMatch(/^page-late:/);
+    expect(dedupKeys('pd', await receivedFor('pd', a.id))).toEqual([`trigger ${id}`]);
+    // Still silent ten minutes on: a reminder on the same dedup key.
+    await deliverAt(a.at(820), a.id);
+    const pd = (await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body));
+    expect(pd.map((b) => `${b.event_action} ${b.dedup_key}`)).toEqual([`trigger ${id}`, `trigger ${id}`]);
+    expect(pd[1].payload.custom_details.reminder).toBe(1);
+    // The agent returns: the window closes and its resolve goes out on the same key, once.
+    await recover(a, 900);
+    await deliverAt(a.at(2000), a.id);
+    const after = (await receivedFor('pd', a.id)).map((r) => `${JSON.parse(r.body).event_action} ${JSON.parse(r.body).dedup_key}`);
+    expect(after).toEqual([`trigger ${id}`, `trigger ${id}`, `resolve ${id}`]);
+  });
+
   it('the sweep is the safety net: it delivers what no alarm took up', async () => {
     const a = new SimulatedAgent('page-sweep');
     const id = await openWindow(a);
