@@ -732,7 +732,8 @@ export class World {
       }),
     );
     const answer = (await res.json()) as { deadline_at?: string; error?: { code: string; message: string } };
-    if (res.status === 202) return { status: 'accepted', deadlineAt: Date.parse(answer.deadline_at ?? '') };
+    // keysKept is not in the HTTP answer, and nothing here reads it.
+    if (res.status === 202) return { status: 'accepted', deadlineAt: Date.parse(answer.deadline_at ?? ''), keysKept: true };
     const code = answer.error?.code;
     if (res.status === 409 && code === 'replay') return { status: 'replay' };
     if (res.status === 409 && code === 'out_of_order') return { status: 'out_of_order', lastSeq: -1 };

@@ -2,7 +2,8 @@
 
 /** A heartbeat's fate: taken (with the next deadline), or why not. The route turns each into its HTTP answer. */
 export type IngestResult =
-  | { status: 'accepted'; deadlineAt: number }
+  /** keysKept: the object holds a copy of the agent's managed secrets (kept-secrets.ts). */
+  | { status: 'accepted'; deadlineAt: number; keysKept: boolean }
   | { status: 'replay' }
   | { status: 'out_of_order'; lastSeq: number }
   | { status: 'over_limit'; limit: string; message: string }

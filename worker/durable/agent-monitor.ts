@@ -24,6 +24,7 @@ import type { EnsureResult, IngestResult } from './agent-answers.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { DecisionCommit } from './decision-commit.ts';
 import { importLegacyOutbox, upgradeStoredValues } from './legacy-storage.ts';
+import { KeptSecrets } from './kept-secrets.ts';
 import type { DeliveryReport, OutboxSender } from './outbox-sender.ts';
 import type { PublicCopy } from './public-copy.ts';
 import { type ObjectHealth, objectHealth, type Replicator, type WriteStats } from './replicator.ts';
@@ -46,6 +47,7 @@ export class AgentMonitor extends DurableObject<Env> {
   private readonly scheduler: AlarmScheduler;
   private readonly commit: DecisionCommit;
   private readonly copy: PublicCopy;
+  private readonly keys: KeptSecrets;
   // fetch and D1 calls let other events in; this chain keeps a heartbeat and the alarm from interleaving.
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -69,6 +71,7 @@ export class AgentMonitor extends DurableObject<Env> {
       clock: () => this.clock,
       random: () => this.random(),
     }));
+    this.keys = new KeptSecrets(sql);
     const loaded = loadLive(sql);
     this.live = loaded.live;
     this.written = loaded.written;
@@ -111,7 +114,7 @@ export class AgentMonitor extends DurableObject<Env> {
         throw e;
       }
       await this.commit.apply(transition, config, now, { seen: webhookId, waitForD1: true });
-      return { status: 'accepted', deadlineAt: transition.next.deadlineAt } as const;
+      return { status: 'accepted', deadlineAt: transition.next.deadlineAt, keysKept: this.keys.get() !== null } as const;
     });
   }
 
@@ -130,6 +133,15 @@ export class AgentMonitor extends DurableObject<Env> {
       await this.commit.apply(transition, config, now, { waitForD1: true });
       return { deadlineAt: transition.next.deadlineAt };
     });
+  }
+
+  /** The agent's managed secrets, kept for when the credentials store cannot be reached (kept-secrets.ts). */
+  keepSecrets(secrets: readonly string[]): void {
+    this.keys.set(secrets);
+  }
+
+  keptSecrets(): readonly string[] | null {
+    return this.keys.get();
   }
 
   getStatus(): LiveState | null {

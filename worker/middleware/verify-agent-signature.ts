@@ -3,7 +3,7 @@
 import { createMiddleware } from 'hono/factory';
 import { AGENT_ID_PATTERN, TIMESTAMP_TOLERANCE_S } from '../../protocol/heartbeat.ts';
 import { verify } from '../../protocol/signature.ts';
-import type { AppEnv } from '../app-env.ts';
+import type { AppEnv, KeysFrom } from '../app-env.ts';
 import { agentSecretsSetting } from '../config.ts';
 import type { Env } from '../env.ts';
 import { managedSecrets } from '../durable/credentials.ts';
@@ -24,7 +24,9 @@ export function identifyAgent() {
       const broken = setting.errors.get(agentId) ?? setting.errors.get('*');
       if (broken !== undefined)
         throw new ApiError(401, 'agent_disabled', `this agent's secret setting cannot be used, so its heartbeats are refused: ${broken}`);
-      secrets = await managedOrUnavailable(c.env, agentId);
+      const managed = await managedOrUnavailable(c.env, agentId);
+      secrets = managed.secrets;
+      c.set('keysFrom', managed.from);
       if (secrets.length === 0)
         throw new ApiError(
           401,
@@ -76,11 +78,24 @@ export function verifyAgentSignature() {
   });
 }
 
-async function managedOrUnavailable(env: Env, agentId: string): Promise<readonly string[]> {
+/**
+ * An added agent's secrets: from the credentials store (or what this isolate cached of it); when the
+ * store cannot be reached, from the copy the agent's own object keeps (durable/kept-secrets.ts); 503
+ * only when neither answers.
+ */
+async function managedOrUnavailable(env: Env, agentId: string): Promise<{ secrets: readonly string[]; from: KeysFrom }> {
   try {
-    return await managedSecrets(env, agentId);
+    return { secrets: await managedSecrets(env, agentId), from: 'store' };
   } catch (e) {
-    console.error(`the credentials object did not answer for agent "${agentId}": ${e instanceof Error ? e.message : String(e)}`);
+    const why = e instanceof Error ? e.message : String(e);
+    const kept = await env.AGENT.get(env.AGENT.idFromName(agentId))
+      .keptSecrets()
+      .catch(() => null);
+    if (kept !== null) {
+      console.error(`the credentials store did not answer for agent "${agentId}" (${why}); its object's copy of its keys verifies it`);
+      return { secrets: kept, from: 'copy' };
+    }
+    console.error(`the credentials store did not answer for agent "${agentId}": ${why}`);
     throw new ApiError(
       503,
       'credentials_unavailable',

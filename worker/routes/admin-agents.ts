@@ -61,17 +61,35 @@ async function addKey(c: { env: Env; var: AppEnv['Variables'] }, id: string, new
   return { agent: id, key: { ...keyShape(result.key), secret: result.secret } };
 }
 
+/**
+ * The agent's object keeps a copy of its keys, for when the credentials store cannot be reached
+ * (durable/kept-secrets.ts): told after every change, as the store holds them now.
+ */
+async function copyKeys(env: Env, id: string): Promise<void> {
+  const secrets = await fromObject(CREDENTIALS_STORE, () => credentials(env).agentSecrets(id));
+  await fromObject(`${objectOf(id)} (send the request again so that it keeps the agent's keys as they are now)`, () =>
+    env.AGENT.get(env.AGENT.idFromName(id)).keepSecrets(secrets),
+  );
+}
+
 adminAgents.post('/agents/:id', async (c) => {
   const id = agentIdOf(c.req.param('id'));
   const added = await addKey(c, id, true);
   // An agent retired a moment ago and added back: its object takes its heartbeats again at once.
   await c.env.AGENT.get(c.env.AGENT.idFromName(id))
     .readmit()
+    .then(() => copyKeys(c.env, id))
     .catch((e: unknown) => console.error(`agent ${id}: added, but its object could not be told:`, e));
   return c.json(added, 201, noStore);
 });
 
-adminAgents.post('/agents/:id/keys', async (c) => c.json(await addKey(c, agentIdOf(c.req.param('id')), false), 201, noStore));
+adminAgents.post('/agents/:id/keys', async (c) => {
+  const id = agentIdOf(c.req.param('id'));
+  const added = await addKey(c, id, false);
+  // The copy without the new key only lacks it: the store stays the source of truth.
+  await copyKeys(c.env, id).catch((e: unknown) => console.error(`agent ${id}: key added, but its object could not be told:`, e));
+  return c.json(added, 201, noStore);
+});
 
 adminAgents.delete('/agents/:id/keys/:key', async (c) => {
   const id = agentIdOf(c.req.param('id'));
@@ -79,6 +97,11 @@ adminAgents.delete('/agents/:id/keys/:key', async (c) => {
   if (!KEY_ID.test(key)) throw new ApiError(400, 'invalid_key_id', 'a key id is the 12 hex digits blindspot agent list shows');
   const revoked = await fromObject(CREDENTIALS_STORE, () => credentials(c.env).revokeAgentKeys(id, key));
   forgetSecrets(id);
+  // Not done until the object's copy lacks it too: the copy verifies heartbeats while the store is away.
+  // (A DELETE sent again after the object could not be told finds the key gone from the store, and
+  // still brings the copy in line before its 404.)
+  if (revoked > 0 || (await fromObject(objectOf(id), () => c.env.AGENT.get(c.env.AGENT.idFromName(id)).keptSecrets())) !== null)
+    await copyKeys(c.env, id);
   if (revoked === 0) throw new ApiError(404, 'unknown_key', `agent "${id}" has no key ${key}; blindspot agent list shows its keys`);
   return c.json({ agent: id, revoked: [key] }, 200, noStore);
 });
@@ -90,12 +113,16 @@ adminAgents.delete('/agents/:id', async (c) => {
   const revoked = await fromObject(CREDENTIALS_STORE, () => credentials(c.env).revokeAgentKeys(id));
   forgetSecrets(id);
   const stub = c.env.AGENT.get(c.env.AGENT.idFromName(id));
-  // No key left, but an object still watching the agent (its keys revoked one by one, or an earlier
-  // DELETE whose object could not be told): retiring it is what is left to do.
-  if (revoked === 0 && !(await fromObject(objectOf(id), () => stub.watching())))
+  // No key left, but an object still watching the agent or keeping a copy of its keys (its keys revoked
+  // one by one, or an earlier DELETE whose object could not be told): retiring it is what is left to do.
+  const unfinished = async () => (await stub.watching()) || ((await stub.keptSecrets())?.length ?? 0) > 0;
+  if (revoked === 0 && !(await fromObject(objectOf(id), unfinished)))
     throw new ApiError(404, 'unknown_agent', `no agent "${id}"; blindspot agent list shows them`);
   // Revoking is the operator's intent that the agent goes quiet: its silence is not a blind spot.
-  const retired = await fromObject(`${objectOf(id)} (its keys are revoked; send the DELETE again to end its windows)`, () => stub.retire());
+  const retired = await fromObject(`${objectOf(id)} (its keys are revoked; send the DELETE again to end its windows)`, async () => {
+    await stub.keepSecrets([]);
+    return await stub.retire();
+  });
   return c.json({ agent: id, revoked, retired: retired !== null, windows_ended: retired?.closed ?? 0 }, 200, noStore);
 });
 

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { MAX_BACKFILL_AGE_S, MAX_BACKFILL_BYTES, parseBackfill } from '../../protocol/backfill.ts';
 import { MAX_BODY_BYTES, parseHeartbeat, TIMESTAMP_TOLERANCE_S } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
+import type { AgentMonitor } from '../durable/agent-monitor.ts';
 import { ApiError, parseJsonBody } from '../errors.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { requireJson } from '../middleware/require-json.ts';
@@ -34,6 +35,8 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
   }
   switch (result.status) {
     case 'accepted':
+      // An added agent whose object keeps no copy of its keys yet (added before copies were kept) gets one.
+      if (c.var.keysFrom === 'store' && !result.keysKept) c.executionCtx.waitUntil(keepKeys(stub, agentId, c.var.agentSecrets));
       return c.json({ accepted: true, deadline_at: new Date(result.deadlineAt).toISOString() }, 202);
     case 'replay':
       throw new ApiError(409, 'replay', 'this webhook-id was already accepted in the last 10 minutes');
@@ -45,6 +48,12 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
       throw new ApiError(401, 'unknown_agent', 'this agent was revoked; blindspot agent add gives it a new secret');
   }
 });
+
+async function keepKeys(stub: DurableObjectStub<AgentMonitor>, agentId: string, secrets: readonly string[]): Promise<void> {
+  await stub
+    .keepSecrets([...secrets])
+    .catch((e: unknown) => console.error(`agent ${agentId}: its object could not keep a copy of its keys:`, e));
+}
 
 /**
  * A dry run for `blindspot-agent doctor`: the same identification, signature and body checks as a

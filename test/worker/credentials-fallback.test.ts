@@ -1,0 +1,95 @@
+// The credentials store cannot be reached and this isolate has not cached an added agent's keys:
+// the agent's own object keeps a copy of them (durable/kept-secrets.ts), so its heartbeats are still
+// taken, and it is not paged as silent because of the store. What an operator revoked stays revoked.
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { credentials, forgetSecrets } from '../../worker/durable/credentials.ts';
+import { ADMIN_TOKEN } from './fixtures/channels.ts';
+import { agentStub } from './fixtures/durable.ts';
+import { BASE, errorCode, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
+
+const admin = async (path: string, method = 'POST') => {
+  const res = await send(new Request(`${BASE}/v1/admin${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }));
+  return { status: res.status, body: (await res.json()) as { key?: { id: string; secret: string } } };
+};
+
+let restore: (() => void) | null = null;
+
+/** The credentials store throws on every read of an agent's secrets (as an unreachable object does), and this isolate forgets what it cached. */
+async function storeAway(agent: string): Promise<void> {
+  const proto = (await runInDurableObject(credentials(env), (instance) => Object.getPrototypeOf(instance))) as Record<string, unknown>;
+  const original = proto.agentSecrets;
+  proto.agentSecrets = () => {
+    throw new Error('the credentials store is away (test)');
+  };
+  restore = () => {
+    proto.agentSecrets = original;
+  };
+  forgetSecrets(agent);
+}
+
+afterEach(() => {
+  restore?.();
+  restore = null;
+});
+
+describe('an added agent while the credentials store cannot be reached', () => {
+  it("is verified by its object's copy of its keys: its heartbeats are taken", async () => {
+    const { body } = await admin('/agents/keys-copy');
+    const secret = body.key?.secret as string;
+    expect((await sendHeartbeat(heartbeatBody(), { agent: 'keys-copy', secrets: [secret] })).status).toBe(202);
+    await storeAway('keys-copy');
+    expect((await sendHeartbeat(heartbeatBody(), { agent: 'keys-copy', secrets: [secret] })).status).toBe(202);
+    // A wrong key is still refused.
+    const wrong = await sendHeartbeat(heartbeatBody(), { agent: 'keys-copy', secrets: ['whsec_aW52YWxpZGludmFsaWRpbnZhbGlkaW52YWxpZA=='] });
+    expect(wrong.status).toBe(401);
+    expect(await errorCode(wrong)).toBe('invalid_signature');
+  });
+
+  it('a revoked key stays revoked, and the key that replaced it works', async () => {
+    const first = (await admin('/agents/keys-rotated')).body.key as { id: string; secret: string };
+    const second = (await admin('/agents/keys-rotated/keys')).body.key as { id: string; secret: string };
+    expect((await admin(`/agents/keys-rotated/keys/${first.id}`, 'DELETE')).status).toBe(200);
+    await storeAway('keys-rotated');
+    const revoked = await sendHeartbeat(heartbeatBody(), { agent: 'keys-rotated', secrets: [first.secret] });
+    expect(revoked.status).toBe(401);
+    expect(await errorCode(revoked)).toBe('invalid_signature');
+    expect((await sendHeartbeat(heartbeatBody(), { agent: 'keys-rotated', secrets: [second.secret] })).status).toBe(202);
+  });
+
+  it('a retired agent stays refused', async () => {
+    const { body } = await admin('/agents/keys-retired');
+    const secret = body.key?.secret as string;
+    expect((await sendHeartbeat(heartbeatBody(), { agent: 'keys-retired', secrets: [secret] })).status).toBe(202);
+    expect((await admin('/agents/keys-retired', 'DELETE')).status).toBe(200);
+    await storeAway('keys-retired');
+    const res = await sendHeartbeat(heartbeatBody(), { agent: 'keys-retired', secrets: [secret] });
+    expect(res.status).toBe(401);
+    expect(await errorCode(res)).toBe('unknown_agent');
+  });
+
+  it('an agent added before objects kept copies gets one from its first heartbeat the store verified', async () => {
+    const { body } = await admin('/agents/keys-older');
+    const secret = body.key?.secret as string;
+    // As an object from before: no copy.
+    await runInDurableObject(agentStub('keys-older'), (_o, state) =>
+      state.storage.sql.exec("DELETE FROM meta WHERE key = 'managed_secrets'"),
+    );
+    await runInDurableObject(agentStub('keys-older'), (o) => {
+      (o as unknown as { keys: { secrets: unknown } }).keys.secrets = undefined;
+    });
+    expect(await agentStub('keys-older').keptSecrets()).toBeNull();
+    // With neither the store nor a copy, the heartbeat cannot be verified: 503, and the agent retries.
+    await storeAway('keys-older');
+    const unavailable = await sendHeartbeat(heartbeatBody(), { agent: 'keys-older', secrets: [secret] });
+    expect(unavailable.status).toBe(503);
+    expect(await errorCode(unavailable)).toBe('credentials_unavailable');
+    restore?.();
+    // The store answers again: a heartbeat it verifies leaves the object a copy.
+    expect((await sendHeartbeat(heartbeatBody(), { agent: 'keys-older', secrets: [secret] })).status).toBe(202);
+    await expect.poll(() => agentStub('keys-older').keptSecrets()).toEqual([secret]);
+    await storeAway('keys-older');
+    expect((await sendHeartbeat(heartbeatBody(), { agent: 'keys-older', secrets: [secret] })).status).toBe(202);
+  });
+});
