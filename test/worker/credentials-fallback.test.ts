@@ -6,7 +6,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { credentials, forgetSecrets } from '../../worker/durable/credentials.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
-import { agentStub } from './fixtures/durable.ts';
+import { agentStub, whileObjectGoesAway } from './fixtures/durable.ts';
 import { BASE, errorCode, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
 
 const admin = async (path: string, method = 'POST') => {
@@ -56,6 +56,22 @@ describe('an added agent while the credentials store cannot be reached', () => {
     expect(revoked.status).toBe(401);
     expect(await errorCode(revoked)).toBe('invalid_signature');
     expect((await sendHeartbeat(heartbeatBody(), { agent: 'keys-rotated', secrets: [second.secret] })).status).toBe(202);
+  });
+
+  it('a key revoked while its object could not be told: 503, and the DELETE sent again brings the copy in line', async () => {
+    const first = (await admin('/agents/keys-revoke-again')).body.key as { id: string; secret: string };
+    const second = (await admin('/agents/keys-revoke-again/keys')).body.key as { id: string; secret: string };
+    expect(await agentStub('keys-revoke-again').keptSecrets()).toEqual([first.secret, second.secret]);
+    const path = `${BASE}/v1/admin/agents/keys-revoke-again/keys/${first.id}`;
+    const del = () => send(new Request(path, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }));
+    const cut = await whileObjectGoesAway(agentStub('keys-revoke-again'), 'keepSecrets', del);
+    expect(cut.status).toBe(503);
+    expect(await agentStub('keys-revoke-again').keptSecrets()).toEqual([first.secret, second.secret]);
+    // Sent again: the store no longer has the key (404), and the object's copy loses it.
+    expect((await del()).status).toBe(404);
+    expect(await agentStub('keys-revoke-again').keptSecrets()).toEqual([second.secret]);
+    await storeAway('keys-revoke-again');
+    expect((await sendHeartbeat(heartbeatBody(), { agent: 'keys-revoke-again', secrets: [first.secret] })).status).toBe(401);
   });
 
   it('a retired agent stays refused', async () => {

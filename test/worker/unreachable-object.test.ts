@@ -1,39 +1,15 @@
 // An admin request whose agent object goes away under it (reset, evicted, overloaded) is a 503 with
 // Retry-After and a JSON body, never a 500: the request was good and may be sent again, and sending
 // it again finishes what the first one could not.
-import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { credentials } from '../../worker/durable/credentials.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
-import { agentStub, storedLive } from './fixtures/durable.ts';
+import { agentStub, storedLive, whileObjectGoesAway } from './fixtures/durable.ts';
 import { BASE, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
 
 const admin = (path: string, method = 'GET') =>
   send(new Request(`${BASE}/v1/admin${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }));
-
-/**
- * Sends `request` while the objects' `method` (on the class of `stub`'s object) takes the call and
- * never answers; once the call has arrived, resets every object as the platform may: the caller's
- * call fails as it would on Cloudflare.
- */
-async function whileObjectGoesAway(stub: DurableObjectStub, method: string, request: () => Promise<Response>): Promise<Response> {
-  const proto = (await runInDurableObject(stub, (instance) => Object.getPrototypeOf(instance))) as Record<string, unknown>;
-  const original = proto[method];
-  let arrived = false;
-  proto[method] = () => {
-    arrived = true;
-    return new Promise(() => {});
-  };
-  try {
-    const pending = request();
-    while (!arrived) await new Promise((r) => setTimeout(r, 1));
-    await abortAllDurableObjects();
-    return await pending;
-  } finally {
-    proto[method] = original;
-  }
-}
 
 async function unavailable(res: Response): Promise<string> {
   const text = await res.text();
