@@ -7,7 +7,7 @@ import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import type { Heartbeat, Signal } from '../../protocol/heartbeat.ts';
 import { sign } from '../../protocol/signature.ts';
-import { credentials } from '../../worker/durable/credentials.ts';
+import { credentials, forgetSecrets } from '../../worker/durable/credentials.ts';
 import type { AgentMonitor, IngestResult } from '../../worker/durable/agent-monitor.ts';
 import type { PublicCopy } from '../../worker/durable/public-copy.ts';
 import { viewComponents } from '../../worker/core/component-view.ts';
@@ -152,6 +152,10 @@ export class World {
   private readonly d1: SimD1;
   private readonly rng: () => number;
   private readonly jitter: () => number;
+  /** Draws, segment by segment, whether the credentials store is away (drawn from the noise: the schedules of older seeds are unchanged). */
+  private readonly keysDraw: () => number;
+  /** The credentials store cannot be reached in this segment (schedules through the route only). */
+  private keysAway = false;
   private stub: DurableObjectStub<AgentMonitor>;
   /** This schedule's own Watchdog object (its ticks, summaries and their outbox), on the simulator's clock. A stub is made where it is used: one made in another object's context cannot be used there. */
   private get watchdog(): DurableObjectStub<Watchdog> {
@@ -196,6 +200,7 @@ export class World {
     this.d1.onAwait = this.net.onAwait = (what) => this.atAwait(what);
     this.rng = prng(schedule.noise);
     this.jitter = prng(schedule.noise ^ 0x5bd1e995);
+    this.keysDraw = prng(schedule.noise ^ 0x2545f491);
     this.stub = env.AGENT.get(env.AGENT.idFromName(agentId));
     this.boot = `${agentId}-b1`;
     this.queue = [...schedule.segments, HEAL];
@@ -383,6 +388,10 @@ export class World {
     this.log(
       `segment ${s.durationS}s agent=${s.agent} freshness=${s.freshness} d1=${s.d1} channel=${s.channel} alarm=${s.alarm} sweep=${s.sweep}${given.watchdog === 'away' ? ' (watchdog away)' : ''} resets=${s.resets.length}`,
     );
+    // One segment in eight of a schedule through the route: the key store is away, and the Worker has
+    // not cached the agent's keys; its object's copy of them must verify its heartbeats.
+    this.keysAway = this.schedule.route === true && this.keysDraw() < 0.125;
+    if (this.keysAway) this.log('the credentials store cannot be reached');
     const resets = s.resets
       .map((f, i) => ({ at: start + Math.floor(f * s.durationS * 1000), await: s.resetAwaits?.[i] ?? 0 }))
       .sort((a, b) => a.at - b.at);
@@ -717,6 +726,19 @@ export class World {
    * own); the object decides on the simulator's. Each answer is read back as the object's result.
    */
   private async viaRoute(secret: string, body: Heartbeat, id: string): Promise<IngestResult> {
+    if (!this.keysAway) return this.signedHeartbeat(secret, body, id);
+    const proto = (await runInDurableObject(credentials(env), (o) => Object.getPrototypeOf(o))) as Record<string, unknown>;
+    const original = proto.agentSecrets;
+    proto.agentSecrets = () => Promise.reject(new Error('the credentials store cannot be reached (simulated)'));
+    forgetSecrets(this.agentId);
+    try {
+      return await this.signedHeartbeat(secret, body, id);
+    } finally {
+      proto.agentSecrets = original;
+    }
+  }
+
+  private async signedHeartbeat(secret: string, body: Heartbeat, id: string): Promise<IngestResult> {
     const text = JSON.stringify(body);
     const ts = Math.floor(Date.now() / 1000);
     const res = await exports.default.fetch(
