@@ -154,8 +154,11 @@ export class World {
   private readonly jitter: () => number;
   /** Draws, segment by segment, whether the credentials store is away (drawn from the noise: the schedules of older seeds are unchanged). */
   private readonly keysDraw: () => number;
-  /** The credentials store cannot be reached in this segment (schedules through the route only). */
-  private keysAway = false;
+  /** The credentials store's prototype while it is made unreachable, and the method it lost. */
+  private keysAwayOn: { proto: Record<string, unknown>; agentSecrets: unknown } | null = null;
+  private get keysAway(): boolean {
+    return this.keysAwayOn !== null;
+  }
   private stub: DurableObjectStub<AgentMonitor>;
   /** This schedule's own Watchdog object (its ticks, summaries and their outbox), on the simulator's clock. A stub is made where it is used: one made in another object's context cannot be used there. */
   private get watchdog(): DurableObjectStub<Watchdog> {
@@ -242,6 +245,7 @@ export class World {
       await this.inObject(() => this.finish());
       return this.out;
     } finally {
+      await this.keyStoreAway(false);
       this.net.uninstall();
       Object.assign(console, { error, warn, log });
     }
@@ -390,7 +394,7 @@ export class World {
     );
     // One segment in eight of a schedule through the route: the key store is away, and the Worker has
     // not cached the agent's keys; its object's copy of them must verify its heartbeats.
-    this.keysAway = this.schedule.route === true && this.keysDraw() < 0.125;
+    await this.keyStoreAway(given !== HEAL && this.schedule.route === true && this.keysDraw() < 0.125);
     if (this.keysAway) this.log('the credentials store cannot be reached');
     const resets = s.resets
       .map((f, i) => ({ at: start + Math.floor(f * s.durationS * 1000), await: s.resetAwaits?.[i] ?? 0 }))
@@ -470,6 +474,24 @@ export class World {
       return 'end';
     }
     return 'continue';
+  }
+
+  /**
+   * Makes the credentials store unreachable (its reads of an agent's secrets fail), or answering again.
+   * Held for the whole segment, not around each heartbeat: a reset can leave a heartbeat suspended at
+   * an await for good, and what it held would never be given back (nor anything after the run).
+   */
+  private async keyStoreAway(away: boolean): Promise<void> {
+    if (away === this.keysAway) return;
+    if (!away) {
+      const on = this.keysAwayOn as NonNullable<World['keysAwayOn']>;
+      on.proto.agentSecrets = on.agentSecrets;
+      this.keysAwayOn = null;
+      return;
+    }
+    const proto = (await runInDurableObject(credentials(env), (o) => Object.getPrototypeOf(o))) as Record<string, unknown>;
+    this.keysAwayOn = { proto, agentSecrets: proto.agentSecrets };
+    proto.agentSecrets = () => Promise.reject(new Error('the credentials store cannot be reached (simulated)'));
   }
 
   /**
@@ -726,19 +748,7 @@ export class World {
    * own); the object decides on the simulator's. Each answer is read back as the object's result.
    */
   private async viaRoute(secret: string, body: Heartbeat, id: string): Promise<IngestResult> {
-    if (!this.keysAway) return this.signedHeartbeat(secret, body, id);
-    const proto = (await runInDurableObject(credentials(env), (o) => Object.getPrototypeOf(o))) as Record<string, unknown>;
-    const original = proto.agentSecrets;
-    proto.agentSecrets = () => Promise.reject(new Error('the credentials store cannot be reached (simulated)'));
-    forgetSecrets(this.agentId);
-    try {
-      return await this.signedHeartbeat(secret, body, id);
-    } finally {
-      proto.agentSecrets = original;
-    }
-  }
-
-  private async signedHeartbeat(secret: string, body: Heartbeat, id: string): Promise<IngestResult> {
+    if (this.keysAway) forgetSecrets(this.agentId);
     const text = JSON.stringify(body);
     const ts = Math.floor(Date.now() / 1000);
     const res = await exports.default.fetch(
