@@ -85,6 +85,15 @@ describe('an added agent while the credentials store cannot be reached', () => {
     expect(await errorCode(res)).toBe('unknown_agent');
   });
 
+  it('a copy filled from a heartbeat never overwrites one the admin API wrote (a revocation in between wins)', async () => {
+    const stub = agentStub('keys-race');
+    await stub.keepSecrets(['whsec_revokedrevokedrevokedrevoked'], true);
+    expect(await stub.keptSecrets()).toEqual(['whsec_revokedrevokedrevokedrevoked']);
+    await stub.keepSecrets(['whsec_currentcurrentcurrentcurrent']);
+    await stub.keepSecrets(['whsec_revokedrevokedrevokedrevoked', 'whsec_currentcurrentcurrentcurrent'], true);
+    expect(await stub.keptSecrets()).toEqual(['whsec_currentcurrentcurrentcurrent']);
+  });
+
   it('an agent added before objects kept copies gets one from its first heartbeat the store verified', async () => {
     const { body } = await admin('/agents/keys-older');
     const secret = body.key?.secret as string;

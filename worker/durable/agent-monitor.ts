@@ -136,8 +136,8 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   /** The agent's managed secrets, kept for when the credentials store cannot be reached (kept-secrets.ts). */
-  keepSecrets(secrets: readonly string[]): void {
-    this.keys.set(secrets);
+  keepSecrets(secrets: readonly string[], onlyIfNone = false): void {
+    if (!onlyIfNone || this.keys.get() === null) this.keys.set(secrets);
   }
 
   keptSecrets(): readonly string[] | null {

@@ -51,7 +51,8 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
 
 async function keepKeys(stub: DurableObjectStub<AgentMonitor>, agentId: string, secrets: readonly string[]): Promise<void> {
   await stub
-    .keepSecrets([...secrets])
+    // Only if it still has none: an admin change since this heartbeat's answer (a revocation) wins.
+    .keepSecrets([...secrets], true)
     .catch((e: unknown) => console.error(`agent ${agentId}: its object could not keep a copy of its keys:`, e));
 }
 
