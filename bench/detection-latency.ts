@@ -38,7 +38,7 @@ interface Row {
   agent_id: string;
   deadline: number;
   confirmed: number;
-  attempted: number;
+  attempted: number | null;
 }
 
 async function silence(
@@ -84,14 +84,25 @@ async function silence(
   const toReceived = sorted(final.map((r) => r.at - (deadlines.get(agentOf(r)) ?? Number.NaN)));
   if (d1Down) return { toConfirmed: [], toAttempt: [], toReceived };
   const list = agents.map((a) => `'${a}'`).join(',');
-  const rows = d1Query<Row>(
-    w.persistTo,
-    `SELECT w.agent_id, w.confirmed_at AS deadline, o.created_at AS confirmed, (SELECT min(at - latency_ms) FROM delivery_attempts d WHERE d.notification_id = o.id) AS attempted
-     FROM windows w JOIN outbox o ON o.window_id = w.id AND o.event_type = 'window.opened' WHERE w.agent_id IN (${list})`,
-  );
+  const read = () =>
+    d1Query<Row>(
+      w.persistTo,
+      `SELECT w.agent_id, w.confirmed_at AS deadline, o.created_at AS confirmed, (SELECT min(at - latency_ms) FROM delivery_attempts d WHERE d.notification_id = o.id) AS attempted
+       FROM windows w JOIN outbox o ON o.window_id = w.id AND o.event_type = 'window.opened' WHERE w.agent_id IN (${list})`,
+    );
+  // The attempts reach D1 through each object's replication queue, a moment after the receiver has
+  // the page: wait until every window has its first attempt there (a missing one is not a 0).
+  let rows = read();
+  const caughtUp = Date.now() + 30_000;
+  while (rows.some((r) => r.attempted === null) && Date.now() < caughtUp) {
+    await new Promise((r) => setTimeout(r, 250));
+    rows = read();
+  }
+  const missing = rows.filter((r) => r.attempted === null).length;
+  if (missing > 0) throw new Error(`${missing} of ${rows.length} windows have no delivery attempt in D1 after 30 s`);
   return {
     toConfirmed: sorted(rows.map((r) => r.confirmed - r.deadline)),
-    toAttempt: sorted(rows.map((r) => r.attempted - r.deadline)),
+    toAttempt: sorted(rows.map((r) => (r.attempted as number) - r.deadline)),
     toReceived,
   };
 }
