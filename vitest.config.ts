@@ -14,8 +14,8 @@ process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 process.env.WRANGLER_HIDE_BANNER = 'true';
 // Every test's scratch files (workerd's and wrangler's state, the agents' spools, browser profiles) on
-// a memory file system where there is one: a disk's fsync latency is the machine's, not ours, and it
-// changes from hour to hour (test/support/memory-tmp.ts). The fault and simulator configs import this one.
+// a memory file system where there is one: a disk's fsync latency is the machine's, not ours, and
+// differs from machine to machine (test/support/memory-tmp.ts). The fault and simulator configs import this one.
 preferMemoryTmp();
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

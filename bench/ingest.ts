@@ -6,9 +6,9 @@
 // reading the body. Rounds alternate baseline and ingest, so drift in the machine hits both alike.
 // wrangler's local state (the objects' SQLite and the local D1) is kept on a memory file system where
 // the machine has one, as the simulator's is: on disk, every storage transaction waits for an fsync
-// whose latency is the machine's disk, not the Worker (on 2026-12-02 the same code gave a ratio of
-// 0.52 in the morning and 0.39 to 0.41 in the afternoon on disk; 0.62 in memory). BENCH_ON_DISK=1
-// keeps it on disk.
+// whose latency is the machine's disk, not the Worker (2026-12-02, on one 2-vCPU AMD EPYC machine:
+// ratio 0.39 to 0.41 on disk, 0.62 in memory; 0.52 on disk that morning on an Intel Xeon machine).
+// BENCH_ON_DISK=1 keeps it on disk.
 //   npx tsx bench/ingest.ts [agents] [connections] [seconds per round] [rounds]
 import { tmpdir } from 'node:os';
 import autocannon from 'autocannon';
