@@ -10,7 +10,7 @@
 // connections. The generator retries a request that got no answer as an agent does, and a heartbeat
 // lost on every try is counted, bounded, and must not have cost its agent a window.
 // workerd's state (the objects' SQLite and the local D1) is on a memory file system where there is
-// one: on disk every storage transaction waits for an fsync, whose latency is the machine's disk, not
+// one (vitest.config.ts, which the fault suite's config imports): on disk every storage transaction waits for an fsync, whose latency is the machine's disk, not
 // the Worker's (bench:ingest on one machine: ratio 0.41 on disk, 0.62 in memory), and this test
 // measures the Worker. One CI run on disk saw workerd answer at p50 1.5 s for a whole minute with
 // nothing else running; a slow disk is a possible cause, not a proven one.
@@ -21,10 +21,7 @@ import { type DirectWorker, processReport, startDirectWorker } from '../support/
 import { fetchErrorText, fleetOf, percentile, postSigned, secretsFor, signedHeartbeat } from '../support/fleet.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
-import { preferMemoryTmp } from '../support/memory-tmp.ts';
 import { waitFor } from '../support/ports.ts';
-
-preferMemoryTmp();
 
 const AGENTS = 1000;
 const INTERVAL_S = 5;
