@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSecret } from '../../protocol/signature.ts';
 import { freePort } from '../support/ports.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const result = spawnSync(process.execPath, ['bin/blindspot-agent.js', ...args], {
@@ -69,7 +69,7 @@ describe('blindspot-agent', () => {
   });
 
   it('once exits 1 when a signal could not be measured', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-'));
+    const dir = scratchDir('blindspot-cli-');
     const path = join(dir, 'agent.yaml');
     writeFileSync(
       path,
@@ -81,7 +81,7 @@ describe('blindspot-agent', () => {
   });
 
   it('exits 2 with a message naming the field for a bad config', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-'));
+    const dir = scratchDir('blindspot-cli-');
     const path = join(dir, 'agent.yaml');
     writeFileSync(path, 'agent_id: x\nworker_url: nope\nsecret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\nprobes: [{type: demo}]\n');
     const { code, stderr } = cli(['run', '--config', path]);
@@ -109,7 +109,7 @@ describe('blindspot-agent', () => {
   });
 
   it('once refuses a bad --over or --watchdog-config with exit 2 and a message naming it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-'));
+    const dir = scratchDir('blindspot-cli-');
     writeFileSync(join(dir, 'watch.yaml'), 'monitors: [{ id: x, kind: bogus }]\n');
     const cases: [string[], RegExp][] = [
       [['--over', 'abc'], /--over is a number of seconds from 0 to 600 \(got abc\)/],
@@ -179,7 +179,7 @@ describe('both CLIs: help per command, shell completion, -o json', () => {
   });
 
   it('doctor -o json prints the checks as JSON; a bad -o is a usage error', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blindspot-cli-json-'));
+    const dir = scratchDir('blindspot-cli-json-');
     const file = join(dir, 'agent.yaml');
     writeFileSync(
       file,

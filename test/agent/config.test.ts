@@ -1,10 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests write ${VAR} references on purpose
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../agent/config.ts';
 import { generateSecret } from '../../protocol/signature.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 const secret = generateSecret();
 const minimal = { agent_id: 'prod-1', worker_url: 'https://watchdog.example', secret, probes: [{ type: 'demo' }] };
@@ -33,7 +34,7 @@ describe('agent configuration', () => {
   });
 
   it('reads YAML from a file, with the secret from the environment', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blindspot-config-'));
+    const dir = scratchDir('blindspot-config-');
     const path = join(dir, 'agent.yaml');
     writeFileSync(
       path,
@@ -262,7 +263,7 @@ describe('agent configuration', () => {
   });
 
   it('lets BLINDSPOT_SECRET_FILE replace a secret given in the file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blindspot-config-'));
+    const dir = scratchDir('blindspot-config-');
     const other = generateSecret();
     writeFileSync(join(dir, 'secret'), `${other}\n`);
     expect(parseConfig(minimal, 'agent.yaml', { BLINDSPOT_SECRET_FILE: join(dir, 'secret') }).secret).toBe(other);
@@ -275,7 +276,7 @@ describe('agent configuration', () => {
 
   it('names the file when it cannot be read or parsed', () => {
     expect(() => loadConfig('/nonexistent/agent.yaml', {})).toThrow(/cannot read config file \/nonexistent\/agent.yaml: ENOENT/);
-    const dir = mkdtempSync(join(tmpdir(), 'blindspot-config-'));
+    const dir = scratchDir('blindspot-config-');
     writeFileSync(join(dir, 'bad.yaml'), 'agent_id: edge\nworker_url: [unclosed\n');
     // The YAML library's own position and code frame, not a dangling first line.
     expect(() => loadConfig(join(dir, 'bad.yaml'), {})).toThrow(/bad\.yaml:\d+:\d+: not valid YAML: .*\n.*worker_url: \[unclosed/s);
@@ -283,6 +284,7 @@ describe('agent configuration', () => {
 
   describe('${VAR} in values', () => {
     const dir = mkdtempSync(join(tmpdir(), 'blindspot-config-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const file = (name: string, text: string) => {
       writeFileSync(join(dir, name), text);
       return join(dir, name);

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { waitFor } from '../support/ports.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 describe('an agent stopped on purpose', () => {
   let receiver: Recorder;
@@ -16,7 +16,7 @@ describe('an agent stopped on purpose', () => {
   });
 
   it('sends one last heartbeat with stopping: true on SIGTERM, with the next seq, then exits 0', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blindspot-stop-'));
+    const dir = scratchDir('blindspot-stop-');
     writeFileSync(
       join(dir, 'agent.yaml'),
       `agent_id: stopper\nworker_url: ${receiver.url}\nsecret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\ninterval_s: 1\nspool_dir: ${join(dir, 'spool')}\nprobes: [{ type: demo }]\n`,

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { AGENT_DESCRIPTIONS, WATCHDOG_DESCRIPTIONS } from '../../config/descriptions.ts';
 import { agentJsonSchema, configJsonSchema, fieldsOf, withFieldReference } from '../../config/json-schema.ts';
 import { loadConfigText } from '../../config/load.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 const errorsOf = (text: string) => {
   const r = loadConfigText(text);
@@ -171,7 +171,7 @@ describe('npm run check-config', () => {
   });
 
   it('exits 1 and lists every error on an invalid file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blindspot-config-'));
+    const dir = scratchDir('blindspot-config-');
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'monitors: [{ id: f, kind: freshness, depends_on: [nope], component: x }]');
     const r = await check(file);
