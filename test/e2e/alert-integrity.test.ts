@@ -85,6 +85,19 @@ beforeAll(async () => {
     rules: 'groups: [{ name: orders, rules: [{ alert: OrdersStalled, expr: "rate(orders_processed_total[30s]) == 0" }] }]',
     scrape: [{ job: 'pushgateway', target: pushgateway.host, honorLabels: true }],
   });
+  // The agent starts once Prometheus has the rule's input: before its first scrape (late on a loaded
+  // machine) the input is missing for real, and the first heartbeats would rightly open a window. The
+  // lookback (8 s at 1 s scrapes) leaves room for scrapes that lag while npm test loads the machine.
+  await waitFor(
+    "Prometheus's first scrape of the rule's input",
+    async () => {
+      const res = await fetch(`${prometheus.url}/api/v1/query?query=orders_processed_total`);
+      const body = (await res.json()) as { data?: { result?: unknown[] } };
+      return (body.data?.result?.length ?? 0) > 0;
+    },
+    30_000,
+    200,
+  );
   worker = await startTestWorker('rules', {
     BLINDSPOT_AGENT_SECRETS: JSON.stringify({ [AGENT]: [agentSecret] }),
     BLINDSPOT_CONFIG: watchdogConfig(),
@@ -92,7 +105,7 @@ beforeAll(async () => {
     BLINDSPOT_WEBHOOK_SECRET: webhookSecret,
   });
   agent = startAgentProcess(worker, AGENT, agentSecret, [
-    `{ type: prometheus, url: "${prometheus.url}", timeout_s: 2, alert_rules: { lookback: 3s, recheck_s: 5 } }`,
+    `{ type: prometheus, url: "${prometheus.url}", timeout_s: 2, alert_rules: { lookback: 8s, recheck_s: 5 } }`,
   ]);
 }, 120_000);
 
