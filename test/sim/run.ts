@@ -30,11 +30,15 @@ async function runSeed(seed: number): Promise<string | null> {
     let outcome: Outcome | undefined;
     try {
       const t0 = Date.now();
+      const before = Object.fromEntries(Object.entries(timeSpent).map(([k, t]) => [k, t.ms]));
       outcome = await world.run();
+      const byKind = Object.entries(timeSpent)
+        .map(([k, t]) => `${k} ${Math.round(t.ms - (before[k] ?? 0))}`)
+        .join(' ');
       broken = check(outcome);
       if (vars.SIM_PROFILE)
         console.log(
-          `seed ${seed}: ${world.steps} steps in ${Date.now() - t0} ms; route ${schedule.route === true}, resets ${schedule.segments.reduce((n, s) => n + s.resets.length, 0)}; ${world.profile()}`,
+          `seed ${seed}: ${world.steps} steps in ${Date.now() - t0} ms; route ${schedule.route === true}, resets ${schedule.segments.reduce((n, s) => n + s.resets.length, 0)}; ${world.profile()}; by kind (ms): ${byKind}`,
         );
     } catch (e: unknown) {
       broken = { invariant: 'simulator-ran', detail: `the run itself failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` };

@@ -777,6 +777,7 @@ export class World {
 
   /** Resets the object (memory and work in flight), then checks that what it acknowledged is stored. */
   private async reset(): Promise<void> {
+    const t0 = performance.now();
     if (this.trap === null) this.log('object reset');
     this.trap = null;
     await abortAllDurableObjects();
@@ -795,11 +796,13 @@ export class World {
     } else if (last !== undefined && (live?.boot !== last.boot || (live?.seq ?? 0) < last.seq)) {
       this.out.lostAcks.push(`after a reset the object holds ${live?.boot}#${live?.seq}, but it acknowledged ${last.boot}#${last.seq}`);
     }
+    spent('reset', t0);
   }
 
   /** The end: D1's record of this agent, what is still open, and what replication set aside or dropped. */
   private async finish(): Promise<void> {
     await this.settle();
+    const t0 = performance.now();
     const health = await this.call('health', (o) => o.health());
     this.out.setAside = health?.replication.setAside ?? 0;
     this.out.dropped = health?.replication.dropped ?? 0;
@@ -833,5 +836,6 @@ export class World {
     ]);
     await pruneAllCopies(env, this.now + 86_400_000);
     if (this.secret !== null) await credentials(env).revokeAgentKeys(id);
+    spent('finish', t0);
   }
 }
