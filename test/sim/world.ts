@@ -155,7 +155,7 @@ export class World {
   /** Draws, segment by segment, whether the credentials store is away (drawn from the noise: the schedules of older seeds are unchanged). */
   private readonly keysDraw: () => number;
   /** The credentials store's prototype while it is made unreachable, and the method it lost. */
-  private keysAwayOn: { proto: Record<string, unknown>; agentSecrets: unknown } | null = null;
+  private keysAwayOn: { own: boolean; get: unknown } | null = null;
   private get keysAway(): boolean {
     return this.keysAwayOn !== null;
   }
@@ -483,15 +483,30 @@ export class World {
    */
   private async keyStoreAway(away: boolean): Promise<void> {
     if (away === this.keysAway) return;
+    type Namespace = { get: (id: DurableObjectId, ...rest: unknown[]) => object };
+    const ns = env.WATCHDOG as unknown as Namespace;
     if (!away) {
       const on = this.keysAwayOn as NonNullable<World['keysAwayOn']>;
-      on.proto.agentSecrets = on.agentSecrets;
+      if (on.own) ns.get = on.get as Namespace['get'];
+      else delete (ns as Partial<Namespace>).get;
       this.keysAwayOn = null;
       return;
     }
-    const proto = (await runInDurableObject(credentials(env), (o) => Object.getPrototypeOf(o))) as Record<string, unknown>;
-    this.keysAwayOn = { proto, agentSecrets: proto.agentSecrets };
-    proto.agentSecrets = () => Promise.reject(new Error('the credentials store cannot be reached (simulated)'));
+    // The callers' calls fail, as an unreachable object's do; the object itself is not touched (an
+    // exception thrown inside it would be logged by the runtime as uncaught, once per heartbeat).
+    const store = credentials(env).id;
+    const get = ns.get;
+    this.keysAwayOn = { own: Object.hasOwn(ns, 'get'), get };
+    ns.get = (id, ...rest) => {
+      const stub = get.call(ns, id, ...rest);
+      if (!id.equals(store)) return stub;
+      return new Proxy(stub, {
+        get: (target, key) =>
+          key === 'agentSecrets'
+            ? () => Promise.reject(new Error('the credentials store cannot be reached (simulated)'))
+            : Reflect.get(target, key),
+      });
+    };
   }
 
   /**
