@@ -34,7 +34,7 @@ export default defineConfig({
         'sim',
         ['test/sim/**/*.test.ts'],
         // Each shard's one test runs all the seeds dealt to it: its limit grows with their number (10 000
-        // seeds take about 40 minutes; a fixed 30 minutes ended such a run as a failure).
+        // seeds take about 38 minutes; a fixed 30 minutes ended such a run as a failure).
         Math.max(1_800_000, 1_000 * Number(process.env.SIM_SEEDS ?? 200)),
         {
           BLINDSPOT_CONFIG: JSON.stringify(SIM_CONFIG),
