@@ -10,9 +10,9 @@
 // connections. The generator retries a request that got no answer as an agent does, and a heartbeat
 // lost on every try is counted, bounded, and must not have cost its agent a window.
 // workerd's state (the objects' SQLite and the local D1) is on a memory file system where there is
-// one (vitest.config.ts, which the fault suite's config imports): on disk every storage transaction waits for an fsync, whose latency is the machine's disk, not
-// the Worker's (bench:ingest on one machine: ratio 0.41 on disk, 0.62 in memory), and this test
-// measures the Worker. One CI run on disk saw workerd answer at p50 1.5 s for a whole minute with
+// one (vitest.config.ts, which the fault suite's config imports): on disk every storage transaction
+// waits for an fsync, whose latency is the machine's disk, not the Worker's (bench:ingest on one
+// machine: ratio 0.41 on disk, 0.62 in memory), and this test measures the Worker. One CI run on disk saw workerd answer at p50 1.5 s for a whole minute with
 // nothing else running; a slow disk is a possible cause, not a proven one.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -154,7 +154,7 @@ export class World {
   private readonly jitter: () => number;
   /** Draws, segment by segment, whether the credentials store is away (drawn from the noise: the schedules of older seeds are unchanged). */
   private readonly keysDraw: () => number;
-  /** The credentials store's prototype while it is made unreachable, and the method it lost. */
+  /** While the credentials store is made unreachable: the namespace's own `get` (or none: the prototype's), put back after. */
   private keysAwayOn: { own: boolean; get: unknown } | null = null;
   private get keysAway(): boolean {
     return this.keysAwayOn !== null;

@@ -76,7 +76,7 @@ export function missingSignal(): Observation {
   return { level: 'unknown', cause: 'missing_signal', value: null, signal: null, error: 'no signal in the heartbeat matches this monitor' };
 }
 
-export type Judged = { s: Signal; o: Observation };
+type Judged = { s: Signal; o: Observation };
 
 /**
  * The monitor's worst observation, with a recent count of dropped items still speaking for this
