@@ -74,6 +74,29 @@ describe('an added agent while the credentials store cannot be reached', () => {
     expect((await sendHeartbeat(heartbeatBody(), { agent: 'keys-revoke-again', secrets: [first.secret] })).status).toBe(401);
   });
 
+  it('heartbeats for ids never added are refused and leave no object behind (storage stays bounded whatever ids are sent)', async () => {
+    const ids = Array.from({ length: 5 }, (_, i) => `never-added-${i}`);
+    for (const id of ids) {
+      await storeAway(id);
+      const res = await sendHeartbeat(heartbeatBody(), { agent: id, secrets: ['whsec_aW52YWxpZGludmFsaWRpbnZhbGlkaW52YWxpZA=='] });
+      expect(res.status).toBe(503);
+      expect(await errorCode(res)).toBe('credentials_unavailable');
+      restore?.();
+      restore = null;
+    }
+    for (const id of ids) {
+      // Nothing was stored in the object asked for a copy of keys it never kept: not even its tables.
+      const tables = await runInDurableObject(
+        agentStub(id),
+        (_o, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").one().n,
+      );
+      expect(tables).toBe(0);
+    }
+    // Such an object, once told something to keep, stores as any other.
+    await agentStub(ids[0] as string).keepSecrets(['whsec_keptkeptkeptkeptkeptkeptkept']);
+    expect(await agentStub(ids[0] as string).keptSecrets()).toEqual(['whsec_keptkeptkeptkeptkeptkeptkept']);
+  });
+
   it('a retired agent stays refused', async () => {
     const { body } = await admin('/agents/keys-retired');
     const secret = body.key?.secret as string;

@@ -13,7 +13,7 @@ import { StateLimitError } from '../core/state-limits.ts';
 import { alertSourceSubject, heartbeatFacts, subjectOf, watchdogFacts } from '../core/subject.ts';
 import type { Env } from '../env.ts';
 import type { Db } from '../store/db.ts';
-import { LIVE_DDL, loadLive, seenSince, type Written } from '../store/object-live.ts';
+import { isUnwritten, LIVE_DDL, loadLive, seenSince, type Written } from '../store/object-live.ts';
 import * as outbox from '../store/object-outbox.ts';
 import { REPLICATION_DDL } from '../store/replication-queue.ts';
 import { watchConfig } from '../watch-config.ts';
@@ -34,6 +34,8 @@ export type { EnsureResult, IngestResult } from './agent-answers.ts';
 export type { Clock } from './clock.ts';
 export type { ObjectHealth, WriteStats };
 
+const SCHEMA = `${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}`;
+
 export class AgentMonitor extends DurableObject<Env> {
   clock: Clock = systemClock;
   /** Jitter of retry times; a seam so tests get the same schedule every run. */
@@ -50,11 +52,12 @@ export class AgentMonitor extends DurableObject<Env> {
   private readonly keys: KeptSecrets;
   // fetch and D1 calls let other events in; this chain keeps a heartbeat and the alarm from interleaving.
   private queue: Promise<unknown> = Promise.resolve();
+  /** No table yet: nothing was ever stored in this object. */
+  private fresh: boolean;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
-    sql.exec(`${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}`);
     ({
       db: this.db,
       replicator: this.replicator,
@@ -72,11 +75,23 @@ export class AgentMonitor extends DurableObject<Env> {
       random: () => this.random(),
     }));
     this.keys = new KeptSecrets(sql);
+    // An object nothing was ever stored in stays so until a call that must store (ready): asked only
+    // for a copy of keys (a heartbeat for any id while the credentials store is away), it leaves nothing.
+    this.fresh = isUnwritten(sql);
+    if (this.fresh) return;
+    sql.exec(SCHEMA);
     const loaded = loadLive(sql);
     this.live = loaded.live;
     this.written = loaded.written;
     if (this.live === null)
       ctx.blockConcurrencyWhile(async () => void (this.live = await upgradeStoredValues(ctx.storage, this.written, this.clock.now())));
+  }
+
+  /** Creates the tables of an object that had none, before its first read or write of them. */
+  private ready(): void {
+    if (!this.fresh) return;
+    this.ctx.storage.sql.exec(SCHEMA);
+    this.fresh = false;
   }
 
   /** The watch configuration plus the admin API's maintenance and silences. */
@@ -87,6 +102,7 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
+    this.ready();
     const run = this.queue.then(work, work);
     this.queue = run.catch(() => undefined);
     return run;
@@ -137,11 +153,12 @@ export class AgentMonitor extends DurableObject<Env> {
 
   /** The agent's managed secrets, kept for when the credentials store cannot be reached (kept-secrets.ts). */
   keepSecrets(secrets: readonly string[], onlyIfNone = false): void {
+    this.ready();
     if (!onlyIfNone || this.keys.get() === null) this.keys.set(secrets);
   }
 
   keptSecrets(): readonly string[] | null {
-    return this.keys.get();
+    return this.fresh ? null : this.keys.get();
   }
 
   getStatus(): LiveState | null {
@@ -149,11 +166,13 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   getWriteStats(): WriteStats & { pending: number } {
+    this.ready();
     return { ...this.replicator.stats, pending: this.replicator.queueStats().length };
   }
 
   /** The replication queue, what it set aside, and the notifications waiting: for /healthz and the admin API. */
   health(): ObjectHealth {
+    this.ready();
     return objectHealth(this.ctx.storage.sql, this.replicator);
   }
 
@@ -163,17 +182,20 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   alarmPlan(): { engineDueAt: number | null; outboxDueAt: number | null; replicationDueAt: number | null } {
+    this.ready();
     const plan = this.scheduler.plan();
     return { engineDueAt: plan['engine'] ?? null, outboxDueAt: plan['outbox'] ?? null, replicationDueAt: plan['replication'] ?? null };
   }
 
   /** Delivers this agent's due notifications now (the sweep's safety net and tests use it). */
   deliverNotifications(): Promise<DeliveryReport> {
+    this.ready();
     return this.commit.sendAndRecord();
   }
 
   /** An operator retries a dead-lettered notification: it goes back in the queue with a fresh horizon. */
   async retryNotification(id: string): Promise<'retried' | 'not_dead' | 'unknown'> {
+    this.ready();
     const result = this.sender.retryDead(id);
     if (result === 'retried') this.ctx.waitUntil(this.commit.sendAndRecord());
     return result;

@@ -100,6 +100,11 @@ export function storedBytes(sql: SqlStorage): number {
   return sql.databaseSize;
 }
 
+/** Whether nothing was ever stored in this object: not even a table (reading this writes nothing). */
+export function isUnwritten(sql: SqlStorage): boolean {
+  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").one().n === 0;
+}
+
 /** Bytes of the live state itself (the agent row and its monitor instances), whatever the file's size. */
 export function liveBytes(sql: SqlStorage): number {
   const row = sql
