@@ -8,6 +8,7 @@ import { ADMIN_TOKEN, READ_TOKEN, WRITE_TOKEN, channelSecrets } from './test/wor
 import { startReceiverHub } from './test/support/receiver-hub.ts';
 import { LongestFirst } from './test/support/longest-first.ts';
 import { preferMemoryTmp } from './test/support/memory-tmp.ts';
+import { hermeticWranglerConfig } from './test/support/hermetic-wrangler.ts';
 
 // wrangler and miniflare stay offline wherever they run.
 process.env.WRANGLER_SEND_METRICS = 'false';
@@ -43,7 +44,8 @@ export function workerProject(
         const hub = await startReceiverHub();
         return {
           main: './worker/index.ts',
-          wrangler: { configPath: './wrangler.toml' },
+          // Not ./wrangler.toml itself: a developer's .dev.vars beside it would add bindings (hermetic-wrangler.ts).
+          wrangler: { configPath: hermeticWranglerConfig() },
           miniflare: {
             // A second, empty database for the migration tests to build up step by step.
             d1Databases: { MIGRATION_DB: 'migration-test' },

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { hermeticWranglerConfig } from './hermetic-wrangler.ts';
 import { tailKeeper } from '../../scripts/local-worker.ts';
 import { OFFLINE_ENV, WRANGLER_BIN } from '../../scripts/wrangler.js';
 import { freePort } from './ports.ts';
@@ -60,7 +61,7 @@ export async function startDirectWorker(prefix: string, vars: Record<string, str
   let mf: Miniflare | undefined;
   try {
     await Promise.all([bundle(outdir), migratedD1(persistTo)]);
-    const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
+    const { workerOptions } = unstable_getMiniflareWorkerOptions(hermeticWranglerConfig(process.cwd(), join(dir, 'config')));
     const log = new KeptLog();
     const port = await freePort();
     mf = new Miniflare({

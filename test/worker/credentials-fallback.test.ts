@@ -75,7 +75,7 @@ describe('an added agent while the credentials store cannot be reached', () => {
   });
 
   it('heartbeats for ids never added are refused and leave no object behind (storage stays bounded whatever ids are sent)', async () => {
-    const ids = Array.from({ length: 5 }, (_, i) => `never-added-${i}`);
+    const ids = Array.from({ length: 3 }, (_, i) => `never-added-${i}`);
     for (const id of ids) {
       await storeAway(id);
       const res = await sendHeartbeat(heartbeatBody(), { agent: id, secrets: ['whsec_aW52YWxpZGludmFsaWRpbnZhbGlkaW52YWxpZA=='] });
