@@ -16,15 +16,28 @@ const admin = async (path: string, method = 'POST') => {
 
 let restore: (() => void) | null = null;
 
-/** The credentials store throws on every read of an agent's secrets (as an unreachable object does), and this isolate forgets what it cached. */
+/**
+ * The credentials store cannot be reached: the callers' reads of an agent's secrets fail, as an
+ * unreachable object's do (not a throw inside the object, which the runtime logs as uncaught), and
+ * this isolate forgets what it cached.
+ */
 async function storeAway(agent: string): Promise<void> {
-  const proto = (await runInDurableObject(credentials(env), (instance) => Object.getPrototypeOf(instance))) as Record<string, unknown>;
-  const original = proto.agentSecrets;
-  proto.agentSecrets = () => {
-    throw new Error('the credentials store is away (test)');
+  type Namespace = { get: (id: DurableObjectId, ...rest: unknown[]) => object };
+  const ns = env.WATCHDOG as unknown as Namespace;
+  const store = credentials(env).id;
+  const own = Object.hasOwn(ns, 'get');
+  const get = ns.get;
+  ns.get = (id, ...rest) => {
+    const stub = get.call(ns, id, ...rest);
+    if (!id.equals(store)) return stub;
+    return new Proxy(stub, {
+      get: (target, key) =>
+        key === 'agentSecrets' ? () => Promise.reject(new Error('the credentials store is away (test)')) : Reflect.get(target, key),
+    });
   };
   restore = () => {
-    proto.agentSecrets = original;
+    if (own) ns.get = get;
+    else delete (ns as Partial<Namespace>).get;
   };
   forgetSecrets(agent);
 }
