@@ -11,15 +11,15 @@ import { credentials, forgetSecrets } from '../../worker/durable/credentials.ts'
 import type { AgentMonitor, IngestResult } from '../../worker/durable/agent-monitor.ts';
 import type { PublicCopy } from '../../worker/durable/public-copy.ts';
 import { viewComponents } from '../../worker/core/component-view.ts';
-import type { LiveState } from '../../worker/core/agent-state.ts';
 import { pruneAllCopies } from '../../worker/durable/public-shards.ts';
 import type { Watchdog } from '../../worker/durable/watchdog.ts';
 import { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
-import { isUnwritten, liveBytes, loadLive, storedBytes } from '../../worker/store/object-live.ts';
+import { isUnwritten, liveBytes, storedBytes } from '../../worker/store/object-live.ts';
 import { pendingCount } from '../../worker/store/object-outbox.ts';
 import { watchConfig } from '../../worker/watch-config.ts';
 import { ADMIN_TOKEN } from '../worker/fixtures/channels.ts';
+import { liveInTables } from '../worker/fixtures/durable.ts';
 import { SimD1, SimNet } from './faults.ts';
 import { type AlarmMode, prng, type Schedule, type Segment } from './schedule.ts';
 
@@ -133,11 +133,6 @@ function spent(kind: string, since: number): void {
 }
 
 const SPRUNG = Symbol('sprung');
-
-/** The live state as the object's tables hold it (none in an object nothing was stored in yet). */
-function storedLive(sql: SqlStorage): LiveState | null {
-  return isUnwritten(sql) ? null : loadLive(sql).live;
-}
 
 /** Settles once the trap is sprung (a flag polled on timers: a promise made in one object cannot be settled from another). */
 async function sprung(trap: Trap, done: () => boolean): Promise<typeof SPRUNG | null> {
@@ -686,7 +681,7 @@ export class World {
   /** The silence window the object holds, for the trace of a replayed seed. */
   private silenceNote(): string {
     if (this.handle === null || !this.verbose) return '';
-    const w = storedLive(this.handle.state.storage.sql)?.silence?.window;
+    const w = liveInTables(this.handle.state.storage.sql)?.silence?.window;
     return w === null || w === undefined
       ? ''
       : ` silence window ${w.cause} from +${((w.startedAt - START) / 1000).toFixed(1)}s${w.paged ? ' paged' : ''}${w.suppressedBy === null ? '' : ` (${w.suppressedBy})`}`;
@@ -807,7 +802,7 @@ export class World {
     this.stub = env.AGENT.get(env.AGENT.idFromName(this.agentId));
 
     const last = this.out.accepted.at(-1);
-    const live = await runInDurableObject(this.stub, (_o, state) => storedLive(state.storage.sql));
+    const live = await runInDurableObject(this.stub, (_o, state) => liveInTables(state.storage.sql));
     // A heartbeat stored but not answered (the reset came while it awaited): the object took it.
     const unanswered = this.sinceAck.get(`${live?.boot}#${live?.seq}`);
     if (unanswered !== undefined && live != null) {
@@ -829,7 +824,7 @@ export class World {
     this.out.dropped = health?.replication.dropped ?? 0;
     this.out.queued = health?.replication.length ?? 0;
     this.out.oldestQueuedAt = health?.replication.oldestAt ?? null;
-    const live = this.handle === null ? null : storedLive(this.handle.state.storage.sql);
+    const live = this.handle === null ? null : liveInTables(this.handle.state.storage.sql);
     this.out.openAtEnd = [live?.silence?.window?.id, ...Object.values(live?.monitors ?? {}).map((m) => m.window?.id)].filter(
       (x): x is string => x !== undefined && x !== null,
     );
