@@ -106,8 +106,9 @@ function parse(channel: ChannelId, req: Request, url: URL, body: string, at: num
 }
 
 /**
- * D1 as the replication queue sees it: the real local D1, or refusing (an outage), or hanging, or
- * refusing one batch for good (a constraint, as a real trigger would). A hang is played as the call
+ * D1 as the objects and the minute sweep see it (the replication queues' batches, the reads of
+ * maintenance, silences and late windows): the real local D1, or refusing (an outage), or hanging,
+ * or refusing one batch for good (a constraint, as a real trigger would). A hang is played as the call
  * failing the way the platform ends a hung one (workerd does not let a promise made in one request
  * be settled from another, so the simulator cannot hold it open across steps); the heartbeat's own
  * bounded wait on a hung D1 is tested in test/worker.
@@ -143,12 +144,34 @@ export class SimD1 {
     private readonly now: () => number,
   ) {}
 
-  /** The D1 handed to the object's replicator. */
+  /** The D1 the objects and the sweep are handed: batches (replication) and reads (maintenance, silences, late windows). */
   binding(): D1Database {
     return {
-      prepare: (query: string) => this.real.prepare(query),
+      prepare: (query: string) => this.statement(this.real.prepare(query)),
       batch: (statements: D1PreparedStatement[]) => this.batch(statements),
     } as unknown as D1Database;
+  }
+
+  /** The real statement (a batch takes it as it is), its reads passing through the faults. */
+  private statement(s: D1PreparedStatement): D1PreparedStatement {
+    const { bind, first, all, run, raw } = s;
+    return Object.assign(s, {
+      bind: (...values: unknown[]) => this.statement(bind.apply(s, values)),
+      first: (...args: unknown[]) => this.read(() => (first as (...a: unknown[]) => Promise<unknown>).apply(s, args)),
+      all: () => this.read(() => all.apply(s)),
+      run: () => this.read(() => run.apply(s)),
+      raw: (...args: unknown[]) => this.read(() => (raw as (...a: unknown[]) => Promise<unknown>).apply(s, args)),
+    });
+  }
+
+  /** A read (or a lone write): refused or hung as the schedule says; a constraint bites only batches. */
+  private read<T>(call: () => Promise<T>): Promise<T> {
+    const held = this.onAwait?.('D1');
+    if (held) return held;
+    if (this.mode === 'refuse') return Promise.reject(new Error('D1_ERROR: simulated outage: database unavailable'));
+    if (this.mode === 'hang')
+      return Promise.reject(new Error('D1_ERROR: Network connection lost. (simulated: the call hung until the platform ended it)'));
+    return this.answer(call());
   }
 
   private async batch(statements: D1PreparedStatement[]): Promise<D1Result[]> {
@@ -165,15 +188,19 @@ export class SimD1 {
     if (this.poisoned === key) throw new Error('D1_ERROR: CHECK constraint failed: simulated (SQLITE_CONSTRAINT)');
     if (this.mode === 'refuse') throw new Error('D1_ERROR: simulated outage: database unavailable');
     if (this.mode === 'hang') throw new Error('D1_ERROR: Network connection lost. (simulated: the call hung until the platform ended it)');
+    const results = await this.answer(this.real.batch(statements));
+    this.batchesTaken++;
+    return results;
+  }
+
+  /** A real call to the local D1, counted in flight until it answers. */
+  private async answer<T>(call: Promise<T>): Promise<T> {
     this.inFlight++;
     const epoch = this.epoch;
     const t0 = performance.now();
-    const call = this.real.batch(statements);
     this.calls.add(call);
     try {
-      const results = await call;
-      this.batchesTaken++;
-      return results;
+      return await call;
     } finally {
       this.realMs += performance.now() - t0;
       if (epoch === this.epoch) this.inFlight--;

@@ -18,6 +18,9 @@ import { runSweep } from '../../worker/jobs/sweep.ts';
 import { isUnwritten, liveBytes, storedBytes } from '../../worker/store/object-live.ts';
 import { pendingCount } from '../../worker/store/object-outbox.ts';
 import { watchConfig } from '../../worker/watch-config.ts';
+import type { AdminPauses } from '../../worker/durable/admin-pauses.ts';
+import type { Replicator } from '../../worker/durable/replicator.ts';
+import { createDb, type Db } from '../../worker/store/db.ts';
 import { ADMIN_TOKEN } from '../worker/fixtures/channels.ts';
 import { liveInTables } from '../worker/fixtures/durable.ts';
 import { SimD1, SimNet } from './faults.ts';
@@ -151,6 +154,8 @@ export class World {
   private now = START;
   private readonly net = new SimNet(() => this.now);
   private readonly d1: SimD1;
+  /** The same D1 as the objects' readers and the sweep see it. */
+  private readonly faultyDb: Db;
   private readonly rng: () => number;
   private readonly jitter: () => number;
   /** Draws, segment by segment, whether the credentials store is away (drawn from the noise: the schedules of older seeds are unchanged). */
@@ -202,6 +207,7 @@ export class World {
   ) {
     this.d1 = new SimD1(env.DB, () => this.now);
     this.d1.onAwait = this.net.onAwait = (what) => this.atAwait(what);
+    this.faultyDb = createDb(this.d1.binding());
     this.rng = prng(schedule.noise);
     this.jitter = prng(schedule.noise ^ 0x5bd1e995);
     this.keysDraw = prng(schedule.noise ^ 0x2545f491);
@@ -256,12 +262,14 @@ export class World {
     const clock = { now: () => this.now, sleep: () => this.atAwait('a timer') ?? Promise.resolve() };
     await runInDurableObject(this.watchdog, (w: Watchdog) => {
       w.clock = clock;
+      (w as unknown as { replicator: Replicator }).replicator.d1 = this.d1.binding();
     });
     return runInDurableObject(this.stub, async (instance: AgentMonitor, state) => {
       instance.clock = clock;
       this.hookCopy(instance);
       instance.random = this.jitter;
       instance.replicator.d1 = this.d1.binding();
+      (instance as unknown as { pauses: AdminPauses }).pauses.db = this.faultyDb;
       this.handle = { instance, state };
       try {
         return await work();
@@ -569,6 +577,9 @@ export class World {
     await this.call('sweep', async () => {
       const report = await runSweep({
         ...sweepDeps(env),
+        // The sweep reads late windows from, and prunes, the same faulty D1 as the objects.
+        db: this.faultyDb,
+        d1: this.d1.binding(),
         // The one agent of the schedule (durable/known-subjects.ts has its own tests): 9 calls fewer a minute.
         subjects: async () => [this.agentId],
         // Its object's visit, called on the instance the simulator runs in rather than through a stub to

@@ -124,4 +124,24 @@ describe('pruning', () => {
     expect(left.results).toEqual([{ day: now - 399 * day }]);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM alert_evidence WHERE source = 'prune'").first('n')).toBe(0);
   });
+
+  it('survives a D1 that refuses the prune: the sweep still ends with its report, and the next hour prunes', async () => {
+    const now = Date.now() + 3 * 86_400_000;
+    const day = 86_400_000;
+    await env.DB.prepare("INSERT INTO agent_days (agent_id, day, monitors) VALUES ('prune-refused', ?, '{}')")
+      .bind(now - 401 * day)
+      .run();
+    const refusing = {
+      prepare: (q: string) => env.DB.prepare(q),
+      batch: () => Promise.reject(new Error('D1_ERROR: database unavailable')),
+    } as unknown as D1Database;
+    const refused = await runSweep({ ...sweepDeps(env), d1: refusing, now: () => now });
+    expect(refused.pruned).toBe(false);
+    expect(refused.failed).toEqual([]);
+    const count = () => env.DB.prepare("SELECT count(*) AS n FROM agent_days WHERE agent_id = 'prune-refused'").first('n');
+    expect(await count()).toBe(1);
+    const nextHour = await runSweep({ ...sweepDeps(env), now: () => now + 3_600_000 });
+    expect(nextHour.pruned).toBe(true);
+    expect(await count()).toBe(0);
+  });
 });

@@ -19,7 +19,8 @@ export class AdminPauses {
   private readAt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly db: Db,
+    /** The D1 read: a seam, so the simulator can make it refuse (as the replicator's). */
+    public db: Db,
     private readonly sql: SqlStorage,
     private readonly countRead: () => void,
   ) {}

@@ -46,6 +46,7 @@ export interface SweepReport {
   failed: string[];
   gap: Gap | null;
   summarised: number;
+  /** This sweep pruned D1's old rows (the first of each hour; false if D1 refused). */
   pruned: boolean;
 }
 
@@ -87,9 +88,15 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
       ? now % HOUR_MS < 60_000
       : ticked.previousTickAt === null || Math.floor(ticked.previousTickAt / HOUR_MS) !== Math.floor(now / HOUR_MS);
   if (firstOfHour) {
-    await runBatch(deps.d1, pruneQueries(deps.db, now));
+    // A D1 that refuses leaves the old rows for the next hour's sweep; the copies are pruned regardless.
+    report.pruned = await runBatch(deps.d1, pruneQueries(deps.db, now)).then(
+      () => true,
+      (e: unknown) => {
+        console.error('sweep: old rows not pruned from D1 (the next hour tries again):', e);
+        return false;
+      },
+    );
     await deps.pruneCopies(now - COPY_RETENTION_MS).catch((e: unknown) => console.error('sweep: public copies not pruned:', e));
-    report.pruned = true;
   }
   return report;
 }
