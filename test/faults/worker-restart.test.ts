@@ -96,7 +96,7 @@ describe('the Worker killed and restarted mid-incident', () => {
       30_000,
       250,
     );
-    // The crashed delivery is taken up again when its lease (60 s) runs out.
+    // The crashed delivery is taken up again when its lease runs out (the webhook's 10 s time-out + 15 s).
     await waitFor(
       'the page that was in flight, delivered again',
       async () => receiver.requests.filter((r) => r.body.includes('"window.opened"') && r.body.includes('"paged"')).length >= 2,

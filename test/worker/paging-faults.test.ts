@@ -5,7 +5,8 @@ import { abortAllDurableObjects } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sweepDeps } from '../../worker/index.ts';
-import { LEASE_MS } from '../../worker/durable/outbox-sender.ts';
+import { DEFAULT_CHANNEL_TIMEOUT_S } from '../../config/resolve.ts';
+import { leaseMs } from '../../worker/durable/outbox-sender.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
 import { agentStub, setClock, storedAlarm } from './fixtures/durable.ts';
 import { cue, receivedFor, uncue } from './fixtures/hub.ts';
@@ -335,7 +336,9 @@ describe('paging through faults', () => {
     const reqs = await receivedFor('pd', a.id);
     expect(reqs).toHaveLength(2); // at least once: the same trigger twice, one alert after dedup
     expect(dedupKeys('pd', reqs)).toEqual([`trigger ${id}`]);
-    expect(claimed!.claimed_until - a.at(5)).toBeGreaterThanOrEqual(LEASE_MS);
+    // The lease outlives pd's send (its time-out, the default 10 s) by the margin.
+    expect(claimed!.claimed_until - a.at(5)).toBeGreaterThanOrEqual(leaseMs({ timeoutMs: DEFAULT_CHANNEL_TIMEOUT_S * 1000 }));
+    expect(leaseMs({ timeoutMs: DEFAULT_CHANNEL_TIMEOUT_S * 1000 })).toBeGreaterThan(DEFAULT_CHANNEL_TIMEOUT_S * 1000);
     expect((await rowsOf(a.id, 'pd'))[0]).toMatchObject({ state: 'delivered', attempts: 1 });
   });
 });

@@ -2,7 +2,7 @@
 // through its channel, records the outcome, and queues the same facts for D1's delivery log. Nothing
 // here waits on D1: a page leaves as soon as its window is stored in the object.
 import { nextAttemptAt } from '../core/retry-schedule.ts';
-import type { Notification } from '../notify/channel.ts';
+import type { Channel, Notification } from '../notify/channel.ts';
 import { parseBody } from '../notify/render.ts';
 import type { Registry } from '../notify/registry.ts';
 import type { Db } from '../store/db.ts';
@@ -11,8 +11,17 @@ import { channelUpsert, logAttempt, mirrorRow } from '../store/outbox.ts';
 import type { Statement } from '../store/replication-queue.ts';
 import { windowNotified } from '../store/windows.ts';
 
-/** Longer than any channel's timeout: a lease outliving its sender means the sender died mid-delivery. */
-export const LEASE_MS = 60_000;
+/**
+ * A claimed row's lease outlives its send by this much (the claim, the alarm set at the lease's end,
+ * the request's time-out firing late under load): a lease that runs out means the sender died mid-send,
+ * and the row goes out again.
+ */
+export const LEASE_MARGIN_MS = 15_000;
+
+/** How long a claim on a row of this channel holds: its time-out plus the margin (25 s at the default 10 s). */
+export function leaseMs(channel: Pick<Channel, 'timeoutMs'>): number {
+  return channel.timeoutMs + LEASE_MARGIN_MS;
+}
 /** Workers allow six open connections per invocation. */
 const CONCURRENCY = 6;
 /** A delivered trigger lets its resolve go in the same call, up to this many rounds. */
@@ -127,8 +136,9 @@ export class OutboxSender {
     }
     const token = crypto.randomUUID();
     const claimedAt = this.deps.now();
-    if (!local.claim(this.sql, row.id, token, claimedAt, LEASE_MS)) return;
-    await this.deps.onClaim(claimedAt + LEASE_MS);
+    const lease = leaseMs(channel);
+    if (!local.claim(this.sql, row.id, token, claimedAt, lease)) return;
+    await this.deps.onClaim(claimedAt + lease);
     const result = await channel.send(toNotification(row));
     const now = this.deps.now();
     const retryAt = nextAttemptAt(row.attempts + 1, now, (this.deps.random ?? Math.random)(), result.retryAfterS);

@@ -27,6 +27,8 @@ export interface SendResult {
 export interface Channel {
   id: string;
   type: string;
+  /** How long one send may take (its request's time-out): the outbox's lease on a row outlives it. */
+  timeoutMs: number;
   send(n: Notification): Promise<SendResult>;
 }
 

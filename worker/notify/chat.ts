@@ -132,6 +132,7 @@ function chatChannel(
     return {
       id: config.id,
       type,
+      timeoutMs: config.timeoutMs,
       send: (n: Notification): Promise<SendResult> =>
         postJson(
           config.url,

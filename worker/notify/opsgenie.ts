@@ -75,6 +75,7 @@ export function opsgenieChannel(config: OpsgenieConfig): Channel {
   return {
     id: config.id,
     type: 'opsgenie',
+    timeoutMs: config.timeoutMs,
     send(n: Notification): Promise<SendResult> {
       const { path, body } = opsgenieRequest(n, config, eventTime(n.body));
       return postJson(

@@ -95,6 +95,7 @@ export function pagerDutyChannel(config: PagerDutyConfig): Channel {
   return {
     id: config.id,
     type: 'pagerduty',
+    timeoutMs: config.timeoutMs,
     send(n: Notification): Promise<SendResult> {
       const { url, body } = pagerDutyBody(n, config, eventTime(n.body));
       const target = url === 'events' ? `${base}/v2/enqueue` : `${base}/v2/change/enqueue`;

@@ -18,6 +18,7 @@ export function webhookChannel(config: WebhookConfig): Channel {
   return {
     id: config.id,
     type: 'webhook',
+    timeoutMs: config.timeoutMs,
     async send(n: Notification): Promise<SendResult> {
       const timestamp = Math.floor(clock() / 1000);
       const signature = await sign([config.secret], n.eventId, timestamp, n.payload);
