@@ -6,12 +6,13 @@
 import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import type { Heartbeat, Signal } from '../../protocol/heartbeat.ts';
+import type { LiveState } from '../../worker/core/agent-state.ts';
 import { sign } from '../../protocol/signature.ts';
 import { credentials, forgetSecrets } from '../../worker/durable/credentials.ts';
 import type { AgentMonitor, IngestResult } from '../../worker/durable/agent-monitor.ts';
 import type { PublicCopy } from '../../worker/durable/public-copy.ts';
 import { viewComponents } from '../../worker/core/component-view.ts';
-import { pruneAllCopies } from '../../worker/durable/public-shards.ts';
+import { copyShardFor, pruneAllCopies } from '../../worker/durable/public-shards.ts';
 import type { Watchdog } from '../../worker/durable/watchdog.ts';
 import { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
@@ -472,7 +473,7 @@ export class World {
       swept = true;
     } else if (s.sweep === 'stalled' && this.nextSweepAt <= this.now) this.nextSweepAt = this.now + SWEEP_MS;
     await this.settle();
-    this.checkClaims();
+    await this.checkClaims();
     if (this.trap !== null) {
       // The armed reset found no await to land on within the step: it lands between steps.
       this.log('object reset (no await came)');
@@ -543,28 +544,48 @@ export class World {
    * may call the pipeline operational only while the newest heartbeat it took was measured fresh by a
    * probe, with a true clock, not a goodbye, and its interval and grace have not run out.
    */
-  private checkClaims(): void {
+  private async checkClaims(): Promise<void> {
     if (this.handle === null || this.out.falseGreen.length > 0) return;
+    const why = this.unproven(this.out.accepted.at(-1));
+    if (why === null) return;
+    const green = (live: LiveState | null) =>
+      viewComponents(this.config, [{ id: this.agentId, live }], this.now, false)
+        .filter((v) => v.status === 'operational')
+        .map((v) => v.id);
+    const at = `+${((this.now - START) / 1000).toFixed(1)}s`;
     // What the object holds in memory is what its last transaction stored (a failed one throws, and is an error above).
-    const live = this.handle.instance.getStatus();
-    const green = viewComponents(this.config, [{ id: this.agentId, live }], this.now, false).filter((v) => v.status === 'operational');
-    if (green.length === 0) return;
-    const last = this.out.accepted.at(-1);
+    const claimed = green(this.handle.instance.getStatus());
+    if (claimed.length > 0) return void this.out.falseGreen.push(`${at} ${claimed.join(', ')} operational, but ${why}`);
+    // What the public surfaces read: the object's copy in its shard of the Watchdog objects. It may lag
+    // the object (a decision waits for it a bounded time; a reset can lose a write in flight), but it
+    // must never claim more than the heartbeat it reflects proves.
+    const copy = (await copyShardFor(env, this.agentId).publicCopies()).find((c) => c.id === this.agentId)?.live ?? null;
+    if (copy === null) return;
+    const reflected = this.out.accepted.findLast((a) => a.boot === copy.boot && a.seq === copy.seq);
+    const copyWhy = this.unproven(reflected, 'the heartbeat it reflects');
+    const copyClaims = copyWhy === null ? [] : green(copy);
+    if (copyClaims.length > 0)
+      this.out.falseGreen.push(
+        `${at} ${copyClaims.join(', ')} operational in the public copy (of ${copy.boot}#${copy.seq}), but ${copyWhy}`,
+      );
+  }
+
+  /** Why a surface may not call the pipeline operational on this heartbeat now, or null if it proves it. */
+  private unproven(last: Accepted | undefined, which = 'the newest heartbeat'): string | null {
     const budgetMs = this.schedule.intervalS * 2 * 1000;
-    const why =
-      last === undefined
+    return last === undefined
+      ? which === 'the newest heartbeat'
         ? 'no heartbeat was ever taken'
-        : this.now > last.at + budgetMs
-          ? `the newest heartbeat taken is ${(this.now - last.at) / 1000} s old (budget ${budgetMs / 1000} s)`
-          : last.stopping
-            ? 'the newest heartbeat was a goodbye'
-            : !last.fresh
-              ? 'the newest heartbeat measured the pipeline stale'
-              : last.skewed
-                ? 'the newest heartbeat came from a skewed clock'
-                : null;
-    if (why !== null)
-      this.out.falseGreen.push(`+${((this.now - START) / 1000).toFixed(1)}s ${green.map((v) => v.id).join(', ')} operational, but ${why}`);
+        : `${which} is none the simulator saw taken`
+      : this.now > last.at + budgetMs
+        ? `${which} taken is ${(this.now - last.at) / 1000} s old (budget ${budgetMs / 1000} s)`
+        : last.stopping
+          ? `${which} was a goodbye`
+          : !last.fresh
+            ? `${which} measured the pipeline stale`
+            : last.skewed
+              ? `${which} came from a skewed clock`
+              : null;
   }
 
   /**
