@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
-import { type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
+import type { LocalWorker } from '../../scripts/local-worker.ts';
+import { startOnFreePort } from '../support/e2e-worker.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
-import { freePort, waitFor } from '../support/ports.ts';
+import { waitFor } from '../support/ports.ts';
 import { killAndWait } from '../support/child.ts';
 
 const agentSecret = generateSecret();
@@ -77,7 +78,7 @@ beforeAll(async () => {
     ].join('\n'),
   );
   await migratedD1(persistTo);
-  worker = await startLocalWorker({ port: await freePort(), persistTo, envFile: join(dir, 'worker.env') });
+  ({ worker } = await startOnFreePort((port) => ({ port, persistTo, envFile: join(dir, 'worker.env') })));
   writeFileSync(
     join(dir, 'agent.yaml'),
     `agent_id: e2e\nworker_url: ${worker.url}\nsecret_env: E2E_SECRET\ninterval_s: 5\ngrace_s: 5\nspool_dir: ${join(dir, 'spool')}\nprobes:\n  - type: demo\n`,

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
-import { type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
+import type { LocalWorker } from '../../scripts/local-worker.ts';
+import { startOnFreePort } from '../support/e2e-worker.ts';
 import { ALERTMANAGER_BIN, type RunningAlertmanager, startAlertmanager } from '../support/alertmanager.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
-import { freePort, waitFor } from '../support/ports.ts';
+import { waitFor } from '../support/ports.ts';
 import { PROMETHEUS_BIN, type RunningPrometheus, startPrometheus } from '../support/prometheus.ts';
 import { requireBinary } from '../support/requirement.ts';
 
@@ -55,7 +56,7 @@ beforeAll(async () => {
     ].join('\n'),
   );
   await migratedD1(persistTo);
-  worker = await startLocalWorker({ port: await freePort(), persistTo, envFile: join(dir, 'worker.env') });
+  ({ worker } = await startOnFreePort((port) => ({ port, persistTo, envFile: join(dir, 'worker.env') })));
   alertmanager = await startAlertmanager(
     [
       'route:',

@@ -4,7 +4,7 @@ import { migratedD1 } from './migrated-d1.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalWorker, startLocalWorker } from '../../scripts/local-worker.ts';
+import { type LocalWorker, type LocalWorkerOptions, startLocalWorker } from '../../scripts/local-worker.ts';
 import { freePort } from './ports.ts';
 
 export interface TestWorker {
@@ -33,23 +33,14 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
       .join('\n'),
   );
   await migratedD1(persistTo);
-  let port = await freePort();
   // BLINDSPOT_TEST_LOGS=<dir> keeps all of wrangler's output per test Worker, for a failure's autopsy.
   const logs = process.env.BLINDSPOT_TEST_LOGS;
   if (logs) mkdirSync(logs, { recursive: true });
-  const logTo = logs ? join(logs, `${prefix}-${port}.log`) : undefined;
-  const start = () => startLocalWorker({ port, persistTo, envFile, logTo });
-  // Two test files start Workers at once (npm test runs two at a time): a port chosen free, or one
-  // wrangler picks for itself, can be taken by the other before it binds. Try again on fresh ports.
-  let first: Awaited<ReturnType<typeof start>> | undefined;
-  for (let attempt = 1; first === undefined; attempt++) {
-    try {
-      first = await start();
-    } catch (e) {
-      if (attempt >= 3 || !String((e as Error).message).includes('Address already in use')) throw e;
-      port = await freePort();
-    }
-  }
+  const options = (port: number) => ({ port, persistTo, envFile, logTo: logs ? join(logs, `${prefix}-${port}.log`) : undefined });
+  const started = await startOnFreePort(options);
+  const first = started.worker;
+  const port = started.port;
+  const start = () => startLocalWorker(options(port));
   const t: TestWorker = {
     worker: first,
     get url() {
@@ -74,4 +65,20 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
     },
   };
   return t;
+}
+
+/**
+ * Starts wrangler dev on a free port. Test files start Workers at once (npm test runs three at a
+ * time): a port chosen free, or one wrangler picks for itself (its direct socket), can be taken by
+ * another before it binds. Tried again on fresh ports, three times in all.
+ */
+export async function startOnFreePort(options: (port: number) => LocalWorkerOptions): Promise<{ worker: LocalWorker; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { worker: await startLocalWorker(options(port)), port };
+    } catch (e) {
+      if (attempt >= 3 || !String((e as Error).message).includes('Address already in use')) throw e;
+    }
+  }
 }
