@@ -37,9 +37,7 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
   const logs = process.env.BLINDSPOT_TEST_LOGS;
   if (logs) mkdirSync(logs, { recursive: true });
   const options = (port: number) => ({ port, persistTo, envFile, logTo: logs ? join(logs, `${prefix}-${port}.log`) : undefined });
-  const started = await startOnFreePort(options);
-  const first = started.worker;
-  const port = started.port;
+  const { worker: first, port } = await startOnFreePort(options);
   const start = () => startLocalWorker(options(port));
   const t: TestWorker = {
     worker: first,
