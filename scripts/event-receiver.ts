@@ -15,16 +15,21 @@ export function startEventReceiver(port: number, secret: string, print: (line: s
         res.writeHead(401).end();
         return;
       }
+      let event: {
+        type?: string;
+        data?: { text?: string; window?: { agent: string; cause: string; started_at: string; ended_at: string | null } };
+      };
       try {
-        const event = JSON.parse(body) as {
-          type: string;
-          data: { window: { agent: string; cause: string; started_at: string; ended_at: string | null } };
-        };
-        const w = event.data.window;
-        print(`[events] ${event.type}: agent ${w.agent} ${w.cause}, started ${w.started_at}${w.ended_at ? `, ended ${w.ended_at}` : ''}`);
+        event = JSON.parse(body);
       } catch {
         print(`[events] received an event that is not JSON`);
+        res.writeHead(400).end();
+        return;
       }
+      const w = event.data?.window;
+      if (w)
+        print(`[events] ${event.type}: agent ${w.agent} ${w.cause}, started ${w.started_at}${w.ended_at ? `, ended ${w.ended_at}` : ''}`);
+      else print(`[events] ${event.type ?? 'an event without a type'}${event.data?.text ? `: ${event.data.text}` : ''}`);
       res.writeHead(204).end();
     });
   });
