@@ -5,7 +5,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from './app-env.ts';
 import { ConfigError } from './config.ts';
-import { ApiError, errorBody } from './errors.ts';
+import { ApiError, d1Unavailable, errorBody } from './errors.ts';
 import { admin } from './routes/admin.ts';
 import { adminView } from './routes/admin-view.ts';
 import { feeds } from './routes/feeds.ts';
@@ -72,6 +72,11 @@ app.onError((err, c) => {
   if (err instanceof ConfigError) {
     console.error('configuration error:', err.message);
     return c.json(errorBody('server_misconfigured', err.message), 500);
+  }
+  const outage = d1Unavailable(err);
+  if (outage !== null) {
+    console.error(`D1 could not answer ${c.req.method} ${new URL(c.req.url).pathname}:`, err.message);
+    return c.json(errorBody(outage.code, outage.message), outage.status, outage.headers);
   }
   console.error('unhandled error:', err);
   return c.json(errorBody('internal_error', 'the watchdog failed to handle this request; it has been logged'), 500);

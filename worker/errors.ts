@@ -1,3 +1,5 @@
+import { isD1Outage } from './core/replication-policy.ts';
+
 /** A client-facing error: becomes `{"error":{"code","message"}}` with its status in app.onError. */
 export class ApiError extends Error {
   constructor(
@@ -36,4 +38,20 @@ export async function fromObject<T>(what: string, call: () => Promise<T>): Promi
     console.error(`${what} could not answer:`, e);
     throw new ApiError(503, 'temporarily_unavailable', `${what} could not answer now; retry in a few seconds`, { 'retry-after': '5' });
   }
+}
+
+/**
+ * The answer to a request that met a D1 outage (an admin read or write, the gap report): a 503 with
+ * Retry-After, not a 500. The request was good, and a refused write wrote nothing (each admin write
+ * is one statement or one batch); heartbeats, paging and the public surfaces do not
+ * wait on D1. Null for any other error.
+ */
+export function d1Unavailable(e: unknown): ApiError | null {
+  if (!(e instanceof Error) || !isD1Outage(e.message)) return null;
+  return new ApiError(
+    503,
+    'storage_unavailable',
+    "the watchdog's database (D1) could not answer now; retry in a few seconds (heartbeats, paging and the status page do not wait on it)",
+    { 'retry-after': '5' },
+  );
 }

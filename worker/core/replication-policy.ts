@@ -22,6 +22,17 @@ export function classifyRefusal(message: string): Refusal {
   return PERMANENT.test(message) ? 'permanent' : 'transient';
 }
 
+/** How D1, or the connection to it, fails: `D1_ERROR: …`, `D1 DB is overloaded…`, a lock, a lost connection. */
+const D1_FAILURE = /^D1[_ ]|SQLITE_BUSY|SQLITE_LOCKED|Network connection lost/;
+
+/**
+ * A D1 failure that passes (an outage, a lock, an overload, a lost connection, a table renamed away):
+ * a request that met it was good and may be sent again. A permanent refusal is not one: it is a bug.
+ */
+export function isD1Outage(message: string): boolean {
+  return D1_FAILURE.test(message) && classifyRefusal(message) === 'transient';
+}
+
 export type RefusalDecision = { action: 'set_aside' } | { action: 'retry'; at: number };
 
 /** After a refusal: a permanent one is retried a few times (it may have been a racing write), then set aside; an outage waits with backoff. */

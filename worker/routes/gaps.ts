@@ -10,7 +10,7 @@ import type { AppEnv } from '../app-env.ts';
 import { gapReport, LOOKBACK_MS } from '../core/gap-report.ts';
 import { engineMaintenance } from '../core/notices.ts';
 import type { Env } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, d1Unavailable } from '../errors.ts';
 import { verifyAdminToken } from '../middleware/verify-admin-token.ts';
 import { createDb } from '../store/db.ts';
 import { readGapData } from '../store/gaps.ts';
@@ -128,7 +128,14 @@ gaps.get('/gaps', async (c) => {
     const report = await buildReport(c.env, query, now);
     return c.html(renderGapPage({ report, error: null, params: url.searchParams, components: config.components }), 200, headers);
   } catch (e: unknown) {
-    if (!(e instanceof ApiError)) throw e;
-    return c.html(renderGapPage({ report: null, error: e.message, params: url.searchParams, components: config.components }), 422, headers);
+    // A D1 outage is said on the page (503), never shown as a report without gaps.
+    const refused = e instanceof ApiError ? e : d1Unavailable(e);
+    if (refused === null) throw e;
+    const status = refused.status === 503 ? 503 : 422;
+    return c.html(
+      renderGapPage({ report: null, error: refused.message, params: url.searchParams, components: config.components }),
+      status,
+      { ...headers, ...refused.headers },
+    );
   }
 });

@@ -1,0 +1,94 @@
+// D1 failing under an admin request or the gap report (its tables renamed away: every statement on
+// them fails, as in an outage): a 503 with Retry-After and a JSON body naming D1, not a 500. Input is
+// still judged first (a bad body is a 400), a refused write writes nothing, the public surfaces still
+// answer, and once D1 is back the same request succeeds.
+import { env } from 'cloudflare:workers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isD1Outage } from '../../worker/core/replication-policy.ts';
+import { ADMIN_TOKEN } from './fixtures/channels.ts';
+import { BASE, send } from './fixtures/requests.ts';
+
+const TABLES = ['incidents', 'incident_updates', 'maintenances', 'windows', 'outbox', 'delivery_attempts', 'channel_state'];
+let away = false;
+
+async function d1Down(): Promise<void> {
+  await env.DB.exec(TABLES.map((t) => `ALTER TABLE ${t} RENAME TO ${t}_away;`).join(' '));
+  away = true;
+}
+async function d1Back(): Promise<void> {
+  if (!away) return;
+  await env.DB.exec(TABLES.map((t) => `ALTER TABLE ${t}_away RENAME TO ${t};`).join(' '));
+  away = false;
+}
+afterEach(d1Back);
+
+const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
+const admin = (path: string, method = 'GET', body?: string) =>
+  send(
+    new Request(`${BASE}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body }),
+    }),
+  );
+
+async function storageUnavailable(res: Response): Promise<void> {
+  const text = await res.text();
+  expect(res.status, text).toBe(503);
+  expect(res.headers.get('retry-after')).toBe('5');
+  const body = JSON.parse(text) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe('storage_unavailable');
+  expect(body.error.message).toMatch(/database \(D1\) could not answer now; retry/);
+}
+
+describe('D1 failing under an admin request', () => {
+  it('reads and writes answer 503 with Retry-After, and a bad body is still a 400', async () => {
+    await d1Down();
+    for (const path of ['/v1/admin/incidents', '/v1/admin/maintenances', '/v1/admin/silences', '/v1/admin/notifications'])
+      await storageUnavailable(await admin(path));
+    await storageUnavailable(await admin('/v1/admin/incidents', 'POST', JSON.stringify({ name: 'Ingest lag', body: 'Looking.' })));
+    await storageUnavailable(await admin('/v1/admin/silences', 'POST', JSON.stringify({ reason: 'db work', ends_at: inMinutes(30) })));
+    await storageUnavailable(
+      await admin(
+        '/v1/admin/maintenances',
+        'POST',
+        JSON.stringify({ name: 'Upgrade', scheduled_for: inMinutes(60), scheduled_until: inMinutes(90) }),
+      ),
+    );
+    await storageUnavailable(await admin('/api/v1/gaps'));
+    expect((await admin('/v1/admin/silences', 'POST', '{"reason":')).status).toBe(400);
+    expect((await admin('/v1/admin/silences', 'POST', JSON.stringify({ reason: 'no end' }))).status).toBe(400);
+    // What customers read does not wait on D1.
+    expect((await send(new Request(`${BASE}/api/v2/status.json`))).status).toBe(200);
+  });
+
+  it('the gap page says so in HTML with a 503, not as a report without gaps', async () => {
+    await d1Down();
+    const res = await admin('/gaps');
+    const html = await res.text();
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(html).toContain('could not answer now; retry');
+  });
+
+  it('a refused silence wrote nothing, and sent again once D1 is back it is made once', async () => {
+    const reason = `refused-then-made-${Date.now()}`;
+    await d1Down();
+    await storageUnavailable(await admin('/v1/admin/silences', 'POST', JSON.stringify({ reason, ends_at: inMinutes(30) })));
+    await d1Back();
+    expect((await admin('/v1/admin/silences', 'POST', JSON.stringify({ reason, ends_at: inMinutes(30) }))).status).toBe(201);
+    const listed = (await (await admin('/v1/admin/silences')).json()) as { silences: { name?: string; reason?: string }[] };
+    expect(listed.silences.filter((s) => (s.reason ?? s.name) === reason)).toHaveLength(1);
+  });
+});
+
+describe('what counts as a D1 outage', () => {
+  it('an outage, a lock, an overload or a lost connection; not a constraint or another error', () => {
+    expect(isD1Outage('D1_ERROR: no such table: incidents: SQLITE_ERROR')).toBe(true);
+    expect(isD1Outage('D1_ERROR: database is locked: SQLITE_BUSY')).toBe(true);
+    expect(isD1Outage('D1 DB is overloaded. Too many requests queued.')).toBe(true);
+    expect(isD1Outage('Network connection lost.')).toBe(true);
+    expect(isD1Outage('D1_ERROR: UNIQUE constraint failed: incidents.id: SQLITE_CONSTRAINT')).toBe(false);
+    expect(isD1Outage("Cannot read properties of undefined (reading 'id')")).toBe(false);
+  });
+});
