@@ -212,6 +212,26 @@ function refusal(res: Response, answer: { error?: { code: string; message: strin
   return answer?.error ? `${answer.error.message} (HTTP ${res.status}, ${answer.error.code})` : `the Worker answered HTTP ${res.status}`;
 }
 
+/** A 503 with Retry-After (D1 or an object could not answer; nothing was written) is sent again this many times in all. */
+const TRIES = 3;
+const MAX_RETRY_AFTER_S = 10;
+
+/**
+ * fetch, sending the request again after a 503 that carries Retry-After (at most 10 s each, three
+ * tries in all), and saying so on stderr: the Worker answers so only when the request wrote nothing.
+ */
+async function fetchRetrying(url: URL, init: () => RequestInit): Promise<Response> {
+  for (let tries = 1; ; tries++) {
+    const res = await fetch(url, init());
+    const after = Number(res.headers.get('retry-after'));
+    if (res.status !== 503 || !Number.isFinite(after) || after < 0 || tries >= TRIES) return res;
+    const answer = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+    const wait = Math.min(after, MAX_RETRY_AFTER_S);
+    process.stderr.write(`blindspot: ${refusal(res, answer)}; sending it again in ${wait} s (try ${tries + 1} of ${TRIES})\n`);
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+  }
+}
+
 interface Call {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
@@ -613,12 +633,12 @@ export async function main(argv: string[]): Promise<number> {
   if (!token) return fail('set BLINDSPOT_ADMIN_TOKEN to an admin token (blindspot token makes one)', 2);
   let res: Response;
   try {
-    res = await fetch(new URL(call.path, base), {
+    res = await fetchRetrying(new URL(call.path, base), () => ({
       method: call.method,
       headers: { authorization: `Bearer ${token}`, ...(call.body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
       signal: AbortSignal.timeout(30_000),
-    });
+    }));
   } catch (e: unknown) {
     return fail(unreachable(new URL(call.path, base), e), 1);
   }
@@ -637,10 +657,10 @@ async function printGaps(query: URLSearchParams, format: GapFormat, fail: (messa
   for (let page = 0; page < MAX_GAP_PAGES; page++) {
     let res: Response;
     try {
-      res = await fetch(new URL(`/api/v1/gaps?${query}`, base), {
-        headers: token ? { authorization: `Bearer ${token}` } : {},
+      res = await fetchRetrying(new URL(`/api/v1/gaps?${query}`, base), () => ({
+        headers: token ? { authorization: `Bearer ${token}` } : ({} as Record<string, string>),
         signal: AbortSignal.timeout(60_000),
-      });
+      }));
     } catch (e: unknown) {
       return fail(unreachable(new URL('/api/v1/gaps', base), e), 1);
     }

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan, timeArg } from '../../cli/blindspot.ts';
 import { runBin } from '../support/child.ts';
+import { d1Query } from '../support/local-d1.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
 
 let worker: TestWorker;
@@ -209,5 +210,23 @@ describe('blindspot agent and blindspot token', () => {
       code: 2,
       stderr: expect.stringContaining('--scope is read or write'),
     });
+  });
+});
+
+describe('blindspot while D1 cannot answer', () => {
+  it('sends the request again after the 503 and its Retry-After, and the silence is made once', async () => {
+    // The table renamed away: every statement on it fails, as in a D1 outage, until it is renamed back.
+    d1Query(worker.persistTo, 'ALTER TABLE maintenances RENAME TO maintenances_away');
+    const running = cli(['silence', 'add', '--reason', 'during-d1-outage', '--until', '30m']);
+    await new Promise((r) => setTimeout(r, 1500));
+    d1Query(worker.persistTo, 'ALTER TABLE maintenances_away RENAME TO maintenances');
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^silence [a-z0-9]{12} until /);
+    expect(r.stderr).toMatch(
+      /^blindspot: the watchdog's database \(D1\) could not answer now; .+ \(HTTP 503, storage_unavailable\); sending it again in 5 s \(try 2 of 3\)\n$/,
+    );
+    const listed = JSON.parse((await cli(['silence', 'list', '--json'])).stdout) as { silences: { reason: string }[] };
+    expect(listed.silences.filter((s) => s.reason === 'during-d1-outage')).toHaveLength(1);
   });
 });
