@@ -1,10 +1,14 @@
 // D1 failing under an admin request or the gap report (its tables renamed away: every statement on
 // them fails, as in an outage): a 503 with Retry-After and a JSON body naming D1, not a 500. Input is
 // still judged first (a bad body is a 400), a refused write writes nothing, the public surfaces still
-// answer, and once D1 is back the same request succeeds.
+// answer, and once D1 is back the same request succeeds. D1 that hangs: the public surfaces, /metrics
+// and /healthz answer after a bounded wait, from the kept copy.
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isD1Outage } from '../../worker/core/replication-policy.ts';
+import worker from '../../worker/index.ts';
+import { d1Wait } from '../../worker/public/state.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { BASE, send } from './fixtures/requests.ts';
 
@@ -90,5 +94,50 @@ describe('what counts as a D1 outage', () => {
     expect(isD1Outage('Network connection lost.')).toBe(true);
     expect(isD1Outage('D1_ERROR: UNIQUE constraint failed: incidents.id: SQLITE_CONSTRAINT')).toBe(false);
     expect(isD1Outage("Cannot read properties of undefined (reading 'id')")).toBe(false);
+  });
+});
+
+/** A D1 whose every call never answers (as one that hangs): the fault injected at the binding. */
+function hangingD1(): D1Database {
+  const never = () => new Promise<never>(() => {});
+  const statement = { bind: () => statement, all: never, first: never, run: never, raw: never };
+  const db = { prepare: () => statement, batch: never, exec: never, dump: never, withSession: () => db };
+  return db as unknown as D1Database;
+}
+
+describe('D1 that hangs under a public read', () => {
+  it('the page, the API, /metrics and /healthz answer after the wait, from the kept copy', async () => {
+    // A normal read first: it keeps the copy the hanging reads fall back to.
+    const ctx0 = createExecutionContext();
+    expect((await worker.fetch(new Request(`${BASE}/api/v2/summary.json`), env, ctx0)).status).toBe(200);
+    await waitOnExecutionContext(ctx0);
+    const saved = d1Wait.ms;
+    d1Wait.ms = 50;
+    try {
+      const hung = { ...env, DB: hangingD1(), BLINDSPOT_PUBLIC_REFRESH_S: '0' };
+      const get = async (path: string, headers: Record<string, string> = {}) => {
+        const ctx = createExecutionContext();
+        const res = await worker.fetch(new Request(`${BASE}${path}`, { headers }), hung, ctx);
+        await waitOnExecutionContext(ctx);
+        return res;
+      };
+      const summary = await get('/api/v2/summary.json');
+      expect(summary.status).toBe(200);
+      const body = (await summary.json()) as { page: { blindspot_snapshot: { taken_at: string } | null } };
+      expect(body.page.blindspot_snapshot?.taken_at).toMatch(/^\d{4}-/);
+      const page = await get('/');
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Our status database is unavailable: incidents, maintenance and history are a saved copy from');
+      const metrics = await get('/metrics', { authorization: `Bearer ${ADMIN_TOKEN}` });
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^blindspot_d1_up 0$/m);
+      const health = await get('/healthz');
+      expect(health.status).toBe(503);
+      expect(((await health.json()) as { notifications: { errors: string[] } }).notifications.errors).toContain(
+        'D1 could not be read; notification state is unknown',
+      );
+    } finally {
+      d1Wait.ms = saved;
+    }
   });
 });

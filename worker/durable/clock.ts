@@ -15,3 +15,20 @@ export async function waitAtMost(work: Promise<unknown>, ms: number, clock: Cloc
   await Promise.race([work.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
   clearTimeout(timer);
 }
+
+/**
+ * `work`, or a rejection naming `what` once `ms` of real time have passed: how the Worker's own
+ * reads (the public surfaces, /metrics) keep a D1 that hangs from hanging them. The work is left to
+ * finish or fail on its own.
+ */
+export async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)),
+  );
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

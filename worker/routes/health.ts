@@ -3,6 +3,8 @@ import type { AppEnv } from '../app-env.ts';
 import { agentSecretsSetting } from '../config.ts';
 import type { FleetReplication } from '../jobs/sweep.ts';
 import { channelRegistry } from '../notify/registry.ts';
+import { within } from '../durable/clock.ts';
+import { d1Wait } from '../public/state.ts';
 import { createDb } from '../store/db.ts';
 import { channelStates, notificationCounts } from '../store/deliveries.ts';
 import { watchConfig } from '../watch-config.ts';
@@ -24,8 +26,9 @@ health.get('/healthz', async (c) => {
   let store: string | null = null;
   try {
     const db = createDb(c.env.DB);
-    disabled = (await channelStates(db)).filter((s) => s.disabled_at !== null).map((s) => `channel ${s.channel_id}: ${s.disabled_reason}`);
-    dead = (await notificationCounts(db)).filter((r) => r.state === 'dead').reduce((n, r) => n + Number(r.n), 0);
+    const [states, counts] = await within(Promise.all([channelStates(db), notificationCounts(db)]), d1Wait.ms, 'D1');
+    disabled = states.filter((s) => s.disabled_at !== null).map((s) => `channel ${s.channel_id}: ${s.disabled_reason}`);
+    dead = counts.filter((r) => r.state === 'dead').reduce((n, r) => n + Number(r.n), 0);
   } catch (e: unknown) {
     console.error('healthz: D1 could not be read:', e);
     store = 'D1 could not be read; notification state is unknown';

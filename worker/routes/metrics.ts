@@ -9,7 +9,8 @@ import { viewAgent } from '../core/agent-view.ts';
 import { exposition, type Family } from '../core/exposition.ts';
 import type { Env } from '../env.ts';
 import { verifyAdminToken } from '../middleware/verify-admin-token.ts';
-import { publicState } from '../public/state.ts';
+import { d1Wait, publicState } from '../public/state.ts';
+import { within } from '../durable/clock.ts';
 
 export const metrics = new Hono<AppEnv>();
 
@@ -17,7 +18,7 @@ metrics.get('/metrics', verifyAdminToken(), async (c) => {
   const now = Date.now();
   const [s, d1, fleet] = await Promise.all([
     publicState(c.env, c.executionCtx, c.req.url, now),
-    fromD1(c.env).catch((e: unknown) => {
+    within(fromD1(c.env), d1Wait.ms, 'D1').catch((e: unknown) => {
       console.error('/metrics: D1 could not be read:', e);
       return null;
     }),
