@@ -8,8 +8,9 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isD1Outage } from '../../worker/core/replication-policy.ts';
 import worker from '../../worker/index.ts';
-import { d1Wait } from '../../worker/public/state.ts';
+import { d1Wait } from '../../worker/durable/clock.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
+import { hangingD1 } from './fixtures/d1.ts';
 import { BASE, send } from './fixtures/requests.ts';
 
 const TABLES = ['incidents', 'incident_updates', 'maintenances', 'windows', 'outbox', 'delivery_attempts', 'channel_state'];
@@ -96,14 +97,6 @@ describe('what counts as a D1 outage', () => {
     expect(isD1Outage("Cannot read properties of undefined (reading 'id')")).toBe(false);
   });
 });
-
-/** A D1 whose every call never answers (as one that hangs): the fault injected at the binding. */
-function hangingD1(): D1Database {
-  const never = () => new Promise<never>(() => {});
-  const statement = { bind: () => statement, all: never, first: never, run: never, raw: never };
-  const db = { prepare: () => statement, batch: never, exec: never, dump: never, withSession: () => db };
-  return db as unknown as D1Database;
-}
 
 describe('D1 that hangs under a public read', () => {
   it('the page, the API, /metrics and /healthz answer after the wait, from the kept copy', async () => {

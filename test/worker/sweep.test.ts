@@ -2,9 +2,10 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker, { sweepDeps } from '../../worker/index.ts';
+import { d1Wait } from '../../worker/durable/clock.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
 import { heardAgo, loseAlarm, storedAlarm, storedLive } from './fixtures/durable.ts';
-import { windowsOf } from './fixtures/d1.ts';
+import { hangingD1, windowsOf } from './fixtures/d1.ts';
 import { heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
 
 async function runCron(): Promise<void> {
@@ -53,6 +54,23 @@ describe('the sweep under strain', () => {
       expect((await storedLive('hotel'))?.silence?.window).toMatchObject({ cause: 'agent_silent', endedAt: null });
     } finally {
       await env.DB.exec('ALTER TABLE agents_away RENAME TO agents');
+    }
+  });
+
+  it('goes on without a D1 that hangs: the agents are found by their public copies and an overdue silence is opened', async () => {
+    await heardAgo('golf', 30_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'golf' }));
+    await loseAlarm('golf');
+    const saved = d1Wait.ms;
+    d1Wait.ms = 50;
+    try {
+      const now = Date.now() + 60_000;
+      const deps = sweepDeps({ ...env, DB: hangingD1() });
+      // Not the first sweep of an hour: the hourly prune (which may take long) is not this test's.
+      const report = await runSweep({ ...deps, tick: async () => ({ gap: null, previousTickAt: now - 60_000 }), now: () => now });
+      expect(report.fired).toContain('golf');
+      expect((await storedLive('golf'))?.silence?.window).toMatchObject({ cause: 'agent_silent', endedAt: null });
+    } finally {
+      d1Wait.ms = saved;
     }
   });
 

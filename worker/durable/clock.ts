@@ -17,6 +17,13 @@ export async function waitAtMost(work: Promise<unknown>, ms: number, clock: Cloc
 }
 
 /**
+ * How long the Worker's own D1 reads wait before going on without them: the public surfaces (which
+ * then show the kept copy), /metrics, /healthz, and the sweep's lists. A D1 that hangs must not hang
+ * them. A seam, so tests need not wait it out.
+ */
+export const d1Wait = { ms: 2_000 };
+
+/**
  * `work`, or a rejection naming `what` once `ms` of real time have passed: how the Worker's own
  * reads (the public surfaces, /metrics) keep a D1 that hangs from hanging them. The work is left to
  * finish or fail on its own.

@@ -1,16 +1,18 @@
 // Every subject (agent or Alertmanager source) whose Durable Object the minute sweep must visit and
 // the admin API must tell of a pause: those D1 lists, and those with a public copy in the Watchdog
 // shards, which do not depend on D1. Either may lack one (D1 refused an agent's first rows; a copy
-// is pruned after 30 quiet days) or be unreadable: what can be read is used, so a D1 outage leaves
-// the sweep's safety net and the pauses working. Only when neither can be read does it throw.
+// is pruned after 30 quiet days) or be unreadable: what can be read is used, so a D1 outage (or one
+// that hangs: it is waited for at most d1Wait) leaves the sweep's safety net and the pauses working.
+// Only when neither can be read does it throw.
 import type { Env } from '../env.ts';
 import { listAgents } from '../store/agents.ts';
 import { createDb } from '../store/db.ts';
+import { d1Wait, within } from './clock.ts';
 import { readAllCopyIds } from './public-shards.ts';
 
 export async function knownSubjects(env: Env): Promise<string[]> {
   const [fromD1, fromCopies] = await Promise.allSettled([
-    listAgents(createDb(env.DB)).then((rows) => rows.map((r) => r.id)),
+    within(listAgents(createDb(env.DB)), d1Wait.ms, 'D1').then((rows) => rows.map((r) => r.id)),
     readAllCopyIds(env),
   ]);
   if (fromD1.status === 'rejected' && fromCopies.status === 'rejected')

@@ -2,6 +2,7 @@
 // watchdog's own tick, tells a gap in its ticks (and whatever was noticed late) in one summary,
 // catches what an alarm missed (each object then sends what it still owes), and prunes old data.
 import type { EnsureResult, ObjectHealth } from '../durable/agent-monitor.ts';
+import { d1Wait, within } from '../durable/clock.ts';
 import type { Gap } from '../core/watchdog-ticks.ts';
 import { summaryEvent } from '../core/window-event.ts';
 import { summaryChannels } from '../core/routing.ts';
@@ -131,9 +132,9 @@ function addToFleet(fleet: FleetReplication, agentId: string, h: ObjectHealth): 
 async function summariseLateWindows(deps: SweepDeps, gap: Gap | null, now: number): Promise<number> {
   let late: Awaited<ReturnType<typeof listLateWindows>> = [];
   try {
-    late = await listLateWindows(deps.db, SUMMARY_LIMIT);
+    late = await within(listLateWindows(deps.db, SUMMARY_LIMIT), d1Wait.ms, 'D1');
   } catch (e: unknown) {
-    // D1 unreadable: the gap is still told; the late windows page on their own once the watchdog is on time.
+    // D1 unreadable or hanging: the gap is still told; the late windows page on their own once the watchdog is on time.
     console.error('sweep: windows noticed late could not be read from D1:', e);
   }
   if (gap === null && late.length === 0) return 0;

@@ -13,7 +13,7 @@ import { SWEEP_PERIOD_MS } from '../core/watchdog-ticks.ts';
 import { type ComponentUptime, DAY_MS, type DaySeconds, UPTIME_DAYS, uptimeByComponent } from '../core/uptime-days.ts';
 import type { LiveState } from '../core/agent-state.ts';
 import type { Env } from '../env.ts';
-import { within } from '../durable/clock.ts';
+import { d1Wait, within } from '../durable/clock.ts';
 import { readAllCopies } from '../durable/public-shards.ts';
 import { listAgents } from '../store/agents.ts';
 import { credentials } from '../durable/credentials.ts';
@@ -51,11 +51,6 @@ export interface PublicState {
   lastTickAt: number | null | undefined;
 }
 
-/**
- * How long a public read (and /metrics) waits for D1 before it shows the kept copy instead: a D1 that
- * hangs must not hang the page. A seam, so tests need not wait it out.
- */
-export const d1Wait = { ms: 2_000 };
 const INCIDENT_LIMIT = 50;
 const HISTORY_MS = 14 * DAY_MS;
 /** A sweep missing for this long means the watchdog is not evaluating. */

@@ -9,8 +9,8 @@ import { viewAgent } from '../core/agent-view.ts';
 import { exposition, type Family } from '../core/exposition.ts';
 import type { Env } from '../env.ts';
 import { verifyAdminToken } from '../middleware/verify-admin-token.ts';
-import { d1Wait, publicState } from '../public/state.ts';
-import { within } from '../durable/clock.ts';
+import { publicState } from '../public/state.ts';
+import { d1Wait, within } from '../durable/clock.ts';
 
 export const metrics = new Hono<AppEnv>();
 
