@@ -2,16 +2,20 @@
 // them fails, as in an outage): a 503 with Retry-After and a JSON body naming D1, not a 500. Input is
 // still judged first (a bad body is a 400), a refused write writes nothing, the public surfaces still
 // answer, and once D1 is back the same request succeeds. D1 that hangs: the public surfaces, /metrics
-// and /healthz answer after a bounded wait, from the kept copy.
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+// and /healthz answer after a bounded wait, from the kept copy; an agent's object pages without it.
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isD1Outage } from '../../worker/core/replication-policy.ts';
+import type { AgentMonitor } from '../../worker/durable/agent-monitor.ts';
 import worker from '../../worker/index.ts';
 import { d1Wait } from '../../worker/durable/clock.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { hangingD1 } from './fixtures/d1.ts';
-import { BASE, send } from './fixtures/requests.ts';
+import { agentStub, fireAlarm, storedLive } from './fixtures/durable.ts';
+import { receivedFor } from './fixtures/hub.ts';
+import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
+import { BASE, send, uniqueId } from './fixtures/requests.ts';
 
 const TABLES = ['incidents', 'incident_updates', 'maintenances', 'windows', 'outbox', 'delivery_attempts', 'channel_state'];
 let away = false;
@@ -132,5 +136,25 @@ describe('D1 that hangs under a public read', () => {
     } finally {
       d1Wait.ms = saved;
     }
+  });
+});
+
+describe('D1 that hangs under an agent object', () => {
+  it("the alarm that finds a silence pages and ends: neither it nor the sweep's visit waits on D1", async () => {
+    const a = new SimulatedAgent(`page-d1-hangs-${uniqueId()}`);
+    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+    await runInDurableObject(agentStub(a.id), (instance) => {
+      const m = instance as AgentMonitor;
+      m.replicator.d1 = hangingD1();
+      // Past the deadline (5 s + 5 s grace); waiting on D1 takes no real time.
+      m.clock = { now: () => a.at(60), sleep: () => Promise.resolve() };
+    });
+    await fireAlarm(a.id);
+    const window = (await storedLive(a.id))?.silence?.window;
+    expect(window).toMatchObject({ cause: 'agent_silent', endedAt: null });
+    expect((await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body).event_action)).toEqual(['trigger']);
+    expect(await agentStub(a.id).visit(a.at(70))).toMatchObject({ ensured: expect.any(String) });
+    // D1 has none of it yet: the batches wait in the object's queue.
+    expect((await agentStub(a.id).health()).replication.length).toBeGreaterThan(0);
   });
 });

@@ -66,12 +66,25 @@ export class DecisionCommit {
     await this.parts.copy.publish(stored.next, now, clock);
   }
 
-  /** Sends due notifications while D1 gets what waits for it (sending never waits on D1), then re-arms. */
+  /**
+   * Sends due notifications while D1 gets what waits for it (sending never waits on D1), then what the
+   * sending recorded, and re-arms. D1 is waited for at most D1_WAIT_MS after the sending: a D1 that
+   * hangs must not hold the alarm (the next deadline's) or the sweep's visit; it gets the rest later.
+   */
   async sendAndRecord(): Promise<DeliveryReport> {
-    const { replicator, sender, scheduler } = this.parts;
-    const [report] = await Promise.all([sender.deliver(), replicator.flush()]);
-    await replicator.flush();
-    await scheduler.rearm(this.parts.clock().now());
+    const { ctx, replicator, sender, scheduler } = this.parts;
+    const clock = this.parts.clock();
+    const queued = replicator.flush().catch(() => false);
+    const report = await sender.deliver();
+    // One flush runs at a time: what the delivery recorded follows what was queued before it.
+    let d1Answered = false;
+    const recorded = queued
+      .then(() => replicator.flush())
+      .catch((e: unknown) => console.error('replication to D1 failed:', e))
+      .finally(() => (d1Answered = true));
+    await waitAtMost(recorded, D1_WAIT_MS, clock);
+    if (!d1Answered) ctx.waitUntil(recorded.then(() => scheduler.rearm(clock.now())).catch(() => undefined));
+    await scheduler.rearm(clock.now());
     return report;
   }
 }
