@@ -2,13 +2,17 @@
 // them fails, as in an outage): a 503 with Retry-After and a JSON body naming D1, not a 500. Input is
 // still judged first (a bad body is a 400), a refused write writes nothing, the public surfaces still
 // answer, and once D1 is back the same request succeeds. D1 that hangs: the public surfaces, /metrics
-// and /healthz answer after a bounded wait, from the kept copy; an agent's object pages without it.
+// and /healthz answer after a bounded wait, from the kept copy; an agent's object pages without it,
+// and the Watchdog object still tells a gap in its ticks.
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isD1Outage } from '../../worker/core/replication-policy.ts';
 import type { AgentMonitor } from '../../worker/durable/agent-monitor.ts';
-import worker from '../../worker/index.ts';
+import type { Replicator } from '../../worker/durable/replicator.ts';
+import type { Watchdog } from '../../worker/durable/watchdog.ts';
+import worker, { sweepDeps } from '../../worker/index.ts';
+import { runSweep } from '../../worker/jobs/sweep.ts';
 import { d1Wait } from '../../worker/durable/clock.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { hangingD1 } from './fixtures/d1.ts';
@@ -156,5 +160,26 @@ describe('D1 that hangs under an agent object', () => {
     expect(await agentStub(a.id).visit(a.at(70))).toMatchObject({ ensured: expect.any(String) });
     // D1 has none of it yet: the batches wait in the object's queue.
     expect((await agentStub(a.id).health()).replication.length).toBeGreaterThan(0);
+  });
+});
+
+describe('D1 that hangs under the Watchdog object', () => {
+  it('a gap in its ticks is still told: the summary goes out and the sweep ends', async () => {
+    const a = new SimulatedAgent(`gap-d1-hangs-${uniqueId()}`);
+    await a.heartbeat(0, [fresh('metrics.freshness', 3)]);
+    await runInDurableObject(env.WATCHDOG.get(env.WATCHDOG.idFromName('watchdog')), (instance) => {
+      const w = instance as unknown as Watchdog;
+      (w as unknown as { replicator: Replicator }).replicator.d1 = hangingD1();
+      w.clock = { now: () => Date.now(), sleep: () => Promise.resolve() };
+    });
+    const sweepAt = (now: number) => runSweep({ ...sweepDeps(env), now: () => now });
+    expect((await sweepAt(a.at(5))).gap).toBeNull();
+    // Neither alarms nor the cron ran for ten minutes, and the agent went silent meanwhile.
+    const report = await sweepAt(a.at(605));
+    expect(report.gap).not.toBeNull();
+    expect(report.summarised).toBe(1);
+    const told = (await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body) as { event_action: string; payload?: { summary: string } });
+    expect(told).toHaveLength(1);
+    expect(told[0]?.payload?.summary).toMatch(/not running for/);
   });
 });

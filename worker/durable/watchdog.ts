@@ -29,7 +29,8 @@ import { mirrorRow } from '../store/outbox.ts';
 import { REPLICATION_DDL } from '../store/replication-queue.ts';
 import { watchConfig } from '../watch-config.ts';
 import { AlarmScheduler } from './alarm-scheduler.ts';
-import { type Clock, systemClock } from './clock.ts';
+import { type Clock, systemClock, waitAtMost } from './clock.ts';
+import { D1_WAIT_MS } from './admin-pauses.ts';
 import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
 import { Replicator } from './replicator.ts';
 
@@ -162,8 +163,16 @@ export class Watchdog extends DurableObject<Env> {
     return this.deliverSummaries();
   }
 
+  /** Sends what is due while D1 gets its copy; D1 is waited for at most D1_WAIT_MS (a D1 that hangs must not hold the sweep or the alarm). */
   async deliverSummaries(): Promise<DeliveryReport> {
-    const [report] = await Promise.all([this.sender.deliver(), this.replicator.flush()]);
+    let d1Answered = false;
+    const writing = this.replicator
+      .flush()
+      .catch((e: unknown) => console.error('watchdog: replication to D1 failed:', e))
+      .finally(() => (d1Answered = true));
+    const report = await this.sender.deliver();
+    await waitAtMost(writing, D1_WAIT_MS, this.clock);
+    if (!d1Answered) this.ctx.waitUntil(writing.then(() => this.scheduler.rearm(this.clock.now())).catch(() => undefined));
     await this.scheduler.rearm(this.clock.now());
     return report;
   }
