@@ -5,7 +5,9 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index.ts';
+import { d1Wait } from '../../worker/durable/clock.ts';
 import { publicState, refreshMs } from '../../worker/public/state.ts';
+import { hangingD1 } from './fixtures/d1.ts';
 import { BASE, heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
 
 /** One Worker environment with a refresh period (long enough that this test never outlasts it), kept for the whole file as the platform keeps it. */
@@ -54,6 +56,35 @@ describe('public reads under load', () => {
       true,
     );
     expect(late.views.find((v) => v.id === 'metrics')?.contributions.find((c) => c.agentId === 'delta')?.evidence).toBe('unverified');
+  });
+
+  it('once read, the 90-day aggregate is re-read behind the readers: a slow one holds nobody and trips no D1 wait', async () => {
+    // The aggregate's statement never answers from the second read on; every other statement does.
+    let slow = false;
+    const db = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === 'prepare') return (q: string) => (slow && q.includes('json_each') ? hangingD1().prepare(q) : target.prepare(q));
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const e = { ...env, DB: db, BLINDSPOT_PUBLIC_REFRESH_S: '1' };
+    const waits: Promise<unknown>[] = [];
+    const background = { waitUntil: (p: Promise<unknown>) => void waits.push(p) };
+    const t0 = Date.now();
+    expect((await publicState(e, background, BASE, t0)).snapshot).toBeNull();
+    slow = true;
+    const saved = d1Wait.ms;
+    d1Wait.ms = 50;
+    try {
+      // Past the aggregate's 5 minutes: it is read again, in the background; the reader gets the last one.
+      const later = await publicState(e, background, BASE, t0 + 6 * 60_000);
+      expect(later.snapshot).toBeNull();
+      expect(later.gatheredAt).toBe(t0 + 6 * 60_000);
+      expect(waits.length).toBeGreaterThan(0);
+    } finally {
+      d1Wait.ms = saved;
+    }
   });
 
   it('reads BLINDSPOT_PUBLIC_REFRESH_S as seconds from 0 to 60; anything else is said and the default (2 s) used', () => {

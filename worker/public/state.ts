@@ -62,14 +62,39 @@ let lastKept: { body: string; at: number } | null = null;
 /**
  * The heavy part of what D1 holds: the 90-day uptime aggregate (over every agent's day rows, which
  * change every 5 minutes at most) and the agents D1 remembers. Read at most every HEAVY_REFRESH_MS, so
- * the public surfaces do not keep D1's single writer busy while heartbeats wait on it.
+ * the public surfaces do not keep D1's single writer busy while heartbeats wait on it. Once read, a
+ * stale one is shown while the next is read in the background: however long the aggregate takes on a
+ * large fleet, it never holds a reader, nor makes a read miss the D1 wait and fall back to the copy.
  */
 const HEAVY_REFRESH_MS = 5 * 60_000;
-const heavy = new WeakMap<Env, { at: number; agentIds: string[]; days: DaySeconds[] }>();
+interface Heavy {
+  at: number;
+  agentIds: string[];
+  days: DaySeconds[];
+  refreshing?: boolean;
+}
+const heavy = new WeakMap<Env, Heavy>();
 
-async function readHeavy(env: Env, now: number): Promise<{ agentIds: string[]; days: DaySeconds[] }> {
+async function readHeavy(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, now: number): Promise<Heavy> {
   const kept = heavy.get(env);
-  if (kept !== undefined && now - kept.at < Math.max(HEAVY_REFRESH_MS, refreshMs(env)) && now >= kept.at && refreshMs(env) > 0) return kept;
+  if (kept !== undefined && refreshMs(env) > 0 && now >= kept.at) {
+    if (now - kept.at >= Math.max(HEAVY_REFRESH_MS, refreshMs(env)) && !kept.refreshing) {
+      kept.refreshing = true;
+      ctx.waitUntil(
+        queryHeavy(env, now).then(
+          (fresh) => heavy.set(env, fresh),
+          (e: unknown) => ((kept.refreshing = false), console.error('public page: the uptime history could not be read:', e)),
+        ),
+      );
+    }
+    return kept;
+  }
+  const fresh = await queryHeavy(env, now);
+  heavy.set(env, fresh);
+  return fresh;
+}
+
+async function queryHeavy(env: Env, now: number): Promise<Heavy> {
   const db = createDb(env.DB);
   const since = now - (UPTIME_DAYS - 1) * DAY_MS - (now % DAY_MS);
   const [agents, days] = await Promise.all([
@@ -82,15 +107,13 @@ async function readHeavy(env: Env, now: number): Promise<{ agentIds: string[]; d
       .execute(db)
       .then((r) => r.rows),
   ]);
-  const fresh = { at: now, agentIds: agents.map((a) => a.id), days: days.map((d) => ({ ...d, day: Number(d.day) })) };
-  heavy.set(env, fresh);
-  return fresh;
+  return { at: now, agentIds: agents.map((a) => a.id), days: days.map((d) => ({ ...d, day: Number(d.day) })) };
 }
 
-async function readRecord(env: Env, now: number): Promise<Record> {
+async function readRecord(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, now: number): Promise<Record> {
   const db = createDb(env.DB);
   const [{ agentIds, days }, recent, unresolved, maintenances] = await Promise.all([
-    readHeavy(env, now),
+    readHeavy(env, ctx, now),
     listIncidents(db, { limit: INCIDENT_LIMIT }),
     listIncidents(db, { limit: INCIDENT_LIMIT, unresolvedOnly: true }),
     db
@@ -165,7 +188,7 @@ async function gather(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, n
   let record: Record | null = null;
   let snapshot: PublicState['snapshot'] = null;
   try {
-    record = await within(readRecord(env, now), d1Wait.ms, 'D1');
+    record = await within(readRecord(env, ctx, now), d1Wait.ms, 'D1');
     const { takenAt: _, ...content } = record;
     const body = JSON.stringify(content);
     if (lastKept === null || lastKept.body !== body || now - lastKept.at >= SNAPSHOT_REFRESH_MS) {
