@@ -114,10 +114,10 @@ function parse(channel: ChannelId, req: Request, url: URL, body: string, at: num
  * bounded wait on a hung D1 is tested in test/worker.
  */
 export class SimD1 {
-  mode: D1Mode = 'ok';
+  private modeNow: D1Mode = 'ok';
   /** Real D1 calls not yet answered: the simulator waits for them before its next step. */
   inFlight = 0;
-  private poisoned: string | null = null;
+  poisoned: string | null = null;
   batchesTaken = 0;
   private epoch = 0;
 
@@ -139,10 +139,36 @@ export class SimD1 {
 
   realMs = 0;
 
+  /**
+   * `rules`: another SimD1 whose mode and poisoned batch this one follows (the Watchdog object's, which
+   * tracks its own calls in flight: they belong to its context, and it waits for them itself).
+   */
   constructor(
     private readonly real: D1Database,
     private readonly now: () => number,
+    private readonly rules: SimD1 | null = null,
   ) {}
+
+  get mode(): D1Mode {
+    return this.rules?.mode ?? this.modeNow;
+  }
+
+  set mode(mode: D1Mode) {
+    this.modeNow = mode;
+  }
+
+  /** Resolves once none of this D1's calls is in flight for 64 microtask turns in a row (a drain's next batch starts in fewer). */
+  async quiet(): Promise<void> {
+    for (let turns = 0, i = 0; turns < 64 && i < 4000; i++) {
+      if (this.inFlight > 0) {
+        await this.answered();
+        turns = 0;
+      } else {
+        await Promise.resolve();
+        turns++;
+      }
+    }
+  }
 
   /** The D1 the objects and the sweep are handed: batches (replication) and reads (maintenance, silences, late windows). */
   binding(): D1Database {
@@ -184,8 +210,9 @@ export class SimD1 {
         return [statement ?? String(s), params ?? []];
       }),
     );
-    if (this.mode === 'poison' && this.poisoned === null) this.poisoned = key;
-    if (this.poisoned === key) throw new Error('D1_ERROR: CHECK constraint failed: simulated (SQLITE_CONSTRAINT)');
+    const rules = this.rules ?? this;
+    if (this.mode === 'poison' && rules.poisoned === null) rules.poisoned = key;
+    if (rules.poisoned === key) throw new Error('D1_ERROR: CHECK constraint failed: simulated (SQLITE_CONSTRAINT)');
     if (this.mode === 'refuse') throw new Error('D1_ERROR: simulated outage: database unavailable');
     if (this.mode === 'hang') throw new Error('D1_ERROR: Network connection lost. (simulated: the call hung until the platform ended it)');
     const results = await this.answer(this.real.batch(statements));

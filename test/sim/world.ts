@@ -157,6 +157,8 @@ export class World {
   private readonly d1: SimD1;
   /** The same D1 as the objects' readers and the sweep see it. */
   private readonly faultyDb: Db;
+  /** The Watchdog object's D1: the same faults, its own calls in flight. */
+  private readonly watchdogD1: SimD1;
   private readonly rng: () => number;
   private readonly jitter: () => number;
   /** Draws, segment by segment, whether the credentials store is away (drawn from the noise: the schedules of older seeds are unchanged). */
@@ -207,7 +209,8 @@ export class World {
     private readonly verbose = false,
   ) {
     this.d1 = new SimD1(env.DB, () => this.now);
-    this.d1.onAwait = this.net.onAwait = (what) => this.atAwait(what);
+    this.watchdogD1 = new SimD1(env.DB, () => this.now, this.d1);
+    this.d1.onAwait = this.watchdogD1.onAwait = this.net.onAwait = (what) => this.atAwait(what);
     this.faultyDb = createDb(this.d1.binding());
     this.rng = prng(schedule.noise);
     this.jitter = prng(schedule.noise ^ 0x5bd1e995);
@@ -262,8 +265,10 @@ export class World {
   private async inObject<T>(work: () => Promise<T>): Promise<T> {
     const clock = { now: () => this.now, sleep: () => this.atAwait('a timer') ?? Promise.resolve() };
     await runInDurableObject(this.watchdog, (w: Watchdog) => {
-      w.clock = clock;
-      (w as unknown as { replicator: Replicator }).replicator.d1 = this.d1.binding();
+      // D1 answers in no virtual time: a bounded wait of the Watchdog sees its calls through (in its own
+      // context: the simulator, in the agent object's, must not await them).
+      w.clock = { now: () => this.now, sleep: () => this.atAwait('a timer') ?? this.watchdogD1.quiet() };
+      (w as unknown as { replicator: Replicator }).replicator.d1 = this.watchdogD1.binding();
     });
     return runInDurableObject(this.stub, async (instance: AgentMonitor, state) => {
       instance.clock = clock;
@@ -305,7 +310,7 @@ export class World {
   }
 
   profile(): string {
-    return `settling ${Math.round(this.settleMs)} ms, D1 ${Math.round(this.d1.realMs)} ms in ${this.d1.batchesTaken} batches`;
+    return `settling ${Math.round(this.settleMs)} ms, D1 ${Math.round(this.d1.realMs + this.watchdogD1.realMs)} ms in ${this.d1.batchesTaken + this.watchdogD1.batchesTaken} batches`;
   }
 
   trace(): string[] {
@@ -830,6 +835,7 @@ export class World {
     this.trap = null;
     await abortAllDurableObjects();
     this.d1.forget();
+    this.watchdogD1.forget();
     // A stub to a reset object stays broken, as on the platform: callers get a new one.
     this.stub = env.AGENT.get(env.AGENT.idFromName(this.agentId));
 
