@@ -17,6 +17,26 @@ export async function waitAtMost(work: Promise<unknown>, ms: number, clock: Cloc
 }
 
 /**
+ * Waits for `work` at most `ms` (0: not at all), as waitAtMost; if it has not ended by then, the
+ * object keeps it alive in the background (waitUntil) and runs `after` once it does. Never throws:
+ * how a decision hands D1 its copy without a D1 that hangs holding the decision.
+ */
+export async function waitBriefly(
+  ctx: { waitUntil(p: Promise<unknown>): void },
+  work: Promise<unknown>,
+  ms: number,
+  clock: Clock,
+  after: () => Promise<unknown>,
+): Promise<void> {
+  let ended = false;
+  const watched = work
+    .catch((e: unknown) => console.error('work left to finish in the background failed:', e))
+    .finally(() => (ended = true));
+  if (ms > 0) await waitAtMost(watched, ms, clock);
+  if (!ended) ctx.waitUntil(watched.then(after).catch(() => undefined));
+}
+
+/**
  * How long the Worker's own D1 reads wait before going on without them: the public surfaces (which
  * then show the kept copy), /metrics, /healthz, and the sweep's lists. A D1 that hangs must not hang
  * them. A seam, so tests need not wait it out.

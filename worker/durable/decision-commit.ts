@@ -10,7 +10,7 @@ import type { Db } from '../store/db.ts';
 import type { Written } from '../store/object-live.ts';
 import { D1_WAIT_MS } from './admin-pauses.ts';
 import type { AlarmScheduler } from './alarm-scheduler.ts';
-import { type Clock, waitAtMost } from './clock.ts';
+import { type Clock, waitBriefly } from './clock.ts';
 import { storeDecision } from './decision-store.ts';
 import type { DeliveryReport, OutboxSender } from './outbox-sender.ts';
 import type { PublicCopy } from './public-copy.ts';
@@ -57,11 +57,9 @@ export class DecisionCommit {
     this.parts.adopt(stored.next);
     if (stored.sends) ctx.waitUntil(this.sendAndRecord());
     // A heartbeat tries D1 at once (an outage costs one refused call per heartbeat); alarms keep the backoff.
-    let d1Answered = false;
-    const writing = replicator.flush(options.waitForD1 || stored.forD1).finally(() => (d1Answered = true));
-    if (options.waitForD1) await waitAtMost(writing, D1_WAIT_MS, clock);
     // The alarm follows what D1 left queued: once now if D1 has answered, else again when it does.
-    if (!d1Answered) ctx.waitUntil(writing.then(() => scheduler.rearm(clock.now())));
+    const writing = replicator.flush(options.waitForD1 || stored.forD1);
+    await waitBriefly(ctx, writing, options.waitForD1 ? D1_WAIT_MS : 0, clock, () => scheduler.rearm(clock.now()));
     await scheduler.rearm(now);
     await this.parts.copy.publish(stored.next, now, clock);
   }
@@ -77,13 +75,8 @@ export class DecisionCommit {
     const queued = replicator.flush().catch(() => false);
     const report = await sender.deliver();
     // One flush runs at a time: what the delivery recorded follows what was queued before it.
-    let d1Answered = false;
-    const recorded = queued
-      .then(() => replicator.flush())
-      .catch((e: unknown) => console.error('replication to D1 failed:', e))
-      .finally(() => (d1Answered = true));
-    await waitAtMost(recorded, D1_WAIT_MS, clock);
-    if (!d1Answered) ctx.waitUntil(recorded.then(() => scheduler.rearm(clock.now())).catch(() => undefined));
+    const recorded = queued.then(() => replicator.flush());
+    await waitBriefly(ctx, recorded, D1_WAIT_MS, clock, () => scheduler.rearm(clock.now()));
     await scheduler.rearm(clock.now());
     return report;
   }

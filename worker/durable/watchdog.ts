@@ -29,7 +29,7 @@ import { mirrorRow } from '../store/outbox.ts';
 import { REPLICATION_DDL } from '../store/replication-queue.ts';
 import { watchConfig } from '../watch-config.ts';
 import { AlarmScheduler } from './alarm-scheduler.ts';
-import { type Clock, systemClock, waitAtMost } from './clock.ts';
+import { type Clock, systemClock, waitBriefly } from './clock.ts';
 import { D1_WAIT_MS } from './admin-pauses.ts';
 import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
 import { Replicator } from './replicator.ts';
@@ -165,14 +165,9 @@ export class Watchdog extends DurableObject<Env> {
 
   /** Sends what is due while D1 gets its copy; D1 is waited for at most D1_WAIT_MS (a D1 that hangs must not hold the sweep or the alarm). */
   async deliverSummaries(): Promise<DeliveryReport> {
-    let d1Answered = false;
-    const writing = this.replicator
-      .flush()
-      .catch((e: unknown) => console.error('watchdog: replication to D1 failed:', e))
-      .finally(() => (d1Answered = true));
+    const writing = this.replicator.flush();
     const report = await this.sender.deliver();
-    await waitAtMost(writing, D1_WAIT_MS, this.clock);
-    if (!d1Answered) this.ctx.waitUntil(writing.then(() => this.scheduler.rearm(this.clock.now())).catch(() => undefined));
+    await waitBriefly(this.ctx, writing, D1_WAIT_MS, this.clock, () => this.scheduler.rearm(this.clock.now()));
     await this.scheduler.rearm(this.clock.now());
     return report;
   }
