@@ -212,13 +212,14 @@ function refusal(res: Response, answer: { error?: { code: string; message: strin
   return answer?.error ? `${answer.error.message} (HTTP ${res.status}, ${answer.error.code})` : `the Worker answered HTTP ${res.status}`;
 }
 
-/** A 503 with Retry-After (D1 or an object could not answer; nothing was written) is sent again this many times in all. */
+/** A 503 with Retry-After (D1 or an object could not answer; the request may be sent again as it was): this many tries in all. */
 const TRIES = 3;
 const MAX_RETRY_AFTER_S = 10;
 
 /**
  * fetch, sending the request again after a 503 that carries Retry-After (at most 10 s each, three
- * tries in all), and saying so on stderr: the Worker answers so only when the request wrote nothing.
+ * tries in all), and saying so on stderr: the Worker answers so only when the request may be sent
+ * again as it was.
  */
 async function fetchRetrying(url: URL, init: () => RequestInit): Promise<Response> {
   for (let tries = 1; ; tries++) {
