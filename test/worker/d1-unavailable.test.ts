@@ -143,6 +143,29 @@ describe('D1 that hangs under a public read', () => {
   });
 });
 
+describe('D1 that hangs under an admin read', () => {
+  it('the lists and the gap report answer 503 storage_unavailable once the wait has passed', async () => {
+    const saved = d1Wait.ms;
+    d1Wait.ms = 50;
+    try {
+      const hung = { ...env, DB: hangingD1() };
+      const get = async (path: string) => {
+        const ctx = createExecutionContext();
+        const res = await worker.fetch(new Request(`${BASE}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }), hung, ctx);
+        await waitOnExecutionContext(ctx);
+        return res;
+      };
+      for (const path of ['/v1/admin/incidents', '/v1/admin/silences', '/v1/admin/notifications', '/api/v1/gaps'])
+        await storageUnavailable(await get(path));
+      const page = await get('/gaps');
+      expect(page.status).toBe(503);
+      expect(await page.text()).toContain('could not answer now; retry');
+    } finally {
+      d1Wait.ms = saved;
+    }
+  });
+});
+
 describe('D1 that hangs under an agent object', () => {
   it("the alarm that finds a silence pages and ends: neither it nor the sweep's visit waits on D1", async () => {
     const a = new SimulatedAgent(`page-d1-hangs-${uniqueId()}`);

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, fromObject } from '../errors.ts';
+import { boundedReads } from '../middleware/bounded-reads.ts';
 import { verifyAdminToken } from '../middleware/verify-admin-token.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { testFire } from '../notify/test-fire.ts';
@@ -25,6 +26,7 @@ import { adminNotices, tellAgents } from './admin-notices.ts';
 
 export const admin = new Hono<AppEnv>();
 admin.use('*', verifyAdminToken());
+admin.use('*', boundedReads);
 admin.route('/', adminNotices);
 admin.route('/', adminAgents);
 admin.route('/', adminTokens);

@@ -14,6 +14,7 @@ import { ApiError, d1Unavailable } from '../errors.ts';
 import { verifyAdminToken } from '../middleware/verify-admin-token.ts';
 import { createDb } from '../store/db.ts';
 import { readGapData } from '../store/gaps.ts';
+import { boundedReads } from '../middleware/bounded-reads.ts';
 import { watchConfig } from '../watch-config.ts';
 import { encodeCursor, type GapFormat, type GapQuery, parseGapQuery } from './gap-query.ts';
 import { type GapReportShape, gapReportShape, noticesOf } from './gap-shapes.ts';
@@ -28,8 +29,8 @@ const gapAccess = createMiddleware<AppEnv>(async function gapAccess(c, next) {
   return privateAccess(c, next);
 });
 
-gaps.use('/api/v1/gaps', gapAccess);
-gaps.use('/gaps', gapAccess);
+gaps.use('/api/v1/gaps', gapAccess, boundedReads);
+gaps.use('/gaps', gapAccess, boundedReads);
 
 async function buildReport(env: Env, query: GapQuery, now: number): Promise<GapReportShape> {
   const base = watchConfig(env).config;
