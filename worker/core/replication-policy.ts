@@ -22,7 +22,10 @@ export function classifyRefusal(message: string): Refusal {
   return PERMANENT.test(message) ? 'permanent' : 'transient';
 }
 
-/** How D1, or the connection to it, fails: `D1_ERROR: …`, `D1 DB is overloaded…`, a lock, a lost connection. */
+/**
+ * How D1, or the connection to it, fails: `D1_ERROR: …`, `D1 DB is overloaded…`, a lock, a lost
+ * connection, or our own bounded waits (`D1 did not answer within … ms`, durable/clock.ts within).
+ */
 const D1_FAILURE = /^D1[_ ]|SQLITE_BUSY|SQLITE_LOCKED|Network connection lost/;
 
 /**

@@ -7,6 +7,7 @@ import type { Db } from '../store/db.ts';
 import { channelStates } from '../store/deliveries.ts';
 import { pendingPauses } from '../store/notices.ts';
 import { replaceDisabledChannels } from '../store/object-outbox.ts';
+import { within } from './clock.ts';
 
 const REFRESH_MS = 5 * 60_000;
 /** A read that fails is tried again this much sooner than a full refresh period. */
@@ -44,14 +45,6 @@ export class AdminPauses {
 }
 
 /** Bounded: a D1 that hangs must not hold a heartbeat or an alarm. */
-export async function withinD1Wait<T>(work: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>(
-    (_, reject) => (timer = setTimeout(() => reject(new Error(`D1 did not answer within ${D1_WAIT_MS} ms`)), D1_WAIT_MS)),
-  );
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function withinD1Wait<T>(work: Promise<T>): Promise<T> {
+  return within(work, D1_WAIT_MS, 'D1');
 }
