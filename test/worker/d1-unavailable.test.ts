@@ -19,7 +19,7 @@ import { hangingD1 } from './fixtures/d1.ts';
 import { agentStub, fireAlarm, storedLive } from './fixtures/durable.ts';
 import { receivedFor } from './fixtures/hub.ts';
 import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
-import { BASE, send, uniqueId } from './fixtures/requests.ts';
+import { BASE, retryLater, send, uniqueId } from './fixtures/requests.ts';
 
 const TABLES = ['incidents', 'incident_updates', 'maintenances', 'windows', 'outbox', 'delivery_attempts', 'channel_state'];
 let away = false;
@@ -46,12 +46,7 @@ const admin = (path: string, method = 'GET', body?: string) =>
   );
 
 async function storageUnavailable(res: Response): Promise<void> {
-  const text = await res.text();
-  expect(res.status, text).toBe(503);
-  expect(res.headers.get('retry-after')).toBe('5');
-  const body = JSON.parse(text) as { error: { code: string; message: string } };
-  expect(body.error.code).toBe('storage_unavailable');
-  expect(body.error.message).toMatch(/database \(D1\) could not answer now; retry/);
+  expect(await retryLater(res, 'storage_unavailable')).toMatch(/database \(D1\) could not answer now; retry/);
 }
 
 describe('D1 failing under an admin request', () => {

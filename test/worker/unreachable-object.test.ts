@@ -6,19 +6,12 @@ import { env } from 'cloudflare:workers';
 import { credentials } from '../../worker/durable/credentials.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { agentStub, storedLive, whileObjectGoesAway } from './fixtures/durable.ts';
-import { BASE, heartbeatBody, send, sendHeartbeat } from './fixtures/requests.ts';
+import { BASE, heartbeatBody, retryLater, send, sendHeartbeat } from './fixtures/requests.ts';
 
 const admin = (path: string, method = 'GET') =>
   send(new Request(`${BASE}/v1/admin${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }));
 
-async function unavailable(res: Response): Promise<string> {
-  const text = await res.text();
-  expect(res.status, text).toBe(503);
-  expect(res.headers.get('retry-after')).toBe('5');
-  const body = JSON.parse(text) as { error: { code: string; message: string } };
-  expect(body.error.code).toBe('temporarily_unavailable');
-  return body.error.message;
-}
+const unavailable = (res: Response) => retryLater(res, 'temporarily_unavailable');
 
 describe('an agent object that goes away during an admin request', () => {
   it('GET replication answers 503 with Retry-After, then 200 once the object is back', async () => {
