@@ -31,9 +31,19 @@ export function implicitDef(config: WatchConfig, signalName: string): MonitorDef
   };
 }
 
+/**
+ * How long a clock must read off, by the time heartbeats reach the Worker, before it is called skewed.
+ * Skew is measured as sent_at against receipt, so a heartbeat held on its way (a stalled Worker
+ * draining its queue, a proxy releasing a backlog) reads as a clock behind by the time it waited:
+ * such heartbeats arrive together, within seconds, and the next one on time ends the run. A clock
+ * that is really off stays off.
+ */
+export const CLOCK_SKEW_HOLD_S = 30;
+
 export function clockSkewDef(config: WatchConfig): MonitorDef {
   return {
     ...config.defaults,
+    for: { ...config.defaults.for, seconds: Math.max(config.defaults.for.seconds, CLOCK_SKEW_HOLD_S) },
     id: CLOCK_SKEW_MONITOR,
     name: 'Agent clock skew',
     agent: '*',

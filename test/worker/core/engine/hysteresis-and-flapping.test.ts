@@ -82,11 +82,17 @@ describe('flapping', () => {
 });
 
 describe('clock skew', () => {
-  it('an agent clock 45 s off opens a degraded clock_skew window of its own', () => {
+  it('an agent clock 45 s off for 30 s opens a degraded clock_skew window of its own, from the first heartbeat off', () => {
     const s = new Scenario(empty)
       .every(0, 10, () => [])
       .heartbeat(15, [], { sentAtOffsetS: 45 })
-      .heartbeat(20, [], { sentAtOffsetS: -45 });
+      .heartbeat(20, [], { sentAtOffsetS: -45 })
+      .heartbeat(25, [], { sentAtOffsetS: -45 })
+      .heartbeat(30, [], { sentAtOffsetS: -45 })
+      .heartbeat(35, [], { sentAtOffsetS: -45 })
+      .heartbeat(40, [], { sentAtOffsetS: -45 });
+    expect(s.windows('window_opened')).toEqual([]);
+    s.heartbeat(45, [], { sentAtOffsetS: -45 });
     expect(s.windows('window_opened')).toEqual([
       expect.objectContaining({
         monitor: 'clock_skew',
@@ -97,6 +103,15 @@ describe('clock skew', () => {
         startedAt: at(15),
       }),
     ]);
+  });
+
+  it('heartbeats held on their way and delivered together (a stalled Worker draining its queue) are not a skewed clock', () => {
+    // The Worker stalls for 2 minutes from second 10; the agent's heartbeats of that time wait in its
+    // queue and are taken within a second once it runs again, each "behind" by the time it waited.
+    const s = new Scenario(empty).every(0, 10, () => []);
+    for (let i = 0; i < 24; i++) s.heartbeat(130 + i * 0.04, [], { sentAtOffsetS: -(120 - i * 5) });
+    s.every(135, 240, () => []);
+    expect(s.windows('window_opened').filter((w) => w.monitor === 'clock_skew')).toEqual([]);
   });
 
   it('10 s of skew is fine', () => {
