@@ -27,7 +27,7 @@ export function sweepDeps(env: Env): SweepDeps {
     visit: (agentId: string, now: number) => env.AGENT.get(env.AGENT.idFromName(agentId)).visit(now),
     recordFleet: (fleet) => watchdog.recordFleet(fleet),
     pruneCopies: (before) => pruneAllCopies(env, before),
-    summarise: (event, channels, history) => watchdog.summarise(event, channels, history),
+    summarise: (late, channels, history) => watchdog.summarise(late, channels, history),
     registry: channelRegistry(env, watchConfig(env).config.notifications),
     now: Date.now,
   };

@@ -613,7 +613,7 @@ export class World {
         visit: (_id, now) => (this.handle as NonNullable<World['handle']>).instance.visit(now),
         tick: (now) => w.tick(now),
         recordFleet: (fleet) => w.recordFleet(fleet),
-        summarise: (event, channels, history) => w.summarise(event, channels, history),
+        summarise: (late, channels, history) => w.summarise(late, channels, history),
         now: () => this.now,
       });
       if (report.failed.length > 0) throw new Error(`the sweep could not check ${report.failed.join(', ')}`);

@@ -54,4 +54,24 @@ describe('the watchdog watches itself', () => {
     expect(next).toMatchObject({ gap: null, summarised: 0 });
     expect(await outboxOf('*')).toHaveLength(summaries.length);
   });
+
+  it('sweeps that run together after the gap (crons queued while the Worker was stalled) tell each window once', async () => {
+    // An hour after the first test's sweeps: the watchdog's ticks are its own, kept between tests.
+    const agents = ['gap-d', 'gap-e'].map((id) => new SimulatedAgent(id, new SimulatedAgent('x').start + 3_600_000));
+    for (const a of agents) await a.heartbeat(0, [fresh('metrics.freshness', 3)]);
+    const start = agents[0]!.start;
+    await sweepAt(start + 5_000);
+    const before = new Set((await outboxOf('*')).map((o) => o.event_id));
+
+    // The Worker stalled for ten minutes; the minute crons queued meanwhile all run at once.
+    const reports = await Promise.all([sweepAt(start + 605_000), sweepAt(start + 605_100), sweepAt(start + 605_200)]);
+    expect(reports.filter((r) => r.gap !== null)).toHaveLength(1);
+
+    const summaries = (await outboxOf('*')).filter((o) => !before.has(o.event_id) && o.channel_id === 'webhook');
+    const told = summaries.flatMap((o) =>
+      (JSON.parse(o.payload) as { data: { windows: { agent: string }[] } }).data.windows.map((w) => w.agent),
+    );
+    expect(told.sort()).toEqual(['gap-d', 'gap-e']);
+    expect(summaries).toHaveLength(1);
+  });
 });

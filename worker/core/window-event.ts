@@ -53,6 +53,17 @@ export function windowEvent(
   return { id: `${window.id}:${suffix}`, type, agentId: window.agentId, windowId: window.id, payload: JSON.stringify(body) };
 }
 
+/** What a sweep hands the Watchdog to tell: its own gap, if it found one, and the windows noticed late. */
+export interface LateSummary {
+  gap: Gap | null;
+  windows: BlindWindow[];
+}
+
+/** A summary's event id: its gap's, or (no gap) its first window's, so a summary queued twice is sent once. */
+export function summaryId(gap: Gap | null, windows: readonly BlindWindow[], now: number): string {
+  return gap?.id ?? `watchdog:late:${windows[0]?.id ?? now}`;
+}
+
 /** One event for everything the watchdog noticed late, instead of a page per window. */
 export function summaryEvent(summaryId: string, gap: Gap | null, windows: readonly BlindWindow[], now: number): WindowEvent {
   const body = {

@@ -4,7 +4,7 @@
 // own outbox, replicated to D1 like an agent's.
 import { DurableObject } from 'cloudflare:workers';
 import type { LiveState } from '../core/agent-state.ts';
-import type { WindowEvent } from '../core/window-event.ts';
+import { type LateSummary, summaryEvent, summaryId } from '../core/window-event.ts';
 import { type Gap, recordTick, type TickState } from '../core/watchdog-ticks.ts';
 import type { Env } from '../env.ts';
 import type { FleetReplication } from '../jobs/sweep.ts';
@@ -27,6 +27,7 @@ import { generateSecret } from '../../protocol/signature.ts';
 import * as outbox from '../store/object-outbox.ts';
 import { mirrorRow } from '../store/outbox.ts';
 import { REPLICATION_DDL } from '../store/replication-queue.ts';
+import { SUMMARISED_WINDOWS_DDL, takeUntold } from '../store/summarised-windows.ts';
 import { watchConfig } from '../watch-config.ts';
 import { AlarmScheduler } from './alarm-scheduler.ts';
 import { type Clock, systemClock, waitBriefly } from './clock.ts';
@@ -56,7 +57,7 @@ export class Watchdog extends DurableObject<Env> {
     super(ctx, env);
     this.db = createDb(env.DB);
     ctx.storage.sql.exec(
-      `${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}\n${PUBLIC_COPIES_DDL}\n${AGENT_KEYS_DDL}\n${ADMIN_TOKENS_DDL}`,
+      `${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}\n${PUBLIC_COPIES_DDL}\n${AGENT_KEYS_DDL}\n${ADMIN_TOKENS_DDL}\n${SUMMARISED_WINDOWS_DDL}`,
     );
     const now = () => this.clock.now();
     this.replicator = new Replicator(ctx.storage, env.DB, now, () => 'watchdog');
@@ -144,14 +145,26 @@ export class Watchdog extends DurableObject<Env> {
     return keys.map((k) => pieces.get(k) ?? '').join('');
   }
 
-  /** Queues a summary for each channel (once per summary id), with the D1 statements that record it, then sends it. */
+  /**
+   * Queues a summary of the gap and the windows noticed late that no summary told yet (a sweep running
+   * beside another may list the same ones) for each channel, once per summary id, with the D1
+   * statements that record it, then sends what is due. Nothing new to tell: nothing is queued.
+   */
   async summarise(
-    event: WindowEvent,
+    late: LateSummary,
     channels: readonly string[],
     history: { sql: string; parameters: readonly unknown[] }[],
   ): Promise<DeliveryReport> {
     const now = this.clock.now();
     this.ctx.storage.transactionSync(() => {
+      const untold = takeUntold(
+        this.ctx.storage.sql,
+        late.windows.map((w) => w.id),
+        now,
+      );
+      const windows = late.windows.filter((w) => untold.has(w.id));
+      if (late.gap === null && windows.length === 0) return;
+      const event = summaryEvent(summaryId(late.gap, windows, now), late.gap, windows, now);
       const rows = outbox.enqueue(
         this.ctx.storage.sql,
         event,

@@ -4,13 +4,12 @@
 import type { EnsureResult, ObjectHealth } from '../durable/agent-monitor.ts';
 import { d1Wait, within } from '../durable/clock.ts';
 import type { Gap } from '../core/watchdog-ticks.ts';
-import { summaryEvent } from '../core/window-event.ts';
 import { summaryChannels } from '../core/routing.ts';
 import type { Registry } from '../notify/registry.ts';
 import { type Db, runBatch } from '../store/db.ts';
 import { pruneQueries } from '../store/rollups.ts';
 import { insertGapWindow, listLateWindows, markSummarised } from '../store/windows.ts';
-import type { WindowEvent } from '../core/window-event.ts';
+import type { LateSummary } from '../core/window-event.ts';
 import type { Statement } from '../store/replication-queue.ts';
 
 const HOUR_MS = 3_600_000;
@@ -35,7 +34,8 @@ export interface SweepDeps {
   /** Drops public copies nobody wrote since `before` (subjects long gone). */
   pruneCopies: (before: number) => Promise<unknown>;
   /** Hands a summary to the Watchdog object, which queues, records and sends it (and retries from its alarm). */
-  summarise: (event: WindowEvent, channels: readonly string[], history: Statement[]) => Promise<unknown>;
+  /** Tells the gap and the windows noticed late (those not told already) on `channels`, with the D1 statements that record it. */
+  summarise: (late: LateSummary, channels: readonly string[], history: Statement[]) => Promise<unknown>;
   registry: Registry;
   now: () => number;
 }
@@ -138,7 +138,6 @@ async function summariseLateWindows(deps: SweepDeps, gap: Gap | null, now: numbe
     console.error('sweep: windows noticed late could not be read from D1:', e);
   }
   if (gap === null && late.length === 0) return 0;
-  const summaryId = gap?.id ?? `watchdog:late:${late[0]?.id ?? now}`;
   const history: Statement[] = [
     markSummarised(
       deps.db,
@@ -150,7 +149,7 @@ async function summariseLateWindows(deps: SweepDeps, gap: Gap | null, now: numbe
   try {
     // Plain statements: a compiled query carries an id that cannot cross to the object.
     const statements = history.map((q) => ({ sql: q.sql, parameters: [...q.parameters] }));
-    await deps.summarise(summaryEvent(summaryId, gap, late, now), summaryChannels(deps.registry.routing), statements);
+    await deps.summarise({ gap, windows: late }, summaryChannels(deps.registry.routing), statements);
   } catch (e: unknown) {
     console.error('sweep: the watchdog summary could not be handed to the Watchdog object:', e);
   }
