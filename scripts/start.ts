@@ -33,7 +33,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     clearInterval(sweep);
-    agent?.kill('SIGTERM');
+    // The agent's goodbye (a heartbeat with stopping: true) must reach the Worker before it stops:
+    // otherwise the next npm start pages the demo agent as silent for the time it was down.
+    await stopAgent(agent);
     receiver?.close();
     await worker?.stop();
     process.exit(code);
@@ -67,6 +69,16 @@ async function main(): Promise<void> {
   console.log(
     `\n  Blindspot status page: ${worker.url}/${admin}\n  Demo agent "demo" sends a heartbeat every 5 s. Ctrl-C stops everything.\n`,
   );
+}
+
+/** SIGTERM, then up to 5 s for the agent to send its goodbye and exit. */
+async function stopAgent(agent: ChildProcess | undefined): Promise<void> {
+  if (agent === undefined || agent.exitCode !== null || agent.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => agent.once('exit', () => resolve()));
+  agent.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+  clearTimeout(timer);
 }
 
 main().catch((e: unknown) => {
