@@ -31,6 +31,7 @@ import { observeHeartbeat, observeMissed, settleSilence, type SilenceSubject, si
 import { AUTO_RETIRE_MS, MAX_INSTANCES, StateLimitError } from './state-limits.ts';
 import { pageNow, suppressionFor } from './suppression.ts';
 import { clonePlain } from './clone.ts';
+import { skewObservation } from './clock-skew.ts';
 import {
   baselineOf,
   explainedBy,
@@ -87,13 +88,10 @@ export function evaluateHeartbeat(
     changes.push(...instanceChanges(result.changes));
   };
 
-  const skewS = (facts.sentAt - now) / 1000;
-  const skewLevel = Math.abs(skewS) > config.clockSkewS ? 'degraded' : 'up';
-  step(
-    clockSkewDef(config),
-    { level: skewLevel, cause: 'clock_skew', value: Math.abs(skewS), signal: null, error: null },
-    next.monitors[CLOCK_SKEW_MONITOR] ?? newInstance(CLOCK_SKEW_MONITOR, now),
-  );
+  const skewInst = next.monitors[CLOCK_SKEW_MONITOR] ?? newInstance(CLOCK_SKEW_MONITOR, now);
+  const skew = skewObservation(prev, facts, config.clockSkewS, now);
+  if (skew !== null) step(clockSkewDef(config), skew, skewInst);
+  else monitors[CLOCK_SKEW_MONITOR] = skewInst;
 
   const selections = throughVia(selectMonitors(config, subject.id, facts.signals));
   const judgedBy = judges(selections);

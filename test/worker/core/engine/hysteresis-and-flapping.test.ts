@@ -114,6 +114,28 @@ describe('clock skew', () => {
     expect(s.windows('window_opened').filter((w) => w.monitor === 'clock_skew')).toEqual([]);
   });
 
+  it('nor are three such stalls in half an hour: the held heartbeats say nothing of the clock, so it does not flap either', () => {
+    const s = new Scenario(empty).every(0, 10, () => []);
+    for (const stall of [0, 600, 1200]) {
+      for (let i = 0; i < 24; i++) s.heartbeat(stall + 130 + i * 0.04, [], { sentAtOffsetS: -(120 - i * 5) });
+      s.every(stall + 135, stall + 600, () => []);
+    }
+    expect(s.windows('window_opened').filter((w) => w.monitor === 'clock_skew')).toEqual([]);
+    expect(s.live?.monitors.clock_skew).toMatchObject({ level: 'up' });
+  });
+
+  it('a clock really behind is still found when its heartbeats come in rhythm again after a silence', () => {
+    const s = new Scenario(empty).every(0, 10, () => []);
+    // Silent from 10 s to 100 s, then back with a clock 60 s behind: the first heartbeat may have
+    // waited on its way and says nothing; those after it, in rhythm, say the clock is off.
+    s.heartbeat(100, [], { sentAtOffsetS: -60 });
+    expect(s.windows('window_opened').filter((w) => w.monitor === 'clock_skew')).toEqual([]);
+    for (let t = 105; t <= 140; t += 5) s.heartbeat(t, [], { sentAtOffsetS: -60 });
+    expect(s.windows('window_opened').filter((w) => w.monitor === 'clock_skew')).toEqual([
+      expect.objectContaining({ cause: 'clock_skew', startedAt: at(105), peakValue: 60 }),
+    ]);
+  });
+
   it('10 s of skew is fine', () => {
     const s = new Scenario(empty).every(0, 30, () => []);
     s.heartbeat(35, [], { sentAtOffsetS: 10 }).heartbeat(40, [], { sentAtOffsetS: 10 });
