@@ -231,6 +231,15 @@ export function check(o: Outcome): Broken | null {
     }
   }
 
+  // Each window noticed late is told in one summary (a summary retried is one: the same webhook-id).
+  const toldIn = new Map<string, Set<string>>();
+  for (const r of o.received)
+    if (r.channel === 'hook' && r.kind === 'summary')
+      for (const id of r.summarised ?? []) toldIn.set(id, (toldIn.get(id) ?? new Set()).add(r.dedupKey));
+  for (const [id, summaries] of toldIn)
+    if (summaries.size > 1)
+      return broken('summary-once', `window ${id} is told in ${summaries.size} Watchdog summaries: ${[...summaries].join(', ')}`);
+
   if (o.setAside === 0 && o.dropped === 0) {
     const inD1 = new Map(o.d1Windows.map((w) => [w.id, w]));
     for (const r of o.received) {

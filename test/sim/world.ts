@@ -163,6 +163,10 @@ export class World {
   private readonly jitter: () => number;
   /** Draws, segment by segment, whether the credentials store is away (drawn from the noise: the schedules of older seeds are unchanged). */
   private readonly keysDraw: () => number;
+  /** Draws whether the crons a stall held run together when the sweep is back (from the noise, as keysDraw). */
+  private readonly sweepDraw: () => number;
+  /** Sweeps the stall held since the last one ran. */
+  private sweepsHeld = 0;
   /** While the credentials store is made unreachable: the namespace's own `get` (or none: the prototype's), put back after. */
   private keysAwayOn: { own: boolean; get: unknown } | null = null;
   private get keysAway(): boolean {
@@ -215,6 +219,7 @@ export class World {
     this.rng = prng(schedule.noise);
     this.jitter = prng(schedule.noise ^ 0x5bd1e995);
     this.keysDraw = prng(schedule.noise ^ 0x2545f491);
+    this.sweepDraw = prng(schedule.noise ^ 0x68e31da4);
     this.stub = env.AGENT.get(env.AGENT.idFromName(agentId));
     this.boot = `${agentId}-b1`;
     this.queue = [...schedule.segments, HEAL];
@@ -474,9 +479,14 @@ export class World {
     if (s.sweep === 'on' && this.nextSweepAt <= this.now) {
       this.nextSweepAt += SWEEP_MS;
       this.out.evaluations.push(this.now);
-      await this.sweep();
+      // Half the time, the crons a stall held run at once when it ends: two sweeps side by side.
+      await this.sweep(this.sweepsHeld > 0 && this.sweepDraw() < 0.5 ? 2 : 1);
+      this.sweepsHeld = 0;
       swept = true;
-    } else if (s.sweep === 'stalled' && this.nextSweepAt <= this.now) this.nextSweepAt = this.now + SWEEP_MS;
+    } else if (s.sweep === 'stalled' && this.nextSweepAt <= this.now) {
+      this.nextSweepAt = this.now + SWEEP_MS;
+      this.sweepsHeld++;
+    }
     await this.settle();
     await this.checkClaims();
     if (this.trap !== null) {
@@ -596,27 +606,32 @@ export class World {
   /**
    * The minute sweep as the cron runs it (worker/jobs/sweep.ts): the Watchdog's tick, every known
    * subject's ensureAlarm (this agent's object), the fleet's replication, the summary of what was
-   * noticed late; then the Watchdog's alarm, which sends what its summaries still owe.
+   * noticed late; then the Watchdog's alarm, which sends what its summaries still owe. `together`
+   * sweeps run side by side, as crons a stall held do when it ends.
    */
-  private async sweep(): Promise<void> {
+  private async sweep(together = 1): Promise<void> {
     const w = this.watchdog;
+    if (together > 1) this.log(`${together} sweeps at once (the crons the stall held)`);
     await this.call('sweep', async () => {
-      const report = await runSweep({
-        ...sweepDeps(env),
-        // The sweep reads late windows from, and prunes, the same faulty D1 as the objects.
-        db: this.faultyDb,
-        d1: this.d1.binding(),
-        // The one agent of the schedule (durable/known-subjects.ts has its own tests): 9 calls fewer a minute.
-        subjects: async () => [this.agentId],
-        // Its object's visit, called on the instance the simulator runs in rather than through a stub to
-        // itself (the platform's RPC is tested elsewhere; under the test pool each costs a second call).
-        visit: (_id, now) => (this.handle as NonNullable<World['handle']>).instance.visit(now),
-        tick: (now) => w.tick(now),
-        recordFleet: (fleet) => w.recordFleet(fleet),
-        summarise: (late, channels, history) => w.summarise(late, channels, history),
-        now: () => this.now,
-      });
-      if (report.failed.length > 0) throw new Error(`the sweep could not check ${report.failed.join(', ')}`);
+      const one = () =>
+        runSweep({
+          ...sweepDeps(env),
+          // The sweep reads late windows from, and prunes, the same faulty D1 as the objects.
+          db: this.faultyDb,
+          d1: this.d1.binding(),
+          // The one agent of the schedule (durable/known-subjects.ts has its own tests): 9 calls fewer a minute.
+          subjects: async () => [this.agentId],
+          // Its object's visit, called on the instance the simulator runs in rather than through a stub to
+          // itself (the platform's RPC is tested elsewhere; under the test pool each costs a second call).
+          visit: (_id, now) => (this.handle as NonNullable<World['handle']>).instance.visit(now),
+          tick: (now) => w.tick(now),
+          recordFleet: (fleet) => w.recordFleet(fleet),
+          summarise: (late, channels, history) => w.summarise(late, channels, history),
+          now: () => this.now,
+        });
+      const reports = await Promise.all(Array.from({ length: together }, one));
+      const failed = reports.flatMap((r) => r.failed);
+      if (failed.length > 0) throw new Error(`the sweep could not check ${failed.join(', ')}`);
       await w.deliverSummaries();
     });
   }
