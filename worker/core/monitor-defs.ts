@@ -32,11 +32,10 @@ export function implicitDef(config: WatchConfig, signalName: string): MonitorDef
 }
 
 /**
- * How long a clock must read off, by the time heartbeats reach the Worker, before it is called skewed.
- * Skew is measured as sent_at against receipt, so a heartbeat held on its way (a stalled Worker
- * draining its queue, a proxy releasing a backlog) reads as a clock behind by the time it waited:
- * such heartbeats arrive together, within seconds, and the next one on time ends the run. A clock
- * that is really off stays off.
+ * How long a clock must read off before it is called skewed. Heartbeats that waited on their way say
+ * nothing of a clock behind (core/clock-skew.ts); those that slip past that rule (held, released a
+ * little apart) still arrive within seconds, and the next one on time ends their run. A clock that is
+ * really off stays off.
  */
 export const CLOCK_SKEW_HOLD_S = 30;
 

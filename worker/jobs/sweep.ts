@@ -33,8 +33,10 @@ export interface SweepDeps {
   recordFleet: (fleet: FleetReplication) => Promise<void>;
   /** Drops public copies nobody wrote since `before` (subjects long gone). */
   pruneCopies: (before: number) => Promise<unknown>;
-  /** Hands a summary to the Watchdog object, which queues, records and sends it (and retries from its alarm). */
-  /** Tells the gap and the windows noticed late (those not told already) on `channels`, with the D1 statements that record it. */
+  /**
+   * Hands the gap and the windows noticed late to the Watchdog object, which tells those no summary
+   * told yet on `channels`, records it with `history` and sends it (and retries from its alarm).
+   */
   summarise: (late: LateSummary, channels: readonly string[], history: Statement[]) => Promise<unknown>;
   registry: Registry;
   now: () => number;

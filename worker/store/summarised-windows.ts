@@ -1,7 +1,9 @@
 // The windows the Watchdog object has already told in a summary, by id. Sweeps can run side by side
 // (crons queued while the Worker stalled run at once; a slow sweep overlaps the next): each lists
 // from D1 the late windows not yet marked there, so two can list the same window before either mark
-// lands. The Watchdog tells each window once. Kept a day: long past any mark reaching D1. Store only.
+// lands. The Watchdog tells each window once. Kept a day: a mark reaches D1 in seconds, and a window
+// still unmarked after a longer D1 outage is told again rather than never. Bounded by that day: at
+// most 500 windows a sweep (SUMMARY_LIMIT), in practice a handful. Store only.
 
 export const SUMMARISED_WINDOWS_DDL = `CREATE TABLE IF NOT EXISTS summarised_windows (
   id TEXT PRIMARY KEY,
