@@ -1,7 +1,9 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
+import { SUMMARISED_RETENTION_MS, takeUntold } from '../../worker/store/summarised-windows.ts';
 import { outboxOf, windowsOf } from './fixtures/d1.ts';
 import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
 
@@ -73,5 +75,19 @@ describe('the watchdog watches itself', () => {
     );
     expect(told.sort()).toEqual(['gap-d', 'gap-e']);
     expect(summaries).toHaveLength(1);
+  });
+
+  it('remembers the windows it told for a day, then forgets them: its record stays bounded', async () => {
+    const stub = env.WATCHDOG.get(env.WATCHDOG.idFromName('summarised-retention'));
+    await runInDurableObject(stub, (_w, state) => {
+      const sql = state.storage.sql;
+      const t = 1_000_000_000_000;
+      expect([...takeUntold(sql, ['w1', 'w2'], t)]).toEqual(['w1', 'w2']);
+      expect([...takeUntold(sql, ['w2', 'w3'], t + 1000)]).toEqual(['w3']);
+      expect([...takeUntold(sql, ['w1', 'w3'], t + SUMMARISED_RETENTION_MS)]).toEqual([]);
+      // A day after they were told, w1 and w2 are forgotten (w3, told a second later, is not yet).
+      expect([...takeUntold(sql, ['w1', 'w3'], t + SUMMARISED_RETENTION_MS + 1)]).toEqual(['w1']);
+      expect(sql.exec<{ n: number }>('SELECT count(*) AS n FROM summarised_windows').one().n).toBe(2);
+    });
   });
 });
