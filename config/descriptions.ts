@@ -63,7 +63,7 @@ export const WATCHDOG_DESCRIPTIONS: Record<string, string> = {
   $schema: 'The JSON Schema this file follows (for editors).',
   defaults: 'Settings every monitor takes unless it says otherwise.',
   'defaults.component': 'The component a monitor feeds when it names none.',
-  'defaults.clock_skew_s': `An agent whose clock is off by more than this, for at least 30 s (and defaults.for), is degraded. ${DURATION}`,
+  'defaults.clock_skew_s': `An agent whose clock is off by more than this, for at least 10 s (and defaults.for), is degraded. ${DURATION}`,
   'defaults.kinds': 'Default thresholds per signal kind.',
   'kinds.freshness': 'Thresholds of freshness signals (age of the newest data).',
   'kinds.sampling': 'Thresholds of sampling signals (ratio of telemetry kept).',

@@ -37,7 +37,7 @@ export function implicitDef(config: WatchConfig, signalName: string): MonitorDef
  * little apart) still arrive within seconds, and the next one on time ends their run. A clock that is
  * really off stays off.
  */
-export const CLOCK_SKEW_HOLD_S = 30;
+export const CLOCK_SKEW_HOLD_S = 10;
 
 export function clockSkewDef(config: WatchConfig): MonitorDef {
   return {

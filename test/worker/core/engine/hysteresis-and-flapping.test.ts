@@ -82,17 +82,13 @@ describe('flapping', () => {
 });
 
 describe('clock skew', () => {
-  it('an agent clock 45 s off for 30 s opens a degraded clock_skew window of its own, from the first heartbeat off', () => {
+  it('an agent clock 45 s off for 10 s opens a degraded clock_skew window of its own, from the first heartbeat off', () => {
     const s = new Scenario(empty)
       .every(0, 10, () => [])
       .heartbeat(15, [], { sentAtOffsetS: 45 })
-      .heartbeat(20, [], { sentAtOffsetS: -45 })
-      .heartbeat(25, [], { sentAtOffsetS: -45 })
-      .heartbeat(30, [], { sentAtOffsetS: -45 })
-      .heartbeat(35, [], { sentAtOffsetS: -45 })
-      .heartbeat(40, [], { sentAtOffsetS: -45 });
+      .heartbeat(20, [], { sentAtOffsetS: -45 });
     expect(s.windows('window_opened')).toEqual([]);
-    s.heartbeat(45, [], { sentAtOffsetS: -45 });
+    s.heartbeat(25, [], { sentAtOffsetS: -45 });
     expect(s.windows('window_opened')).toEqual([
       expect.objectContaining({
         monitor: 'clock_skew',
