@@ -120,18 +120,6 @@ describe('clock skew', () => {
     expect(s.live?.monitors.clock_skew).toMatchObject({ level: 'up' });
   });
 
-  it('a clock ahead whose heartbeats were held on their way does not read as right again for them', () => {
-    // 45 s ahead throughout; after a stall the held heartbeats, each waited up to 40 s, read as 5..45 s ahead.
-    const s = new Scenario(empty);
-    for (let t = 0; t <= 60; t += 5) s.heartbeat(t, [], { sentAtOffsetS: 45 });
-    expect(s.windows('window_opened').filter((w) => w.monitor === 'clock_skew')).toHaveLength(1);
-    const flips = s.live?.monitors.clock_skew?.changes.length;
-    for (let i = 0; i < 8; i++) s.heartbeat(105 + i * 0.04, [], { sentAtOffsetS: 45 - (40 - i * 5) });
-    for (let t = 110; t <= 200; t += 5) s.heartbeat(t, [], { sentAtOffsetS: 45 });
-    expect(s.windows('window_closed').filter((w) => w.monitor === 'clock_skew')).toEqual([]);
-    expect(s.live?.monitors.clock_skew?.changes.length).toBe(flips);
-  });
-
   it('a clock really behind is still found when its heartbeats come in rhythm again after a silence', () => {
     const s = new Scenario(empty).every(0, 10, () => []);
     // Silent from 10 s to 100 s, then back with a clock 60 s behind: the first heartbeat may have
