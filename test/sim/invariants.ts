@@ -1,7 +1,7 @@
 // What must hold after a schedule, whatever its faults. Each invariant names the promise it protects
 // (test/sim/README.md lists them). check() returns the first one broken, or null.
 import { LATE_RECHECK_MS } from '../../worker/core/evaluate.ts';
-import { LATE_MS, SILENCE_MONITOR } from '../../worker/core/agent-state.ts';
+import { LATE_MS, SILENCE_MONITOR, STALL_HOLD_MS, STALL_MS } from '../../worker/core/agent-state.ts';
 import { MAX_QUEUED_BYTES } from '../../worker/core/replication-policy.ts';
 import { CHANNELS } from './sim-config.ts';
 import type { Accepted, Outcome, Pause } from './world.ts';
@@ -38,6 +38,8 @@ interface Gap {
   /** The deadline that was missed, and the heartbeat that ended the silence. */
   from: number;
   to: number;
+  /** That heartbeat was the next of its run and sent by the deadline: it waited on its way. */
+  sentInTime: boolean;
 }
 
 /** Stretches with no heartbeat taken past the deadline the one before set (a goodbye excuses what follows it). */
@@ -46,7 +48,8 @@ export function silences(accepted: readonly Accepted[]): Gap[] {
   for (let i = 0; i + 1 < accepted.length; i++) {
     const a = accepted[i] as Accepted;
     const b = accepted[i + 1] as Accepted;
-    if (!a.stopping && b.at > a.deadlineAt + SLACK_MS) gaps.push({ from: a.deadlineAt, to: b.at });
+    if (!a.stopping && b.at > a.deadlineAt + SLACK_MS)
+      gaps.push({ from: a.deadlineAt, to: b.at, sentInTime: b.boot === a.boot && b.seq === a.seq + 1 && b.sent <= a.deadlineAt });
   }
   return gaps;
 }
@@ -91,11 +94,18 @@ function knownWindows(o: Outcome): Map<string, KnownWindow> {
 /**
  * Whether the object had a moment at which it must have paged this stretch: an evaluation (an alarm,
  * a sweep, the heartbeat that ended it) while the agent was still away that was on time and under no
- * operator's silence. A silence the watchdog noticed late (its first evaluation more than LATE_MS
- * after the deadline: alarms lost, the sweep stalled) is recorded as `watchdog_gap` and looked at
- * again LATE_RECHECK_MS later; an evaluation is on time when what was due waited at most LATE_MS
- * (the one before it at most LATE_RECHECK_MS + LATE_MS earlier). One the agent ended before such a
- * moment is reported by the Watchdog's summary (not run here), or was meant by the operator.
+ * operator's silence.
+ * - A silence the watchdog noticed late (its first evaluation more than LATE_MS after the deadline:
+ *   alarms lost, the sweep stalled) is recorded as `watchdog_gap` and looked at again LATE_RECHECK_MS
+ *   later; an evaluation is on time when what was due waited at most LATE_MS (the one before it at
+ *   most LATE_RECHECK_MS + LATE_MS earlier). One the agent ended before such a moment is reported by
+ *   the Watchdog's summary (not run here), or was meant by the operator.
+ * - A first alarm or sweep more than STALL_MS (and at most LATE_MS) after the deadline was held up
+ *   itself: it waits STALL_HOLD_MS for heartbeats queued behind it, and the first evaluation after
+ *   that wait judges (none within it does).
+ * - The heartbeat that ends the stretch judges it only if no evaluation did before it, and then not
+ *   if it was sent in time (the next of its run, sent by the deadline): it waited on its way, and the
+ *   agent was never silent.
  */
 function hadToPage(o: Outcome, gap: Gap): boolean {
   const evals = [...new Set(o.evaluations)].sort((a, b) => a - b);
@@ -105,14 +115,22 @@ function hadToPage(o: Outcome, gap: Gap): boolean {
   if (first < 0) return true;
   const noticed = evals[first] as number;
   const noticedLate = noticed - gap.from > LATE_MS;
+  const ending = (t: number) => t >= gap.to - SLACK_MS;
+  // Until the end of a stalled look's wait, nothing has judged the stretch.
+  const waitEnds = !noticedLate && !ending(noticed) && noticed - gap.from > STALL_MS ? noticed + STALL_HOLD_MS : null;
+  let judged = false;
   for (let i = first; i < evals.length; i++) {
     const t = evals[i] as number;
     if (t > gap.to) break;
-    // The heartbeat that ends the stretch pages it only if it is the first to see it.
-    if (i !== first && t >= gap.to - SLACK_MS) break;
-    const late = i === first ? noticedLate : t - (evals[i - 1] as number) > LATE_RECHECK_MS + LATE_MS;
+    if (waitEnds !== null && t < waitEnds) continue;
+    if (ending(t)) {
+      if (judged) break;
+      return !noticedLate && !paused(t) && !gap.sentInTime;
+    }
+    const late = i === first || !judged ? noticedLate : t - (evals[i - 1] as number) > LATE_RECHECK_MS + LATE_MS;
     const beforeRecheck = i !== first && noticedLate && t < noticed + LATE_RECHECK_MS;
     if (!late && !beforeRecheck && !paused(t)) return true;
+    judged = true;
   }
   return false;
 }

@@ -49,6 +49,8 @@ export const HEAL: Segment = {
 
 export interface Accepted {
   at: number;
+  /** When the agent sent it (the simulator's clock: a heartbeat may wait on its way). */
+  sent: number;
   boot: string;
   seq: number;
   stopping: boolean;
@@ -149,6 +151,7 @@ interface Pending {
   body: Heartbeat;
   id: string;
   order: number;
+  sent: number;
 }
 
 export class World {
@@ -466,7 +469,7 @@ export class World {
     }
     while (this.pending[0] !== undefined && this.pending[0].at <= this.now) {
       const p = this.pending.shift() as Pending;
-      await this.deliver(p.body, p.id);
+      await this.deliver(p.body, p.id, p.sent);
     }
     if (this.nextBeatAt <= this.now) {
       this.nextBeatAt = this.now + (s.agent === 'slow' ? 2 * this.schedule.intervalS * 1000 + 1000 : this.schedule.intervalS * 1000);
@@ -771,22 +774,22 @@ export class World {
     const id = `${this.boot}:${this.seq}`;
     if (s.agent === 'lossy' && this.rng() < 0.5) return this.log(`heartbeat ${this.seq} lost on the way`);
     if (s.agent === 'reorder' && this.seq % 2 === 1) {
-      this.pending.push({ at: this.now + this.schedule.intervalS * 1000 + 1, body, id, order: this.order++ });
+      this.pending.push({ at: this.now + this.schedule.intervalS * 1000 + 1, body, id, order: this.order++, sent: this.now });
       return;
     }
     if (s.agent === 'delayed') {
       const at = Math.max(this.now + Math.floor(this.rng() * 1.5 * this.schedule.intervalS * 1000), this.pending.at(-1)?.at ?? 0);
-      this.pending.push({ at, body, id, order: this.order++ });
+      this.pending.push({ at, body, id, order: this.order++, sent: this.now });
       return;
     }
     await this.deliver(body, id);
     if (s.agent === 'dup') await this.deliver(body, id);
   }
 
-  private async deliver(body: Heartbeat, id: string): Promise<void> {
+  private async deliver(body: Heartbeat, id: string, sent = this.now): Promise<void> {
     const fresh = body.signals.every((sig) => sig.value !== null && sig.value < 60);
     const skewed = Math.abs(Date.parse(body.sent_at) - this.now) > 30_000;
-    const taken = { at: this.now, boot: body.boot, seq: body.seq, stopping: body.stopping === true, fresh, skewed };
+    const taken = { at: this.now, sent, boot: body.boot, seq: body.seq, stopping: body.stopping === true, fresh, skewed };
     this.sinceAck.set(`${body.boot}#${body.seq}`, taken);
     const result = await this.call(`heartbeat ${body.boot}#${body.seq}`, (o) =>
       this.secret === null ? o.receiveHeartbeat(this.agentId, id, body) : this.viaRoute(this.secret, body, id),

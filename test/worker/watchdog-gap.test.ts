@@ -5,6 +5,8 @@ import { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
 import { SUMMARISED_RETENTION_MS, takeUntold } from '../../worker/store/summarised-windows.ts';
 import { outboxOf, windowsOf } from './fixtures/d1.ts';
+import { agentStub, storedAlarm, storedLive } from './fixtures/durable.ts';
+import { uniqueId } from './fixtures/requests.ts';
 import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
 
 const sweepAt = (now: number) => runSweep({ ...sweepDeps(env), now: () => now });
@@ -89,5 +91,43 @@ describe('the watchdog watches itself', () => {
       expect([...takeUntold(sql, ['w1', 'w3'], t + SUMMARISED_RETENTION_MS + 1)]).toEqual(['w1']);
       expect(sql.exec<{ n: number }>('SELECT count(*) AS n FROM summarised_windows').one().n).toBe(2);
     });
+  });
+});
+
+describe('a watchdog held up for less than two minutes (a stalled Worker, an alarm run late)', () => {
+  // Interval 5 s, grace 5 s: the deadline is at 10. The Worker stalls from 3 s to 50 s; heartbeat 2,
+  // sent at 5, waits behind the stall and is taken just after the late alarm.
+  /** What the agent's object queued for its channels (for this component, the webhook). */
+  const queued = (id: string) =>
+    runInDurableObject(agentStub(id), (_o, state) =>
+      state.storage.sql
+        .exec<{ event_type: string }>('SELECT event_type FROM outbox')
+        .toArray()
+        .map((r) => r.event_type),
+    );
+
+  it('waits 5 s for the heartbeats queued behind it: one sent in time shows the agent never went silent, and nothing is paged', async () => {
+    const a = new SimulatedAgent(`stall-queued-${uniqueId()}`);
+    await a.heartbeat(0, [fresh('metrics.freshness', 3)]);
+    expect(await a.alarm(50)).toBe('fired');
+    expect(await storedAlarm(a.id)).toBe(a.at(55));
+    await a.heartbeat(50.2, [fresh('metrics.freshness', 3)], { sent_at: new Date(a.at(5)).toISOString() });
+    for (let t = 55; t <= 70; t += 5) {
+      await a.alarm(t);
+      await a.heartbeat(t, [fresh('metrics.freshness', 3)]);
+    }
+    const live = await storedLive(a.id);
+    expect(live).toMatchObject({ state: 'up', silence: null });
+    expect(await queued(a.id)).toEqual([]);
+  });
+
+  it('the agent really silent: the alarm re-armed for the end of the wait pages it, from when its heartbeat was due', async () => {
+    const a = new SimulatedAgent(`stall-silent-${uniqueId()}`);
+    await a.heartbeat(0, [fresh('metrics.freshness', 3)]);
+    await a.alarm(50);
+    expect((await storedLive(a.id))?.silence).toBeNull();
+    expect(await a.alarm(55)).toBe('fired');
+    expect((await storedLive(a.id))?.silence?.window).toMatchObject({ cause: 'agent_silent', startedAt: a.at(5), paged: true });
+    expect(await queued(a.id)).toEqual(['window.opened']);
   });
 });

@@ -14,6 +14,13 @@ export const SILENCE_MONITOR: Record<SubjectKind, string> = { agent: 'agent', al
 export const CLOCK_SKEW_MONITOR = 'clock_skew';
 /** An alarm or sweep later than this after its due time means the watchdog itself was not running. */
 export const LATE_MS = 2 * 60_000;
+/**
+ * An alarm or sweep that finds a deadline passed longer ago than this was held up itself (the object
+ * stalled, its alarm late or lost): heartbeats the agent sent in time may be queued behind it. It
+ * waits STALL_HOLD_MS for them before it judges the silence.
+ */
+export const STALL_MS = 10_000;
+export const STALL_HOLD_MS = 5_000;
 
 export interface LiveState {
   kind: SubjectKind;

@@ -12,6 +12,8 @@ import {
   LATE_MS,
   type LiveState,
   missDeadline,
+  STALL_HOLD_MS,
+  STALL_MS,
   type Transition,
 } from './agent-state.ts';
 import {
@@ -63,8 +65,11 @@ export function evaluateHeartbeat(
   // A heartbeat after a deadline no alarm or sweep evaluated (an alarm lost, the sweep not yet come):
   // the silence happened all the same, and is recorded (and paged) before the heartbeat ends it.
   // A heartbeat at its deadline is on time.
+  // One sent in time (held up on its way, or behind a stalled watchdog) shows the agent was never silent.
   const caughtUp =
-    prev !== null && now > prev.deadlineAt && missDeadline(prev, now) !== null ? evaluateTimers(prev, subject, config, now) : null;
+    prev !== null && now > prev.deadlineAt && missDeadline(prev, now) !== null && !sentInTime(prev, facts, now)
+      ? evaluateTimers(prev, subject, config, now, { hold: false })
+      : null;
   const before = caughtUp?.next ?? prev;
   // A retired agent heard again: the time it was retired is nobody's (not accounted as paused or blind).
   const accounted =
@@ -150,10 +155,45 @@ function keepWithinLimit(monitors: Record<string, MonitorInstance>, now: number)
     );
 }
 
-/** The alarm's and the sweep's evaluation: a passed deadline, holds that complete on time alone, rollups. */
-export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchConfig, now: number): Transition {
+/**
+ * Whether a heartbeat taken past the deadline of the one before, which no evaluation has yet found
+ * missed, was sent in time all the same: the next of the same run, sent (by the agent's clock, counted
+ * from the one before) by that deadline. It waited on its way or behind a stalled watchdog; the agent
+ * was not silent. Judged by the time elapsed on the agent's clock, not its reading, so a clock that is
+ * off by a constant does not matter; one stepped back could hide a silence, hence the next seq only
+ * and not past LATE_MS (a silence noticed that late is recorded as the watchdog's gap regardless).
+ */
+export function sentInTime(prev: LiveState, facts: HeartbeatFacts, now: number): boolean {
+  if (now - prev.deadlineAt > LATE_MS || facts.boot !== prev.boot || facts.seq !== prev.seq + 1) return false;
+  const elapsed = facts.sentAt - prev.lastSentAt;
+  return elapsed >= 0 && prev.lastHeartbeatAt + elapsed <= prev.deadlineAt;
+}
+
+/**
+ * Whether this evaluation waits for what a stall may have queued behind it: it finds the deadline
+ * passed more than STALL_MS (and at most LATE_MS) ago, or such a wait begun before is not over (an
+ * alarm run twice). The wait shows as an evaluation after the deadline that left the agent up.
+ */
+function waits(prev: LiveState, now: number): 'begins' | 'goes_on' | null {
+  if (prev.state !== 'up' || now <= prev.deadlineAt) return null;
+  if (waitedForQueued(prev)) return now < (prev.lastCheckAt as number) + STALL_HOLD_MS ? 'goes_on' : null;
+  const since = now - prev.deadlineAt;
+  return since > STALL_MS && since <= LATE_MS ? 'begins' : null;
+}
+
+const waitedForQueued = (live: LiveState) => live.state === 'up' && live.lastCheckAt !== null && live.lastCheckAt > live.deadlineAt;
+
+/**
+ * The alarm's and the sweep's evaluation: a passed deadline, holds that complete on time alone,
+ * rollups. One held up past a deadline first waits STALL_HOLD_MS (`hold`; not when a heartbeat past
+ * its deadline catches up, which is itself what was queued).
+ */
+export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchConfig, now: number, opts = { hold: true }): Transition {
   // A retired agent is watched no more: no deadline, no hold, no time accounted; its last rollups flush.
   if (prev.retiredAt !== undefined) return { next: { ...prev, lastCheckAt: now }, changes: [] };
+  const wait = opts.hold ? waits(prev, now) : null;
+  if (wait === 'begins') return { next: { ...prev, lastCheckAt: now }, changes: [] };
+  if (wait === 'goes_on') return { next: prev, changes: [] };
   const due = nextDueAt(prev, subject, config, now);
   // The watchdog itself is late when what was due waited longer than LATE_MS: what it opens now is
   // recorded as noticed late, and pages at the next evaluation that is on time if it is still open.
@@ -166,7 +206,12 @@ export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchC
       missed.next,
       subject,
       config,
-      { dueAt: missed.dueAt, deadlineAt: prev.deadlineAt, late: now - prev.deadlineAt > LATE_MS },
+      // Late by when it was first noticed: an evaluation that waited for queued heartbeats noticed it then.
+      {
+        dueAt: missed.dueAt,
+        deadlineAt: prev.deadlineAt,
+        late: (waitedForQueued(prev) ? (prev.lastCheckAt as number) : now) - prev.deadlineAt > LATE_MS,
+      },
       now,
     );
     live = observed.next;
@@ -201,7 +246,7 @@ export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchC
 export function nextDueAt(live: LiveState, subject: SilenceSubject, config: WatchConfig, now: number): number | null {
   const times: number[] = [];
   if (live.state === 'up') {
-    times.push(live.deadlineAt);
+    times.push(waitedForQueued(live) ? (live.lastCheckAt as number) + STALL_HOLD_MS : live.deadlineAt);
     for (const [id, inst] of Object.entries(live.monitors)) {
       const def = defOf(config, id);
       const due = def === null ? null : dueAt(inst, def);

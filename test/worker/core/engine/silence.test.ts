@@ -1,7 +1,10 @@
 // The silence monitor: hysteresis and flapping on missed deadlines, windows noticed late, goodbyes
 // that expire. Virtual time; every number is a second after T0.
 import { describe, expect, it } from 'vitest';
+import { nextDueAt } from '../../../../worker/core/evaluate.ts';
 import { at, config, Scenario } from './scenario.ts';
+
+const subject = { kind: 'agent' as const, id: 'a', component: 'monitoring' };
 
 const pages = (s: Scenario) => s.notifications().filter((c) => c.type === 'window_opened' || c.type === 'window_paged');
 
@@ -40,6 +43,89 @@ describe('agent silence', () => {
     expect(pages(s)).toHaveLength(1);
     s.heartbeat(36, []).heartbeat(41, []);
     expect(s.windows('window_closed', 'agent')).toHaveLength(1);
+  });
+
+  describe('a watchdog held up (its alarm or sweep more than 10 s past the deadline) waits 5 s for heartbeats queued behind it', () => {
+    // Interval 5, grace 5: heartbeat 1 at 0, due at 5, deadline at 10. The Worker stalls from 3 to 50:
+    // heartbeat 2, sent at 5, waits in its queue and is taken at 50.2, after the late alarm at 50.
+    it('one sent in time ends the wait: the agent was never silent, nothing is recorded or paged', () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.alarm(50);
+      expect(s.changes).toHaveLength(1);
+      expect(s.live?.state).toBe('up');
+      expect(nextDueAt(s.live!, subject, s.cfg, at(50))).toBe(at(55));
+      s.heartbeat(50.2, [], { sentAtOffsetS: -45.2 });
+      for (let t = 55; t <= 120; t += 5) s.alarmsUntil(t).heartbeat(t, []);
+      expect(s.windows('window_opened', 'agent')).toHaveLength(0);
+      expect(pages(s)).toHaveLength(0);
+    });
+
+    it('the agent really silent: the evaluation after the wait pages, from when the missing heartbeat was due', () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.alarm(50);
+      expect(pages(s)).toHaveLength(0);
+      s.alarmsUntil(60);
+      expect(s.windows('window_opened', 'agent')).toEqual([
+        expect.objectContaining({ at: 55, startedAt: at(5), confirmedAt: at(10), suppressedBy: null, paged: true }),
+      ]);
+      // The wait was the alarm's, once: later evaluations do not wait again.
+      expect(pages(s)).toHaveLength(1);
+    });
+
+    it('with its alarms lost, the next sweep after the wait pages', () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.alarm(40).alarm(100);
+      expect(s.windows('window_paged', 'agent')).toHaveLength(0);
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ at: 100, startedAt: at(5), suppressedBy: null, paged: true });
+    });
+
+    it('a heartbeat sent after the deadline ends the wait by paging the silence, then it resolves', () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.alarm(50).heartbeat(52, []);
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ at: 52, startedAt: at(5), paged: true });
+      s.heartbeat(57, []);
+      expect(s.windows('window_closed', 'agent')).toHaveLength(1);
+    });
+
+    it('one sent in time that is not the next (the one before it lost) does not hide the silence', () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.spooled();
+      s.alarm(50).heartbeat(50.2, [], { sentAtOffsetS: -42.2 });
+      expect(pages(s)).toHaveLength(1);
+    });
+
+    it("one whose agent's clock went back (it reads in time only because the clock was stepped) does not hide the silence", () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.alarm(50).heartbeat(50.2, [], { sentAtOffsetS: -60 });
+      expect(pages(s)).toHaveLength(1);
+    });
+
+    it('an alarm run twice does not cut the wait short, nor begin it again', () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.alarm(50).alarm(50).alarm(53);
+      expect(pages(s)).toHaveLength(0);
+      expect(nextDueAt(s.live!, subject, s.cfg, at(53))).toBe(at(55));
+      s.alarm(55);
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ at: 55, paged: true });
+    });
+
+    it('an alarm at most 10 s past the deadline is on time: it pages at once', () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.alarm(20);
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ at: 20, paged: true });
+    });
+
+    it('a stall of more than 2 minutes is the watchdog noticing late, as before: recorded, not paged, no wait', () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.alarm(190);
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ suppressedBy: 'watchdog_gap', paged: false });
+    });
+  });
+
+  it('a heartbeat after the deadline that no alarm evaluated, sent in time (it waited on its way), ends no silence', () => {
+    const s = new Scenario(config('{}')).heartbeat(0, []);
+    s.heartbeat(14, [], { sentAtOffsetS: -6 });
+    expect(s.windows('window_opened', 'agent')).toHaveLength(0);
   });
 
   it('a heartbeat exactly at its deadline is on time: no window', () => {
