@@ -35,11 +35,17 @@ interface KnownWindow {
 }
 
 interface Gap {
-  /** The deadline that was missed, and the heartbeat that ended the silence. */
+  /** When the heartbeat before it was taken, the deadline it set, and when the heartbeat that ended the silence was taken. */
+  after: number;
   from: number;
   to: number;
   /** That heartbeat was the next of its run and sent by the deadline: it waited on its way. */
   sentInTime: boolean;
+  /**
+   * And the object can tell: the time between the two heartbeats' sent_at (the agent's clock, which
+   * a change of skew moves) added to when the one before was taken is within the deadline.
+   */
+  provedInTime: boolean;
 }
 
 /** Stretches with no heartbeat taken past the deadline the one before set (a goodbye excuses what follows it). */
@@ -48,8 +54,17 @@ export function silences(accepted: readonly Accepted[]): Gap[] {
   for (let i = 0; i + 1 < accepted.length; i++) {
     const a = accepted[i] as Accepted;
     const b = accepted[i + 1] as Accepted;
-    if (!a.stopping && b.at > a.deadlineAt + SLACK_MS)
-      gaps.push({ from: a.deadlineAt, to: b.at, sentInTime: b.boot === a.boot && b.seq === a.seq + 1 && b.sent <= a.deadlineAt });
+    if (!a.stopping && b.at > a.deadlineAt + SLACK_MS) {
+      const next = b.boot === a.boot && b.seq === a.seq + 1;
+      const elapsed = b.clock - a.clock;
+      gaps.push({
+        after: a.at,
+        from: a.deadlineAt,
+        to: b.at,
+        sentInTime: next && b.sent <= a.deadlineAt,
+        provedInTime: next && b.sent <= a.deadlineAt && elapsed >= 0 && a.at + elapsed <= a.deadlineAt && b.at - a.deadlineAt <= LATE_MS,
+      });
+    }
   }
   return gaps;
 }
@@ -122,17 +137,33 @@ function hadToPage(o: Outcome, gap: Gap): boolean {
   for (let i = first; i < evals.length; i++) {
     const t = evals[i] as number;
     if (t > gap.to) break;
-    if (waitEnds !== null && t < waitEnds) continue;
     if (ending(t)) {
       if (judged) break;
       return !noticedLate && !paused(t) && !gap.sentInTime;
     }
+    if (waitEnds !== null && t < waitEnds) continue;
     const late = i === first || !judged ? noticedLate : t - (evals[i - 1] as number) > LATE_RECHECK_MS + LATE_MS;
     const beforeRecheck = i !== first && noticedLate && t < noticed + LATE_RECHECK_MS;
     if (!late && !beforeRecheck && !paused(t)) return true;
     judged = true;
   }
   return false;
+}
+
+/**
+ * Whether the object must not have paged this stretch: the heartbeat that ended it was sent in time
+ * and the object can tell (provedInTime), and no evaluation judged the stretch before it was taken.
+ * None came, or the first was held up (more than STALL_MS and at most LATE_MS past the deadline) and
+ * the heartbeat was taken within its wait or before any evaluation after it. That is the stalled
+ * Worker draining its queue: the agent was never silent.
+ */
+function mustNotPage(o: Outcome, gap: Gap): boolean {
+  if (!gap.provedInTime) return false;
+  const looks = [...new Set(o.evaluations)].filter((t) => t >= gap.from && t < gap.to).sort((a, b) => a - b);
+  const first = looks[0];
+  if (first === undefined) return true;
+  if (first - gap.from <= STALL_MS || first - gap.from > LATE_MS) return false;
+  return looks.every((t) => t < first + STALL_HOLD_MS);
 }
 
 /**
@@ -198,6 +229,13 @@ export function check(o: Outcome): Broken | null {
   for (const gap of silences(o.accepted)) {
     const covering = silent.filter((w) => w.startedAt <= gap.to && (w.endedAt ?? Infinity) >= gap.from);
     const paged = covering.find((w) => CHANNELS.every((c) => triggered(c, w.id)));
+    // Opened for this stretch (a window kept open from one before may have paged for that one).
+    const own = covering.filter((w) => w.startedAt >= gap.after && CHANNELS.some((c) => triggered(c, w.id)));
+    if (own.length > 0 && mustNotPage(o, gap))
+      return broken(
+        'no-page-when-sent-in-time',
+        `the heartbeat taken at ${gap.to}, past the deadline ${gap.from}, was sent in time and nothing judged the stretch before it (the watchdog held up), yet ${own.map((w) => w.id).join(', ')} paged`,
+      );
     if (paged === undefined && hadToPage(o, gap)) {
       return broken(
         'silence-paged',

@@ -31,6 +31,8 @@ import { type AlarmMode, prng, type Schedule, type Segment } from './schedule.ts
 const START = Math.ceil((Date.now() + 86_400_000) / 60_000) * 60_000;
 const SWEEP_MS = 60_000;
 const ALARM_DELAY_MS = 45_000;
+/** After a freeze, the requests it held are taken this long after the alarm and sweeps it held. */
+const FREEZE_DRAIN_MS = 100;
 /** The healing lasts at least this long, at rest or not. */
 const HEAL_MIN_REST_MS = 120_000;
 /** After the schedule: everything healthy for this long (past the 5-minute retry ceiling), so every window ends and every page is sent. */
@@ -49,8 +51,9 @@ export const HEAL: Segment = {
 
 export interface Accepted {
   at: number;
-  /** When the agent sent it (the simulator's clock: a heartbeat may wait on its way). */
+  /** When the agent sent it (the simulator's clock: a heartbeat may wait on its way), and its sent_at (the agent's clock). */
   sent: number;
+  clock: number;
   boot: string;
   seq: number;
   stopping: boolean;
@@ -168,6 +171,15 @@ export class World {
   private readonly keysDraw: () => number;
   /** Draws whether the crons a stall held run together when the sweep is back (from the noise, as keysDraw). */
   private readonly sweepDraw: () => number;
+  /** Draws, segment by segment, whether the Worker freezes at its start, and for how long (from the noise, as keysDraw). */
+  private readonly freezeDraw: () => number;
+  /**
+   * While the Worker is frozen (a paused process, a stalled isolate): nothing of it runs until then.
+   * The alarm and the sweeps it held run at that moment, and what came in meanwhile (the agent's
+   * heartbeats, the operator's requests) FREEZE_DRAIN_MS after, in order, as a stalled Worker drains
+   * its queue.
+   */
+  private frozenUntil: number | null = null;
   /** Sweeps the stall held since the last one ran. */
   private sweepsHeld = 0;
   /** While the credentials store is made unreachable: the namespace's own `get` (or none: the prototype's), put back after. */
@@ -223,6 +235,7 @@ export class World {
     this.jitter = prng(schedule.noise ^ 0x5bd1e995);
     this.keysDraw = prng(schedule.noise ^ 0x2545f491);
     this.sweepDraw = prng(schedule.noise ^ 0x68e31da4);
+    this.freezeDraw = prng(schedule.noise ^ 0x1b873593);
     this.stub = env.AGENT.get(env.AGENT.idFromName(agentId));
     this.boot = `${agentId}-b1`;
     this.queue = [...schedule.segments, HEAL];
@@ -419,6 +432,12 @@ export class World {
     // not cached the agent's keys; its object's copy of them must verify its heartbeats.
     await this.keyStoreAway(given !== HEAL && this.schedule.route === true && this.keysDraw() < 0.125);
     if (this.keysAway) this.log('the credentials store cannot be reached');
+    // One segment in six (not the healing): the Worker freezes at its start, for 15 s to 2 minutes
+    // but at most to a second before the segment's end, over the deadline of the heartbeat before.
+    const [freezes, length] = [this.freezeDraw() < 1 / 6, 15_000 + Math.floor(this.freezeDraw() * 105_000)];
+    const until = Math.min(start + length, start + s.durationS * 1000 - 1000);
+    this.frozenUntil = given !== HEAL && freezes && until - start >= 12_000 ? until : null;
+    if (this.frozenUntil !== null) this.log(`the Worker freezes until +${((this.frozenUntil - START) / 1000).toFixed(1)}s`);
     const resets = s.resets
       .map((f, i) => ({ at: start + Math.floor(f * s.durationS * 1000), await: s.resetAwaits?.[i] ?? 0 }))
       .sort((a, b) => a.at - b.at);
@@ -438,15 +457,15 @@ export class World {
   private async step(): Promise<'reset' | 'end' | 'continue'> {
     const seg = this.seg as NonNullable<World['seg']>;
     const { s, end, resets } = seg;
-    const alarm = this.alarmDue(s.alarm);
+    const alarm = this.thawed(this.alarmDue(s.alarm));
     const t = Math.min(
       end,
       this.nextBeatAt,
       resets[0]?.at ?? Infinity,
-      this.pending[0]?.at ?? Infinity,
-      this.operator[0]?.at ?? Infinity,
+      this.drained(this.pending[0]?.at) ?? Infinity,
+      this.drained(this.operator[0]?.at) ?? Infinity,
       alarm ?? Infinity,
-      s.sweep === 'on' ? this.nextSweepAt : Infinity,
+      s.sweep === 'on' ? (this.thawed(this.nextSweepAt) as number) : Infinity,
     );
     if (t >= end) {
       this.now = end;
@@ -467,7 +486,7 @@ export class World {
       if (reset.await === 0) return 'reset';
       this.arm(reset.await);
     }
-    while (this.pending[0] !== undefined && this.pending[0].at <= this.now) {
+    while (this.pending[0] !== undefined && (this.drained(this.pending[0].at) as number) <= this.now) {
       const p = this.pending.shift() as Pending;
       await this.deliver(p.body, p.id, p.sent);
     }
@@ -475,11 +494,11 @@ export class World {
       this.nextBeatAt = this.now + (s.agent === 'slow' ? 2 * this.schedule.intervalS * 1000 + 1000 : this.schedule.intervalS * 1000);
       if (!this.stopped && s.agent !== 'dead') await this.beat(s, false);
     }
-    while (this.operator[0] !== undefined && this.operator[0].at <= this.now)
+    while (this.operator[0] !== undefined && (this.drained(this.operator[0].at) as number) <= this.now)
       await (this.operator.shift() as World['operator'][number]).run();
     if (alarm !== null && alarm <= this.now) await this.fireAlarm(s.alarm, alarm);
     let swept = false;
-    if (s.sweep === 'on' && this.nextSweepAt <= this.now) {
+    if (s.sweep === 'on' && (this.thawed(this.nextSweepAt) as number) <= this.now) {
       this.nextSweepAt += SWEEP_MS;
       this.out.evaluations.push(this.now);
       // Half the time, the crons a stall held run at once when it ends: two sweeps side by side.
@@ -502,6 +521,17 @@ export class World {
       return 'end';
     }
     return 'continue';
+  }
+
+  /** When something of the Worker due at `at` runs: at once, or when a freeze it falls in ends. */
+  private thawed(at: number | null): number | null {
+    return at !== null && this.frozenUntil !== null && at < this.frozenUntil ? this.frozenUntil : at;
+  }
+
+  /** When a request that came in at `at` is taken: at once, or as the queue drains after a freeze it falls in. */
+  private drained(at: number | undefined): number | null {
+    if (at === undefined) return null;
+    return this.frozenUntil !== null && at <= this.frozenUntil ? Math.max(at, this.frozenUntil + FREEZE_DRAIN_MS) : at;
   }
 
   /**
@@ -690,6 +720,8 @@ export class World {
       expired: mode === 'silence_expired',
     };
     this.out.pauses.push(pause);
+    // Told of it, the object evaluated there and then.
+    if (pause.told) this.out.evaluations.push(this.now);
     this.log(
       `silence ${id} until +${((end - START) / 1000).toFixed(1)}s${mode === 'silence_expired' ? ' (to be expired)' : ''}${pause.told ? '' : ' (object not told)'}`,
     );
@@ -706,6 +738,7 @@ export class World {
       run: async () => {
         await this.admin('DELETE', `/silences/${pause.id}`);
         pause.releaseTold = !this.holdsPause(pause.id);
+        if (pause.releaseTold) this.out.evaluations.push(this.now);
         this.log(`silence ${pause.id} expired${pause.releaseTold ? '' : ' (object not told)'}`);
       },
     });
@@ -773,6 +806,11 @@ export class World {
     } as Heartbeat;
     const id = `${this.boot}:${this.seq}`;
     if (s.agent === 'lossy' && this.rng() < 0.5) return this.log(`heartbeat ${this.seq} lost on the way`);
+    if (this.frozenUntil !== null && this.now <= this.frozenUntil) {
+      // Sent into a frozen Worker: it waits in its queue, behind what came before it.
+      this.pending.push({ at: Math.max(this.now, this.pending.at(-1)?.at ?? 0), body, id, order: this.order++, sent: this.now });
+      return;
+    }
     if (s.agent === 'reorder' && this.seq % 2 === 1) {
       this.pending.push({ at: this.now + this.schedule.intervalS * 1000 + 1, body, id, order: this.order++, sent: this.now });
       return;
@@ -789,7 +827,16 @@ export class World {
   private async deliver(body: Heartbeat, id: string, sent = this.now): Promise<void> {
     const fresh = body.signals.every((sig) => sig.value !== null && sig.value < 60);
     const skewed = Math.abs(Date.parse(body.sent_at) - this.now) > 30_000;
-    const taken = { at: this.now, sent, boot: body.boot, seq: body.seq, stopping: body.stopping === true, fresh, skewed };
+    const taken = {
+      at: this.now,
+      sent,
+      clock: Date.parse(body.sent_at),
+      boot: body.boot,
+      seq: body.seq,
+      stopping: body.stopping === true,
+      fresh,
+      skewed,
+    };
     this.sinceAck.set(`${body.boot}#${body.seq}`, taken);
     const result = await this.call(`heartbeat ${body.boot}#${body.seq}`, (o) =>
       this.secret === null ? o.receiveHeartbeat(this.agentId, id, body) : this.viaRoute(this.secret, body, id),
