@@ -130,18 +130,20 @@ function hadToPage(o: Outcome, gap: Gap): boolean {
   if (first < 0) return true;
   const noticed = evals[first] as number;
   const noticedLate = noticed - gap.from > LATE_MS;
-  const ending = (t: number) => t >= gap.to - SLACK_MS;
   // Until the end of a stalled look's wait, nothing has judged the stretch.
-  const waitEnds = !noticedLate && !ending(noticed) && noticed - gap.from > STALL_MS ? noticed + STALL_HOLD_MS : null;
+  const waitEnds = !noticedLate && noticed < gap.to && noticed - gap.from > STALL_MS ? noticed + STALL_HOLD_MS : null;
   let judged = false;
   for (let i = first; i < evals.length; i++) {
     const t = evals[i] as number;
     if (t > gap.to) break;
-    if (ending(t)) {
-      if (judged) break;
+    const inWait = waitEnds !== null && t < waitEnds;
+    if (t === gap.to) {
+      // The heartbeat that ends it. In the wait, the silence lay within the watchdog's own stall: recorded as noticed late.
+      if (judged || inWait) break;
       return !noticedLate && !paused(t) && !gap.sentInTime;
     }
-    if (waitEnds !== null && t < waitEnds) continue;
+    if (inWait) continue;
+    if (judged && t >= gap.to - SLACK_MS) break;
     const late = i === first || !judged ? noticedLate : t - (evals[i - 1] as number) > LATE_RECHECK_MS + LATE_MS;
     const beforeRecheck = i !== first && noticedLate && t < noticed + LATE_RECHECK_MS;
     if (!late && !beforeRecheck && !paused(t)) return true;
@@ -151,19 +153,20 @@ function hadToPage(o: Outcome, gap: Gap): boolean {
 }
 
 /**
- * Whether the object must not have paged this stretch: the heartbeat that ended it was sent in time
- * and the object can tell (provedInTime), and no evaluation judged the stretch before it was taken.
- * None came, or the first was held up (more than STALL_MS and at most LATE_MS past the deadline) and
- * the heartbeat was taken within its wait or before any evaluation after it. That is the stalled
- * Worker draining its queue: the agent was never silent.
+ * Whether the object must not have paged this stretch: nothing judged it before the heartbeat that
+ * ended it, and that heartbeat shows the silence was not the agent's to page. Either no evaluation
+ * came and the heartbeat was sent in time as the object can tell (provedInTime: it waited on its
+ * way); or the first evaluation was held up (more than STALL_MS and at most LATE_MS past the
+ * deadline), none judged after its wait, and the heartbeat came within the wait (the silence lay
+ * within the watchdog's own stall) or was sent in time. That is a stalled Worker draining its queue.
  */
 function mustNotPage(o: Outcome, gap: Gap): boolean {
-  if (!gap.provedInTime) return false;
   const looks = [...new Set(o.evaluations)].filter((t) => t >= gap.from && t < gap.to).sort((a, b) => a - b);
   const first = looks[0];
-  if (first === undefined) return true;
+  if (first === undefined) return gap.provedInTime;
   if (first - gap.from <= STALL_MS || first - gap.from > LATE_MS) return false;
-  return looks.every((t) => t < first + STALL_HOLD_MS);
+  if (!looks.every((t) => t < first + STALL_HOLD_MS)) return false;
+  return gap.to < first + STALL_HOLD_MS || gap.provedInTime;
 }
 
 /**
@@ -226,15 +229,23 @@ export function check(o: Outcome): Broken | null {
   // The silence monitor's windows, whatever their cause (silent, flapping, or a stop that paged once it expired).
   const silent = [...known.values()].filter((w) => w.monitor === SILENCE_MONITOR.agent);
 
-  for (const gap of silences(o.accepted)) {
+  const gaps = silences(o.accepted);
+  for (const gap of gaps) {
     const covering = silent.filter((w) => w.startedAt <= gap.to && (w.endedAt ?? Infinity) >= gap.from);
     const paged = covering.find((w) => CHANNELS.every((c) => triggered(c, w.id)));
-    // Opened for this stretch (a window kept open from one before may have paged for that one).
-    const own = covering.filter((w) => w.startedAt >= gap.after && CHANNELS.some((c) => triggered(c, w.id)));
+    // Opened for this stretch and closed before another began: a window kept open from one stretch
+    // into the next pages for the next one.
+    const own = covering.filter(
+      (w) =>
+        w.startedAt >= gap.after &&
+        w.endedAt !== null &&
+        !gaps.some((g) => g.from > gap.to && g.from < (w.endedAt as number)) &&
+        CHANNELS.some((c) => triggered(c, w.id)),
+    );
     if (own.length > 0 && mustNotPage(o, gap))
       return broken(
-        'no-page-when-sent-in-time',
-        `the heartbeat taken at ${gap.to}, past the deadline ${gap.from}, was sent in time and nothing judged the stretch before it (the watchdog held up), yet ${own.map((w) => w.id).join(', ')} paged`,
+        'not-paged-for-a-stall',
+        `nothing judged the stretch from the deadline ${gap.from} before the heartbeat taken at ${gap.to} (the watchdog held up, or none came), which was sent in time or came within the wait, yet ${own.map((w) => w.id).join(', ')} paged`,
       );
     if (paged === undefined && hadToPage(o, gap)) {
       return broken(

@@ -737,6 +737,8 @@ export class World {
       at: this.now,
       run: async () => {
         await this.admin('DELETE', `/silences/${pause.id}`);
+        // Held in force until the API took the request (a frozen Worker takes it late).
+        pause.to = this.now;
         pause.releaseTold = !this.holdsPause(pause.id);
         if (pause.releaseTold) this.out.evaluations.push(this.now);
         this.log(`silence ${pause.id} expired${pause.releaseTold ? '' : ' (object not told)'}`);

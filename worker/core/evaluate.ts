@@ -66,9 +66,12 @@ export function evaluateHeartbeat(
   // the silence happened all the same, and is recorded (and paged) before the heartbeat ends it.
   // A heartbeat at its deadline is on time.
   // One sent in time (held up on its way, or behind a stalled watchdog) shows the agent was never silent.
+  // One that comes while an evaluation held up waits for what was queued behind it (the agent's own
+  // retries, heartbeats it spooled while the Worker did not answer) ends a silence that lay within the
+  // watchdog's own stall: recorded as noticed late, told in the Watchdog's summary, not paged.
   const caughtUp =
     prev !== null && now > prev.deadlineAt && missDeadline(prev, now) !== null && !sentInTime(prev, facts, now)
-      ? evaluateTimers(prev, subject, config, now, { hold: false })
+      ? evaluateTimers(prev, subject, config, now, { hold: false, late: waits(prev, now) === 'goes_on' })
       : null;
   const before = caughtUp?.next ?? prev;
   // A retired agent heard again: the time it was retired is nobody's (not accounted as paused or blind).
@@ -186,9 +189,16 @@ const waitedForQueued = (live: LiveState) => live.state === 'up' && live.lastChe
 /**
  * The alarm's and the sweep's evaluation: a passed deadline, holds that complete on time alone,
  * rollups. One held up past a deadline first waits STALL_HOLD_MS (`hold`; not when a heartbeat past
- * its deadline catches up, which is itself what was queued).
+ * its deadline catches up, which is itself what was queued). `late`: the watchdog counts as late
+ * whatever the times say.
  */
-export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchConfig, now: number, opts = { hold: true }): Transition {
+export function evaluateTimers(
+  prev: LiveState,
+  subject: Subject,
+  config: WatchConfig,
+  now: number,
+  opts: { hold: boolean; late?: boolean } = { hold: true },
+): Transition {
   // A retired agent is watched no more: no deadline, no hold, no time accounted; its last rollups flush.
   if (prev.retiredAt !== undefined) return { next: { ...prev, lastCheckAt: now }, changes: [] };
   const wait = opts.hold ? waits(prev, now) : null;
@@ -197,7 +207,7 @@ export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchC
   const due = nextDueAt(prev, subject, config, now);
   // The watchdog itself is late when what was due waited longer than LATE_MS: what it opens now is
   // recorded as noticed late, and pages at the next evaluation that is on time if it is still open.
-  const late = due !== null && now - due > LATE_MS;
+  const late = opts.late === true || (due !== null && now - due > LATE_MS);
   let live: LiveState = { ...accountUntil(prev, config, now), lastCheckAt: now };
   const changes: Change[] = [];
   const missed = missDeadline(live, now);
@@ -210,7 +220,7 @@ export function evaluateTimers(prev: LiveState, subject: Subject, config: WatchC
       {
         dueAt: missed.dueAt,
         deadlineAt: prev.deadlineAt,
-        late: (waitedForQueued(prev) ? (prev.lastCheckAt as number) : now) - prev.deadlineAt > LATE_MS,
+        late: opts.late === true || (waitedForQueued(prev) ? (prev.lastCheckAt as number) : now) - prev.deadlineAt > LATE_MS,
       },
       now,
     );

@@ -79,25 +79,49 @@ describe('agent silence', () => {
       expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ at: 100, startedAt: at(5), suppressedBy: null, paged: true });
     });
 
-    it('a heartbeat sent after the deadline ends the wait by paging the silence, then it resolves', () => {
+    it("a heartbeat sent after the deadline, in the wait: the silence lay within the watchdog's own stall, recorded as noticed late and not paged", () => {
       const s = new Scenario(config('{}')).heartbeat(0, []);
       s.alarm(50).heartbeat(52, []);
-      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ at: 52, startedAt: at(5), paged: true });
-      s.heartbeat(57, []);
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({
+        at: 52,
+        startedAt: at(5),
+        suppressedBy: 'watchdog_gap',
+        paged: false,
+      });
+      s.heartbeat(57, []).alarmsUntil(66);
+      expect(s.windows('window_closed', 'agent')).toHaveLength(1);
+      expect(s.notifications()).toHaveLength(0);
+    });
+
+    it('a heartbeat sent after the deadline, after the wait (its alarm lost): the silence pages, then it resolves', () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.alarm(50).heartbeat(56, []);
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ at: 56, startedAt: at(5), suppressedBy: null, paged: true });
+      s.heartbeat(61, []);
       expect(s.windows('window_closed', 'agent')).toHaveLength(1);
     });
 
-    it('one sent in time that is not the next (the one before it lost) does not hide the silence', () => {
+    it("one in the wait that is not the next (those before it timed out and were spooled): the watchdog's own gap, recorded and not paged", () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      for (let i = 0; i < 8; i++) s.spooled();
+      s.alarm(50).heartbeat(50.2, [], { sentAtOffsetS: -1.2 });
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ startedAt: at(5), suppressedBy: 'watchdog_gap', paged: false });
+      s.alarmsUntil(55).heartbeat(55, []).alarmsUntil(64);
+      expect(s.windows('window_closed', 'agent')[0]).toMatchObject({ endedAt: at(50.2), paged: false });
+      expect(s.notifications()).toHaveLength(0);
+    });
+
+    it('one in time that is not the next, taken after the wait: the silence pages', () => {
       const s = new Scenario(config('{}')).heartbeat(0, []);
       s.spooled();
-      s.alarm(50).heartbeat(50.2, [], { sentAtOffsetS: -42.2 });
+      s.heartbeat(30, [], { sentAtOffsetS: -22 });
       expect(pages(s)).toHaveLength(1);
     });
 
     it("one whose agent's clock went back (it reads in time only because the clock was stepped) does not hide the silence", () => {
       const s = new Scenario(config('{}')).heartbeat(0, []);
-      s.alarm(50).heartbeat(50.2, [], { sentAtOffsetS: -60 });
-      expect(pages(s)).toHaveLength(1);
+      s.heartbeat(30, [], { sentAtOffsetS: -40 });
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ at: 30, paged: true });
     });
 
     it('an alarm run twice does not cut the wait short, nor begin it again', () => {
