@@ -230,6 +230,11 @@ export function check(o: Outcome): Broken | null {
   const silent = [...known.values()].filter((w) => w.monitor === SILENCE_MONITOR.agent);
 
   const gaps = silences(o.accepted);
+  // Every deadline missed, by however little (the object's alarm at the deadline sees a heartbeat a millisecond late as a miss).
+  const misses = o.accepted.flatMap((a, i) => {
+    const b = o.accepted[i + 1];
+    return b !== undefined && !a.stopping && b.at > a.deadlineAt ? [a.deadlineAt] : [];
+  });
   for (const gap of gaps) {
     const covering = silent.filter((w) => w.startedAt <= gap.to && (w.endedAt ?? Infinity) >= gap.from);
     const paged = covering.find((w) => CHANNELS.every((c) => triggered(c, w.id)));
@@ -239,7 +244,7 @@ export function check(o: Outcome): Broken | null {
       (w) =>
         w.startedAt >= gap.after &&
         w.endedAt !== null &&
-        !gaps.some((g) => g.from > gap.to && g.from < (w.endedAt as number)) &&
+        !misses.some((m) => m > gap.to && m < (w.endedAt as number)) &&
         CHANNELS.some((c) => triggered(c, w.id)),
     );
     if (own.length > 0 && mustNotPage(o, gap))

@@ -169,7 +169,7 @@ describe('D1 that hangs under an agent object', () => {
       const m = instance as AgentMonitor;
       m.replicator.d1 = hangingD1();
       // Past the deadline (5 s + 5 s grace), on time; waiting on D1 takes no real time.
-      m.clock = { now: () => a.at(15), sleep: () => Promise.resolve() };
+      m.clock = { now: () => a.at(12), sleep: () => Promise.resolve() };
     });
     await fireAlarm(a.id);
     const window = (await storedLive(a.id))?.silence?.window;

@@ -324,7 +324,7 @@ describe('maintenance and silences', () => {
   });
 
   it('a silence pauses paging: a silent agent under it opens a window that pages nobody; expiring it resumes paging', async () => {
-    await heardAgo('kilo', 12_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'kilo' }));
+    await heardAgo('kilo', 11_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'kilo' }));
     const { silence } = await json<{ silence: { id: string; active: boolean; ends_at: string } }>(
       await admin('/silences', { body: { reason: 'rebuilding kilo', agents: ['kilo'], ends_at: iso(Date.now() + 3_600_000) } }),
       201,
@@ -353,7 +353,7 @@ describe('maintenance and silences', () => {
 
 describe('automatic incidents', () => {
   it('a paged window on a customer-facing component opens a public incident, a human can reword it, and the close resolves it', async () => {
-    await heardAgo('juliet', 12_000, (sent_at) =>
+    await heardAgo('juliet', 11_000, (sent_at) =>
       sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, seq: 1, boot: 'juliet-boot', sent_at }), { agent: 'juliet' }),
     );
     await fireAlarm('juliet');

@@ -98,7 +98,7 @@ describe('the status page', () => {
   });
 
   it('shows a silent agent as blind once its alarm has fired; what it fed is unverified, never operational', async () => {
-    await heardAgo('delta', 12_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'delta' }));
+    await heardAgo('delta', 11_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'delta' }));
     await fireAlarm('delta');
     const { html } = await page();
     expect(rowOf(html, 'delta')).toContain('class="state blind"');

@@ -25,8 +25,8 @@ describe('the one-minute sweep', () => {
   });
 
   it('opens the window of an agent whose deadline passed without an alarm', async () => {
-    // Its deadline 2 s ago: a sweep within 10 s of it is on time and pages at once (one later waits 5 s; below).
-    await heardAgo('juliet', 12_000, (sent_at) =>
+    // Its deadline 1 s ago: a sweep within 3 s of it is on time and pages at once (one later waits 5 s: watchdog-gap.test.ts).
+    await heardAgo('juliet', 11_000, (sent_at) =>
       sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'juliet' }),
     );
     const live = (await storedLive('juliet')) as NonNullable<Awaited<ReturnType<typeof storedLive>>>;
@@ -47,10 +47,10 @@ describe('the sweep under strain', () => {
   });
 
   it('finds the agents by their public copies while D1 cannot list them: a silence whose alarm was lost is still opened', async () => {
-    await heardAgo('hotel', 12_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'hotel' }));
+    await heardAgo('hotel', 11_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'hotel' }));
     await env.DB.exec('ALTER TABLE agents RENAME TO agents_away');
     try {
-      const report = await runSweep({ ...sweepDeps(env), now: () => Date.now() + 5_000 });
+      const report = await runSweep({ ...sweepDeps(env), now: () => Date.now() });
       expect(report.fired).toContain('hotel');
       expect((await storedLive('hotel'))?.silence?.window).toMatchObject({ cause: 'agent_silent', endedAt: null });
     } finally {
@@ -59,12 +59,12 @@ describe('the sweep under strain', () => {
   });
 
   it('goes on without a D1 that hangs: the agents are found by their public copies and an overdue silence is opened', async () => {
-    await heardAgo('golf', 12_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'golf' }));
+    await heardAgo('golf', 11_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'golf' }));
     await loseAlarm('golf');
     const saved = d1Wait.ms;
     d1Wait.ms = 50;
     try {
-      const now = Date.now() + 5_000;
+      const now = Date.now();
       const deps = sweepDeps({ ...env, DB: hangingD1() });
       // Not the first sweep of an hour: the hourly prune (which may take long) is not this test's.
       const report = await runSweep({ ...deps, tick: async () => ({ gap: null, previousTickAt: now - 60_000 }), now: () => now });

@@ -19,7 +19,7 @@ export const LATE_MS = 2 * 60_000;
  * stalled, its alarm late or lost): heartbeats the agent sent in time may be queued behind it. It
  * waits STALL_HOLD_MS for them before it judges the silence.
  */
-export const STALL_MS = 10_000;
+export const STALL_MS = 3_000;
 export const STALL_HOLD_MS = 5_000;
 
 export interface LiveState {
