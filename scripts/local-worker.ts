@@ -11,6 +11,8 @@ export interface LocalWorker {
   stop(): Promise<void>;
   /** SIGKILL to wrangler, workerd and all: a crash, with no chance to finish anything (fault tests). */
   kill(): Promise<void>;
+  /** SIGSTOP or SIGCONT to wrangler, workerd and all: a Worker paused and let go again (fault tests). */
+  freeze(frozen: boolean): void;
 }
 
 export interface LocalWorkerOptions {
@@ -102,6 +104,8 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
 
   const stop = async () => {
     if (exited() || child.pid === undefined) return;
+    // A group left stopped (a fault test that failed mid-freeze) takes SIGTERM only once continued.
+    process.kill(-child.pid, 'SIGCONT');
     process.kill(-child.pid, 'SIGTERM');
     const killed = await Promise.race([exit.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
     if (!killed && !exited()) process.kill(-child.pid, 'SIGKILL');
@@ -114,6 +118,10 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     await exit;
   };
 
+  const freeze = (frozen: boolean) => {
+    if (!exited() && child.pid !== undefined) process.kill(-child.pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+  };
+
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
@@ -121,7 +129,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
       // 503 is an answer too: /healthz says so when settings need attention, and the Worker is up.
-      if (res.status === 200 || res.status === 503) return { url, output: kept.text, stop, kill };
+      if (res.status === 200 || res.status === 503) return { url, output: kept.text, stop, kill, freeze };
     } catch {
       // Not listening yet.
     }

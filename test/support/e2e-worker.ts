@@ -17,6 +17,8 @@ export interface TestWorker {
   pause(): Promise<void>;
   /** Kills wrangler (SIGKILL, the whole process group) but keeps its state, for resume(). */
   crash(): Promise<void>;
+  /** Stops the whole process group (SIGSTOP) for `ms` of real time, then lets it go on (SIGCONT). */
+  freeze(ms: number): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -56,6 +58,15 @@ export async function startTestWorker(prefix: string, vars: Record<string, strin
     },
     resume: async () => {
       t.worker = await start();
+    },
+    freeze: async (ms) => {
+      const worker = t.worker;
+      worker?.freeze(true);
+      try {
+        await new Promise((r) => setTimeout(r, ms));
+      } finally {
+        worker?.freeze(false);
+      }
     },
     stop: async () => {
       await t.worker?.stop();

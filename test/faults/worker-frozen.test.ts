@@ -1,0 +1,76 @@
+// The Worker frozen (SIGSTOP: wrangler, workerd and all, as a paused VM or a stalled host would leave
+// it) for 20 s while one agent keeps sending and another has stopped. When it runs again, its alarms
+// are late and the heartbeats the frozen Worker held (or that timed out and came again) arrive just
+// after them. The agent that kept sending was never silent: no page. The agent that stopped is paged,
+// once the late look has waited for what was queued behind it.
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecret } from '../../protocol/signature.ts';
+import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
+import { LoopingAgent, secretsFor } from '../support/fleet.ts';
+import { type Recorder, startRecorder } from '../support/http-recorder.ts';
+import { d1Query } from '../support/local-d1.ts';
+import { waitFor } from '../support/ports.ts';
+
+const secret = generateSecret();
+const hookSecret = generateSecret();
+let w: TestWorker;
+let receiver: Recorder;
+const agents: LoopingAgent[] = [];
+
+const opened = (agent: string) =>
+  receiver.requests
+    .map(
+      (r) =>
+        new Webhook(hookSecret).verify(r.body, r.headers as Record<string, string>) as {
+          type: string;
+          data: { window?: { agent: string } };
+        },
+    )
+    .filter((e) => e.type === 'window.opened' && e.data.window?.agent === agent);
+
+beforeAll(async () => {
+  receiver = await startRecorder();
+  w = await startTestWorker('frozen', {
+    BLINDSPOT_AGENT_SECRETS: secretsFor(['steady', 'gone'], secret),
+    BLINDSPOT_CONFIG: JSON.stringify({ notifications: { channels: [{ id: 'hook', type: 'webhook' }], repeat_interval_s: 0 } }),
+    BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ hook: { url: `${receiver.url}/hook`, secret: hookSecret } }),
+  });
+}, 90_000);
+
+afterAll(async () => {
+  for (const a of agents) a.stop();
+  await w?.stop();
+  await receiver?.close();
+});
+
+describe('the Worker frozen for 20 s', () => {
+  it('pages nobody for the agent that kept sending, and still pages the one that stopped', async () => {
+    // Interval 1 s, grace 2 s: each deadline is 3 s after the heartbeat, so both fall inside the freeze.
+    const steady = new LoopingAgent(w.url, 'steady', secret, { intervalS: 1, graceS: 2, boot: 'b1' });
+    const gone = new LoopingAgent(w.url, 'gone', secret, { intervalS: 1, graceS: 2, boot: 'b1' });
+    agents.push(steady, gone);
+    for (const a of agents) a.start();
+    await waitFor('both agents up', async () => agents.every((a) => a.results.some((r) => r?.status === 202)), 20_000);
+    gone.stop();
+
+    await w.freeze(20_000);
+    const thawedAt = Date.now();
+
+    await waitFor('the stopped agent paged', async () => opened('gone').length >= 1, 30_000, 250);
+    // The late look waits 5 s for what was queued; give the steady agent's window, were there one, time to page.
+    await new Promise((r) => setTimeout(r, Math.max(0, thawedAt + 10_000 - Date.now())));
+    expect(steady.results.at(-1)?.status).toBe(202);
+    expect(opened('steady')).toEqual([]);
+    expect(opened('gone')).toHaveLength(1);
+    // What D1 holds for the steady agent: nothing, or its silence recorded as the watchdog's own gap.
+    const windows = d1Query<{ agent_id: string; suppressed_by: string | null }>(
+      w.persistTo,
+      "SELECT agent_id, suppressed_by FROM windows WHERE agent_id = 'steady'",
+    );
+    for (const row of windows) expect(row.suppressed_by).toBe('watchdog_gap');
+    console.log(`frozen: the steady agent's windows ${JSON.stringify(windows)}; its failed tries ${steady.errors.length}`);
+    const goodbyes = await Promise.all([steady.leave()]);
+    expect(goodbyes.map((r) => r?.status)).toEqual([202]);
+  }, 90_000);
+});
