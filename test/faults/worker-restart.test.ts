@@ -7,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
-import { LoopingAgent, secretsFor } from '../support/fleet.ts';
+import { hookedWorkerVars, LoopingAgent } from '../support/fleet.ts';
 import { type Recorder, startRecorder } from '../support/http-recorder.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { waitFor } from '../support/ports.ts';
@@ -50,11 +50,7 @@ const delivered = (agent: string, type: string) => events().filter((e) => e.agen
 
 beforeAll(async () => {
   receiver = await startRecorder();
-  w = await startTestWorker('restart', {
-    BLINDSPOT_AGENT_SECRETS: secretsFor(['paged', 'due', 'steady'], secret),
-    BLINDSPOT_CONFIG: JSON.stringify({ notifications: { channels: [{ id: 'hook', type: 'webhook' }], repeat_interval_s: 0 } }),
-    BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ hook: { url: `${receiver.url}/hook`, secret: hookSecret } }),
-  });
+  w = await startTestWorker('restart', hookedWorkerVars(['paged', 'due', 'steady'], secret, `${receiver.url}/hook`, hookSecret));
 }, 90_000);
 
 afterAll(async () => {

@@ -111,6 +111,18 @@ export function secretsFor(agents: readonly string[], base: string): string {
   return JSON.stringify(Object.fromEntries(agents.map((a) => [a, [agentSecret(base, a)]])));
 }
 
+/**
+ * A test Worker's settings for these agents (their secrets derived from `base`) and one signed webhook
+ * channel, `hook`, at `hookUrl`: every window pages it, with no reminders.
+ */
+export function hookedWorkerVars(agents: readonly string[], base: string, hookUrl: string, hookSecret: string): Record<string, string> {
+  return {
+    BLINDSPOT_AGENT_SECRETS: secretsFor(agents, base),
+    BLINDSPOT_CONFIG: JSON.stringify({ notifications: { channels: [{ id: 'hook', type: 'webhook' }], repeat_interval_s: 0 } }),
+    BLINDSPOT_CHANNEL_SECRETS: JSON.stringify({ hook: { url: hookUrl, secret: hookSecret } }),
+  };
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
