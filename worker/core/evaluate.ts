@@ -166,7 +166,7 @@ function keepWithinLimit(monitors: Record<string, MonitorInstance>, now: number)
  * off by a constant does not matter; one stepped back could hide a silence, hence the next seq only
  * and not past LATE_MS (a silence noticed that late is recorded as the watchdog's gap regardless).
  */
-export function sentInTime(prev: LiveState, facts: HeartbeatFacts, now: number): boolean {
+function sentInTime(prev: LiveState, facts: HeartbeatFacts, now: number): boolean {
   if (now - prev.deadlineAt > LATE_MS || facts.boot !== prev.boot || facts.seq !== prev.seq + 1) return false;
   const elapsed = facts.sentAt - prev.lastSentAt;
   return elapsed >= 0 && prev.lastHeartbeatAt + elapsed <= prev.deadlineAt;
