@@ -57,7 +57,7 @@ describe('blindspot-agent', () => {
     const heartbeat = JSON.parse(stdout) as { v: number; signals: { name: string; labels: Record<string, string> }[] };
     expect(heartbeat.v).toBe(1);
     const demo = heartbeat.signals.filter((s) => s.labels.source === 'demo');
-    expect(demo).toHaveLength(4);
+    expect(demo).toHaveLength(7);
     expect(demo.every((s) => s.labels.simulated === 'true')).toBe(true);
     // The agent's own telemetry rides along: how long the probe took and how many signals it missed.
     expect(heartbeat.signals.filter((s) => s.labels.source === 'blindspot-agent').map((s) => s.name)).toEqual([
@@ -65,7 +65,7 @@ describe('blindspot-agent', () => {
       'agent.probe.failed',
     ]);
     expect(stderr).toMatch(/^LEVEL\s+SIGNAL/m);
-    expect(stderr.match(/^UP\s/gm)).toHaveLength(6);
+    expect(stderr.match(/^UP\s/gm)).toHaveLength(9);
   });
 
   it('once exits 1 when a signal could not be measured', () => {
@@ -105,7 +105,7 @@ describe('blindspot-agent', () => {
       timeout: 15_000,
     });
     expect(result.status, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout).signals.length).toBe(6);
+    expect(JSON.parse(result.stdout).signals.length).toBe(9);
   });
 
   it('once refuses a bad --over or --watchdog-config with exit 2 and a message naming it', () => {

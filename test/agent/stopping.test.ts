@@ -30,7 +30,7 @@ describe('an agent stopped on purpose', () => {
     const last = bodies[bodies.length - 1]!;
     expect(last.stopping).toBe(true);
     expect(last.seq).toBe(bodies[bodies.length - 2]!.seq + 1);
-    expect(last.signals).toHaveLength(6);
+    expect(last.signals).toHaveLength(9);
     expect(bodies.slice(0, -1).every((b) => b.stopping === undefined)).toBe(true);
   });
 });
