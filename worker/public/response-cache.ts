@@ -4,6 +4,7 @@
 // one rendering per answer per period, not one per request. Only 200s are kept, per Worker
 // environment, a bounded number of them.
 import type { Env } from '../env.ts';
+import { resultOf, runShared, type SharedRun } from './shared-run.ts';
 import { refreshMs } from './state.ts';
 
 interface Kept {
@@ -16,8 +17,10 @@ interface Kept {
 
 const MAX_KEPT = 64;
 const kept = new WeakMap<Env, Map<string, Kept>>();
-/** Builds under way: readers arriving while an answer is being built wait for that one. */
-const building = new WeakMap<Env, Map<string, Promise<Kept>>>();
+/** Builds under way: readers arriving while an answer is being built wait for that one (public/shared-run.ts). */
+const building = new WeakMap<Env, Map<string, SharedRun<Kept>>>();
+/** How long a reader waits for another's build before building the answer itself. */
+const BUILD_WAIT_MS = 5_000;
 
 const maxAgeMs = (res: Response) => Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1] ?? 0) * 1000;
 
@@ -33,16 +36,21 @@ export async function keptAnswer(env: Env, key: string, now: number, build: () =
     return new Response(hit.body, { status: hit.status, headers });
   }
   if (refreshMs(env) === 0) return build();
-  const pending = building.get(env) ?? new Map<string, Promise<Kept>>();
+  const pending = building.get(env) ?? new Map<string, SharedRun<Kept>>();
   building.set(env, pending);
-  let job = pending.get(key);
-  if (job === undefined) {
-    job = buildAndKeep(env, answers, key, now, build).finally(() => pending.delete(key));
-    pending.set(key, job);
+  const other = pending.get(key);
+  const theirs = other === undefined ? undefined : await resultOf(other, BUILD_WAIT_MS);
+  if (theirs !== undefined) return answer(theirs);
+  const mine: SharedRun<Kept> = { startedAt: Date.now() };
+  pending.set(key, mine);
+  try {
+    return answer(await runShared(mine, () => buildAndKeep(env, answers, key, now, build)));
+  } finally {
+    if (pending.get(key) === mine) pending.delete(key);
   }
-  const done = await job;
-  return new Response(done.body, { status: done.status, headers: done.headers });
 }
+
+const answer = (k: Kept) => new Response(k.body, { status: k.status, headers: k.headers });
 
 /** Builds the answer once for every reader waiting on it; keeps it if it is a 200 that may be cached. */
 async function buildAndKeep(env: Env, answers: Map<string, Kept>, key: string, now: number, build: () => Promise<Response>) {

@@ -18,6 +18,7 @@ import { readAllCopies } from '../durable/public-shards.ts';
 import { listAgents } from '../store/agents.ts';
 import { credentials } from '../durable/credentials.ts';
 import { createDb } from '../store/db.ts';
+import { resultOf, runShared, type SharedRun } from './shared-run.ts';
 import { type IncidentWithUpdates, listIncidents } from '../store/notices.ts';
 import { watchConfig } from '../watch-config.ts';
 
@@ -237,8 +238,10 @@ const saidBad = new Set<string>();
 const DEFAULT_REFRESH_S = 2;
 const MAX_REFRESH_S = 60;
 
-/** Per Worker environment: the gathering in use (one at a time: readers arriving meanwhile share it). */
-const gathered = new WeakMap<Env, { at: number; done: Promise<Gathered> }>();
+/** Per Worker environment: the gathering in use (one at a time: readers arriving meanwhile share it, public/shared-run.ts). */
+const gathered = new WeakMap<Env, SharedRun<Gathered> & { at: number }>();
+/** How long a reader waits for another's gathering before gathering itself (a gathering waits at most d1Wait on D1). */
+const GATHER_WAIT_MS = 5_000;
 
 /**
  * The public state as of `now`. The reads behind it (D1, every agent's object, the watchdog) are made
@@ -252,15 +255,20 @@ export async function publicState(
   requestUrl: string,
   now = Date.now(),
 ): Promise<PublicState> {
-  let entry = gathered.get(env);
-  if (entry === undefined || now - entry.at >= refreshMs(env) || now < entry.at) {
-    const fresh = { at: now, done: gather(env, ctx, now) };
-    gathered.set(env, fresh);
-    // A gathering that failed is not kept: the next reader tries again.
-    fresh.done.catch(() => gathered.get(env) === fresh && gathered.delete(env));
-    entry = fresh;
+  const entry = gathered.get(env);
+  if (entry !== undefined && now - entry.at < refreshMs(env) && now >= entry.at) {
+    const shared = await resultOf(entry, GATHER_WAIT_MS);
+    if (shared !== undefined) return judge(env, shared, now, requestUrl);
   }
-  return judge(env, await entry.done, now, requestUrl);
+  const fresh: SharedRun<Gathered> & { at: number } = { at: now, startedAt: Date.now() };
+  gathered.set(env, fresh);
+  try {
+    return judge(env, await runShared(fresh, () => gather(env, ctx, now)), now, requestUrl);
+  } catch (e: unknown) {
+    // A gathering that failed is not kept: the next reader tries again.
+    if (gathered.get(env) === fresh) gathered.delete(env);
+    throw e;
+  }
 }
 
 function judge(env: Env, g: Gathered, now: number, requestUrl: string): PublicState {
