@@ -6,6 +6,8 @@ import { OFFLINE_ENV, WRANGLER_BIN } from './wrangler.js';
 
 export interface LocalWorker {
   url: string;
+  /** wrangler's pid, which leads the process group of wrangler, workerd and all. */
+  pid: number | undefined;
   /** The last OUTPUT_KEPT characters wrangler printed (for test failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -129,7 +131,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
       // 503 is an answer too: /healthz says so when settings need attention, and the Worker is up.
-      if (res.status === 200 || res.status === 503) return { url, output: kept.text, stop, kill, freeze };
+      if (res.status === 200 || res.status === 503) return { url, pid: child.pid, output: kept.text, stop, kill, freeze };
     } catch {
       // Not listening yet.
     }

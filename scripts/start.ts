@@ -1,9 +1,12 @@
-// npm start: local D1 migrations, the Worker under wrangler dev on 127.0.0.1:8787, a demo agent, and a
-// receiver that prints notifications. Ctrl-C stops every process it started.
+// npm start: local D1 migrations, the Worker under wrangler dev behind its front door on 127.0.0.1:8787
+// (front-door.ts: it keeps the local stack up under a flood of readers), a demo agent, and a receiver
+// that prints notifications. Ctrl-C stops every process it started.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createServer } from 'node:net';
 import { startEventReceiver } from './event-receiver.ts';
+import { type FrontDoor, startFrontDoor } from './front-door.ts';
 import { applyMigrations, type LocalWorker, startLocalWorker } from './local-worker.ts';
 
 const PORT = 8787;
@@ -27,6 +30,7 @@ async function main(): Promise<void> {
   let worker: LocalWorker | undefined;
   let agent: ChildProcess | undefined;
   let receiver: Server | undefined;
+  let door: FrontDoor | undefined;
   let sweep: NodeJS.Timeout | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
     // otherwise the next npm start pages the demo agent as silent for the time it was down.
     await stopAgent(agent);
     receiver?.close();
+    await door?.close();
     await worker?.stop();
     process.exit(code);
   };
@@ -49,26 +54,39 @@ async function main(): Promise<void> {
     receiver = await startEventReceiver(RECEIVER_PORT, vars.BLINDSPOT_WEBHOOK_SECRET, (line) => console.log(line));
   }
   console.log('starting the Worker (wrangler dev, local workerd) ...');
-  worker = await startLocalWorker({ port: PORT, echo: true });
+  worker = await startLocalWorker({ port: await freePort(), echo: true });
+  door = await startFrontDoor({ port: PORT, upstream: worker.url });
   agent = spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', 'examples/demo-agent.yaml'], { stdio: 'inherit' });
   agent.on('exit', (code) => {
     if (!stopping) console.log(`demo agent exited (${code}); the Worker keeps running and will show it blind`);
   });
   // wrangler dev runs no cron: tick the one-minute sweep as Cloudflare would, so the watchdog's own
   // liveness, its safety net and pruning behave locally as they do deployed.
-  const url = worker.url;
+  // Straight to wrangler, not through the front door: the platform's cron waits behind no reader.
+  const cron = worker.url;
+  const url = door.url;
   sweep = setInterval(() => {
-    fetch(`${url}/__scheduled?cron=*+*+*+*+*`).catch((e: unknown) =>
+    fetch(`${cron}/__scheduled?cron=*+*+*+*+*`).catch((e: unknown) =>
       console.error('sweep tick failed:', e instanceof Error ? e.message : e),
     );
   }, 60_000);
-  void fetch(`${url}/__scheduled?cron=*+*+*+*+*`).catch(() => undefined);
+  void fetch(`${cron}/__scheduled?cron=*+*+*+*+*`).catch(() => undefined);
   const admin = vars.BLINDSPOT_ADMIN_TOKENS
-    ? `\n  Admin: ${worker.url}/admin and \`npx blindspot\` (the demo token is in .dev.vars.example; BLINDSPOT_WORKER_URL=${worker.url})\n  Gap report: ${worker.url}/gaps (the browser asks for a password: the demo admin token)`
+    ? `\n  Admin: ${url}/admin and \`npx blindspot\` (the demo token is in .dev.vars.example; BLINDSPOT_WORKER_URL=${url})\n  Gap report: ${url}/gaps (the browser asks for a password: the demo admin token)`
     : '';
-  console.log(
-    `\n  Blindspot status page: ${worker.url}/${admin}\n  Demo agent "demo" sends a heartbeat every 5 s. Ctrl-C stops everything.\n`,
-  );
+  console.log(`\n  Blindspot status page: ${url}/${admin}\n  Demo agent "demo" sends a heartbeat every 5 s. Ctrl-C stops everything.\n`);
+}
+
+/** A port on 127.0.0.1 that was free a moment ago: wrangler dev's own, behind the front door. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
 }
 
 /** SIGTERM, then up to 5 s for the agent to send its goodbye and exit. */

@@ -56,6 +56,12 @@ const alive = (pid: number) => {
   }
 };
 
+/** waitFor, telling what npm start printed (by the time it gave up) when it does. */
+const waitWithOutput: typeof waitFor = (what, check, timeoutMs, everyMs) =>
+  waitFor(what, check, timeoutMs, everyMs).catch((e: Error) => {
+    throw new Error(`${e.message}\nnpm start printed:\n${output.slice(-3000)}`);
+  });
+
 async function summary(): Promise<{
   status: { indicator: string };
   page: { verified_at: string | null };
@@ -91,8 +97,8 @@ afterAll(async () => {
 
 describe('npm start in a fresh checkout', () => {
   it('shows the demo stack operational, every component verified', async () => {
-    const healthy = await waitFor(
-      `the page to say operational (npm start printed:\n${output.slice(-3000)})`,
+    const healthy = await waitWithOutput(
+      'the page to say operational',
       async () => {
         const s = await summary();
         return s.status.indicator === 'none' && s.components.every((c) => c.blindspot_status === 'operational') ? s : undefined;
@@ -116,8 +122,8 @@ describe('npm start in a fresh checkout', () => {
     process.kill(agent?.pid as number, 'SIGKILL');
     await waitFor('the page to stop saying operational', async () => (await summary()).status.indicator !== 'none', 20_000, 500);
     // The event receiver npm start runs prints what the Worker sent it.
-    await waitFor(
-      `the receiver to print the window (npm start printed:\n${output.slice(-3000)})`,
+    await waitWithOutput(
+      'the receiver to print the window',
       async () => /\[events\] window\.opened: agent demo agent_silent/.test(output),
       30_000,
       500,
