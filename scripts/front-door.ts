@@ -159,7 +159,11 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
       },
       (answer) => {
         answer.on('end', release);
-        answer.on('error', release);
+        answer.on('error', () => {
+          release();
+          // wrangler's answer broke off: so does the client's, rather than hang half-sent.
+          res.destroy();
+        });
         if (gone) {
           // The client left: read the answer and throw it away, so wrangler's connection is kept, not cut.
           answer.resume();
