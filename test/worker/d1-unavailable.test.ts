@@ -4,7 +4,7 @@
 // answer, and once D1 is back the same request succeeds. D1 that hangs: the public surfaces, /metrics
 // and /healthz answer after a bounded wait, from the kept copy; an agent's object pages without it,
 // and the Watchdog object still tells a gap in its ticks.
-import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
+import { abortAllDurableObjects, createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isD1Outage } from '../../worker/core/replication-policy.ts';
@@ -178,6 +178,32 @@ describe('D1 that hangs under an agent object', () => {
     expect(await agentStub(a.id).visit(a.at(70))).toMatchObject({ ensured: expect.any(String) });
     // D1 has none of it yet: the batches wait in the object's queue.
     expect((await agentStub(a.id).health()).replication.length).toBeGreaterThan(0);
+  });
+});
+
+describe("an operator's silence, with D1 away", () => {
+  it('is still known to an object reset meanwhile: the silence it covers is recorded, not paged', async () => {
+    const a = new SimulatedAgent(`silenced-reset-${uniqueId()}`);
+    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+    const iso = (second: number) => new Date(a.at(second)).toISOString();
+    const made = await admin(
+      '/v1/admin/silences',
+      'POST',
+      JSON.stringify({ reason: 'db work', agents: [a.id], starts_at: iso(0), ends_at: iso(3600) }),
+    );
+    expect(made.status).toBe(201);
+    await agentStub(a.id).maintenanceChanged();
+    // D1 goes away, and the object is reset (evicted, redeployed): a new instance, from storage alone.
+    await d1Down();
+    await abortAllDurableObjects();
+    await runInDurableObject(agentStub(a.id), (instance) => {
+      (instance as AgentMonitor).clock = { now: () => a.at(12), sleep: () => Promise.resolve() };
+    });
+    // Past the deadline (5 s + 5 s grace): the agent is silent, under the operator's silence.
+    await fireAlarm(a.id);
+    const window = (await storedLive(a.id))?.silence?.window;
+    expect(window).toMatchObject({ cause: 'agent_silent', endedAt: null, suppressedBy: expect.stringMatching(/^maintenance:silence:/) });
+    expect(await receivedFor('pd', a.id)).toEqual([]);
   });
 });
 

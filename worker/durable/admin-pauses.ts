@@ -1,22 +1,29 @@
 // What an agent's object reads from D1 itself, as a cache: the admin API's maintenance windows and
 // silences, and which channels an operator disabled or enabled. Read every few minutes or when told;
-// a D1 that fails or hangs keeps the last copy (detection and paging never wait for it).
+// a D1 that fails or hangs keeps the last copy (detection and paging never wait for it). The last copy
+// is kept in the object's own storage too (those that name its agent): an object reset while D1 is
+// away still knows an operator's silence, and does not page what the operator silenced.
 import type { Maintenance } from '../../config/resolve.ts';
 import { engineMaintenance } from '../core/notices.ts';
+import { matchesGlob } from '../core/glob.ts';
 import type { Db } from '../store/db.ts';
 import { channelStates } from '../store/deliveries.ts';
 import { pendingPauses } from '../store/notices.ts';
+import { getMeta, setMeta } from '../store/object-live.ts';
 import { replaceDisabledChannels } from '../store/object-outbox.ts';
 import { within } from './clock.ts';
 
 const REFRESH_MS = 5 * 60_000;
+/** Where the last copy read is kept in the object's storage. */
+const KEPT_KEY = 'admin_pauses';
 /** A read that fails is tried again this much sooner than a full refresh period. */
 const RETRY_AFTER_FAILURE_MS = 30_000;
 /** D1 reads wait at most this long. */
 export const D1_WAIT_MS = 1500;
 
 export class AdminPauses {
-  maintenance: Maintenance[] = [];
+  maintenance: Maintenance[];
+  /** A new instance reads D1 at its first chance, and goes by the copy kept in storage until then. */
   private readAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -24,7 +31,11 @@ export class AdminPauses {
     public db: Db,
     private readonly sql: SqlStorage,
     private readonly countRead: () => void,
-  ) {}
+    /** The agent (or source) this object watches; null while it has never been heard. */
+    private readonly subject: () => string | null = () => null,
+  ) {
+    this.maintenance = keptPauses(sql);
+  }
 
   async refresh(now: number, force = false): Promise<void> {
     if (!force && now - this.readAt < REFRESH_MS) return;
@@ -32,6 +43,10 @@ export class AdminPauses {
       this.countRead();
       const read = await withinD1Wait(Promise.all([pendingPauses(this.db, now), channelStates(this.db)]));
       this.maintenance = engineMaintenance(read[0]);
+      const id = this.subject();
+      const mine = id === null ? [] : this.maintenance.filter((m) => m.agents.some((g) => matchesGlob(g, id)));
+      const text = JSON.stringify(mine);
+      if (text !== getMeta(this.sql, KEPT_KEY)) setMeta(this.sql, KEPT_KEY, text);
       replaceDisabledChannels(
         this.sql,
         read[1].flatMap((c) => (c.disabled_at === null ? [] : [{ channel: c.channel_id, at: c.disabled_at, reason: c.disabled_reason }])),
@@ -41,6 +56,16 @@ export class AdminPauses {
       console.error('could not read maintenance, silences and channel state from D1; keeping the last ones read:', e);
       this.readAt = now - REFRESH_MS + RETRY_AFTER_FAILURE_MS;
     }
+  }
+}
+
+/** The copy kept in storage; none if there is none or it cannot be read. */
+function keptPauses(sql: SqlStorage): Maintenance[] {
+  try {
+    const parsed: unknown = JSON.parse(getMeta(sql, KEPT_KEY) ?? '[]');
+    return Array.isArray(parsed) ? (parsed as Maintenance[]) : [];
+  } catch {
+    return [];
   }
 }
 

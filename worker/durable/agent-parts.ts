@@ -42,7 +42,12 @@ export function agentParts(ctx: DurableObjectState, env: Env, host: PartsHost): 
   const db = createDb(env.DB);
   const now = () => host.clock().now();
   const replicator = new Replicator(ctx.storage, env.DB, now, () => `agent ${host.live()?.agentId ?? '?'}`);
-  const pauses = new AdminPauses(db, ctx.storage.sql, () => replicator.stats.reads++);
+  const pauses = new AdminPauses(
+    db,
+    ctx.storage.sql,
+    () => replicator.stats.reads++,
+    () => host.live()?.agentId ?? null,
+  );
   const sender: OutboxSender = new OutboxSender({
     storage: ctx.storage,
     db,
