@@ -27,8 +27,17 @@ import { liveInTables } from '../worker/fixtures/durable.ts';
 import { SimD1, SimNet } from './faults.ts';
 import { type AlarmMode, prng, type Schedule, type Segment } from './schedule.ts';
 
-/** The schedule's clock starts a day ahead of real time, on a whole minute. */
-const START = Math.ceil((Date.now() + 86_400_000) / 60_000) * 60_000;
+/**
+ * A schedule's clock starts over a day ahead of real time, at a minute of the UTC day drawn from its
+ * noise. The same minute for every run of a seed: what is aligned to the hour or the day (rollup
+ * buckets, uptime days, refresh periods) meets the schedule the same way, so a seed replays exactly
+ * whenever it is run. It used to start at the next whole minute, and a seed that failed in CI (676,
+ * an operator's silence forgotten by an object reset while D1 hung) passed when replayed later.
+ */
+export function startOf(noise: number, now = Date.now()): number {
+  const day = Math.ceil((now + 86_400_000) / 86_400_000) * 86_400_000;
+  return day + (Math.abs(noise) % 1440) * 60_000;
+}
 const SWEEP_MS = 60_000;
 const ALARM_DELAY_MS = 45_000;
 /** After a freeze, the requests it held are taken this long after the alarm and sweeps it held. */
@@ -158,7 +167,9 @@ interface Pending {
 }
 
 export class World {
-  private now = START;
+  /** When the schedule starts (startOf). */
+  private readonly start: number;
+  private now: number;
   private readonly net = new SimNet(() => this.now);
   private readonly d1: SimD1;
   /** The same D1 as the objects' readers and the sweep see it. */
@@ -195,10 +206,10 @@ export class World {
   private boot: string;
   private bootNo = 1;
   private seq = 0;
-  private nextBeatAt = START;
+  private nextBeatAt: number;
   private alarmAt: number | null = null;
   private lostAlarm: number | null = null;
-  private nextSweepAt = START + SWEEP_MS;
+  private nextSweepAt: number;
   private pending: Pending[] = [];
   /** What the operator does through the admin API, in order: played after the heartbeats of the same instant. */
   private operator: { at: number; run: () => Promise<void> }[] = [];
@@ -227,6 +238,9 @@ export class World {
     /** Notes the object's silence window at each step (replaying one seed). */
     private readonly verbose = false,
   ) {
+    this.start = startOf(schedule.noise);
+    this.now = this.nextBeatAt = this.start;
+    this.nextSweepAt = this.start + SWEEP_MS;
     this.d1 = new SimD1(env.DB, () => this.now);
     this.watchdogD1 = new SimD1(env.DB, () => this.now, this.d1);
     this.d1.onAwait = this.watchdogD1.onAwait = this.net.onAwait = (what) => this.atAwait(what);
@@ -339,7 +353,7 @@ export class World {
   }
 
   private log(line: string): void {
-    this.out.trace.push(`+${((this.now - START) / 1000).toFixed(1)}s ${line}`);
+    this.out.trace.push(`+${((this.now - this.start) / 1000).toFixed(1)}s ${line}`);
   }
 
   /** Calls into the object as the platform would, with the simulator's clock, jitter and D1. */
@@ -352,7 +366,7 @@ export class World {
       return await this.guard(Promise.resolve().then(() => fn(instance, state)));
     } catch (e: unknown) {
       if (e instanceof ResetAtAwait) throw e;
-      this.out.errors.push(`+${(this.now - START) / 1000}s ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.out.errors.push(`+${(this.now - this.start) / 1000}s ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       this.log(`${what} threw`);
       return undefined;
     } finally {
@@ -437,7 +451,7 @@ export class World {
     const [freezes, length] = [this.freezeDraw() < 1 / 6, 15_000 + Math.floor(this.freezeDraw() * 105_000)];
     const until = Math.min(start + length, start + s.durationS * 1000 - 1000);
     this.frozenUntil = given !== HEAL && freezes && until - start >= 12_000 ? until : null;
-    if (this.frozenUntil !== null) this.log(`the Worker freezes until +${((this.frozenUntil - START) / 1000).toFixed(1)}s`);
+    if (this.frozenUntil !== null) this.log(`the Worker freezes until +${((this.frozenUntil - this.start) / 1000).toFixed(1)}s`);
     const resets = s.resets
       .map((f, i) => ({ at: start + Math.floor(f * s.durationS * 1000), await: s.resetAwaits?.[i] ?? 0 }))
       .sort((a, b) => a.at - b.at);
@@ -474,7 +488,7 @@ export class World {
     seg.sameInstant = t <= this.now ? seg.sameInstant + 1 : 0;
     if (seg.sameInstant > 100) {
       this.out.errors.push(
-        `+${(this.now - START) / 1000}s livelock: the object keeps asking for its alarm at ${this.alarmAt} without time passing`,
+        `+${(this.now - this.start) / 1000}s livelock: the object keeps asking for its alarm at ${this.alarmAt} without time passing`,
       );
       this.now = end;
       return 'end';
@@ -600,7 +614,7 @@ export class World {
       viewComponents(this.config, [{ id: this.agentId, live }], this.now, false)
         .filter((v) => v.status === 'operational')
         .map((v) => v.id);
-    const at = `+${((this.now - START) / 1000).toFixed(1)}s`;
+    const at = `+${((this.now - this.start) / 1000).toFixed(1)}s`;
     // What the object holds in memory is what its last transaction stored (a failed one throws, and is an error above).
     const claimed = green(this.handle.instance.getStatus());
     if (claimed.length > 0) return void this.out.falseGreen.push(`${at} ${claimed.join(', ')} operational, but ${why}`);
@@ -684,7 +698,7 @@ export class World {
         }),
       );
       const text = await res.text();
-      if (res.status >= 500) this.out.errors.push(`+${(this.now - START) / 1000}s admin ${method} ${path}: ${res.status} ${text}`);
+      if (res.status >= 500) this.out.errors.push(`+${(this.now - this.start) / 1000}s admin ${method} ${path}: ${res.status} ${text}`);
       return res.ok ? (JSON.parse(text) as Record<string, unknown>) : null;
     } finally {
       this.trap = trap;
@@ -723,7 +737,7 @@ export class World {
     // Told of it, the object evaluated there and then.
     if (pause.told) this.out.evaluations.push(this.now);
     this.log(
-      `silence ${id} until +${((end - START) / 1000).toFixed(1)}s${mode === 'silence_expired' ? ' (to be expired)' : ''}${pause.told ? '' : ' (object not told)'}`,
+      `silence ${id} until +${((end - this.start) / 1000).toFixed(1)}s${mode === 'silence_expired' ? ' (to be expired)' : ''}${pause.told ? '' : ' (object not told)'}`,
     );
     return pause;
   }
@@ -774,7 +788,7 @@ export class World {
     const w = liveInTables(this.handle.state.storage.sql)?.silence?.window;
     return w === null || w === undefined
       ? ''
-      : ` silence window ${w.cause} from +${((w.startedAt - START) / 1000).toFixed(1)}s${w.paged ? ' paged' : ''}${w.suppressedBy === null ? '' : ` (${w.suppressedBy})`}`;
+      : ` silence window ${w.cause} from +${((w.startedAt - this.start) / 1000).toFixed(1)}s${w.paged ? ' paged' : ''}${w.suppressedBy === null ? '' : ` (${w.suppressedBy})`}`;
   }
 
   private newBoot(): void {
@@ -844,7 +858,7 @@ export class World {
       this.secret === null ? o.receiveHeartbeat(this.agentId, id, body) : this.viaRoute(this.secret, body, id),
     );
     const deadline =
-      result?.status === 'accepted' ? ` (deadline +${((result.deadlineAt - START) / 1000).toFixed(1)}s)${this.silenceNote()}` : '';
+      result?.status === 'accepted' ? ` (deadline +${((result.deadlineAt - this.start) / 1000).toFixed(1)}s)${this.silenceNote()}` : '';
     this.log(`heartbeat ${body.boot}#${body.seq}${body.stopping ? ' (stopping)' : ''}: ${result?.status ?? 'threw'}${deadline}`);
     if (result?.status === 'accepted') {
       this.out.evaluations.push(this.now);
