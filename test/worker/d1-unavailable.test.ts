@@ -16,6 +16,15 @@ import { runSweep } from '../../worker/jobs/sweep.ts';
 import { d1Wait } from '../../worker/durable/clock.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { hangingD1 } from './fixtures/d1.ts';
+import { createDb } from '../../worker/store/db.ts';
+
+/** A D1 whose every call fails at once, as one in an outage. */
+function refusingD1(): D1Database {
+  const refuse = () => Promise.reject(new Error('D1_ERROR: simulated outage: database unavailable'));
+  const statement = { bind: () => statement, all: refuse, first: refuse, run: refuse, raw: refuse };
+  const db = { prepare: () => statement, batch: refuse, exec: refuse, dump: refuse, withSession: () => db };
+  return db as unknown as D1Database;
+}
 import { agentStub, fireAlarm, storedLive } from './fixtures/durable.ts';
 import { receivedFor } from './fixtures/hub.ts';
 import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
@@ -204,6 +213,40 @@ describe("an operator's silence, with D1 away", () => {
     const window = (await storedLive(a.id))?.silence?.window;
     expect(window).toMatchObject({ cause: 'agent_silent', endedAt: null, suppressedBy: expect.stringMatching(/^maintenance:silence:/) });
     expect(await receivedFor('pd', a.id)).toEqual([]);
+  });
+});
+
+describe("an operator's silence ended while the agent's object cannot read D1", () => {
+  it('is let go at once (the admin API hands over what it read back): the silence after it pages', async () => {
+    const a = new SimulatedAgent(`page-silence-ended-${uniqueId()}`);
+    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+    const iso = (second: number) => new Date(a.at(second)).toISOString();
+    const made = await admin(
+      '/v1/admin/silences',
+      'POST',
+      JSON.stringify({ reason: 'db work', agents: [a.id], starts_at: iso(0), ends_at: iso(3600) }),
+    );
+    expect(made.status).toBe(201);
+    const id = ((await made.json()) as { silence: { id: string } }).silence.id;
+    await agentStub(a.id).maintenanceChanged();
+    // From here the object's own reads of D1 refuse; the admin API's D1 answers.
+    await runInDurableObject(agentStub(a.id), (instance) => {
+      const m = instance as unknown as { pauses: { db: unknown; maintenance: { id: string }[] }; clock: unknown };
+      expect(m.pauses.maintenance.map((x) => x.id)).toContain(`silence:${id}`);
+      m.pauses.db = createDb(refusingD1());
+      m.clock = { now: () => a.at(12), sleep: () => Promise.resolve() };
+    });
+    expect((await admin(`/v1/admin/silences/${id}`, 'DELETE')).status).toBe(200);
+    await fireAlarm(a.id);
+    const window = (await storedLive(a.id))?.silence?.window;
+    expect(window).toMatchObject({ cause: 'agent_silent', suppressedBy: null, paged: true });
+    // Sent by the evaluation the admin API's call made, in the background of that call.
+    let sent: string[] = [];
+    for (let i = 0; i < 50 && sent.length === 0; i++) {
+      sent = (await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body).event_action as string);
+      if (sent.length === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(sent).toEqual(['trigger']);
   });
 });
 

@@ -25,6 +25,8 @@ export class AdminPauses {
   maintenance: Maintenance[];
   /** A new instance reads D1 at its first chance, and goes by the copy kept in storage until then. */
   private readAt = Number.NEGATIVE_INFINITY;
+  /** When the admin API's last reading handed over was read (real time): an older one is not taken over it. */
+  private adoptedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     /** The D1 read: a seam, so the simulator can make it refuse (as the replicator's). */
@@ -37,16 +39,22 @@ export class AdminPauses {
     this.maintenance = keptPauses(sql);
   }
 
+  /**
+   * The admin API's own reading, handed over as it told of a change (read at `at`, after its write):
+   * taken unless a later reading is already held, and kept as a read from D1 is.
+   */
+  adopt(told: { maintenance: Maintenance[]; at: number }): void {
+    if (told.at < this.adoptedAt) return;
+    this.adoptedAt = told.at;
+    this.keep(told.maintenance);
+  }
+
   async refresh(now: number, force = false): Promise<void> {
     if (!force && now - this.readAt < REFRESH_MS) return;
     try {
       this.countRead();
       const read = await withinD1Wait(Promise.all([pendingPauses(this.db, now), channelStates(this.db)]));
-      this.maintenance = engineMaintenance(read[0]);
-      const id = this.subject();
-      const mine = id === null ? [] : this.maintenance.filter((m) => m.agents.some((g) => matchesGlob(g, id)));
-      const text = JSON.stringify(mine);
-      if (text !== getMeta(this.sql, KEPT_KEY)) setMeta(this.sql, KEPT_KEY, text);
+      this.keep(engineMaintenance(read[0]));
       replaceDisabledChannels(
         this.sql,
         read[1].flatMap((c) => (c.disabled_at === null ? [] : [{ channel: c.channel_id, at: c.disabled_at, reason: c.disabled_reason }])),
@@ -56,6 +64,15 @@ export class AdminPauses {
       console.error('could not read maintenance, silences and channel state from D1; keeping the last ones read:', e);
       this.readAt = now - REFRESH_MS + RETRY_AFTER_FAILURE_MS;
     }
+  }
+
+  /** Holds `maintenance`, and keeps in storage those that name this object's agent. */
+  private keep(maintenance: Maintenance[]): void {
+    this.maintenance = maintenance;
+    const id = this.subject();
+    const mine = id === null ? [] : maintenance.filter((m) => m.agents.some((g) => matchesGlob(g, id)));
+    const text = JSON.stringify(mine);
+    if (text !== getMeta(this.sql, KEPT_KEY)) setMeta(this.sql, KEPT_KEY, text);
   }
 }
 

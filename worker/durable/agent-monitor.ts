@@ -17,6 +17,7 @@ import { isUnwritten, LIVE_DDL, loadLive, seenSince, type Written } from '../sto
 import * as outbox from '../store/object-outbox.ts';
 import { REPLICATION_DDL } from '../store/replication-queue.ts';
 import { watchConfig } from '../watch-config.ts';
+import type { Maintenance } from '../../config/resolve.ts';
 import type { AdminPauses } from './admin-pauses.ts';
 import { agentParts } from './agent-parts.ts';
 import type { AlarmScheduler } from './alarm-scheduler.ts';
@@ -228,10 +229,14 @@ export class AgentMonitor extends DurableObject<Env> {
     });
   }
 
-  /** The admin API changed maintenance or silences: re-read them, page what they no longer cover, re-plan the alarm. */
-  maintenanceChanged(): Promise<void> {
+  /**
+   * The admin API changed maintenance or silences: take its reading of them (`told`, when it could
+   * read them back) and re-read them, page what they no longer cover, re-plan the alarm.
+   */
+  maintenanceChanged(told?: { maintenance: Maintenance[]; at: number }): Promise<void> {
     return this.serially(async () => {
       const now = this.clock.now();
+      if (told !== undefined) this.pauses.adopt(told);
       await this.pauses.refresh(now, true);
       await this.evaluateTimers(now);
       await this.scheduler.rearm(now);

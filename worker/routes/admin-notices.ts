@@ -6,7 +6,7 @@ import * as v from 'valibot';
 import { describeIssues } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
 import { parseAgentSecrets } from '../config.ts';
-import { type MaintenanceRow, maintenanceEnd, maintenanceStatus, stringList } from '../core/notices.ts';
+import { engineMaintenance, type MaintenanceRow, maintenanceEnd, maintenanceStatus, stringList } from '../core/notices.ts';
 import { realCalendarTime, RFC3339 } from '../core/time-zone.ts';
 import type { Env } from '../env.ts';
 import { ApiError, parseJsonBody } from '../errors.ts';
@@ -23,6 +23,7 @@ import {
   insertMaintenance,
   listIncidents,
   listMaintenances,
+  pendingPauses,
   updateMaintenance,
 } from '../store/notices.ts';
 import { IMPACTS, INCIDENT_STATUSES } from '../store/schema.ts';
@@ -301,15 +302,24 @@ function checkSpan(from: number, until: number, now: number, names: [string, str
 
 /**
  * Agents' Durable Objects re-read maintenance, silences and channel state before the answer: when it
- * comes, paging has paused (or resumed), and a channel enabled again sends what waited for it.
+ * comes, paging has paused (or resumed), and a channel enabled again sends what waited for it. They
+ * are handed the maintenance and silences as this request read them, right after writing: an object
+ * whose own D1 reads fail or hang still lets go of a silence the operator ended (or takes one on).
  */
 export async function tellAgents(env: Env): Promise<void> {
+  const at = Date.now();
+  const told = await pendingPauses(createDb(env.DB), at).then(
+    (rows) => ({ maintenance: engineMaintenance(rows), at }),
+    (e: unknown) => (
+      console.error('maintenance changed: could not read it back to hand to the agents; they read it themselves:', e), undefined
+    ),
+  );
   const ids = new Set([
     ...parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys(),
     ...watchConfig(env).config.alertSources.map((s) => alertSourceSubject(s.id)),
   ]);
   for (const id of await knownSubjects(env)) ids.add(id);
-  const results = await Promise.allSettled([...ids].map((id) => env.AGENT.get(env.AGENT.idFromName(id)).maintenanceChanged()));
+  const results = await Promise.allSettled([...ids].map((id) => env.AGENT.get(env.AGENT.idFromName(id)).maintenanceChanged(told)));
   const failed = results.filter((r) => r.status === 'rejected').length;
   // Each object also re-reads on its own every few minutes: a missed call delays the pause, no more.
   if (failed > 0) console.error(`maintenance changed: ${failed} of ${ids.size} agents could not be told; they re-read within 5 minutes`);
