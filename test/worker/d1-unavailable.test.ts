@@ -190,18 +190,24 @@ describe('D1 that hangs under an agent object', () => {
   });
 });
 
+/** An agent heard once (paged on every channel if it pages: its id starts "page-"), under an operator's silence of an hour its object holds. */
+async function silencedAgent(prefix: string): Promise<{ a: SimulatedAgent; id: string }> {
+  const a = new SimulatedAgent(`${prefix}-${uniqueId()}`);
+  await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+  const iso = (second: number) => new Date(a.at(second)).toISOString();
+  const made = await admin(
+    '/v1/admin/silences',
+    'POST',
+    JSON.stringify({ reason: 'db work', agents: [a.id], starts_at: iso(0), ends_at: iso(3600) }),
+  );
+  expect(made.status).toBe(201);
+  await agentStub(a.id).maintenanceChanged();
+  return { a, id: ((await made.json()) as { silence: { id: string } }).silence.id };
+}
+
 describe("an operator's silence, with D1 away", () => {
   it('is still known to an object reset meanwhile: the silence it covers is recorded, not paged', async () => {
-    const a = new SimulatedAgent(`silenced-reset-${uniqueId()}`);
-    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
-    const iso = (second: number) => new Date(a.at(second)).toISOString();
-    const made = await admin(
-      '/v1/admin/silences',
-      'POST',
-      JSON.stringify({ reason: 'db work', agents: [a.id], starts_at: iso(0), ends_at: iso(3600) }),
-    );
-    expect(made.status).toBe(201);
-    await agentStub(a.id).maintenanceChanged();
+    const { a } = await silencedAgent('page-silenced-reset');
     // D1 goes away, and the object is reset (evicted, redeployed): a new instance, from storage alone.
     await d1Down();
     await abortAllDurableObjects();
@@ -218,17 +224,7 @@ describe("an operator's silence, with D1 away", () => {
 
 describe("an operator's silence ended while the agent's object cannot read D1", () => {
   it('is let go at once (the admin API hands over what it read back): the silence after it pages', async () => {
-    const a = new SimulatedAgent(`page-silence-ended-${uniqueId()}`);
-    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
-    const iso = (second: number) => new Date(a.at(second)).toISOString();
-    const made = await admin(
-      '/v1/admin/silences',
-      'POST',
-      JSON.stringify({ reason: 'db work', agents: [a.id], starts_at: iso(0), ends_at: iso(3600) }),
-    );
-    expect(made.status).toBe(201);
-    const id = ((await made.json()) as { silence: { id: string } }).silence.id;
-    await agentStub(a.id).maintenanceChanged();
+    const { a, id } = await silencedAgent('page-silence-ended');
     // From here the object's own reads of D1 refuse; the admin API's D1 answers.
     await runInDurableObject(agentStub(a.id), (instance) => {
       const m = instance as unknown as { pauses: { db: unknown; maintenance: { id: string }[] }; clock: unknown };
