@@ -34,7 +34,7 @@ import { type AlarmMode, prng, type Schedule, type Segment } from './schedule.ts
  * whenever it is run. It used to start at the next whole minute, and a seed that failed in CI (676,
  * an operator's silence forgotten by an object reset while D1 hung) passed when replayed later.
  */
-export function startOf(noise: number, now = Date.now()): number {
+function startOf(noise: number, now = Date.now()): number {
   const day = Math.ceil((now + 86_400_000) / 86_400_000) * 86_400_000;
   return day + (Math.abs(noise) % 1440) * 60_000;
 }

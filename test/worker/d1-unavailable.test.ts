@@ -191,9 +191,9 @@ describe('D1 that hangs under an agent object', () => {
 });
 
 /** An agent heard once (paged on every channel if it pages: its id starts "page-"), under an operator's silence of an hour its object holds. */
-async function silencedAgent(prefix: string): Promise<{ a: SimulatedAgent; id: string }> {
+async function silencedAgent(prefix: string, toldFirst = false): Promise<{ a: SimulatedAgent; id: string }> {
   const a = new SimulatedAgent(`${prefix}-${uniqueId()}`);
-  await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+  if (!toldFirst) await a.heartbeat(0, [fresh('prometheus.up', 1)]);
   const iso = (second: number) => new Date(a.at(second)).toISOString();
   const made = await admin(
     '/v1/admin/silences',
@@ -202,24 +202,30 @@ async function silencedAgent(prefix: string): Promise<{ a: SimulatedAgent; id: s
   );
   expect(made.status).toBe(201);
   await agentStub(a.id).maintenanceChanged();
+  // Told before its agent was ever heard: the object learns whose silences to keep with the first heartbeat.
+  if (toldFirst) await a.heartbeat(0, [fresh('prometheus.up', 1)]);
   return { a, id: ((await made.json()) as { silence: { id: string } }).silence.id };
 }
 
-describe("an operator's silence, with D1 away", () => {
-  it('is still known to an object reset meanwhile: the silence it covers is recorded, not paged', async () => {
-    const { a } = await silencedAgent('page-silenced-reset');
-    // D1 goes away, and the object is reset (evicted, redeployed): a new instance, from storage alone.
-    await d1Down();
-    await abortAllDurableObjects();
-    await runInDurableObject(agentStub(a.id), (instance) => {
-      (instance as AgentMonitor).clock = { now: () => a.at(12), sleep: () => Promise.resolve() };
-    });
-    // Past the deadline (5 s + 5 s grace): the agent is silent, under the operator's silence.
-    await fireAlarm(a.id);
-    const window = (await storedLive(a.id))?.silence?.window;
-    expect(window).toMatchObject({ cause: 'agent_silent', endedAt: null, suppressedBy: expect.stringMatching(/^maintenance:silence:/) });
-    expect(await receivedFor('pd', a.id)).toEqual([]);
+/** D1 goes away, the object is reset (evicted, redeployed), and the agent is silent past its deadline (5 s + 5 s grace). */
+async function resetAndSilent(a: SimulatedAgent): Promise<void> {
+  await d1Down();
+  await abortAllDurableObjects();
+  await runInDurableObject(agentStub(a.id), (instance) => {
+    (instance as AgentMonitor).clock = { now: () => a.at(12), sleep: () => Promise.resolve() };
   });
+  await fireAlarm(a.id);
+}
+
+describe("an operator's silence, with D1 away", () => {
+  for (const toldFirst of [false, true])
+    it(`is still known to an object reset meanwhile${toldFirst ? ', told before its agent was first heard' : ''}: the silence it covers is recorded, not paged`, async () => {
+      const { a } = await silencedAgent(toldFirst ? 'page-told-first' : 'page-silenced-reset', toldFirst);
+      await resetAndSilent(a);
+      const window = (await storedLive(a.id))?.silence?.window;
+      expect(window).toMatchObject({ cause: 'agent_silent', endedAt: null, suppressedBy: expect.stringMatching(/^maintenance:silence:/) });
+      expect(await receivedFor('pd', a.id)).toEqual([]);
+    });
 });
 
 describe("an operator's silence ended while the agent's object cannot read D1", () => {

@@ -27,6 +27,8 @@ export class AdminPauses {
   private readAt = Number.NEGATIVE_INFINITY;
   /** When the admin API's last reading handed over was read (real time): an older one is not taken over it. */
   private adoptedAt = Number.NEGATIVE_INFINITY;
+  /** Whose copy storage holds: null until the object knew its agent when it kept one. */
+  private keptFor: string | null = null;
 
   constructor(
     /** The D1 read: a seam, so the simulator can make it refuse (as the replicator's). */
@@ -47,6 +49,11 @@ export class AdminPauses {
     if (told.at < this.adoptedAt) return;
     this.adoptedAt = told.at;
     this.keep(told.maintenance);
+  }
+
+  /** After a decision: a copy kept before the object knew its agent (its first heartbeat) is kept again, for that agent. */
+  heard(): void {
+    if (this.keptFor === null && this.subject() !== null) this.keep(this.maintenance);
   }
 
   async refresh(now: number, force = false): Promise<void> {
@@ -70,6 +77,7 @@ export class AdminPauses {
   private keep(maintenance: Maintenance[]): void {
     this.maintenance = maintenance;
     const id = this.subject();
+    this.keptFor = id;
     const mine = id === null ? [] : maintenance.filter((m) => m.agents.some((g) => matchesGlob(g, id)));
     const text = JSON.stringify(mine);
     if (text !== getMeta(this.sql, KEPT_KEY)) setMeta(this.sql, KEPT_KEY, text);

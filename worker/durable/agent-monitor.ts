@@ -114,7 +114,9 @@ export class AgentMonitor extends DurableObject<Env> {
     return this.serially(async () => {
       const now = at ?? this.clock.now();
       await this.pauses.refresh(now);
-      return work(now, this.config());
+      const result = await work(now, this.config());
+      this.pauses.heard();
+      return result;
     });
   }
 
