@@ -2,7 +2,8 @@
 // it) for 20 s while one agent keeps sending and another has stopped. When it runs again, its alarms
 // are late and the heartbeats the frozen Worker held (or that timed out and came again) arrive just
 // after them. The agent that kept sending was never silent: no page. The agent that stopped is paged,
-// once the late look has waited for what was queued behind it.
+// once the late look has waited for what was queued behind it. Then the same for freezes of a few
+// seconds that end just after an agent's deadline, where the alarm is late by less than a second.
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
@@ -31,7 +32,7 @@ const opened = (agent: string) =>
 
 beforeAll(async () => {
   receiver = await startRecorder();
-  w = await startTestWorker('frozen', hookedWorkerVars(['steady', 'gone'], secret, `${receiver.url}/hook`, hookSecret));
+  w = await startTestWorker('frozen', hookedWorkerVars(['steady', 'gone', 'brief'], secret, `${receiver.url}/hook`, hookSecret));
 }, 90_000);
 
 afterAll(async () => {
@@ -69,4 +70,23 @@ describe('the Worker frozen for 20 s', () => {
     const goodbyes = await Promise.all([steady.leave()]);
     expect(goodbyes.map((r) => r?.status)).toEqual([202]);
   }, 90_000);
+
+  it('pages nobody for a freeze of a few seconds that ends just after the deadline: the alarm, late by under a second, waits too', async () => {
+    // Interval 1 s, grace 2 s. Each freeze begins just after a heartbeat is taken, so the deadline it
+    // set falls 0.6 s (then 2 s) before the freeze ends: the overdue alarm runs first, the heartbeat
+    // the freeze held just after it. Waiting only when more than 3 s late, the alarm paged each time.
+    const brief = new LoopingAgent(w.url, 'brief', secret, { intervalS: 1, graceS: 2, boot: 'b1' });
+    agents.push(brief);
+    brief.start();
+    for (const ms of [3_600, 5_000]) {
+      const taken = brief.results.filter((r) => r?.status === 202).length;
+      await waitFor('a heartbeat taken', async () => brief.results.filter((r) => r?.status === 202).length > taken, 10_000, 5);
+      await w.freeze(ms);
+      // The wait is 5 s; a page, were there one, would be on its way by then.
+      await new Promise((r) => setTimeout(r, 7_000));
+    }
+    expect(brief.results.at(-1)?.status).toBe(202);
+    expect(opened('brief')).toEqual([]);
+    expect((await brief.leave())?.status).toBe(202);
+  }, 60_000);
 });

@@ -177,8 +177,8 @@ describe('D1 that hangs under an agent object', () => {
     await runInDurableObject(agentStub(a.id), (instance) => {
       const m = instance as AgentMonitor;
       m.replicator.d1 = hangingD1();
-      // Past the deadline (5 s + 5 s grace), on time; waiting on D1 takes no real time.
-      m.clock = { now: () => a.at(12), sleep: () => Promise.resolve() };
+      // At the deadline (5 s + 5 s grace): on time; waiting on D1 takes no real time.
+      m.clock = { now: () => a.at(10), sleep: () => Promise.resolve() };
     });
     await fireAlarm(a.id);
     const window = (await storedLive(a.id))?.silence?.window;
@@ -207,12 +207,12 @@ async function silencedAgent(prefix: string, toldFirst = false): Promise<{ a: Si
   return { a, id: ((await made.json()) as { silence: { id: string } }).silence.id };
 }
 
-/** D1 goes away, the object is reset (evicted, redeployed), and the agent is silent past its deadline (5 s + 5 s grace). */
+/** D1 goes away, the object is reset (evicted, redeployed), and the agent is silent to its deadline (5 s + 5 s grace), when its alarm runs. */
 async function resetAndSilent(a: SimulatedAgent): Promise<void> {
   await d1Down();
   await abortAllDurableObjects();
   await runInDurableObject(agentStub(a.id), (instance) => {
-    (instance as AgentMonitor).clock = { now: () => a.at(12), sleep: () => Promise.resolve() };
+    (instance as AgentMonitor).clock = { now: () => a.at(10), sleep: () => Promise.resolve() };
   });
   await fireAlarm(a.id);
 }
@@ -236,7 +236,7 @@ describe("an operator's silence ended while the agent's object cannot read D1", 
       const m = instance as unknown as { pauses: { db: unknown; maintenance: { id: string }[] }; clock: unknown };
       expect(m.pauses.maintenance.map((x) => x.id)).toContain(`silence:${id}`);
       m.pauses.db = createDb(refusingD1());
-      m.clock = { now: () => a.at(12), sleep: () => Promise.resolve() };
+      m.clock = { now: () => a.at(10), sleep: () => Promise.resolve() };
     });
     expect((await admin(`/v1/admin/silences/${id}`, 'DELETE')).status).toBe(200);
     await fireAlarm(a.id);

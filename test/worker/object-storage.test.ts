@@ -32,7 +32,7 @@ describe('the object and D1', () => {
       expect(h.setAside).toEqual([expect.objectContaining({ tries: 3, lastError: expect.stringMatching(/refused by the test/) })]);
       expect(h.replication).toMatchObject({ length: 0, setAside: 1, dropped: 0 });
 
-      expect(await a.alarm(22)).toBe('fired');
+      expect(await a.alarm(20)).toBe('fired');
       expect((await rowsOf(a.id, 'pd')).map((r) => r.event_type)).toEqual(['window.opened']);
       await deliverAt(a.at(26), a.id);
       expect((await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body).event_action)).toEqual(['trigger']);

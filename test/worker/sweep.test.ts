@@ -25,12 +25,12 @@ describe('the one-minute sweep', () => {
   });
 
   it('opens the window of an agent whose deadline passed without an alarm', async () => {
-    // Its deadline 1 s ago: a sweep within 3 s of it is on time and pages at once (one later waits 5 s: watchdog-gap.test.ts).
+    // A sweep at its deadline is on time and pages at once (one more than 250 ms later waits 5 s: watchdog-gap.test.ts).
     await heardAgo('juliet', 11_000, (sent_at) =>
       sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'juliet' }),
     );
     const live = (await storedLive('juliet')) as NonNullable<Awaited<ReturnType<typeof storedLive>>>;
-    await runCron();
+    await runSweep({ ...sweepDeps(env), now: () => live.deadlineAt });
     const [window] = await windowsOf('juliet');
     expect(window).toMatchObject({ cause: 'agent_silent', confirmed_at: live.deadlineAt, ended_at: null });
   });
@@ -48,9 +48,10 @@ describe('the sweep under strain', () => {
 
   it('finds the agents by their public copies while D1 cannot list them: a silence whose alarm was lost is still opened', async () => {
     await heardAgo('hotel', 11_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'hotel' }));
+    const deadline = (await storedLive('hotel'))?.deadlineAt as number;
     await env.DB.exec('ALTER TABLE agents RENAME TO agents_away');
     try {
-      const report = await runSweep({ ...sweepDeps(env), now: () => Date.now() });
+      const report = await runSweep({ ...sweepDeps(env), now: () => deadline });
       expect(report.fired).toContain('hotel');
       expect((await storedLive('hotel'))?.silence?.window).toMatchObject({ cause: 'agent_silent', endedAt: null });
     } finally {
@@ -64,7 +65,8 @@ describe('the sweep under strain', () => {
     const saved = d1Wait.ms;
     d1Wait.ms = 50;
     try {
-      const now = Date.now();
+      // At its deadline: on time.
+      const now = (await storedLive('golf'))?.deadlineAt as number;
       const deps = sweepDeps({ ...env, DB: hangingD1() });
       // Not the first sweep of an hour: the hourly prune (which may take long) is not this test's.
       const report = await runSweep({ ...deps, tick: async () => ({ gap: null, previousTickAt: now - 60_000 }), now: () => now });

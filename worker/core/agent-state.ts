@@ -17,9 +17,12 @@ export const LATE_MS = 2 * 60_000;
 /**
  * An alarm or sweep that finds a deadline passed longer ago than this was held up itself (the object
  * stalled, its alarm late or lost): heartbeats the agent sent in time may be queued behind it. It
- * waits STALL_HOLD_MS for them before it judges the silence.
+ * waits STALL_HOLD_MS for them before it judges the silence. An alarm on time runs within
+ * milliseconds of its deadline. A Worker frozen for a few seconds (a paused process, a stalled
+ * isolate) runs its overdue alarm before the heartbeats it held: at 3 s, every agent whose deadline
+ * fell in the last 3 s of the freeze was paged, and resolved a moment later.
  */
-export const STALL_MS = 3_000;
+export const STALL_MS = 250;
 export const STALL_HOLD_MS = 5_000;
 
 export interface LiveState {

@@ -53,7 +53,7 @@ describe('component view', () => {
   it('greys out what an agent past its deadline last said, and what a silent agent last said', () => {
     const late = viewComponents(cfg, [{ id: 'a', live: agent('a', 60) }], at(60 + 5 + 10 + 1), false);
     expect(status(late).metrics).toBe('unverified');
-    const silent = new Scenario(cfg, 'a').every(0, 60, () => healthy()).alarm(72).live;
+    const silent = new Scenario(cfg, 'a').every(0, 60, () => healthy()).alarmsUntil(80).live;
     expect(silent?.state).toBe('blind');
     expect(
       status(
