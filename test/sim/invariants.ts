@@ -1,7 +1,7 @@
 // What must hold after a schedule, whatever its faults. Each invariant names the promise it protects
 // (test/sim/README.md lists them). check() returns the first one broken, or null.
 import { LATE_RECHECK_MS } from '../../worker/core/evaluate.ts';
-import { LATE_MS, SILENCE_MONITOR, STALL_HOLD_MS, STALL_MS } from '../../worker/core/agent-state.ts';
+import { LATE_MS, SILENCE_MONITOR, STALL_MS, stallHoldMs } from '../../worker/core/agent-state.ts';
 import { MAX_QUEUED_BYTES } from '../../worker/core/replication-policy.ts';
 import { CHANNELS } from './sim-config.ts';
 import type { Accepted, Outcome, Pause } from './world.ts';
@@ -116,7 +116,7 @@ function knownWindows(o: Outcome): Map<string, KnownWindow> {
  *   most LATE_RECHECK_MS + LATE_MS earlier). One the agent ended before such a moment is reported by
  *   the Watchdog's summary (not run here), or was meant by the operator.
  * - A first alarm or sweep more than STALL_MS (and at most LATE_MS) after the deadline was held up
- *   itself: it waits STALL_HOLD_MS for heartbeats queued behind it, and the first evaluation after
+ *   itself: it waits stallHoldMs for heartbeats queued behind it, and the first evaluation after
  *   that wait judges (none within it does).
  * - The heartbeat that ends the stretch judges it only if no evaluation did before it, and then not
  *   if it was sent in time (the next of its run, sent by the deadline): it waited on its way, and the
@@ -131,7 +131,7 @@ function hadToPage(o: Outcome, gap: Gap): boolean {
   const noticed = evals[first] as number;
   const noticedLate = noticed - gap.from > LATE_MS;
   // Until the end of a stalled look's wait, nothing has judged the stretch.
-  const waitEnds = !noticedLate && noticed < gap.to && noticed - gap.from > STALL_MS ? noticed + STALL_HOLD_MS : null;
+  const waitEnds = !noticedLate && noticed < gap.to && noticed - gap.from > STALL_MS ? noticed + stallHoldMs(o.intervalS) : null;
   let judged = false;
   for (let i = first; i < evals.length; i++) {
     const t = evals[i] as number;
@@ -165,8 +165,9 @@ function mustNotPage(o: Outcome, gap: Gap): boolean {
   const first = looks[0];
   if (first === undefined) return gap.provedInTime;
   if (first - gap.from <= STALL_MS || first - gap.from > LATE_MS) return false;
-  if (!looks.every((t) => t < first + STALL_HOLD_MS)) return false;
-  return gap.to < first + STALL_HOLD_MS || gap.provedInTime;
+  const hold = stallHoldMs(o.intervalS);
+  if (!looks.every((t) => t < first + hold)) return false;
+  return gap.to < first + hold || gap.provedInTime;
 }
 
 /**

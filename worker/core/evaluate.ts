@@ -12,7 +12,7 @@ import {
   LATE_MS,
   type LiveState,
   missDeadline,
-  STALL_HOLD_MS,
+  stallHoldMs,
   STALL_MS,
   type Transition,
 } from './agent-state.ts';
@@ -179,7 +179,7 @@ function sentInTime(prev: LiveState, facts: HeartbeatFacts, now: number): boolea
  */
 function waits(prev: LiveState, now: number): 'begins' | 'goes_on' | null {
   if (prev.state !== 'up' || now <= prev.deadlineAt) return null;
-  if (waitedForQueued(prev)) return now < (prev.lastCheckAt as number) + STALL_HOLD_MS ? 'goes_on' : null;
+  if (waitedForQueued(prev)) return now < (prev.lastCheckAt as number) + stallHoldMs(prev.intervalS) ? 'goes_on' : null;
   const since = now - prev.deadlineAt;
   return since > STALL_MS && since <= LATE_MS ? 'begins' : null;
 }
@@ -188,7 +188,7 @@ const waitedForQueued = (live: LiveState) => live.state === 'up' && live.lastChe
 
 /**
  * The alarm's and the sweep's evaluation: a passed deadline, holds that complete on time alone,
- * rollups. One held up past a deadline first waits STALL_HOLD_MS (`hold`; not when a heartbeat past
+ * rollups. One held up past a deadline first waits stallHoldMs (`hold`; not when a heartbeat past
  * its deadline catches up, which is itself what was queued). `late`: the watchdog counts as late
  * whatever the times say.
  */
@@ -256,7 +256,7 @@ export function evaluateTimers(
 export function nextDueAt(live: LiveState, subject: SilenceSubject, config: WatchConfig, now: number): number | null {
   const times: number[] = [];
   if (live.state === 'up') {
-    times.push(waitedForQueued(live) ? (live.lastCheckAt as number) + STALL_HOLD_MS : live.deadlineAt);
+    times.push(waitedForQueued(live) ? (live.lastCheckAt as number) + stallHoldMs(live.intervalS) : live.deadlineAt);
     for (const [id, inst] of Object.entries(live.monitors)) {
       const def = defOf(config, id);
       const due = def === null ? null : dueAt(inst, def);

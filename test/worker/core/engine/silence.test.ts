@@ -150,6 +150,20 @@ describe('agent silence', () => {
       expect(pages(s)).toHaveLength(0);
     });
 
+    it("a Worker restarted: the wait lasts half the agent's interval and a second when that is longer, as far apart as its retries come", () => {
+      // Interval 15, grace 15: heartbeat 1 at 0, deadline at 30. The Worker is down from 20 to 40:
+      // heartbeat 2 (15) was spooled; heartbeat 3 (sent at 30) is retried, and taken at 47.
+      const s = new Scenario(config('{}'), 'a', 15).heartbeat(0, []);
+      s.spooled();
+      s.alarm(40);
+      expect(nextDueAt(s.live!, subject, s.cfg, at(40))).toBe(at(48.5));
+      s.alarm(45).heartbeat(47, [], { sentAtOffsetS: -17 });
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ startedAt: at(15), suppressedBy: 'watchdog_gap', paged: false });
+      for (let t = 60; t <= 120; t += 15) s.alarmsUntil(t).heartbeat(t, []);
+      expect(s.windows('window_closed', 'agent')).toHaveLength(1);
+      expect(s.notifications()).toHaveLength(0);
+    });
+
     it('a stall of more than 2 minutes is the watchdog noticing late, as before: recorded, not paged, no wait', () => {
       const s = new Scenario(config('{}')).heartbeat(0, []);
       s.alarm(190);
