@@ -17,10 +17,10 @@ export const LATE_MS = 2 * 60_000;
 /**
  * An alarm or sweep that finds a deadline passed longer ago than this was held up itself (the object
  * stalled, its alarm late or lost): heartbeats the agent sent in time may be queued behind it. It
- * waits STALL_HOLD_MS for them before it judges the silence. An alarm on time runs within
- * milliseconds of its deadline (p99 111 ms under the public-readers benchmark's load). A Worker frozen for a few seconds (a paused process, a stalled
- * isolate) runs its overdue alarm before the heartbeats it held: at 3 s, every agent whose deadline
- * fell in the last 3 s of the freeze was paged, and resolved a moment later.
+ * waits (stallHoldMs) for them before it judges the silence. An alarm on time runs within
+ * milliseconds of its deadline (p99 111 ms under the public-readers benchmark's load). A Worker
+ * frozen for a few seconds (a paused process, a stalled isolate) runs its overdue alarm before the
+ * heartbeats it held, so an alarm even a second late must wait for them.
  */
 export const STALL_MS = 250;
 export const STALL_HOLD_MS = 5_000;
@@ -28,8 +28,8 @@ export const STALL_HOLD_MS = 5_000;
 /**
  * How long a held-up evaluation waits: STALL_HOLD_MS, or half the agent's interval and a second if
  * that is longer. A Worker restarted (not frozen) holds nothing: the agent's own retries bring the
- * heartbeat, and they come at most half an interval apart (agent/loop.ts), so at a 15 s interval a
- * retry could come 7.5 s after the Worker was back, and the silence was paged.
+ * heartbeat, and they come at most half an interval apart (agent/loop.ts): at a 15 s interval, up to
+ * 7.5 s after the Worker is back.
  */
 export const stallHoldMs = (intervalS: number): number => Math.max(STALL_HOLD_MS, Math.round(intervalS * 500) + 1000);
 
