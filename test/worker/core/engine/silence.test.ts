@@ -164,6 +164,16 @@ describe('agent silence', () => {
       expect(s.notifications()).toHaveLength(0);
     });
 
+    it('the wait is at most a minute, however long the interval: a really silent agent is paged then', () => {
+      // Interval 600, grace 600: heartbeat 1 at 0, deadline at 1200; the alarm runs 10 s late.
+      const s = new Scenario(config('{}'), 'a', 600).heartbeat(0, []);
+      s.alarm(1210);
+      expect(nextDueAt(s.live!, subject, s.cfg, at(1210))).toBe(at(1270));
+      expect(pages(s)).toHaveLength(0);
+      s.alarm(1270);
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ startedAt: at(600), suppressedBy: null, paged: true });
+    });
+
     it('a stall of more than 2 minutes is the watchdog noticing late, as before: recorded, not paged, no wait', () => {
       const s = new Scenario(config('{}')).heartbeat(0, []);
       s.alarm(190);
