@@ -224,6 +224,9 @@ export class World {
   private trap: Trap | null = null;
   /** The public-copy writers whose calls pass through atAwait. */
   private readonly hooked = new WeakSet<object>();
+  private readonly toldHooked = new WeakSet<object>();
+  /** How many times the admin API told the object of a pause (hookTold). */
+  private toldCalls = 0;
   private readonly queue: Segment[];
   private readonly config = watchConfig(env).config;
   /** The agent's key, when its heartbeats go through the Worker's route. */
@@ -308,6 +311,7 @@ export class World {
     return runInDurableObject(this.stub, async (instance: AgentMonitor, state) => {
       instance.clock = clock;
       this.hookCopy(instance);
+      this.hookTold(instance);
       instance.random = this.jitter;
       instance.replicator.d1 = this.d1.binding();
       (instance as unknown as { pauses: AdminPauses }).pauses.db = this.faultyDb;
@@ -385,6 +389,21 @@ export class World {
   }
 
   /** The object's write of its public copy is an await a reset may land on too. */
+  /**
+   * Counts the admin API's calls that tell the object of a pause: each is an evaluation then and there
+   * (maintenanceChanged). The API tells only the agents it can list (from D1 or the public copies);
+   * one listed in neither is not told, and evaluates nothing.
+   */
+  private hookTold(instance: AgentMonitor): void {
+    if (this.toldHooked.has(instance)) return;
+    this.toldHooked.add(instance);
+    const changed = instance.maintenanceChanged.bind(instance);
+    instance.maintenanceChanged = (...args) => {
+      this.toldCalls++;
+      return changed(...args);
+    };
+  }
+
   private hookCopy(instance: AgentMonitor): void {
     const copy = (instance as unknown as { copy: PublicCopy }).copy;
     if (this.hooked.has(copy)) return;
@@ -574,7 +593,7 @@ export class World {
       if (!id.equals(store)) return stub;
       return new Proxy(stub, {
         get: (target, key) =>
-          key === 'agentSecrets'
+          key === 'agentSecrets' || key === 'managedAgentIds'
             ? () => Promise.reject(new Error('the credentials store cannot be reached (simulated)'))
             : Reflect.get(target, key),
       });
@@ -714,6 +733,7 @@ export class World {
   /** An operator silences the agent for the segment: ending by its own time, or set longer and expired at the segment's end. */
   private async startPause(mode: 'silence' | 'silence_expired', end: number): Promise<Pause | null> {
     const endsAt = mode === 'silence' ? end : end + 3_600_000;
+    const toldBefore = this.toldCalls;
     const made = await this.admin('POST', '/silences', {
       reason: 'simulated operator',
       agents: [this.agentId],
@@ -735,7 +755,7 @@ export class World {
     };
     this.out.pauses.push(pause);
     // Told of it, the object evaluated there and then.
-    if (pause.told) this.out.evaluations.push(this.now);
+    if (this.toldCalls > toldBefore) this.out.evaluations.push(this.now);
     this.log(
       `silence ${id} until +${((end - this.start) / 1000).toFixed(1)}s${mode === 'silence_expired' ? ' (to be expired)' : ''}${pause.told ? '' : ' (object not told)'}`,
     );
@@ -750,12 +770,15 @@ export class World {
     this.operator.push({
       at: this.now,
       run: async () => {
+        const toldBefore = this.toldCalls;
         await this.admin('DELETE', `/silences/${pause.id}`);
         // Held in force until the API took the request (a frozen Worker takes it late).
         pause.to = this.now;
+        // Let go of (or never held: then no re-read is awaited either).
         pause.releaseTold = !this.holdsPause(pause.id);
-        if (pause.releaseTold) this.out.evaluations.push(this.now);
-        this.log(`silence ${pause.id} expired${pause.releaseTold ? '' : ' (object not told)'}`);
+        const told = this.toldCalls > toldBefore;
+        if (told) this.out.evaluations.push(this.now);
+        this.log(`silence ${pause.id} expired${told ? '' : ' (object not told)'}`);
       },
     });
   }

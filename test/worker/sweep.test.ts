@@ -3,6 +3,9 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker, { sweepDeps } from '../../worker/index.ts';
 import { d1Wait } from '../../worker/durable/clock.ts';
+import { credentials } from '../../worker/durable/credentials.ts';
+import { knownSubjects } from '../../worker/durable/known-subjects.ts';
+import { readAllCopyIds } from '../../worker/durable/public-shards.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
 import { heardAgo, loseAlarm, storedAlarm, storedLive } from './fixtures/durable.ts';
 import { hangingD1, windowsOf } from './fixtures/d1.ts';
@@ -54,6 +57,21 @@ describe('the sweep under strain', () => {
       const report = await runSweep({ ...sweepDeps(env), now: () => deadline });
       expect(report.fired).toContain('hotel');
       expect((await storedLive('hotel'))?.silence?.window).toMatchObject({ cause: 'agent_silent', endedAt: null });
+    } finally {
+      await env.DB.exec('ALTER TABLE agents_away RENAME TO agents');
+    }
+  });
+
+  it('finds an agent added through the admin API by the credentials store, while D1 cannot list it and no public copy names it', async () => {
+    const added = await credentials(env).addAgentKey('keyed-only', true, false, 'test');
+    expect(added.ok).toBe(true);
+    await env.DB.exec('ALTER TABLE agents RENAME TO agents_away');
+    try {
+      expect(await readAllCopyIds(env)).not.toContain('keyed-only');
+      expect(await knownSubjects(env)).toContain('keyed-only');
+      // Retired (every key revoked), it is no longer listed by the store.
+      await credentials(env).revokeAgentKeys('keyed-only');
+      expect(await knownSubjects(env)).not.toContain('keyed-only');
     } finally {
       await env.DB.exec('ALTER TABLE agents_away RENAME TO agents');
     }

@@ -1,28 +1,33 @@
 // Every subject (agent or Alertmanager source) whose Durable Object the minute sweep must visit and
-// the admin API must tell of a pause: those D1 lists, and those with a public copy in the Watchdog
-// shards, which do not depend on D1. Either may lack one (D1 refused an agent's first rows; a copy
-// is pruned after 30 quiet days) or be unreadable: what can be read is used, so a D1 outage (or one
-// that hangs: it is waited for at most d1Wait) leaves the sweep's safety net and the pauses working.
-// Only when neither can be read does it throw.
+// the admin API must tell of a pause: those D1 lists, those with a public copy in the Watchdog
+// shards, and the agents added through the admin API (the credentials store), the last two not
+// depending on D1. Any may lack one (D1 refused an agent's first rows; a copy is lost with the write
+// in flight, or pruned after 30 quiet days; agents in BLINDSPOT_AGENT_SECRETS and Alertmanager
+// sources hold no key in the store) or be unreadable: what can be read is used, so a D1 outage (or
+// one that hangs: it is waited for at most d1Wait) leaves the sweep's safety net and the pauses
+// working. Only when none can be read does it throw.
 import type { Env } from '../env.ts';
 import { listAgents } from '../store/agents.ts';
 import { createDb } from '../store/db.ts';
 import { d1Wait, within } from './clock.ts';
+import { credentials } from './credentials.ts';
 import { readAllCopyIds } from './public-shards.ts';
 
 export async function knownSubjects(env: Env): Promise<string[]> {
-  const [fromD1, fromCopies] = await Promise.allSettled([
-    within(listAgents(createDb(env.DB)), d1Wait.ms, 'D1').then((rows) => rows.map((r) => r.id)),
-    readAllCopyIds(env),
-  ]);
-  if (fromD1.status === 'rejected' && fromCopies.status === 'rejected')
-    throw new Error(`neither D1 nor the public copies could be read: ${String(fromD1.reason)}; ${String(fromCopies.reason)}`);
-  if (fromD1.status === 'rejected') console.error('the agents D1 lists could not be read; going by the public copies:', fromD1.reason);
-  if (fromCopies.status === 'rejected')
-    console.error('the public copies could not be read; going by the agents D1 lists:', fromCopies.reason);
-  const ids = new Set([
-    ...(fromD1.status === 'fulfilled' ? fromD1.value : []),
-    ...(fromCopies.status === 'fulfilled' ? fromCopies.value : []),
-  ]);
+  const sources = [
+    { what: 'the agents D1 lists', read: within(listAgents(createDb(env.DB)), d1Wait.ms, 'D1').then((rows) => rows.map((r) => r.id)) },
+    { what: 'the public copies', read: readAllCopyIds(env) },
+    { what: 'the credentials store', read: credentials(env).managedAgentIds() },
+  ];
+  const read = await Promise.allSettled(sources.map((s) => s.read));
+  const ids = new Set<string>();
+  const failures: string[] = [];
+  read.forEach((r, i) => {
+    const what = sources[i]?.what ?? '';
+    if (r.status === 'fulfilled') for (const id of r.value) ids.add(id);
+    else failures.push(`${what}: ${String(r.reason)}`);
+  });
+  if (failures.length === sources.length) throw new Error(`no list of agents could be read: ${failures.join('; ')}`);
+  for (const failure of failures) console.error(`the known agents are taken from the other lists; this one could not be read: ${failure}`);
   return [...ids].sort();
 }

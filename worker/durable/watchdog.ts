@@ -12,7 +12,16 @@ import { channelRegistry } from '../notify/registry.ts';
 import { createDb, type Db } from '../store/db.ts';
 import { LIVE_DDL } from '../store/object-live.ts';
 import { listCopies, PUBLIC_COPIES_DDL, pruneCopies, putCopy } from '../store/public-copies.ts';
-import { AGENT_KEYS_DDL, type AgentKey, countAgents, deleteKeys, insertKey, listKeys, secretsOf } from '../store/agent-keys.ts';
+import {
+  AGENT_KEYS_DDL,
+  type AgentKey,
+  countAgents,
+  deleteKeys,
+  insertKey,
+  keyedAgentIds,
+  listKeys,
+  secretsOf,
+} from '../store/agent-keys.ts';
 import { type KeyRefusal, refuseKey } from '../core/agent-keys.ts';
 import {
   ADMIN_TOKENS_DDL,
@@ -227,6 +236,11 @@ export class Watchdog extends DurableObject<Env> {
 
   agentSecrets(agentId: string): string[] {
     return secretsOf(this.ctx.storage.sql, agentId);
+  }
+
+  /** Every agent added through the admin API and not retired: the subjects list of those (known-subjects.ts). */
+  managedAgentIds(): string[] {
+    return keyedAgentIds(this.ctx.storage.sql);
   }
 
   /** Revokes one key of the agent, or all of them (the agent is gone); returns how many went. */

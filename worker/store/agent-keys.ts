@@ -66,6 +66,14 @@ export function secretsOf(sql: SqlStorage, agentId: string): string[] {
     .map((r) => r.secret);
 }
 
+/** Every agent that holds a key, by id. */
+export function keyedAgentIds(sql: SqlStorage): string[] {
+  return sql
+    .exec<{ agent_id: string }>('SELECT DISTINCT agent_id FROM agent_keys ORDER BY agent_id')
+    .toArray()
+    .map((r) => r.agent_id);
+}
+
 export function countAgents(sql: SqlStorage): number {
   return sql.exec<{ n: number }>('SELECT COUNT(DISTINCT agent_id) AS n FROM agent_keys').one().n;
 }
