@@ -391,16 +391,19 @@ export class World {
   /** The object's write of its public copy is an await a reset may land on too. */
   /**
    * Counts the admin API's calls that tell the object of a pause: each is an evaluation then and there
-   * (maintenanceChanged). The API tells only the agents it can list (from D1 or the public copies);
-   * one listed in neither is not told, and evaluates nothing.
+   * (maintenanceChanged, which alone re-reads the pauses with force). The API tells only the agents it
+   * can list (from D1, the public copies or the credentials store); one listed in none is not told,
+   * and evaluates nothing. (Hooked on the pauses, not on the method: an RPC reaches only the class's
+   * own methods, never one set on the instance.)
    */
   private hookTold(instance: AgentMonitor): void {
-    if (this.toldHooked.has(instance)) return;
-    this.toldHooked.add(instance);
-    const changed = instance.maintenanceChanged.bind(instance);
-    instance.maintenanceChanged = (...args) => {
-      this.toldCalls++;
-      return changed(...args);
+    const pauses = (instance as unknown as { pauses: AdminPauses }).pauses;
+    if (this.toldHooked.has(pauses)) return;
+    this.toldHooked.add(pauses);
+    const refresh = pauses.refresh.bind(pauses);
+    pauses.refresh = (now, force) => {
+      if (force === true) this.toldCalls++;
+      return refresh(now, force);
     };
   }
 
