@@ -27,7 +27,8 @@ const GRACE_S = 2;
  * length of the wait is checked exactly by the core's tests (test/worker/core/engine/silence.test.ts).
  */
 const AGENTS = Array.from({ length: 12 }, (_, i) => `r${i + 1}`);
-const DOWN_MS = (INTERVAL_S + GRACE_S + 3) * 1000;
+/** Down a second past the last deadline, then the start-up of wrangler and workerd (about 3 s). */
+const DOWN_MS = (INTERVAL_S + GRACE_S + 1) * 1000;
 const secret = generateSecret();
 const hookSecret = generateSecret();
 let w: TestWorker;
