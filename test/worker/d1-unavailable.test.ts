@@ -228,6 +228,31 @@ describe("an operator's silence, with D1 away", () => {
     });
 });
 
+describe("an operator's silence told to an object that never heard its agent, with D1 away", () => {
+  it('is still known after a reset before the first heartbeat: the silence it covers is recorded, not paged', async () => {
+    const a = new SimulatedAgent(`page-told-reset-${uniqueId()}`);
+    const iso = (second: number) => new Date(a.at(second)).toISOString();
+    const made = await admin(
+      '/v1/admin/silences',
+      'POST',
+      JSON.stringify({ reason: 'db work', agents: [a.id], starts_at: iso(0), ends_at: iso(3600) }),
+    );
+    expect(made.status).toBe(201);
+    // The admin API told the object (it knows no agent yet); then D1 goes and the object is reset.
+    await agentStub(a.id).maintenanceChanged();
+    await d1Down();
+    await abortAllDurableObjects();
+    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+    await runInDurableObject(agentStub(a.id), (instance) => {
+      (instance as AgentMonitor).clock = { now: () => a.at(10), sleep: () => Promise.resolve() };
+    });
+    await fireAlarm(a.id);
+    const window = (await storedLive(a.id))?.silence?.window;
+    expect(window).toMatchObject({ cause: 'agent_silent', endedAt: null, suppressedBy: expect.stringMatching(/^maintenance:silence:/) });
+    expect(await receivedFor('pd', a.id)).toEqual([]);
+  });
+});
+
 describe("an operator's silence ended while the agent's object cannot read D1", () => {
   it('is let go at once (the admin API hands over what it read back): the silence after it pages', async () => {
     const { a, id } = await silencedAgent('page-silence-ended');

@@ -1,8 +1,9 @@
 // What an agent's object reads from D1 itself, as a cache: the admin API's maintenance windows and
 // silences, and which channels an operator disabled or enabled. Read every few minutes or when told;
 // a D1 that fails or hangs keeps the last copy (detection and paging never wait for it). The last copy
-// is kept in the object's own storage too (those that name its agent): an object reset while D1 is
-// away still knows an operator's silence, and does not page what the operator silenced.
+// is kept in the object's own storage too (those that name its agent, or all of them until it knows
+// its agent): an object reset while D1 is away still knows an operator's silence, and does not page
+// what the operator silenced.
 import type { Maintenance } from '../../config/resolve.ts';
 import { engineMaintenance } from '../core/notices.ts';
 import { matchesGlob } from '../core/glob.ts';
@@ -73,12 +74,16 @@ export class AdminPauses {
     }
   }
 
-  /** Holds `maintenance`, and keeps in storage those that name this object's agent. */
+  /**
+   * Holds `maintenance`, and keeps in storage those that name this object's agent; all of them while
+   * it does not know its agent (told before the first heartbeat: a reset before that heartbeat must
+   * not lose them). At most what one read returns (pendingPauses: 500), until heard() narrows it.
+   */
   private keep(maintenance: Maintenance[]): void {
     this.maintenance = maintenance;
     const id = this.subject();
     this.keptFor = id;
-    const mine = id === null ? [] : maintenance.filter((m) => m.agents.some((g) => matchesGlob(g, id)));
+    const mine = id === null ? maintenance : maintenance.filter((m) => m.agents.some((g) => matchesGlob(g, id)));
     const text = JSON.stringify(mine);
     if (text !== getMeta(this.sql, KEPT_KEY)) setMeta(this.sql, KEPT_KEY, text);
   }
