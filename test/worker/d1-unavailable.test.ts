@@ -191,7 +191,12 @@ describe('D1 that hangs under an agent object', () => {
 });
 
 /** An agent heard once (paged on every channel if it pages: its id starts "page-"), under an operator's silence of an hour its object holds. */
-async function silencedAgent(prefix: string, toldFirst = false): Promise<{ a: SimulatedAgent; id: string }> {
+async function silencedAgent(
+  prefix: string,
+  toldFirst = false,
+  /** With toldFirst: what happens between the tell and the first heartbeat. */
+  beforeHeard: () => Promise<void> = async () => {},
+): Promise<{ a: SimulatedAgent; id: string }> {
   const a = new SimulatedAgent(`${prefix}-${uniqueId()}`);
   if (!toldFirst) await a.heartbeat(0, [fresh('prometheus.up', 1)]);
   const iso = (second: number) => new Date(a.at(second)).toISOString();
@@ -203,7 +208,10 @@ async function silencedAgent(prefix: string, toldFirst = false): Promise<{ a: Si
   expect(made.status).toBe(201);
   await agentStub(a.id).maintenanceChanged();
   // Told before its agent was ever heard: the object learns whose silences to keep with the first heartbeat.
-  if (toldFirst) await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+  if (toldFirst) {
+    await beforeHeard();
+    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+  }
   return { a, id: ((await made.json()) as { silence: { id: string } }).silence.id };
 }
 
@@ -230,19 +238,11 @@ describe("an operator's silence, with D1 away", () => {
 
 describe("an operator's silence told to an object that never heard its agent, with D1 away", () => {
   it('is still known after a reset before the first heartbeat: the silence it covers is recorded, not paged', async () => {
-    const a = new SimulatedAgent(`page-told-reset-${uniqueId()}`);
-    const iso = (second: number) => new Date(a.at(second)).toISOString();
-    const made = await admin(
-      '/v1/admin/silences',
-      'POST',
-      JSON.stringify({ reason: 'db work', agents: [a.id], starts_at: iso(0), ends_at: iso(3600) }),
-    );
-    expect(made.status).toBe(201);
-    // The admin API told the object (it knows no agent yet); then D1 goes and the object is reset.
-    await agentStub(a.id).maintenanceChanged();
-    await d1Down();
-    await abortAllDurableObjects();
-    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+    // Told (its object knows no agent yet); then D1 goes and the object is reset before the first heartbeat.
+    const { a } = await silencedAgent('page-told-reset', true, async () => {
+      await d1Down();
+      await abortAllDurableObjects();
+    });
     await runInDurableObject(agentStub(a.id), (instance) => {
       (instance as AgentMonitor).clock = { now: () => a.at(10), sleep: () => Promise.resolve() };
     });
