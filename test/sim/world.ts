@@ -224,6 +224,7 @@ export class World {
   private trap: Trap | null = null;
   /** The public-copy writers whose calls pass through atAwait. */
   private readonly hooked = new WeakSet<object>();
+  /** The pauses whose forced re-reads count as tells (hookTold). */
   private readonly toldHooked = new WeakSet<object>();
   /** How many times the admin API told the object of a pause (hookTold). */
   private toldCalls = 0;
@@ -388,7 +389,6 @@ export class World {
     this.trap = { remaining: k, sprung: false };
   }
 
-  /** The object's write of its public copy is an await a reset may land on too. */
   /**
    * Counts the admin API's calls that tell the object of a pause: each is an evaluation then and there
    * (maintenanceChanged, which alone re-reads the pauses with force). The API tells only the agents it
@@ -407,6 +407,7 @@ export class World {
     };
   }
 
+  /** The object's write of its public copy is an await a reset may land on too. */
   private hookCopy(instance: AgentMonitor): void {
     const copy = (instance as unknown as { copy: PublicCopy }).copy;
     if (this.hooked.has(copy)) return;
