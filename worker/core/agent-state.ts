@@ -31,8 +31,9 @@ export const STALL_HOLD_MAX_MS = 60_000;
 /**
  * How long a held-up evaluation waits: STALL_HOLD_MS, or half the agent's interval and a second if
  * that is longer, up to STALL_HOLD_MAX_MS. A Worker restarted (not frozen) holds nothing: the agent's
- * own retries bring the heartbeat, and they come at most half an interval apart (agent/loop.ts): at a
- * 15 s interval, up to 7.5 s after the Worker is back.
+ * own retries bring the heartbeat, and they come at most half an interval apart (agent/loop.ts), or
+ * after a refused heartbeat's Retry-After (HEARTBEAT_RETRY_AFTER_S, 2 s): at a 15 s interval, up to
+ * 7.5 s after the Worker is back.
  */
 export const stallHoldMs = (intervalS: number): number =>
   Math.min(STALL_HOLD_MAX_MS, Math.max(STALL_HOLD_MS, Math.round(intervalS * 500) + 1000));

@@ -14,6 +14,14 @@ import type { SilenceSettings } from '../../config/resolve.ts';
 
 export const heartbeats = new Hono<AppEnv>();
 
+/**
+ * The Retry-After of a heartbeat the agent's object could not take. Well under STALL_HOLD_MS: a
+ * Worker back from a restart holds a late verdict that long for the agent's retry (agent/loop.ts
+ * retries after the larger of this and its own backoff, at most half an interval), so a heartbeat
+ * refused right after the restart still comes in time to be counted, whatever the interval.
+ */
+export const HEARTBEAT_RETRY_AFTER_S = 2;
+
 heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(MAX_BODY_BYTES), verifyAgentSignature(), async (c) => {
   const json = parseJsonBody(c.var.rawBody);
   const parsed = parseHeartbeat(json);
@@ -30,7 +38,7 @@ heartbeats.post('/:agent/heartbeats', identifyAgent(), requireJson(), bodyLimit(
     // The agent's Durable Object could not be reached or could not store: nothing was taken, retry.
     console.error(`agent ${agentId}: heartbeat not taken:`, e);
     throw new ApiError(503, 'temporarily_unavailable', 'the watchdog could not take this heartbeat now; retry it later', {
-      'retry-after': '5',
+      'retry-after': String(HEARTBEAT_RETRY_AFTER_S),
     });
   }
   switch (result.status) {
