@@ -48,14 +48,30 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
-  console.log('applying D1 migrations to the local database ...');
-  await applyMigrations({});
-  if (vars.BLINDSPOT_WEBHOOK_URL?.includes(`:${RECEIVER_PORT}/`) && vars.BLINDSPOT_WEBHOOK_SECRET) {
-    receiver = await startEventReceiver(RECEIVER_PORT, vars.BLINDSPOT_WEBHOOK_SECRET, (line) => console.log(line));
+  const wantsReceiver = vars.BLINDSPOT_WEBHOOK_URL?.includes(`:${RECEIVER_PORT}/`) === true && vars.BLINDSPOT_WEBHOOK_SECRET !== undefined;
+  // Before anything starts: a port taken now would otherwise surface only after wrangler is up.
+  const taken = await portsInUse(wantsReceiver ? [PORT, RECEIVER_PORT] : [PORT]);
+  if (taken.length > 0) {
+    console.error(
+      `npm start needs 127.0.0.1:${taken.join(' and 127.0.0.1:')}, and ${taken.length > 1 ? 'they are' : 'it is'} in use: is another npm start running?\n` +
+        `Stop it (Ctrl-C in its terminal) or whatever listens there (\`ss -ltnp | grep ${taken[0]}\` names it), then run npm start again.`,
+    );
+    process.exit(1);
   }
-  console.log('starting the Worker (wrangler dev, local workerd) ...');
-  worker = await startLocalWorker({ port: await freePort(), echo: true });
-  door = await startFrontDoor({ port: PORT, upstream: worker.url });
+  try {
+    console.log('applying D1 migrations to the local database ...');
+    await applyMigrations({});
+    if (wantsReceiver)
+      receiver = await startEventReceiver(RECEIVER_PORT, vars.BLINDSPOT_WEBHOOK_SECRET as string, (line) => console.log(line));
+    console.log('starting the Worker (wrangler dev, local workerd) ...');
+    worker = await startLocalWorker({ port: await freePort(), echo: true });
+    door = await startFrontDoor({ port: PORT, upstream: worker.url });
+  } catch (e: unknown) {
+    // Whatever started is stopped: a failed npm start leaves no wrangler or workerd behind.
+    console.error(`npm start failed: ${e instanceof Error ? e.message : String(e)}`);
+    await shutdown(1);
+    return;
+  }
   agent = spawn(process.execPath, ['bin/blindspot-agent.js', 'run', '--config', 'examples/demo-agent.yaml'], { stdio: 'inherit' });
   agent.on('exit', (code) => {
     if (!stopping) console.log(`demo agent exited (${code}); the Worker keeps running and will show it blind`);
@@ -87,6 +103,21 @@ function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no free port'))));
     });
   });
+}
+
+/** Those of `ports` on 127.0.0.1 that something listens on now. */
+async function portsInUse(ports: readonly number[]): Promise<number[]> {
+  const inUse = await Promise.all(
+    ports.map(
+      (port) =>
+        new Promise<boolean>((resolve) => {
+          const server = createServer();
+          server.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE'));
+          server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+        }),
+    ),
+  );
+  return ports.filter((_, i) => inUse[i]);
 }
 
 /** SIGTERM, then up to 5 s for the agent to send its goodbye and exit. */

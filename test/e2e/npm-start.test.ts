@@ -2,10 +2,11 @@
 // tracked files, no .dev.vars, no local state) brings up the Worker, the demo agent and the event
 // receiver on 127.0.0.1:8787; the page says operational with proof; a demo agent killed as a crash
 // would is shown not operational and paged (the receiver prints the window); Ctrl-C stops every
-// process it started. npm start's ports are fixed (the demo agent's configuration names 8787).
+// process it started; with its port taken it says so and starts nothing. npm start's ports are fixed
+// (the demo agent's configuration names 8787).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,4 +144,23 @@ describe('npm start in a fresh checkout', () => {
     expect(await listening(8787)).toBe(false);
     expect(await listening(8788)).toBe(false);
   }, 40_000);
+
+  it('with its port taken, says which and what to do, and starts nothing', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(8787, '127.0.0.1', resolve));
+    try {
+      const second = spawn('npm', ['start'], { cwd: checkout, stdio: ['ignore', 'pipe', 'pipe'] });
+      let printed = '';
+      second.stdout?.on('data', (d) => (printed += d));
+      second.stderr?.on('data', (d) => (printed += d));
+      const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
+      expect(code, printed).toBe(1);
+      expect(printed).toMatch(/needs 127\.0\.0\.1:8787, and it is in use: is another npm start running\?/);
+      expect(printed).toMatch(/Stop it .* then run npm start again/);
+      // Found before anything started: no migrations, no wrangler left behind.
+      expect(printed).not.toContain('starting the Worker');
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  }, 30_000);
 });
