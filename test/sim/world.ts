@@ -700,6 +700,8 @@ export class World {
           now: () => this.now,
         });
       const reports = await Promise.all(Array.from({ length: together }, one));
+      const ran = reports.flatMap((r) => [...r.fired.map(() => 'ran its overdue alarm'), ...r.rearmed.map(() => 're-armed its alarm')]);
+      if (ran.length > 0) this.log(`sweep: the object ${ran.join(', ')}${this.silenceNote()}`);
       const failed = reports.flatMap((r) => r.failed);
       if (failed.length > 0) throw new Error(`the sweep could not check ${failed.join(', ')}`);
       await w.deliverSummaries();

@@ -7,9 +7,12 @@ import { credentials } from '../../worker/durable/credentials.ts';
 import { knownSubjects } from '../../worker/durable/known-subjects.ts';
 import { readAllCopyIds } from '../../worker/durable/public-shards.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
-import { heardAgo, loseAlarm, storedAlarm, storedLive } from './fixtures/durable.ts';
+import { ADMIN_TOKEN } from './fixtures/channels.ts';
+import { agentStub, heardAgo, loseAlarm, setClock, storedAlarm, storedLive } from './fixtures/durable.ts';
 import { hangingD1, windowsOf } from './fixtures/d1.ts';
-import { heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
+import { receivedFor } from './fixtures/hub.ts';
+import { BASE, heartbeatBody, send, sendHeartbeat, uniqueId } from './fixtures/requests.ts';
+import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
 
 async function runCron(): Promise<void> {
   const ctx = createExecutionContext();
@@ -36,6 +39,45 @@ describe('the one-minute sweep', () => {
     await runSweep({ ...sweepDeps(env), now: () => live.deadlineAt });
     const [window] = await windowsOf('juliet');
     expect(window).toMatchObject({ cause: 'agent_silent', confirmed_at: live.deadlineAt, ended_at: null });
+  });
+});
+
+describe("the sweep, when an operator's silence ends", () => {
+  it('pages the silence window the silence kept quiet when the alarm set for its end was lost', async () => {
+    const a = new SimulatedAgent(`page-silence-over-${uniqueId()}`);
+    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+    const iso = (second: number) => new Date(a.at(second)).toISOString();
+    const made = await send(
+      new Request(`${BASE}/v1/admin/silences`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'db work', agents: [a.id], starts_at: iso(0), ends_at: iso(60) }),
+      }),
+    );
+    expect(made.status).toBe(201);
+    await agentStub(a.id).maintenanceChanged();
+    // Silent past its deadline (10 s) under the silence: recorded, not paged.
+    expect(await a.alarm(10)).toBe('fired');
+    expect((await storedLive(a.id))?.silence?.window).toMatchObject({
+      paged: false,
+      suppressedBy: expect.stringMatching(/^maintenance:silence:/),
+    });
+    // The alarm set for the silence's end (60 s) is lost; the minute sweep visits at 75 s, the agent still away.
+    await loseAlarm(a.id);
+    await setClock(a.id, a.at(75));
+    expect(await a.alarm(75)).toBe('fired');
+    expect((await storedLive(a.id))?.silence?.window).toMatchObject({
+      cause: 'agent_silent',
+      paged: true,
+      suppressedBy: null,
+      endedAt: null,
+    });
+    let sent: string[] = [];
+    for (let i = 0; i < 50 && sent.length === 0; i++) {
+      sent = (await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body).event_action as string);
+      if (sent.length === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(sent).toEqual(['trigger']);
   });
 });
 

@@ -141,9 +141,16 @@ export function settleSilence(
   const changes = windowChanges(settle(inst, contextFor(live, def, config, late, now), now));
   const w = inst.window;
   // Paged only while the agent is still away: once it is back, the resolve follows instead.
-  if (w !== null && !w.paged && live.state !== 'up' && silenceSuppression(live, config, late, now) === null) {
-    inst.window = pageNow(w);
-    changes.push({ type: 'window_paged', window: inst.window });
+  if (w !== null && !w.paged && live.state !== 'up') {
+    const why = silenceSuppression(live, config, late, now);
+    if (why === null) {
+      inst.window = pageNow(w);
+      changes.push({ type: 'window_paged', window: inst.window });
+    } else if (why === 'watchdog_gap' && w.suppressedBy !== why && silenceSuppression(live, config, false, now) === null) {
+      // What kept it quiet is over, but the watchdog finds that late: noticed late, looked at again on time.
+      inst.window = { ...w, suppressedBy: why };
+      changes.push({ type: 'window_updated', window: inst.window });
+    }
   }
   return { next: { ...live, silence: retireQuiet(inst) }, changes };
 }
@@ -161,8 +168,21 @@ export function silenceDueAt(live: LiveState, subject: SilenceSubject, config: W
     else if (w.suppressedBy === 'agent_stopped') times.push(stopExpiresAt(live, config));
     // Whatever its label says, a silence or maintenance over it may be what keeps it quiet now: its end is a moment to page.
     for (const m of config.maintenance) if (m.endsAt > now && m.startsAt <= now) times.push(m.endsAt);
+    const over = quietReasonEndedAt(live, config, w.suppressedBy, now);
+    if (over !== null) times.push(over);
   }
   return times.length === 0 ? null : Math.min(...times);
+}
+
+/**
+ * When the silence or maintenance that kept a window quiet ended, if it has and nothing keeps it
+ * quiet now: a moment to page that stays due once passed, so the sweep still finds it when the alarm
+ * set for it was lost (or the object was away then). Its end as listed; now if it is listed no more.
+ */
+function quietReasonEndedAt(live: LiveState, config: WatchConfig, suppressedBy: string | null, now: number): number | null {
+  if (suppressedBy?.startsWith('maintenance:') !== true || silenceSuppression(live, config, false, now) !== null) return null;
+  const ended = config.maintenance.find((m) => `maintenance:${m.id}` === suppressedBy && m.endsAt <= now);
+  return ended?.endsAt ?? now;
 }
 
 /** An instance with nothing open and nothing pending is forgotten: a healthy agent stores no silence row. */

@@ -129,5 +129,41 @@ describe('agent silence', () => {
       s.alarm(200);
       expect(s.windows('window_paged', 'agent')).toEqual([expect.objectContaining({ at: 200 })]);
     });
+
+    it('a silence window kept quiet by a silence still pages when the alarm at its end was lost: the next sweep finds it due', () => {
+      const s = new Scenario(silenced).heartbeat(0, []);
+      s.alarm(10);
+      expect(s.windows('window_opened', 'agent')).toEqual([expect.objectContaining({ suppressedBy: 'maintenance:s1', paged: false })]);
+      expect(nextDueAt(s.live!, subject, silenced, at(150))).toBe(at(200));
+      // The alarm set for the silence's end (200) is lost; the minute sweep comes at 240 and asks what is due.
+      expect(nextDueAt(s.live!, subject, silenced, at(240))).toBe(at(200));
+      s.alarm(240);
+      expect(s.windows('window_paged', 'agent')).toEqual([expect.objectContaining({ at: 240, startedAt: at(5), suppressedBy: null })]);
+      expect(s.notifications().map((c) => c.type)).toEqual(['window_paged']);
+      expect(nextDueAt(s.live!, subject, silenced, at(240))).not.toBe(at(200));
+    });
+
+    it('one whose silence is no longer listed (expired early, then read again) is due at once, not counted late', () => {
+      const s = new Scenario(silenced).heartbeat(0, []);
+      s.alarm(10);
+      const unsilenced = config('{}');
+      expect(nextDueAt(s.live!, subject, unsilenced, at(100))).toBe(at(100));
+      // Still listed and not over: nothing is due for it.
+      expect(nextDueAt(s.live!, subject, silenced, at(100))).toBe(at(200));
+    });
+
+    it('a sweep that finds the silence over long after (the watchdog away) records the window as noticed late first', () => {
+      const s = new Scenario(silenced).heartbeat(0, []);
+      s.alarm(10);
+      s.alarm(400);
+      expect(s.windows('window_updated', 'agent')).toEqual([
+        expect.objectContaining({ at: 400, suppressedBy: 'watchdog_gap', paged: false }),
+      ]);
+      expect(s.notifications()).toEqual([]);
+      // Looked at again on time, the agent still away: it pages.
+      expect(nextDueAt(s.live!, subject, silenced, at(400))).toBe(at(430));
+      s.alarm(430);
+      expect(s.windows('window_paged', 'agent')).toEqual([expect.objectContaining({ at: 430, startedAt: at(5) })]);
+    });
   });
 });
