@@ -45,41 +45,70 @@ describe('the one-minute sweep', () => {
 describe("the sweep, when an operator's silence ends", () => {
   it('pages the silence window the silence kept quiet when the alarm set for its end was lost', async () => {
     const a = new SimulatedAgent(`page-silence-over-${uniqueId()}`);
-    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
-    const iso = (second: number) => new Date(a.at(second)).toISOString();
-    const made = await send(
-      new Request(`${BASE}/v1/admin/silences`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ reason: 'db work', agents: [a.id], starts_at: iso(0), ends_at: iso(60) }),
-      }),
-    );
-    expect(made.status).toBe(201);
-    await agentStub(a.id).maintenanceChanged();
-    // Silent past its deadline (10 s) under the silence: recorded, not paged.
-    expect(await a.alarm(10)).toBe('fired');
-    expect((await storedLive(a.id))?.silence?.window).toMatchObject({
-      paged: false,
-      suppressedBy: expect.stringMatching(/^maintenance:silence:/),
-    });
+    await silencedAndSilent(a, 60);
     // The alarm set for the silence's end (60 s) is lost; the minute sweep visits at 75 s, the agent still away.
     await loseAlarm(a.id);
     await setClock(a.id, a.at(75));
     expect(await a.alarm(75)).toBe('fired');
-    expect((await storedLive(a.id))?.silence?.window).toMatchObject({
-      cause: 'agent_silent',
-      paged: true,
-      suppressedBy: null,
-      endedAt: null,
-    });
-    let sent: string[] = [];
-    for (let i = 0; i < 50 && sent.length === 0; i++) {
-      sent = (await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body).event_action as string);
-      if (sent.length === 0) await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(sent).toEqual(['trigger']);
+    await pagedOnce(a);
+  });
+
+  it('pages the silence window of a silence lifted while its object could not be told, within five minutes', async () => {
+    const a = new SimulatedAgent(`page-silence-lifted-${uniqueId()}`);
+    const id = await silencedAndSilent(a, 3600);
+    // Lifted as the admin API's DELETE does, but its object not told (it could not be reached then).
+    await env.DB.prepare('UPDATE maintenances SET completed_at = ?1, updated_at = ?1 WHERE id = ?2').bind(Date.now(), id).run();
+    // No heartbeat comes to re-read the pauses; the sweep's visit once the last read (at 10 s) is five
+    // minutes old does, and finds the silence gone. Not the silence's old end, an hour away.
+    await setClock(a.id, a.at(315));
+    expect(await a.alarm(315)).toBe('fired');
+    await pagedOnce(a);
   });
 });
+
+const admin = (path: string, method: string, body?: string) =>
+  send(
+    new Request(`${BASE}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body }),
+    }),
+  );
+
+/** Heard at 0, silenced by an operator until `untilS`, silent past its deadline (10 s): recorded, not paged. Returns the silence's id. */
+async function silencedAndSilent(a: SimulatedAgent, untilS: number): Promise<string> {
+  await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+  const iso = (second: number) => new Date(a.at(second)).toISOString();
+  const made = await admin(
+    '/v1/admin/silences',
+    'POST',
+    JSON.stringify({ reason: 'db work', agents: [a.id], starts_at: iso(0), ends_at: iso(untilS) }),
+  );
+  expect(made.status).toBe(201);
+  await agentStub(a.id).maintenanceChanged();
+  expect(await a.alarm(10)).toBe('fired');
+  expect((await storedLive(a.id))?.silence?.window).toMatchObject({
+    paged: false,
+    suppressedBy: expect.stringMatching(/^maintenance:silence:/),
+  });
+  return ((await made.json()) as { silence: { id: string } }).silence.id;
+}
+
+/** The silence window is paged now, the agent still away, and PagerDuty got its trigger. */
+async function pagedOnce(a: SimulatedAgent): Promise<void> {
+  expect((await storedLive(a.id))?.silence?.window).toMatchObject({
+    cause: 'agent_silent',
+    paged: true,
+    suppressedBy: null,
+    endedAt: null,
+  });
+  let sent: string[] = [];
+  for (let i = 0; i < 50 && sent.length === 0; i++) {
+    sent = (await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body).event_action as string);
+    if (sent.length === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(sent).toEqual(['trigger']);
+}
 
 describe('the sweep under strain', () => {
   it('checks every agent even when the watchdog tick cannot be recorded', async () => {

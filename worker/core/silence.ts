@@ -175,6 +175,17 @@ export function silenceDueAt(live: LiveState, subject: SilenceSubject, config: W
 }
 
 /**
+ * Whether an operator's pause (a silence or maintenance) is all that keeps the agent's silence
+ * window from paging: the agent still away, the window unpaged. Its object then re-reads the pauses
+ * at the sweep's visits, as a heartbeat would have: one lifted without the object being told must
+ * not keep the page back until the pause's old end.
+ */
+export function quietedByPause(live: LiveState): boolean {
+  const w = live.silence?.window;
+  return live.state !== 'up' && w !== null && w !== undefined && !w.paged && w.suppressedBy?.startsWith('maintenance:') === true;
+}
+
+/**
  * When the silence or maintenance that kept a window quiet ended, if it has and nothing keeps it
  * quiet now: a moment to page that stays due once passed, so the sweep still finds it when the alarm
  * set for it was lost (or the object was away then). Its end as listed; now if it is listed no more.

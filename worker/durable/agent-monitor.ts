@@ -9,6 +9,7 @@ import { REPLAY_WINDOW_S, type Heartbeat } from '../../protocol/heartbeat.ts';
 import { isOutOfOrder, type LiveState, type Transition } from '../core/agent-state.ts';
 import { evaluateHeartbeat, evaluateTimers, nextDueAt, type Subject } from '../core/evaluate.ts';
 import { readmitSubject, refusedAsRetired, retireSubject } from '../core/retire.ts';
+import { quietedByPause } from '../core/silence.ts';
 import { StateLimitError } from '../core/state-limits.ts';
 import { alertSourceSubject, heartbeatFacts, subjectOf, watchdogFacts } from '../core/subject.ts';
 import type { Env } from '../env.ts';
@@ -255,6 +256,9 @@ export class AgentMonitor extends DurableObject<Env> {
     const result = await this.serially(async (): Promise<EnsureResult> => {
       const now = at ?? this.clock.now();
       if (this.live === null) return 'idle';
+      // No heartbeat re-reads the pauses while the agent is away: a lifted one it was not told of would
+      // hold the page until its old end. Every few minutes at most (REFRESH_MS), and only then.
+      if (quietedByPause(this.live)) await this.pauses.refresh(now);
       const due = nextDueAt(this.live, this.subjectOf(this.live), this.config(), now);
       if (due !== null && due <= now) {
         await this.evaluateTimers(now);
