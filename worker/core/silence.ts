@@ -15,7 +15,7 @@ import {
   settle,
   type StepContext,
 } from './monitor-instance.ts';
-import { activeMaintenance, pageNow } from './suppression.ts';
+import { activeMaintenance, covers, pageNow } from './suppression.ts';
 import { clonePlain } from './clone.ts';
 
 export interface SilenceSubject {
@@ -186,14 +186,17 @@ export function quietedByPause(live: LiveState): boolean {
 }
 
 /**
- * When the silence or maintenance that kept a window quiet ended, if it has and nothing keeps it
- * quiet now: a moment to page that stays due once passed, so the sweep still finds it when the alarm
- * set for it was lost (or the object was away then). Its end as listed; now if it is listed no more.
+ * When the pauses that kept a window quiet ended, if they have and nothing keeps it quiet now: a
+ * moment to page that stays due once passed, so the sweep still finds it when the alarm set for it
+ * was lost (or the object was away then). The latest end of those listed over this agent's silence
+ * (one may have taken over from the one the window names); now if none is listed any more.
  */
 function quietReasonEndedAt(live: LiveState, config: WatchConfig, suppressedBy: string | null, now: number): number | null {
   if (suppressedBy?.startsWith('maintenance:') !== true || silenceSuppression(live, config, false, now) !== null) return null;
-  const ended = config.maintenance.find((m) => `maintenance:${m.id}` === suppressedBy && m.endsAt <= now);
-  return ended?.endsAt ?? now;
+  const ends = config.maintenance
+    .filter((m) => m.endsAt <= now && covers(m, live.agentId, SILENCE_MONITOR[live.kind]))
+    .map((m) => m.endsAt);
+  return ends.length === 0 ? now : Math.max(...ends);
 }
 
 /** An instance with nothing open and nothing pending is forgotten: a healthy agent stores no silence row. */

@@ -14,16 +14,12 @@ export function pageNow(w: BlindWindow): BlindWindow {
 }
 
 export function activeMaintenance(maintenance: readonly Maintenance[], agentId: string, monitor: string, now: number): Maintenance | null {
-  return (
-    maintenance.find(
-      (m) =>
-        now >= m.startsAt &&
-        now < m.endsAt &&
-        m.agents.some((g) => matchesGlob(g, agentId)) &&
-        m.monitors.some((g) => matchesGlob(g, monitor)),
-    ) ?? null
-  );
+  return maintenance.find((m) => now >= m.startsAt && now < m.endsAt && covers(m, agentId, monitor)) ?? null;
 }
+
+/** Whether a maintenance window or silence names this agent's monitor, whenever it runs. */
+export const covers = (m: Maintenance, agentId: string, monitor: string): boolean =>
+  m.agents.some((g) => matchesGlob(g, agentId)) && m.monitors.some((g) => matchesGlob(g, monitor));
 
 export interface SuppressionFacts {
   agentId: string;

@@ -143,6 +143,22 @@ describe('agent silence', () => {
       expect(nextDueAt(s.live!, subject, silenced, at(240))).not.toBe(at(200));
     });
 
+    it("one kept quiet by a second silence after the first is due at the second one's end, not counted late from the first", () => {
+      const two = config(`maintenance:
+  - { id: s1, starts_at: "2026-11-22T12:00:00Z", ends_at: "2026-11-22T12:03:20Z", agents: ["a"] }
+  - { id: s2, starts_at: "2026-11-22T12:03:00Z", ends_at: "2026-11-22T12:10:00Z", agents: ["a"] }`);
+      const s = new Scenario(two).heartbeat(0, []);
+      s.alarm(10);
+      expect(s.windows('window_opened', 'agent')).toEqual([expect.objectContaining({ suppressedBy: 'maintenance:s1', paged: false })]);
+      // Every alarm runs on time until the second one's end (600): at the first one's end, nothing pages.
+      s.alarmsUntil(599);
+      expect(s.windows('window_paged', 'agent')).toEqual([]);
+      // The alarm at the second one's end is lost; the sweep at 615 pages it, on time.
+      expect(nextDueAt(s.live!, subject, two, at(615))).toBe(at(600));
+      s.alarm(615);
+      expect(s.windows('window_paged', 'agent')).toEqual([expect.objectContaining({ at: 615, suppressedBy: null })]);
+    });
+
     it('one whose silence is no longer listed (expired early, then read again) is due at once, not counted late', () => {
       const s = new Scenario(silenced).heartbeat(0, []);
       s.alarm(10);
