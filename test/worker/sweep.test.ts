@@ -148,6 +148,17 @@ describe('the sweep under strain', () => {
     }
   });
 
+  it("finds the agents the Worker's secret setting names and its Alertmanager sources, while D1 cannot list them and no public copy names them", async () => {
+    await env.DB.exec('ALTER TABLE agents RENAME TO agents_away');
+    try {
+      const copies = await readAllCopyIds(env);
+      for (const id of ['foxtrot', 'alertmanager:prod', 'alertmanager:other']) expect(copies).not.toContain(id);
+      expect(await knownSubjects(env)).toEqual(expect.arrayContaining(['foxtrot', 'alertmanager:prod', 'alertmanager:other']));
+    } finally {
+      await env.DB.exec('ALTER TABLE agents_away RENAME TO agents');
+    }
+  });
+
   it('goes on without a D1 that hangs: the agents are found by their public copies and an overdue silence is opened', async () => {
     await heardAgo('golf', 11_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'golf' }));
     await loseAlarm('golf');

@@ -5,7 +5,6 @@ import { type Context, Hono } from 'hono';
 import * as v from 'valibot';
 import { describeIssues } from '../../protocol/heartbeat.ts';
 import type { AppEnv } from '../app-env.ts';
-import { parseAgentSecrets } from '../config.ts';
 import { engineMaintenance, type MaintenanceRow, maintenanceEnd, maintenanceStatus, stringList } from '../core/notices.ts';
 import { realCalendarTime, RFC3339 } from '../core/time-zone.ts';
 import type { Env } from '../env.ts';
@@ -29,7 +28,6 @@ import {
 import { IMPACTS, INCIDENT_STATUSES } from '../store/schema.ts';
 import { watchConfig } from '../watch-config.ts';
 import { type ComponentRef, incidentShape, maintenanceShape } from '../public/statuspage-shapes.ts';
-import { alertSourceSubject } from '../core/subject.ts';
 import { GLOB_HINT, isGlob } from '../core/glob.ts';
 
 export const adminNotices = new Hono<AppEnv>();
@@ -314,15 +312,11 @@ export async function tellAgents(env: Env): Promise<void> {
       console.error('maintenance changed: could not read it back to hand to the agents; they read it themselves:', e), undefined
     ),
   );
-  const ids = new Set([
-    ...parseAgentSecrets(env.BLINDSPOT_AGENT_SECRETS).keys(),
-    ...watchConfig(env).config.alertSources.map((s) => alertSourceSubject(s.id)),
-  ]);
-  for (const id of await knownSubjects(env)) ids.add(id);
-  const results = await Promise.allSettled([...ids].map((id) => env.AGENT.get(env.AGENT.idFromName(id)).maintenanceChanged(told)));
+  const ids = await knownSubjects(env);
+  const results = await Promise.allSettled(ids.map((id) => env.AGENT.get(env.AGENT.idFromName(id)).maintenanceChanged(told)));
   const failed = results.filter((r) => r.status === 'rejected').length;
   // Each object also re-reads on its own every few minutes: a missed call delays the pause, no more.
-  if (failed > 0) console.error(`maintenance changed: ${failed} of ${ids.size} agents could not be told; they re-read within 5 minutes`);
+  if (failed > 0) console.error(`maintenance changed: ${failed} of ${ids.length} agents could not be told; they re-read within 5 minutes`);
 }
 
 const shapeMaintenance = (c: Context<AppEnv>, m: MaintenanceRow) => ({
