@@ -81,6 +81,11 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     '--port',
     String(options.port),
     '--test-scheduled',
+    // The devtools port chosen by the system when it binds: by default wrangler takes 9229 if it looked
+    // free, and two wrangler dev started at once (test files side by side) could both pick it, one then
+    // failing with "Address already in use".
+    '--inspector-port',
+    '0',
     '--show-interactive-dev-session=false',
     '--log-level',
     process.env.BLINDSPOT_WRANGLER_LOG_LEVEL ?? 'info',
