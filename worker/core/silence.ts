@@ -168,7 +168,7 @@ export function silenceDueAt(live: LiveState, subject: SilenceSubject, config: W
     else if (w.suppressedBy === 'agent_stopped') times.push(stopExpiresAt(live, config));
     // Whatever its label says, a silence or maintenance over it may be what keeps it quiet now: its end is a moment to page.
     for (const m of config.maintenance) if (m.endsAt > now && m.startsAt <= now) times.push(m.endsAt);
-    const over = quietReasonEndedAt(live, config, w.suppressedBy, now);
+    const over = quietedByPause(live) ? pausesEndedAt(live, config, now) : null;
     if (over !== null) times.push(over);
   }
   return times.length === 0 ? null : Math.min(...times);
@@ -186,13 +186,13 @@ export function quietedByPause(live: LiveState): boolean {
 }
 
 /**
- * When the pauses that kept a window quiet ended, if they have and nothing keeps it quiet now: a
+ * When the pauses that kept a window quiet (quietedByPause) ended, if they have and nothing keeps it quiet now: a
  * moment to page that stays due once passed, so the sweep still finds it when the alarm set for it
  * was lost (or the object was away then). The latest end of those listed over this agent's silence
  * (one may have taken over from the one the window names); now if none is listed any more.
  */
-function quietReasonEndedAt(live: LiveState, config: WatchConfig, suppressedBy: string | null, now: number): number | null {
-  if (suppressedBy?.startsWith('maintenance:') !== true || silenceSuppression(live, config, false, now) !== null) return null;
+function pausesEndedAt(live: LiveState, config: WatchConfig, now: number): number | null {
+  if (silenceSuppression(live, config, false, now) !== null) return null;
   const ends = config.maintenance
     .filter((m) => m.endsAt <= now && covers(m, live.agentId, SILENCE_MONITOR[live.kind]))
     .map((m) => m.endsAt);
