@@ -19,6 +19,7 @@ import { runSweep } from '../../worker/jobs/sweep.ts';
 import { isUnwritten, liveBytes, storedBytes } from '../../worker/store/object-live.ts';
 import { pendingCount } from '../../worker/store/object-outbox.ts';
 import { watchConfig } from '../../worker/watch-config.ts';
+import { tellRetry } from '../../worker/routes/admin-notices.ts';
 import type { AdminPauses } from '../../worker/durable/admin-pauses.ts';
 import type { Replicator } from '../../worker/durable/replicator.ts';
 import { createDb, type Db } from '../../worker/store/db.ts';
@@ -184,6 +185,8 @@ export class World {
   private readonly sweepDraw: () => number;
   /** Draws, segment by segment, whether the Worker freezes at its start, and for how long (from the noise, as keysDraw). */
   private readonly freezeDraw: () => number;
+  /** Draws, request by request, whether the admin API's tells to the object fail, and how many times (from the noise, as keysDraw). */
+  private readonly tellDraw: () => number;
   /**
    * While the Worker is frozen (a paused process, a stalled isolate): nothing of it runs until then.
    * The alarm and the sweeps it held run at that moment, and what came in meanwhile (the agent's
@@ -254,6 +257,7 @@ export class World {
     this.keysDraw = prng(schedule.noise ^ 0x2545f491);
     this.sweepDraw = prng(schedule.noise ^ 0x68e31da4);
     this.freezeDraw = prng(schedule.noise ^ 0x1b873593);
+    this.tellDraw = prng(schedule.noise ^ 0x7feb352d);
     this.stub = env.AGENT.get(env.AGENT.idFromName(agentId));
     this.boot = `${agentId}-b1`;
     this.queue = [...schedule.segments, HEAL];
@@ -714,6 +718,10 @@ export class World {
     // Resets land at the awaits of heartbeats, alarms and sweeps: an armed one waits out the operator's request.
     const trap = this.trap;
     this.trap = null;
+    // One request in four: its tells to the object fail once, twice or every time (the object reset or
+    // moved under the call). The API tries twice more; after the third failure the object is not told.
+    const failing = this.tellDraw() < 0.25 ? 1 + Math.floor(this.tellDraw() * 3) : 0;
+    const restore = failing > 0 ? this.failTells(failing) : () => {};
     try {
       const res = await exports.default.fetch(
         new Request(`https://blindspot.sim/v1/admin${path}`, {
@@ -726,8 +734,46 @@ export class World {
       if (res.status >= 500) this.out.errors.push(`+${(this.now - this.start) / 1000}s admin ${method} ${path}: ${res.status} ${text}`);
       return res.ok ? (JSON.parse(text) as Record<string, unknown>) : null;
     } finally {
+      restore();
       this.trap = trap;
     }
+  }
+
+  /**
+   * The admin API's next `times` tells to this agent's object fail, as a call to an object reset or
+   * moved under it does. Failed at the caller's stub, as keyStoreAway fails the credentials store's:
+   * an exception thrown inside the object would be logged by the runtime as uncaught. The API's waits
+   * between its tries take no virtual time. Returns what puts both back.
+   */
+  private failTells(times: number): () => void {
+    type Namespace = { get: (id: DurableObjectId, ...rest: unknown[]) => object };
+    const ns = env.AGENT as unknown as Namespace;
+    const own = Object.hasOwn(ns, 'get');
+    const get = ns.get;
+    const waits = tellRetry.waitsMs;
+    const mine = env.AGENT.idFromName(this.agentId);
+    let left = times;
+    ns.get = (id, ...rest) => {
+      const stub = get.call(ns, id, ...rest);
+      if (!id.equals(mine)) return stub;
+      return new Proxy(stub, {
+        get: (target, key) => {
+          if (key !== 'maintenanceChanged') return Reflect.get(target, key);
+          // Called on the stub itself: one of its methods called on the proxy throws 'Illegal invocation'.
+          if (left <= 0)
+            return (...args: unknown[]) => (target as { maintenanceChanged: (...a: unknown[]) => unknown }).maintenanceChanged(...args);
+          left--;
+          this.log("the admin API's tell to the object failed");
+          return () => Promise.reject(new Error('Durable Object reset because its code was updated. (simulated)'));
+        },
+      });
+    };
+    tellRetry.waitsMs = waits.map(() => 0);
+    return () => {
+      if (own) ns.get = get;
+      else delete (ns as Partial<Namespace>).get;
+      tellRetry.waitsMs = waits;
+    };
   }
 
   /** Whether the object holds the silence now (the API told it, or it re-read). */
@@ -830,9 +876,10 @@ export class World {
   private signals(s: Segment): Signal[] {
     const stale = s.freshness === 'stale' || (s.freshness === 'flap' && this.seq % 2 === 0);
     const out: Signal[] = [{ name: 'metrics.freshness', kind: 'freshness', value: stale ? 900 : 5, unit: 's', error: null }];
+    // Six new names a heartbeat, never two alike in one (the route refuses that: seed 23655 drew the same number twice).
     if (s.agent === 'churn')
       for (let i = 0; i < 6; i++)
-        out.push({ name: `churn.n${Math.floor(this.rng() * 1e6)}`, kind: 'freshness', value: 1, unit: 's', error: null });
+        out.push({ name: `churn.n${i}.${Math.floor(this.rng() * 1e6)}`, kind: 'freshness', value: 1, unit: 's', error: null });
     return out;
   }
 

@@ -313,10 +313,35 @@ export async function tellAgents(env: Env): Promise<void> {
     ),
   );
   const ids = await knownSubjects(env);
-  const results = await Promise.allSettled(ids.map((id) => env.AGENT.get(env.AGENT.idFromName(id)).maintenanceChanged(told)));
-  const failed = results.filter((r) => r.status === 'rejected').length;
+  const results = await Promise.allSettled(
+    ids.map((id) => withRetries(() => env.AGENT.get(env.AGENT.idFromName(id)).maintenanceChanged(told), tellRetry.waitsMs)),
+  );
+  const failed = ids.filter((_, i) => results[i]?.status === 'rejected');
   // Each object also re-reads on its own every few minutes: a missed call delays the pause, no more.
-  if (failed > 0) console.error(`maintenance changed: ${failed} of ${ids.length} agents could not be told; they re-read within 5 minutes`);
+  if (failed.length > 0)
+    console.error(
+      `maintenance changed: ${failed.length} of ${ids.length} agents could not be told (${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', ...' : ''}): they re-read within 5 minutes`,
+      results.find((r) => r.status === 'rejected')?.reason,
+    );
+}
+
+/**
+ * A tell that fails is tried again after each of these waits (ms): a Durable Object call fails now and
+ * then (the object reset or moved, a connection lost) and the next one reaches a new instance. The
+ * tell is idempotent. Without it, a silence the object was not told of is paged through until its
+ * next re-read (up to 5 minutes). A seam: the simulator, on virtual time, waits none.
+ */
+export const tellRetry: { waitsMs: readonly number[] } = { waitsMs: [50, 250] };
+
+async function withRetries<T>(call: () => Promise<T>, waits: readonly number[]): Promise<T> {
+  for (const wait of waits) {
+    try {
+      return await call();
+    } catch {
+      await scheduler.wait(wait);
+    }
+  }
+  return call();
 }
 
 const shapeMaintenance = (c: Context<AppEnv>, m: MaintenanceRow) => ({

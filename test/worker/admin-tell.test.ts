@@ -1,0 +1,94 @@
+// The admin API tells each agent's object of a change to maintenance or silences before it answers.
+// A tell that fails (the object reset or moved under the call) is tried again: an object not told
+// goes by what it read last, up to 5 minutes old, and would page what the operator just silenced.
+import { env } from 'cloudflare:workers';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ADMIN_TOKEN } from './fixtures/channels.ts';
+import { storedLive } from './fixtures/durable.ts';
+import { receivedFor } from './fixtures/hub.ts';
+import { BASE, send, uniqueId } from './fixtures/requests.ts';
+import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
+
+type Namespace = { get: (id: DurableObjectId, ...rest: unknown[]) => object };
+const agents = env.AGENT as unknown as Namespace;
+const ownGet = Object.hasOwn(agents, 'get');
+const get = agents.get;
+/** Puts the namespace's own `get` back (stubs made meanwhile are proxies, which runInDurableObject cannot use). */
+function tellsAsUsual(): void {
+  if (ownGet) agents.get = get;
+  else delete (agents as Partial<Namespace>).get;
+}
+afterEach(() => {
+  tellsAsUsual();
+  vi.restoreAllMocks();
+});
+
+/**
+ * The next `times` tells to `agentId`'s object fail as a call to an object reset under it does (at the
+ * caller's stub: thrown inside the object, the runtime would log it as uncaught). Counts the tries.
+ */
+function failTells(agentId: string, times: number): { tried: number } {
+  const count = { tried: 0 };
+  const target = env.AGENT.idFromName(agentId);
+  let left = times;
+  agents.get = (id, ...rest) => {
+    const stub = get.call(agents, id, ...rest);
+    if (!id.equals(target)) return stub;
+    return new Proxy(stub, {
+      get: (inner, key) => {
+        if (key !== 'maintenanceChanged') return Reflect.get(inner, key);
+        count.tried++;
+        if (left-- > 0) return () => Promise.reject(new Error('Durable Object reset because its code was updated.'));
+        return (...args: unknown[]) => (inner as { maintenanceChanged: (...a: unknown[]) => unknown }).maintenanceChanged(...args);
+      },
+    });
+  };
+  return count;
+}
+
+async function silence(a: SimulatedAgent, fromS: number, untilS: number): Promise<Response> {
+  return send(
+    new Request(`${BASE}/v1/admin/silences`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        reason: 'planned database work',
+        agents: [a.id],
+        starts_at: new Date(a.at(fromS)).toISOString(),
+        ends_at: new Date(a.at(untilS)).toISOString(),
+      }),
+    }),
+  );
+}
+
+describe("the admin API's tell to an agent's object", () => {
+  it('is tried again when it fails: the silence made just before the agent goes quiet is known, and nobody is paged', async () => {
+    const a = new SimulatedAgent(`told-again-${uniqueId()}`);
+    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+    const tells = failTells(a.id, 2);
+    expect((await silence(a, 0, 3600)).status).toBe(201);
+    tellsAsUsual();
+    expect(tells.tried).toBe(3);
+    // The deadline (10 s) passes under the silence, well within the object's 5 minutes between reads.
+    expect(await a.alarm(10)).toBe('fired');
+    expect((await storedLive(a.id))?.silence?.window).toMatchObject({
+      paged: false,
+      suppressedBy: expect.stringMatching(/^maintenance:silence:/),
+    });
+    expect(await receivedFor('pd', a.id)).toEqual([]);
+  });
+
+  it('that fails every time still answers 201 (the silence is stored), and the log names the object not told', async () => {
+    const a = new SimulatedAgent(`never-told-${uniqueId()}`);
+    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+    const tells = failTells(a.id, 3);
+    const errors = vi.spyOn(console, 'error');
+    const made = await silence(a, 0, 3600);
+    expect(made.status).toBe(201);
+    expect(tells.tried).toBe(3);
+    const { silence: row } = (await made.json()) as { silence: { id: string } };
+    const stored = await env.DB.prepare('SELECT id FROM maintenances WHERE id = ?').bind(row.id).first<{ id: string }>();
+    expect(stored?.id).toBe(row.id);
+    expect(errors.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringMatching(new RegExp(`could not be told \\(.*${a.id}`)));
+  });
+});
