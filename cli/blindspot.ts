@@ -646,7 +646,19 @@ export async function main(argv: string[]): Promise<number> {
   const answer = (await res.json().catch(() => null)) as (Record<string, unknown> & { error?: { code: string; message: string } }) | null;
   if (!res.ok || answer === null) return fail(refusal(res, answer), 1);
   process.stdout.write(asJson ? `${JSON.stringify(answer, null, 2)}\n` : `${call.say(answer)}\n`);
+  const notTold = notToldWarning(answer);
+  if (notTold !== null && !asJson) process.stderr.write(`${notTold}\n`);
   return call.failed?.(answer) === true ? 1 : 0;
+}
+
+/** A pause is stored, but some agents' objects could not be told of it (`agents_not_told`): they learn of it at their next read. */
+export function notToldWarning(answer: Record<string, unknown>): string | null {
+  const ids = answer.agents_not_told;
+  if (!Array.isArray(ids) || ids.length === 0) return null;
+  const who = ids.includes('*')
+    ? 'the agents could not be listed, so none was told'
+    : `${ids.length} agent(s) (${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', ...' : ''}) could not be told`;
+  return `warning: stored, but ${who} now; they read it themselves within 5 minutes (until then, paging may not have paused or resumed for them)`;
 }
 
 /** Fetches every page of the report as JSON and prints it whole, in the format asked for. */

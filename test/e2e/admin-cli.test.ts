@@ -2,7 +2,7 @@
 // an incident goes open → update → resolve and shows on the public API, maintenance and silences
 // are scheduled and ended, and bad usage or a refusing Worker give a clear message and exit code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan, timeArg } from '../../cli/blindspot.ts';
+import { notToldWarning, plan, timeArg } from '../../cli/blindspot.ts';
 import { runBin } from '../support/child.ts';
 import { d1Query } from '../support/local-d1.ts';
 import { startTestWorker, type TestWorker } from '../support/e2e-worker.ts';
@@ -210,6 +210,26 @@ describe('blindspot agent and blindspot token', () => {
       code: 2,
       stderr: expect.stringContaining('--scope is read or write'),
     });
+  });
+});
+
+describe("blindspot when the Worker could not tell every agent's object of a pause", () => {
+  it('warns on stderr, naming them; says nothing when every one was told', () => {
+    expect(notToldWarning({ agents_not_told: [] })).toBeNull();
+    expect(notToldWarning({ silence: {} })).toBeNull();
+    expect(notToldWarning({ agents_not_told: ['web-1', 'web-2'] })).toBe(
+      'warning: stored, but 2 agent(s) (web-1, web-2) could not be told now; they read it themselves within 5 minutes (until then, paging may not have paused or resumed for them)',
+    );
+    expect(notToldWarning({ agents_not_told: ['*'] })).toMatch(
+      /^warning: stored, but the agents could not be listed, so none was told now;/,
+    );
+    const many = Array.from({ length: 12 }, (_, i) => `a${i}`);
+    expect(notToldWarning({ agents_not_told: many })).toContain('12 agent(s) (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, ...)');
+  });
+
+  it('prints no warning when every agent was told', async () => {
+    const r = await cli(['silence', 'add', '--reason', 'all-told', '--until', '10m']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
   });
 });
 

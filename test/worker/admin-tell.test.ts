@@ -66,7 +66,9 @@ describe("the admin API's tell to an agent's object", () => {
     const a = new SimulatedAgent(`told-again-${uniqueId()}`);
     await a.heartbeat(0, [fresh('prometheus.up', 1)]);
     const tells = failTells(a.id, 2);
-    expect((await silence(a, 0, 3600)).status).toBe(201);
+    const made = await silence(a, 0, 3600);
+    expect(made.status).toBe(201);
+    expect(((await made.json()) as { agents_not_told: string[] }).agents_not_told).toEqual([]);
     tellsAsUsual();
     expect(tells.tried).toBe(3);
     // The deadline (10 s) passes under the silence, well within the object's 5 minutes between reads.
@@ -78,7 +80,7 @@ describe("the admin API's tell to an agent's object", () => {
     expect(await receivedFor('pd', a.id)).toEqual([]);
   });
 
-  it('that fails every time still answers 201 (the silence is stored), and the log names the object not told', async () => {
+  it('that fails every time still answers 201 (the silence is stored), and the answer and the log name the object not told', async () => {
     const a = new SimulatedAgent(`never-told-${uniqueId()}`);
     await a.heartbeat(0, [fresh('prometheus.up', 1)]);
     const tells = failTells(a.id, 3);
@@ -86,7 +88,8 @@ describe("the admin API's tell to an agent's object", () => {
     const made = await silence(a, 0, 3600);
     expect(made.status).toBe(201);
     expect(tells.tried).toBe(3);
-    const { silence: row } = (await made.json()) as { silence: { id: string } };
+    const { silence: row, agents_not_told } = (await made.json()) as { silence: { id: string }; agents_not_told: string[] };
+    expect(agents_not_told).toEqual([a.id]);
     const stored = await env.DB.prepare('SELECT id FROM maintenances WHERE id = ?').bind(row.id).first<{ id: string }>();
     expect(stored?.id).toBe(row.id);
     expect(errors.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringMatching(new RegExp(`could not be told \\(.*${a.id}`)));

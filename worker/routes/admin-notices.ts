@@ -304,7 +304,7 @@ function checkSpan(from: number, until: number, now: number, names: [string, str
  * are handed the maintenance and silences as this request read them, right after writing: an object
  * whose own D1 reads fail or hang still lets go of a silence the operator ended (or takes one on).
  */
-export async function tellAgents(env: Env): Promise<void> {
+export async function tellAgents(env: Env): Promise<string[]> {
   const at = Date.now();
   const told = await pendingPauses(createDb(env.DB), at).then(
     (rows) => ({ maintenance: engineMaintenance(rows), at }),
@@ -323,6 +323,19 @@ export async function tellAgents(env: Env): Promise<void> {
       `maintenance changed: ${failed.length} of ${ids.length} agents could not be told (${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', ...' : ''}): they re-read within 5 minutes`,
       results.find((r) => r.status === 'rejected')?.reason,
     );
+  return failed;
+}
+
+/**
+ * Tells the agents of a pause change, for a route's answer: the agents that could not be told (they
+ * learn of it at their own next read, within 5 minutes), or `['*']` if none could be listed.
+ */
+async function tellOfPause(env: Env, what: string): Promise<{ agents_not_told: string[] }> {
+  const failed = await tellAgents(env).catch((e: unknown) => {
+    console.error(`${what}: agents not told:`, e);
+    return ['*'];
+  });
+  return { agents_not_told: failed };
 }
 
 /**
@@ -384,8 +397,8 @@ adminNotices.post('/maintenances', bodyLimit(MAX_BODY), async (c) => {
     updated_at: now,
   };
   await insertMaintenance(createDb(c.env.DB), row);
-  await tellAgents(c.env).catch((e: unknown) => console.error('maintenance created: agents not told:', e));
-  return c.json({ scheduled_maintenance: shapeMaintenance(c, row) }, 201, noStore);
+  const told = await tellOfPause(c.env, 'maintenance created');
+  return c.json({ scheduled_maintenance: shapeMaintenance(c, row), ...told }, 201, noStore);
 });
 
 async function existingMaintenance(c: Context<AppEnv>, kind: MaintenanceRow['kind']): Promise<MaintenanceRow> {
@@ -395,10 +408,14 @@ async function existingMaintenance(c: Context<AppEnv>, kind: MaintenanceRow['kin
 }
 
 /** Ends a maintenance or silence now and tells the agents, so paging resumes before the answer. */
-async function endNow(c: Context<AppEnv>, row: MaintenanceRow, now: number): Promise<MaintenanceRow> {
+async function endNow(
+  c: Context<AppEnv>,
+  row: MaintenanceRow,
+  now: number,
+): Promise<{ ended: MaintenanceRow; told: { agents_not_told: string[] } }> {
   await updateMaintenance(createDb(c.env.DB), row.id, { completed_at: now, updated_at: now });
-  await tellAgents(c.env).catch((e: unknown) => console.error(`${row.kind} ${row.id} ended: agents not told:`, e));
-  return { ...row, completed_at: now, updated_at: now };
+  const told = await tellOfPause(c.env, `${row.kind} ${row.id} ended`);
+  return { ended: { ...row, completed_at: now, updated_at: now }, told };
 }
 
 /** Starts a scheduled maintenance now (scheduled → in progress). */
@@ -409,8 +426,8 @@ adminNotices.post('/maintenances/:id/start', async (c) => {
   if (status === 'completed') throw new ApiError(409, 'maintenance_completed', `maintenance "${row.id}" is completed; schedule a new one`);
   const next = status === 'scheduled' ? { ...row, scheduled_for: now, updated_at: now } : row;
   if (next !== row) await updateMaintenance(createDb(c.env.DB), row.id, { scheduled_for: now, updated_at: now });
-  await tellAgents(c.env).catch((e: unknown) => console.error('maintenance started: agents not told:', e));
-  return c.json({ scheduled_maintenance: shapeMaintenance(c, next) }, 200, noStore);
+  const told = await tellOfPause(c.env, 'maintenance started');
+  return c.json({ scheduled_maintenance: shapeMaintenance(c, next), ...told }, 200, noStore);
 });
 
 /** Completes it now (in progress → completed), or cancels it before it starts. Paging resumes. */
@@ -420,8 +437,8 @@ adminNotices.post('/maintenances/:id/complete', async (c) => {
   if (maintenanceStatus(row, now) === 'completed')
     throw new ApiError(409, 'maintenance_completed', `maintenance "${row.id}" is already completed`);
   // Cancelled before it began: it ends before its start, so it never runs.
-  const ended = await endNow(c, row, now);
-  return c.json({ scheduled_maintenance: shapeMaintenance(c, ended) }, 200, noStore);
+  const { ended, told } = await endNow(c, row, now);
+  return c.json({ scheduled_maintenance: shapeMaintenance(c, ended), ...told }, 200, noStore);
 });
 
 const silenceShape = (m: MaintenanceRow, now: number) => ({
@@ -463,8 +480,8 @@ adminNotices.post('/silences', bodyLimit(MAX_BODY), async (c) => {
     updated_at: now,
   };
   await insertMaintenance(createDb(c.env.DB), row);
-  await tellAgents(c.env).catch((e: unknown) => console.error('silence created: agents not told:', e));
-  return c.json({ silence: silenceShape(row, now) }, 201, noStore);
+  const told = await tellOfPause(c.env, 'silence created');
+  return c.json({ silence: silenceShape(row, now), ...told }, 201, noStore);
 });
 
 /** Expires a silence now: paging resumes for what it covered. */
@@ -472,6 +489,6 @@ adminNotices.delete('/silences/:id', async (c) => {
   const row = await existingMaintenance(c, 'silence');
   const now = Date.now();
   if (maintenanceStatus(row, now) === 'completed') throw new ApiError(409, 'silence_expired', `silence "${row.id}" has already expired`);
-  const ended = await endNow(c, row, now);
-  return c.json({ silence: silenceShape(ended, now) }, 200, noStore);
+  const { ended, told } = await endNow(c, row, now);
+  return c.json({ silence: silenceShape(ended, now), ...told }, 200, noStore);
 });
