@@ -25,6 +25,7 @@ import type { Replicator } from '../../worker/durable/replicator.ts';
 import { createDb, type Db } from '../../worker/store/db.ts';
 import { ADMIN_TOKEN } from '../worker/fixtures/channels.ts';
 import { liveInTables } from '../worker/fixtures/durable.ts';
+import { failCalls } from '../support/failing-stub.ts';
 import { SimD1, SimNet } from './faults.ts';
 import { type AlarmMode, prng, type Schedule, type Segment } from './schedule.ts';
 
@@ -741,37 +742,17 @@ export class World {
 
   /**
    * The admin API's next `times` tells to this agent's object fail, as a call to an object reset or
-   * moved under it does. Failed at the caller's stub, as keyStoreAway fails the credentials store's:
-   * an exception thrown inside the object would be logged by the runtime as uncaught. The API's waits
-   * between its tries take no virtual time. Returns what puts both back.
+   * moved under it does (at the caller's stub, as keyStoreAway fails the credentials store's). The
+   * API's waits between its tries take no virtual time. Returns what puts both back.
    */
   private failTells(times: number): () => void {
-    type Namespace = { get: (id: DurableObjectId, ...rest: unknown[]) => object };
-    const ns = env.AGENT as unknown as Namespace;
-    const own = Object.hasOwn(ns, 'get');
-    const get = ns.get;
     const waits = tellRetry.waitsMs;
-    const mine = env.AGENT.idFromName(this.agentId);
-    let left = times;
-    ns.get = (id, ...rest) => {
-      const stub = get.call(ns, id, ...rest);
-      if (!id.equals(mine)) return stub;
-      return new Proxy(stub, {
-        get: (target, key) => {
-          if (key !== 'maintenanceChanged') return Reflect.get(target, key);
-          // Called on the stub itself: one of its methods called on the proxy throws 'Illegal invocation'.
-          if (left <= 0)
-            return (...args: unknown[]) => (target as { maintenanceChanged: (...a: unknown[]) => unknown }).maintenanceChanged(...args);
-          left--;
-          this.log("the admin API's tell to the object failed");
-          return () => Promise.reject(new Error('Durable Object reset because its code was updated. (simulated)'));
-        },
-      });
-    };
+    const restore = failCalls(env.AGENT, env.AGENT.idFromName(this.agentId), 'maintenanceChanged', times, (failed) => {
+      if (failed) this.log("the admin API's tell to the object failed");
+    });
     tellRetry.waitsMs = waits.map(() => 0);
     return () => {
-      if (own) ns.get = get;
-      else delete (ns as Partial<Namespace>).get;
+      restore();
       tellRetry.waitsMs = waits;
     };
   }

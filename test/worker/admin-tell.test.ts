@@ -3,46 +3,23 @@
 // goes by what it read last, up to 5 minutes old, and would page what the operator just silenced.
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { failCalls } from '../support/failing-stub.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { storedLive } from './fixtures/durable.ts';
 import { receivedFor } from './fixtures/hub.ts';
 import { BASE, send, uniqueId } from './fixtures/requests.ts';
 import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
 
-type Namespace = { get: (id: DurableObjectId, ...rest: unknown[]) => object };
-const agents = env.AGENT as unknown as Namespace;
-const ownGet = Object.hasOwn(agents, 'get');
-const get = agents.get;
-/** Puts the namespace's own `get` back (stubs made meanwhile are proxies, which runInDurableObject cannot use). */
-function tellsAsUsual(): void {
-  if (ownGet) agents.get = get;
-  else delete (agents as Partial<Namespace>).get;
-}
+let tellsAsUsual = () => {};
 afterEach(() => {
   tellsAsUsual();
   vi.restoreAllMocks();
 });
 
-/**
- * The next `times` tells to `agentId`'s object fail as a call to an object reset under it does (at the
- * caller's stub: thrown inside the object, the runtime would log it as uncaught). Counts the tries.
- */
+/** The next `times` tells to `agentId`'s object fail as a call to an object reset under it does. Counts the tries. */
 function failTells(agentId: string, times: number): { tried: number } {
   const count = { tried: 0 };
-  const target = env.AGENT.idFromName(agentId);
-  let left = times;
-  agents.get = (id, ...rest) => {
-    const stub = get.call(agents, id, ...rest);
-    if (!id.equals(target)) return stub;
-    return new Proxy(stub, {
-      get: (inner, key) => {
-        if (key !== 'maintenanceChanged') return Reflect.get(inner, key);
-        count.tried++;
-        if (left-- > 0) return () => Promise.reject(new Error('Durable Object reset because its code was updated.'));
-        return (...args: unknown[]) => (inner as { maintenanceChanged: (...a: unknown[]) => unknown }).maintenanceChanged(...args);
-      },
-    });
-  };
+  tellsAsUsual = failCalls(env.AGENT, env.AGENT.idFromName(agentId), 'maintenanceChanged', times, () => count.tried++);
   return count;
 }
 
