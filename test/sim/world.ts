@@ -124,6 +124,8 @@ export interface Outcome {
   oldestQueuedAt: number | null;
   /** The operator's silences over the agent. */
   pauses: Pause[];
+  /** When D1 answered none of the objects' reads (refusing or hanging), back-to-back stretches as one. */
+  d1Down: { from: number; to: number }[];
   /** Every evaluation the object made (alarm runs, sweeps, heartbeats taken). */
   evaluations: number[];
   /** Moments a surface would have said "operational" without the evidence for it (the simulator's own record). */
@@ -281,6 +283,7 @@ export class World {
       oldestQueuedAt: null,
       falseGreen: [],
       pauses: [],
+      d1Down: [],
       evaluations: [],
       trace: [],
     };
@@ -467,6 +470,12 @@ export class World {
     const start = this.now;
     this.net.mode = s.channel;
     this.d1.mode = s.d1;
+    if (s.d1 === 'refuse' || s.d1 === 'hang') {
+      const last = this.out.d1Down.at(-1);
+      const to = start + s.durationS * 1000;
+      if (last !== undefined && last.to >= start) last.to = to;
+      else this.out.d1Down.push({ from: start, to });
+    }
     this.log(
       `segment ${s.durationS}s agent=${s.agent} freshness=${s.freshness} d1=${s.d1} channel=${s.channel} alarm=${s.alarm} sweep=${s.sweep}${given.watchdog === 'away' ? ' (watchdog away)' : ''} resets=${s.resets.length}`,
     );
