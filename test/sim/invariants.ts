@@ -23,12 +23,8 @@ export const MAX_LIVE_BYTES = 256 * 1024;
 const RECOVER_FOR = 2;
 /** How long an object may go on with the maintenance and silences it last read: its own re-read period. */
 const PAUSE_REREAD_MS = 5 * 60_000;
-/**
- * After D1 comes back, how long a re-read the object owes may still take: its next try after a failed
- * one (30 s, admin-pauses.ts) and the next decision that makes it (a heartbeat, or the minute sweep's
- * visit while a pause keeps a silent agent quiet).
- */
-const REREAD_AFTER_OUTAGE_MS = 30_000 + 60_000;
+/** After a read D1 refused, the object tries again no sooner than this (admin-pauses.ts). */
+const REREAD_RETRY_MS = 30_000;
 /** Slack on "late": the simulator's steps and the deadline's own rounding. */
 const SLACK_MS = 1000;
 
@@ -130,7 +126,7 @@ function knownWindows(o: Outcome): Map<string, KnownWindow> {
  */
 function hadToPage(o: Outcome, gap: Gap): boolean {
   const evals = [...new Set(o.evaluations)].sort((a, b) => a - b);
-  const held = heldPauses(o.pauses, o.d1Down);
+  const held = heldPauses(o.pauses, o.d1Down, o.evaluations);
   const paused = (t: number) => held.some((p) => p.from <= t && t < p.to);
   const first = evals.findIndex((t) => t >= gap.from);
   if (first < 0) return true;
@@ -178,15 +174,15 @@ function mustNotPage(o: Outcome, gap: Gap): boolean {
 
 /**
  * The stretches the object may have held an operator's silence: back-to-back silences are one, and
- * one it could not be told had ended lasts until it re-read: within its re-read period, or, if D1
- * answers no read then, once D1 is back (seed 25412: the API's tells of the end all failed, and D1
- * refused the object's reads for four minutes after).
+ * one it could not be told had ended lasts until it could re-read. Its re-read is due once its last
+ * read is 5 minutes old, and made at its next evaluation (a heartbeat, an alarm, the sweep's visit)
+ * that D1 answers, and not within 30 s of one D1 refused (seeds 25412 and 31187: the API's tells of
+ * the end all failed, and D1 refused the object's reads when the re-read came due, or the watchdog
+ * was away then and D1 refused them when it was back).
  */
-function heldPauses(pauses: readonly Pause[], d1Down: Outcome['d1Down']): { from: number; to: number }[] {
-  const rereadBy = (t: number) => {
-    const outage = d1Down.find((d) => d.from <= t && t < d.to + REREAD_AFTER_OUTAGE_MS);
-    return outage === undefined ? t : Math.max(t, outage.to + REREAD_AFTER_OUTAGE_MS);
-  };
+function heldPauses(pauses: readonly Pause[], d1Down: Outcome['d1Down'], evaluations: readonly number[]): { from: number; to: number }[] {
+  const rereadBy = (due: number) =>
+    evaluations.find((e) => e >= due && !d1Down.some((d) => d.from <= e && e < d.to + REREAD_RETRY_MS)) ?? Number.POSITIVE_INFINITY;
   // One expired through the API still held at its last instant: the simulator plays that instant's heartbeats first.
   const spans = pauses
     .map((p) => ({ from: p.from, to: p.releaseTold ? p.to + (p.expired ? 1 : 0) : rereadBy(p.to + (p.expired ? 1 : 0) + PAUSE_REREAD_MS) }))
