@@ -73,21 +73,35 @@ export function silences(accepted: readonly Accepted[]): Gap[] {
 
 /**
  * Silences with fewer than RECOVER_FOR heartbeats on time between them are one stretch: one page.
- * Strict (a heartbeat a millisecond past its deadline is a miss): the most windows the object may open.
+ * The most windows the object may open. A heartbeat past its deadline by at most SLACK_MS, or one the
+ * object can tell was sent in time (provedInTime), may have counted as on time or as a miss; the
+ * count is the largest either way, heartbeat by heartbeat. Not strict alone: a miss there also
+ * breaks the run of heartbeats on time, and so can join the next silence to the one before (seed
+ * 31723: a heartbeat taken 1 ms past its deadline, sent in time, closed a window; the next silence
+ * was a second window, paged).
  */
 function stretches(accepted: readonly Accepted[]): number {
-  let count = 0;
-  let onTimeSince = Infinity;
+  const full = RECOVER_FOR - 1;
+  // The largest count so far for each length of the run on time (capped at `full`).
+  let best = new Map<number, number>([[full, 0]]);
   for (let i = 0; i + 1 < accepted.length; i++) {
     const a = accepted[i] as Accepted;
     const b = accepted[i + 1] as Accepted;
-    if (!a.stopping && b.at > a.deadlineAt) {
+    const missed = !a.stopping && b.at > a.deadlineAt;
+    const next = b.boot === a.boot && b.seq === a.seq + 1;
+    const elapsed = b.clock - a.clock;
+    const either =
+      missed && (b.at <= a.deadlineAt + SLACK_MS || (next && b.sent <= a.deadlineAt && elapsed >= 0 && a.at + elapsed <= a.deadlineAt));
+    const after = new Map<number, number>();
+    const keep = (run: number, count: number) => after.set(run, Math.max(after.get(run) ?? -1, count));
+    for (const [run, count] of best) {
       // The heartbeat that ends a silence is its first good observation: RECOVER_FOR - 1 more close it.
-      if (onTimeSince >= RECOVER_FOR - 1) count++;
-      onTimeSince = 0;
-    } else onTimeSince++;
+      if (missed) keep(0, count + (run >= full ? 1 : 0));
+      if (!missed || either) keep(Math.min(run + 1, full), count);
+    }
+    best = after;
   }
-  return count;
+  return Math.max(...best.values());
 }
 
 function knownWindows(o: Outcome): Map<string, KnownWindow> {
