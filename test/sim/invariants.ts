@@ -56,19 +56,29 @@ export function silences(accepted: readonly Accepted[]): Gap[] {
   for (let i = 0; i + 1 < accepted.length; i++) {
     const a = accepted[i] as Accepted;
     const b = accepted[i + 1] as Accepted;
-    if (!a.stopping && b.at > a.deadlineAt + SLACK_MS) {
-      const next = b.boot === a.boot && b.seq === a.seq + 1;
-      const elapsed = b.clock - a.clock;
+    if (!a.stopping && b.at > a.deadlineAt + SLACK_MS)
       gaps.push({
         after: a.at,
         from: a.deadlineAt,
         to: b.at,
-        sentInTime: next && b.sent <= a.deadlineAt,
-        provedInTime: next && b.sent <= a.deadlineAt && elapsed >= 0 && a.at + elapsed <= a.deadlineAt && b.at - a.deadlineAt <= LATE_MS,
+        sentInTime: b.boot === a.boot && b.seq === a.seq + 1 && b.sent <= a.deadlineAt,
+        provedInTime: provedInTime(a, b),
       });
-    }
   }
   return gaps;
+}
+
+/** Gap.provedInTime: `b`, taken after `a`'s deadline, was the next of its run and sent in time, as the object can tell. */
+function provedInTime(a: Accepted, b: Accepted): boolean {
+  const elapsed = b.clock - a.clock;
+  return (
+    b.boot === a.boot &&
+    b.seq === a.seq + 1 &&
+    b.sent <= a.deadlineAt &&
+    elapsed >= 0 &&
+    a.at + elapsed <= a.deadlineAt &&
+    b.at - a.deadlineAt <= LATE_MS
+  );
 }
 
 /**
@@ -88,10 +98,7 @@ function stretches(accepted: readonly Accepted[]): number {
     const a = accepted[i] as Accepted;
     const b = accepted[i + 1] as Accepted;
     const missed = !a.stopping && b.at > a.deadlineAt;
-    const next = b.boot === a.boot && b.seq === a.seq + 1;
-    const elapsed = b.clock - a.clock;
-    const either =
-      missed && (b.at <= a.deadlineAt + SLACK_MS || (next && b.sent <= a.deadlineAt && elapsed >= 0 && a.at + elapsed <= a.deadlineAt));
+    const either = missed && (b.at <= a.deadlineAt + SLACK_MS || provedInTime(a, b));
     const after = new Map<number, number>();
     const keep = (run: number, count: number) => after.set(run, Math.max(after.get(run) ?? -1, count));
     for (const [run, count] of best) {

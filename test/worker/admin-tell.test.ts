@@ -3,6 +3,7 @@
 // goes by what it read last, up to 5 minutes old, and would page what the operator just silenced.
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { tellRetry } from '../../worker/routes/admin-notices.ts';
 import { failCalls } from '../support/failing-stub.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { storedLive } from './fixtures/durable.ts';
@@ -16,10 +17,19 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** The next `times` tells to `agentId`'s object fail as a call to an object reset under it does. Counts the tries. */
+/**
+ * The next `times` tells to `agentId`'s object fail as a call to an object reset under it does, and the
+ * API tries again at once (its waits between tries are the platform's, not what is tested). Counts the tries.
+ */
 function failTells(agentId: string, times: number): { tried: number } {
   const count = { tried: 0 };
-  tellsAsUsual = failCalls(env.AGENT, env.AGENT.idFromName(agentId), 'maintenanceChanged', times, () => count.tried++);
+  const waits = tellRetry.waitsMs;
+  const restore = failCalls(env.AGENT, env.AGENT.idFromName(agentId), 'maintenanceChanged', times, () => count.tried++);
+  tellRetry.waitsMs = waits.map(() => 0);
+  tellsAsUsual = () => {
+    restore();
+    tellRetry.waitsMs = waits;
+  };
   return count;
 }
 
