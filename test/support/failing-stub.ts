@@ -6,7 +6,7 @@ type Namespace = { get: (id: DurableObjectId, ...rest: unknown[]) => object };
 
 /**
  * Until the returned function is called, the next `times` calls of `method` on stubs `ns` makes for
- * `target` reject. `onCall` hears each call of it, and whether it failed. Stubs made meanwhile are
+ * `target` reject with `error()` (by default, as a reset object's call does). `onCall` hears each call of it, and whether it failed. Stubs made meanwhile are
  * proxies (which runInDurableObject cannot use): put `get` back before reaching into the object.
  */
 export function failCalls(
@@ -15,6 +15,7 @@ export function failCalls(
   method: string,
   times: number,
   onCall: (failed: boolean) => void = () => {},
+  error: () => Error = () => new Error('Durable Object reset because its code was updated. (simulated)'),
 ): () => void {
   const namespace = ns as unknown as Namespace;
   const own = Object.hasOwn(namespace, 'get');
@@ -28,7 +29,7 @@ export function failCalls(
         if (key !== method) return Reflect.get(inner, key);
         const failed = left-- > 0;
         onCall(failed);
-        if (failed) return () => Promise.reject(new Error('Durable Object reset because its code was updated. (simulated)'));
+        if (failed) return () => Promise.reject(error());
         // Called on the stub itself: one of its methods called on the proxy throws 'Illegal invocation'.
         return (...args: unknown[]) => (inner as Record<string, (...a: unknown[]) => unknown>)[method]?.(...args);
       },

@@ -21,10 +21,10 @@ afterEach(() => {
  * The next `times` tells to `agentId`'s object fail as a call to an object reset under it does, and the
  * API tries again at once (its waits between tries are the platform's, not what is tested). Counts the tries.
  */
-function failTells(agentId: string, times: number): { tried: number } {
+function failTells(agentId: string, times: number, error?: () => Error): { tried: number } {
   const count = { tried: 0 };
   const waits = tellRetry.waitsMs;
-  const restore = failCalls(env.AGENT, env.AGENT.idFromName(agentId), 'maintenanceChanged', times, () => count.tried++);
+  const restore = failCalls(env.AGENT, env.AGENT.idFromName(agentId), 'maintenanceChanged', times, () => count.tried++, error);
   tellRetry.waitsMs = waits.map(() => 0);
   tellsAsUsual = () => {
     restore();
@@ -80,5 +80,16 @@ describe("the admin API's tell to an agent's object", () => {
     const stored = await env.DB.prepare('SELECT id FROM maintenances WHERE id = ?').bind(row.id).first<{ id: string }>();
     expect(stored?.id).toBe(row.id);
     expect(errors.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringMatching(new RegExp(`could not be told \\(.*${a.id}`)));
+  });
+
+  it('is not tried again when the object says it is overloaded (more calls would deepen it): the answer names it', async () => {
+    const a = new SimulatedAgent(`overloaded-${uniqueId()}`);
+    await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+    const tells = failTells(a.id, 3, () => Object.assign(new Error('Durable Object is overloaded. (simulated)'), { overloaded: true }));
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const made = await silence(a, 0, 3600);
+    expect(made.status).toBe(201);
+    expect(tells.tried).toBe(1);
+    expect(((await made.json()) as { agents_not_told: string[] }).agents_not_told).toEqual([a.id]);
   });
 });

@@ -342,7 +342,8 @@ async function tellOfPause(env: Env, what: string): Promise<{ agents_not_told: s
  * A tell that fails is tried again after each of these waits (ms): a Durable Object call fails now and
  * then (the object reset or moved, a connection lost) and the next one reaches a new instance. The
  * tell is idempotent. Without it, a silence the object was not told of is paged through until its
- * next re-read (up to 5 minutes). A seam: the simulator, on virtual time, waits none.
+ * next re-read (up to 5 minutes). An error marked `overloaded` is not tried again. A seam: the
+ * simulator, on virtual time, waits none.
  */
 export const tellRetry: { waitsMs: readonly number[] } = { waitsMs: [50, 250] };
 
@@ -350,7 +351,10 @@ async function withRetries<T>(call: () => Promise<T>, waits: readonly number[]):
   for (const wait of waits) {
     try {
       return await call();
-    } catch {
+    } catch (e) {
+      // An object that says it is overloaded is not called again: more calls would deepen it (the
+      // platform's advice). It re-reads on its own.
+      if ((e as { overloaded?: unknown } | null)?.overloaded === true) throw e;
       await scheduler.wait(wait);
     }
   }
