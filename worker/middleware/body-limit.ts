@@ -44,3 +44,23 @@ export function bodyLimit(maxBytes: number) {
     await next();
   });
 }
+
+/**
+ * For a route that takes no body: an empty body or `{}` passes; anything else is a 400 naming the
+ * route, so fields sent to it (an interval, a reason) are not taken as set when they were ignored.
+ */
+export function noBody() {
+  const read = bodyLimit(1024);
+  return createMiddleware<AppEnv>(async function noBody(c, next) {
+    await read(c, async () => {
+      const text = c.var.rawBody.trim();
+      if (text !== '' && text.replace(/\s+/g, '') !== '{}')
+        throw new ApiError(
+          400,
+          'unexpected_body',
+          `${c.req.method} ${new URL(c.req.url).pathname} takes no body (send none, or {}); nothing was changed`,
+        );
+      await next();
+    });
+  });
+}

@@ -16,6 +16,7 @@ import { agentSecretsSetting } from '../config.ts';
 import { CREDENTIALS_STORE, credentials, forgetSecrets } from '../durable/credentials.ts';
 import type { Env } from '../env.ts';
 import { ApiError, fromObject } from '../errors.ts';
+import { noBody } from '../middleware/body-limit.ts';
 import type { AgentKey } from '../store/agent-keys.ts';
 
 export const adminAgents = new Hono<AppEnv>();
@@ -72,7 +73,7 @@ async function copyKeys(env: Env, id: string): Promise<void> {
   );
 }
 
-adminAgents.post('/agents/:id', async (c) => {
+adminAgents.post('/agents/:id', noBody(), async (c) => {
   const id = agentIdOf(c.req.param('id'));
   const added = await addKey(c, id, true);
   // An agent retired a moment ago and added back: its object takes its heartbeats again at once.
@@ -83,7 +84,7 @@ adminAgents.post('/agents/:id', async (c) => {
   return c.json(added, 201, noStore);
 });
 
-adminAgents.post('/agents/:id/keys', async (c) => {
+adminAgents.post('/agents/:id/keys', noBody(), async (c) => {
   const id = agentIdOf(c.req.param('id'));
   const added = await addKey(c, id, false);
   // The copy without the new key only lacks it: the store stays the source of truth.

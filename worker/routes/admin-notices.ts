@@ -9,7 +9,7 @@ import { engineMaintenance, type MaintenanceRow, maintenanceEnd, maintenanceStat
 import { realCalendarTime, RFC3339 } from '../core/time-zone.ts';
 import type { Env } from '../env.ts';
 import { ApiError, parseJsonBody } from '../errors.ts';
-import { bodyLimit } from '../middleware/body-limit.ts';
+import { bodyLimit, noBody } from '../middleware/body-limit.ts';
 import { knownSubjects } from '../durable/known-subjects.ts';
 import { createDb } from '../store/db.ts';
 import {
@@ -423,7 +423,7 @@ async function endNow(
 }
 
 /** Starts a scheduled maintenance now (scheduled → in progress). */
-adminNotices.post('/maintenances/:id/start', async (c) => {
+adminNotices.post('/maintenances/:id/start', noBody(), async (c) => {
   const row = await existingMaintenance(c, 'maintenance');
   const now = Date.now();
   const status = maintenanceStatus(row, now);
@@ -435,7 +435,7 @@ adminNotices.post('/maintenances/:id/start', async (c) => {
 });
 
 /** Completes it now (in progress → completed), or cancels it before it starts. Paging resumes. */
-adminNotices.post('/maintenances/:id/complete', async (c) => {
+adminNotices.post('/maintenances/:id/complete', noBody(), async (c) => {
   const row = await existingMaintenance(c, 'maintenance');
   const now = Date.now();
   if (maintenanceStatus(row, now) === 'completed')

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, fromObject } from '../errors.ts';
+import { noBody } from '../middleware/body-limit.ts';
 import { boundedReads } from '../middleware/bounded-reads.ts';
 import { verifyAdminToken } from '../middleware/verify-admin-token.ts';
 import { channelRegistry } from '../notify/registry.ts';
@@ -73,7 +74,7 @@ function knownChannel(env: AppEnv['Bindings'], id: string) {
   return { registry, info };
 }
 
-admin.post('/channels/:id/test', async (c) => {
+admin.post('/channels/:id/test', noBody(), async (c) => {
   const id = c.req.param('id');
   const { registry, info } = knownChannel(c.env, id);
   const channel = registry.channels.get(id);
@@ -100,7 +101,7 @@ admin.post('/channels/:id/test', async (c) => {
   return c.json({ channel: id, type: channel.type, ...result }, 200, { 'cache-control': 'no-store' });
 });
 
-admin.post('/channels/:id/enable', async (c) => {
+admin.post('/channels/:id/enable', noBody(), async (c) => {
   const id = c.req.param('id');
   knownChannel(c.env, id);
   await setChannelEnabled(createDb(c.env.DB), id, Date.now());
@@ -147,7 +148,7 @@ admin.get('/notifications/:id', async (c) => {
   return c.json({ notification: row }, 200, { 'cache-control': 'no-store' });
 });
 
-admin.post('/notifications/:id/retry', async (c) => {
+admin.post('/notifications/:id/retry', noBody(), async (c) => {
   const id = c.req.param('id');
   const db = createDb(c.env.DB);
   const row = await getNotification(db, id);
