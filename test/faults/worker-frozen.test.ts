@@ -3,7 +3,8 @@
 // are late and the heartbeats the frozen Worker held (or that timed out and came again) arrive just
 // after them. The agent that kept sending was never silent: no page. The agent that stopped is paged,
 // once the late look has waited for what was queued behind it. Then the same for freezes of a few
-// seconds that end just after an agent's deadline, where the alarm is late by less than a second.
+// seconds that end just after an agent's deadline, where the alarm is late by less than a second, or
+// by so little (at most 250 ms) that it seems on time.
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../protocol/signature.ts';
@@ -32,7 +33,7 @@ const opened = (agent: string) =>
 
 beforeAll(async () => {
   receiver = await startRecorder();
-  w = await startTestWorker('frozen', hookedWorkerVars(['steady', 'gone', 'brief'], secret, `${receiver.url}/hook`, hookSecret));
+  w = await startTestWorker('frozen', hookedWorkerVars(['steady', 'gone', 'brief', 'edge'], secret, `${receiver.url}/hook`, hookSecret));
 }, 90_000);
 
 afterAll(async () => {
@@ -89,4 +90,23 @@ describe('the Worker frozen for 20 s', () => {
     expect(opened('brief')).toEqual([]);
     expect((await brief.leave())?.status).toBe(202);
   }, 60_000);
+
+  it('pages nobody for a freeze that ends within a quarter second after the deadline: the alarm, on time as it seems, waits 250 ms', async () => {
+    // Interval 1 s, grace 2 s: the deadline falls about 0.1 s (then 0.2 s) before the freeze ends, so
+    // the overdue alarm runs as if on time (at most 250 ms late), the heartbeat the freeze held just
+    // after it. Judging at once, the alarm paged a silence that never was.
+    const edge = new LoopingAgent(w.url, 'edge', secret, { intervalS: 1, graceS: 2, boot: 'b1' });
+    agents.push(edge);
+    edge.start();
+    for (const ms of [3_100, 3_200]) {
+      const taken = edge.results.filter((r) => r?.status === 202).length;
+      await waitFor('a heartbeat taken', async () => edge.results.filter((r) => r?.status === 202).length > taken, 10_000, 5);
+      await w.freeze(ms);
+      // The wait is 250 ms; a page, were there one, would be on its way by then.
+      await new Promise((r) => setTimeout(r, 4_000));
+    }
+    expect(edge.results.at(-1)?.status).toBe(202);
+    expect(opened('edge')).toEqual([]);
+    expect((await edge.leave())?.status).toBe(202);
+  }, 45_000);
 });

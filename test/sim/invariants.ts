@@ -1,7 +1,7 @@
 // What must hold after a schedule, whatever its faults. Each invariant names the promise it protects
 // (test/sim/README.md lists them). check() returns the first one broken, or null.
 import { LATE_RECHECK_MS } from '../../worker/core/evaluate.ts';
-import { LATE_MS, SILENCE_MONITOR, STALL_MS, stallHoldMs } from '../../worker/core/agent-state.ts';
+import { LATE_MS, SETTLE_MS, SILENCE_MONITOR, STALL_MS, stallHoldMs } from '../../worker/core/agent-state.ts';
 import { MAX_QUEUED_BYTES } from '../../worker/core/replication-policy.ts';
 import { CHANNELS } from './sim-config.ts';
 import type { Accepted, Outcome, Pause } from './world.ts';
@@ -138,12 +138,14 @@ function knownWindows(o: Outcome): Map<string, KnownWindow> {
  *   later; an evaluation is on time when what was due waited at most LATE_MS (the one before it at
  *   most LATE_RECHECK_MS + LATE_MS earlier). One the agent ended before such a moment is reported by
  *   the Watchdog's summary (not run here), or was meant by the operator.
- * - A first alarm or sweep more than STALL_MS (and at most LATE_MS) after the deadline was held up
- *   itself: it waits stallHoldMs for heartbeats queued behind it, and the first evaluation after
- *   that wait judges (none within it does).
- * - The heartbeat that ends the stretch judges it only if no evaluation did before it, and then not
- *   if it was sent in time (the next of its run, sent by the deadline): it waited on its way, and the
- *   agent was never silent.
+ * - The first alarm or sweep after the deadline waits for heartbeats queued behind it, and the
+ *   first evaluation after that wait judges (none within it does): SETTLE_MS when it came on time
+ *   (at most STALL_MS after the deadline), stallHoldMs when it was held up itself (more than
+ *   STALL_MS, at most LATE_MS).
+ * - The heartbeat that ends the stretch judges it only if no evaluation did before it (nor came
+ *   before it held up), and then not if it was sent in time (the next of its run, sent by the
+ *   deadline): it waited on its way, or behind a Worker frozen until just after the deadline, and
+ *   the agent was never silent.
  */
 function hadToPage(o: Outcome, gap: Gap): boolean {
   const evals = [...new Set(o.evaluations)].sort((a, b) => a - b);
@@ -153,16 +155,19 @@ function hadToPage(o: Outcome, gap: Gap): boolean {
   if (first < 0) return true;
   const noticed = evals[first] as number;
   const noticedLate = noticed - gap.from > LATE_MS;
-  // Until the end of a stalled look's wait, nothing has judged the stretch.
-  const waitEnds = !noticedLate && noticed < gap.to && noticed - gap.from > STALL_MS ? noticed + stallHoldMs(o.intervalS) : null;
+  // Until the end of the first look's wait, nothing has judged the stretch: SETTLE_MS when it was on
+  // time, stallHoldMs when it was held up.
+  const stalled = noticed - gap.from > STALL_MS;
+  const waitEnds = !noticedLate && noticed < gap.to ? noticed + (stalled ? stallHoldMs(o.intervalS) : SETTLE_MS) : null;
   let judged = false;
   for (let i = first; i < evals.length; i++) {
     const t = evals[i] as number;
     if (t > gap.to) break;
     const inWait = waitEnds !== null && t < waitEnds;
     if (t === gap.to) {
-      // The heartbeat that ends it. In the wait, the silence lay within the watchdog's own stall: recorded as noticed late.
-      if (judged || inWait) break;
+      // The heartbeat that ends it. In a stalled look's wait, the silence lay within the watchdog's own
+      // stall: recorded as noticed late. In an on-time look's wait, it judges as if nothing had looked.
+      if (judged || (inWait && stalled)) break;
       return !noticedLate && !paused(t) && !gap.sentInTime;
     }
     if (inWait) continue;
@@ -179,18 +184,21 @@ function hadToPage(o: Outcome, gap: Gap): boolean {
  * Whether the object must not have paged this stretch: nothing judged it before the heartbeat that
  * ended it, and that heartbeat shows the silence was not the agent's to page. Either no evaluation
  * came and the heartbeat was sent in time as the object can tell (provedInTime: it waited on its
- * way); or the first evaluation was held up (more than STALL_MS and at most LATE_MS past the
- * deadline), none judged after its wait, and the heartbeat came within the wait (the silence lay
- * within the watchdog's own stall) or was sent in time. That is a stalled Worker draining its queue.
+ * way); or none judged after the first evaluation's wait, and the heartbeat was sent in time, or
+ * came within the wait of a first evaluation held up (more than STALL_MS and at most LATE_MS past
+ * the deadline: the silence lay within the watchdog's own stall). That is a stalled or frozen
+ * Worker draining its queue.
  */
 function mustNotPage(o: Outcome, gap: Gap): boolean {
   const looks = [...new Set(o.evaluations)].filter((t) => t >= gap.from && t < gap.to).sort((a, b) => a - b);
   const first = looks[0];
   if (first === undefined) return gap.provedInTime;
-  if (first - gap.from <= STALL_MS || first - gap.from > LATE_MS) return false;
-  const hold = stallHoldMs(o.intervalS);
+  if (first - gap.from > LATE_MS) return false;
+  const stalled = first - gap.from > STALL_MS;
+  const hold = stalled ? stallHoldMs(o.intervalS) : SETTLE_MS;
   if (!looks.every((t) => t < first + hold)) return false;
-  return gap.to < first + hold || gap.provedInTime;
+  // On time, only a heartbeat sent in time ends it unpaged (a Worker frozen until just after the deadline).
+  return (stalled && gap.to < first + hold) || gap.provedInTime;
 }
 
 /**

@@ -59,7 +59,7 @@ describe("the admin API's tell to an agent's object", () => {
     tellsAsUsual();
     expect(tells.tried).toBe(3);
     // The deadline (10 s) passes under the silence, well within the object's 5 minutes between reads.
-    expect(await a.alarm(10)).toBe('fired');
+    expect(await a.judge(10)).toBe('fired');
     expect((await storedLive(a.id))?.silence?.window).toMatchObject({
       paged: false,
       suppressedBy: expect.stringMatching(/^maintenance:silence:/),

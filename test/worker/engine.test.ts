@@ -113,7 +113,7 @@ describe('the engine in its Durable Object', () => {
     const a = new SimulatedAgent('engine-stopping');
     await a.heartbeat(0, healthy());
     await a.heartbeat(5, healthy(), { stopping: true });
-    expect(await a.alarm(15)).toBe('fired');
+    expect(await a.judge(15)).toBe('fired');
     expect(await windowsOf('engine-stopping')).toEqual([
       expect.objectContaining({ monitor: 'agent', cause: 'agent_stopped', suppressed_by: 'agent_stopped' }),
     ]);

@@ -32,7 +32,7 @@ describe('the object and D1', () => {
       expect(h.setAside).toEqual([expect.objectContaining({ tries: 3, lastError: expect.stringMatching(/refused by the test/) })]);
       expect(h.replication).toMatchObject({ length: 0, setAside: 1, dropped: 0 });
 
-      expect(await a.alarm(20)).toBe('fired');
+      expect(await a.judge(20)).toBe('fired');
       expect((await rowsOf(a.id, 'pd')).map((r) => r.event_type)).toEqual(['window.opened']);
       await deliverAt(a.at(26), a.id);
       expect((await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body).event_action)).toEqual(['trigger']);
@@ -122,7 +122,7 @@ describe('the object and D1', () => {
       { v: 1, seq: 1, boot: a.boot, sent_at: new Date(a.at(0)).toISOString(), interval_s: 5, grace_s: 0, signals: [] },
       a.at(0),
     );
-    expect(await a.alarm(5)).toBe('fired');
+    expect(await a.judge(5)).toBe('fired');
     // Stamped at 4.9 s, taken after the alarm opened the window at 5 s.
     for (const [seq, at] of [
       [2, 4.9],

@@ -6,6 +6,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sweepDeps } from '../../worker/index.ts';
 import { DEFAULT_CHANNEL_TIMEOUT_S } from '../../config/resolve.ts';
+import { SETTLE_MS } from '../../worker/core/agent-state.ts';
 import { leaseMs } from '../../worker/durable/outbox-sender.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
 import { agentStub, setClock, storedAlarm } from './fixtures/durable.ts';
@@ -241,9 +242,10 @@ describe('paging through faults', () => {
     // The agent falls silent: its silence window's page is the first thing the channel takes again,
     // and the older page in backoff goes out in the same run, minutes before its own next try.
     const silentAt = last + 10;
-    expect(silentAt * 1000 + a.start).toBeLessThan(waiting!.next_attempt_at);
-    await a.alarm(silentAt);
-    await deliverAt(a.at(silentAt), a.id);
+    const judgedAt = silentAt + SETTLE_MS / 1000;
+    expect(a.at(judgedAt)).toBeLessThan(waiting!.next_attempt_at);
+    await a.judge(silentAt);
+    await deliverAt(a.at(judgedAt), a.id);
     const rows = await rowsOf(a.id, 'spare');
     expect(rows.filter((r) => r.event_type === 'window.opened').map((r) => r.state)).toEqual(['delivered', 'delivered']);
   });

@@ -2,13 +2,14 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker, { sweepDeps } from '../../worker/index.ts';
+import { SETTLE_MS } from '../../worker/core/agent-state.ts';
 import { d1Wait } from '../../worker/durable/clock.ts';
 import { credentials } from '../../worker/durable/credentials.ts';
 import { knownSubjects } from '../../worker/durable/known-subjects.ts';
 import { readAllCopyIds } from '../../worker/durable/public-shards.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
-import { agentStub, heardAgo, loseAlarm, setClock, storedAlarm, storedLive } from './fixtures/durable.ts';
+import { agentStub, engineDue, heardAgo, loseAlarm, setClock, storedAlarm, storedLive } from './fixtures/durable.ts';
 import { hangingD1, windowsOf } from './fixtures/d1.ts';
 import { receivedFor } from './fixtures/hub.ts';
 import { BASE, heartbeatBody, send, sendHeartbeat, uniqueId } from './fixtures/requests.ts';
@@ -31,12 +32,16 @@ describe('the one-minute sweep', () => {
   });
 
   it('opens the window of an agent whose deadline passed without an alarm', async () => {
-    // A sweep at its deadline is on time and pages at once (one more than 250 ms later waits 5 s: watchdog-gap.test.ts).
+    // A sweep at its deadline is on time: it waits 250 ms for heartbeats queued behind it, then the
+    // next evaluation pages (one more than 250 ms later waits 5 s: watchdog-gap.test.ts).
     await heardAgo('juliet', 11_000, (sent_at) =>
       sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'juliet' }),
     );
     const live = (await storedLive('juliet')) as NonNullable<Awaited<ReturnType<typeof storedLive>>>;
     await runSweep({ ...sweepDeps(env), now: () => live.deadlineAt });
+    expect(await windowsOf('juliet')).toHaveLength(0);
+    expect(await engineDue('juliet')).toBe(live.deadlineAt + SETTLE_MS);
+    await runSweep({ ...sweepDeps(env), now: () => live.deadlineAt + SETTLE_MS });
     const [window] = await windowsOf('juliet');
     expect(window).toMatchObject({ cause: 'agent_silent', confirmed_at: live.deadlineAt, ended_at: null });
   });
@@ -86,7 +91,7 @@ async function silencedAndSilent(a: SimulatedAgent, untilS: number): Promise<str
   );
   expect(made.status).toBe(201);
   await agentStub(a.id).maintenanceChanged();
-  expect(await a.alarm(10)).toBe('fired');
+  expect(await a.judge(10)).toBe('fired');
   expect((await storedLive(a.id))?.silence?.window).toMatchObject({
     paged: false,
     suppressedBy: expect.stringMatching(/^maintenance:silence:/),
@@ -125,7 +130,8 @@ describe('the sweep under strain', () => {
     const deadline = (await storedLive('hotel'))?.deadlineAt as number;
     await env.DB.exec('ALTER TABLE agents RENAME TO agents_away');
     try {
-      const report = await runSweep({ ...sweepDeps(env), now: () => deadline });
+      await runSweep({ ...sweepDeps(env), now: () => deadline });
+      const report = await runSweep({ ...sweepDeps(env), now: () => deadline + SETTLE_MS });
       expect(report.fired).toContain('hotel');
       expect((await storedLive('hotel'))?.silence?.window).toMatchObject({ cause: 'agent_silent', endedAt: null });
     } finally {

@@ -25,6 +25,15 @@ export const LATE_MS = 2 * 60_000;
 export const STALL_MS = 250;
 export const STALL_HOLD_MS = 5_000;
 
+/**
+ * An evaluation on time at a missed deadline waits this long before it judges. A Worker frozen (a
+ * paused process, a stalled isolate) until just after a deadline runs its overdue alarm on time, as it
+ * seems, and the heartbeats it held right after (within 20 ms under test/faults/worker-frozen.test.ts):
+ * they are taken within this wait, and one sent in time ends the silence unpaged. Every page of a
+ * silence comes this much after its deadline (the detection benchmark's p99 target is 1 s).
+ */
+export const SETTLE_MS = 250;
+
 /** The longest a held-up evaluation waits: the page of an agent really silent comes at most this much later. */
 export const STALL_HOLD_MAX_MS = 60_000;
 

@@ -13,6 +13,7 @@ import {
   type LiveState,
   missDeadline,
   stallHoldMs,
+  SETTLE_MS,
   STALL_MS,
   type Transition,
 } from './agent-state.ts';
@@ -71,7 +72,7 @@ export function evaluateHeartbeat(
   // watchdog's own stall: recorded as noticed late, told in the Watchdog's summary, not paged.
   const caughtUp =
     prev !== null && now > prev.deadlineAt && missDeadline(prev, now) !== null && !sentInTime(prev, facts, now)
-      ? evaluateTimers(prev, subject, config, now, { hold: false, late: waits(prev, now) === 'goes_on' })
+      ? evaluateTimers(prev, subject, config, now, { hold: false, late: waits(prev, now) === 'goes_on' && heldUp(prev) })
       : null;
   const before = caughtUp?.next ?? prev;
   // A retired agent heard again: the time it was retired is nobody's (not accounted as paused or blind).
@@ -173,23 +174,32 @@ function sentInTime(prev: LiveState, facts: HeartbeatFacts, now: number): boolea
 }
 
 /**
- * Whether this evaluation waits for what a stall may have queued behind it: it finds the deadline
- * passed more than STALL_MS (and at most LATE_MS) ago, or such a wait begun before is not over (an
- * alarm run twice). The wait shows as an evaluation after the deadline that left the agent up.
+ * Whether this evaluation waits for heartbeats queued behind it: it is the first to find the deadline
+ * passed (at most LATE_MS ago), or such a wait begun before is not over (an alarm run twice). It waits
+ * SETTLE_MS when on time (a Worker frozen until just after the deadline takes the heartbeats it held
+ * right after its alarm), stallHoldMs when it comes more than STALL_MS late (the watchdog was held
+ * up: the agent's retries may be on their way). The wait shows as an evaluation at or after the
+ * deadline that left the agent up.
  */
 function waits(prev: LiveState, now: number): 'begins' | 'goes_on' | null {
-  if (prev.state !== 'up' || now <= prev.deadlineAt) return null;
-  if (waitedForQueued(prev)) return now < (prev.lastCheckAt as number) + stallHoldMs(prev.intervalS) ? 'goes_on' : null;
-  const since = now - prev.deadlineAt;
-  return since > STALL_MS && since <= LATE_MS ? 'begins' : null;
+  if (prev.state !== 'up' || now < prev.deadlineAt) return null;
+  if (waitedForQueued(prev)) return now < waitEndsAt(prev) ? 'goes_on' : null;
+  return now - prev.deadlineAt <= LATE_MS ? 'begins' : null;
 }
 
-const waitedForQueued = (live: LiveState) => live.state === 'up' && live.lastCheckAt !== null && live.lastCheckAt > live.deadlineAt;
+/** A wait begun at the deadline or after it: lastCheckAt is when it began. */
+const waitedForQueued = (live: LiveState) => live.state === 'up' && live.lastCheckAt !== null && live.lastCheckAt >= live.deadlineAt;
+
+/** Whether the wait under way began more than STALL_MS after the deadline: the watchdog itself was held up. */
+const heldUp = (live: LiveState) => (live.lastCheckAt as number) - live.deadlineAt > STALL_MS;
+
+/** When a wait for queued heartbeats ends: SETTLE_MS after an evaluation on time, stallHoldMs after one held up. */
+const waitEndsAt = (live: LiveState) => (live.lastCheckAt as number) + (heldUp(live) ? stallHoldMs(live.intervalS) : SETTLE_MS);
 
 /**
  * The alarm's and the sweep's evaluation: a passed deadline, holds that complete on time alone,
- * rollups. One held up past a deadline first waits stallHoldMs (`hold`; not when a heartbeat past
- * its deadline catches up, which is itself what was queued). `late`: the watchdog counts as late
+ * rollups. The first to find a deadline passed waits before it judges (`hold`, see waits; not when a
+ * heartbeat past its deadline catches up, which is itself what was queued). `late`: the watchdog counts as late
  * whatever the times say.
  */
 export function evaluateTimers(
@@ -208,10 +218,13 @@ export function evaluateTimers(
   // The watchdog itself is late when what was due waited longer than LATE_MS: what it opens now is
   // recorded as noticed late, and pages at the next evaluation that is on time if it is still open.
   const late = opts.late === true || (due !== null && now - due > LATE_MS);
-  let live: LiveState = { ...accountUntil(prev, config, now), lastCheckAt: now };
+  // After a wait for queued heartbeats, the time since it began is the silence's, not the agent's up time.
+  const noticedAt = waitedForQueued(prev) ? Math.min(now, prev.lastCheckAt as number) : now;
+  let live: LiveState = { ...accountUntil(prev, config, noticedAt), lastCheckAt: now };
   const changes: Change[] = [];
   const missed = missDeadline(live, now);
-  if (missed !== null) {
+  if (missed === null) live = accountUntil(live, config, now);
+  else {
     const observed = observeMissed(
       missed.next,
       subject,
@@ -220,11 +233,11 @@ export function evaluateTimers(
       {
         dueAt: missed.dueAt,
         deadlineAt: prev.deadlineAt,
-        late: opts.late === true || (waitedForQueued(prev) ? (prev.lastCheckAt as number) : now) - prev.deadlineAt > LATE_MS,
+        late: opts.late === true || noticedAt - prev.deadlineAt > LATE_MS,
       },
       now,
     );
-    live = observed.next;
+    live = accountUntil(observed.next, config, now);
     changes.push(...observed.changes);
   }
   const silence = settleSilence(live, subject, config, late, now);
@@ -256,7 +269,7 @@ export function evaluateTimers(
 export function nextDueAt(live: LiveState, subject: SilenceSubject, config: WatchConfig, now: number): number | null {
   const times: number[] = [];
   if (live.state === 'up') {
-    times.push(waitedForQueued(live) ? (live.lastCheckAt as number) + stallHoldMs(live.intervalS) : live.deadlineAt);
+    times.push(waitedForQueued(live) ? waitEndsAt(live) : live.deadlineAt);
     for (const [id, inst] of Object.entries(live.monitors)) {
       const def = defOf(config, id);
       const due = def === null ? null : dueAt(inst, def);

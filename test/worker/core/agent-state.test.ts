@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptAgentHeartbeat, type HeartbeatFacts, isOutOfOrder, type LiveState } from '../../../worker/core/agent-state.ts';
+import { acceptAgentHeartbeat, type HeartbeatFacts, isOutOfOrder, type LiveState, SETTLE_MS } from '../../../worker/core/agent-state.ts';
 import { evaluateTimers } from '../../../worker/core/evaluate.ts';
 import { config } from './engine/scenario.ts';
 
@@ -16,9 +16,15 @@ const facts = (over: Partial<HeartbeatFacts> = {}): HeartbeatFacts => ({
 });
 const accept = (prev: LiveState | null, f: HeartbeatFacts, now: number) => acceptAgentHeartbeat(prev, 'agent', 'a', f, now);
 const defaults = config('{}');
-/** The alarm at `now`: null when it changed nothing. */
+const subject = { kind: 'agent', id: 'a', component: 'monitoring' } as const;
+/**
+ * The alarm at `now`, and the one SETTLE_MS later if it began a wait for heartbeats queued behind it
+ * (it found the deadline just passed): null when they changed nothing.
+ */
 const expire = (live: LiveState, now: number) => {
-  const t = evaluateTimers(live, { kind: 'agent', id: 'a', component: 'monitoring' }, defaults, now);
+  const first = evaluateTimers(live, subject, defaults, now);
+  const waited = first.changes.length === 0 && first.next.lastCheckAt === now && now >= live.deadlineAt && first.next.state === 'up';
+  const t = waited ? evaluateTimers(first.next, subject, defaults, now + SETTLE_MS) : first;
   return t.next.state === live.state && t.changes.length === 0 ? null : t;
 };
 

@@ -133,10 +133,30 @@ describe('agent silence', () => {
       expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ at: 55, paged: true });
     });
 
-    it('an alarm at most 250 ms past the deadline is on time: it pages at once', () => {
+    it('an alarm on time (at most 250 ms past the deadline) waits 250 ms, then pages: the window starts when the heartbeat was due', () => {
       const s = new Scenario(config('{}')).heartbeat(0, []);
       s.alarm(10.25);
-      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ at: 10.25, paged: true });
+      expect(pages(s)).toHaveLength(0);
+      expect(nextDueAt(s.live!, subject, s.cfg, at(10.25))).toBe(at(10.5));
+      s.alarm(10.5);
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ at: 10.5, startedAt: at(5), suppressedBy: null, paged: true });
+    });
+
+    it('a Worker frozen until just after the deadline: its alarm, on time as it seems, waits for the heartbeat the freeze held, sent in time', () => {
+      // The Worker freezes from 8 to 10.1: heartbeat 2, sent at 5, is taken at 10.2, after the alarm at 10.1.
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.alarm(10.1);
+      s.heartbeat(10.2, [], { sentAtOffsetS: -5.2 });
+      for (let t = 15; t <= 60; t += 5) s.alarmsUntil(t).heartbeat(t, []);
+      expect(s.windows('window_opened', 'agent')).toHaveLength(0);
+      expect(pages(s)).toHaveLength(0);
+    });
+
+    it('a heartbeat late by itself within that wait still ends a silence that pages: the watchdog was on time', () => {
+      const s = new Scenario(config('{}')).heartbeat(0, []);
+      s.alarm(10.1);
+      s.heartbeat(10.3, []);
+      expect(s.windows('window_opened', 'agent')[0]).toMatchObject({ startedAt: at(5), suppressedBy: null, paged: true });
     });
 
     it('a Worker frozen for a few seconds: its alarm, 1 s late, waits for the heartbeat the freeze held, sent in time', () => {

@@ -104,7 +104,7 @@ describe('agent silence', () => {
 
     it('a silence window kept open past the silence and missed again late is relabelled noticed late, so the summary reports it', () => {
       const s = new Scenario(silenced).heartbeat(0, []);
-      s.alarm(10);
+      s.alarm(10).alarm(11);
       expect(s.windows('window_opened', 'agent')).toEqual([expect.objectContaining({ suppressedBy: 'maintenance:s1', paged: false })]);
       // Back once (recover_for is two), the silence ends, then nothing until the watchdog itself is back, late.
       s.heartbeat(195, []);
@@ -132,7 +132,7 @@ describe('agent silence', () => {
 
     it('a silence window kept quiet by a silence still pages when the alarm at its end was lost: the next sweep finds it due', () => {
       const s = new Scenario(silenced).heartbeat(0, []);
-      s.alarm(10);
+      s.alarm(10).alarm(11);
       expect(s.windows('window_opened', 'agent')).toEqual([expect.objectContaining({ suppressedBy: 'maintenance:s1', paged: false })]);
       expect(nextDueAt(s.live!, subject, silenced, at(150))).toBe(at(200));
       // The alarm set for the silence's end (200) is lost; the minute sweep comes at 240 and asks what is due.
@@ -148,7 +148,7 @@ describe('agent silence', () => {
   - { id: s1, starts_at: "2026-11-22T12:00:00Z", ends_at: "2026-11-22T12:03:20Z", agents: ["a"] }
   - { id: s2, starts_at: "2026-11-22T12:03:00Z", ends_at: "2026-11-22T12:10:00Z", agents: ["a"] }`);
       const s = new Scenario(two).heartbeat(0, []);
-      s.alarm(10);
+      s.alarm(10).alarm(11);
       expect(s.windows('window_opened', 'agent')).toEqual([expect.objectContaining({ suppressedBy: 'maintenance:s1', paged: false })]);
       // Every alarm runs on time until the second one's end (600): at the first one's end, nothing pages.
       s.alarmsUntil(599);
@@ -161,7 +161,7 @@ describe('agent silence', () => {
 
     it('one whose silence is no longer listed (expired early, then read again) is due at once, not counted late', () => {
       const s = new Scenario(silenced).heartbeat(0, []);
-      s.alarm(10);
+      s.alarm(10).alarm(11);
       const unsilenced = config('{}');
       expect(nextDueAt(s.live!, subject, unsilenced, at(100))).toBe(at(100));
       // Still listed and not over: nothing is due for it.
@@ -170,7 +170,7 @@ describe('agent silence', () => {
 
     it('a sweep that finds the silence over long after (the watchdog away) records the window as noticed late first', () => {
       const s = new Scenario(silenced).heartbeat(0, []);
-      s.alarm(10);
+      s.alarm(10).alarm(11);
       s.alarm(400);
       expect(s.windows('window_updated', 'agent')).toEqual([
         expect.objectContaining({ at: 400, suppressedBy: 'watchdog_gap', paged: false }),
