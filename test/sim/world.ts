@@ -188,6 +188,8 @@ export class World {
   private readonly sweepDraw: () => number;
   /** Draws, segment by segment, whether the Worker freezes at its start, and for how long (from the noise, as keysDraw). */
   private readonly freezeDraw: () => number;
+  /** Draws, segment by segment, whether a Worker not frozen otherwise freezes until just after the agent's deadline (from the noise, as keysDraw). */
+  private readonly edgeFreezeDraw: () => number;
   /** Draws, request by request, whether the admin API's tells to the object fail, and how many times (from the noise, as keysDraw). */
   private readonly tellDraw: () => number;
   /**
@@ -260,6 +262,7 @@ export class World {
     this.keysDraw = prng(schedule.noise ^ 0x2545f491);
     this.sweepDraw = prng(schedule.noise ^ 0x68e31da4);
     this.freezeDraw = prng(schedule.noise ^ 0x1b873593);
+    this.edgeFreezeDraw = prng(schedule.noise ^ 0x27d4eb2f);
     this.tellDraw = prng(schedule.noise ^ 0x7feb352d);
     this.stub = env.AGENT.get(env.AGENT.idFromName(agentId));
     this.boot = `${agentId}-b1`;
@@ -488,7 +491,21 @@ export class World {
     const [freezes, length] = [this.freezeDraw() < 1 / 6, 15_000 + Math.floor(this.freezeDraw() * 105_000)];
     const until = Math.min(start + length, start + s.durationS * 1000 - 1000);
     this.frozenUntil = given !== HEAL && freezes && until - start >= 12_000 ? until : null;
-    if (this.frozenUntil !== null) this.log(`the Worker freezes until +${((this.frozenUntil - this.start) / 1000).toFixed(1)}s`);
+    // One segment in eight of the others: the Worker freezes from its start until 1 to 250 ms after the
+    // deadline of the last heartbeat taken, if that falls inside it: the overdue alarm seems on time,
+    // and the heartbeats the freeze held come right after it.
+    const [edge, after] = [this.edgeFreezeDraw() < 1 / 8, 1 + Math.floor(this.edgeFreezeDraw() * 250)];
+    const deadline = this.out.accepted.at(-1)?.deadlineAt;
+    if (
+      given !== HEAL &&
+      this.frozenUntil === null &&
+      edge &&
+      deadline !== undefined &&
+      deadline > start &&
+      deadline + after < start + s.durationS * 1000 - 1000
+    )
+      this.frozenUntil = deadline + after;
+    if (this.frozenUntil !== null) this.log(`the Worker freezes until +${((this.frozenUntil - this.start) / 1000).toFixed(3)}s`);
     const resets = s.resets
       .map((f, i) => ({ at: start + Math.floor(f * s.durationS * 1000), await: s.resetAwaits?.[i] ?? 0 }))
       .sort((a, b) => a.at - b.at);
