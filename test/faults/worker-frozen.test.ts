@@ -73,40 +73,38 @@ describe('the Worker frozen for 20 s', () => {
   }, 90_000);
 
   it('pages nobody for a freeze of a few seconds that ends just after the deadline: the alarm, late by under a second, waits too', async () => {
-    // Interval 1 s, grace 2 s. Each freeze begins just after a heartbeat is taken, so the deadline it
-    // set falls 0.6 s (then 2 s) before the freeze ends: the overdue alarm runs first, the heartbeat
-    // the freeze held just after it. Waiting only when more than 3 s late, the alarm paged each time.
-    const brief = new LoopingAgent(w.url, 'brief', secret, { intervalS: 1, graceS: 2, boot: 'b1' });
-    agents.push(brief);
-    brief.start();
-    for (const ms of [3_600, 5_000]) {
-      const taken = brief.results.filter((r) => r?.status === 202).length;
-      await waitFor('a heartbeat taken', async () => brief.results.filter((r) => r?.status === 202).length > taken, 10_000, 5);
-      await w.freeze(ms);
-      // The wait is 5 s; a page, were there one, would be on its way by then.
-      await new Promise((r) => setTimeout(r, 7_000));
-    }
-    expect(brief.results.at(-1)?.status).toBe(202);
-    expect(opened('brief')).toEqual([]);
-    expect((await brief.leave())?.status).toBe(202);
+    // Each freeze begins just after a heartbeat is taken, so the deadline it set falls 0.6 s (then 2 s)
+    // before the freeze ends: the overdue alarm runs first, the heartbeat the freeze held just after
+    // it. Waiting only when more than 3 s late, the alarm paged each time. The wait is 5 s; a page,
+    // were there one, would be on its way 7 s after.
+    await throughFreezes('brief', [3_600, 5_000], 7_000);
   }, 60_000);
 
   it('pages nobody for a freeze that ends within a quarter second after the deadline: the alarm, on time as it seems, waits 250 ms', async () => {
-    // Interval 1 s, grace 2 s: the deadline falls about 0.1 s (then 0.2 s) before the freeze ends, so
-    // the overdue alarm runs as if on time (at most 250 ms late), the heartbeat the freeze held just
-    // after it. Judging at once, the alarm paged a silence that never was.
-    const edge = new LoopingAgent(w.url, 'edge', secret, { intervalS: 1, graceS: 2, boot: 'b1' });
-    agents.push(edge);
-    edge.start();
-    for (const ms of [3_100, 3_200]) {
-      const taken = edge.results.filter((r) => r?.status === 202).length;
-      await waitFor('a heartbeat taken', async () => edge.results.filter((r) => r?.status === 202).length > taken, 10_000, 5);
-      await w.freeze(ms);
-      // The wait is 250 ms; a page, were there one, would be on its way by then.
-      await new Promise((r) => setTimeout(r, 4_000));
-    }
-    expect(edge.results.at(-1)?.status).toBe(202);
-    expect(opened('edge')).toEqual([]);
-    expect((await edge.leave())?.status).toBe(202);
+    // The deadline falls about 0.1 s (then 0.2 s) before the freeze ends, so the overdue alarm runs as
+    // if on time (at most 250 ms late), the heartbeat the freeze held just after it. Judging at once,
+    // the alarm paged a silence that never was. The wait is 250 ms; a page would be on its way 4 s after.
+    await throughFreezes('edge', [3_100, 3_200], 4_000);
   }, 45_000);
 });
+
+/**
+ * An agent sending every second (grace 2 s: each deadline 3 s after its heartbeat) through freezes of
+ * the Worker of `freezes` ms, each begun just after a heartbeat is taken, `settleMs` apart: the agent
+ * is never silent, so nobody is paged, and it is still taken at the end.
+ */
+async function throughFreezes(id: string, freezes: number[], settleMs: number): Promise<void> {
+  const agent = new LoopingAgent(w.url, id, secret, { intervalS: 1, graceS: 2, boot: 'b1' });
+  agents.push(agent);
+  agent.start();
+  const taken = () => agent.results.filter((r) => r?.status === 202).length;
+  for (const ms of freezes) {
+    const before = taken();
+    await waitFor('a heartbeat taken', async () => taken() > before, 10_000, 5);
+    await w.freeze(ms);
+    await new Promise((r) => setTimeout(r, settleMs));
+  }
+  expect(agent.results.at(-1)?.status).toBe(202);
+  expect(opened(id)).toEqual([]);
+  expect((await agent.leave())?.status).toBe(202);
+}
