@@ -193,6 +193,12 @@ const waitedForQueued = (live: LiveState) => live.state === 'up' && live.lastChe
 /** Whether the wait under way began more than STALL_MS after the deadline: the watchdog itself was held up. */
 const heldUp = (live: LiveState) => (live.lastCheckAt as number) - live.deadlineAt > STALL_MS;
 
+/** The wait for queued heartbeats under way, if any: `settle` after a look on time, `stall` after one held up. */
+export function queuedWait(live: LiveState): 'settle' | 'stall' | null {
+  if (!waitedForQueued(live)) return null;
+  return heldUp(live) ? 'stall' : 'settle';
+}
+
 /** When a wait for queued heartbeats ends: SETTLE_MS after an evaluation on time, stallHoldMs after one held up. */
 const waitEndsAt = (live: LiveState) => (live.lastCheckAt as number) + (heldUp(live) ? stallHoldMs(live.intervalS) : SETTLE_MS);
 

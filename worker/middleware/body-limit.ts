@@ -53,8 +53,8 @@ export function noBody() {
   const read = bodyLimit(1024);
   return createMiddleware<AppEnv>(async function noBody(c, next) {
     await read(c, async () => {
-      const text = c.var.rawBody.trim();
-      if (text !== '' && text.replace(/\s+/g, '') !== '{}')
+      const compact = c.var.rawBody.replace(/\s+/g, '');
+      if (compact !== '' && compact !== '{}')
         throw new ApiError(
           400,
           'unexpected_body',
