@@ -1,6 +1,6 @@
 // The status page in real Chromium (Debian's, driven by playwright-core, launched offline) against
-// the Worker under wrangler dev with a real local D1: all operational, one agent silent (grey, not
-// green), an active incident, maintenance in progress, 320 px wide, dark mode, and D1 failing
+// the Worker under wrangler dev with a real local D1: all operational, a page left open greying by
+// itself at the deadline, one agent silent (grey, not green), an active incident, maintenance in progress, 320 px wide, dark mode, and D1 failing
 // (snapshot banner). Screenshots go to test-artifacts/screenshots; the bytes each visit transfers
 // are counted by the browser itself.
 import { createHash } from 'node:crypto';
@@ -134,6 +134,23 @@ describe.skipIf(!need.available)(`the status page in Chromium${need.available ? 
     expect(requests).toHaveLength(1);
     expect(bytes).toBeGreaterThan(1000);
     expect(bytes).toBeLessThanOrEqual(BUDGET_BYTES);
+    await page.context().close();
+  });
+
+  it('left open, the page turns grey by itself once the evidence behind its green runs out', async () => {
+    // flaky feeds the website too, at a 3 s interval and 1 s grace: its deadline is 4 s away.
+    await heartbeat('flaky', flaky, ['web.freshness'], 3);
+    const { page } = await visit('left-open');
+    await expect(stateOf(page, 'web').textContent()).resolves.toBe('Operational');
+    const reload = Number(await page.locator('meta[http-equiv="refresh"]').getAttribute('content'));
+    expect(reload).toBeGreaterThanOrEqual(2);
+    expect(reload).toBeLessThanOrEqual(5);
+    // Nobody reloads it here: the page's own reload, just after the deadline, is what must grey it.
+    await page.waitForFunction(() => document.querySelector('#component-web .state')?.textContent === 'Unverified', null, {
+      timeout: 15_000,
+      polling: 250,
+    });
+    await expect(page.locator('.overall').textContent()).resolves.toMatch(/^Status not verified/);
     await page.context().close();
   });
 

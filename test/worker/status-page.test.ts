@@ -87,6 +87,19 @@ describe('the status page', () => {
     expect(html).toMatch(/Monitoring coverage: (\d+) of \1 monitored pipelines verified and seeing \(100 %\)/);
   });
 
+  it('an open page reloads itself a second after the first evidence behind it runs out, so it never stays green past a deadline', async () => {
+    const reload = (html: string) => Number(/<meta http-equiv="refresh" content="(\d+)"/.exec(html)?.[1]);
+    // Nothing verified yet: only the slow reload.
+    expect(reload((await page()).html)).toBe(30);
+    // An agent heard 4 s ago at a 5 s interval and 5 s grace: its deadline is 6 s away.
+    await heardAgo('kilo', 4_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'kilo' }));
+    const { html } = await page();
+    expect(rowOf(html, 'kilo')).toContain('class="state operational"');
+    const seconds = reload(html);
+    expect(seconds).toBeGreaterThanOrEqual(6);
+    expect(seconds).toBeLessThanOrEqual(7);
+  });
+
   it('shows a pipeline whose deadline passed without judgement as unverified (grey), not operational', async () => {
     await heardAgo('charlie', 60_000, (sent_at) =>
       sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'charlie' }),
@@ -191,6 +204,7 @@ describe('the agents list of a large fleet', () => {
       agents,
       snapshot: null,
       watchdogStalled: false,
+      reloadS: 30,
     });
     const rows = [...html.matchAll(/<span class="name">(agent-\d{4})<\/span>/g)].map((m) => m[1]);
     expect(rows).toHaveLength(50);

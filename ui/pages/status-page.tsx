@@ -21,6 +21,8 @@ export interface StatusPageProps {
   /** D1 failed: incidents, maintenance and history are a kept copy from takenAt (null: none kept). */
   snapshot: { takenAt: number | null } | null;
   watchdogStalled: boolean;
+  /** When the page reloads itself (s): just after the first evidence behind it runs out. */
+  reloadS: number;
 }
 
 /** The headline, from the same indicator status.json gives. */
@@ -103,7 +105,7 @@ export function StatusPage(props: StatusPageProps) {
   const upcoming = props.maintenances.filter((m) => maintenanceStatus(m, now) === 'scheduled');
   const names = new Map(props.views.map((v) => [v.id, v.name]));
   return (
-    <PageShell title={props.title} refreshS={30}>
+    <PageShell title={props.title} refreshS={props.reloadS}>
       <h1>{props.title}</h1>
       <p class={`overall ${TONE[props.indicator]}`} role="status">
         {SENTENCE[props.indicator]}
@@ -171,8 +173,9 @@ export function StatusPage(props: StatusPageProps) {
       </details>
       <footer>
         Rendered <time datetime={isoTime(now)}>{isoTime(now)}</time> by Blindspot, which runs apart from the monitoring it watches. This
-        page refreshes every 30 s. <a href="/history.atom">Atom</a> · <a href="/history.rss">RSS</a> ·{' '}
-        <a href="/api/v2/summary.json">JSON API</a> · <a href="/gaps">Gap report (for postmortem reviewers)</a>
+        page reloads itself once its evidence runs out, and at least every 30 s. <a href="/history.atom">Atom</a> ·{' '}
+        <a href="/history.rss">RSS</a> · <a href="/api/v2/summary.json">JSON API</a> ·{' '}
+        <a href="/gaps">Gap report (for postmortem reviewers)</a>
       </footer>
     </PageShell>
   );

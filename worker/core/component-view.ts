@@ -153,3 +153,18 @@ export function cacheSecondsFor(subjects: readonly Subject[], now: number): numb
     if (live && agentEvidence(live, now).state === 'verified') left = Math.min(left, Math.floor((live.deadlineAt - now) / 1000));
   return Math.max(0, left);
 }
+
+/**
+ * When an open status page reloads itself (s, its meta refresh): a second after the first evidence
+ * behind it runs out, so a page left open in a browser never stays green past a deadline; at most
+ * MAX_RELOAD_S, at least 2 s. A copy served from the short-lived cache may reload up to its age
+ * (the 2 s refresh period) later, still well within the agent's next deadline's grace.
+ */
+export const MAX_RELOAD_S = 30;
+
+export function reloadSecondsFor(subjects: readonly Subject[], now: number): number {
+  let left = MAX_RELOAD_S;
+  for (const { live } of subjects)
+    if (live && agentEvidence(live, now).state === 'verified') left = Math.min(left, Math.ceil((live.deadlineAt - now) / 1000) + 1);
+  return Math.max(2, left);
+}

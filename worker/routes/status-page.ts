@@ -6,7 +6,7 @@ import { GAP_STYLE } from '../../ui/pages/gap-report.tsx';
 import { renderStatusPage } from '../../ui/render.ts';
 import type { AppEnv } from '../app-env.ts';
 import { viewAgent } from '../core/agent-view.ts';
-import { cacheSecondsFor, indicatorOf } from '../core/component-view.ts';
+import { cacheSecondsFor, indicatorOf, reloadSecondsFor } from '../core/component-view.ts';
 import { publicState } from '../public/state.ts';
 import { kept } from './public-api.ts';
 
@@ -60,6 +60,7 @@ async function renderPage(c: Context<AppEnv>): Promise<Response> {
     agents,
     snapshot: s.snapshot,
     watchdogStalled: s.watchdogStalled,
+    reloadS: reloadSecondsFor(s.subjects, s.now),
   });
   const etag = `W/"${(await sha256Base64(html)).slice(0, 27)}"`;
   const headers = {

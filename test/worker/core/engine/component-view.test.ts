@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveState } from '../../../../worker/core/agent-state.ts';
-import { type Contribution, cacheSecondsFor, indicatorOf, statusOf, viewComponents } from '../../../../worker/core/component-view.ts';
+import {
+  type Contribution,
+  cacheSecondsFor,
+  indicatorOf,
+  reloadSecondsFor,
+  statusOf,
+  viewComponents,
+} from '../../../../worker/core/component-view.ts';
 import { at, config, Scenario, sig } from './scenario.ts';
 
 const cfg = config(`
@@ -231,5 +238,19 @@ describe('never operational without proof', () => {
     expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline - 500)).toBe(0);
     expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline - 1_500)).toBe(1);
     expect(cacheSecondsFor([{ id: 'a', live: s.live }], deadline + 1)).toBe(10);
+  });
+
+  it('reloads an open page a second after the soonest deadline behind a verified claim, within 2 to 30 s', () => {
+    const s = new Scenario(cfg, 'a').every(0, 60, () => healthy());
+    const deadline = (s.live as LiveState).deadlineAt;
+    const reload = (now: number) => reloadSecondsFor([{ id: 'a', live: s.live }], now);
+    // 6.5 s left: reloaded at 8 s, when the claim has already turned grey (past the deadline, not at it).
+    expect(reload(deadline - 6_500)).toBe(8);
+    expect(reload(deadline - 6_000)).toBe(7);
+    expect(reload(deadline - 100_000)).toBe(30);
+    expect(reload(deadline - 200)).toBe(2);
+    // Past the deadline nothing green is left to run out: the slow reload.
+    expect(reload(deadline + 1)).toBe(30);
+    expect(reloadSecondsFor([], deadline)).toBe(30);
   });
 });
