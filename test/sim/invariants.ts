@@ -48,6 +48,11 @@ interface Gap {
    * a change of skew moves) added to when the one before was taken is within the deadline.
    */
   provedInTime: boolean;
+  /**
+   * That heartbeat was the next of its run and, as the object can tell, sent after the deadline: the
+   * agent itself sent nothing meanwhile, so the silence pages even within a held-up look's wait.
+   */
+  provedLate: boolean;
 }
 
 /** Stretches with no heartbeat taken past the deadline the one before set (a goodbye excuses what follows it). */
@@ -63,6 +68,7 @@ export function silences(accepted: readonly Accepted[]): Gap[] {
         to: b.at,
         sentInTime: b.boot === a.boot && b.seq === a.seq + 1 && b.sent <= a.deadlineAt,
         provedInTime: provedInTime(a, b),
+        provedLate: provedLate(a, b),
       });
   }
   return gaps;
@@ -79,6 +85,12 @@ function provedInTime(a: Accepted, b: Accepted): boolean {
     a.at + elapsed <= a.deadlineAt &&
     b.at - a.deadlineAt <= LATE_MS
   );
+}
+
+/** Gap.provedLate: `b` was the next of its run and sent after `a`'s deadline, as the object can tell. */
+function provedLate(a: Accepted, b: Accepted): boolean {
+  const elapsed = b.clock - a.clock;
+  return b.boot === a.boot && b.seq === a.seq + 1 && elapsed >= 0 && a.at + elapsed > a.deadlineAt;
 }
 
 /**
@@ -166,8 +178,9 @@ function hadToPage(o: Outcome, gap: Gap): boolean {
     const inWait = waitEnds !== null && t < waitEnds;
     if (t === gap.to) {
       // The heartbeat that ends it. In a stalled look's wait, the silence lay within the watchdog's own
-      // stall: recorded as noticed late. In an on-time look's wait, it judges as if nothing had looked.
-      if (judged || (inWait && stalled)) break;
+      // stall (recorded as noticed late), unless the heartbeat proves the agent itself was silent. In an
+      // on-time look's wait, it judges as if nothing had looked.
+      if (judged || (inWait && stalled && !gap.provedLate)) break;
       return !noticedLate && !paused(t) && !gap.sentInTime;
     }
     if (inWait) continue;
@@ -186,7 +199,8 @@ function hadToPage(o: Outcome, gap: Gap): boolean {
  * came and the heartbeat was sent in time as the object can tell (provedInTime: it waited on its
  * way); or none judged after the first evaluation's wait, and the heartbeat was sent in time, or
  * came within the wait of a first evaluation held up (more than STALL_MS and at most LATE_MS past
- * the deadline: the silence lay within the watchdog's own stall). That is a stalled or frozen
+ * the deadline: the silence lay within the watchdog's own stall) and does not prove the agent itself
+ * silent (provedLate). That is a stalled or frozen
  * Worker draining its queue.
  */
 function mustNotPage(o: Outcome, gap: Gap): boolean {
@@ -198,7 +212,7 @@ function mustNotPage(o: Outcome, gap: Gap): boolean {
   const hold = stalled ? stallHoldMs(o.intervalS) : SETTLE_MS;
   if (!looks.every((t) => t < first + hold)) return false;
   // On time, only a heartbeat sent in time ends it unpaged (a Worker frozen until just after the deadline).
-  return (stalled && gap.to < first + hold) || gap.provedInTime;
+  return (stalled && gap.to < first + hold && !gap.provedLate) || gap.provedInTime;
 }
 
 /**

@@ -69,10 +69,14 @@ export function evaluateHeartbeat(
   // One sent in time (held up on its way, or behind a stalled watchdog) shows the agent was never silent.
   // One that comes while an evaluation held up waits for what was queued behind it (the agent's own
   // retries, heartbeats it spooled while the Worker did not answer) ends a silence that lay within the
-  // watchdog's own stall: recorded as noticed late, told in the Watchdog's summary, not paged.
+  // watchdog's own stall: recorded as noticed late, told in the Watchdog's summary, not paged. Unless it
+  // shows the agent itself was silent (sentLate): that silence pages, as it would with no stall.
   const caughtUp =
     prev !== null && now > prev.deadlineAt && missDeadline(prev, now) !== null && !sentInTime(prev, facts, now)
-      ? evaluateTimers(prev, subject, config, now, { hold: false, late: waits(prev, now) === 'goes_on' && heldUp(prev) })
+      ? evaluateTimers(prev, subject, config, now, {
+          hold: false,
+          late: waits(prev, now) === 'goes_on' && heldUp(prev) && !sentLate(prev, facts),
+        })
       : null;
   const before = caughtUp?.next ?? prev;
   // A retired agent heard again: the time it was retired is nobody's (not accounted as paused or blind).
@@ -171,6 +175,19 @@ function sentInTime(prev: LiveState, facts: HeartbeatFacts, now: number): boolea
   if (now - prev.deadlineAt > LATE_MS || facts.boot !== prev.boot || facts.seq !== prev.seq + 1) return false;
   const elapsed = facts.sentAt - prev.lastSentAt;
   return elapsed >= 0 && prev.lastHeartbeatAt + elapsed <= prev.deadlineAt;
+}
+
+/**
+ * Whether a heartbeat taken past the deadline shows that the agent itself sent nothing until after it:
+ * the next of the same run (no heartbeat in between, so none timed out against a stalled Worker and
+ * was spooled: the agent gives each one up, and spools it, before it makes the next), sent (by the
+ * agent's clock, counted from the one before) after the deadline. The silence was the agent's, whether
+ * or not the watchdog was stalled meanwhile.
+ */
+function sentLate(prev: LiveState, facts: HeartbeatFacts): boolean {
+  if (facts.boot !== prev.boot || facts.seq !== prev.seq + 1) return false;
+  const elapsed = facts.sentAt - prev.lastSentAt;
+  return elapsed >= 0 && prev.lastHeartbeatAt + elapsed > prev.deadlineAt;
 }
 
 /**
