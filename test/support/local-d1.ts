@@ -14,7 +14,8 @@ import { DatabaseSync } from 'node:sqlite';
 /** Where miniflare keeps a D1 database under --persist-to (one SQLite file per database, named by its hash). */
 const D1_DIR = ['v3', 'd1', 'miniflare-D1DatabaseObject'];
 
-function databaseFile(persistTo: string): string {
+/** The SQLite file of the local D1 under `persistTo`: a fault may lock it, as another writer would. */
+export function d1File(persistTo: string): string {
   const dir = join(persistTo, ...D1_DIR);
   const files = readdirSync(dir).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
   if (files.length !== 1) throw new Error(`expected one D1 database in ${dir}, found ${files.length}: ${files.join(', ')}`);
@@ -26,7 +27,7 @@ function databaseFile(persistTo: string): string {
  * separated by `;` run one after the other and return no rows.
  */
 export function d1Query<T>(persistTo: string, sql: string): T[] {
-  const db = new DatabaseSync(databaseFile(persistTo));
+  const db = new DatabaseSync(d1File(persistTo));
   try {
     db.exec('PRAGMA busy_timeout = 10000');
     if (/;\s*\S/.test(sql)) {
