@@ -1,16 +1,16 @@
 // A soak from outside: simulated agents speaking the real protocol to the Worker under wrangler dev
 // (real workerd, real local D1), with silences, loss, restarts and goodbyes of their own, while the
-// Worker is frozen (SIGSTOP), D1 is write-locked and the pager answers 503, each at random. Then it
-// checks what a real on-call would see at the pager: every silence past a deadline lies under a
-// window that was paged, no window for a stretch the agent was on time, no event told twice (by its
-// webhook-id), and every window closed once its agent was back. Targets 127.0.0.1 only, runs for
-// --minutes, and stops every process it started.
+// Worker is frozen (SIGSTOP) or killed and started again, D1 is write-locked and the pager answers
+// 503, each at random. Then it checks what a real on-call would see at the pager: every silence past
+// a deadline lies under a window that was paged, no window for a stretch the agent was on time, no
+// event told twice (by its webhook-id), and every window closed once its agent was back. Targets
+// 127.0.0.1 only, runs for --minutes, and stops every process it started.
 //
 //   npm run soak -- [--minutes 5] [--agents 30] [--seed N]
 //
 // Exit 0 when every check holds; 1 with the problems listed. The run's record (heartbeats sent and
 // answered, events received, faults) is written to test-artifacts/soak-<seed>.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
 import { Webhook } from 'standardwebhooks';
@@ -21,7 +21,12 @@ import { startRecorder } from '../test/support/http-recorder.ts';
 import { d1File } from '../test/support/local-d1.ts';
 
 const { values } = parseArgs({
-  options: { minutes: { type: 'string', default: '5' }, agents: { type: 'string', default: '30' }, seed: { type: 'string' } },
+  options: {
+    minutes: { type: 'string', default: '5' },
+    agents: { type: 'string', default: '30' },
+    seed: { type: 'string' },
+    check: { type: 'string' },
+  },
 });
 const MINUTES = Number(values.minutes);
 const AGENTS = Number(values.agents);
@@ -33,6 +38,16 @@ if (!(MINUTES > 0 && MINUTES <= 60) || !(AGENTS >= 1 && AGENTS <= 200) || !Numbe
 const INTERVAL_S = 2;
 /** Grace 4 s at a 2 s interval: one heartbeat lost alone never makes a silence, two in a row may. */
 const GRACE_S = 4;
+
+// --check <record>: the checks again, on a run's record (after a change to them, or for an autopsy).
+if (values.check !== undefined) {
+  const record = JSON.parse(readFileSync(values.check, 'utf8')) as { t0: number; sent: Sent[]; events: Event[]; faults: Fault[] };
+  const problems = check(record.sent, record.events, record.faults, record.t0);
+  console.log(
+    problems.length === 0 ? `soak: ${values.check} passes` : `soak: ${values.check} fails:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+  );
+  process.exit(problems.length === 0 ? 0 : 1);
+}
 
 let state = SEED;
 const random = () => {
@@ -62,7 +77,7 @@ interface Event {
   at: number;
 }
 interface Fault {
-  kind: 'freeze' | 'd1_locked' | 'pager_503';
+  kind: 'freeze' | 'restart' | 'd1_locked' | 'pager_503';
   from: number;
   to: number;
 }
@@ -76,7 +91,33 @@ const t0 = Date.now();
 const sent: Sent[] = [];
 const faults: Fault[] = [];
 let pagerDown = false;
-pager.answer(() => (pagerDown ? { status: 503, body: '{}' } : { status: 204 }));
+const events: Event[] = [];
+const refused: string[] = [];
+const hook = new Webhook(hookSecret);
+// Each event is verified as it comes, as a real receiver does (its timestamp within 5 minutes).
+pager.answer((r) => {
+  if (pagerDown) return { status: 503, body: '{}' };
+  let e: { type: string; data: { window?: { id: string; agent: string; cause: string; started_at: string; ended_at: string | null } } };
+  try {
+    e = hook.verify(r.body, r.headers as Record<string, string>) as typeof e;
+  } catch (err) {
+    refused.push(`an event refused by the receiver: ${err instanceof Error ? err.message : String(err)}`);
+    return { status: 401, body: '{}' };
+  }
+  const w = e.data.window;
+  if (w !== undefined)
+    events.push({
+      id: String(r.headers['webhook-id']),
+      type: e.type,
+      window: w.id,
+      agent: w.agent,
+      cause: w.cause,
+      startedAt: Date.parse(w.started_at),
+      endedAt: w.ended_at === null ? null : Date.parse(w.ended_at),
+      at: r.at,
+    });
+  return { status: 204 };
+});
 console.log(
   `soak: seed ${SEED}, ${AGENTS} agents at a ${INTERVAL_S} s interval (grace ${GRACE_S} s), ${MINUTES} min, Worker at ${worker.url}`,
 );
@@ -139,9 +180,15 @@ async function runFaults(until: number): Promise<void> {
       if (Date.now() >= until) return;
       const r = random();
       const from = Date.now();
-      if (r < 0.5) {
+      if (r < 0.4) {
         await worker.freeze(300 + random() * 3500);
         faults.push({ kind: 'freeze', from, to: Date.now() });
+      } else if (r < 0.55) {
+        // Killed (SIGKILL, wrangler and workerd), then started again on the same state.
+        await worker.crash();
+        await sleep(1000 + random() * 5000);
+        await worker.resume();
+        faults.push({ kind: 'restart', from, to: Date.now() });
       } else if (r < 0.8) {
         db.exec('BEGIN EXCLUSIVE');
         await sleep(4000 + random() * 12_000);
@@ -159,41 +206,17 @@ async function runFaults(until: number): Promise<void> {
   }
 }
 
-let events: Event[] = [];
 try {
   const until = t0 + MINUTES * 60_000;
   await Promise.all([...agents.map((a) => runAgent(a, until)), runFaults(until)]);
   // Time for the last pages and resolves, and the pager's retries.
   await sleep(30_000);
-  const hook = new Webhook(hookSecret);
-  events = pager.requests.flatMap((r) => {
-    if (r.answered !== 204) return [];
-    const e = hook.verify(r.body, r.headers as Record<string, string>) as {
-      type: string;
-      data: { window?: { id: string; agent: string; cause: string; started_at: string; ended_at: string | null } };
-    };
-    const w = e.data.window;
-    if (w === undefined) return [];
-    const endedAt = w.ended_at === null ? null : Date.parse(w.ended_at);
-    return [
-      {
-        id: String(r.headers['webhook-id']),
-        type: e.type,
-        window: w.id,
-        agent: w.agent,
-        cause: w.cause,
-        startedAt: Date.parse(w.started_at),
-        endedAt,
-        at: r.at,
-      },
-    ];
-  });
 } finally {
   await worker.stop();
   await pager.close();
 }
 
-const problems = check(sent, events, faults);
+const problems = [...refused, ...check(sent, events, faults, t0)];
 const at = (t: number) => `+${((t - t0) / 1000).toFixed(1)} s`;
 mkdirSync('test-artifacts', { recursive: true });
 writeFileSync(`test-artifacts/soak-${SEED}.json`, JSON.stringify({ seed: SEED, t0, sent, events, faults, problems }));
@@ -211,7 +234,8 @@ if (problems.length > 0) {
 }
 console.log(`soak: seed ${SEED} passed`);
 
-function check(sent: readonly Sent[], events: readonly Event[], faults: readonly Fault[]): string[] {
+function check(sent: readonly Sent[], events: readonly Event[], faults: readonly Fault[], t0: number): string[] {
+  const at = (t: number) => `+${((t - t0) / 1000).toFixed(1)} s`;
   const out: string[] = [];
   const byWindow = new Map<string, Event[]>();
   for (const e of events) byWindow.set(e.window, [...(byWindow.get(e.window) ?? []), e]);
@@ -220,19 +244,25 @@ function check(sent: readonly Sent[], events: readonly Event[], faults: readonly
       const told = new Set(evs.filter((e) => e.type === type).map((e) => e.id));
       if (told.size > 1) out.push(`${id}: ${type} told ${told.size} times (distinct webhook-ids)`);
     }
-  const frozenNear = (a: number, b: number) => faults.some((f) => f.kind === 'freeze' && f.from < b + 500 && f.to > a - 500);
-  for (const agent of agents) {
+  const frozenNear = (a: number, b: number) =>
+    faults.some((f) => (f.kind === 'freeze' || f.kind === 'restart') && f.from < b + 500 && f.to > a - 500);
+  for (const agent of new Set(sent.map((s) => s.agent))) {
     const mine = sent.filter((s) => s.agent === agent).sort((a, b) => a.start - b.start);
     const windows = [...byWindow.values()]
       .map((evs) => ({ first: evs[0] as Event, closed: evs.find((e) => e.type === 'window.closed') }))
       .filter(({ first }) => first.agent === agent && first.cause === 'agent_silent')
       .map(({ first, closed }) => ({ id: first.window, from: first.startedAt, to: closed?.endedAt ?? Number.POSITIVE_INFINITY, closed }));
-    let misses = 0;
+    // Misses as the Worker may have seen them: a heartbeat it answered after the deadline of the one it
+    // took before (the tries it never answered, during a restart, may or may not have been taken).
+    const taken = mine.filter((s) => s.status !== null);
+    const misses = taken.filter((s, i) => {
+      const before = taken[i - 1];
+      return before?.deadlineAt != null && !before.stopping && s.end > before.deadlineAt;
+    }).length;
     for (let i = 0; i + 1 < mine.length; i++) {
       const prev = mine[i] as Sent;
       const next = mine[i + 1] as Sent;
       if (prev.status !== 202 || prev.deadlineAt === null || prev.stopping) continue;
-      if (next.start > prev.deadlineAt) misses++;
       // Silent for more than 1.5 s past the deadline: some paged window must span it.
       const deadline = prev.deadlineAt;
       if (next.start > deadline + 1500 && !windows.some((w) => w.from <= next.start && w.to >= deadline))
@@ -246,7 +276,7 @@ function check(sent: readonly Sent[], events: readonly Event[], faults: readonly
       if (deadline === null) out.push(`${w.id}: starts ${at(w.from)}, at no deadline the Worker gave`);
       else if (next !== undefined && next.status !== null && next.start < deadline - 300 && !frozenNear(deadline, next.end))
         out.push(`${w.id}: paged, though the next heartbeat was sent ${at(next.start)}, before the deadline ${at(deadline)}`);
-      // Three misses or more can make the silence flap (one window held open for 10 minutes): not checked then.
+      // Three misses or more (six changes) can make the silence flap, held open for 10 minutes: not checked then.
       if (w.closed === undefined && misses < 3) out.push(`${w.id}: paged, never resolved, though ${agent} came back`);
     }
   }
