@@ -8,6 +8,7 @@
 //
 //   npm run soak -- [--minutes 5] [--agents 30] [--seed N]
 //
+// A seed fixes the draws, not the run: agents and faults take them in the order real time brings.
 // Exit 0 when every check holds; 1 with the problems listed. The run's record (heartbeats sent and
 // answered, events received, faults) is written to test-artifacts/soak-<seed>.json.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
