@@ -21,19 +21,27 @@ import { fleetOf, hookedWorkerVars, postSigned, signedHeartbeat } from '../test/
 import { startRecorder } from '../test/support/http-recorder.ts';
 import { d1File } from '../test/support/local-d1.ts';
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '5' },
-    agents: { type: 'string', default: '30' },
-    seed: { type: 'string' },
-    check: { type: 'string' },
-  },
-});
+const USAGE = 'usage: npm run soak -- [--minutes 5] [--agents 30] [--seed N] | --check <record>';
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        minutes: { type: 'string', default: '5' },
+        agents: { type: 'string', default: '30' },
+        seed: { type: 'string' },
+        check: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    console.error(`soak: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    process.exit(2);
+  }
+})();
 const MINUTES = Number(values.minutes);
 const AGENTS = Number(values.agents);
 const SEED = values.seed === undefined ? Math.floor(Math.random() * 1e6) : Number(values.seed);
 if (!(MINUTES > 0 && MINUTES <= 60) || !(AGENTS >= 1 && AGENTS <= 200) || !Number.isInteger(SEED)) {
-  console.error('soak: --minutes takes 0 to 60, --agents 1 to 200, --seed an integer');
+  console.error('soak: --minutes takes more than 0 and at most 60, --agents 1 to 200, --seed an integer');
   process.exit(2);
 }
 const INTERVAL_S = 2;
@@ -42,7 +50,17 @@ const GRACE_S = 4;
 
 // --check <record>: the checks again, on a run's record (after a change to them, or for an autopsy).
 if (values.check !== undefined) {
-  const record = JSON.parse(readFileSync(values.check, 'utf8')) as { t0: number; sent: Sent[]; events: Event[]; faults: Fault[] };
+  let record: { t0: number; sent: Sent[]; events: Event[]; faults: Fault[] };
+  try {
+    record = JSON.parse(readFileSync(values.check, 'utf8'));
+    if (!Number.isFinite(record.t0) || ![record.sent, record.events, record.faults].every(Array.isArray))
+      throw new Error('not a soak record');
+  } catch (e) {
+    console.error(
+      `soak: --check ${values.check}: ${e instanceof Error ? e.message : String(e)}; give the test-artifacts/soak-<seed>.json a run wrote`,
+    );
+    process.exit(2);
+  }
   const problems = check(record.sent, record.events, record.faults, record.t0);
   console.log(
     problems.length === 0 ? `soak: ${values.check} passes` : `soak: ${values.check} fails:\n${problems.map((p) => `  ${p}`).join('\n')}`,
@@ -218,7 +236,7 @@ try {
 }
 
 const problems = [...refused, ...check(sent, events, faults, t0)];
-const at = (t: number) => `+${((t - t0) / 1000).toFixed(1)} s`;
+const at = since(t0);
 mkdirSync('test-artifacts', { recursive: true });
 writeFileSync(`test-artifacts/soak-${SEED}.json`, JSON.stringify({ seed: SEED, t0, sent, events, faults, problems }));
 const silences = sent.filter((s, i) => {
@@ -235,8 +253,13 @@ if (problems.length > 0) {
 }
 console.log(`soak: seed ${SEED} passed`);
 
+/** A time as the seconds since the run began: "+12.3 s". */
+function since(t0: number): (t: number) => string {
+  return (t) => `+${((t - t0) / 1000).toFixed(1)} s`;
+}
+
 function check(sent: readonly Sent[], events: readonly Event[], faults: readonly Fault[], t0: number): string[] {
-  const at = (t: number) => `+${((t - t0) / 1000).toFixed(1)} s`;
+  const at = since(t0);
   const out: string[] = [];
   const byWindow = new Map<string, Event[]>();
   for (const e of events) byWindow.set(e.window, [...(byWindow.get(e.window) ?? []), e]);

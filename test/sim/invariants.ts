@@ -76,21 +76,20 @@ export function silences(accepted: readonly Accepted[]): Gap[] {
 
 /** Gap.provedInTime: `b`, taken after `a`'s deadline, was the next of its run and sent in time, as the object can tell. */
 function provedInTime(a: Accepted, b: Accepted): boolean {
-  const elapsed = b.clock - a.clock;
-  return (
-    b.boot === a.boot &&
-    b.seq === a.seq + 1 &&
-    b.sent <= a.deadlineAt &&
-    elapsed >= 0 &&
-    a.at + elapsed <= a.deadlineAt &&
-    b.at - a.deadlineAt <= LATE_MS
-  );
+  const sent = sentAsTheObjectTells(a, b);
+  return b.sent <= a.deadlineAt && sent !== null && sent <= a.deadlineAt && b.at - a.deadlineAt <= LATE_MS;
 }
 
 /** Gap.provedLate: `b` was the next of its run and sent after `a`'s deadline, as the object can tell. */
 function provedLate(a: Accepted, b: Accepted): boolean {
+  const sent = sentAsTheObjectTells(a, b);
+  return sent !== null && sent > a.deadlineAt;
+}
+
+/** When `b`, the next of `a`'s run, was sent as the object can tell: the agent's elapsed time added to when `a` was taken. */
+function sentAsTheObjectTells(a: Accepted, b: Accepted): number | null {
   const elapsed = b.clock - a.clock;
-  return b.boot === a.boot && b.seq === a.seq + 1 && elapsed >= 0 && a.at + elapsed > a.deadlineAt;
+  return b.boot === a.boot && b.seq === a.seq + 1 && elapsed >= 0 ? a.at + elapsed : null;
 }
 
 /**

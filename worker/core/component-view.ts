@@ -148,10 +148,8 @@ export function indicatorOf(statuses: readonly ComponentStatus[]): Indicator {
 export const MAX_CACHE_S = 10;
 
 export function cacheSecondsFor(subjects: readonly Subject[], now: number): number {
-  let left = MAX_CACHE_S;
-  for (const { live } of subjects)
-    if (live && agentEvidence(live, now).state === 'verified') left = Math.min(left, Math.floor((live.deadlineAt - now) / 1000));
-  return Math.max(0, left);
+  const left = untilFirstDeadline(subjects, now);
+  return left === null ? MAX_CACHE_S : Math.max(0, Math.min(MAX_CACHE_S, Math.floor(left / 1000)));
 }
 
 /**
@@ -163,8 +161,14 @@ export function cacheSecondsFor(subjects: readonly Subject[], now: number): numb
 export const MAX_RELOAD_S = 30;
 
 export function reloadSecondsFor(subjects: readonly Subject[], now: number): number {
-  let left = MAX_RELOAD_S;
+  const left = untilFirstDeadline(subjects, now);
+  return left === null ? MAX_RELOAD_S : Math.max(2, Math.min(MAX_RELOAD_S, Math.ceil(left / 1000) + 1));
+}
+
+/** The time (ms) until the soonest deadline of an agent whose word counts now; null when none does. */
+function untilFirstDeadline(subjects: readonly Subject[], now: number): number | null {
+  let left: number | null = null;
   for (const { live } of subjects)
-    if (live && agentEvidence(live, now).state === 'verified') left = Math.min(left, Math.ceil((live.deadlineAt - now) / 1000) + 1);
-  return Math.max(2, left);
+    if (live && agentEvidence(live, now).state === 'verified') left = Math.min(left ?? Number.POSITIVE_INFINITY, live.deadlineAt - now);
+  return left;
 }

@@ -172,9 +172,8 @@ function keepWithinLimit(monitors: Record<string, MonitorInstance>, now: number)
  * and not past LATE_MS (a silence noticed that late is recorded as the watchdog's gap regardless).
  */
 function sentInTime(prev: LiveState, facts: HeartbeatFacts, now: number): boolean {
-  if (now - prev.deadlineAt > LATE_MS || facts.boot !== prev.boot || facts.seq !== prev.seq + 1) return false;
-  const elapsed = facts.sentAt - prev.lastSentAt;
-  return elapsed >= 0 && prev.lastHeartbeatAt + elapsed <= prev.deadlineAt;
+  const sent = sentOnWorkerClock(prev, facts);
+  return now - prev.deadlineAt <= LATE_MS && sent !== null && sent <= prev.deadlineAt;
 }
 
 /**
@@ -185,9 +184,19 @@ function sentInTime(prev: LiveState, facts: HeartbeatFacts, now: number): boolea
  * or not the watchdog was stalled meanwhile.
  */
 function sentLate(prev: LiveState, facts: HeartbeatFacts): boolean {
-  if (facts.boot !== prev.boot || facts.seq !== prev.seq + 1) return false;
+  const sent = sentOnWorkerClock(prev, facts);
+  return sent !== null && sent > prev.deadlineAt;
+}
+
+/**
+ * When the next heartbeat of the same run was sent, on the Worker's clock: the time elapsed between
+ * the two `sent_at` (the agent's clock) added to when the one before was taken. Null for any other
+ * heartbeat, or one whose clock went back.
+ */
+function sentOnWorkerClock(prev: LiveState, facts: HeartbeatFacts): number | null {
+  if (facts.boot !== prev.boot || facts.seq !== prev.seq + 1) return null;
   const elapsed = facts.sentAt - prev.lastSentAt;
-  return elapsed >= 0 && prev.lastHeartbeatAt + elapsed > prev.deadlineAt;
+  return elapsed >= 0 ? prev.lastHeartbeatAt + elapsed : null;
 }
 
 /**
