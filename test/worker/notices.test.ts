@@ -204,6 +204,9 @@ describe('incidents', () => {
       [{ name: 'x', body: 'y', components: 'metrics' }, 400, /components is a list/],
       [{ name: 'x', body: 'y', started_at: '2026-11-22 10:00' }, 400, /started_at is an RFC 3339 time with a zone/],
       [{ name: 'x', body: 'y', started_at: '2026-02-30T10:00:00Z' }, 400, /started_at is not a real date and time/],
+      [{ name: 'x', body: 'y', started_at: new Date(Date.now() + 3_600_000).toISOString() }, 422, /started_at is in the future/],
+      [{ name: 'x', body: 'y', started_at: '0001-01-01T00:00:00Z' }, 422, /started_at is more than a year ago; check the year/],
+      [{ name: 'x', body: 'y', started_at: '0226-12-01T10:00:00+01:00' }, 422, /more than a year ago/],
       [{ name: 'x', body: 'y', extra: 1 }, 400, /extra/],
       [{ name: 'x', body: 'y', __proto__: { admin: true } }, 201, /./],
     ];

@@ -34,6 +34,8 @@ export const adminNotices = new Hono<AppEnv>();
 
 const MAX_BODY = 16 * 1024;
 const MAX_SPAN_MS = 31 * 86_400_000;
+/** An incident opened for a start further back than this is a typo in the year, not a late entry. */
+const MAX_BACKDATE_MS = 366 * 86_400_000;
 
 /** Date.parse rolls 2026-02-30 over to March; a time someone typed must exist as written. */
 const Text = (field: string, max: number) =>
@@ -193,6 +195,12 @@ adminNotices.post('/incidents', bodyLimit(MAX_BODY), async (c) => {
   const startedAt = input.started_at ?? now;
   if (startedAt > now + 60_000)
     throw new ApiError(422, 'started_in_future', 'started_at is in the future; an incident starts when the problem did');
+  if (startedAt < now - MAX_BACKDATE_MS)
+    throw new ApiError(
+      422,
+      'started_too_long_ago',
+      'started_at is more than a year ago; check the year (an incident is opened while it lasts)',
+    );
   const incident = {
     id,
     name: input.name,
