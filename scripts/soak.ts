@@ -3,8 +3,13 @@
 // Worker is frozen (SIGSTOP) or killed and started again, D1 is write-locked and the pager answers
 // 503, each at random. Then it checks what a real on-call would see at the pager: every silence past
 // a deadline lies under a window that was paged, no window for a stretch the agent was on time, no
-// event told twice (by its webhook-id), and every window closed once its agent was back. Targets
-// 127.0.0.1 only, runs for --minutes, and stops every process it started.
+// event told twice (by its webhook-id), and every window closed once its agent was back. And what a
+// customer would read meanwhile: each agent is a status-page component of its own, fed by the
+// freshness it measures (stale now and then), and readers poll the page, components.json,
+// summary.json and the badges all along: no answer may call an agent's component operational unless a heartbeat measured
+// fresh was sent by then and its deadline had not passed when the read began, nor once a heartbeat
+// measured stale (or a goodbye) had been taken, with nothing fresh sent since, for longer than the
+// shared cache's 2 s. Targets 127.0.0.1 only, runs for --minutes, and stops every process it started.
 //
 //   npm run soak -- [--minutes 5] [--agents 30] [--seed N]
 //
@@ -47,10 +52,12 @@ if (!(MINUTES > 0 && MINUTES <= 60) || !(AGENTS >= 1 && AGENTS <= 200) || !Numbe
 const INTERVAL_S = 2;
 /** Grace 4 s at a 2 s interval: one heartbeat lost alone never makes a silence, two in a row may. */
 const GRACE_S = 4;
+/** Longest a public answer may lag what the Worker was told: its shared cache (2 s), and a second. */
+const LAG_MS = 3000;
 
 // --check <record>: the checks again, on a run's record (after a change to them, or for an autopsy).
 if (values.check !== undefined) {
-  let record: { t0: number; sent: Sent[]; events: Event[]; faults: Fault[] };
+  let record: { t0: number; sent: Sent[]; events: Event[]; faults: Fault[]; claims?: Claim[] };
   try {
     record = JSON.parse(readFileSync(values.check, 'utf8'));
     if (!Number.isFinite(record.t0) || ![record.sent, record.events, record.faults].every(Array.isArray))
@@ -61,7 +68,10 @@ if (values.check !== undefined) {
     );
     process.exit(2);
   }
-  const problems = check(record.sent, record.events, record.faults, record.t0);
+  const problems = [
+    ...check(record.sent, record.events, record.faults, record.t0),
+    ...checkClaims(record.sent, record.claims ?? [], record.t0),
+  ];
   console.log(
     problems.length === 0 ? `soak: ${values.check} passes` : `soak: ${values.check} fails:\n${problems.map((p) => `  ${p}`).join('\n')}`,
   );
@@ -84,6 +94,8 @@ interface Sent {
   status: number | null;
   deadlineAt: number | null;
   stopping: boolean;
+  /** It measured metrics.freshness fresh (5 s old); otherwise stale (900 s, past the blind line). */
+  fresh: boolean;
 }
 interface Event {
   id: string;
@@ -95,6 +107,13 @@ interface Event {
   endedAt: number | null;
   at: number;
 }
+/** A read that called an agent's component operational: the request began at `from`, answered at `to`. */
+interface Claim {
+  surface: string;
+  agent: string;
+  from: number;
+  to: number;
+}
 interface Fault {
   kind: 'freeze' | 'restart' | 'd1_locked' | 'pager_503';
   from: number;
@@ -105,12 +124,24 @@ const secret = generateSecret();
 const hookSecret = generateSecret();
 const agents = fleetOf(AGENTS, 'soak');
 const pager = await startRecorder();
-const worker = await startTestWorker('soak', hookedWorkerVars(agents, secret, `${pager.url}/hook`, hookSecret));
+// Each agent a component of its own, fed by its freshness monitor; agent silence feeds `fleet`.
+const config = {
+  components: [{ id: 'fleet', name: 'Fleet' }, ...agents.map((a) => ({ id: a, name: a }))],
+  defaults: { component: 'fleet' },
+  monitors: agents.map((a) => ({ id: `fresh-${a}`, signal: 'metrics.freshness', kind: 'freshness', agent: a, component: a })),
+  notifications: { channels: [{ id: 'hook', type: 'webhook' }], repeat_interval_s: 0 },
+};
+const worker = await startTestWorker('soak', {
+  ...hookedWorkerVars(agents, secret, `${pager.url}/hook`, hookSecret),
+  BLINDSPOT_CONFIG: JSON.stringify(config),
+});
 const t0 = Date.now();
 const sent: Sent[] = [];
 const faults: Fault[] = [];
 let pagerDown = false;
 const events: Event[] = [];
+const claims: Claim[] = [];
+const reads = { answered: 0, failed: 0 };
 const refused: string[] = [];
 const hook = new Webhook(hookSecret);
 // Each event is verified as it comes, as a real receiver does (its timestamp within 5 minutes).
@@ -141,19 +172,20 @@ console.log(
   `soak: seed ${SEED}, ${AGENTS} agents at a ${INTERVAL_S} s interval (grace ${GRACE_S} s), ${MINUTES} min, Worker at ${worker.url}`,
 );
 
-async function send(agent: string, boot: string, seq: number, stopping: boolean): Promise<void> {
+async function send(agent: string, boot: string, seq: number, stopping: boolean, fresh = true): Promise<void> {
   const start = Date.now();
-  const req = signedHeartbeat(agent, secret, { seq, boot, intervalS: INTERVAL_S, graceS: GRACE_S, stopping, signals: [] });
+  const signals = [{ name: 'metrics.freshness', kind: 'freshness', value: fresh ? 5 : 900, error: null }];
+  const req = signedHeartbeat(agent, secret, { seq, boot, intervalS: INTERVAL_S, graceS: GRACE_S, stopping, signals });
   // As an agent does: the same heartbeat again after a failure, a few times, then the next one.
   for (let tries = 0; tries < 4; tries++) {
     const result = await postSigned(worker.url, req, 8000).catch(() => null);
     if (result !== null && (result.status === 202 || result.status === 409)) {
-      sent.push({ agent, seq, boot, start, end: Date.now(), status: result.status, deadlineAt: result.deadlineAt, stopping });
+      sent.push({ agent, seq, boot, start, end: Date.now(), status: result.status, deadlineAt: result.deadlineAt, stopping, fresh });
       return;
     }
     await sleep(300 + random() * 400);
   }
-  sent.push({ agent, seq, boot, start, end: Date.now(), status: null, deadlineAt: null, stopping });
+  sent.push({ agent, seq, boot, start, end: Date.now(), status: null, deadlineAt: null, stopping, fresh });
 }
 
 /** One agent: on time with one heartbeat in ten lost, and two things of its own at random moments. */
@@ -162,6 +194,9 @@ async function runAgent(agent: string, until: number): Promise<void> {
   let seq = 0;
   // Two apiece: the default flapping rule (6 changes in 30 min) holds a window open for 10 minutes.
   const moments = [0, 1].map(() => t0 + 10_000 + random() * (until - t0 - 40_000)).sort((a, b) => a - b);
+  // And one stretch of 4 to 12 s when what it measures is stale.
+  const staleFrom = t0 + 10_000 + random() * (until - t0 - 40_000);
+  const staleUntil = staleFrom + 4000 + random() * 8000;
   while (Date.now() < until) {
     if (moments.length > 0 && Date.now() >= (moments[0] as number)) {
       moments.shift();
@@ -179,7 +214,7 @@ async function runAgent(agent: string, until: number): Promise<void> {
         continue;
       }
     }
-    if (random() >= 0.1) await send(agent, boot, ++seq, false);
+    if (random() >= 0.1) await send(agent, boot, ++seq, false, Date.now() < staleFrom || Date.now() >= staleUntil);
     await sleep(INTERVAL_S * 1000 * (0.7 + random() * 0.5));
   }
   // Back on time for long enough to close any window, then a goodbye.
@@ -188,6 +223,34 @@ async function runAgent(agent: string, until: number): Promise<void> {
     await sleep(1500);
   }
   await send(agent, boot, ++seq, true);
+}
+
+/** A customer's reader: the page, components.json, summary.json or one agent's badge, every 100 to 300 ms. */
+async function runReader(until: number): Promise<void> {
+  while (Date.now() < until) {
+    const r = random();
+    const agent = agents[Math.floor(random() * agents.length)] as string;
+    const path = r < 0.3 ? '/api/v2/components.json' : r < 0.5 ? '/api/v2/summary.json' : r < 0.7 ? '/' : `/badge/${agent}.json`;
+    const from = Date.now();
+    try {
+      const res = await fetch(`${worker.url}${path}`, { signal: AbortSignal.timeout(5000) });
+      const text = await res.text();
+      const to = Date.now();
+      if (res.status !== 200) throw new Error(`${res.status}`);
+      reads.answered++;
+      const claim = (id: string, status: string | undefined) => {
+        if (status === 'operational' && id !== 'fleet')
+          claims.push({ surface: path === '/' ? 'the page' : path.startsWith('/badge/') ? 'its badge' : path, agent: id, from, to });
+      };
+      if (path === '/')
+        for (const m of text.matchAll(/<li id="component-([^"]+)">[\s\S]*?<span class="state ([a-z_]+)">/g)) claim(m[1] as string, m[2]);
+      else if (path.startsWith('/badge/')) claim(agent, (JSON.parse(text) as { message: string }).message);
+      else for (const c of (JSON.parse(text) as { components: { id: string; status: string }[] }).components) claim(c.id, c.status);
+    } catch {
+      reads.failed++; // the Worker frozen or restarting: a reader sees nothing, which claims nothing
+    }
+    await sleep(100 + random() * 200);
+  }
 }
 
 async function runFaults(until: number): Promise<void> {
@@ -227,7 +290,7 @@ async function runFaults(until: number): Promise<void> {
 
 try {
   const until = t0 + MINUTES * 60_000;
-  await Promise.all([...agents.map((a) => runAgent(a, until)), runFaults(until)]);
+  await Promise.all([...agents.map((a) => runAgent(a, until)), runFaults(until), ...[0, 1, 2].map(() => runReader(until + 15_000))]);
   // Time for the last pages and resolves, and the pager's retries.
   await sleep(30_000);
 } finally {
@@ -235,17 +298,19 @@ try {
   await pager.close();
 }
 
-const problems = [...refused, ...check(sent, events, faults, t0)];
+const problems = [...refused, ...check(sent, events, faults, t0), ...checkClaims(sent, claims, t0)];
 const at = since(t0);
 mkdirSync('test-artifacts', { recursive: true });
-writeFileSync(`test-artifacts/soak-${SEED}.json`, JSON.stringify({ seed: SEED, t0, sent, events, faults, problems }));
+writeFileSync(`test-artifacts/soak-${SEED}.json`, JSON.stringify({ seed: SEED, t0, sent, events, faults, claims, problems }));
 const silences = sent.filter((s, i) => {
   const next = sent.slice(i + 1).find((n) => n.agent === s.agent);
   return s.deadlineAt !== null && !s.stopping && next !== undefined && next.start > s.deadlineAt + 1500;
 }).length;
 console.log(
   `soak: ${sent.length} heartbeats (${sent.filter((s) => s.status === null).length} never answered), ${silences} silences past a deadline, ` +
-    `${new Set(events.map((e) => e.window)).size} windows paged, ${events.length} events taken; faults: ${faults.map((f) => `${f.kind} ${at(f.from)}..${at(f.to)}`).join(', ')}`,
+    `${new Set(events.map((e) => e.window)).size} windows paged, ${events.length} events taken; ` +
+    `${reads.answered} public reads (${reads.failed} failed), ${claims.length} operational claims; ` +
+    `faults: ${faults.map((f) => `${f.kind} ${at(f.from)}..${at(f.to)}`).join(', ')}`,
 );
 if (problems.length > 0) {
   console.log(`soak: seed ${SEED} FAILED:\n${problems.map((p) => `  ${p}`).join('\n')}`);
@@ -305,4 +370,40 @@ function check(sent: readonly Sent[], events: readonly Event[], faults: readonly
     }
   }
   return out;
+}
+
+
+/** Promise 2 from outside: each operational claim stands on a fresh heartbeat within its deadline. */
+function checkClaims(sent: readonly Sent[], claims: readonly Claim[], t0: number): string[] {
+  const at = since(t0);
+  const byAgent = new Map<string, Sent[]>();
+  for (const s of sent) byAgent.set(s.agent, [...(byAgent.get(s.agent) ?? []), s]);
+  const seen = new Map<string, { first: string; count: number }>();
+  const problem = (key: string, text: string) => {
+    const p = seen.get(key);
+    if (p === undefined) seen.set(key, { first: text, count: 1 });
+    else p.count++;
+  };
+  const proof = (s: Sent) => s.fresh && !s.stopping;
+  // A heartbeat that was never answered may still have been taken: its deadline is at most its last
+  // try's end plus interval and grace.
+  const deadlineOf = (s: Sent) => s.deadlineAt ?? s.end + (INTERVAL_S + GRACE_S) * 1000;
+  for (const c of claims) {
+    const mine = byAgent.get(c.agent) ?? [];
+    if (!mine.some((s) => proof(s) && s.start <= c.to && deadlineOf(s) >= c.from))
+      problem(
+        `${c.agent} ${c.surface} unbacked`,
+        `${c.agent}: ${c.surface} said operational at ${at(c.from)}..${at(c.to)}, with no fresh heartbeat sent by then whose deadline reached it`,
+      );
+    const against = mine.find(
+      (k) =>
+        k.status === 202 && !proof(k) && k.end + LAG_MS <= c.from && !mine.some((s) => proof(s) && s.start > k.start && s.start <= c.to),
+    );
+    if (against !== undefined)
+      problem(
+        `${c.agent} ${c.surface} contradicted`,
+        `${c.agent}: ${c.surface} said operational at ${at(c.from)}..${at(c.to)}, though ${against.stopping ? 'a goodbye' : 'a stale heartbeat'} (seq ${against.seq}) was taken at ${at(against.end)} and nothing fresh was sent since`,
+      );
+  }
+  return [...seen.values()].map((p) => (p.count > 1 ? `${p.first} (and ${p.count - 1} more reads like it)` : p.first));
 }
