@@ -134,6 +134,8 @@ const config = {
 const worker = await startTestWorker('soak', {
   ...hookedWorkerVars(agents, secret, `${pager.url}/hook`, hookSecret),
   BLINDSPOT_CONFIG: JSON.stringify(config),
+  // As deployed: readers share one gathering every 2 s, and answers are kept for their max-age.
+  BLINDSPOT_PUBLIC_REFRESH_S: '2',
 });
 const t0 = Date.now();
 const sent: Sent[] = [];

@@ -6,6 +6,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index.ts';
 import { d1Wait } from '../../worker/durable/clock.ts';
+import { GATHERED_AT, keptAnswer } from '../../worker/public/response-cache.ts';
 import { publicState, refreshMs } from '../../worker/public/state.ts';
 import { hangingD1 } from './fixtures/d1.ts';
 import { BASE, heartbeatBody, sendHeartbeat } from './fixtures/requests.ts';
@@ -27,6 +28,7 @@ describe('public reads under load', () => {
   it('share one gathering per refresh period: a change made meanwhile shows only after it, while a live read sees it at once', async () => {
     expect((await sendHeartbeat(heartbeatBody({ interval_s: 60 }), { agent: 'bravo' })).status).toBe(202);
     const first = await get(defaults, '/api/v2/summary.json');
+    expect(first.headers.get(GATHERED_AT), 'an internal header').toBeNull();
     const before = await first.text();
     expect(JSON.parse(before).components.find((c: { id: string }) => c.id === 'metrics').status).toBe('operational');
 
@@ -85,6 +87,29 @@ describe('public reads under load', () => {
     } finally {
       d1Wait.ms = saved;
     }
+  });
+
+  it('keep an answer no longer than one refresh period from when its data was read, whatever its max-age', async () => {
+    const e = { ...env, BLINDSPOT_PUBLIC_REFRESH_S: '10' };
+    const t0 = Date.now();
+    let builds = 0;
+    const build = (gatheredAt: number) => async () => {
+      builds++;
+      return new Response('{}', { headers: { 'cache-control': 'public, max-age=10', [GATHERED_AT]: String(gatheredAt) } });
+    };
+    // Built 9 s into its gathering's 10 s period: kept for the 1 s left of it, not for its max-age.
+    const first = await keptAnswer(e, '/kept', t0, build(t0 - 9_000));
+    expect(first.headers.get(GATHERED_AT)).toBeNull();
+    expect(first.headers.get('cache-control')).toBe('public, max-age=10');
+    await keptAnswer(e, '/kept', t0 + 900, build(t0 + 900));
+    expect(builds).toBe(1);
+    await keptAnswer(e, '/kept', t0 + 1_000, build(t0 + 1_000));
+    expect(builds).toBe(2);
+    // Built as its data was read: kept for the whole period.
+    await keptAnswer(e, '/kept', t0 + 9_900, build(t0 + 9_900));
+    expect(builds).toBe(2);
+    await keptAnswer(e, '/kept', t0 + 11_000, build(t0 + 11_000));
+    expect(builds).toBe(3);
   });
 
   it('reads BLINDSPOT_PUBLIC_REFRESH_S as seconds from 0 to 60; anything else is said and the default (2 s) used', () => {

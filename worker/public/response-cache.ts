@@ -1,8 +1,8 @@
 // The public answers themselves, kept for as long as a browser or proxy may keep them (their own
 // max-age, which the evidence bounds, with an Age header counting what is used up) and no longer than
-// the refresh period: a flood of readers costs
-// one rendering per answer per period, not one per request. Only 200s are kept, per Worker
-// environment, a bounded number of them.
+// the refresh period from when the data behind them was read: a flood of readers costs one rendering
+// per answer per period, not one per request, and no answer is more than one period behind what the
+// agents' objects were told. Only 200s are kept, per Worker environment, a bounded number of them.
 import type { Env } from '../env.ts';
 import { resultOf, runShared, type SharedRun } from './shared-run.ts';
 import { refreshMs } from './state.ts';
@@ -16,6 +16,11 @@ interface Kept {
 }
 
 const MAX_KEPT = 64;
+/**
+ * A builder sets this header to when the data behind its answer was read (ms since the epoch): the
+ * answer is kept no longer than one refresh period from then. It never leaves the Worker.
+ */
+export const GATHERED_AT = 'x-blindspot-gathered-at';
 const kept = new WeakMap<Env, Map<string, Kept>>();
 /** Builds under way: readers arriving while an answer is being built wait for that one (public/shared-run.ts). */
 const building = new WeakMap<Env, Map<string, SharedRun<Kept>>>();
@@ -35,7 +40,7 @@ export async function keptAnswer(env: Env, key: string, now: number, build: () =
     headers.set('age', String(Math.floor((now - hit.builtAt) / 1000)));
     return new Response(hit.body, { status: hit.status, headers });
   }
-  if (refreshMs(env) === 0) return build();
+  if (refreshMs(env) === 0) return answer(await keepable(await build()));
   const pending = building.get(env) ?? new Map<string, SharedRun<Kept>>();
   building.set(env, pending);
   const other = pending.get(key);
@@ -50,23 +55,27 @@ export async function keptAnswer(env: Env, key: string, now: number, build: () =
   }
 }
 
-const answer = (k: Kept) => new Response(k.body, { status: k.status, headers: k.headers });
+const answer = (k: Pick<Kept, 'status' | 'headers' | 'body'>) => new Response(k.body, { status: k.status, headers: k.headers });
 
 /** Builds the answer once for every reader waiting on it; keeps it if it is a 200 that may be cached. */
 async function buildAndKeep(env: Env, answers: Map<string, Kept>, key: string, now: number, build: () => Promise<Response>) {
-  const res = await build();
-  const ttl = Math.min(maxAgeMs(res), refreshMs(env));
-  const entry: Kept = { builtAt: now, until: now + ttl, status: res.status, headers: headerList(res.headers), body: await res.text() };
-  if (res.status !== 200 || ttl <= 0) return entry;
+  const { gatheredAt, ...built } = await keepable(await build());
+  // An answer built late in a gathering's period is kept only to that period's end.
+  const until = Math.min(now + Math.min(built.maxAgeMs, refreshMs(env)), (gatheredAt ?? now) + refreshMs(env));
+  const entry: Kept = { builtAt: now, until, status: built.status, headers: built.headers, body: built.body };
+  if (entry.status !== 200 || until <= now) return entry;
   if (answers.size >= MAX_KEPT) answers.clear();
   answers.set(key, entry);
   return entry;
 }
 
-function headerList(headers: Headers): [string, string][] {
+/** The answer as it may leave the Worker (without GATHERED_AT), with what that header said. */
+async function keepable(res: Response) {
   const list: [string, string][] = [];
-  headers.forEach((value, name) => {
-    list.push([name, value]);
+  let gatheredAt: number | null = null;
+  res.headers.forEach((value, name) => {
+    if (name !== GATHERED_AT) list.push([name, value]);
+    else if (Number.isFinite(Number(value))) gatheredAt = Number(value);
   });
-  return list;
+  return { status: res.status, headers: list, body: await res.text(), maxAgeMs: maxAgeMs(res), gatheredAt: gatheredAt as number | null };
 }

@@ -7,6 +7,7 @@ import { cacheSecondsFor } from '../core/component-view.ts';
 import { STATUS_WORDS } from '../core/status-words.ts';
 import { ApiError } from '../errors.ts';
 import { incidents as incidentShapes, maintenances as maintenanceShapes, worstStatus } from '../public/statuspage.ts';
+import { GATHERED_AT } from '../public/response-cache.ts';
 import { kept } from './public-api.ts';
 import { type PublicState, publicState } from '../public/state.ts';
 
@@ -85,7 +86,7 @@ feeds.get('/history.atom', (c) =>
       ),
       '</feed>',
     ].join('\n');
-    return c.body(body, 200, { ...HEADERS, 'content-type': 'application/atom+xml; charset=utf-8' });
+    return c.body(body, 200, { ...HEADERS, [GATHERED_AT]: String(s.gatheredAt), 'content-type': 'application/atom+xml; charset=utf-8' });
   }),
 );
 
@@ -118,7 +119,7 @@ feeds.get('/history.rss', (c) =>
       '</channel>',
       '</rss>',
     ].join('\n');
-    return c.body(body, 200, { ...HEADERS, 'content-type': 'application/rss+xml; charset=utf-8' });
+    return c.body(body, 200, { ...HEADERS, [GATHERED_AT]: String(s.gatheredAt), 'content-type': 'application/rss+xml; charset=utf-8' });
   }),
 );
 
@@ -152,6 +153,7 @@ async function badge(c: Context<AppEnv>) {
     200,
     {
       'cache-control': `public, max-age=${cacheSeconds}`,
+      [GATHERED_AT]: String(s.gatheredAt),
     },
   );
 }

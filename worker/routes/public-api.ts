@@ -5,7 +5,7 @@ import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { AppEnv } from '../app-env.ts';
 import { cacheSecondsFor } from '../core/component-view.ts';
-import { keptAnswer } from '../public/response-cache.ts';
+import { GATHERED_AT, keptAnswer } from '../public/response-cache.ts';
 import { type PublicState, publicState } from '../public/state.ts';
 import { components, incidents, maintenances, page, status } from '../public/statuspage.ts';
 
@@ -20,7 +20,10 @@ export const kept = (c: Context<AppEnv>, build: () => Promise<Response>) =>
   keptAnswer(c.env, new URL(c.req.url).pathname, Date.now(), build);
 
 /** Cached no longer than the evidence behind the claims stays fresh. */
-export const cacheHeaders = (s: PublicState) => ({ 'cache-control': `public, max-age=${cacheSecondsFor(s.subjects, s.now)}` });
+export const cacheHeaders = (s: PublicState) => ({
+  'cache-control': `public, max-age=${cacheSecondsFor(s.subjects, s.now)}`,
+  [GATHERED_AT]: String(s.gatheredAt),
+});
 
 publicApi.get('/api/v2/status.json', (c) =>
   kept(c, async () => {

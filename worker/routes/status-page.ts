@@ -8,6 +8,7 @@ import type { AppEnv } from '../app-env.ts';
 import { viewAgent } from '../core/agent-view.ts';
 import { cacheSecondsFor, indicatorOf, reloadSecondsFor } from '../core/component-view.ts';
 import { publicState } from '../public/state.ts';
+import { GATHERED_AT } from '../public/response-cache.ts';
 import { kept } from './public-api.ts';
 
 export const statusPage = new Hono<AppEnv>();
@@ -68,6 +69,7 @@ async function renderPage(c: Context<AppEnv>): Promise<Response> {
     etag,
     'cache-control': `public, max-age=${cacheSecondsFor(s.subjects, s.now)}, must-revalidate`,
     vary: 'accept-encoding',
+    [GATHERED_AT]: String(s.gatheredAt),
   };
   return c.html(html, 200, headers);
 }
