@@ -6,10 +6,11 @@
 // event told twice (by its webhook-id), and every window closed once its agent was back. And what a
 // customer would read meanwhile: each agent is a status-page component of its own, fed by the
 // freshness it measures (stale now and then), and readers poll the page, components.json,
-// summary.json and the badges all along: no answer may call an agent's component operational unless a heartbeat measured
-// fresh was sent by then and its deadline had not passed when the read began, nor once a heartbeat
-// measured stale (or a goodbye) had been taken, with nothing fresh sent since, for longer than the
-// shared cache's 2 s. Targets 127.0.0.1 only, runs for --minutes, and stops every process it started.
+// summary.json and the badges all along. No answer may call an agent's component operational unless
+// a heartbeat measured fresh was sent by then and its deadline had not passed when the read began;
+// nor once a heartbeat measured stale (or a goodbye) had been taken, with nothing fresh sent since,
+// for longer than the refresh period's 2 s and half a second. Targets 127.0.0.1 only, runs for
+// --minutes, and stops every process it started.
 //
 //   npm run soak -- [--minutes 5] [--agents 30] [--seed N]
 //
@@ -52,8 +53,8 @@ if (!(MINUTES > 0 && MINUTES <= 60) || !(AGENTS >= 1 && AGENTS <= 200) || !Numbe
 const INTERVAL_S = 2;
 /** Grace 4 s at a 2 s interval: one heartbeat lost alone never makes a silence, two in a row may. */
 const GRACE_S = 4;
-/** Longest a public answer may lag what the Worker was told: its shared cache (2 s), and a second. */
-const LAG_MS = 3000;
+/** Longest a public answer may lag what the Worker was told: one refresh period (2 s), and half a second. */
+const LAG_MS = 2500;
 
 // --check <record>: the checks again, on a run's record (after a change to them, or for an autopsy).
 if (values.check !== undefined) {
@@ -373,7 +374,6 @@ function check(sent: readonly Sent[], events: readonly Event[], faults: readonly
   }
   return out;
 }
-
 
 /** Promise 2 from outside: each operational claim stands on a fresh heartbeat within its deadline. */
 function checkClaims(sent: readonly Sent[], claims: readonly Claim[], t0: number): string[] {
