@@ -9,14 +9,18 @@
 // summary.json and the badges all along. No answer may call an agent's component operational unless
 // a heartbeat measured fresh was sent by then and its deadline had not passed when the read began;
 // nor once a heartbeat measured stale (or a goodbye) had been taken, with nothing fresh sent since,
-// for longer than the refresh period's 2 s and half a second. Targets 127.0.0.1 only, runs for
-// --minutes, and stops every process it started.
+// for longer than the refresh period's 2 s and half a second. And an operator silences four agents
+// at a time through the admin API now and then, for 15 to 40 s, half the time ended early: nothing
+// that began under a silence the objects were told of pages before it ends, and a silence still
+// going on when it ends pages then. Targets 127.0.0.1 only, runs for --minutes, and stops every
+// process it started.
 //
 //   npm run soak -- [--minutes 5] [--agents 30] [--seed N]
 //
 // A seed fixes the draws, not the run: agents and faults take them in the order real time brings.
 // Exit 0 when every check holds; 1 with the problems listed. The run's record (heartbeats sent and
 // answered, events received, faults) is written to test-artifacts/soak-<seed>.json.
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
@@ -58,7 +62,7 @@ const LAG_MS = 2500;
 
 // --check <record>: the checks again, on a run's record (after a change to them, or for an autopsy).
 if (values.check !== undefined) {
-  let record: { t0: number; sent: Sent[]; events: Event[]; faults: Fault[]; claims?: Claim[] };
+  let record: { t0: number; sent: Sent[]; events: Event[]; faults: Fault[]; claims?: Claim[]; pauses?: Pause[] };
   try {
     record = JSON.parse(readFileSync(values.check, 'utf8'));
     if (!Number.isFinite(record.t0) || ![record.sent, record.events, record.faults].every(Array.isArray))
@@ -70,7 +74,7 @@ if (values.check !== undefined) {
     process.exit(2);
   }
   const problems = [
-    ...check(record.sent, record.events, record.faults, record.t0),
+    ...check(record.sent, record.events, record.faults, record.t0, record.pauses ?? []),
     ...checkClaims(record.sent, record.claims ?? [], record.t0),
   ];
   console.log(
@@ -115,6 +119,20 @@ interface Claim {
   from: number;
   to: number;
 }
+/**
+ * An operator's silence over `agents`: asked for at `from`, made (201) at `madeAt`; its end asked for
+ * at `endFrom` (its ends_at, or a DELETE) and certain by `endTo`. `sure`: every answer came, and told
+ * every agent's object (otherwise an object may learn of it only at its own re-read, within 5 minutes).
+ */
+interface Pause {
+  id: string | null;
+  agents: string[];
+  from: number;
+  madeAt: number;
+  endFrom: number;
+  endTo: number;
+  sure: boolean;
+}
 interface Fault {
   kind: 'freeze' | 'restart' | 'd1_locked' | 'pager_503';
   from: number;
@@ -122,6 +140,7 @@ interface Fault {
 }
 
 const secret = generateSecret();
+const adminToken = randomBytes(32).toString('hex');
 const hookSecret = generateSecret();
 const agents = fleetOf(AGENTS, 'soak');
 const pager = await startRecorder();
@@ -137,6 +156,9 @@ const worker = await startTestWorker('soak', {
   BLINDSPOT_CONFIG: JSON.stringify(config),
   // As deployed: readers share one gathering every 2 s, and answers are kept for their max-age.
   BLINDSPOT_PUBLIC_REFRESH_S: '2',
+  BLINDSPOT_ADMIN_TOKENS: JSON.stringify({
+    soak: { sha256: createHash('sha256').update(adminToken).digest('hex'), scopes: ['read', 'write'] },
+  }),
 });
 const t0 = Date.now();
 const sent: Sent[] = [];
@@ -144,21 +166,25 @@ const faults: Fault[] = [];
 let pagerDown = false;
 const events: Event[] = [];
 const claims: Claim[] = [];
+const pauses: Pause[] = [];
+/** The admin API's answers by status (0: none came). */
+const adminAnswers = new Map<number, number>();
 const reads = { answered: 0, failed: 0 };
 const refused: string[] = [];
 const hook = new Webhook(hookSecret);
 // Each event is verified as it comes, as a real receiver does (its timestamp within 5 minutes).
 pager.answer((r) => {
   if (pagerDown) return { status: 503, body: '{}' };
-  let e: { type: string; data: { window?: { id: string; agent: string; cause: string; started_at: string; ended_at: string | null } } };
+  type Told = { id: string; agent: string; cause: string; started_at: string; ended_at: string | null };
+  let e: { type: string; data: { window?: Told; windows?: Told[] } };
   try {
     e = hook.verify(r.body, r.headers as Record<string, string>) as typeof e;
   } catch (err) {
     refused.push(`an event refused by the receiver: ${err instanceof Error ? err.message : String(err)}`);
     return { status: 401, body: '{}' };
   }
-  const w = e.data.window;
-  if (w !== undefined)
+  // A window event names its window; a Watchdog summary lists the windows it noticed late.
+  for (const w of e.data.window === undefined ? (e.data.windows ?? []) : [e.data.window])
     events.push({
       id: String(r.headers['webhook-id']),
       type: e.type,
@@ -256,6 +282,58 @@ async function runReader(until: number): Promise<void> {
   }
 }
 
+async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  let answer = { status: 0, json: {} as Record<string, unknown> };
+  try {
+    const res = await fetch(`${worker.url}/v1/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    answer = { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  } catch {
+    // No answer (the Worker frozen or restarting): whether it was done is not known.
+  }
+  adminAnswers.set(answer.status, (adminAnswers.get(answer.status) ?? 0) + 1);
+  return answer;
+}
+
+const toldAll = (json: Record<string, unknown>) => Array.isArray(json.agents_not_told) && json.agents_not_told.length === 0;
+
+/** An operator: every 10 to 25 s, a silence over four agents for 15 to 40 s, half of them ended early. */
+async function runOperator(until: number): Promise<void> {
+  for (;;) {
+    await sleep(10_000 + random() * 15_000);
+    if (Date.now() >= until - 45_000) return;
+    const chosen = [...new Set([0, 1, 2, 3].map(() => agents[Math.floor(random() * agents.length)] as string))];
+    const from = Date.now();
+    const endsAt = from + 15_000 + random() * 25_000;
+    const early = random() < 0.5 ? 5000 + random() * 10_000 : null;
+    const made = await admin('POST', '/silences', { reason: 'soak', ends_at: new Date(endsAt).toISOString(), agents: chosen });
+    const id = ((made.json.silence as { id?: string } | undefined)?.id as string | undefined) ?? null;
+    // Refused (D1 locked: a 503): nothing was made. No answer: it may have been, until its ends_at.
+    if (made.status !== 201 && made.status !== 0) continue;
+    const pause: Pause = { id, agents: chosen, from, madeAt: Date.now(), endFrom: endsAt, endTo: endsAt, sure: toldAll(made.json) };
+    pauses.push(pause);
+    if (early === null || id === null) continue;
+    await sleep(early);
+    const asked = Date.now();
+    const ended = await admin('DELETE', `/silences/${id}`);
+    if (ended.status === 200) Object.assign(pause, { endFrom: asked, endTo: Date.now(), sure: pause.sure && toldAll(ended.json) });
+    else if (ended.status === 0) Object.assign(pause, { endFrom: asked, sure: false });
+  }
+}
+
+/** The one-minute sweep, ticked as Cloudflare's cron would (wrangler dev runs none), as npm start does. */
+const sweep = () => fetch(`${worker.url}/__scheduled?cron=*+*+*+*+*`, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+async function runSweeps(until: number): Promise<void> {
+  while (Date.now() < until) {
+    void sweep(); // lost while the Worker is down, as a cron run on a dead instance is
+    await sleep(60_000);
+  }
+}
+
 async function runFaults(until: number): Promise<void> {
   const db = new DatabaseSync(d1File(worker.persistTo));
   db.exec('PRAGMA busy_timeout = 10000');
@@ -293,18 +371,26 @@ async function runFaults(until: number): Promise<void> {
 
 try {
   const until = t0 + MINUTES * 60_000;
-  await Promise.all([...agents.map((a) => runAgent(a, until)), runFaults(until), ...[0, 1, 2].map(() => runReader(until + 15_000))]);
-  // Time for the last pages and resolves, and the pager's retries.
+  await Promise.all([
+    ...agents.map((a) => runAgent(a, until)),
+    runFaults(until),
+    runOperator(until),
+    runSweeps(until),
+    ...[0, 1, 2].map(() => runReader(until + 15_000)),
+  ]);
+  // One more sweep for what it owes (a summary of what was noticed late), then time for the last
+  // pages and resolves, and the pager's retries.
+  await sweep();
   await sleep(30_000);
 } finally {
   await worker.stop();
   await pager.close();
 }
 
-const problems = [...refused, ...check(sent, events, faults, t0), ...checkClaims(sent, claims, t0)];
+const problems = [...refused, ...check(sent, events, faults, t0, pauses), ...checkClaims(sent, claims, t0)];
 const at = since(t0);
 mkdirSync('test-artifacts', { recursive: true });
-writeFileSync(`test-artifacts/soak-${SEED}.json`, JSON.stringify({ seed: SEED, t0, sent, events, faults, claims, problems }));
+writeFileSync(`test-artifacts/soak-${SEED}.json`, JSON.stringify({ seed: SEED, t0, sent, events, faults, claims, pauses, problems }));
 const silences = sent.filter((s, i) => {
   const next = sent.slice(i + 1).find((n) => n.agent === s.agent);
   return s.deadlineAt !== null && !s.stopping && next !== undefined && next.start > s.deadlineAt + 1500;
@@ -313,6 +399,7 @@ console.log(
   `soak: ${sent.length} heartbeats (${sent.filter((s) => s.status === null).length} never answered), ${silences} silences past a deadline, ` +
     `${new Set(events.map((e) => e.window)).size} windows paged, ${events.length} events taken; ` +
     `${reads.answered} public reads (${reads.failed} failed), ${claims.length} operational claims; ` +
+    `${pauses.length} operator's silences (admin answers ${[...adminAnswers].map(([status, n]) => `${status}: ${n}`).join(', ')}); ` +
     `faults: ${faults.map((f) => `${f.kind} ${at(f.from)}..${at(f.to)}`).join(', ')}`,
 );
 if (problems.length > 0) {
@@ -326,7 +413,7 @@ function since(t0: number): (t: number) => string {
   return (t) => `+${((t - t0) / 1000).toFixed(1)} s`;
 }
 
-function check(sent: readonly Sent[], events: readonly Event[], faults: readonly Fault[], t0: number): string[] {
+function check(sent: readonly Sent[], events: readonly Event[], faults: readonly Fault[], t0: number, pauses: readonly Pause[]): string[] {
   const at = since(t0);
   const out: string[] = [];
   const byWindow = new Map<string, Event[]>();
@@ -340,9 +427,17 @@ function check(sent: readonly Sent[], events: readonly Event[], faults: readonly
     faults.some((f) => (f.kind === 'freeze' || f.kind === 'restart') && f.from < b + 500 && f.to > a - 500);
   for (const agent of new Set(sent.map((s) => s.agent))) {
     const mine = sent.filter((s) => s.agent === agent).sort((a, b) => a.start - b.start);
+    const over = pauses.filter((p) => p.agents.includes(agent));
+    // Silences noticed late (the watchdog itself down at the deadline) and told in a Watchdog summary.
+    const summarized = events.filter((e) => e.type === 'watchdog.summary' && e.agent === agent && e.cause === 'agent_silent');
+    // A stretch an operator's silence meant: it began once the silence was asked for and ended before
+    // its end was certain (3 s either side: which side of a moment a heartbeat fell is not known
+    // here). One the objects may not have been told of counts until their re-read, 5 minutes on.
+    const meant = (from: number, to: number) =>
+      over.some((p) => (p.sure ? from >= p.from - 3000 && to <= p.endTo + 3000 : from <= p.endTo + 300_000 && to >= p.from - 3000));
     const windows = [...byWindow.values()]
-      .map((evs) => ({ first: evs[0] as Event, closed: evs.find((e) => e.type === 'window.closed') }))
-      .filter(({ first }) => first.agent === agent && first.cause === 'agent_silent')
+      .map((evs) => ({ first: evs.find((e) => e.type === 'window.opened'), closed: evs.find((e) => e.type === 'window.closed') }))
+      .filter((w): w is { first: Event; closed: Event | undefined } => w.first?.agent === agent && w.first.cause === 'agent_silent')
       .map(({ first, closed }) => ({ id: first.window, from: first.startedAt, to: closed?.endedAt ?? Number.POSITIVE_INFINITY, closed }));
     // Misses as the Worker may have seen them: a heartbeat it answered after the deadline of the one it
     // took before (the tries it never answered, during a restart, may or may not have been taken).
@@ -355,10 +450,19 @@ function check(sent: readonly Sent[], events: readonly Event[], faults: readonly
       const prev = mine[i] as Sent;
       const next = mine[i + 1] as Sent;
       if (prev.status !== 202 || prev.deadlineAt === null || prev.stopping) continue;
-      // Silent for more than 1.5 s past the deadline: some paged window must span it.
+      // Silent for more than 1.5 s past the deadline: some window must span it, paged, or told in a
+      // summary (noticed late: the watchdog itself was down, or held up, at the deadline).
       const deadline = prev.deadlineAt;
-      if (next.start > deadline + 1500 && !windows.some((w) => w.from <= next.start && w.to >= deadline))
-        out.push(`${agent}: silent from the deadline ${at(deadline)} until ${at(next.start)}, and no paged window over it`);
+      const spans = (from: number, to: number | null) => from <= next.start && (to ?? Number.POSITIVE_INFINITY) >= deadline;
+      if (
+        next.start > deadline + 1500 &&
+        !meant(deadline, next.start) &&
+        !windows.some((w) => spans(w.from, w.to)) &&
+        !summarized.some((e) => spans(e.startedAt, e.endedAt))
+      )
+        out.push(
+          `${agent}: silent from the deadline ${at(deadline)} until ${at(next.start)}, and no window over it paged or told in a summary`,
+        );
     }
     for (const w of windows) {
       // A silence window starts when the missing heartbeat was due: the deadline less the grace.
@@ -370,6 +474,18 @@ function check(sent: readonly Sent[], events: readonly Event[], faults: readonly
         out.push(`${w.id}: paged, though the next heartbeat was sent ${at(next.start)}, before the deadline ${at(deadline)}`);
       // Three misses or more (six changes) can make the silence flap, held open for 10 minutes: not checked then.
       if (w.closed === undefined && misses < 3) out.push(`${w.id}: paged, never resolved, though ${agent} came back`);
+    }
+    // Nothing that began under an operator's silence its objects were told of pages before it ends.
+    for (const evs of byWindow.values()) {
+      const opened = evs.find((e) => e.type === 'window.opened');
+      if (opened === undefined || opened.agent !== agent) continue;
+      // A silence window begins to count at its deadline, the rest at their first bad observation.
+      const began = opened.cause === 'agent_silent' ? opened.startedAt + GRACE_S * 1000 : opened.startedAt;
+      const p = over.find((p) => p.sure && began > p.madeAt + 1000 && opened.at < p.endFrom - 1000 && began < p.endFrom);
+      if (p !== undefined)
+        out.push(
+          `${opened.window}: began ${at(began)} under an operator's silence (made ${at(p.madeAt)}, ended ${at(p.endFrom)}), and was paged ${at(opened.at)}`,
+        );
     }
   }
   return out;
