@@ -1,19 +1,18 @@
 // A soak from outside: simulated agents speaking the real protocol to the Worker under wrangler dev
-// (real workerd, real local D1), with silences, loss, restarts and goodbyes of their own, while the
-// Worker is frozen (SIGSTOP) or killed and started again, D1 is write-locked and the pager answers
-// 503, each at random. Then it checks what a real on-call would see at the pager: every silence past
-// a deadline lies under a window that was paged, no window for a stretch the agent was on time, no
-// event told twice (by its webhook-id), and every window closed once its agent was back. And what a
-// customer would read meanwhile: each agent is a status-page component of its own, fed by the
-// freshness it measures (stale now and then), and readers poll the page, components.json,
-// summary.json and the badges all along. No answer may call an agent's component operational unless
-// a heartbeat measured fresh was sent by then and its deadline had not passed when the read began;
-// nor once a heartbeat measured stale (or a goodbye) had been taken, with nothing fresh sent since,
-// for longer than the refresh period's 2 s and half a second. And an operator silences four agents
-// at a time through the admin API now and then, for 15 to 40 s, half the time ended early: nothing
-// that began under a silence the objects were told of pages before it ends, and a silence still
-// going on when it ends pages then. Targets 127.0.0.1 only, runs for --minutes, and stops every
-// process it started.
+// (real workerd, real local D1, the one-minute sweep ticked as the cron would), with silences, loss,
+// restarts, goodbyes and stale measurements of their own, while the Worker is frozen (SIGSTOP) or
+// killed and started again, D1 is write-locked and the pager answers 503, each at random; an
+// operator silences agents through the admin API; readers poll the public surfaces. Then it checks
+// what a real on-call would see at the pager: every silence past a deadline lies under a window that
+// was paged (or, noticed late, told in the Watchdog's summary), unless an operator's silence meant
+// it; nothing that began under a silence the objects were told of pages before it ends; no window
+// for a stretch the agent was on time; each stale stretch paged once and resolved; no event told
+// twice (by its webhook-id); every window closed once its agent was back. And what a customer read
+// meanwhile: each agent is a status-page component of its own, fed by the freshness it measures. No
+// answer may call one operational unless a heartbeat measured fresh was sent by then and its
+// deadline had not passed when the read began; nor once a heartbeat measured stale (or a goodbye)
+// had been taken, with nothing fresh sent since, for longer than the refresh period's 2 s and half
+// a second. Targets 127.0.0.1 only, runs for --minutes, and stops every process it started.
 //
 //   npm run soak -- [--minutes 5] [--agents 30] [--seed N]
 //
@@ -430,11 +429,19 @@ function check(sent: readonly Sent[], events: readonly Event[], faults: readonly
     const over = pauses.filter((p) => p.agents.includes(agent));
     // Silences noticed late (the watchdog itself down at the deadline) and told in a Watchdog summary.
     const summarized = events.filter((e) => e.type === 'watchdog.summary' && e.agent === agent && e.cause === 'agent_silent');
-    // A stretch an operator's silence meant: it began once the silence was asked for and ended before
-    // its end was certain (3 s either side: which side of a moment a heartbeat fell is not known
-    // here). One the objects may not have been told of counts until their re-read, 5 minutes on.
+    // A stretch an operator's silence meant: it ended under the silence (before its end was certain)
+    // and the watchdog had no moment to page it before: it began once the silence was asked for, or
+    // the Worker was down or frozen from its deadline until then (the first look after a stall waits
+    // 5 s for heartbeats). 3 s either side: which side of a moment a heartbeat fell is not known here.
+    // A silence the objects may not have been told of counts until their re-read, 5 minutes on.
+    const downUntil = (from: number, until: number) =>
+      faults.some((f) => (f.kind === 'freeze' || f.kind === 'restart') && f.from <= from + 250 && f.to + 5500 >= until);
     const meant = (from: number, to: number) =>
-      over.some((p) => (p.sure ? from >= p.from - 3000 && to <= p.endTo + 3000 : from <= p.endTo + 300_000 && to >= p.from - 3000));
+      over.some((p) =>
+        p.sure
+          ? to <= p.endTo + 3000 && to >= p.madeAt - 3000 && (from >= p.from - 3000 || downUntil(from, p.madeAt))
+          : from <= p.endTo + 300_000 && to >= p.from - 3000,
+      );
     const windows = [...byWindow.values()]
       .map((evs) => ({ first: evs.find((e) => e.type === 'window.opened'), closed: evs.find((e) => e.type === 'window.closed') }))
       .filter((w): w is { first: Event; closed: Event | undefined } => w.first?.agent === agent && w.first.cause === 'agent_silent')
@@ -487,7 +494,54 @@ function check(sent: readonly Sent[], events: readonly Event[], faults: readonly
           `${opened.window}: began ${at(began)} under an operator's silence (made ${at(p.madeAt)}, ended ${at(p.endFrom)}), and was paged ${at(opened.at)}`,
         );
     }
+    out.push(...checkStale(agent, mine, [...byWindow.values()], over, at));
   }
+  return out;
+}
+
+/**
+ * The freshness monitor's pages: a stretch of stale heartbeats, two or more taken (its `for`), is
+ * paged as `stale` unless an operator's silence came near it, and resolved once a fresh heartbeat
+ * was taken 90 s after it with nothing stale between (its `recover_for`: 3 heartbeats and 60 s); no `stale`
+ * window is paged that no stale heartbeat began.
+ */
+function checkStale(agent: string, mine: readonly Sent[], windows: readonly Event[][], over: readonly Pause[], at: (t: number) => string) {
+  const out: string[] = [];
+  const paged = windows
+    .map((evs) => ({ opened: evs.find((e) => e.type === 'window.opened'), closed: evs.find((e) => e.type === 'window.closed') }))
+    .filter((w): w is { opened: Event; closed: Event | undefined } => w.opened?.agent === agent && w.opened.cause === 'stale');
+  // Stretches: stale heartbeats in a row, broken by any fresh one (taken or not) or a goodbye.
+  const stretches: Sent[][] = [];
+  let run: Sent[] = [];
+  for (const s of mine) {
+    if (!s.fresh && !s.stopping) run.push(s);
+    else if (run.length > 0) {
+      stretches.push(run);
+      run = [];
+    }
+  }
+  if (run.length > 0) stretches.push(run);
+  for (const stretch of stretches) {
+    const taken = stretch.filter((s) => s.status === 202);
+    if (taken.length < 2) continue;
+    const from = (stretch[0] as Sent).start;
+    const to = (stretch[stretch.length - 1] as Sent).end;
+    if (over.some((p) => p.from < to + 3000 && p.endTo + (p.sure ? 3000 : 300_000) > from)) continue;
+    const w = paged.find((p) => p.opened.startedAt >= from - 1000 && p.opened.startedAt <= to + 1000);
+    if (w === undefined) {
+      out.push(`${agent}: ${taken.length} stale heartbeats taken from ${at(from)} to ${at(to)}, and no stale window paged`);
+      continue;
+    }
+    // Measured fresh, and taken, 90 s on with nothing stale and no goodbye between: the hold is over.
+    const later = mine.filter((s) => s.start > to);
+    const cut = later.findIndex((s) => !s.fresh || s.stopping);
+    const last = (cut === -1 ? later : later.slice(0, cut)).filter((s) => s.status === 202).at(-1);
+    if (w.closed === undefined && last !== undefined && last.start - to >= 90_000)
+      out.push(`${w.opened.window}: paged, never resolved, though ${agent} measured fresh from ${at(to)} to ${at(last.start)}`);
+  }
+  for (const { opened } of paged)
+    if (!mine.some((s) => !s.fresh && opened.startedAt >= s.start - 1000 && opened.startedAt <= s.end + 1000))
+      out.push(`${opened.window}: a stale window paged from ${at(opened.startedAt)}, where ${agent} sent no stale heartbeat`);
   return out;
 }
 
