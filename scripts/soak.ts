@@ -66,6 +66,9 @@ if (values.check !== undefined) {
     record = JSON.parse(readFileSync(values.check, 'utf8'));
     if (!Number.isFinite(record.t0) || ![record.sent, record.events, record.faults].every(Array.isArray))
       throw new Error('not a soak record');
+    // Older records have no claims or pauses; a record that has them has them as lists.
+    for (const field of ['claims', 'pauses'] as const)
+      if (record[field] !== undefined && !Array.isArray(record[field])) throw new Error(`not a soak record: ${field} is not a list`);
   } catch (e) {
     console.error(
       `soak: --check ${values.check}: ${e instanceof Error ? e.message : String(e)}; give the test-artifacts/soak-<seed>.json a run wrote`,

@@ -80,5 +80,8 @@ describe('the soak check', () => {
     const r = check('{"hello": 1}');
     expect(r.status).toBe(2);
     expect(r.err).toMatch(/not a soak record; give the test-artifacts\/soak-<seed>\.json a run wrote/);
+    const pauses = check(record({ pauses: 'none' }));
+    expect(pauses.status).toBe(2);
+    expect(pauses.err).toMatch(/not a soak record: pauses is not a list/);
   });
 });
