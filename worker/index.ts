@@ -1,5 +1,6 @@
 import { app } from './app.ts';
 import type { Env } from './env.ts';
+import { parseSweepMaxVisits } from './core/watchdog-ticks.ts';
 import { knownSubjects } from './durable/known-subjects.ts';
 import { pruneAllCopies } from './durable/public-shards.ts';
 import { runSweep, type SweepDeps } from './jobs/sweep.ts';
@@ -29,6 +30,18 @@ export function sweepDeps(env: Env): SweepDeps {
     pruneCopies: (before) => pruneAllCopies(env, before),
     summarise: (late, channels, history) => watchdog.summarise(late, channels, history),
     registry: channelRegistry(env, watchConfig(env).config.notifications),
+    maxVisits: sweepMaxVisits(env.BLINDSPOT_SWEEP_MAX_VISITS),
     now: Date.now,
   };
 }
+
+/** BLINDSPOT_SWEEP_MAX_VISITS, with a bad value said once per isolate (and the default used). */
+function sweepMaxVisits(raw: string | undefined): number {
+  const { visits, error } = parseSweepMaxVisits(raw);
+  if (error !== null && !saidBad.has(error)) {
+    saidBad.add(error);
+    console.error(error);
+  }
+  return visits;
+}
+const saidBad = new Set<string>();

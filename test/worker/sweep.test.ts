@@ -7,7 +7,8 @@ import { d1Wait } from '../../worker/durable/clock.ts';
 import { credentials } from '../../worker/durable/credentials.ts';
 import { knownSubjects } from '../../worker/durable/known-subjects.ts';
 import { readAllCopyIds } from '../../worker/durable/public-shards.ts';
-import { runSweep } from '../../worker/jobs/sweep.ts';
+import { runSweep, type SweepDeps } from '../../worker/jobs/sweep.ts';
+import { DEFAULT_SWEEP_MAX_VISITS, parseSweepMaxVisits, sweepTurn } from '../../worker/core/watchdog-ticks.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { agentStub, engineDue, heardAgo, loseAlarm, setClock, storedAlarm, storedLive } from './fixtures/durable.ts';
 import { hangingD1, windowsOf } from './fixtures/d1.ts';
@@ -219,6 +220,65 @@ describe('the sweep under strain', () => {
     expect(ids.every((id) => visited.has(id))).toBe(true);
     expect(report.failed).toEqual([]);
     expect(most).toBe(16);
+  });
+});
+
+const quietHealth = {
+  replication: { length: 0, bytes: 0, oldestAt: null, setAside: 0, dropped: 0 },
+  setAside: [],
+  pendingNotifications: 0,
+  storedBytes: 0,
+};
+
+describe('a fleet larger than one sweep may visit (the platform caps subrequests per invocation)', () => {
+  const fleet = Array.from({ length: 25 }, (_, i) => `turn-${String(i).padStart(2, '0')}`);
+  const minute = (m: number) => Date.parse('2026-12-04T10:00:00Z') + m * 60_000 + 1_234;
+
+  it('visits a run of at most maxVisits agents, moving on each minute, so every agent is visited within ceil(n / maxVisits) minutes', () => {
+    const turns = [0, 1, 2].map((m) => sweepTurn(fleet, 10, minute(m)));
+    for (const turn of turns) expect(turn).toHaveLength(10);
+    expect(new Set(turns.flat())).toEqual(new Set(fleet));
+    // Within one minute the turn is the same (two sweeps side by side visit the same agents).
+    expect(sweepTurn(fleet, 10, minute(1) + 30_000)).toEqual(turns[1]);
+    // Whatever minute it starts in, three in a row cover the fleet.
+    for (let start = 0; start < 30; start++)
+      expect(new Set([0, 1, 2].flatMap((m) => sweepTurn(fleet, 10, minute(start + m))))).toEqual(new Set(fleet));
+    expect(sweepTurn(fleet, 25, minute(7))).toEqual(fleet);
+    expect(sweepTurn(fleet, 1, minute(3))).toEqual([fleet[Math.floor(minute(3) / 60_000) % fleet.length]]);
+  });
+
+  it('reads BLINDSPOT_SWEEP_MAX_VISITS as a whole number from 1; anything else is said and the default used', () => {
+    expect(parseSweepMaxVisits(undefined)).toEqual({ visits: DEFAULT_SWEEP_MAX_VISITS, error: null });
+    expect(parseSweepMaxVisits(' ')).toEqual({ visits: DEFAULT_SWEEP_MAX_VISITS, error: null });
+    expect(parseSweepMaxVisits('900')).toEqual({ visits: 900, error: null });
+    for (const bad of ['0', '-5', '1.5', 'lots', '1e9', 'NaN']) {
+      const read = parseSweepMaxVisits(bad);
+      expect(read.visits).toBe(DEFAULT_SWEEP_MAX_VISITS);
+      expect(read.error).toMatch(/BLINDSPOT_SWEEP_MAX_VISITS is ".*"; give a whole number of visits from 1/);
+    }
+  });
+
+  it('visits its turn, still records the tick, the fleet and the summary, and says how many it left for later', async () => {
+    const visited: string[][] = [];
+    const calls: string[] = [];
+    const deps: SweepDeps = {
+      ...sweepDeps(env),
+      subjects: async () => fleet,
+      tick: async () => (calls.push('tick'), { gap: null, previousTickAt: null }),
+      visit: async (id) => (visited.at(-1)?.push(id), { ensured: 'ok', health: quietHealth }),
+      recordFleet: async (f) => void calls.push(`fleet ${f.agents}`),
+      maxVisits: 10,
+    };
+    for (const m of [0, 1, 2]) {
+      visited.push([]);
+      const report = await runSweep({ ...deps, now: () => minute(m) });
+      expect(report).toMatchObject({ checked: 10, deferred: 15, failed: [] });
+      expect(visited.at(-1)?.sort()).toEqual(sweepTurn(fleet, 10, minute(m)).sort());
+    }
+    expect(new Set(visited.flat())).toEqual(new Set(fleet));
+    expect(calls).toEqual(['tick', 'fleet 10', 'tick', 'fleet 10', 'tick', 'fleet 10']);
+    const all = await runSweep({ ...deps, maxVisits: DEFAULT_SWEEP_MAX_VISITS, now: () => minute(3) });
+    expect(all).toMatchObject({ checked: 25, deferred: 0 });
   });
 });
 

@@ -19,3 +19,30 @@ export function recordTick(prev: TickState | null, now: number): { next: TickSta
   const startedAt = prev.lastTickAt + SWEEP_PERIOD_MS;
   return { next: { lastTickAt: now }, gap: { id: `watchdog:gap:${startedAt}`, startedAt, endedAt: now } };
 }
+
+/**
+ * The agents one sweep visits. A Cloudflare invocation may make only so many subrequests (10 000 by
+ * default on Workers Paid, far fewer on Free), and each visit is one: past that every call fails,
+ * the summary and the prune after the visits with them. So a sweep visits at most
+ * `maxVisits`, a run of the sorted list that moves on by as many each minute: over ceil(n / maxVisits)
+ * minutes every agent is visited. Alarms detect; the sweep is the net under a lost one.
+ */
+export function sweepTurn(agents: readonly string[], maxVisits: number, now: number): string[] {
+  if (agents.length <= maxVisits) return [...agents];
+  const start = (Math.floor(now / SWEEP_PERIOD_MS) * maxVisits) % agents.length;
+  return Array.from({ length: maxVisits }, (_, i) => agents[(start + i) % agents.length] as string);
+}
+
+/** Visits per sweep when BLINDSPOT_SWEEP_MAX_VISITS is not set: under Workers Paid's default of 10 000 subrequests, with room for the rest of the sweep. */
+export const DEFAULT_SWEEP_MAX_VISITS = 9_000;
+
+/** BLINDSPOT_SWEEP_MAX_VISITS as a number of visits, or why it cannot be one. */
+export function parseSweepMaxVisits(raw: string | undefined): { visits: number; error: string | null } {
+  if (raw === undefined || raw.trim() === '') return { visits: DEFAULT_SWEEP_MAX_VISITS, error: null };
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 1 && n <= 10_000_000) return { visits: n, error: null };
+  return {
+    visits: DEFAULT_SWEEP_MAX_VISITS,
+    error: `BLINDSPOT_SWEEP_MAX_VISITS is "${raw.slice(0, 40)}"; give a whole number of visits from 1 to 10000000 (your plan's subrequests per invocation, less 100). Using ${DEFAULT_SWEEP_MAX_VISITS}`,
+  };
+}

@@ -3,7 +3,7 @@
 // catches what an alarm missed (each object then sends what it still owes), and prunes old data.
 import type { EnsureResult, ObjectHealth } from '../durable/agent-monitor.ts';
 import { d1Wait, within } from '../durable/clock.ts';
-import type { Gap } from '../core/watchdog-ticks.ts';
+import { type Gap, sweepTurn } from '../core/watchdog-ticks.ts';
 import { summaryChannels } from '../core/routing.ts';
 import type { Registry } from '../notify/registry.ts';
 import { type Db, runBatch } from '../store/db.ts';
@@ -39,11 +39,15 @@ export interface SweepDeps {
    */
   summarise: (late: LateSummary, channels: readonly string[], history: Statement[]) => Promise<unknown>;
   registry: Registry;
+  /** At most this many objects are visited per sweep (BLINDSPOT_SWEEP_MAX_VISITS; core/watchdog-ticks.ts sweepTurn). */
+  maxVisits: number;
   now: () => number;
 }
 
 export interface SweepReport {
   checked: number;
+  /** Agents left for the next sweeps: the fleet is larger than one sweep's visits. */
+  deferred: number;
   rearmed: string[];
   fired: string[];
   failed: string[];
@@ -61,10 +65,16 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     return null;
   });
   const gap = ticked?.gap ?? null;
-  const report: SweepReport = { checked: 0, rearmed: [], fired: [], failed: [], gap, summarised: 0, pruned: false };
+  const report: SweepReport = { checked: 0, deferred: 0, rearmed: [], fired: [], failed: [], gap, summarised: 0, pruned: false };
 
   const fleet: FleetReplication = { at: now, agents: 0, queued: 0, oldestAt: null, setAside: 0, dropped: 0, troubled: [] };
-  const agents = await deps.subjects();
+  const known = await deps.subjects();
+  const agents = sweepTurn(known, deps.maxVisits, now);
+  report.deferred = known.length - agents.length;
+  if (report.deferred > 0)
+    console.log(
+      `sweep: ${known.length} agents, ${agents.length} visited this minute (BLINDSPOT_SWEEP_MAX_VISITS): each is visited every ${Math.ceil(known.length / agents.length)} minutes`,
+    );
   let next = 0;
   const visit = async () => {
     for (let i = next++; i < agents.length; i = next++) {
