@@ -3,7 +3,8 @@
 // goes by what it read last, up to 5 minutes old, and would page what the operator just silenced.
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { tellRetry } from '../../worker/routes/admin-notices.ts';
+import type { Env } from '../../worker/env.ts';
+import { tellAgents, tellRetry } from '../../worker/routes/admin-notices.ts';
 import { failCalls } from '../support/failing-stub.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { storedLive } from './fixtures/durable.ts';
@@ -91,5 +92,39 @@ describe("the admin API's tell to an agent's object", () => {
     expect(made.status).toBe(201);
     expect(tells.tried).toBe(1);
     expect(((await made.json()) as { agents_not_told: string[] }).agents_not_told).toEqual([a.id]);
+  });
+
+  it('tells a fleet 16 objects at a time, every one of them, and names those it could not tell', async () => {
+    const fleet = Array.from({ length: 60 }, (_, i) => `fleet-tell-${String(i).padStart(2, '0')}`);
+    const broken = new Set([fleet[7], fleet[41]]);
+    let open = 0;
+    let most = 0;
+    const told = new Set<string>();
+    tellRetry.waitsMs = tellRetry.waitsMs.map(() => 0);
+    tellsAsUsual = () => (tellRetry.waitsMs = [50, 250]);
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const objects = {
+      idFromName: (name: string) => name,
+      get: (name: string) => ({
+        maintenanceChanged: async () => {
+          open++;
+          most = Math.max(most, open);
+          await new Promise((r) => setTimeout(r, 2));
+          open--;
+          if (broken.has(name)) throw new Error('object reset (simulated)');
+          told.add(name);
+        },
+      }),
+    };
+    const failed = await tellAgents({
+      ...env,
+      AGENT: objects as unknown as Env['AGENT'],
+      BLINDSPOT_AGENT_SECRETS: JSON.stringify(
+        Object.fromEntries(fleet.map((id, i) => [id, [`whsec_${btoa(`fleet-tell-secret-${i}-0123456789`)}`]])),
+      ),
+    });
+    expect(failed).toEqual([fleet[7], fleet[41]]);
+    expect(fleet.filter((id) => !broken.has(id)).every((id) => told.has(id))).toBe(true);
+    expect(most).toBe(16);
   });
 });

@@ -1,6 +1,7 @@
 // Sends one Durable Object's outbox: claims a due row (a lease in the object's own SQLite), sends it
 // through its channel, records the outcome, and queues the same facts for D1's delivery log. Nothing
 // here waits on D1: a page leaves as soon as its window is stored in the object.
+import { forEachAtMost } from '../at-once.ts';
 import { nextAttemptAt } from '../core/retry-schedule.ts';
 import type { Channel, Notification } from '../notify/channel.ts';
 import { parseBody } from '../notify/render.ts';
@@ -116,11 +117,7 @@ export class OutboxSender {
         .listDue(this.sql, this.deps.now(), BATCH)
         .filter((row) => !failedLanes.has(laneOf(row)) && !report.disabled.includes(row.channel_id));
       const before = report.delivered;
-      let next = 0;
-      const worker = async () => {
-        while (next < due.length) await this.deliverOne(due[next++] as local.OutboxRow, report, failedLanes);
-      };
-      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, due.length) }, worker));
+      await forEachAtMost(due, CONCURRENCY, (row) => this.deliverOne(row, report, failedLanes));
       if (report.delivered === before) break;
     }
   }

@@ -1,6 +1,7 @@
 // The one-minute safety net. Detection itself happens in each agent's alarm; the sweep records the
 // watchdog's own tick, tells a gap in its ticks (and whatever was noticed late) in one summary,
 // catches what an alarm missed (each object then sends what it still owes), and prunes old data.
+import { forEachAtMost } from '../at-once.ts';
 import type { EnsureResult, ObjectHealth } from '../durable/agent-monitor.ts';
 import { d1Wait, within } from '../durable/clock.ts';
 import { type Gap, sweepTurn } from '../core/watchdog-ticks.ts';
@@ -75,23 +76,18 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     console.log(
       `sweep: ${known.length} agents, ${agents.length} visited this minute (BLINDSPOT_SWEEP_MAX_VISITS): each is visited every ${Math.ceil(known.length / agents.length)} minutes`,
     );
-  let next = 0;
-  const visit = async () => {
-    for (let i = next++; i < agents.length; i = next++) {
-      const id = agents[i] as string;
-      report.checked++;
-      try {
-        const { ensured, health } = await deps.visit(id, now);
-        if (ensured === 'armed') report.rearmed.push(id);
-        if (ensured === 'fired') report.fired.push(id);
-        addToFleet(fleet, id, health);
-      } catch (e: unknown) {
-        console.error(`sweep: agent ${id} could not be checked:`, e);
-        report.failed.push(id);
-      }
+  await forEachAtMost(agents, SWEEP_CONCURRENCY, async (id) => {
+    report.checked++;
+    try {
+      const { ensured, health } = await deps.visit(id, now);
+      if (ensured === 'armed') report.rearmed.push(id);
+      if (ensured === 'fired') report.fired.push(id);
+      addToFleet(fleet, id, health);
+    } catch (e: unknown) {
+      console.error(`sweep: agent ${id} could not be checked:`, e);
+      report.failed.push(id);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, agents.length) }, visit));
+  });
   await deps.recordFleet(fleet).catch((e: unknown) => console.error('sweep: the fleet summary could not be recorded:', e));
 
   report.summarised = await summariseLateWindows(deps, gap, now);
