@@ -8,7 +8,7 @@ import { abortAllDurableObjects, createExecutionContext, runInDurableObject, wai
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isD1Outage } from '../../worker/core/replication-policy.ts';
-import type { AgentMonitor } from '../../worker/durable/agent-monitor.ts';
+import { type AgentMonitor, VISIT_D1_WAIT_MS } from '../../worker/durable/agent-monitor.ts';
 import type { Replicator } from '../../worker/durable/replicator.ts';
 import type { Watchdog } from '../../worker/durable/watchdog.ts';
 import worker, { sweepDeps } from '../../worker/index.ts';
@@ -174,17 +174,22 @@ describe('D1 that hangs under an agent object', () => {
   it("the alarm that finds a silence pages and ends: neither it nor the sweep's visit waits on D1", async () => {
     const a = new SimulatedAgent(`page-d1-hangs-${uniqueId()}`);
     await a.heartbeat(0, [fresh('prometheus.up', 1)]);
+    const waits: number[] = [];
     await runInDurableObject(agentStub(a.id), (instance) => {
       const m = instance as AgentMonitor;
       m.replicator.d1 = hangingD1();
       // At the deadline (5 s + 5 s grace): on time; waiting on D1 takes no real time.
-      m.clock = { now: () => a.at(10), sleep: () => Promise.resolve() };
+      m.clock = { now: () => a.at(10), sleep: (ms) => (waits.push(ms), Promise.resolve()) };
     });
     await fireAlarm(a.id);
     const window = (await storedLive(a.id))?.silence?.window;
     expect(window).toMatchObject({ cause: 'agent_silent', endedAt: null });
     expect((await receivedFor('pd', a.id)).map((r) => JSON.parse(r.body).event_action)).toEqual(['trigger']);
+    waits.length = 0;
     expect(await agentStub(a.id).visit(a.at(70))).toMatchObject({ ensured: expect.any(String) });
+    // The visit gave the hanging D1 a quarter of a second, not the 1.5 s a heartbeat gives it: a
+    // fleet's visits under it do not pile the minute's sweeps up.
+    expect(waits).toEqual([VISIT_D1_WAIT_MS]);
     // D1 has none of it yet: the batches wait in the object's queue.
     expect((await agentStub(a.id).health()).replication.length).toBeGreaterThan(0);
   });

@@ -19,7 +19,7 @@ import * as outbox from '../store/object-outbox.ts';
 import { REPLICATION_DDL } from '../store/replication-queue.ts';
 import { watchConfig } from '../watch-config.ts';
 import type { Maintenance } from '../../config/resolve.ts';
-import type { AdminPauses } from './admin-pauses.ts';
+import { type AdminPauses, D1_WAIT_MS } from './admin-pauses.ts';
 import { agentParts } from './agent-parts.ts';
 import type { AlarmScheduler } from './alarm-scheduler.ts';
 import type { EnsureResult, IngestResult } from './agent-answers.ts';
@@ -35,6 +35,13 @@ export { RETIRED_REFUSE_MS } from '../core/retire.ts';
 export type { EnsureResult, IngestResult } from './agent-answers.ts';
 export type { Clock } from './clock.ts';
 export type { ObjectHealth, WriteStats };
+
+/**
+ * How long the sweep's visit waits for D1 after sending (an alarm or a heartbeat waits D1_WAIT_MS):
+ * under a D1 that hangs, a fleet's visits, 16 at a time, would take 1.5 s each, a thousand agents a
+ * minute and a half, and sweeps would pile up. What D1 has not taken by then goes on in the background.
+ */
+export const VISIT_D1_WAIT_MS = 250;
 
 const SCHEMA = `${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}`;
 
@@ -248,11 +255,14 @@ export class AgentMonitor extends DurableObject<Env> {
 
   /** The minute sweep's visit in one call: ensureAlarm, then what the object owes (the fleet's replication). */
   async visit(at?: number): Promise<{ ensured: EnsureResult; health: ObjectHealth }> {
-    return { ensured: await this.ensureAlarm(at), health: this.health() };
+    return { ensured: await this.ensureAlarm(at, VISIT_D1_WAIT_MS), health: this.health() };
   }
 
-  /** The sweep's safety net: evaluate anything overdue, re-arm a lost alarm, send what waits. */
-  async ensureAlarm(at?: number): Promise<EnsureResult> {
+  /**
+   * The sweep's safety net: evaluate anything overdue, re-arm a lost alarm, send what waits (waiting
+   * for D1 at most `d1WaitMs` after the sending).
+   */
+  async ensureAlarm(at?: number, d1WaitMs = D1_WAIT_MS): Promise<EnsureResult> {
     const result = await this.serially(async (): Promise<EnsureResult> => {
       const now = at ?? this.clock.now();
       if (this.live === null) return 'idle';
@@ -272,7 +282,7 @@ export class AgentMonitor extends DurableObject<Env> {
       }
       return 'ok';
     });
-    await this.afterwards();
+    await this.afterwards(d1WaitMs);
     return result;
   }
 
@@ -284,9 +294,9 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   /** Carries over what an older deployment left in D1, then sends what is due and what D1 still lacks. */
-  private async afterwards(): Promise<void> {
+  private async afterwards(d1WaitMs = D1_WAIT_MS): Promise<void> {
     await importLegacyOutbox(this.ctx.storage, this.db);
-    await this.commit.sendAndRecord();
+    await this.commit.sendAndRecord(d1WaitMs);
   }
 
   private subjectOf(live: LiveState): Subject {

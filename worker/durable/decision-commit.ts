@@ -66,17 +66,18 @@ export class DecisionCommit {
 
   /**
    * Sends due notifications while D1 gets what waits for it (sending never waits on D1), then what the
-   * sending recorded, and re-arms. D1 is waited for at most D1_WAIT_MS after the sending: a D1 that
-   * hangs must not hold the alarm (the next deadline's) or the sweep's visit; it gets the rest later.
+   * sending recorded, and re-arms. D1 is waited for at most `d1WaitMs` after the sending (the sweep's
+   * visit waits less): a D1 that hangs must not hold the alarm (the next deadline's) or the sweep's
+   * visit; it gets the rest later.
    */
-  async sendAndRecord(): Promise<DeliveryReport> {
+  async sendAndRecord(d1WaitMs = D1_WAIT_MS): Promise<DeliveryReport> {
     const { ctx, replicator, sender, scheduler } = this.parts;
     const clock = this.parts.clock();
     const queued = replicator.flush().catch(() => false);
     const report = await sender.deliver();
     // One flush runs at a time: what the delivery recorded follows what was queued before it.
     const recorded = queued.then(() => replicator.flush());
-    await waitBriefly(ctx, recorded, D1_WAIT_MS, clock, () => scheduler.rearm(clock.now()));
+    await waitBriefly(ctx, recorded, d1WaitMs, clock, () => scheduler.rearm(clock.now()));
     await scheduler.rearm(clock.now());
     return report;
   }
