@@ -109,7 +109,8 @@ describe("the admin API's tell to an agent's object", () => {
         maintenanceChanged: async () => {
           open++;
           most = Math.max(most, open);
-          await new Promise((r) => setTimeout(r, 2));
+          // A yield, not a wait: every slot's call is in flight before the first one answers.
+          await new Promise<void>((r) => queueMicrotask(r));
           open--;
           if (broken.has(name)) throw new Error('object reset (simulated)');
           told.add(name);

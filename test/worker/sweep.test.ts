@@ -232,7 +232,7 @@ const quietHealth = {
 
 describe('a fleet larger than one sweep may visit (the platform caps subrequests per invocation)', () => {
   const fleet = Array.from({ length: 25 }, (_, i) => `turn-${String(i).padStart(2, '0')}`);
-  const minute = (m: number) => Date.parse('2026-12-04T10:00:00Z') + m * 60_000 + 1_234;
+  const minute = (m: number) => Date.parse('2026-12-04T10:05:00Z') + m * 60_000 + 1_234;
 
   it('visits a run of at most maxVisits agents, moving on each minute, so every agent is visited within ceil(n / maxVisits) minutes', () => {
     const turns = [0, 1, 2].map((m) => sweepTurn(fleet, 10, minute(m)));
@@ -264,9 +264,15 @@ describe('a fleet larger than one sweep may visit (the platform caps subrequests
     const deps: SweepDeps = {
       ...sweepDeps(env),
       subjects: async () => fleet,
-      tick: async () => (calls.push('tick'), { gap: null, previousTickAt: null }),
+      // Each tick tells a gap (so each sweep has a summary to send), and comes a minute after the last
+      // within the hour (so no prune: not this test's).
+      tick: async (now) => (
+        calls.push('tick'),
+        { gap: { id: `watchdog:gap:turns:${now}`, startedAt: now - 300_000, endedAt: now }, previousTickAt: now - 60_000 }
+      ),
       visit: async (id) => (visited.at(-1)?.push(id), { ensured: 'ok', health: quietHealth }),
       recordFleet: async (f) => void calls.push(`fleet ${f.agents}`),
+      summarise: async (late) => void calls.push(`summary ${late.gap?.id.startsWith('watchdog:gap:turns:')}`),
       maxVisits: 10,
     };
     for (const m of [0, 1, 2]) {
@@ -276,7 +282,7 @@ describe('a fleet larger than one sweep may visit (the platform caps subrequests
       expect(visited.at(-1)?.sort()).toEqual(sweepTurn(fleet, 10, minute(m)).sort());
     }
     expect(new Set(visited.flat())).toEqual(new Set(fleet));
-    expect(calls).toEqual(['tick', 'fleet 10', 'tick', 'fleet 10', 'tick', 'fleet 10']);
+    expect(calls).toEqual(Array(3).fill(['tick', 'fleet 10', 'summary true']).flat());
     const all = await runSweep({ ...deps, maxVisits: DEFAULT_SWEEP_MAX_VISITS, now: () => minute(3) });
     expect(all).toMatchObject({ checked: 25, deferred: 0 });
   });
