@@ -17,7 +17,7 @@ export interface Env {
   BLINDSPOT_PAGE_TITLE?: string;
   /** Seconds between the public surfaces' reads of D1 and the agents' objects (default 2; 0: every request). */
   BLINDSPOT_PUBLIC_REFRESH_S?: string;
-  /** Most agents' objects one minute's sweep visits (default 9000: under the plan's subrequests per invocation); a larger fleet is visited in turns. */
+  /** Most agents' objects one minute's sweep visits (default 9000: under the plan's subrequests per invocation); a larger fleet is visited in turns (jobs/sweep.ts). */
   BLINDSPOT_SWEEP_MAX_VISITS?: string;
   /** The watchdog configuration as YAML or JSON text; overrides the bundled blindspot.config.yaml. */
   BLINDSPOT_CONFIG?: string;

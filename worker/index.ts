@@ -3,7 +3,7 @@ import type { Env } from './env.ts';
 import { parseSweepMaxVisits } from './core/watchdog-ticks.ts';
 import { knownSubjects } from './durable/known-subjects.ts';
 import { pruneAllCopies } from './durable/public-shards.ts';
-import { runSweep, type SweepDeps } from './jobs/sweep.ts';
+import { runSweep, SWEEP_WAITS, type SweepDeps } from './jobs/sweep.ts';
 import { channelRegistry } from './notify/registry.ts';
 import { createDb } from './store/db.ts';
 import { watchConfig } from './watch-config.ts';
@@ -26,11 +26,12 @@ export function sweepDeps(env: Env): SweepDeps {
     tick: (now: number) => watchdog.tick(now),
     subjects: () => knownSubjects(env),
     visit: (agentId: string, now: number) => env.AGENT.get(env.AGENT.idFromName(agentId)).visit(now),
-    recordFleet: (fleet) => watchdog.recordFleet(fleet),
+    recordFleet: (fleet, resumeAfter) => watchdog.recordFleet(fleet, resumeAfter),
     pruneCopies: (before) => pruneAllCopies(env, before),
     summarise: (late, channels, history) => watchdog.summarise(late, channels, history),
     registry: channelRegistry(env, watchConfig(env).config.notifications),
     maxVisits: sweepMaxVisits(env.BLINDSPOT_SWEEP_MAX_VISITS),
+    waits: { ...SWEEP_WAITS },
     now: Date.now,
   };
 }

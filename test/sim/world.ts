@@ -726,7 +726,7 @@ export class World {
           // itself (the platform's RPC is tested elsewhere; under the test pool each costs a second call).
           visit: (_id, now) => (this.handle as NonNullable<World['handle']>).instance.visit(now),
           tick: (now) => w.tick(now),
-          recordFleet: (fleet) => w.recordFleet(fleet),
+          recordFleet: (fleet, resumeAfter) => w.recordFleet(fleet, resumeAfter),
           summarise: (late, channels, history) => w.summarise(late, channels, history),
           now: () => this.now,
         });

@@ -7,7 +7,7 @@ import { d1Wait } from '../../worker/durable/clock.ts';
 import { credentials } from '../../worker/durable/credentials.ts';
 import { knownSubjects } from '../../worker/durable/known-subjects.ts';
 import { readAllCopyIds } from '../../worker/durable/public-shards.ts';
-import { runSweep, type SweepDeps } from '../../worker/jobs/sweep.ts';
+import { runSweep, SWEEP_START_BUDGET_MS, type SweepDeps } from '../../worker/jobs/sweep.ts';
 import { DEFAULT_SWEEP_MAX_VISITS, parseSweepMaxVisits, sweepTurn } from '../../worker/core/watchdog-ticks.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { agentStub, engineDue, heardAgo, loseAlarm, setClock, storedAlarm, storedLive } from './fixtures/durable.ts';
@@ -234,17 +234,29 @@ describe('a fleet larger than one sweep may visit (the platform caps subrequests
   const fleet = Array.from({ length: 25 }, (_, i) => `turn-${String(i).padStart(2, '0')}`);
   const minute = (m: number) => Date.parse('2026-12-04T10:05:00Z') + m * 60_000 + 1_234;
 
-  it('visits a run of at most maxVisits agents, moving on each minute, so every agent is visited within ceil(n / maxVisits) minutes', () => {
-    const turns = [0, 1, 2].map((m) => sweepTurn(fleet, 10, minute(m)));
-    for (const turn of turns) expect(turn).toHaveLength(10);
-    expect(new Set(turns.flat())).toEqual(new Set(fleet));
-    // Within one minute the turn is the same (two sweeps side by side visit the same agents).
-    expect(sweepTurn(fleet, 10, minute(1) + 30_000)).toEqual(turns[1]);
-    // Whatever minute it starts in, three in a row cover the fleet.
-    for (let start = 0; start < 30; start++)
-      expect(new Set([0, 1, 2].flatMap((m) => sweepTurn(fleet, 10, minute(start + m))))).toEqual(new Set(fleet));
-    expect(sweepTurn(fleet, 25, minute(7))).toEqual(fleet);
-    expect(sweepTurn(fleet, 1, minute(3))).toEqual([fleet[Math.floor(minute(3) / 60_000) % fleet.length]]);
+  it('visits at most maxVisits agents, starting after the last one the previous sweep started, so every agent is visited within ceil(n / maxVisits) sweeps', () => {
+    expect(sweepTurn(fleet, 10, null)).toEqual(fleet.slice(0, 10));
+    expect(sweepTurn(fleet, 10, 'turn-09')).toEqual(fleet.slice(10, 20));
+    // Past the end it wraps round; an agent gone since is placed by its name.
+    expect(sweepTurn(fleet, 10, 'turn-19')).toEqual([...fleet.slice(20), ...fleet.slice(0, 5)]);
+    expect(sweepTurn(fleet, 10, 'turn-12x')).toEqual(fleet.slice(13, 23));
+    expect(sweepTurn(fleet, 10, 'zzz')).toEqual(fleet.slice(0, 10));
+    // A fleet that fits is visited whole, from where the last sweep stopped (its time ran out there).
+    expect(sweepTurn(fleet, 25, 'turn-06')).toEqual([...fleet.slice(7), ...fleet.slice(0, 7)]);
+    // The list may come in any order: the turn follows the sorted one.
+    expect(sweepTurn([...fleet].reverse(), 3, 'turn-03')).toEqual(fleet.slice(4, 7));
+    expect(sweepTurn([], 10, 'turn-03')).toEqual([]);
+    // From any starting point, chained turns cover the fleet in three sweeps.
+    for (const after of [null, ...fleet]) {
+      const seen = new Set<string>();
+      let cursor = after;
+      for (let i = 0; i < 3; i++) {
+        const turn = sweepTurn(fleet, 10, cursor);
+        for (const id of turn) seen.add(id);
+        cursor = turn.at(-1) ?? null;
+      }
+      expect(seen).toEqual(new Set(fleet));
+    }
   });
 
   it('reads BLINDSPOT_SWEEP_MAX_VISITS as a whole number from 1; anything else is said and the default used', () => {
@@ -258,20 +270,25 @@ describe('a fleet larger than one sweep may visit (the platform caps subrequests
     }
   });
 
-  it('visits its turn, still records the tick, the fleet and the summary, and says how many it left for later', async () => {
+  it('visits its turn, still records the tick, the fleet and the summary, and the Watchdog keeps where it stopped for the next sweep', async () => {
+    // A Watchdog object of this test's own, so its ticks and cursor are nobody else's.
+    const watchdog = env.WATCHDOG.get(env.WATCHDOG.idFromName(`sweep-turns-${uniqueId()}`));
     const visited: string[][] = [];
     const calls: string[] = [];
     const deps: SweepDeps = {
       ...sweepDeps(env),
       subjects: async () => fleet,
-      // Each tick tells a gap (so each sweep has a summary to send), and comes a minute after the last
-      // within the hour (so no prune: not this test's).
-      tick: async (now) => (
-        calls.push('tick'),
-        { gap: { id: `watchdog:gap:turns:${now}`, startedAt: now - 300_000, endedAt: now }, previousTickAt: now - 60_000 }
-      ),
+      // Each sweep has a gap to tell (so a summary to send); the tick and cursor are the real object's.
+      tick: async (now) => {
+        calls.push('tick');
+        const ticked = await watchdog.tick(now);
+        return { ...ticked, gap: { id: `watchdog:gap:turns:${now}`, startedAt: now - 300_000, endedAt: now } };
+      },
       visit: async (id) => (visited.at(-1)?.push(id), { ensured: 'ok', health: quietHealth }),
-      recordFleet: async (f) => void calls.push(`fleet ${f.agents}`),
+      recordFleet: async (f, resumeAfter) => {
+        calls.push(`fleet ${f.agents}`);
+        await watchdog.recordFleet(f, resumeAfter);
+      },
       summarise: async (late) => void calls.push(`summary ${late.gap?.id.startsWith('watchdog:gap:turns:')}`),
       maxVisits: 10,
     };
@@ -279,12 +296,77 @@ describe('a fleet larger than one sweep may visit (the platform caps subrequests
       visited.push([]);
       const report = await runSweep({ ...deps, now: () => minute(m) });
       expect(report).toMatchObject({ checked: 10, deferred: 15, failed: [] });
-      expect(visited.at(-1)?.sort()).toEqual(sweepTurn(fleet, 10, minute(m)).sort());
     }
-    expect(new Set(visited.flat())).toEqual(new Set(fleet));
+    expect(visited).toEqual([fleet.slice(0, 10), fleet.slice(10, 20), [...fleet.slice(20), ...fleet.slice(0, 5)]]);
     expect(calls).toEqual(Array(3).fill(['tick', 'fleet 10', 'summary true']).flat());
+    visited.push([]);
     const all = await runSweep({ ...deps, maxVisits: DEFAULT_SWEEP_MAX_VISITS, now: () => minute(3) });
     expect(all).toMatchObject({ checked: 25, deferred: 0 });
+    expect(visited.at(-1)).toEqual([...fleet.slice(5), ...fleet.slice(0, 5)]);
+  });
+});
+
+describe('a sweep whose visits are slow (a D1 that hangs, channels that time out)', () => {
+  const fleet = Array.from({ length: 40 }, (_, i) => `slow-${String(i).padStart(2, '0')}`);
+  const slowDeps = (clock: { now: number }, visited: string[][], calls: string[]): SweepDeps => {
+    let cursor: string | null = null;
+    return {
+      ...sweepDeps(env),
+      subjects: async () => fleet,
+      // Each sweep has a gap to tell (so a summary to send), within the hour (so no prune).
+      tick: async (now) => (
+        calls.push('tick'),
+        {
+          gap: { id: `watchdog:gap:slow:${now}`, startedAt: now - 300_000, endedAt: now },
+          previousTickAt: now - 60_000,
+          resumeAfter: cursor,
+        }
+      ),
+      visit: async (id) => {
+        visited.at(-1)?.push(id);
+        clock.now += 1_000;
+        await Promise.resolve();
+        return { ensured: 'ok', health: quietHealth };
+      },
+      recordFleet: async (f, resumeAfter) => {
+        calls.push(`fleet ${f.agents} after ${resumeAfter}`);
+        cursor = resumeAfter;
+      },
+      summarise: async () => void calls.push('summary'),
+      now: () => clock.now,
+    };
+  };
+
+  it(`starts no visit ${SWEEP_START_BUDGET_MS / 1000} s after it began: the fleet and summary are not held, and the next sweep starts with the agents it did not reach`, async () => {
+    // Each visit started moves the injected clock on by a second: 30 fit in a sweep's time.
+    const clock = { now: Date.parse('2026-12-04T11:00:30Z') };
+    const visited: string[][] = [];
+    const calls: string[] = [];
+    const deps = slowDeps(clock, visited, calls);
+    for (let sweep = 0; sweep < 3; sweep++) {
+      visited.push([]);
+      const report = await runSweep(deps);
+      expect(report).toMatchObject({ checked: 30, deferred: 10, failed: [] });
+      clock.now += 60_000;
+    }
+    expect(visited).toEqual([fleet.slice(0, 30), [...fleet.slice(30), ...fleet.slice(0, 20)], [...fleet.slice(20), ...fleet.slice(0, 10)]]);
+    expect(calls).toEqual(['slow-29', 'slow-19', 'slow-09'].flatMap((last) => ['tick', `fleet 30 after ${last}`, 'summary']));
+  });
+
+  it('goes on without a visit that does not answer: it is named, the other agents are visited and the summary is sent', async () => {
+    const clock = { now: Date.parse('2026-12-04T11:10:30Z') };
+    const visited: string[][] = [[]];
+    const calls: string[] = [];
+    const deps = slowDeps(clock, visited, calls);
+    const report = await runSweep({
+      ...deps,
+      waits: { ...deps.waits, visitMs: 50 },
+      // slow-07's object never answers (it takes its second of the clock too).
+      visit: (id, now) => (id === 'slow-07' ? ((clock.now += 1_000), new Promise(() => {})) : deps.visit(id, now)),
+    });
+    expect(report).toMatchObject({ checked: 30, deferred: 10, failed: ['slow-07'], unanswered: ['slow-07'] });
+    expect(visited[0]).toHaveLength(29);
+    expect(calls).toEqual(['tick', 'fleet 29 after slow-29', 'summary']);
   });
 });
 
@@ -336,5 +418,12 @@ describe('pruning', () => {
     const nextHour = await runSweep({ ...sweepDeps(env), now: () => now + 3_600_000 });
     expect(nextHour.pruned).toBe(true);
     expect(await count()).toBe(0);
+  });
+
+  it('goes on without a D1 that hangs under the prune: the report says it did not prune', async () => {
+    const now = Date.now() + 4 * 86_400_000;
+    const hung = await runSweep({ ...sweepDeps(env), d1: hangingD1(), waits: { visitMs: 25_000, pruneMs: 50 }, now: () => now });
+    expect(hung.pruned).toBe(false);
+    expect(hung.failed).toEqual([]);
   });
 });

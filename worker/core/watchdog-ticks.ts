@@ -21,16 +21,19 @@ export function recordTick(prev: TickState | null, now: number): { next: TickSta
 }
 
 /**
- * The agents one sweep visits. A Cloudflare invocation may make only so many subrequests (10 000 by
- * default on Workers Paid, far fewer on Free), and each visit is one: past that every call fails,
- * the summary and the prune after the visits with them. So a sweep visits at most
- * `maxVisits`, a run of the sorted list that moves on by as many each minute: over ceil(n / maxVisits)
- * minutes every agent is visited. Alarms detect; the sweep is the net under a lost one.
+ * The agents one sweep visits, in the order it starts them: the sorted list from just after `after`
+ * (the last agent the previous sweep started; null: from the first), wrapping round, at most
+ * `maxVisits` of them. A Cloudflare invocation may make only so many subrequests (10 000 by default
+ * on Workers Paid, far fewer on Free), and each visit is one: past that every call fails, the
+ * summary and the prune after the visits with them. A sweep may also stop starting visits when its
+ * time is up (jobs/sweep.ts). Either way the next one carries on where it stopped, so every agent is
+ * visited in turn and none is left behind for good. Alarms detect; the sweep is the net under a lost one.
  */
-export function sweepTurn(agents: readonly string[], maxVisits: number, now: number): string[] {
-  if (agents.length <= maxVisits) return [...agents];
-  const start = (Math.floor(now / SWEEP_PERIOD_MS) * maxVisits) % agents.length;
-  return Array.from({ length: maxVisits }, (_, i) => agents[(start + i) % agents.length] as string);
+export function sweepTurn(agents: readonly string[], maxVisits: number, after: string | null): string[] {
+  const sorted = [...agents].sort();
+  const first = after === null ? 0 : sorted.findIndex((id) => id > after);
+  const start = first === -1 ? 0 : first;
+  return Array.from({ length: Math.min(maxVisits, sorted.length) }, (_, i) => sorted[(start + i) % sorted.length] as string);
 }
 
 /** Visits per sweep when BLINDSPOT_SWEEP_MAX_VISITS is not set: under Workers Paid's default of 10 000 subrequests, with room for the rest of the sweep. */

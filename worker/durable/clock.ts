@@ -43,6 +43,14 @@ export async function waitBriefly(
  */
 export const d1Wait = { ms: 2_000 };
 
+/** What `within` rejects with when the work did not answer in time. */
+export class NoAnswer extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what} did not answer within ${ms} ms`);
+    this.name = 'NoAnswer';
+  }
+}
+
 /**
  * `work`, or a rejection naming `what` once `ms` of real time have passed: how the Worker's own
  * reads (the public surfaces, /metrics) keep a D1 that hangs from hanging them. The work is left to
@@ -50,9 +58,7 @@ export const d1Wait = { ms: 2_000 };
  */
 export async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>(
-    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)),
-  );
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new NoAnswer(what, ms)), ms)));
   try {
     return await Promise.race([work, late]);
   } finally {

@@ -45,8 +45,9 @@ import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
 import { Replicator } from './replicator.ts';
 
 const KEY = 'ticks';
-/** A public copy nobody wrote for this long belongs to a subject long gone. */
 const FLEET_KEY = 'fleet';
+/** The last agent the last sweep started a visit to: the next sweep starts after it. */
+const CURSOR_KEY = 'sweep-cursor';
 const SNAPSHOT_KEY = 'snapshot';
 /** Storage values are limited (128 KiB); a snapshot is kept in pieces below that. */
 const PIECE = 100_000;
@@ -85,11 +86,16 @@ export class Watchdog extends DurableObject<Env> {
     });
   }
 
-  async tick(now: number = this.clock.now()): Promise<{ gap: Gap | null; previousTickAt: number | null }> {
-    const state = (await this.ctx.storage.get<TickState>(KEY)) ?? null;
+  async tick(now: number = this.clock.now()): Promise<{ gap: Gap | null; previousTickAt: number | null; resumeAfter: string | null }> {
+    const stored = await this.ctx.storage.get<TickState | string>([KEY, CURSOR_KEY]);
+    const state = (stored.get(KEY) as TickState | undefined) ?? null;
     const result = recordTick(state, now);
     await this.ctx.storage.put(KEY, result.next);
-    return { gap: result.gap, previousTickAt: state?.lastTickAt ?? null };
+    return {
+      gap: result.gap,
+      previousTickAt: state?.lastTickAt ?? null,
+      resumeAfter: (stored.get(CURSOR_KEY) as string | undefined) ?? null,
+    };
   }
 
   /** An agent's object keeps its public copy current (after each decision, and each sweep). */
@@ -123,9 +129,9 @@ export class Watchdog extends DurableObject<Env> {
     return this.copyCache;
   }
 
-  /** The replication queues of every agent's object, as the last sweep found them. */
-  async recordFleet(fleet: FleetReplication): Promise<void> {
-    await this.ctx.storage.put(FLEET_KEY, fleet);
+  /** The replication queues of every agent's object, as the last sweep found them, and where its visits stopped. */
+  async recordFleet(fleet: FleetReplication, resumeAfter: string | null = null): Promise<void> {
+    await this.ctx.storage.put(resumeAfter === null ? { [FLEET_KEY]: fleet } : { [FLEET_KEY]: fleet, [CURSOR_KEY]: resumeAfter });
   }
 
   async fleet(): Promise<FleetReplication | null> {

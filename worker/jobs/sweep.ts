@@ -3,7 +3,7 @@
 // catches what an alarm missed (each object then sends what it still owes), and prunes old data.
 import { forEachAtMost } from '../at-once.ts';
 import type { EnsureResult, ObjectHealth } from '../durable/agent-monitor.ts';
-import { d1Wait, within } from '../durable/clock.ts';
+import { d1Wait, NoAnswer, within } from '../durable/clock.ts';
 import { type Gap, sweepTurn } from '../core/watchdog-ticks.ts';
 import { summaryChannels } from '../core/routing.ts';
 import type { Registry } from '../notify/registry.ts';
@@ -19,11 +19,24 @@ const SUMMARY_LIMIT = 500;
 export const COPY_RETENTION_MS = 30 * 86_400_000;
 /** Objects visited at once: ten thousand agents fit in the minute, and none waits behind a slow one. */
 export const SWEEP_CONCURRENCY = 16;
+/**
+ * A sweep starts visits only this long after it began; the agents it did not reach are the next
+ * sweep's first. With each visit bounded too (SWEEP_WAITS), a sweep ends within its minute
+ * however slow the objects are (a D1 that hangs, a channel that times out): the summary and the
+ * prune after the visits are never held, and sweeps do not pile up.
+ */
+export const SWEEP_START_BUDGET_MS = 30_000;
+/**
+ * How long the sweep waits for one visit (one not answered is left to finish on its own: the object
+ * goes on) and for the hourly prune (a D1 that hangs; the next hour tries again).
+ */
+export const SWEEP_WAITS = { visitMs: 25_000, pruneMs: 20_000 };
 
 export interface SweepDeps {
   db: Db;
   d1: D1Database;
-  tick: (now: number) => Promise<{ gap: Gap | null; previousTickAt: number | null }>;
+  /** Records the sweep's tick; answers the gap it ends, the tick before, and where the last sweep's visits stopped. */
+  tick: (now: number) => Promise<{ gap: Gap | null; previousTickAt: number | null; resumeAfter?: string | null }>;
   /** Every subject with an object to visit (durable/known-subjects.ts: D1's list and the public copies'). */
   subjects: () => Promise<string[]>;
   /**
@@ -31,7 +44,8 @@ export interface SweepDeps {
    * waits), and its replication queue and what it set aside (summed into the fleet's for /healthz).
    */
   visit: (agentId: string, now: number) => Promise<{ ensured: EnsureResult; health: ObjectHealth }>;
-  recordFleet: (fleet: FleetReplication) => Promise<void>;
+  /** Keeps the fleet's replication for /healthz, and the last agent this sweep started (the next one carries on after it). */
+  recordFleet: (fleet: FleetReplication, resumeAfter: string | null) => Promise<void>;
   /** Drops public copies nobody wrote since `before` (subjects long gone). */
   pruneCopies: (before: number) => Promise<unknown>;
   /**
@@ -42,16 +56,20 @@ export interface SweepDeps {
   registry: Registry;
   /** At most this many objects are visited per sweep (BLINDSPOT_SWEEP_MAX_VISITS; core/watchdog-ticks.ts sweepTurn). */
   maxVisits: number;
+  /** How long a visit, and the prune, may take before the sweep goes on without them (SWEEP_WAITS; a seam for tests). */
+  waits: { visitMs: number; pruneMs: number };
   now: () => number;
 }
 
 export interface SweepReport {
   checked: number;
-  /** Agents left for the next sweeps: the fleet is larger than one sweep's visits. */
+  /** Agents left for the next sweeps: the fleet is larger than one sweep's visits, or the sweep's time was up. */
   deferred: number;
   rearmed: string[];
   fired: string[];
   failed: string[];
+  /** Visits not answered within waits.visitMs (the objects go on with them; counted in `failed` too). */
+  unanswered: string[];
   gap: Gap | null;
   summarised: number;
   /** This sweep pruned D1's old rows (the first of each hour; false if D1 refused). */
@@ -66,29 +84,50 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     return null;
   });
   const gap = ticked?.gap ?? null;
-  const report: SweepReport = { checked: 0, deferred: 0, rearmed: [], fired: [], failed: [], gap, summarised: 0, pruned: false };
+  const report: SweepReport = {
+    checked: 0,
+    deferred: 0,
+    rearmed: [],
+    fired: [],
+    failed: [],
+    unanswered: [],
+    gap,
+    summarised: 0,
+    pruned: false,
+  };
 
   const fleet: FleetReplication = { at: now, agents: 0, queued: 0, oldestAt: null, setAside: 0, dropped: 0, troubled: [] };
   const known = await deps.subjects();
-  const agents = sweepTurn(known, deps.maxVisits, now);
-  report.deferred = known.length - agents.length;
-  if (report.deferred > 0)
-    console.log(
-      `sweep: ${known.length} agents, ${agents.length} visited this minute (BLINDSPOT_SWEEP_MAX_VISITS): each is visited every ${Math.ceil(known.length / agents.length)} minutes`,
-    );
-  await forEachAtMost(agents, SWEEP_CONCURRENCY, async (id) => {
+  const turn = sweepTurn(known, deps.maxVisits, ticked?.resumeAfter ?? null);
+  const stopStartingAt = now + SWEEP_START_BUDGET_MS;
+  // Visits are started in the turn's order, so those started are its first `started`.
+  let started = 0;
+  await forEachAtMost(turn, SWEEP_CONCURRENCY, async (id) => {
+    // The clock as the visit starts: one started late in the sweep judges by the time it is, not the sweep's start.
+    const at = deps.now();
+    if (at >= stopStartingAt) return;
+    started++;
     report.checked++;
     try {
-      const { ensured, health } = await deps.visit(id, now);
+      const { ensured, health } = await within(deps.visit(id, at), deps.waits.visitMs, `agent ${id}'s object`);
       if (ensured === 'armed') report.rearmed.push(id);
       if (ensured === 'fired') report.fired.push(id);
       addToFleet(fleet, id, health);
     } catch (e: unknown) {
       console.error(`sweep: agent ${id} could not be checked:`, e);
       report.failed.push(id);
+      if (e instanceof NoAnswer) report.unanswered.push(id);
     }
   });
-  await deps.recordFleet(fleet).catch((e: unknown) => console.error('sweep: the fleet summary could not be recorded:', e));
+  report.deferred = known.length - started;
+  if (report.deferred > 0)
+    console.log(
+      started < turn.length
+        ? `sweep: ${started} of ${known.length} agents visited before the sweep's ${SWEEP_START_BUDGET_MS / 1000} s were up (slow visits: a D1 that hangs, channels that time out); the next sweep starts with the rest`
+        : `sweep: ${known.length} agents, ${started} visited this minute (BLINDSPOT_SWEEP_MAX_VISITS): each is visited every ${Math.ceil(known.length / started)} minutes`,
+    );
+  const resumeAfter = started > 0 ? (turn[started - 1] as string) : (ticked?.resumeAfter ?? null);
+  await deps.recordFleet(fleet, resumeAfter).catch((e: unknown) => console.error('sweep: the fleet summary could not be recorded:', e));
 
   report.summarised = await summariseLateWindows(deps, gap, now);
   // Once an hour: the first sweep of each hour, or with the tick unknown, the one in its first minute.
@@ -98,7 +137,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
       : ticked.previousTickAt === null || Math.floor(ticked.previousTickAt / HOUR_MS) !== Math.floor(now / HOUR_MS);
   if (firstOfHour) {
     // A D1 that refuses leaves the old rows for the next hour's sweep; the copies are pruned regardless.
-    report.pruned = await runBatch(deps.d1, pruneQueries(deps.db, now)).then(
+    report.pruned = await within(runBatch(deps.d1, pruneQueries(deps.db, now)), deps.waits.pruneMs, 'D1').then(
       () => true,
       (e: unknown) => {
         console.error('sweep: old rows not pruned from D1 (the next hour tries again):', e);
