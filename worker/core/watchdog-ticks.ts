@@ -13,6 +13,18 @@ export interface Gap {
   endedAt: number;
 }
 
+/** No sweep for this long means the watchdog is not evaluating: nothing it shows is verified, and /healthz says so. */
+export const SWEEP_STALL_MS = 5 * SWEEP_PERIOD_MS;
+
+/**
+ * Whether the watchdog's sweeps have stopped, from when the last one ticked: null if none ever did
+ * (a Worker just deployed: its first cron comes within the minute), undefined if that could not be
+ * read (then nothing can be vouched for).
+ */
+export function sweepStalled(lastTickAt: number | null | undefined, now: number): boolean {
+  return lastTickAt === undefined || (lastTickAt !== null && now - lastTickAt > SWEEP_STALL_MS);
+}
+
 export function recordTick(prev: TickState | null, now: number): { next: TickState; gap: Gap | null } {
   if (prev === null || now - prev.lastTickAt <= 2 * SWEEP_PERIOD_MS)
     return { next: { lastTickAt: Math.max(now, prev?.lastTickAt ?? 0) }, gap: null };

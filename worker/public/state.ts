@@ -9,7 +9,7 @@ import { parseAgentSecrets } from '../config.ts';
 import { type ComponentView, viewComponents } from '../core/component-view.ts';
 import { alertSourceSubject } from '../core/subject.ts';
 import { componentsUnderMaintenance, type MaintenanceRow } from '../core/notices.ts';
-import { SWEEP_PERIOD_MS } from '../core/watchdog-ticks.ts';
+import { sweepStalled } from '../core/watchdog-ticks.ts';
 import { type ComponentUptime, DAY_MS, type DaySeconds, UPTIME_DAYS, uptimeByComponent } from '../core/uptime-days.ts';
 import type { LiveState } from '../core/agent-state.ts';
 import type { Env } from '../env.ts';
@@ -54,8 +54,6 @@ export interface PublicState {
 
 const INCIDENT_LIMIT = 50;
 const HISTORY_MS = 14 * DAY_MS;
-/** A sweep missing for this long means the watchdog is not evaluating. */
-const STALL_MS = 5 * SWEEP_PERIOD_MS;
 /** The kept copy is rewritten when what D1 said changed, or to refresh its age: not a write per view. */
 const SNAPSHOT_REFRESH_MS = 5 * 60_000;
 let lastKept: { body: string; at: number } | null = null;
@@ -274,7 +272,7 @@ export async function publicState(
 function judge(env: Env, g: Gathered, now: number, requestUrl: string): PublicState {
   const { config } = watchConfig(env);
   // No sweep ever ran (a new deployment): each agent's own deadline still greys out old data.
-  const watchdogStalled = g.lastTickAt === undefined || (g.lastTickAt !== null && now - g.lastTickAt > STALL_MS);
+  const watchdogStalled = sweepStalled(g.lastTickAt, now);
   const maintenances = g.record?.maintenances ?? [];
   const views = viewComponents(config, g.subjects, now, watchdogStalled, componentsUnderMaintenance(maintenances, now));
   const seen = new Map(g.subjects.map((s) => [s.id, s.live?.firstSeenAt ?? now]));

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { agentSecretsSetting } from '../config.ts';
+import { sweepStalled } from '../core/watchdog-ticks.ts';
 import type { FleetReplication } from '../jobs/sweep.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { d1Wait, within } from '../durable/clock.ts';
@@ -14,7 +15,8 @@ export const health = new Hono<AppEnv>();
  * Liveness of the Worker itself; says nothing about the agents. It answers 503, with every problem
  * listed, when someone must act: the watchdog configuration is invalid (detection runs on the
  * defaults), an agent's secret entry is malformed (that agent is refused), a channel cannot send (missing or malformed secret), or a channel answered 410 and is
- * disabled. Dead-lettered notifications are counted too.
+ * disabled, the minute sweep has not run for 5 minutes (the cron stopped: every agent shows unverified), or a
+ * batch of history was set aside or dropped. Dead-lettered notifications are counted too.
  */
 health.get('/healthz', async (c) => {
   const { errors, source, config } = watchConfig(c.env);
@@ -34,11 +36,23 @@ health.get('/healthz', async (c) => {
   }
   const agentErrors = [...agentSecretsSetting(c.env.BLINDSPOT_AGENT_SECRETS).errors.values()];
   let fleet: FleetReplication | null = null;
+  // When the minute sweep last ran: null if it never did, undefined if the Watchdog object could not be asked.
+  let lastTickAt: number | null | undefined;
   try {
-    fleet = await c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).fleet();
+    const watchdog = c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog'));
+    [fleet, lastTickAt] = await Promise.all([watchdog.fleet(), watchdog.lastTickAt()]);
   } catch (e: unknown) {
     console.error('healthz: the Watchdog object could not be read:', e);
   }
+  const now = Date.now();
+  const stalled = sweepStalled(lastTickAt, now);
+  const sweepErrors = !stalled
+    ? []
+    : lastTickAt === undefined
+      ? ['the Watchdog object could not be asked when the minute sweep last ran: nothing shown can be verified']
+      : [
+          `the minute sweep last ran ${new Date(lastTickAt as number).toISOString()}, ${Math.round((now - (lastTickAt as number)) / 60_000)} minutes ago: the public surfaces show every agent unverified. Check the Worker's cron trigger ([triggers] crons = ["* * * * *"] in wrangler.toml) and its logs`,
+        ];
   const replicationTrouble = fleet !== null && (fleet.setAside > 0 || fleet.dropped > 0);
   const ok =
     errors.length === 0 &&
@@ -46,11 +60,18 @@ health.get('/healthz', async (c) => {
     disabled.length === 0 &&
     store === null &&
     agentErrors.length === 0 &&
+    sweepErrors.length === 0 &&
     !replicationTrouble;
   const body = {
     ok,
     config: { source, errors },
     agents: { errors: agentErrors },
+    // The watchdog's own minute sweep (the cron): stopped for 5 minutes, nothing it shows is verified.
+    sweep: {
+      last_ran_at: lastTickAt === undefined || lastTickAt === null ? null : new Date(lastTickAt).toISOString(),
+      stalled,
+      errors: sweepErrors,
+    },
     // What each agent's object still owes D1, as the last sweep found it: queued batches wait for D1;
     // set-aside batches were refused for good (history D1 lacks); dropped ones outgrew the queue.
     replication:
