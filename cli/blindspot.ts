@@ -515,7 +515,9 @@ function sayFleetReplication(a: Record<string, unknown>): string {
   const losses = (
     a.agents_with_losses as { agent: string; set_aside_batches: number; dropped_batches: number; last_error: string | null }[]
   ).map((t) => `  ${t.agent}: ${t.set_aside_batches} set aside, ${t.dropped_batches} dropped; ${t.last_error ?? ''}`);
-  return [`${a.agents} agent(s), as the sweep found them at ${a.checked_at}: ${owed(a)}`, ...losses].join('\n');
+  const count = typeof a.agents_with_losses_count === 'number' ? a.agents_with_losses_count : losses.length;
+  const more = count > losses.length ? [`  ... and ${count - losses.length} more agent(s) with losses`] : [];
+  return [`${a.agents} agent(s), as the sweep found them at ${a.checked_at}: ${owed(a)}`, ...losses, ...more].join('\n');
 }
 
 function agentPlan(verb: string | undefined, rest: string[], values: Values): Call {

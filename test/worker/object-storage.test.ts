@@ -66,9 +66,11 @@ describe('the object and D1', () => {
       });
       const fleet = await read('/replication');
       expect(fleet.status).toBe(200);
-      expect(((await fleet.json()) as { agents_with_losses: unknown[] }).agents_with_losses).toContainEqual(
+      const fleetBody = (await fleet.json()) as { agents_with_losses: unknown[]; agents_with_losses_count: number };
+      expect(fleetBody.agents_with_losses).toContainEqual(
         expect.objectContaining({ agent: a.id, set_aside_batches: 1, last_error: expect.stringMatching(/refused by the test/) }),
       );
+      expect(fleetBody.agents_with_losses_count).toBe(fleetBody.agents_with_losses.length);
     } finally {
       await env.DB.exec('DROP TRIGGER refuse_page_refused');
     }

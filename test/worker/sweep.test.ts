@@ -7,8 +7,9 @@ import { d1Wait } from '../../worker/durable/clock.ts';
 import { credentials } from '../../worker/durable/credentials.ts';
 import { knownSubjects } from '../../worker/durable/known-subjects.ts';
 import { readAllCopyIds } from '../../worker/durable/public-shards.ts';
-import { runSweep, SWEEP_START_BUDGET_MS, type SweepDeps } from '../../worker/jobs/sweep.ts';
-import { DEFAULT_SWEEP_MAX_VISITS, parseSweepMaxVisits, sweepTurn } from '../../worker/core/watchdog-ticks.ts';
+import type { ObjectHealth } from '../../worker/durable/agent-monitor.ts';
+import { type FleetReplication, runSweep, SWEEP_START_BUDGET_MS, type SweepDeps } from '../../worker/jobs/sweep.ts';
+import { DEFAULT_SWEEP_MAX_VISITS, parseSweepMaxVisits, sweepTurn, visitedIn } from '../../worker/core/watchdog-ticks.ts';
 import { ADMIN_TOKEN } from './fixtures/channels.ts';
 import { agentStub, engineDue, heardAgo, loseAlarm, setClock, storedAlarm, storedLive } from './fixtures/durable.ts';
 import { hangingD1, windowsOf } from './fixtures/d1.ts';
@@ -175,8 +176,9 @@ describe('the sweep under strain', () => {
       // At its deadline: on time.
       const now = (await storedLive('golf'))?.deadlineAt as number;
       const deps = sweepDeps({ ...env, DB: hangingD1() });
-      // Not the first sweep of an hour: the hourly prune (which may take long) is not this test's.
-      const report = await runSweep({ ...deps, tick: async () => ({ gap: null, previousTickAt: now - 60_000 }), now: () => now });
+      // Not the first sweep of an hour: the hourly prune is not this test's. (The tick before in the same
+      // hour: a minute before would be the hour before whenever the test runs in an hour's first minute.)
+      const report = await runSweep({ ...deps, tick: async () => ({ gap: null, previousTickAt: now }), now: () => now });
       expect(report.fired).toContain('golf');
       expect((await storedLive('golf'))?.silence?.window).toMatchObject({ cause: 'agent_silent', endedAt: null });
     } finally {
@@ -306,6 +308,71 @@ describe('a fleet larger than one sweep may visit (the platform caps subrequests
   });
 });
 
+describe('the losses of a fleet visited in turns', () => {
+  const fleet = Array.from({ length: 25 }, (_, i) => `loss-${String(i).padStart(2, '0')}`);
+  const minute = (m: number) => Date.parse('2026-12-04T12:05:00Z') + m * 60_000;
+  const lost = (setAside: number, dropped: number) => ({
+    ...quietHealth,
+    replication: { ...quietHealth.replication, setAside, dropped },
+    setAside: [
+      { seq: 1, createdAt: minute(0), setAsideAt: minute(0), tries: 3, lastError: 'D1_ERROR: UNIQUE constraint failed', statements: 2 },
+    ],
+  });
+
+  it('tells which agents a run covers, wrapping round the sorted list', () => {
+    const run = { whole: false, after: 'loss-19', through: 'loss-04' };
+    expect(['loss-20', 'loss-24', 'loss-00', 'loss-04', 'zzz'].every((id) => visitedIn(run, id))).toBe(true);
+    expect(['loss-05', 'loss-19', 'loss-10'].some((id) => visitedIn(run, id))).toBe(false);
+    expect(visitedIn({ whole: false, after: null, through: 'loss-09' }, 'loss-00')).toBe(true);
+    expect(visitedIn({ whole: false, after: null, through: 'loss-09' }, 'loss-10')).toBe(false);
+    expect(visitedIn({ whole: false, after: 'loss-09', through: 'loss-19' }, 'loss-09')).toBe(false);
+    expect(visitedIn({ whole: false, after: 'loss-09', through: null }, 'loss-10')).toBe(false);
+    expect(visitedIn({ whole: true, after: 'loss-09', through: 'loss-10' }, 'loss-24')).toBe(true);
+  });
+
+  it('counts an agent with losses until a sweep visits it and finds none, however many sweeps pass it by', async () => {
+    const watchdog = env.WATCHDOG.get(env.WATCHDOG.idFromName(`sweep-losses-${uniqueId()}`));
+    const healthOf = new Map<string, ObjectHealth>([['loss-03', lost(2, 0)]]);
+    const deps: SweepDeps = {
+      ...sweepDeps(env),
+      subjects: async () => fleet,
+      tick: (now) => watchdog.tick(now),
+      visit: async (id) => ({ ensured: 'ok', health: healthOf.get(id) ?? quietHealth }),
+      recordFleet: (f, resumeAfter) => watchdog.recordFleet(f, resumeAfter),
+      summarise: async () => undefined,
+      maxVisits: 10,
+    };
+    const sweep = async (m: number) => {
+      await runSweep({ ...deps, now: () => minute(m) });
+      return (await watchdog.fleet()) as FleetReplication;
+    };
+    // Sweep 1 visits 00..09: loss-03 lost two batches.
+    expect(await sweep(0)).toMatchObject({
+      agents: 10,
+      setAside: 2,
+      dropped: 0,
+      troubledAgents: 1,
+      troubled: [{ agent: 'loss-03', setAside: 2 }],
+    });
+    // Sweep 2 visits 10..19, and finds loss-12 dropped one; loss-03, not visited, still counts.
+    healthOf.set('loss-12', lost(0, 1));
+    expect(await sweep(1)).toMatchObject({ agents: 10, setAside: 2, dropped: 1, troubledAgents: 2 });
+    // Sweep 3 visits 20..24 and 00..04: an operator dealt with loss-03's batches meanwhile.
+    healthOf.delete('loss-03');
+    const third = await sweep(2);
+    expect(third).toMatchObject({ setAside: 0, dropped: 1, troubledAgents: 1, troubled: [{ agent: 'loss-12', dropped: 1 }] });
+    // A fleet visited whole forgets an agent no longer listed.
+    const whole = await runSweep({
+      ...deps,
+      subjects: async () => fleet.filter((id) => id !== 'loss-12'),
+      maxVisits: 100,
+      now: () => minute(3),
+    });
+    expect(whole.deferred).toBe(0);
+    expect(await watchdog.fleet()).toMatchObject({ setAside: 0, dropped: 0, troubledAgents: 0, troubled: [] });
+  });
+});
+
 describe('a sweep whose visits are slow (a D1 that hangs, channels that time out)', () => {
   const fleet = Array.from({ length: 40 }, (_, i) => `slow-${String(i).padStart(2, '0')}`);
   const slowDeps = (clock: { now: number }, visited: string[][], calls: string[]): SweepDeps => {
@@ -313,12 +380,12 @@ describe('a sweep whose visits are slow (a D1 that hangs, channels that time out
     return {
       ...sweepDeps(env),
       subjects: async () => fleet,
-      // Each sweep has a gap to tell (so a summary to send), within the hour (so no prune).
+      // Each sweep has a gap to tell (so a summary to send); its tick before is in the same hour (so no prune).
       tick: async (now) => (
         calls.push('tick'),
         {
           gap: { id: `watchdog:gap:slow:${now}`, startedAt: now - 300_000, endedAt: now },
-          previousTickAt: now - 60_000,
+          previousTickAt: now,
           resumeAfter: cursor,
         }
       ),

@@ -48,6 +48,25 @@ export function sweepTurn(agents: readonly string[], maxVisits: number, after: s
   return Array.from({ length: Math.min(maxVisits, sorted.length) }, (_, i) => sorted[(start + i) % sorted.length] as string);
 }
 
+/**
+ * The agents a sweep visited: every one it knew (`whole`), or the run of the sorted list after
+ * `after` (null: from the first) through `through`, wrapping round (a fleet visited in turns, or a
+ * sweep whose time ran out).
+ */
+export interface VisitedRun {
+  whole: boolean;
+  after: string | null;
+  through: string | null;
+}
+
+/** Whether the sweep that visited `run` visited `agent` (or would have, had it still been listed). */
+export function visitedIn(run: VisitedRun, agent: string): boolean {
+  if (run.whole) return true;
+  if (run.through === null) return false;
+  const after = run.after ?? '';
+  return after < run.through ? agent > after && agent <= run.through : agent > after || agent <= run.through;
+}
+
 /** Visits per sweep when BLINDSPOT_SWEEP_MAX_VISITS is not set: under Workers Paid's default of 10 000 subrequests, with room for the rest of the sweep. */
 export const DEFAULT_SWEEP_MAX_VISITS = 9_000;
 

@@ -5,7 +5,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { LiveState } from '../core/agent-state.ts';
 import { type LateSummary, summaryEvent, summaryId } from '../core/window-event.ts';
-import { type Gap, recordTick, type TickState } from '../core/watchdog-ticks.ts';
+import { type Gap, recordTick, type TickState, visitedIn } from '../core/watchdog-ticks.ts';
 import type { Env } from '../env.ts';
 import type { FleetReplication } from '../jobs/sweep.ts';
 import { channelRegistry } from '../notify/registry.ts';
@@ -36,6 +36,7 @@ import { generateSecret } from '../../protocol/signature.ts';
 import * as outbox from '../store/object-outbox.ts';
 import { mirrorRow } from '../store/outbox.ts';
 import { REPLICATION_DDL } from '../store/replication-queue.ts';
+import { deleteLoss, FLEET_LOSSES_DDL, listLosses, putLoss } from '../store/fleet-losses.ts';
 import { SUMMARISED_WINDOWS_DDL, takeUntold } from '../store/summarised-windows.ts';
 import { watchConfig } from '../watch-config.ts';
 import { AlarmScheduler } from './alarm-scheduler.ts';
@@ -48,6 +49,8 @@ const KEY = 'ticks';
 const FLEET_KEY = 'fleet';
 /** The last agent the last sweep started a visit to: the next sweep starts after it. */
 const CURSOR_KEY = 'sweep-cursor';
+/** The agents with losses named in the fleet's record (all are counted). */
+const TROUBLED_SHOWN = 50;
 const SNAPSHOT_KEY = 'snapshot';
 /** Storage values are limited (128 KiB); a snapshot is kept in pieces below that. */
 const PIECE = 100_000;
@@ -67,7 +70,7 @@ export class Watchdog extends DurableObject<Env> {
     super(ctx, env);
     this.db = createDb(env.DB);
     ctx.storage.sql.exec(
-      `${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}\n${PUBLIC_COPIES_DDL}\n${AGENT_KEYS_DDL}\n${ADMIN_TOKENS_DDL}\n${SUMMARISED_WINDOWS_DDL}`,
+      `${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}\n${PUBLIC_COPIES_DDL}\n${AGENT_KEYS_DDL}\n${ADMIN_TOKENS_DDL}\n${SUMMARISED_WINDOWS_DDL}\n${FLEET_LOSSES_DDL}`,
     );
     const now = () => this.clock.now();
     this.replicator = new Replicator(ctx.storage, env.DB, now, () => 'watchdog');
@@ -129,9 +132,29 @@ export class Watchdog extends DurableObject<Env> {
     return this.copyCache;
   }
 
-  /** The replication queues of every agent's object, as the last sweep found them, and where its visits stopped. */
+  /**
+   * The replication queues of the agents' objects as a sweep found them, and where its visits stopped.
+   * The losses (history set aside or dropped) are merged with those of the agents it did not visit,
+   * as earlier sweeps found them: an agent's row goes once a sweep visits it and finds none.
+   */
   async recordFleet(fleet: FleetReplication, resumeAfter: string | null = null): Promise<void> {
-    await this.ctx.storage.put(resumeAfter === null ? { [FLEET_KEY]: fleet } : { [FLEET_KEY]: fleet, [CURSOR_KEY]: resumeAfter });
+    const sql = this.ctx.storage.sql;
+    const record = this.ctx.storage.transactionSync((): FleetReplication => {
+      const found = new Map(fleet.troubled.map((t) => [t.agent, t]));
+      const run = fleet.visited ?? { whole: true, after: null, through: null };
+      for (const { agent } of listLosses(sql)) if (!found.has(agent) && visitedIn(run, agent)) deleteLoss(sql, agent);
+      for (const loss of found.values()) putLoss(sql, loss, fleet.at);
+      const losses = listLosses(sql);
+      const { visited: _, ...figures } = fleet;
+      return {
+        ...figures,
+        setAside: losses.reduce((n, l) => n + l.setAside, 0),
+        dropped: losses.reduce((n, l) => n + l.dropped, 0),
+        troubled: losses.slice(0, TROUBLED_SHOWN),
+        troubledAgents: losses.length,
+      };
+    });
+    await this.ctx.storage.put(resumeAfter === null ? { [FLEET_KEY]: record } : { [FLEET_KEY]: record, [CURSOR_KEY]: resumeAfter });
   }
 
   async fleet(): Promise<FleetReplication | null> {

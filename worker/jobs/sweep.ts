@@ -4,13 +4,14 @@
 import { forEachAtMost } from '../at-once.ts';
 import type { EnsureResult, ObjectHealth } from '../durable/agent-monitor.ts';
 import { d1Wait, NoAnswer, within } from '../durable/clock.ts';
-import { type Gap, sweepTurn } from '../core/watchdog-ticks.ts';
+import { type Gap, sweepTurn, type VisitedRun } from '../core/watchdog-ticks.ts';
 import { summaryChannels } from '../core/routing.ts';
 import type { Registry } from '../notify/registry.ts';
 import { type Db, runBatch } from '../store/db.ts';
 import { pruneQueries } from '../store/rollups.ts';
 import { insertGapWindow, listLateWindows, markSummarised } from '../store/windows.ts';
 import type { LateSummary } from '../core/window-event.ts';
+import type { FleetLoss } from '../store/fleet-losses.ts';
 import type { Statement } from '../store/replication-queue.ts';
 
 const HOUR_MS = 3_600_000;
@@ -127,6 +128,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
         : `sweep: ${known.length} agents, ${started} visited this minute (BLINDSPOT_SWEEP_MAX_VISITS): each is visited every ${Math.ceil(known.length / started)} minutes`,
     );
   const resumeAfter = started > 0 ? (turn[started - 1] as string) : (ticked?.resumeAfter ?? null);
+  fleet.visited = { whole: started === known.length, after: ticked?.resumeAfter ?? null, through: started > 0 ? resumeAfter : null };
   await deps.recordFleet(fleet, resumeAfter).catch((e: unknown) => console.error('sweep: the fleet summary could not be recorded:', e));
 
   report.summarised = await summariseLateWindows(deps, gap, now);
@@ -149,7 +151,13 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   return report;
 }
 
-/** What every object's replication queue holds, summed; the agents with something set aside or dropped are named. */
+/**
+ * What the objects' replication queues hold, as the sweep found them. `agents`, `queued` and
+ * `oldestAt` are the last sweep's (the agents it visited); `setAside`, `dropped` and `troubled`
+ * (the agents with history D1 lacks, the first 50 by id; `troubledAgents` counts them all) are the
+ * whole fleet's as the sweeps last found each agent, kept by the Watchdog object (store/fleet-losses.ts),
+ * so a fleet visited in turns is never reported whole while an agent not visited this minute lost history.
+ */
 export interface FleetReplication {
   at: number;
   agents: number;
@@ -157,7 +165,10 @@ export interface FleetReplication {
   oldestAt: number | null;
   setAside: number;
   dropped: number;
-  troubled: { agent: string; setAside: number; dropped: number; lastError: string | null }[];
+  troubled: FleetLoss[];
+  troubledAgents?: number;
+  /** Which agents this sweep visited (what its `troubled` covers): the Watchdog keeps the others' losses. */
+  visited?: VisitedRun;
 }
 
 function addToFleet(fleet: FleetReplication, agentId: string, h: ObjectHealth): void {
@@ -166,12 +177,12 @@ function addToFleet(fleet: FleetReplication, agentId: string, h: ObjectHealth): 
   if (h.replication.oldestAt !== null) fleet.oldestAt = Math.min(fleet.oldestAt ?? h.replication.oldestAt, h.replication.oldestAt);
   fleet.setAside += h.replication.setAside;
   fleet.dropped += h.replication.dropped;
-  if ((h.replication.setAside > 0 || h.replication.dropped > 0) && fleet.troubled.length < 50)
+  if (h.replication.setAside > 0 || h.replication.dropped > 0)
     fleet.troubled.push({
       agent: agentId,
       setAside: h.replication.setAside,
       dropped: h.replication.dropped,
-      lastError: h.setAside[0]?.lastError ?? null,
+      lastError: h.setAside[0]?.lastError?.slice(0, 300) ?? null,
     });
 }
 

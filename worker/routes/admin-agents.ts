@@ -180,6 +180,7 @@ adminAgents.get('/replication', async (c) => {
         oldest_queued_at: null,
         set_aside_batches: 0,
         dropped_batches: 0,
+        agents_with_losses_count: 0,
         agents_with_losses: [],
       },
       200,
@@ -193,6 +194,7 @@ adminAgents.get('/replication', async (c) => {
       oldest_queued_at: iso(fleet.oldestAt),
       set_aside_batches: fleet.setAside,
       dropped_batches: fleet.dropped,
+      agents_with_losses_count: fleet.troubledAgents ?? fleet.troubled.length,
       agents_with_losses: fleet.troubled.map((t) => ({
         agent: t.agent,
         set_aside_batches: t.setAside,

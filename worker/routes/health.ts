@@ -84,6 +84,7 @@ health.get('/healthz', async (c) => {
             oldest_queued_at: fleet.oldestAt === null ? null : new Date(fleet.oldestAt).toISOString(),
             set_aside_batches: fleet.setAside,
             dropped_batches: fleet.dropped,
+            agents_with_losses_count: fleet.troubledAgents ?? fleet.troubled.length,
             agents_with_losses: fleet.troubled,
           },
     notifications: {
