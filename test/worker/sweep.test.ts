@@ -357,16 +357,24 @@ describe('the losses of a fleet visited in turns', () => {
     // Sweep 2 visits 10..19, and finds loss-12 dropped one; loss-03, not visited, still counts.
     healthOf.set('loss-12', lost(0, 1));
     expect(await sweep(1)).toMatchObject({ agents: 10, setAside: 2, dropped: 1, troubledAgents: 2 });
-    // Sweep 3 visits 20..24 and 00..04: an operator dealt with loss-03's batches meanwhile.
+    // Sweep 3 visits 20..24 and 00..04, but loss-03's object does not answer: what it lost still counts.
+    const answering = deps.visit;
+    deps.visit = (id, now) => (id === 'loss-03' ? Promise.reject(new Error('the object was reset')) : answering(id, now));
+    expect(await sweep(2)).toMatchObject({ setAside: 2, dropped: 1, troubledAgents: 2 });
+    deps.visit = answering;
+    // Sweep 4 visits 05..14: an operator dealt with loss-03's batches meanwhile, but it is not visited.
     healthOf.delete('loss-03');
-    const third = await sweep(2);
-    expect(third).toMatchObject({ setAside: 0, dropped: 1, troubledAgents: 1, troubled: [{ agent: 'loss-12', dropped: 1 }] });
+    expect(await sweep(3)).toMatchObject({ setAside: 2, troubledAgents: 2 });
+    // Sweeps 5 and 6 visit 15..24 and 00..09: loss-03 is found whole.
+    await sweep(4);
+    const foundWhole = await sweep(5);
+    expect(foundWhole).toMatchObject({ setAside: 0, dropped: 1, troubledAgents: 1, troubled: [{ agent: 'loss-12', dropped: 1 }] });
     // A fleet visited whole forgets an agent no longer listed.
     const whole = await runSweep({
       ...deps,
       subjects: async () => fleet.filter((id) => id !== 'loss-12'),
       maxVisits: 100,
-      now: () => minute(3),
+      now: () => minute(6),
     });
     expect(whole.deferred).toBe(0);
     expect(await watchdog.fleet()).toMatchObject({ setAside: 0, dropped: 0, troubledAgents: 0, troubled: [] });

@@ -142,10 +142,11 @@ export class Watchdog extends DurableObject<Env> {
     const record = this.ctx.storage.transactionSync((): FleetReplication => {
       const found = new Map(fleet.troubled.map((t) => [t.agent, t]));
       const run = fleet.visited ?? { whole: true, after: null, through: null };
-      for (const { agent } of listLosses(sql)) if (!found.has(agent) && visitedIn(run, agent)) deleteLoss(sql, agent);
+      const missed = new Set(fleet.missed);
+      for (const { agent } of listLosses(sql)) if (!found.has(agent) && !missed.has(agent) && visitedIn(run, agent)) deleteLoss(sql, agent);
       for (const loss of found.values()) putLoss(sql, loss, fleet.at);
       const losses = listLosses(sql);
-      const { visited: _, ...figures } = fleet;
+      const { visited: _, missed: __, ...figures } = fleet;
       return {
         ...figures,
         setAside: losses.reduce((n, l) => n + l.setAside, 0),

@@ -129,6 +129,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     );
   const resumeAfter = started > 0 ? (turn[started - 1] as string) : (ticked?.resumeAfter ?? null);
   fleet.visited = { whole: started === known.length, after: ticked?.resumeAfter ?? null, through: started > 0 ? resumeAfter : null };
+  fleet.missed = report.failed;
   await deps.recordFleet(fleet, resumeAfter).catch((e: unknown) => console.error('sweep: the fleet summary could not be recorded:', e));
 
   report.summarised = await summariseLateWindows(deps, gap, now);
@@ -169,6 +170,8 @@ export interface FleetReplication {
   troubledAgents?: number;
   /** Which agents this sweep visited (what its `troubled` covers): the Watchdog keeps the others' losses. */
   visited?: VisitedRun;
+  /** Of those, the ones whose visit failed or went unanswered: what they lost is not known, so it is kept. */
+  missed?: string[];
 }
 
 function addToFleet(fleet: FleetReplication, agentId: string, h: ObjectHealth): void {
