@@ -6,6 +6,7 @@ import { pruneAllCopies } from './durable/public-shards.ts';
 import { runSweep, SWEEP_WAITS, type SweepDeps } from './jobs/sweep.ts';
 import { channelRegistry } from './notify/registry.ts';
 import { createDb } from './store/db.ts';
+import { sayOnce } from './say-once.ts';
 import { watchConfig } from './watch-config.ts';
 
 export { AgentMonitor } from './durable/agent-monitor.ts';
@@ -39,10 +40,6 @@ export function sweepDeps(env: Env): SweepDeps {
 /** BLINDSPOT_SWEEP_MAX_VISITS, with a bad value said once per isolate (and the default used). */
 function sweepMaxVisits(raw: string | undefined): number {
   const { visits, error } = parseSweepMaxVisits(raw);
-  if (error !== null && !saidBad.has(error)) {
-    saidBad.add(error);
-    console.error(error);
-  }
+  if (error !== null) sayOnce(error);
   return visits;
 }
-const saidBad = new Set<string>();

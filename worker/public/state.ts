@@ -10,6 +10,7 @@ import { type ComponentView, viewComponents } from '../core/component-view.ts';
 import { alertSourceSubject } from '../core/subject.ts';
 import { componentsUnderMaintenance, type MaintenanceRow } from '../core/notices.ts';
 import { sweepStalled } from '../core/watchdog-ticks.ts';
+import { sayOnce } from '../say-once.ts';
 import { type ComponentUptime, DAY_MS, type DaySeconds, UPTIME_DAYS, uptimeByComponent } from '../core/uptime-days.ts';
 import type { LiveState } from '../core/agent-state.ts';
 import type { Env } from '../env.ts';
@@ -224,15 +225,10 @@ export function refreshMs(env: Pick<Env, 'BLINDSPOT_PUBLIC_REFRESH_S'>): number 
   const raw = env.BLINDSPOT_PUBLIC_REFRESH_S;
   const s = raw === undefined || raw.trim() === '' ? DEFAULT_REFRESH_S : Number(raw);
   if (Number.isFinite(s) && s >= 0) return Math.min(s, MAX_REFRESH_S) * 1000;
-  if (raw !== undefined && !saidBad.has(raw)) {
-    saidBad.add(raw);
-    console.error(
-      `BLINDSPOT_PUBLIC_REFRESH_S is "${raw.slice(0, 40)}"; give seconds from 0 to ${MAX_REFRESH_S}. Using ${DEFAULT_REFRESH_S}`,
-    );
-  }
+  if (raw !== undefined)
+    sayOnce(`BLINDSPOT_PUBLIC_REFRESH_S is "${raw.slice(0, 40)}"; give seconds from 0 to ${MAX_REFRESH_S}. Using ${DEFAULT_REFRESH_S}`);
   return DEFAULT_REFRESH_S * 1000;
 }
-const saidBad = new Set<string>();
 const DEFAULT_REFRESH_S = 2;
 const MAX_REFRESH_S = 60;
 
