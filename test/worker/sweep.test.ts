@@ -127,6 +127,22 @@ describe('the sweep under strain', () => {
     expect(await storedAlarm('kilo')).toBe((await storedLive('kilo'))?.deadlineAt);
   });
 
+  it('still tells the gap its tick found when no list of agents can be read, and leaves the fleet as last recorded', async () => {
+    const now = Date.parse('2026-12-04T13:20:00Z');
+    const told: (string | undefined)[] = [];
+    const report = await runSweep({
+      ...sweepDeps(env),
+      tick: async () => ({ gap: { id: `watchdog:gap:${now - 600_000}`, startedAt: now - 600_000, endedAt: now }, previousTickAt: now }),
+      subjects: () => Promise.reject(new Error('no list of agents could be read')),
+      summarise: async (late) => void told.push(late.gap?.id),
+      // Recording an empty fleet would clear what agents lost: none was visited.
+      recordFleet: async () => void told.push('fleet recorded'),
+      now: () => now,
+    });
+    expect(report).toMatchObject({ checked: 0, failed: [] });
+    expect(told).toEqual([`watchdog:gap:${now - 600_000}`]);
+  });
+
   it('finds the agents by their public copies while D1 cannot list them: a silence whose alarm was lost is still opened', async () => {
     await heardAgo('hotel', 11_000, (sent_at) => sendHeartbeat(heartbeatBody({ interval_s: 5, grace_s: 5, sent_at }), { agent: 'hotel' }));
     const deadline = (await storedLive('hotel'))?.deadlineAt as number;

@@ -98,8 +98,12 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   };
 
   const fleet: FleetReplication = { at: now, agents: 0, queued: 0, oldestAt: null, setAside: 0, dropped: 0, troubled: [] };
-  const known = await deps.subjects();
-  const turn = sweepTurn(known, deps.maxVisits, ticked?.resumeAfter ?? null);
+  // No list of agents at all: nothing to visit, but the gap the tick found is still told and D1 pruned.
+  const known = await deps.subjects().catch((e: unknown) => {
+    console.error('sweep: no agent visited, none could be listed:', e);
+    return null;
+  });
+  const turn = sweepTurn(known ?? [], deps.maxVisits, ticked?.resumeAfter ?? null);
   const stopStartingAt = now + SWEEP_START_BUDGET_MS;
   // Visits are started in the turn's order, so those started are its first `started`.
   let started = 0;
@@ -120,17 +124,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
       if (e instanceof NoAnswer) report.unanswered.push(id);
     }
   });
-  report.deferred = known.length - started;
-  if (report.deferred > 0)
-    console.log(
-      started < turn.length
-        ? `sweep: ${started} of ${known.length} agents visited before the sweep's ${SWEEP_START_BUDGET_MS / 1000} s were up (slow visits: a D1 that hangs, channels that time out); the next sweep starts with the rest`
-        : `sweep: ${known.length} agents, ${started} visited this minute (BLINDSPOT_SWEEP_MAX_VISITS): each is visited every ${Math.ceil(known.length / started)} minutes`,
-    );
-  const resumeAfter = started > 0 ? (turn[started - 1] as string) : (ticked?.resumeAfter ?? null);
-  fleet.visited = { whole: started === known.length, after: ticked?.resumeAfter ?? null, through: started > 0 ? resumeAfter : null };
-  fleet.missed = report.failed;
-  await deps.recordFleet(fleet, resumeAfter).catch((e: unknown) => console.error('sweep: the fleet summary could not be recorded:', e));
+  // Unlisted, the fleet's record is left as the last sweep that could list found it.
+  if (known !== null) await recordTurn(deps, fleet, report, known.length, turn.slice(0, started), ticked?.resumeAfter ?? null);
 
   report.summarised = await summariseLateWindows(deps, gap, now);
   // Once an hour: the first sweep of each hour, or with the tick unknown, the one in its first minute.
@@ -150,6 +145,33 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     await deps.pruneCopies(now - COPY_RETENTION_MS).catch((e: unknown) => console.error('sweep: public copies not pruned:', e));
   }
   return report;
+}
+
+/**
+ * Says what a sweep left for the next (the fleet larger than its visits, or its time up), and records
+ * the fleet's replication with the run it visited and where the next sweep starts.
+ */
+async function recordTurn(
+  deps: SweepDeps,
+  fleet: FleetReplication,
+  report: SweepReport,
+  known: number,
+  started: readonly string[],
+  after: string | null,
+): Promise<void> {
+  report.deferred = known - started.length;
+  if (report.deferred > 0)
+    console.log(
+      started.length < Math.min(known, deps.maxVisits)
+        ? `sweep: ${started.length} of ${known} agents visited before the sweep's ${SWEEP_START_BUDGET_MS / 1000} s were up (slow visits: a D1 that hangs, channels that time out); the next sweep starts with the rest`
+        : `sweep: ${known} agents, ${started.length} visited this minute (BLINDSPOT_SWEEP_MAX_VISITS): each is visited every ${Math.ceil(known / started.length)} minutes`,
+    );
+  const through = started.at(-1) ?? null;
+  fleet.visited = { whole: started.length === known, after, through };
+  fleet.missed = report.failed;
+  await deps
+    .recordFleet(fleet, through ?? after)
+    .catch((e: unknown) => console.error('sweep: the fleet summary could not be recorded:', e));
 }
 
 /**
