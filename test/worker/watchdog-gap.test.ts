@@ -69,14 +69,47 @@ describe('the watchdog watches itself', () => {
 
     // The Worker stalled for ten minutes; the minute crons queued meanwhile all run at once.
     const reports = await Promise.all([sweepAt(start + 605_000), sweepAt(start + 605_100), sweepAt(start + 605_200)]);
-    expect(reports.filter((r) => r.gap !== null)).toHaveLength(1);
+    // Each may be handed the gap (it waits in the Watchdog until a summary takes it); it is told once.
+    const gaps = new Set(reports.map((r) => r.gap?.id).filter((id) => id !== undefined));
+    expect(gaps.size).toBe(1);
 
     const summaries = (await outboxOf('*')).filter((o) => !before.has(o.event_id) && o.channel_id === 'webhook');
+    expect(summaries.map((o) => o.event_id)).toEqual([...gaps]);
     const told = summaries.flatMap((o) =>
       (JSON.parse(o.payload) as { data: { windows: { agent: string }[] } }).data.windows.map((w) => w.agent),
     );
     expect(told.sort()).toEqual(['gap-d', 'gap-e']);
     expect(summaries).toHaveLength(1);
+  });
+
+  it('keeps a gap its summary could not take (the Watchdog object reset between the calls): the next sweep tells it, once', async () => {
+    // A Watchdog of this test's own, so its ticks and gaps are nobody else's.
+    const w = env.WATCHDOG.get(env.WATCHDOG.idFromName(`gap-kept-${uniqueId()}`));
+    const deps = { ...sweepDeps(env), tick: (now: number) => w.tick(now), recordFleet: async () => {} };
+    const summarise: typeof deps.summarise = (late, channels, history) => w.summarise(late, channels, history);
+    const t0 = Date.parse('2026-12-04T14:00:30Z');
+    await runSweep({ ...deps, summarise, now: () => t0 });
+    // Ten minutes without a tick; the summary's hand-over fails.
+    const lost = await runSweep({
+      ...deps,
+      summarise: () => Promise.reject(new Error('Durable Object reset because its code was updated')),
+      now: () => t0 + 600_000,
+    });
+    expect(lost.gap).toMatchObject({ startedAt: t0 + 60_000, endedAt: t0 + 600_000 });
+    // The next sweep, on time, is handed the same gap and tells it; the one after has nothing to tell.
+    const kept = await runSweep({ ...deps, summarise, now: () => t0 + 660_000 });
+    expect(kept.gap).toEqual(lost.gap);
+    expect(
+      (await outboxOf('*'))
+        .filter((o) => o.event_id === lost.gap?.id)
+        .map((o) => o.channel_id)
+        .sort(),
+    ).toContain('webhook');
+    const after = await runSweep({ ...deps, summarise, now: () => t0 + 720_000 });
+    expect(after.gap).toBeNull();
+    expect((await outboxOf('*')).filter((o) => o.event_id === lost.gap?.id && o.channel_id === 'webhook')).toHaveLength(1);
+    const [window] = (await windowsOf('*')).filter((x) => x.id === lost.gap?.id);
+    expect(window).toMatchObject({ cause: 'watchdog_gap', started_at: t0 + 60_000, ended_at: t0 + 600_000 });
   });
 
   it('remembers the windows it told for a day, then forgets them: its record stays bounded', async () => {

@@ -36,6 +36,7 @@ import { generateSecret } from '../../protocol/signature.ts';
 import * as outbox from '../store/object-outbox.ts';
 import { mirrorRow } from '../store/outbox.ts';
 import { REPLICATION_DDL } from '../store/replication-queue.ts';
+import { addPendingGap, oldestPendingGap, PENDING_GAPS_DDL, takePendingGap } from '../store/pending-gaps.ts';
 import { deleteLoss, FLEET_LOSSES_DDL, listLosses, putLoss } from '../store/fleet-losses.ts';
 import { SUMMARISED_WINDOWS_DDL, takeUntold } from '../store/summarised-windows.ts';
 import { watchConfig } from '../watch-config.ts';
@@ -70,7 +71,7 @@ export class Watchdog extends DurableObject<Env> {
     super(ctx, env);
     this.db = createDb(env.DB);
     ctx.storage.sql.exec(
-      `${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}\n${PUBLIC_COPIES_DDL}\n${AGENT_KEYS_DDL}\n${ADMIN_TOKENS_DDL}\n${SUMMARISED_WINDOWS_DDL}\n${FLEET_LOSSES_DDL}`,
+      `${LIVE_DDL}\n${outbox.OUTBOX_DDL}\n${REPLICATION_DDL}\n${PUBLIC_COPIES_DDL}\n${AGENT_KEYS_DDL}\n${ADMIN_TOKENS_DDL}\n${SUMMARISED_WINDOWS_DDL}\n${FLEET_LOSSES_DDL}\n${PENDING_GAPS_DDL}`,
     );
     const now = () => this.clock.now();
     this.replicator = new Replicator(ctx.storage, env.DB, now, () => 'watchdog');
@@ -94,8 +95,10 @@ export class Watchdog extends DurableObject<Env> {
     const state = (stored.get(KEY) as TickState | undefined) ?? null;
     const result = recordTick(state, now);
     await this.ctx.storage.put(KEY, result.next);
+    // The gap waits here until a summary takes it: each tick hands out the oldest not yet taken.
+    if (result.gap !== null) addPendingGap(this.ctx.storage.sql, result.gap);
     return {
-      gap: result.gap,
+      gap: oldestPendingGap(this.ctx.storage.sql),
       previousTickAt: state?.lastTickAt ?? null,
       resumeAfter: (stored.get(CURSOR_KEY) as string | undefined) ?? null,
     };
@@ -196,14 +199,15 @@ export class Watchdog extends DurableObject<Env> {
   ): Promise<DeliveryReport> {
     const now = this.clock.now();
     this.ctx.storage.transactionSync(() => {
-      const untold = takeUntold(
-        this.ctx.storage.sql,
-        late.windows.map((w) => w.id),
-        now,
-      );
+      const sql = this.ctx.storage.sql;
+      // A gap is told once, though ticks hand it out until a summary takes it and sweeps side by side
+      // may both be handed it; the windows likewise.
+      const untold = takeUntold(sql, [...(late.gap === null ? [] : [late.gap.id]), ...late.windows.map((w) => w.id)], now);
+      if (late.gap !== null) takePendingGap(sql, late.gap.id);
+      const gap = late.gap !== null && untold.has(late.gap.id) ? late.gap : null;
       const windows = late.windows.filter((w) => untold.has(w.id));
-      if (late.gap === null && windows.length === 0) return;
-      const event = summaryEvent(summaryId(late.gap, windows, now), late.gap, windows, now);
+      if (gap === null && windows.length === 0) return;
+      const event = summaryEvent(summaryId(gap, windows, now), gap, windows, now);
       const rows = outbox.enqueue(
         this.ctx.storage.sql,
         event,
