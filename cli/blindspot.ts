@@ -50,6 +50,9 @@ agents (their heartbeats are taken at once; no redeploy, no secret to edit by ha
                                   401, its open windows end, its silence is not paged
   agent replication [<id>]        what the agent's object (or, without an id, the fleet) still owes D1:
                                   batches queued, the oldest, those set aside (refused for good), dropped
+  agent replication <id> retry    queue its set-aside batches again, once what D1 refused is fixed
+  agent replication <id> acknowledge   forget its set-aside batches and clear its dropped count (you
+                                  have seen what D1 lacks); /healthz follows at the next sweep
 
   check-config [<file>]   validate a watchdog configuration offline (default blindspot.config.yaml);
                           exit 0 valid, 1 invalid, each error as file:line:col: key path: fix
@@ -566,8 +569,24 @@ function agentPlan(verb: string | undefined, rest: string[], values: Values): Ca
   }
   if (verb === 'replication') {
     if (rest.length === 0) return { method: 'GET', path: '/v1/admin/replication', say: sayFleetReplication };
-    const id = agentIdOf(rest, 'replication');
-    return { method: 'GET', path: `/v1/admin/agents/${id}/replication`, say: sayReplication };
+    const [action, ...others] = rest.slice(1);
+    const id = agentIdOf(rest.slice(0, 1), 'replication');
+    if (action === undefined) return { method: 'GET', path: `/v1/admin/agents/${id}/replication`, say: sayReplication };
+    if (others.length > 0 || (action !== 'retry' && action !== 'acknowledge'))
+      throw new Usage(`after "agent replication ${id}" give retry or acknowledge (or nothing, to see what it owes D1)`);
+    if (action === 'retry')
+      return {
+        method: 'POST',
+        path: `/v1/admin/agents/${id}/replication/retry`,
+        say: (a) =>
+          `agent ${id}: ${a.retried_batches} set-aside batch(es) queued again; blindspot agent replication ${id} shows how they fare`,
+      };
+    return {
+      method: 'POST',
+      path: `/v1/admin/agents/${id}/replication/acknowledge`,
+      say: (a) =>
+        `agent ${id}: ${a.discarded_set_aside_batches} set-aside batch(es) forgotten and ${a.cleared_dropped_batches} dropped cleared; /healthz follows at the next sweep`,
+    };
   }
   throw new Usage(`unknown agent command "${verb ?? ''}": add, list, rotate, revoke or replication`);
 }

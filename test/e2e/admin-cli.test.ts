@@ -174,7 +174,26 @@ describe('blindspot agent and blindspot token', () => {
       stderr: expect.stringContaining('no agent "cli-nobody"'),
     });
     expect((await cli(['agent', 'replication'])).code).toBe(0);
-    expect(await cli(['agent', 'replication', 'a', 'b'])).toMatchObject({ code: 2, stderr: expect.stringContaining('give one agent id') });
+    expect(await cli(['agent', 'replication', 'cli-edge', 'retry'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('agent cli-edge: 0 set-aside batch(es) queued again'),
+    });
+    expect(await cli(['agent', 'replication', 'cli-edge', 'acknowledge'])).toMatchObject({
+      code: 0,
+      stdout: 'agent cli-edge: 0 set-aside batch(es) forgotten and 0 dropped cleared; /healthz follows at the next sweep\n',
+    });
+    expect(await cli(['agent', 'replication', 'cli-nobody', 'retry'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('no agent "cli-nobody"'),
+    });
+    expect(await cli(['agent', 'replication', 'cli-edge', 'b'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('give retry or acknowledge'),
+    });
+    expect(await cli(['agent', 'replication', 'A!', 'retry'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('give one agent id'),
+    });
     expect(await cli(['agent', 'revoke', 'cli-edge', '--key', first])).toMatchObject({
       code: 0,
       stdout: `key ${first} of agent cli-edge revoked\n`,

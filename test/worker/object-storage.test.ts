@@ -6,12 +6,13 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { windowEvent } from '../../worker/core/window-event.ts';
 import type { AgentMonitor } from '../../worker/durable/agent-monitor.ts';
-import { MAX_QUEUED_BATCHES, MAX_QUEUED_BYTES } from '../../worker/core/replication-policy.ts';
+import { MAX_QUEUED_BATCHES, MAX_QUEUED_BYTES, MAX_SET_ASIDE_BATCHES } from '../../worker/core/replication-policy.ts';
+import { setMeta } from '../../worker/store/object-live.ts';
 import { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
 import { windowsOf } from './fixtures/d1.ts';
-import { READ_TOKEN } from './fixtures/channels.ts';
-import { BASE, send } from './fixtures/requests.ts';
+import { ADMIN_TOKEN, READ_TOKEN } from './fixtures/channels.ts';
+import { BASE, send, uniqueId } from './fixtures/requests.ts';
 import { agentStub, storedLive } from './fixtures/durable.ts';
 import { receivedFor } from './fixtures/hub.ts';
 import { deliverAt, rowsOf } from './fixtures/paging.ts';
@@ -156,6 +157,109 @@ describe('the object and D1', () => {
     expect(h.replication.dropped).toBeGreaterThan(0);
     expect(h.storedBytes).toBeLessThan(8 * MAX_QUEUED_BYTES);
   }, 60_000);
+});
+
+describe('batches set aside, and the operator', () => {
+  const admin = (method: string, path: string, init: { token?: string; body?: string } = {}) =>
+    send(
+      new Request(`${BASE}/v1/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${init.token ?? ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        ...(init.body === undefined ? {} : { body: init.body }),
+      }),
+    );
+  /** An agent whose first_seen event D1 refuses for good (a real refusal: a trigger), so its first batch is set aside. */
+  async function withRefusedBatch(id: string): Promise<SimulatedAgent> {
+    const a = new SimulatedAgent(id);
+    await env.DB.exec(
+      `CREATE TRIGGER refuse_${id.replaceAll('-', '_')} BEFORE INSERT ON agent_events WHEN NEW.agent_id = '${id}' AND NEW.type = 'first_seen' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+    );
+    for (let s = 0; s <= 10; s += 5) await a.heartbeat(s, [fresh('metrics.freshness', 1)]);
+    expect((await health(id)).replication).toMatchObject({ length: 0, setAside: 1 });
+    return a;
+  }
+  const firstSeen = (id: string) =>
+    env.DB.prepare("SELECT count(*) AS n FROM agent_events WHERE agent_id = ? AND type = 'first_seen'").bind(id).first<number>('n');
+
+  it('retries them once what D1 refused is fixed: the history reaches D1 and nothing is left aside', async () => {
+    const id = `retry-aside-${uniqueId()}`;
+    await withRefusedBatch(id);
+    expect(await firstSeen(id)).toBe(0);
+    await env.DB.exec(`DROP TRIGGER refuse_${id.replaceAll('-', '_')}`);
+    const res = await admin('POST', `/agents/${id}/replication/retry`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ agent: id, retried_batches: 1 });
+    // Sent at once; the object is asked again until its queue is empty (each call waits for D1).
+    await agentStub(id).deliverNotifications();
+    expect((await health(id)).replication).toMatchObject({ length: 0, setAside: 0, dropped: 0 });
+    expect(await firstSeen(id)).toBe(1);
+  });
+
+  it('acknowledges them: forgotten, the dropped count cleared, and the fleet no longer names the agent after the next sweep', async () => {
+    const id = `ack-aside-${uniqueId()}`;
+    await withRefusedBatch(id);
+    await runInDurableObject(agentStub(id), (_o, state) => setMeta(state.storage.sql, 'replication_dropped', '3'));
+    await runSweep(sweepDeps(env));
+    const named = async () =>
+      (
+        (await (await admin('GET', '/replication', { token: READ_TOKEN })).json()) as { agents_with_losses: { agent: string }[] }
+      ).agents_with_losses.map((t) => t.agent);
+    expect(await named()).toContain(id);
+    const res = await admin('POST', `/agents/${id}/replication/acknowledge`, { body: '{}' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ agent: id, discarded_set_aside_batches: 1, cleared_dropped_batches: 3 });
+    expect((await health(id)).replication).toMatchObject({ setAside: 0, dropped: 0 });
+    await runSweep(sweepDeps(env));
+    expect(await named()).not.toContain(id);
+    // Asked again: nothing left to forget.
+    expect(await (await admin('POST', `/agents/${id}/replication/acknowledge`)).json()).toMatchObject({
+      discarded_set_aside_batches: 0,
+      cleared_dropped_batches: 0,
+    });
+  });
+
+  it('refuses what it cannot do: an unknown agent 404, a bad id or a body 400, a read-only token 403, each with a JSON error and nothing changed', async () => {
+    const id = `refuse-aside-${uniqueId()}`;
+    await withRefusedBatch(id);
+    const cases: [string, Response, number, string][] = [
+      ['unknown agent', await admin('POST', '/agents/nobody-here/replication/retry'), 404, 'unknown_agent'],
+      ['bad id', await admin('POST', '/agents/NOT..an..id!/replication/acknowledge'), 400, 'invalid_agent_id'],
+      ['a body', await admin('POST', `/agents/${id}/replication/retry`, { body: '{"all":true}' }), 400, 'unexpected_body'],
+      ['read token', await admin('POST', `/agents/${id}/replication/acknowledge`, { token: READ_TOKEN }), 403, 'insufficient_scope'],
+    ];
+    for (const [what, res, status, error] of cases) {
+      expect(res.status, what).toBe(status);
+      expect(((await res.json()) as { error: { code: string } }).error.code, what).toBe(error);
+    }
+    expect((await health(id)).replication).toMatchObject({ setAside: 1 });
+  });
+
+  it(`keeps at most ${MAX_SET_ASIDE_BATCHES} set aside: the oldest beyond are dropped and counted, so a D1 refusing everything for good cannot grow the object`, async () => {
+    const id = `bound-aside-${uniqueId()}`;
+    const a = new SimulatedAgent(id);
+    await a.heartbeat(0, [fresh('metrics.freshness', 1)]);
+    await agentStub(id).deliverNotifications();
+    await runInDurableObject(agentStub(id), async (object, state) => {
+      const o = object as AgentMonitor;
+      o.replicator.d1 = {
+        prepare: (q: string) => env.DB.prepare(q),
+        batch: () => Promise.reject(new Error('D1_ERROR: UNIQUE constraint failed: windows.id')),
+      } as unknown as D1Database;
+      // 250 batches on their last try (each refused twice already): every one is set aside.
+      const sql = state.storage.sql;
+      for (let i = 0; i < 250; i++)
+        sql.exec(
+          'INSERT INTO replication (statements, bytes, created_at, tries, next_try_at) VALUES (?, ?, 0, 2, 0)',
+          '[{"sql":"SELECT 1","parameters":[]}]',
+          34,
+        );
+      await o.replicator.flush(true);
+    });
+    const h = await health(id);
+    expect(h.replication).toMatchObject({ length: 0, setAside: MAX_SET_ASIDE_BATCHES, dropped: 250 - MAX_SET_ASIDE_BATCHES });
+    // The newest are kept, for the operator to read.
+    expect(h.setAside[0]?.seq).toBeGreaterThan((h.setAside.at(-1)?.seq ?? 0) + 18);
+  });
 });
 
 describe('an object deployed with the older stored state', () => {

@@ -7,6 +7,13 @@ export const PERMANENT_TRIES = 3;
 /** The queue's bounds: past either, the oldest batches are dropped, loudly and counted. */
 export const MAX_QUEUED_BATCHES = 2000;
 export const MAX_QUEUED_BYTES = 1024 * 1024;
+/**
+ * Batches set aside (refused for good) are kept for an operator to retry or acknowledge, within
+ * these bounds: a D1 that refuses every batch for good (its schema behind the code's) would otherwise
+ * grow them without end. Past them the oldest go, counted as dropped.
+ */
+export const MAX_SET_ASIDE_BATCHES = 200;
+export const MAX_SET_ASIDE_BYTES = 512 * 1024;
 
 /**
  * SQLite's refusals of the statement itself: a constraint (CHECK, UNIQUE, a trigger's RAISE), a type,

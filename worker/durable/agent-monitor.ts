@@ -187,6 +187,23 @@ export class AgentMonitor extends DurableObject<Env> {
     return objectHealth(this.ctx.storage.sql, this.replicator);
   }
 
+  /**
+   * An operator fixed what D1 refused for good (a migration not applied): the set-aside batches are
+   * queued again in their old place and sent now (then with backoff, as any). Answers how many.
+   */
+  retrySetAside(): number {
+    this.ready();
+    const n = this.replicator.retrySetAside();
+    if (n > 0) this.ctx.waitUntil(this.commit.sendAndRecord());
+    return n;
+  }
+
+  /** An operator has seen what D1 lacks: the set-aside batches are forgotten and the dropped count cleared. */
+  acknowledgeLosses(): { setAside: number; dropped: number } {
+    this.ready();
+    return this.replicator.acknowledgeLosses();
+  }
+
   override async alarm(): Promise<void> {
     await this.serially(() => this.evaluateTimers(this.clock.now()));
     await this.afterwards();

@@ -1,7 +1,14 @@
 // Sends one Durable Object's replication queue to D1, oldest batch first, one at a time. An outage
 // waits (with backoff) and keeps the order; a batch D1 refuses for good is set aside after a few
 // tries and the rest goes on; past the queue's bounds the oldest batches are dropped and counted.
-import { afterRefusal, classifyRefusal, MAX_QUEUED_BATCHES, MAX_QUEUED_BYTES } from '../core/replication-policy.ts';
+import {
+  afterRefusal,
+  classifyRefusal,
+  MAX_QUEUED_BATCHES,
+  MAX_QUEUED_BYTES,
+  MAX_SET_ASIDE_BATCHES,
+  MAX_SET_ASIDE_BYTES,
+} from '../core/replication-policy.ts';
 import { runBatch } from '../store/db.ts';
 import { getMeta, setMeta, storedBytes } from '../store/object-live.ts';
 import { pendingCount } from '../store/object-outbox.ts';
@@ -54,15 +61,53 @@ export class Replicator {
     if (statements.length === 0) return;
     const sql = this.storage.sql;
     queue.pushBatch(sql, statements, this.now());
-    const dropped = queue.dropOldestBeyond(sql, MAX_QUEUED_BATCHES, MAX_QUEUED_BYTES);
+    this.keepQueueBounded();
+  }
+
+  private keepQueueBounded(): void {
+    const dropped = queue.dropOldestBeyond(this.storage.sql, MAX_QUEUED_BATCHES, MAX_QUEUED_BYTES);
     if (dropped > 0) {
-      setMeta(sql, DROPPED_KEY, String(this.dropped() + dropped));
+      this.countDropped(dropped);
       console.error(`${this.label()}: ${dropped} oldest D1 batch(es) dropped: D1 has refused writes for too long and the queue is full`);
     }
   }
 
+  private countDropped(n: number): void {
+    setMeta(this.storage.sql, DROPPED_KEY, String(this.dropped() + n));
+  }
+
   dropped(): number {
     return Number(getMeta(this.storage.sql, DROPPED_KEY) ?? 0);
+  }
+
+  /**
+   * An operator fixed what D1 refused: every set-aside batch goes back in the queue in its old place,
+   * to be tried afresh (call flush after). Returns how many.
+   */
+  retrySetAside(): number {
+    const sql = this.storage.sql;
+    const n = this.storage.transactionSync(() => {
+      const requeued = queue.requeueSetAside(sql, this.now());
+      this.keepQueueBounded();
+      return requeued;
+    });
+    if (n > 0) console.log(`${this.label()}: ${n} set-aside D1 batch(es) queued again by an operator`);
+    return n;
+  }
+
+  /**
+   * An operator has seen what D1 lacks: the set-aside batches are forgotten and the dropped count
+   * starts again from zero, so /healthz is content until something is lost anew. Returns what went.
+   */
+  acknowledgeLosses(): { setAside: number; dropped: number } {
+    const sql = this.storage.sql;
+    return this.storage.transactionSync(() => {
+      const dropped = this.dropped();
+      setMeta(sql, DROPPED_KEY, '0');
+      const setAside = queue.discardSetAside(sql);
+      console.log(`${this.label()}: an operator acknowledged ${setAside} set-aside and ${dropped} dropped D1 batch(es)`);
+      return { setAside, dropped };
+    });
   }
 
   queueStats(): queue.QueueStats {
@@ -102,6 +147,11 @@ export class Replicator {
         if (decision.action === 'set_aside') {
           queue.setAsideBatch(sql, head.seq, this.now(), message);
           console.error(`${this.label()}: a D1 batch was refused ${head.tries + 1} times and is set aside (see /healthz): ${message}`);
+          const dropped = queue.dropOldestSetAsideBeyond(sql, MAX_SET_ASIDE_BATCHES, MAX_SET_ASIDE_BYTES);
+          if (dropped > 0) {
+            this.countDropped(dropped);
+            console.error(`${this.label()}: ${dropped} oldest set-aside D1 batch(es) dropped: more were refused for good than are kept`);
+          }
           continue;
         }
         queue.postponeBatch(sql, head.seq, decision.at, message);

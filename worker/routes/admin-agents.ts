@@ -7,6 +7,10 @@
 //                                           every window it has open ended, its silence not paged
 //   GET    /v1/admin/agents/:id/replication what the agent's object still owes D1: the queue, its oldest
 //                                           batch, the batches set aside (refused for good) and dropped
+//   POST   /v1/admin/agents/:id/replication/retry        the batches set aside go back in the queue
+//                                           (once what D1 refused is fixed: a migration applied)
+//   POST   /v1/admin/agents/:id/replication/acknowledge  forgets them and clears the dropped count
+//                                           (what D1 lacks was seen; /healthz is content again)
 //   GET    /v1/admin/replication            the same for the whole fleet, as the last sweep found it
 // Agents in BLINDSPOT_AGENT_SECRETS are listed (source "setting") but changed only there.
 import { Hono } from 'hono';
@@ -167,6 +171,29 @@ adminAgents.get('/agents/:id/replication', async (c) => {
     200,
     noStore,
   );
+});
+
+/** An agent this watchdog knows (heard, or given a key), or a 404 naming how to list them. */
+async function knownAgentStub(env: Env, id: string) {
+  const stub = env.AGENT.get(env.AGENT.idFromName(id));
+  const heard = (await fromObject(objectOf(id), () => stub.getStatus())) !== null;
+  if (!heard && !(await isKnown(env, id))) throw new ApiError(404, 'unknown_agent', `no agent "${id}"; blindspot agent list shows them`);
+  return stub;
+}
+
+adminAgents.post('/agents/:id/replication/retry', noBody(), async (c) => {
+  const id = agentIdOf(c.req.param('id'));
+  const stub = await knownAgentStub(c.env, id);
+  const retried = await fromObject(objectOf(id), () => stub.retrySetAside());
+  return c.json({ agent: id, retried_batches: retried }, 200, noStore);
+});
+
+adminAgents.post('/agents/:id/replication/acknowledge', noBody(), async (c) => {
+  const id = agentIdOf(c.req.param('id'));
+  const stub = await knownAgentStub(c.env, id);
+  const gone = await fromObject(objectOf(id), () => stub.acknowledgeLosses());
+  // /healthz and the fleet's figures follow at the sweep's next visit of the agent.
+  return c.json({ agent: id, discarded_set_aside_batches: gone.setAside, cleared_dropped_batches: gone.dropped }, 200, noStore);
 });
 
 adminAgents.get('/replication', async (c) => {

@@ -91,6 +91,48 @@ export function setAsideBatch(sql: SqlStorage, seq: number, now: number, error: 
   removeBatch(sql, seq);
 }
 
+/** Drops the oldest set-aside batches until they fit both bounds; returns how many went. */
+export function dropOldestSetAsideBeyond(sql: SqlStorage, maxBatches: number, maxBytes: number): number {
+  let dropped = 0;
+  for (;;) {
+    const { n, bytes } = sql
+      .exec<{ n: number; bytes: number | null }>('SELECT count(*) AS n, sum(length(statements)) AS bytes FROM replication_dead')
+      .one();
+    if (n <= maxBatches && (bytes ?? 0) <= maxBytes) return dropped;
+    const excess = Math.max(1, n - maxBatches);
+    dropped += sql.exec(
+      'DELETE FROM replication_dead WHERE seq IN (SELECT seq FROM replication_dead ORDER BY seq LIMIT ?)',
+      excess,
+    ).rowsWritten;
+  }
+}
+
+/**
+ * Puts every set-aside batch back in the queue, in its old place (by seq, so before what was queued
+ * after it), to be tried afresh at `now`: an operator fixed what D1 refused (a migration not applied).
+ * Returns how many.
+ */
+export function requeueSetAside(sql: SqlStorage, now: number): number {
+  const n = setAsideCount(sql);
+  sql.exec(
+    `INSERT OR IGNORE INTO replication (seq, statements, bytes, created_at, tries, next_try_at, last_error)
+     SELECT seq, statements, length(statements), created_at, 0, ?, last_error FROM replication_dead`,
+    now,
+  );
+  sql.exec('DELETE FROM replication_dead');
+  return n;
+}
+
+/** Forgets every set-aside batch (an operator has seen what D1 lacks); returns how many. */
+export function discardSetAside(sql: SqlStorage): number {
+  const n = setAsideCount(sql);
+  sql.exec('DELETE FROM replication_dead');
+  return n;
+}
+
+// (Counted, not taken from rowsWritten: SQLite's count there includes the rows of the statement's own work.)
+const setAsideCount = (sql: SqlStorage) => sql.exec<{ n: number }>('SELECT count(*) AS n FROM replication_dead').one().n;
+
 /** Drops the oldest batches until the queue fits both bounds; returns how many went. */
 export function dropOldestBeyond(sql: SqlStorage, maxBatches: number, maxBytes: number): number {
   let dropped = 0;
