@@ -57,6 +57,30 @@ describe('GET /metrics', () => {
       expect(m.get(name)?.[0]?.value, name).toMatch(/^\d+(\.\d+)?$/);
   });
 
+  it("says what the fleet's objects hold for D1 and what D1 lacks, as the sweep found it", async () => {
+    const watchdog = env.WATCHDOG.get(env.WATCHDOG.idFromName('watchdog'));
+    const at = Date.now() - 20_000;
+    await watchdog.recordFleet({
+      at,
+      agents: 3,
+      queued: 4,
+      oldestAt: at - 60_000,
+      setAside: 2,
+      dropped: 5,
+      troubled: [
+        { agent: 'india', setAside: 2, dropped: 0, lastError: 'D1_ERROR: UNIQUE constraint failed' },
+        { agent: 'juliet', setAside: 0, dropped: 5, lastError: null },
+      ],
+      visited: { whole: true, after: null, through: 'kilo' },
+    });
+    const m = samples(await (await scrape()).text());
+    const value = (name: string) => Number(m.get(name)?.[0]?.value);
+    expect(value('blindspot_replication_queued')).toBe(4);
+    expect(value('blindspot_replication_oldest_age_seconds')).toBeGreaterThanOrEqual(80);
+    expect(value('blindspot_replication_set_aside')).toBe(2);
+    expect(value('blindspot_replication_dropped')).toBe(5);
+  });
+
   it('escapes label values it does not control', async () => {
     const { exposition } = await import('../../worker/core/exposition.ts');
     const text = exposition([{ name: 'x', help: 'a\nb', type: 'gauge', samples: [{ labels: { agent: 'a"b\\c\nd' }, value: Number.NaN }] }]);

@@ -89,21 +89,27 @@ metrics.get('/metrics', verifyAdminToken(), async (c) => {
     families.push(
       {
         name: 'blindspot_replication_queued',
-        help: 'Statements the agents’ objects hold for D1, as the last sweep found them.',
+        help: 'Batches the agents’ objects hold for D1, as the last sweep found them.',
         type: 'gauge',
         samples: [{ value: fleet.queued }],
       },
       {
         name: 'blindspot_replication_oldest_age_seconds',
-        help: 'Age of the oldest statement waiting for D1 (0 when none waits).',
+        help: 'Age of the oldest batch waiting for D1 (0 when none waits).',
         type: 'gauge',
         samples: [{ value: fleet.oldestAt === null ? 0 : seconds(fleet.oldestAt) }],
       },
       {
         name: 'blindspot_replication_set_aside',
-        help: 'Statements D1 refused for good and kept aside.',
+        help: 'Batches D1 refused for good and kept aside (history D1 lacks), until retried or acknowledged.',
         type: 'gauge',
         samples: [{ value: fleet.setAside }],
+      },
+      {
+        name: 'blindspot_replication_dropped',
+        help: 'Batches dropped because an object’s queue or set-aside store was full (history D1 lacks), until acknowledged.',
+        type: 'gauge',
+        samples: [{ value: fleet.dropped }],
       },
     );
   return c.body(exposition(families), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
