@@ -4,14 +4,14 @@
 import { forEachAtMost } from '../at-once.ts';
 import type { EnsureResult, ObjectHealth } from '../durable/agent-monitor.ts';
 import { d1Wait, NoAnswer, within } from '../durable/clock.ts';
-import { type Gap, sweepTurn, type VisitedRun } from '../core/watchdog-ticks.ts';
+import { type Gap, sweepTurn } from '../core/watchdog-ticks.ts';
 import { summaryChannels } from '../core/routing.ts';
 import type { Registry } from '../notify/registry.ts';
 import { type Db, runBatch } from '../store/db.ts';
 import { pruneQueries } from '../store/rollups.ts';
 import { insertGapWindow, listLateWindows, markSummarised } from '../store/windows.ts';
 import type { LateSummary } from '../core/window-event.ts';
-import type { FleetLoss } from '../store/fleet-losses.ts';
+import type { FleetReplication } from '../store/fleet-losses.ts';
 import type { Statement } from '../store/replication-queue.ts';
 
 const HOUR_MS = 3_600_000;
@@ -172,28 +172,6 @@ async function recordTurn(
   await deps
     .recordFleet(fleet, through ?? after)
     .catch((e: unknown) => console.error('sweep: the fleet summary could not be recorded:', e));
-}
-
-/**
- * What the objects' replication queues hold, as the sweep found them. `agents`, `queued` and
- * `oldestAt` are the last sweep's (the agents it visited); `setAside`, `dropped` and `troubled`
- * (the agents with history D1 lacks, the first 50 by id; `troubledAgents` counts them all) are the
- * whole fleet's as the sweeps last found each agent, kept by the Watchdog object (store/fleet-losses.ts),
- * so a fleet visited in turns is never reported whole while an agent not visited this minute lost history.
- */
-export interface FleetReplication {
-  at: number;
-  agents: number;
-  queued: number;
-  oldestAt: number | null;
-  setAside: number;
-  dropped: number;
-  troubled: FleetLoss[];
-  troubledAgents?: number;
-  /** Which agents this sweep visited (what its `troubled` covers): the Watchdog keeps the others' losses. */
-  visited?: VisitedRun;
-  /** Of those, the ones whose visit failed or went unanswered: what they lost is not known, so it is kept. */
-  missed?: string[];
 }
 
 function addToFleet(fleet: FleetReplication, agentId: string, h: ObjectHealth): void {

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { agentSecretsSetting } from '../config.ts';
 import { sweepStalled } from '../core/watchdog-ticks.ts';
-import type { FleetReplication } from '../jobs/sweep.ts';
+import type { FleetReplication } from '../store/fleet-losses.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { d1Wait, within } from '../durable/clock.ts';
 import { createDb } from '../store/db.ts';

@@ -4,6 +4,8 @@
 // agent and finds nothing lost, or no longer lists it. Only troubled agents have a row, so a healthy
 // fleet writes nothing. Store only.
 
+import type { VisitedRun } from '../core/watchdog-ticks.ts';
+
 export const FLEET_LOSSES_DDL = `CREATE TABLE IF NOT EXISTS fleet_losses (
   agent TEXT PRIMARY KEY,
   set_aside INTEGER NOT NULL,
@@ -11,6 +13,28 @@ export const FLEET_LOSSES_DDL = `CREATE TABLE IF NOT EXISTS fleet_losses (
   last_error TEXT,
   seen_at INTEGER NOT NULL
 );`;
+
+/**
+ * What the objects' replication queues hold, as the sweep found them. `agents`, `queued` and
+ * `oldestAt` are the last sweep's (the agents it visited); `setAside`, `dropped` and `troubled`
+ * (the agents with history D1 lacks, the first 50 by id; `troubledAgents` counts them all) are the
+ * whole fleet's as the sweeps last found each agent, kept by the Watchdog object (below),
+ * so a fleet visited in turns is never reported whole while an agent not visited this minute lost history.
+ */
+export interface FleetReplication {
+  at: number;
+  agents: number;
+  queued: number;
+  oldestAt: number | null;
+  setAside: number;
+  dropped: number;
+  troubled: FleetLoss[];
+  troubledAgents?: number;
+  /** Which agents this sweep visited (what its `troubled` covers): the Watchdog keeps the others' losses. */
+  visited?: VisitedRun;
+  /** Of those, the ones whose visit failed or went unanswered: what they lost is not known, so it is kept. */
+  missed?: string[];
+}
 
 export interface FleetLoss {
   agent: string;
