@@ -164,6 +164,15 @@ export class Watchdog extends DurableObject<Env> {
     return (await this.ctx.storage.get<FleetReplication>(FLEET_KEY)) ?? null;
   }
 
+  /** The fleet's replication record and when the last sweep ran, in one call (for /healthz). */
+  async sweepHealth(): Promise<{ fleet: FleetReplication | null; lastTickAt: number | null }> {
+    const stored = await this.ctx.storage.get<FleetReplication | TickState>([FLEET_KEY, KEY]);
+    return {
+      fleet: (stored.get(FLEET_KEY) as FleetReplication | undefined) ?? null,
+      lastTickAt: (stored.get(KEY) as TickState | undefined)?.lastTickAt ?? null,
+    };
+  }
+
   /** When the last sweep ran, or null if none ever did. */
   async lastTickAt(): Promise<number | null> {
     return (await this.ctx.storage.get<TickState>(KEY))?.lastTickAt ?? null;

@@ -39,8 +39,7 @@ health.get('/healthz', async (c) => {
   // When the minute sweep last ran: null if it never did, undefined if the Watchdog object could not be asked.
   let lastTickAt: number | null | undefined;
   try {
-    const watchdog = c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog'));
-    [fleet, lastTickAt] = await Promise.all([watchdog.fleet(), watchdog.lastTickAt()]);
+    ({ fleet, lastTickAt } = await c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).sweepHealth());
   } catch (e: unknown) {
     console.error('healthz: the Watchdog object could not be read:', e);
   }
