@@ -6,7 +6,7 @@ import { runSweep } from '../../worker/jobs/sweep.ts';
 import { SUMMARISED_RETENTION_MS, takeUntold } from '../../worker/store/summarised-windows.ts';
 import { outboxOf, windowsOf } from './fixtures/d1.ts';
 import { agentStub, storedAlarm, storedLive } from './fixtures/durable.ts';
-import { BASE, send, uniqueId } from './fixtures/requests.ts';
+import { uniqueId } from './fixtures/requests.ts';
 import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
 
 const sweepAt = (now: number) => runSweep({ ...sweepDeps(env), now: () => now });
@@ -162,46 +162,5 @@ describe('a watchdog held up for less than two minutes (a stalled Worker, an ala
     expect(await a.alarm(55)).toBe('fired');
     expect((await storedLive(a.id))?.silence?.window).toMatchObject({ cause: 'agent_silent', startedAt: a.at(5), paged: true });
     expect(await queued(a.id)).toEqual(['window.opened']);
-  });
-});
-
-describe("/healthz and the watchdog's own minute sweep", () => {
-  const watchdog = () => env.WATCHDOG.get(env.WATCHDOG.idFromName('watchdog'));
-  // The tick as the Watchdog keeps it (its storage key): set directly, as a cron stopped long ago would leave it.
-  const lastTickWas = (at: number | null) =>
-    runInDurableObject(watchdog(), async (_instance, state) => {
-      if (at === null) await state.storage.delete('ticks');
-      else await state.storage.put('ticks', { lastTickAt: at });
-    });
-  const healthz = async () => {
-    const res = await send(new Request(`${BASE}/healthz`));
-    return {
-      status: res.status,
-      body: (await res.json()) as { ok: boolean; sweep: { last_ran_at: string | null; stalled: boolean; errors: string[] } },
-    };
-  };
-
-  it('answers 503 naming the cron once the sweep has not run for 5 minutes, and is content again once it runs', async () => {
-    const now = Date.now();
-    await lastTickWas(now - 6 * 60_000);
-    const stalled = await healthz();
-    expect(stalled.status).toBe(503);
-    expect(stalled.body.ok).toBe(false);
-    expect(stalled.body.sweep).toMatchObject({ last_ran_at: new Date(now - 6 * 60_000).toISOString(), stalled: true });
-    expect(stalled.body.sweep.errors).toEqual([expect.stringMatching(/minute sweep last ran .*6 minutes ago.*cron trigger/)]);
-
-    // Four minutes is not yet stalled; a sweep that runs now is not either.
-    await lastTickWas(now - 4 * 60_000);
-    expect((await healthz()).body.sweep).toMatchObject({ stalled: false, errors: [] });
-    await sweepAt(Date.now());
-    const after = await healthz();
-    expect(after.body.sweep).toMatchObject({ stalled: false, errors: [] });
-    expect(Date.parse(after.body.sweep.last_ran_at as string)).toBeGreaterThanOrEqual(now);
-  });
-
-  it('says no sweep ran yet, without failing, on a Worker whose first cron has not come', async () => {
-    await lastTickWas(null);
-    const { body } = await healthz();
-    expect(body.sweep).toEqual({ last_ran_at: null, stalled: false, errors: [] });
   });
 });

@@ -25,6 +25,14 @@ export function sweepStalled(lastTickAt: number | null | undefined, now: number)
   return lastTickAt === undefined || (lastTickAt !== null && now - lastTickAt > SWEEP_STALL_MS);
 }
 
+/**
+ * No sweep has ever run, though agents were heard longer ago than a stall: not a Worker just
+ * deployed, but one whose cron trigger is missing (its gaps are never told, its history never pruned).
+ */
+export function sweepNeverRan(lastTickAt: number | null | undefined, firstHeardAt: number | null, now: number): boolean {
+  return lastTickAt === null && firstHeardAt !== null && now - firstHeardAt > SWEEP_STALL_MS;
+}
+
 export function recordTick(prev: TickState | null, now: number): { next: TickState; gap: Gap | null } {
   if (prev === null || now - prev.lastTickAt <= 2 * SWEEP_PERIOD_MS)
     return { next: { lastTickAt: Math.max(now, prev?.lastTickAt ?? 0) }, gap: null };

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { agentSecretsSetting } from '../config.ts';
-import { sweepStalled } from '../core/watchdog-ticks.ts';
+import { sweepNeverRan, sweepStalled } from '../core/watchdog-ticks.ts';
+import type { Env } from '../env.ts';
+import { firstHeardAt } from '../store/agents.ts';
 import type { FleetReplication } from '../store/fleet-losses.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { d1Wait, within } from '../durable/clock.ts';
@@ -44,14 +46,7 @@ health.get('/healthz', async (c) => {
     console.error('healthz: the Watchdog object could not be read:', e);
   }
   const now = Date.now();
-  const stalled = sweepStalled(lastTickAt, now);
-  const sweepErrors = !stalled
-    ? []
-    : lastTickAt === undefined
-      ? ['the Watchdog object could not be asked when the minute sweep last ran: nothing shown can be verified']
-      : [
-          `the minute sweep last ran ${new Date(lastTickAt as number).toISOString()}, ${Math.round((now - (lastTickAt as number)) / 60_000)} minutes ago: the public surfaces show every agent unverified. Check the Worker's cron trigger ([triggers] crons = ["* * * * *"] in wrangler.toml) and its logs`,
-        ];
+  const sweep = await sweepErrors(c.env, lastTickAt, now);
   const replicationTrouble = fleet !== null && (fleet.setAside > 0 || fleet.dropped > 0);
   const ok =
     errors.length === 0 &&
@@ -59,18 +54,15 @@ health.get('/healthz', async (c) => {
     disabled.length === 0 &&
     store === null &&
     agentErrors.length === 0 &&
-    sweepErrors.length === 0 &&
+    sweep.errors.length === 0 &&
     !replicationTrouble;
   const body = {
     ok,
     config: { source, errors },
     agents: { errors: agentErrors },
-    // The watchdog's own minute sweep (the cron): stopped for 5 minutes, nothing it shows is verified.
-    sweep: {
-      last_ran_at: lastTickAt === undefined || lastTickAt === null ? null : new Date(lastTickAt).toISOString(),
-      stalled,
-      errors: sweepErrors,
-    },
+    // The watchdog's own minute sweep (the cron): stopped for 5 minutes, nothing it shows is verified;
+    // never run though agents were heard long ago, its cron is missing.
+    sweep: { last_ran_at: lastTickAt === undefined || lastTickAt === null ? null : new Date(lastTickAt).toISOString(), ...sweep },
     // What each agent's object still owes D1, as the last sweep found it: queued batches wait for D1;
     // set-aside batches were refused for good (history D1 lacks); dropped ones outgrew the queue.
     replication:
@@ -94,3 +86,30 @@ health.get('/healthz', async (c) => {
   };
   return c.json(body, ok ? 200 : 503, { 'cache-control': 'no-store' });
 });
+
+const CRON_FIX = `Check the Worker's cron trigger ([triggers] crons = ["* * * * *"] in wrangler.toml) and its logs`;
+
+/** What is wrong with the watchdog's own minute sweep: stopped, never run though agents were heard long ago, or unknown. */
+async function sweepErrors(env: Env, lastTickAt: number | null | undefined, now: number): Promise<{ stalled: boolean; errors: string[] }> {
+  const minutesAgo = (t: number) => Math.round((now - t) / 60_000);
+  if (sweepStalled(lastTickAt, now))
+    return {
+      stalled: true,
+      errors: [
+        lastTickAt === undefined || lastTickAt === null
+          ? 'the Watchdog object could not be asked when the minute sweep last ran: nothing shown can be verified'
+          : `the minute sweep last ran ${new Date(lastTickAt).toISOString()}, ${minutesAgo(lastTickAt)} minutes ago: the public surfaces show every agent unverified. ${CRON_FIX}`,
+      ],
+    };
+  if (lastTickAt !== null) return { stalled: false, errors: [] };
+  // Never run: a Worker just deployed, or one without its cron. D1 says since when agents are heard.
+  const first = await within(firstHeardAt(createDb(env.DB)), d1Wait.ms, 'D1').catch(() => null);
+  return sweepNeverRan(lastTickAt, first, now)
+    ? {
+        stalled: false,
+        errors: [
+          `no minute sweep has ever run, though the first agent was heard ${minutesAgo(first as number)} minutes ago: gaps in the watchdog's own running are told by nobody and old history is never pruned. ${CRON_FIX}`,
+        ],
+      }
+    : { stalled: false, errors: [] };
+}

@@ -35,6 +35,15 @@ export async function listAgents(db: Db): Promise<AgentSummary[]> {
   return rows.map((r) => ({ id: r.id, state: r.state, deadlineAt: r.deadline_at }));
 }
 
+/** When D1's first agent was first heard, or null while it lists none. */
+export async function firstHeardAt(db: Db): Promise<number | null> {
+  const row = await db
+    .selectFrom('agents')
+    .select((eb) => eb.fn.min<number | null>('first_seen_at').as('first'))
+    .executeTakeFirst();
+  return row?.first ?? null;
+}
+
 export function insertAgentEvent(
   db: Db,
   agentId: string,
