@@ -105,13 +105,11 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
   });
   const turn = sweepTurn(known ?? [], deps.maxVisits, ticked?.resumeAfter ?? null);
   const stopStartingAt = now + SWEEP_START_BUDGET_MS;
-  // Visits are started in the turn's order, so those started are its first `started`.
-  let started = 0;
+  // Visits are started in the turn's order, so those started are its first `report.checked`.
   await forEachAtMost(turn, SWEEP_CONCURRENCY, async (id) => {
     // The clock as the visit starts: one started late in the sweep judges by the time it is, not the sweep's start.
     const at = deps.now();
     if (at >= stopStartingAt) return;
-    started++;
     report.checked++;
     try {
       const { ensured, health } = await within(deps.visit(id, at), deps.waits.visitMs, `agent ${id}'s object`);
@@ -125,7 +123,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepReport> {
     }
   });
   // Unlisted, the fleet's record is left as the last sweep that could list found it.
-  if (known !== null) await recordTurn(deps, fleet, report, known.length, turn.slice(0, started), ticked?.resumeAfter ?? null);
+  if (known !== null) await recordTurn(deps, fleet, report, known.length, turn.slice(0, report.checked), ticked?.resumeAfter ?? null);
 
   report.summarised = await summariseLateWindows(deps, gap, now);
   // Once an hour: the first sweep of each hour, or with the tick unknown, the one in its first minute.

@@ -17,8 +17,8 @@ export const health = new Hono<AppEnv>();
  * Liveness of the Worker itself; says nothing about the agents. It answers 503, with every problem
  * listed, when someone must act: the watchdog configuration is invalid (detection runs on the
  * defaults), an agent's secret entry is malformed (that agent is refused), a channel cannot send (missing or malformed secret), or a channel answered 410 and is
- * disabled, the minute sweep has not run for 5 minutes (the cron stopped: every agent shows unverified), or a
- * batch of history was set aside or dropped. Dead-lettered notifications are counted too.
+ * disabled, the minute sweep has not run for 5 minutes (the cron stopped: every agent shows unverified) or
+ * has never run though agents were heard long ago (no cron deployed), or a batch of history was set aside or dropped. Dead-lettered notifications are counted too.
  */
 health.get('/healthz', async (c) => {
   const { errors, source, config } = watchConfig(c.env);
