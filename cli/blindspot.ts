@@ -54,6 +54,11 @@ agents (their heartbeats are taken at once; no redeploy, no secret to edit by ha
   agent replication <id> acknowledge   forget its set-aside batches and clear its dropped count (you
                                   have seen what D1 lacks); /healthz follows at the next sweep
 
+the watchdog's own history (its summaries, the gaps in its own running):
+  watchdog replication            what the Watchdog object still owes D1, as for an agent
+  watchdog replication retry      queue its set-aside batches again, once what D1 refused is fixed
+  watchdog replication acknowledge   forget its set-aside batches and clear its dropped count
+
   check-config [<file>]   validate a watchdog configuration offline (default blindspot.config.yaml);
                           exit 0 valid, 1 invalid, each error as file:line:col: key path: fix
 
@@ -85,12 +90,13 @@ const COMMANDS: Record<string, readonly string[]> = {
   maintenance: ['schedule', 'start', 'complete', 'list'],
   silence: ['add', 'expire', 'list'],
   agent: ['add', 'list', 'rotate', 'revoke', 'replication'],
+  watchdog: ['replication'],
   channel: ['list', 'test'],
   gaps: [],
   'check-config': [],
   token: ['add', 'list', 'revoke'],
   completion: ['bash', 'zsh'],
-  help: ['incident', 'maintenance', 'silence', 'agent', 'channel', 'gaps', 'token', 'check-config'],
+  help: ['incident', 'maintenance', 'silence', 'agent', 'watchdog', 'channel', 'gaps', 'token', 'check-config'],
 };
 
 /** The help of one command group (blindspot agent --help, blindspot help agent), or all of it. */
@@ -389,6 +395,7 @@ export function plan(positionals: string[], values: Values, now: number): Call {
     throw new Usage(`unknown silence command "${verb ?? ''}": add, expire or list`);
   }
   if (group === 'agent') return agentPlan(verb, rest, values);
+  if (group === 'watchdog') return watchdogPlan(verb, rest);
   if (group === 'token') return tokenPlan(verb, rest, values);
   if (group === 'channel') return channelPlan(verb, rest);
   throw new Usage(group === undefined ? 'a command is required' : `unknown command "${group}"`);
@@ -505,22 +512,30 @@ const owed = (a: Record<string, unknown>) =>
   `${a.queued_batches} batch(es) waiting for D1${a.oldest_queued_at === null ? '' : `, the oldest from ${a.oldest_queued_at}`}; ` +
   `${a.set_aside_batches} set aside (refused for good), ${a.dropped_batches} dropped (the queue was full)`;
 
-function sayReplication(a: Record<string, unknown>): string {
-  const aside = (a.set_aside as { seq: number; set_aside_at: string; tries: number; last_error: string | null }[]).map(
+const setAsideLines = (a: Record<string, unknown>) =>
+  (a.set_aside as { seq: number; set_aside_at: string; tries: number; last_error: string | null }[]).map(
     (b) => `  batch ${b.seq} set aside at ${b.set_aside_at} after ${b.tries} tries: ${b.last_error ?? 'no error recorded'}`,
   );
+
+function sayReplication(a: Record<string, unknown>): string {
   const next = a.next_try_at === null ? '' : `; next try at ${a.next_try_at}`;
-  return [`agent ${a.agent}${a.heard ? '' : ' (not heard yet)'}: ${owed(a)}${next}`, ...aside].join('\n');
+  return [`agent ${a.agent}${a.heard ? '' : ' (not heard yet)'}: ${owed(a)}${next}`, ...setAsideLines(a)].join('\n');
+}
+
+function sayWatchdogReplication(a: Record<string, unknown>): string {
+  return [`the Watchdog object: ${owed(a)}`, ...setAsideLines(a)].join('\n');
 }
 
 function sayFleetReplication(a: Record<string, unknown>): string {
-  if (a.checked_at === null) return "no sweep has gathered the agents' queues yet (it runs every minute)";
+  const own =
+    typeof a.watchdog === 'object' && a.watchdog !== null ? [`the Watchdog object: ${owed(a.watchdog as Record<string, unknown>)}`] : [];
+  if (a.checked_at === null) return ["no sweep has gathered the agents' queues yet (it runs every minute)", ...own].join('\n');
   const losses = (
     a.agents_with_losses as { agent: string; set_aside_batches: number; dropped_batches: number; last_error: string | null }[]
   ).map((t) => `  ${t.agent}: ${t.set_aside_batches} set aside, ${t.dropped_batches} dropped; ${t.last_error ?? ''}`);
   const count = typeof a.agents_with_losses_count === 'number' ? a.agents_with_losses_count : losses.length;
   const more = count > losses.length ? [`  ... and ${count - losses.length} more agent(s) with losses`] : [];
-  return [`${a.agents} agent(s), as the sweep found them at ${a.checked_at}: ${owed(a)}`, ...losses, ...more].join('\n');
+  return [`${a.agents} agent(s), as the sweep found them at ${a.checked_at}: ${owed(a)}`, ...losses, ...more, ...own].join('\n');
 }
 
 function agentPlan(verb: string | undefined, rest: string[], values: Values): Call {
@@ -589,6 +604,27 @@ function agentPlan(verb: string | undefined, rest: string[], values: Values): Ca
     };
   }
   throw new Usage(`unknown agent command "${verb ?? ''}": add, list, rotate, revoke or replication`);
+}
+
+function watchdogPlan(verb: string | undefined, rest: string[]): Call {
+  if (verb !== 'replication') throw new Usage(`unknown watchdog command "${verb ?? ''}": replication`);
+  const [action, ...others] = rest;
+  if (others.length > 0 || (action !== undefined && action !== 'retry' && action !== 'acknowledge'))
+    throw new Usage('after "watchdog replication" give retry or acknowledge (or nothing, to see what it owes D1)');
+  if (action === undefined) return { method: 'GET', path: '/v1/admin/watchdog/replication', say: sayWatchdogReplication };
+  if (action === 'retry')
+    return {
+      method: 'POST',
+      path: '/v1/admin/watchdog/replication/retry',
+      say: (a) =>
+        `the Watchdog object: ${a.retried_batches} set-aside batch(es) queued again; blindspot watchdog replication shows how they fare`,
+    };
+  return {
+    method: 'POST',
+    path: '/v1/admin/watchdog/replication/acknowledge',
+    say: (a) =>
+      `the Watchdog object: ${a.discarded_set_aside_batches} set-aside batch(es) forgotten and ${a.cleared_dropped_batches} dropped cleared`,
+  };
 }
 
 function newToken(name: string): string {

@@ -173,7 +173,31 @@ describe('blindspot agent and blindspot token', () => {
       code: 1,
       stderr: expect.stringContaining('no agent "cli-nobody"'),
     });
-    expect((await cli(['agent', 'replication'])).code).toBe(0);
+    const fleet = await cli(['agent', 'replication']);
+    expect(fleet.code).toBe(0);
+    expect(fleet.stdout).toMatch(/^the Watchdog object: \d+ batch\(es\) waiting for D1.*; 0 set aside \(refused for good\), 0 dropped/m);
+    expect(await cli(['watchdog', 'replication'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(
+        /^the Watchdog object: \d+ batch\(es\) waiting for D1.*; 0 set aside \(refused for good\), 0 dropped \(the queue was full\)\n$/,
+      ),
+    });
+    expect(await cli(['watchdog', 'replication', 'retry'])).toMatchObject({
+      code: 0,
+      stdout: 'the Watchdog object: 0 set-aside batch(es) queued again; blindspot watchdog replication shows how they fare\n',
+    });
+    expect(await cli(['watchdog', 'replication', 'acknowledge'])).toMatchObject({
+      code: 0,
+      stdout: 'the Watchdog object: 0 set-aside batch(es) forgotten and 0 dropped cleared\n',
+    });
+    expect(await cli(['watchdog', 'replication', 'now'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('give retry or acknowledge'),
+    });
+    expect(await cli(['watchdog', 'restart'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown watchdog command "restart"'),
+    });
     expect(await cli(['agent', 'replication', 'cli-edge', 'retry'])).toMatchObject({
       code: 0,
       stdout: expect.stringContaining('agent cli-edge: 0 set-aside batch(es) queued again'),

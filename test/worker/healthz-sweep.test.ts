@@ -6,6 +6,8 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
+import type { Watchdog } from '../../worker/durable/watchdog.ts';
+import { ADMIN_TOKEN, READ_TOKEN } from './fixtures/channels.ts';
 import { BASE, send } from './fixtures/requests.ts';
 
 const sweepAt = (now: number) => runSweep({ ...sweepDeps(env), now: () => now });
@@ -74,5 +76,116 @@ describe("/healthz and the watchdog's own minute sweep", () => {
     // The first cron comes: nothing is wrong any more.
     await sweepAt(Date.now());
     expect((await healthz()).body.sweep).toMatchObject({ stalled: false, errors: [] });
+  });
+
+  describe("the Watchdog object's own history (its summaries, the gaps in its ticks)", () => {
+    const admin = (method: string, path: string, init: { token?: string; body?: string } = {}) =>
+      send(
+        new Request(`${BASE}/v1/admin${path}`, {
+          method,
+          headers: { authorization: `Bearer ${init.token ?? ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          ...(init.body === undefined ? {} : { body: init.body }),
+        }),
+      );
+    const gapWindows = (startedAt: number) =>
+      env.DB.prepare("SELECT count(*) AS n FROM windows WHERE agent_id = '*' AND cause = 'watchdog_gap' AND started_at = ?")
+        .bind(startedAt)
+        .first<number>('n');
+    /**
+     * A gap in the ticks whose window D1 refuses for good (a real refusal: a trigger), tried until it
+     * is set aside: the Watchdog's clock moves past each backoff.
+     */
+    async function refusedGap(): Promise<number> {
+      const now = Date.now();
+      let t = now;
+      await runInDurableObject(watchdog(), (w: Watchdog) => {
+        w.clock = { now: () => t };
+      });
+      await env.DB.exec(
+        "CREATE TRIGGER refuse_watchdog_gap BEFORE INSERT ON windows WHEN NEW.agent_id = '*' AND NEW.cause = 'watchdog_gap' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+      );
+      try {
+        await lastTickWas(now - 10 * 60_000);
+        const report = await sweepAt(now);
+        expect(report.gap).not.toBeNull();
+        for (let i = 0; i < 3; i++) {
+          t += 30 * 60_000;
+          await watchdog().deliverSummaries();
+        }
+        return report.gap?.startedAt as number;
+      } finally {
+        await runInDurableObject(watchdog(), (w: Watchdog) => {
+          w.clock = { now: () => Date.now() };
+        });
+        await env.DB.exec('DROP TRIGGER refuse_watchdog_gap');
+      }
+    }
+    const healthz = async () => {
+      const res = await send(new Request(`${BASE}/healthz`));
+      return {
+        status: res.status,
+        body: (await res.json()) as { ok: boolean; watchdog_replication: (Record<string, unknown> & { errors: string[] }) | null },
+      };
+    };
+    // This pool's Worker has a channel left unconfigured on purpose, so /healthz is 503 whatever these
+    // tests do: they read the Watchdog's own part (its words, and that they fail /healthz alone, are
+    // tested in core/history-losses.test.ts).
+
+    it('a batch D1 refuses for good: /healthz, the admin API and /metrics say so; retried once D1 takes it, the window reaches D1', async () => {
+      const startedAt = await refusedGap();
+      expect(await gapWindows(startedAt)).toBe(0);
+      const unwell = await healthz();
+      expect(unwell.status).toBe(503);
+      expect(unwell.body.watchdog_replication).toEqual({
+        queued_batches: 0,
+        oldest_queued_at: null,
+        set_aside_batches: 1,
+        dropped_batches: 0,
+        errors: [expect.stringMatching(/D1 lacks history of the Watchdog object.*1 batch\(es\) set aside.*blindspot watchdog replication/)],
+      });
+      const own = await admin('GET', '/watchdog/replication', { token: READ_TOKEN });
+      expect(own.status).toBe(200);
+      expect(await own.json()).toMatchObject({
+        object: 'watchdog',
+        set_aside_batches: 1,
+        set_aside: [{ tries: 3, last_error: expect.stringMatching(/refused by the test/) }],
+      });
+      const fleet = (await (await admin('GET', '/replication', { token: READ_TOKEN })).json()) as { watchdog: unknown };
+      expect(fleet.watchdog).toMatchObject({ set_aside_batches: 1, dropped_batches: 0 });
+      const metrics = await (await send(new Request(`${BASE}/metrics`, { headers: { authorization: `Bearer ${READ_TOKEN}` } }))).text();
+      expect(metrics).toMatch(/^blindspot_replication_set_aside\{object="watchdog"\} 1$/m);
+
+      const retried = await admin('POST', '/watchdog/replication/retry');
+      expect(retried.status).toBe(200);
+      expect(await retried.json()).toEqual({ object: 'watchdog', retried_batches: 1 });
+      await watchdog().deliverSummaries();
+      expect(await gapWindows(startedAt)).toBe(1);
+      expect((await healthz()).body.watchdog_replication).toMatchObject({
+        queued_batches: 0,
+        set_aside_batches: 0,
+        dropped_batches: 0,
+        errors: [],
+      });
+    });
+
+    it('acknowledged: forgotten, /healthz content again, D1 still without the window; hostile calls change nothing', async () => {
+      const startedAt = await refusedGap();
+      const cases: [string, Response, number, string][] = [
+        ['a body', await admin('POST', '/watchdog/replication/retry', { body: '{"all":true}' }), 400, 'unexpected_body'],
+        ['read token', await admin('POST', '/watchdog/replication/acknowledge', { token: READ_TOKEN }), 403, 'insufficient_scope'],
+        ['no token', await admin('GET', '/watchdog/replication', { token: '' }), 401, 'bad_credentials'],
+      ];
+      for (const [what, res, status, error] of cases) {
+        expect(res.status, what).toBe(status);
+        expect(((await res.json()) as { error: { code: string } }).error.code, what).toBe(error);
+      }
+      expect((await healthz()).body.watchdog_replication).toMatchObject({ set_aside_batches: 1 });
+
+      const res = await admin('POST', '/watchdog/replication/acknowledge');
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ object: 'watchdog', discarded_set_aside_batches: 1, cleared_dropped_batches: 0 });
+      expect((await healthz()).body.watchdog_replication).toMatchObject({ set_aside_batches: 0, dropped_batches: 0, errors: [] });
+      expect(await gapWindows(startedAt)).toBe(0);
+    });
   });
 });

@@ -26,6 +26,21 @@ describe('an agent object that goes away during an admin request', () => {
     expect((await admin('/agents/alpha/replication')).status).toBe(200);
   });
 
+  it("the Watchdog object's own replication: 503 with Retry-After while it goes away, then 200", async () => {
+    // A new stub each time: one whose object was aborted stays broken.
+    const watchdog = () => env.WATCHDOG.get(env.WATCHDOG.idFromName('watchdog'));
+    for (const [method, path] of [
+      ['GET', '/watchdog/replication'],
+      ['POST', '/watchdog/replication/retry'],
+    ] as const) {
+      const message = await unavailable(
+        await whileObjectGoesAway(watchdog(), method === 'GET' ? 'health' : 'retrySetAside', () => admin(path, method)),
+      );
+      expect(message, path).toMatch(/the Watchdog object/);
+      expect((await admin(path, method)).status, path).toBe(200);
+    }
+  });
+
   it('DELETE answers 503 when the object cannot be told, and the DELETE sent again retires the agent', async () => {
     const added = (await (await admin('/agents/edge-gone', 'POST')).json()) as { key: { secret: string } };
     expect((await sendHeartbeat(heartbeatBody(), { agent: 'edge-gone', secrets: [added.key.secret] })).status).toBe(202);

@@ -55,3 +55,35 @@ export function afterRefusal(refusal: Refusal, tries: number, now: number): Refu
 export function retryDelayMs(tries: number): number {
   return Math.min(60_000, 1000 * 2 ** Math.min(tries, 6));
 }
+
+/** History D1 lacks: batches refused for good and set aside, or dropped. */
+export interface Losses {
+  setAside: number;
+  dropped: number;
+}
+
+/**
+ * What /healthz says of the history D1 lacks, for the agents' objects (as the sweeps found them) and
+ * for the Watchdog object's own (its summaries, the gaps in its ticks): one sentence each with losses,
+ * naming the command that shows them. Either with a sentence fails /healthz.
+ */
+export function historyLossErrors(
+  agents: (Losses & { agents: number }) | null,
+  watchdog: Losses | null,
+): { agents: string[]; watchdog: string[] } {
+  const lost = (l: Losses) => l.setAside > 0 || l.dropped > 0;
+  const said = (l: Losses) => `${l.setAside} batch(es) set aside (refused by D1 for good) and ${l.dropped} dropped`;
+  const fix = (cli: string) => `${cli} shows them; retry once D1 takes them, or acknowledge them`;
+  return {
+    agents:
+      agents !== null && lost(agents)
+        ? [`D1 lacks history of ${agents.agents} agent(s): ${said(agents)}. ${fix('blindspot agent replication')}`]
+        : [],
+    watchdog:
+      watchdog !== null && lost(watchdog)
+        ? [
+            `D1 lacks history of the Watchdog object (its summaries, the gaps in its ticks): ${said(watchdog)}. ${fix('blindspot watchdog replication')}`,
+          ]
+        : [],
+  };
+}

@@ -34,7 +34,7 @@ import {
 import { generateSecret } from '../../protocol/signature.ts';
 import * as outbox from '../store/object-outbox.ts';
 import { mirrorRow } from '../store/outbox.ts';
-import { REPLICATION_DDL } from '../store/replication-queue.ts';
+import { type QueueStats, REPLICATION_DDL } from '../store/replication-queue.ts';
 import { addPendingGap, oldestPendingGap, PENDING_GAPS_DDL, takePendingGap } from '../store/pending-gaps.ts';
 import { deleteLoss, FLEET_LOSSES_DDL, type FleetReplication, listLosses, putLoss } from '../store/fleet-losses.ts';
 import { SUMMARISED_WINDOWS_DDL, takeUntold } from '../store/summarised-windows.ts';
@@ -43,7 +43,7 @@ import { AlarmScheduler } from './alarm-scheduler.ts';
 import { type Clock, systemClock, waitBriefly } from './clock.ts';
 import { D1_WAIT_MS } from './admin-pauses.ts';
 import { type DeliveryReport, OutboxSender } from './outbox-sender.ts';
-import { Replicator } from './replicator.ts';
+import { type ObjectHealth, objectHealth, Replicator } from './replicator.ts';
 
 const KEY = 'ticks';
 const FLEET_KEY = 'fleet';
@@ -164,13 +164,34 @@ export class Watchdog extends DurableObject<Env> {
     return (await this.ctx.storage.get<FleetReplication>(FLEET_KEY)) ?? null;
   }
 
-  /** The fleet's replication record and when the last sweep ran, in one call (for /healthz). */
-  async sweepHealth(): Promise<{ fleet: FleetReplication | null; lastTickAt: number | null }> {
+  /**
+   * The fleet's replication record, this object's own queue (the summaries and watchdog_gap windows it
+   * records) and when the last sweep ran, in one call (for /healthz and /metrics).
+   */
+  async sweepHealth(): Promise<{ fleet: FleetReplication | null; own: QueueStats; lastTickAt: number | null }> {
     const stored = await this.ctx.storage.get<FleetReplication | TickState>([FLEET_KEY, KEY]);
     return {
       fleet: (stored.get(FLEET_KEY) as FleetReplication | undefined) ?? null,
+      own: this.replicator.queueStats(),
       lastTickAt: (stored.get(KEY) as TickState | undefined)?.lastTickAt ?? null,
     };
+  }
+
+  /** What this object still owes D1 and its channels: the history of its summaries and of the gaps in its ticks. */
+  health(): ObjectHealth {
+    return objectHealth(this.ctx.storage.sql, this.replicator);
+  }
+
+  /** An operator fixed what D1 refused for good: this object's set-aside batches go back in the queue, sent now. Answers how many. */
+  retrySetAside(): number {
+    const n = this.replicator.retrySetAside();
+    if (n > 0) this.ctx.waitUntil(this.deliverSummaries());
+    return n;
+  }
+
+  /** An operator has seen what D1 lacks of this object's history: its set-aside batches are forgotten, the dropped count cleared. */
+  acknowledgeLosses(): { setAside: number; dropped: number } {
+    return this.replicator.acknowledgeLosses();
   }
 
   /** When the last sweep ran, or null if none ever did. */

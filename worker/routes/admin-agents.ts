@@ -11,7 +11,10 @@
 //                                           (once what D1 refused is fixed: a migration applied)
 //   POST   /v1/admin/agents/:id/replication/acknowledge  forgets them and clears the dropped count
 //                                           (what D1 lacks was seen; /healthz is content again)
-//   GET    /v1/admin/replication            the same for the whole fleet, as the last sweep found it
+//   GET    /v1/admin/replication            the same for the whole fleet, as the last sweep found it, and
+//                                           the Watchdog object's own (its summaries, the watchdog_gap windows)
+//   GET    /v1/admin/watchdog/replication   what the Watchdog object itself owes D1, as for an agent
+//   POST   /v1/admin/watchdog/replication/retry | acknowledge   as for an agent, for the Watchdog object
 // Agents in BLINDSPOT_AGENT_SECRETS are listed (source "setting") but changed only there.
 import { Hono } from 'hono';
 import { AGENT_ID_PATTERN } from '../../protocol/heartbeat.ts';
@@ -21,7 +24,9 @@ import { CREDENTIALS_STORE, credentials, forgetSecrets } from '../durable/creden
 import type { Env } from '../env.ts';
 import { ApiError, fromObject } from '../errors.ts';
 import { noBody } from '../middleware/body-limit.ts';
+import type { ObjectHealth } from '../durable/replicator.ts';
 import type { AgentKey } from '../store/agent-keys.ts';
+import type { QueueStats } from '../store/replication-queue.ts';
 
 export const adminAgents = new Hono<AppEnv>();
 
@@ -150,21 +155,9 @@ adminAgents.get('/agents/:id/replication', async (c) => {
     {
       agent: id,
       heard,
-      queued_batches: q.length,
-      queued_bytes: q.bytes,
-      oldest_queued_at: iso(q.oldestAt),
+      ...owedOf(q),
       next_try_at: iso(plan.replicationDueAt),
-      set_aside_batches: q.setAside,
-      dropped_batches: q.dropped,
-      // The newest first, at most 20: each refused for good after its tries, with D1's last answer.
-      set_aside: health.setAside.map((b) => ({
-        seq: b.seq,
-        created_at: iso(b.createdAt),
-        set_aside_at: iso(b.setAsideAt),
-        tries: b.tries,
-        statements: b.statements,
-        last_error: b.lastError,
-      })),
+      set_aside: setAsideOf(health),
       pending_notifications: health.pendingNotifications,
       stored_bytes: health.storedBytes,
     },
@@ -196,8 +189,59 @@ adminAgents.post('/agents/:id/replication/acknowledge', noBody(), async (c) => {
   return c.json({ agent: id, discarded_set_aside_batches: gone.setAside, cleared_dropped_batches: gone.dropped }, 200, noStore);
 });
 
+const WATCHDOG_OBJECT = 'the Watchdog object';
+const watchdogStub = (env: Env) => env.WATCHDOG.get(env.WATCHDOG.idFromName('watchdog'));
+
+/** What an object's queue holds, as the admin API shows it. */
+function owedOf(q: QueueStats) {
+  return {
+    queued_batches: q.length,
+    queued_bytes: q.bytes,
+    oldest_queued_at: iso(q.oldestAt),
+    set_aside_batches: q.setAside,
+    dropped_batches: q.dropped,
+  };
+}
+
+/** The newest set-aside batches, at most 20: each refused for good after its tries, with D1's last answer. */
+const setAsideOf = (health: ObjectHealth) =>
+  health.setAside.map((b) => ({
+    seq: b.seq,
+    created_at: iso(b.createdAt),
+    set_aside_at: iso(b.setAsideAt),
+    tries: b.tries,
+    statements: b.statements,
+    last_error: b.lastError,
+  }));
+
+adminAgents.get('/watchdog/replication', async (c) => {
+  const health = await fromObject(WATCHDOG_OBJECT, () => watchdogStub(c.env).health());
+  return c.json(
+    {
+      object: 'watchdog',
+      ...owedOf(health.replication),
+      set_aside: setAsideOf(health),
+      pending_notifications: health.pendingNotifications,
+      stored_bytes: health.storedBytes,
+    },
+    200,
+    noStore,
+  );
+});
+
+adminAgents.post('/watchdog/replication/retry', noBody(), async (c) => {
+  const retried = await fromObject(WATCHDOG_OBJECT, () => watchdogStub(c.env).retrySetAside());
+  return c.json({ object: 'watchdog', retried_batches: retried }, 200, noStore);
+});
+
+adminAgents.post('/watchdog/replication/acknowledge', noBody(), async (c) => {
+  const gone = await fromObject(WATCHDOG_OBJECT, () => watchdogStub(c.env).acknowledgeLosses());
+  return c.json({ object: 'watchdog', discarded_set_aside_batches: gone.setAside, cleared_dropped_batches: gone.dropped }, 200, noStore);
+});
+
 adminAgents.get('/replication', async (c) => {
-  const fleet = await fromObject('the Watchdog object', () => c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).fleet());
+  const { fleet, own } = await fromObject(WATCHDOG_OBJECT, () => watchdogStub(c.env).sweepHealth());
+  const watchdog = owedOf(own);
   if (fleet === null)
     return c.json(
       {
@@ -209,6 +253,7 @@ adminAgents.get('/replication', async (c) => {
         dropped_batches: 0,
         agents_with_losses_count: 0,
         agents_with_losses: [],
+        watchdog,
       },
       200,
       noStore,
@@ -228,6 +273,7 @@ adminAgents.get('/replication', async (c) => {
         dropped_batches: t.dropped,
         last_error: t.lastError,
       })),
+      watchdog,
     },
     200,
     noStore,

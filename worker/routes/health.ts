@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { agentSecretsSetting } from '../config.ts';
+import { historyLossErrors } from '../core/replication-policy.ts';
 import { sweepNeverRan, sweepStalled } from '../core/watchdog-ticks.ts';
 import type { Env } from '../env.ts';
 import { firstHeardAt } from '../store/agents.ts';
 import type { FleetReplication } from '../store/fleet-losses.ts';
+import type { QueueStats } from '../store/replication-queue.ts';
 import { channelRegistry } from '../notify/registry.ts';
 import { d1Wait, within } from '../durable/clock.ts';
 import { createDb } from '../store/db.ts';
@@ -18,7 +20,7 @@ export const health = new Hono<AppEnv>();
  * listed, when someone must act: the watchdog configuration is invalid (detection runs on the
  * defaults), an agent's secret entry is malformed (that agent is refused), a channel cannot send (missing or malformed secret), or a channel answered 410 and is
  * disabled, the minute sweep has not run for 5 minutes (the cron stopped: every agent shows unverified) or
- * has never run though agents were heard long ago (no cron deployed), or a batch of history was set aside or dropped. Dead-lettered notifications are counted too.
+ * has never run though agents were heard long ago (no cron deployed), or a batch of history (an agent's or the Watchdog object's own) was set aside or dropped. Dead-lettered notifications are counted too.
  */
 health.get('/healthz', async (c) => {
   const { errors, source, config } = watchConfig(c.env);
@@ -38,16 +40,20 @@ health.get('/healthz', async (c) => {
   }
   const agentErrors = [...agentSecretsSetting(c.env.BLINDSPOT_AGENT_SECRETS).errors.values()];
   let fleet: FleetReplication | null = null;
+  let own: QueueStats | null = null;
   // When the minute sweep last ran: null if it never did, undefined if the Watchdog object could not be asked.
   let lastTickAt: number | null | undefined;
   try {
-    ({ fleet, lastTickAt } = await c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).sweepHealth());
+    ({ fleet, own, lastTickAt } = await c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).sweepHealth());
   } catch (e: unknown) {
     console.error('healthz: the Watchdog object could not be read:', e);
   }
   const now = Date.now();
   const sweep = await sweepErrors(c.env, lastTickAt, now);
-  const replicationTrouble = fleet !== null && (fleet.setAside > 0 || fleet.dropped > 0);
+  const losses = historyLossErrors(
+    fleet === null ? null : { setAside: fleet.setAside, dropped: fleet.dropped, agents: fleet.troubledAgents ?? fleet.troubled.length },
+    own,
+  );
   const ok =
     errors.length === 0 &&
     channelErrors.length === 0 &&
@@ -55,7 +61,8 @@ health.get('/healthz', async (c) => {
     store === null &&
     agentErrors.length === 0 &&
     sweep.errors.length === 0 &&
-    !replicationTrouble;
+    losses.agents.length === 0 &&
+    losses.watchdog.length === 0;
   const body = {
     ok,
     config: { source, errors },
@@ -77,6 +84,19 @@ health.get('/healthz', async (c) => {
             dropped_batches: fleet.dropped,
             agents_with_losses_count: fleet.troubledAgents ?? fleet.troubled.length,
             agents_with_losses: fleet.troubled,
+            errors: losses.agents,
+          },
+    // What the Watchdog object itself owes D1: the history of its summaries and of the gaps in its own
+    // ticks (watchdog_gap windows). Read now, not at the last sweep.
+    watchdog_replication:
+      own === null
+        ? null
+        : {
+            queued_batches: own.length,
+            oldest_queued_at: own.oldestAt === null ? null : new Date(own.oldestAt).toISOString(),
+            set_aside_batches: own.setAside,
+            dropped_batches: own.dropped,
+            errors: losses.watchdog,
           },
     notifications: {
       channels: registry.info.length,

@@ -16,14 +16,14 @@ export const metrics = new Hono<AppEnv>();
 
 metrics.get('/metrics', verifyAdminToken(), async (c) => {
   const now = Date.now();
-  const [s, d1, fleet] = await Promise.all([
+  const [s, d1, objects] = await Promise.all([
     publicState(c.env, c.executionCtx, c.req.url, now),
     within(fromD1(c.env), d1Wait.ms, 'D1').catch((e: unknown) => {
       console.error('/metrics: D1 could not be read:', e);
       return null;
     }),
     c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog'))
-      .fleet()
+      .sweepHealth()
       .catch((e: unknown) => {
         console.error('/metrics: the Watchdog object could not be read:', e);
         return null;
@@ -85,33 +85,44 @@ metrics.get('/metrics', verifyAdminToken(), async (c) => {
         samples: [{ value: d1.dead }],
       },
     );
-  if (fleet !== null)
+  if (objects !== null) {
+    // By object: the agents' objects summed as the last sweep found them, and the Watchdog object's own
+    // (its summaries and watchdog_gap windows), read now.
+    const { fleet, own } = objects;
+    const by = (agents: number | undefined, watchdog: number) => [
+      ...(agents === undefined ? [] : [{ labels: { object: 'agents' }, value: agents }]),
+      { labels: { object: 'watchdog' }, value: watchdog },
+    ];
     families.push(
       {
         name: 'blindspot_replication_queued',
-        help: 'Batches the agents’ objects hold for D1, as the last sweep found them.',
+        help: 'Batches the objects hold for D1: the agents’ as the last sweep found them, the Watchdog’s own now.',
         type: 'gauge',
-        samples: [{ value: fleet.queued }],
+        samples: by(fleet?.queued, own.length),
       },
       {
         name: 'blindspot_replication_oldest_age_seconds',
         help: 'Age of the oldest batch waiting for D1 (0 when none waits).',
         type: 'gauge',
-        samples: [{ value: fleet.oldestAt === null ? 0 : seconds(fleet.oldestAt) }],
+        samples: by(
+          fleet === null ? undefined : fleet.oldestAt === null ? 0 : seconds(fleet.oldestAt),
+          own.oldestAt === null ? 0 : seconds(own.oldestAt),
+        ),
       },
       {
         name: 'blindspot_replication_set_aside',
         help: 'Batches D1 refused for good and kept aside (history D1 lacks), until retried or acknowledged.',
         type: 'gauge',
-        samples: [{ value: fleet.setAside }],
+        samples: by(fleet?.setAside, own.setAside),
       },
       {
         name: 'blindspot_replication_dropped',
         help: 'Batches dropped because an object’s queue or set-aside store was full (history D1 lacks), until acknowledged.',
         type: 'gauge',
-        samples: [{ value: fleet.dropped }],
+        samples: by(fleet?.dropped, own.dropped),
       },
     );
+  }
   return c.body(exposition(families), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
 });
 
