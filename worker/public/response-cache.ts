@@ -30,7 +30,13 @@ const BUILD_WAIT_MS = 5_000;
 const maxAgeMs = (res: Response) => Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1] ?? 0) * 1000;
 
 /** The answer for `key` (the path): kept if still good at `now`, else built and kept. */
-export async function keptAnswer(env: Env, key: string, now: number, build: () => Promise<Response>): Promise<Response> {
+export async function keptAnswer(
+  env: Env,
+  key: string,
+  now: number,
+  build: () => Promise<Response>,
+  ctx?: { waitUntil(p: Promise<unknown>): void },
+): Promise<Response> {
   const answers = kept.get(env) ?? new Map<string, Kept>();
   kept.set(env, answers);
   const hit = answers.get(key);
@@ -48,11 +54,13 @@ export async function keptAnswer(env: Env, key: string, now: number, build: () =
   if (theirs !== undefined) return answer(theirs);
   const mine: SharedRun<Kept> = { startedAt: Date.now() };
   pending.set(key, mine);
-  try {
-    return answer(await runShared(mine, () => buildAndKeep(env, answers, key, now, build)));
-  } finally {
+  const built = runShared(mine, () => buildAndKeep(env, answers, key, now, build)).finally(() => {
     if (pending.get(key) === mine) pending.delete(key);
-  }
+  });
+  // The build outlives its reader: one who gives up at once (a flood's impatient reader) must not leave
+  // those who came after it waiting, up to BUILD_WAIT_MS, on work the runtime stopped with its request.
+  ctx?.waitUntil(built.catch(() => {}));
+  return answer(await built);
 }
 
 const answer = (k: Pick<Kept, 'status' | 'headers' | 'body'>) => new Response(k.body, { status: k.status, headers: k.headers });

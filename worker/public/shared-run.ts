@@ -3,7 +3,9 @@
 // answered 500 ("Cannot perform I/O on behalf of a different request") or left hanging until their
 // client gave up. So the first reader does the work in its own request and leaves the result behind as
 // plain data; the others look for it on their own timers, and do the work themselves if it failed, or
-// has not ended within its bound (its request may have gone away, leaving it unfinished for ever).
+// has not ended within its bound (its request may have gone away, leaving it unfinished for ever). The
+// first reader hands the work to waitUntil too: on Cloudflare a client that disconnects cancels its
+// request, but not what it handed to waitUntil, so the others get the result rather than wait out the bound.
 
 export interface SharedRun<T> {
   readonly startedAt: number;

@@ -256,8 +256,11 @@ export async function publicState(
   }
   const fresh: SharedRun<Gathered> & { at: number } = { at: now, startedAt: Date.now() };
   gathered.set(env, fresh);
+  const run = runShared(fresh, () => gather(env, ctx, now));
+  // The gathering outlives its reader, so those sharing it get it though that reader gave up at once.
+  ctx.waitUntil(run.catch(() => {}));
   try {
-    return judge(env, await runShared(fresh, () => gather(env, ctx, now)), now, requestUrl);
+    return judge(env, await run, now, requestUrl);
   } catch (e: unknown) {
     // A gathering that failed is not kept: the next reader tries again.
     if (gathered.get(env) === fresh) gathered.delete(env);

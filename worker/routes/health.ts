@@ -44,7 +44,8 @@ health.get('/healthz', async (c) => {
   // When the minute sweep last ran: null if it never did, undefined if the Watchdog object could not be asked.
   let lastTickAt: number | null | undefined;
   try {
-    ({ fleet, own, lastTickAt } = await c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).sweepHealth());
+    // own is absent from an object still running the code before it (a deploy under way).
+    ({ fleet, own = null, lastTickAt } = await c.env.WATCHDOG.get(c.env.WATCHDOG.idFromName('watchdog')).sweepHealth());
   } catch (e: unknown) {
     console.error('healthz: the Watchdog object could not be read:', e);
   }

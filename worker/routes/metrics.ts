@@ -88,17 +88,18 @@ metrics.get('/metrics', verifyAdminToken(), async (c) => {
   if (objects !== null) {
     // By object: the agents' objects summed as the last sweep found them, and the Watchdog object's own
     // (its summaries and watchdog_gap windows), read now.
-    const { fleet, own } = objects;
-    const by = (agents: number | undefined, watchdog: number) => [
+    // own is absent from an object still running the code before it (a deploy under way): left out.
+    const { fleet, own = null } = objects;
+    const by = (agents: number | undefined, watchdog: number | undefined) => [
       ...(agents === undefined ? [] : [{ labels: { object: 'agents' }, value: agents }]),
-      { labels: { object: 'watchdog' }, value: watchdog },
+      ...(watchdog === undefined ? [] : [{ labels: { object: 'watchdog' }, value: watchdog }]),
     ];
     families.push(
       {
         name: 'blindspot_replication_queued',
         help: 'Batches the objects hold for D1: the agents’ as the last sweep found them, the Watchdog’s own now.',
         type: 'gauge',
-        samples: by(fleet?.queued, own.length),
+        samples: by(fleet?.queued, own?.length),
       },
       {
         name: 'blindspot_replication_oldest_age_seconds',
@@ -106,20 +107,20 @@ metrics.get('/metrics', verifyAdminToken(), async (c) => {
         type: 'gauge',
         samples: by(
           fleet === null ? undefined : fleet.oldestAt === null ? 0 : seconds(fleet.oldestAt),
-          own.oldestAt === null ? 0 : seconds(own.oldestAt),
+          own === null ? undefined : own.oldestAt === null ? 0 : seconds(own.oldestAt),
         ),
       },
       {
         name: 'blindspot_replication_set_aside',
         help: 'Batches D1 refused for good and kept aside (history D1 lacks), until retried or acknowledged.',
         type: 'gauge',
-        samples: by(fleet?.setAside, own.setAside),
+        samples: by(fleet?.setAside, own?.setAside),
       },
       {
         name: 'blindspot_replication_dropped',
         help: 'Batches dropped because an object’s queue or set-aside store was full (history D1 lacks), until acknowledged.',
         type: 'gauge',
-        samples: by(fleet?.dropped, own.dropped),
+        samples: by(fleet?.dropped, own?.dropped),
       },
     );
   }

@@ -17,7 +17,7 @@ const state = (c: Context<AppEnv>) => publicState(c.env, c.executionCtx, c.req.u
 
 /** The answer as kept for the refresh period (public/response-cache.ts), built by `build` when not. */
 export const kept = (c: Context<AppEnv>, build: () => Promise<Response>) =>
-  keptAnswer(c.env, new URL(c.req.url).pathname, Date.now(), build);
+  keptAnswer(c.env, new URL(c.req.url).pathname, Date.now(), build, c.executionCtx);
 
 /** Cached no longer than the evidence behind the claims stays fresh. */
 export const cacheHeaders = (s: PublicState) => ({
