@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
 import type { Watchdog } from '../../worker/durable/watchdog.ts';
-import { ADMIN_TOKEN, READ_TOKEN } from './fixtures/channels.ts';
-import { BASE, send } from './fixtures/requests.ts';
+import { READ_TOKEN } from './fixtures/channels.ts';
+import { adminRequest, BASE, send } from './fixtures/requests.ts';
 
 const sweepAt = (now: number) => runSweep({ ...sweepDeps(env), now: () => now });
 
@@ -79,14 +79,7 @@ describe("/healthz and the watchdog's own minute sweep", () => {
   });
 
   describe("the Watchdog object's own history (its summaries, the gaps in its ticks)", () => {
-    const admin = (method: string, path: string, init: { token?: string; body?: string } = {}) =>
-      send(
-        new Request(`${BASE}/v1/admin${path}`, {
-          method,
-          headers: { authorization: `Bearer ${init.token ?? ADMIN_TOKEN}`, 'content-type': 'application/json' },
-          ...(init.body === undefined ? {} : { body: init.body }),
-        }),
-      );
+    const admin = adminRequest;
     const gapWindows = (startedAt: number) =>
       env.DB.prepare("SELECT count(*) AS n FROM windows WHERE agent_id = '*' AND cause = 'watchdog_gap' AND started_at = ?")
         .bind(startedAt)

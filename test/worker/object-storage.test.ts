@@ -11,8 +11,8 @@ import { setMeta } from '../../worker/store/object-live.ts';
 import { sweepDeps } from '../../worker/index.ts';
 import { runSweep } from '../../worker/jobs/sweep.ts';
 import { windowsOf } from './fixtures/d1.ts';
-import { ADMIN_TOKEN, READ_TOKEN } from './fixtures/channels.ts';
-import { BASE, send, uniqueId } from './fixtures/requests.ts';
+import { READ_TOKEN } from './fixtures/channels.ts';
+import { adminRequest, BASE, send, uniqueId } from './fixtures/requests.ts';
 import { agentStub, storedLive } from './fixtures/durable.ts';
 import { receivedFor } from './fixtures/hub.ts';
 import { deliverAt, rowsOf } from './fixtures/paging.ts';
@@ -160,14 +160,7 @@ describe('the object and D1', () => {
 });
 
 describe('batches set aside, and the operator', () => {
-  const admin = (method: string, path: string, init: { token?: string; body?: string } = {}) =>
-    send(
-      new Request(`${BASE}/v1/admin${path}`, {
-        method,
-        headers: { authorization: `Bearer ${init.token ?? ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        ...(init.body === undefined ? {} : { body: init.body }),
-      }),
-    );
+  const admin = adminRequest;
   /** An agent whose first_seen event D1 refuses for good (a real refusal: a trigger), so its first batch is set aside. */
   async function withRefusedBatch(id: string): Promise<SimulatedAgent> {
     const a = new SimulatedAgent(id);
