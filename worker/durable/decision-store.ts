@@ -63,7 +63,7 @@ export function storeDecision(
           if (step.followUp) rows.push(...outbox.enqueue(sql, step.event, outbox.triggeredChannels(sql, step.event.windowId), now));
         }
       }
-      deps.replicator.push([...history, ...rows.map((r) => mirrorRow(deps.db, r))]);
+      deps.replicator.push([...history, ...rows.map((r) => mirrorRow(deps.db, r, now))]);
       queued = rows.length;
     });
   } catch (e: unknown) {

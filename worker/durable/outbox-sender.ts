@@ -89,7 +89,9 @@ export class OutboxSender {
 
   /** Queues rows and mirrors them to D1 (inside the caller's transaction). */
   enqueueMirrored(rows: readonly local.OutboxRow[]): void {
-    if (rows.length > 0) this.deps.replicate(rows.map((r) => mirrorRow(this.deps.db, r)));
+    if (rows.length === 0) return;
+    const now = this.deps.now();
+    this.deps.replicate(rows.map((r) => mirrorRow(this.deps.db, r, now)));
   }
 
   private async loop(): Promise<DeliveryReport> {
@@ -164,7 +166,7 @@ export class OutboxSender {
       );
       if (done === null) return;
       const statements: Statement[] = [
-        mirrorRow(this.deps.db, done),
+        mirrorRow(this.deps.db, done, now),
         logAttempt(this.deps.db, {
           notificationId: row.id,
           channel: row.channel_id,
@@ -180,8 +182,8 @@ export class OutboxSender {
         statements.push(channelUpsert(this.deps.db, row.channel_id, { last_success_at: now }));
         if (row.event_type === 'window.opened') statements.push(windowNotified(this.deps.db, row.window_id, now));
         const reminder = this.nextReminder(done, now);
-        if (reminder !== null) statements.push(mirrorRow(this.deps.db, reminder));
-        for (const r of local.expediteChannel(this.sql, row.channel_id, now)) statements.push(mirrorRow(this.deps.db, r));
+        if (reminder !== null) statements.push(mirrorRow(this.deps.db, reminder, now));
+        for (const r of local.expediteChannel(this.sql, row.channel_id, now)) statements.push(mirrorRow(this.deps.db, r, now));
       } else if (result.outcome === 'gone') {
         const reason = `the receiver answered 410 Gone at ${new Date(now).toISOString()}: the endpoint no longer exists; fix the channel's secret, then test it (POST /v1/admin/channels/${row.channel_id}/test) to enable it again`;
         local.disableChannel(this.sql, row.channel_id, now, reason);

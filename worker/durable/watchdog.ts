@@ -243,7 +243,7 @@ export class Watchdog extends DurableObject<Env> {
         channels.map((channel) => ({ channel, repeatIntervalS: 0 })),
         now,
       );
-      this.replicator.push([...history, ...rows.map((r) => mirrorRow(this.db, r))]);
+      this.replicator.push([...history, ...rows.map((r) => mirrorRow(this.db, r, now))]);
     });
     return this.deliverSummaries();
   }
@@ -263,7 +263,7 @@ export class Watchdog extends DurableObject<Env> {
     if (outbox.getRow(sql, id) === null) return 'unknown';
     const again = this.ctx.storage.transactionSync(() => {
       const row = outbox.retryDead(sql, id, this.clock.now());
-      if (row !== null) this.replicator.push([mirrorRow(this.db, row)]);
+      if (row !== null) this.replicator.push([mirrorRow(this.db, row, this.clock.now())]);
       return row;
     });
     if (again === null) return 'not_dead';

@@ -1,4 +1,4 @@
-import type { CompiledQuery } from 'kysely';
+import { type CompiledQuery, sql } from 'kysely';
 import type { LiveState } from '../core/agent-state.ts';
 import type { Db } from './db.ts';
 
@@ -17,10 +17,11 @@ export function upsertAgent(db: Db, live: LiveState, now: number): CompiledQuery
     updated_at: now,
   };
   const { id: _id, first_seen_at: _first, ...update } = row;
+  // A batch replayed late (set aside, then retried) never overwrites the row a newer decision wrote.
   return db
     .insertInto('agents')
     .values(row)
-    .onConflict((oc) => oc.column('id').doUpdateSet(update))
+    .onConflict((oc) => oc.column('id').doUpdateSet(update).where(sql<boolean>`excluded.updated_at >= agents.updated_at`))
     .compile();
 }
 

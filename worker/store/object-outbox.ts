@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS channels (
 );`;
 
 /** One notification row, as stored here and mirrored to D1's outbox table (same columns: one type for both). */
-export type OutboxRow = Omit<Selectable<OutboxTable>, 'event_type'> & { event_type: WindowEventType };
+export type OutboxRow = Omit<Selectable<OutboxTable>, 'event_type' | 'decided_at'> & { event_type: WindowEventType };
 
 export const notificationId = (eventId: string, channel: string) => `${eventId}@${channel}`;
 

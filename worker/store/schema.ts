@@ -33,6 +33,8 @@ export interface WindowsTable {
   suppressed_by: string | null;
   /** JSON SeqAnchors, silence windows only. */
   anchors: string | null;
+  /** When the object decided what the row says: a batch replayed late never overwrites a newer decision. */
+  decided_at: number | null;
 }
 
 export type NotificationState = 'pending' | 'delivered' | 'dead' | 'cancelled';
@@ -57,6 +59,8 @@ export interface OutboxTable {
   finished_at: number | null;
   last_status: number | null;
   last_error: string | null;
+  /** D1 only: when the object decided what the row says (a batch replayed late never overwrites a newer decision). */
+  decided_at: number | null;
 }
 
 export interface DeliveryAttemptsTable {

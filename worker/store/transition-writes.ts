@@ -52,19 +52,19 @@ export function transitionWrites(
         queries.push(insertAgentEvent(db, next.agentId, now, 'stopping', null));
         break;
       case 'window_opened':
-        queries.push(...upsertWindow(db, change.window));
+        queries.push(...upsertWindow(db, change.window, now));
         if (change.window.paged) publicIncident('opened', change.window);
         break;
       case 'window_paged':
-        queries.push(...upsertWindow(db, change.window));
+        queries.push(...upsertWindow(db, change.window, now));
         publicIncident('opened', change.window);
         break;
       case 'window_escalated':
       case 'window_updated':
-        queries.push(...upsertWindow(db, change.window));
+        queries.push(...upsertWindow(db, change.window, now));
         break;
       case 'window_closed':
-        queries.push(...upsertWindow(db, change.window));
+        queries.push(...upsertWindow(db, change.window, now));
         if (change.window.paged) publicIncident('closed', change.window);
         break;
     }

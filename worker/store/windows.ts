@@ -3,12 +3,13 @@ import type { BlindWindow } from '../core/blind-window.ts';
 import type { Db } from './db.ts';
 
 /**
- * The window as its object knows it now: inserted, or brought up to date (level, peak, suppression,
- * end). Idempotent, so a batch sent twice is harmless. An open window first closes any other open
- * window of the same monitor that D1 still holds (a close D1 never got), so one lost batch cannot
- * swallow every later window of that monitor.
+ * The window as its object knows it at `decidedAt`: inserted, or brought up to date (level, peak,
+ * suppression, end). Idempotent, so a batch sent twice is harmless; a batch replayed late (set aside,
+ * then retried) changes nothing a newer decision already wrote. An open window first closes any
+ * older open window of the same monitor that D1 still holds (a close D1 never got), so one lost batch
+ * cannot swallow every later window of that monitor; a newer one is never closed by an older opening.
  */
-export function upsertWindow(db: Db, w: BlindWindow): CompiledQuery[] {
+export function upsertWindow(db: Db, w: BlindWindow, decidedAt: number): CompiledQuery[] {
   const queries: CompiledQuery[] = [];
   if (w.endedAt === null)
     queries.push(
@@ -19,6 +20,7 @@ export function upsertWindow(db: Db, w: BlindWindow): CompiledQuery[] {
         .where('monitor', '=', w.monitor)
         .where('ended_at', 'is', null)
         .where('id', '<>', w.id)
+        .where('started_at', '<=', w.startedAt)
         .compile(),
     );
   queries.push(
@@ -40,15 +42,20 @@ export function upsertWindow(db: Db, w: BlindWindow): CompiledQuery[] {
         peak_value: w.peakValue,
         suppressed_by: w.suppressedBy,
         anchors: w.anchors === undefined ? null : JSON.stringify(w.anchors),
+        decided_at: decidedAt,
       })
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet((eb) => ({
-          level: eb.ref('excluded.level'),
-          peak_value: eb.ref('excluded.peak_value'),
-          suppressed_by: eb.ref('excluded.suppressed_by'),
-          ended_at: sql<number | null>`coalesce(windows.ended_at, excluded.ended_at)`,
-          anchors: sql<string | null>`coalesce(excluded.anchors, windows.anchors)`,
-        })),
+        oc
+          .column('id')
+          .doUpdateSet((eb) => ({
+            level: eb.ref('excluded.level'),
+            peak_value: eb.ref('excluded.peak_value'),
+            suppressed_by: eb.ref('excluded.suppressed_by'),
+            ended_at: sql<number | null>`coalesce(windows.ended_at, excluded.ended_at)`,
+            anchors: sql<string | null>`coalesce(excluded.anchors, windows.anchors)`,
+            decided_at: eb.ref('excluded.decided_at'),
+          }))
+          .where(sql<boolean>`windows.decided_at IS NULL OR excluded.decided_at >= windows.decided_at`),
       )
       .compile(),
   );
