@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { type Broken, check } from './invariants.ts';
 import { type Schedule, scheduleArb } from './schedule.ts';
-import { type Outcome, timeSpent, World } from './world.ts';
+import { type Outcome, played, timeSpent, World } from './world.ts';
 
 const vars = env as unknown as { SIM_SEEDS?: string; SIM_SEED?: string; SIM_FROM?: string; SIM_PROFILE?: string; SIM_SCHEDULE?: string };
 const only = vars.SIM_SEED === undefined || vars.SIM_SEED === '' ? null : Number(vars.SIM_SEED);
@@ -106,6 +106,8 @@ export function simulate(shard: number, shards: number): void {
           .map(([kind, t]) => `${kind} ${Math.round(t.ms)} ms in ${t.n} (${(t.ms / t.n).toFixed(2)} ms each)`)
           .join('; ')}`,
       );
-    console.log(`sim shard ${shard + 1}/${shards}: ${ran} seed(s) passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `sim shard ${shard + 1}/${shards}: ${ran} seed(s) passed in ${((Date.now() - started) / 1000).toFixed(1)} s (${played.retries} with set-aside batches retried)`,
+    );
   });
 }

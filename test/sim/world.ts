@@ -148,6 +148,8 @@ class ResetAtAwait extends Error {}
 
 /** Real time spent in each kind of call into the objects, and in settling, over every schedule this shard ran (SIM_PROFILE prints it). */
 export const timeSpent: Record<string, { ms: number; n: number }> = {};
+/** Schedules (of this shard) in which the operator retried batches set aside: how often the replay is played. */
+export const played = { retries: 0 };
 function spent(kind: string, since: number): void {
   const t = (timeSpent[kind] ??= { ms: 0, n: 0 });
   t.ms += performance.now() - since;
@@ -192,6 +194,8 @@ export class World {
   private readonly edgeFreezeDraw: () => number;
   /** Draws, request by request, whether the admin API's tells to the object fail, and how many times (from the noise, as keysDraw). */
   private readonly tellDraw: () => number;
+  /** Draws what the operator does with a batch D1 refused for good, at the healing's start (from the noise, as keysDraw). */
+  private readonly fixDraw: () => number;
   /**
    * While the Worker is frozen (a paused process, a stalled isolate): nothing of it runs until then.
    * The alarm and the sweeps it held run at that moment, and what came in meanwhile (the agent's
@@ -264,6 +268,7 @@ export class World {
     this.freezeDraw = prng(schedule.noise ^ 0x1b873593);
     this.edgeFreezeDraw = prng(schedule.noise ^ 0x27d4eb2f);
     this.tellDraw = prng(schedule.noise ^ 0x7feb352d);
+    this.fixDraw = prng(schedule.noise ^ 0x3c6ef372);
     this.stub = env.AGENT.get(env.AGENT.idFromName(agentId));
     this.boot = `${agentId}-b1`;
     this.queue = [...schedule.segments, HEAL];
@@ -514,6 +519,11 @@ export class World {
     const seg = this.seg;
     if (mode === 'silence' || mode === 'silence_expired')
       this.operator.push({ at: start, run: async () => void (seg.pause = await this.startPause(mode, seg.end)) });
+    // D1 refused a batch for good: in two schedules in three the operator, seeing it set aside, fixes
+    // D1 as the healing starts (a migration applied) and retries it through the admin API; windows
+    // may still be open, and newer batches are in D1 already. In the others it stays refused.
+    if (given === HEAL && this.d1.poisoned !== null && this.fixDraw() < 2 / 3)
+      this.operator.push({ at: start, run: () => this.fixD1AndRetry() });
     if (s.agent === 'restart' || (this.stopped && s.agent !== 'dead' && s.agent !== 'stopping')) this.newBoot();
     if (s.agent === 'stopping' && !this.stopped) {
       await this.beat(s, true);
@@ -737,6 +747,23 @@ export class World {
       if (failed.length > 0) throw new Error(`the sweep could not check ${failed.join(', ')}`);
       await w.deliverSummaries();
     });
+  }
+
+  /**
+   * The operator, seeing batches set aside (the agent's object's or the Watchdog's, as /healthz and the
+   * admin API show them), fixes what D1 refused for good and queues them again. With nothing set aside
+   * (yet) nothing is done: D1 stays as it is.
+   */
+  private async fixD1AndRetry(): Promise<void> {
+    const aside = [await this.admin('GET', `/agents/${this.agentId}/replication`), await this.admin('GET', '/watchdog/replication')];
+    if (aside.every((a) => Number(a?.set_aside_batches ?? 0) === 0)) return;
+    this.d1.poisoned = null;
+    played.retries++;
+    const agent = await this.admin('POST', `/agents/${this.agentId}/replication/retry`);
+    const watchdog = await this.admin('POST', '/watchdog/replication/retry');
+    this.log(
+      `operator: D1 fixed; set-aside batches queued again: the object's ${agent?.retried_batches}, the Watchdog's ${watchdog?.retried_batches}`,
+    );
   }
 
   /** Calls the Worker's admin API as an operator would (it tells the agents' objects before it answers). */

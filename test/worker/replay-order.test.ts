@@ -66,6 +66,19 @@ describe('a batch replayed after newer ones reached D1', () => {
     expect((await row(older.id))?.ended_at).toBe(t0 + 120_000);
   });
 
+  it("a close replayed late replaces the end D1 inferred when the monitor's next window opened", async () => {
+    const agent = `replay-inferred-${uniqueId()}`;
+    const older = blindWindow(agent);
+    const newer = blindWindow(agent, { startedAt: t0 + 90_000, confirmedAt: t0 + 90_000 });
+    await runBatch(env.DB, upsertWindow(db, older, t0));
+    // The close (at +20 s) was set aside; the next window's opening closed the older one at its own start.
+    await runBatch(env.DB, upsertWindow(db, newer, t0 + 90_000));
+    expect((await row(older.id))?.ended_at).toBe(t0 + 90_000);
+    await runBatch(env.DB, upsertWindow(db, { ...older, endedAt: t0 + 20_000 }, t0 + 20_000));
+    expect((await row(older.id))?.ended_at).toBe(t0 + 20_000);
+    expect((await row(newer.id))?.ended_at).toBeNull();
+  });
+
   it('an open window still closes an older one D1 holds open (a close D1 never got)', async () => {
     const agent = `replay-lost-close-${uniqueId()}`;
     const older = blindWindow(agent);

@@ -6,8 +6,9 @@ import type { Db } from './db.ts';
  * The window as its object knows it at `decidedAt`: inserted, or brought up to date (level, peak,
  * suppression, end). Idempotent, so a batch sent twice is harmless; a batch replayed late (set aside,
  * then retried) changes nothing a newer decision already wrote. An open window first closes any
- * older open window of the same monitor that D1 still holds (a close D1 never got), so one lost batch
- * cannot swallow every later window of that monitor; a newer one is never closed by an older opening.
+ * older open window of the same monitor that D1 still holds (a close D1 never got: if it comes later,
+ * retried, its end replaces this one), so one lost batch cannot swallow every later window of that
+ * monitor; a newer one is never closed by an older opening.
  */
 export function upsertWindow(db: Db, w: BlindWindow, decidedAt: number): CompiledQuery[] {
   const queries: CompiledQuery[] = [];
@@ -51,7 +52,9 @@ export function upsertWindow(db: Db, w: BlindWindow, decidedAt: number): Compile
             level: eb.ref('excluded.level'),
             peak_value: eb.ref('excluded.peak_value'),
             suppressed_by: eb.ref('excluded.suppressed_by'),
-            ended_at: sql<number | null>`coalesce(windows.ended_at, excluded.ended_at)`,
+            // The object's end is the truth: it replaces an end D1 inferred (the monitor's next window
+            // opened while the close was set aside); a decision without one never reopens the window.
+            ended_at: sql<number | null>`coalesce(excluded.ended_at, windows.ended_at)`,
             anchors: sql<string | null>`coalesce(excluded.anchors, windows.anchors)`,
             decided_at: eb.ref('excluded.decided_at'),
           }))
