@@ -10,7 +10,11 @@ import type { OutboxRow } from '../../worker/store/object-outbox.ts';
 import { mirrorRow } from '../../worker/store/outbox.ts';
 import { createDb, runBatch } from '../../worker/store/db.ts';
 import { upsertWindow } from '../../worker/store/windows.ts';
-import { uniqueId } from './fixtures/requests.ts';
+import { runInDurableObject } from 'cloudflare:test';
+import type { Replicator } from '../../worker/durable/replicator.ts';
+import { agentRow } from './fixtures/d1.ts';
+import { agentStub, heardAgo } from './fixtures/durable.ts';
+import { heartbeatBody, sendHeartbeat, uniqueId } from './fixtures/requests.ts';
 
 const db = createDb(env.DB);
 const t0 = Date.parse('2026-12-04T10:00:00Z');
@@ -163,5 +167,23 @@ describe('a batch replayed after newer ones reached D1', () => {
     // Retried from a dead letter later: a newer decision goes through.
     await runBatch(env.DB, [mirrorRow(db, { ...delivered, state: 'pending', finished_at: null }, t0 + 9_000)]);
     expect(await copy()).toEqual({ state: 'pending', attempts: 1 });
+  });
+
+  it("stamps each decision past the last, so D1 follows the object's order though a decision is taken at an earlier time", async () => {
+    // A restart decided at a clock 60 s behind the heartbeat before it (the object's own order is what counts).
+    expect((await sendHeartbeat(heartbeatBody({ boot: 'kilo-b1' }), { agent: 'kilo' })).status).toBe(202);
+    const restarted = await heardAgo('kilo', 60_000, (sent_at) =>
+      sendHeartbeat(heartbeatBody({ boot: 'kilo-b2', sent_at }), { agent: 'kilo' }),
+    );
+    expect(restarted.status).toBe(202);
+    expect((await agentRow('kilo'))?.boot).toBe('kilo-b2');
+
+    // Stamps run past the last even when the clock goes back (an hour ahead: past every stamp above).
+    const base = Date.now() + 3_600_000;
+    const stamps = await runInDurableObject(agentStub('kilo'), (instance) => {
+      const replicator = (instance as unknown as { replicator: Replicator }).replicator;
+      return [replicator.decisionStamp(base), replicator.decisionStamp(base - 60_000), replicator.decisionStamp(base + 5_000)];
+    });
+    expect(stamps).toEqual([base, base + 1, base + 5_000]);
   });
 });

@@ -55,6 +55,7 @@ export function agentParts(ctx: DurableObjectState, env: Env, host: PartsHost): 
     now,
     random: () => host.random(),
     replicate: (statements) => replicator.push(statements),
+    stamp: (now) => replicator.decisionStamp(now),
     isOpen: (windowId) => holdsWindow(host.live(), windowId),
     onClaim: (leaseEndsAt) => scheduler.notLaterThan(leaseEndsAt),
   });

@@ -48,7 +48,8 @@ export function storeDecision(
 ): Stored {
   const { next, rollups } = takeDueRollups(transition.next, now);
   const steps = notificationSteps(transition.changes, deps.routing, config, now);
-  const history = transitionWrites(deps.db, next, transition.changes, rollups, { config, now });
+  const stamp = deps.replicator.decisionStamp(now);
+  const history = transitionWrites(deps.db, next, transition.changes, rollups, { config, now, stamp });
   const sql = deps.storage.sql;
   let queued = 0;
   try {
@@ -63,7 +64,7 @@ export function storeDecision(
           if (step.followUp) rows.push(...outbox.enqueue(sql, step.event, outbox.triggeredChannels(sql, step.event.windowId), now));
         }
       }
-      deps.replicator.push([...history, ...rows.map((r) => mirrorRow(deps.db, r, now))]);
+      deps.replicator.push([...history, ...rows.map((r) => mirrorRow(deps.db, r, stamp))]);
       queued = rows.length;
     });
   } catch (e: unknown) {

@@ -47,6 +47,8 @@ export interface SenderDeps {
   random?: () => number;
   /** Stores D1 statements in the replication queue (called inside a storage transaction). */
   replicate: (statements: Statement[]) => void;
+  /** The stamp D1 orders the mirrored rows by (Replicator.decisionStamp); call inside the transaction. */
+  stamp: (now: number) => number;
   /** Whether a window is still open: reminders are queued only for open windows. */
   isOpen: (windowId: string) => boolean;
   /** Told just before a send, with the lease's end: the alarm is set there, so a crash mid-send is retried. */
@@ -90,8 +92,8 @@ export class OutboxSender {
   /** Queues rows and mirrors them to D1 (inside the caller's transaction). */
   enqueueMirrored(rows: readonly local.OutboxRow[]): void {
     if (rows.length === 0) return;
-    const now = this.deps.now();
-    this.deps.replicate(rows.map((r) => mirrorRow(this.deps.db, r, now)));
+    const stamp = this.deps.stamp(this.deps.now());
+    this.deps.replicate(rows.map((r) => mirrorRow(this.deps.db, r, stamp)));
   }
 
   private async loop(): Promise<DeliveryReport> {
@@ -165,8 +167,9 @@ export class OutboxSender {
         now,
       );
       if (done === null) return;
+      const stamp = this.deps.stamp(now);
       const statements: Statement[] = [
-        mirrorRow(this.deps.db, done, now),
+        mirrorRow(this.deps.db, done, stamp),
         logAttempt(this.deps.db, {
           notificationId: row.id,
           channel: row.channel_id,
@@ -182,8 +185,8 @@ export class OutboxSender {
         statements.push(channelUpsert(this.deps.db, row.channel_id, { last_success_at: now }));
         if (row.event_type === 'window.opened') statements.push(windowNotified(this.deps.db, row.window_id, now));
         const reminder = this.nextReminder(done, now);
-        if (reminder !== null) statements.push(mirrorRow(this.deps.db, reminder, now));
-        for (const r of local.expediteChannel(this.sql, row.channel_id, now)) statements.push(mirrorRow(this.deps.db, r, now));
+        if (reminder !== null) statements.push(mirrorRow(this.deps.db, reminder, stamp));
+        for (const r of local.expediteChannel(this.sql, row.channel_id, now)) statements.push(mirrorRow(this.deps.db, r, stamp));
       } else if (result.outcome === 'gone') {
         const reason = `the receiver answered 410 Gone at ${new Date(now).toISOString()}: the endpoint no longer exists; fix the channel's secret, then test it (POST /v1/admin/channels/${row.channel_id}/test) to enable it again`;
         local.disableChannel(this.sql, row.channel_id, now, reason);

@@ -15,6 +15,7 @@ import { pendingCount } from '../store/object-outbox.ts';
 import * as queue from '../store/replication-queue.ts';
 
 const DROPPED_KEY = 'replication_dropped';
+const STAMP_KEY = 'decision_stamp';
 
 /** What an object still owes D1 and its channels, for /healthz, the sweep and the admin API. */
 export interface ObjectHealth {
@@ -74,6 +75,19 @@ export class Replicator {
 
   private countDropped(n: number): void {
     setMeta(this.storage.sql, DROPPED_KEY, String(this.dropped() + n));
+  }
+
+  /**
+   * The stamp D1 orders this object's rows by (their decided_at, or the agent row's updated_at): the
+   * decision's clock, but always past the last stamp, so it follows the object's own order even when a
+   * decision is taken at an earlier time than the one before it (an Alertmanager alert stamped as it
+   * arrived, queued behind an alarm). A batch replayed late then never overwrites a newer decision.
+   * Call it inside the decision's transaction.
+   */
+  decisionStamp(now: number): number {
+    const stamp = Math.max(now, Number(getMeta(this.storage.sql, STAMP_KEY) ?? 0) + 1);
+    setMeta(this.storage.sql, STAMP_KEY, String(stamp));
+    return stamp;
   }
 
   dropped(): number {

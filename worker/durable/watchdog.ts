@@ -80,6 +80,7 @@ export class Watchdog extends DurableObject<Env> {
       registry: () => channelRegistry(this.env, watchConfig(this.env).config.notifications),
       now,
       replicate: (statements) => this.replicator.push(statements),
+      stamp: (now) => this.replicator.decisionStamp(now),
       isOpen: () => false,
       onClaim: (leaseEndsAt) => this.scheduler.notLaterThan(leaseEndsAt),
     });
@@ -243,7 +244,8 @@ export class Watchdog extends DurableObject<Env> {
         channels.map((channel) => ({ channel, repeatIntervalS: 0 })),
         now,
       );
-      this.replicator.push([...history, ...rows.map((r) => mirrorRow(this.db, r, now))]);
+      const stamp = this.replicator.decisionStamp(now);
+      this.replicator.push([...history, ...rows.map((r) => mirrorRow(this.db, r, stamp))]);
     });
     return this.deliverSummaries();
   }
@@ -263,7 +265,7 @@ export class Watchdog extends DurableObject<Env> {
     if (outbox.getRow(sql, id) === null) return 'unknown';
     const again = this.ctx.storage.transactionSync(() => {
       const row = outbox.retryDead(sql, id, this.clock.now());
-      if (row !== null) this.replicator.push([mirrorRow(this.db, row, this.clock.now())]);
+      if (row !== null) this.replicator.push([mirrorRow(this.db, row, this.replicator.decisionStamp(this.clock.now()))]);
       return row;
     });
     if (again === null) return 'not_dead';

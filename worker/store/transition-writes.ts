@@ -17,6 +17,8 @@ const AGENT_LEVEL = new Set(['first_seen', 'restarted', 'stopping']);
 export interface WriteOptions {
   config: WatchConfig;
   now: number;
+  /** Orders the rows in D1 by the object's decisions (Replicator.decisionStamp). */
+  stamp: number;
 }
 
 /** D1's history of one evaluation. Notifications are not here: they live in the object's own outbox. */
@@ -27,7 +29,7 @@ export function transitionWrites(
   rollups: RollupFlush | null,
   options: WriteOptions,
 ): CompiledQuery[] {
-  const { now } = options;
+  const { now, stamp } = options;
   const queries: CompiledQuery[] = [];
   // A customer-facing component says so publicly: opened with the page, resolved with the close.
   const publicIncident = (type: 'opened' | 'closed', w: BlindWindow) => {
@@ -39,7 +41,7 @@ export function transitionWrites(
   const silence = SILENCE_MONITOR[next.kind];
   // The agents row follows the agent as a whole: written on first sight, restart, stop, silence.
   if (changes.some((c) => AGENT_LEVEL.has(c.type) || ('window' in c && c.window.monitor === silence)))
-    queries.push(upsertAgent(db, next, now));
+    queries.push(upsertAgent(db, next, stamp));
   for (const change of changes) {
     switch (change.type) {
       case 'first_seen':
@@ -52,19 +54,19 @@ export function transitionWrites(
         queries.push(insertAgentEvent(db, next.agentId, now, 'stopping', null));
         break;
       case 'window_opened':
-        queries.push(...upsertWindow(db, change.window, now));
+        queries.push(...upsertWindow(db, change.window, stamp));
         if (change.window.paged) publicIncident('opened', change.window);
         break;
       case 'window_paged':
-        queries.push(...upsertWindow(db, change.window, now));
+        queries.push(...upsertWindow(db, change.window, stamp));
         publicIncident('opened', change.window);
         break;
       case 'window_escalated':
       case 'window_updated':
-        queries.push(...upsertWindow(db, change.window, now));
+        queries.push(...upsertWindow(db, change.window, stamp));
         break;
       case 'window_closed':
-        queries.push(...upsertWindow(db, change.window, now));
+        queries.push(...upsertWindow(db, change.window, stamp));
         if (change.window.paged) publicIncident('closed', change.window);
         break;
     }
