@@ -1,4 +1,4 @@
-// The benchmarks that run inside workerd (npm run bench:d1; npm run bench runs it with the others).
+// The benchmarks that run inside workerd (npm run bench:d1 and bench:sim-floor; npm run bench runs them with the others).
 // Each prints a BENCH_RESULT line; it is written to bench/results with the machine and versions.
 import { defineConfig } from 'vitest/config';
 import { machine, record, versions } from './bench/record.ts';
