@@ -18,7 +18,7 @@ export interface Received {
   /** A summary's windows, by id (the webhook's body lists them; PagerDuty's change event does not). */
   summarised?: string[];
   /** The window as the webhook's body tells it (PagerDuty's does not). */
-  window?: { monitor: string; cause: string; startedAt: number; endedAt: number | null };
+  window?: { monitor: string; cause: string; startedAt: number; endedAt: number | null; level: string; peak: number | null };
 }
 
 /** The channels' receivers, answering as the schedule says. Installed as the isolate's fetch. */
@@ -62,7 +62,18 @@ interface Payload {
   event_action?: string;
   dedup_key?: string;
   type?: string;
-  data?: { window_id?: string; window?: { id: string; monitor: string; cause: string; started_at: string; ended_at: string | null } };
+  data?: {
+    window_id?: string;
+    window?: {
+      id: string;
+      monitor: string;
+      cause: string;
+      started_at: string;
+      ended_at: string | null;
+      level: string;
+      peak_value: number | null;
+    };
+  };
 }
 
 function parse(channel: ChannelId, req: Request, url: URL, body: string, at: number): Received {
@@ -94,6 +105,8 @@ function parse(channel: ChannelId, req: Request, url: URL, body: string, at: num
           cause: String(w.cause),
           startedAt: Date.parse(w.started_at),
           endedAt: w.ended_at === null ? null : Date.parse(w.ended_at),
+          level: String(w.level),
+          peak: w.peak_value ?? null,
         };
   return {
     channel,

@@ -373,9 +373,21 @@ export function check(o: Outcome): Broken | null {
         return broken('d1-matches', `window ${r.windowId} starts at ${row.started_at} in D1, ${r.window.startedAt} as paged`);
       if (r.kind === 'resolve' && row.ended_at !== r.window.endedAt)
         return broken('d1-matches', `window ${r.windowId} ends at ${row.ended_at} in D1, ${r.window.endedAt} as resolved`);
+      // Its level and peak as resolved: the last word of the object on the window, which a batch replayed late must not undo.
+      if (r.kind === 'resolve' && (row.level !== r.window.level || row.peak_value !== r.window.peak))
+        return broken(
+          'd1-matches',
+          `window ${r.windowId} is ${row.level} with peak ${row.peak_value} in D1, ${r.window.level} with peak ${r.window.peak} as resolved`,
+        );
     }
     for (const row of o.d1Windows) {
       if (row.ended_at === null) return broken('d1-matches', `window ${row.id} is open in D1 but closed in its object`);
+    }
+    // Each notification as the object last decided it (a page delivered is not pending again in D1, which
+    // /metrics counts); one the object no longer holds (pruned once finished) is not compared.
+    for (const [id, state] of Object.entries(o.outboxStates.object)) {
+      const copy = o.outboxStates.d1[id];
+      if (copy !== state) return broken('d1-matches', `notification ${id} is ${state} in its object, ${copy ?? 'missing'} in D1`);
     }
   }
   return null;

@@ -97,6 +97,7 @@ export interface D1Window {
   ended_at: number | null;
   suppressed_by: string | null;
   level: string;
+  peak_value: number | null;
 }
 
 export interface Outcome {
@@ -115,6 +116,8 @@ export interface Outcome {
   maxLiveBytes: number;
   received: SimNet['received'];
   d1Windows: D1Window[];
+  /** The notifications' states at the end: the object's own outbox (the truth) and D1's copy of it, by id. */
+  outboxStates: { object: Record<string, string>; d1: Record<string, string> };
   /** Windows the object holds open at the end, and what its replication reports. */
   openAtEnd: string[];
   setAside: number;
@@ -284,6 +287,7 @@ export class World {
       maxLiveBytes: 0,
       received: this.net.received,
       d1Windows: [],
+      outboxStates: { object: {}, d1: {} },
       openAtEnd: [],
       setAside: 0,
       dropped: 0,
@@ -909,7 +913,10 @@ export class World {
 
   private signals(s: Segment): Signal[] {
     const stale = s.freshness === 'stale' || (s.freshness === 'flap' && this.seq % 2 === 0);
-    const out: Signal[] = [{ name: 'metrics.freshness', kind: 'freshness', value: stale ? 900 : 5, unit: 's', error: null }];
+    // A stale pipeline's age grows as the schedule goes on, so a window's peak grows with each heartbeat
+    // (a batch replayed late must not lower it in D1: d1-matches). No draw: older seeds keep their schedules.
+    const age = stale ? 120 + Math.floor((this.now - this.start) / 1000) : 5;
+    const out: Signal[] = [{ name: 'metrics.freshness', kind: 'freshness', value: age, unit: 's', error: null }];
     // Six new names a heartbeat, never two alike in one (the route refuses that: seed 23655 drew the same number twice).
     if (s.agent === 'churn')
       for (let i = 0; i < 6; i++)
@@ -1058,11 +1065,22 @@ export class World {
       (x): x is string => x !== undefined && x !== null,
     );
     const { results } = await env.DB.prepare(
-      'SELECT id, monitor, cause, started_at, ended_at, suppressed_by, level FROM windows WHERE agent_id = ? ORDER BY started_at',
+      'SELECT id, monitor, cause, started_at, ended_at, suppressed_by, level, peak_value FROM windows WHERE agent_id = ? ORDER BY started_at',
     )
       .bind(this.agentId)
       .all<D1Window>();
     this.out.d1Windows = results;
+    const byId = (rows: { id: string; state: string }[]) => Object.fromEntries(rows.map((r) => [r.id, r.state]));
+    this.out.outboxStates = {
+      object:
+        this.handle === null
+          ? {}
+          : byId(this.handle.state.storage.sql.exec<{ id: string; state: string }>('SELECT id, state FROM outbox').toArray()),
+      d1: byId(
+        (await env.DB.prepare('SELECT id, state FROM outbox WHERE agent_id = ?').bind(this.agentId).all<{ id: string; state: string }>())
+          .results,
+      ),
+    };
     await runInDurableObject(this.watchdog, async (_w: Watchdog, state) => {
       await state.storage.deleteAlarm();
       await state.storage.deleteAll();
