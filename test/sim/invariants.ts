@@ -383,6 +383,14 @@ export function check(o: Outcome): Broken | null {
     for (const row of o.d1Windows) {
       if (row.ended_at === null) return broken('d1-matches', `window ${row.id} is open in D1 but closed in its object`);
     }
+    // The agent as a whole (its boot, up, blind or stopped) as the object last decided it: a restart or a
+    // silence replayed late must not turn D1's row back.
+    const { object: mine, d1: copy } = o.agentRows;
+    if (mine !== null && (copy?.boot !== mine.boot || copy?.state !== mine.state))
+      return broken(
+        'd1-matches',
+        `the agent is ${mine.state} on boot ${mine.boot} in its object, ${copy === null ? 'missing' : `${copy.state} on boot ${copy.boot}`} in D1`,
+      );
     // Each notification as the object last decided it (a page delivered is not pending again in D1, which
     // /metrics counts); one the object no longer holds (pruned once finished) is not compared.
     for (const [id, state] of Object.entries(o.outboxStates.object)) {

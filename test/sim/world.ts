@@ -118,6 +118,8 @@ export interface Outcome {
   d1Windows: D1Window[];
   /** The notifications' states at the end: the object's own outbox (the truth) and D1's copy of it, by id. */
   outboxStates: { object: Record<string, string>; d1: Record<string, string> };
+  /** The agent as a whole at the end: its object's live state and D1's agents row (null: none). */
+  agentRows: { object: { boot: string; state: string } | null; d1: { boot: string; state: string } | null };
   /** Windows the object holds open at the end, and what its replication reports. */
   openAtEnd: string[];
   setAside: number;
@@ -288,6 +290,7 @@ export class World {
       received: this.net.received,
       d1Windows: [],
       outboxStates: { object: {}, d1: {} },
+      agentRows: { object: null, d1: null },
       openAtEnd: [],
       setAside: 0,
       dropped: 0,
@@ -1070,6 +1073,10 @@ export class World {
       .bind(this.agentId)
       .all<D1Window>();
     this.out.d1Windows = results;
+    this.out.agentRows = {
+      object: live === null || live === undefined ? null : { boot: live.boot, state: live.state },
+      d1: await env.DB.prepare('SELECT boot, state FROM agents WHERE id = ?').bind(this.agentId).first<{ boot: string; state: string }>(),
+    };
     const byId = (rows: { id: string; state: string }[]) => Object.fromEntries(rows.map((r) => [r.id, r.state]));
     this.out.outboxStates = {
       object:
