@@ -15,6 +15,8 @@ import type { Replicator } from '../../worker/durable/replicator.ts';
 import { agentRow } from './fixtures/d1.ts';
 import { agentStub, heardAgo } from './fixtures/durable.ts';
 import { heartbeatBody, sendHeartbeat, uniqueId } from './fixtures/requests.ts';
+import { fresh, SimulatedAgent } from './fixtures/simulated.ts';
+import { getMeta } from '../../worker/store/object-live.ts';
 
 const db = createDb(env.DB);
 const t0 = Date.parse('2026-12-04T10:00:00Z');
@@ -185,5 +187,17 @@ describe('a batch replayed after newer ones reached D1', () => {
       return [replicator.decisionStamp(base), replicator.decisionStamp(base - 60_000), replicator.decisionStamp(base + 5_000)];
     });
     expect(stamps).toEqual([base, base + 1, base + 5_000]);
+  });
+
+  it('a heartbeat that changes nothing takes no stamp: no write on the hot path for it', async () => {
+    const agent = new SimulatedAgent(`replay-quiet-${uniqueId()}`);
+    const stamp = () => runInDurableObject(agentStub(agent.id), (_o, state) => getMeta(state.storage.sql, 'decision_stamp'));
+    // The first heartbeat changes something (first seen): it is stamped.
+    expect((await agent.heartbeat(0, [fresh('metrics.freshness', 5)])).status).toBe('accepted');
+    const first = await stamp();
+    expect(first).toBe(String(agent.at(0)));
+    // The next ones, on time and as fresh, change nothing.
+    for (const s of [5, 10, 15]) expect((await agent.heartbeat(s, [fresh('metrics.freshness', 5)])).status).toBe('accepted');
+    expect(await stamp()).toBe(first);
   });
 });

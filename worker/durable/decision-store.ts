@@ -48,7 +48,9 @@ export function storeDecision(
 ): Stored {
   const { next, rollups } = takeDueRollups(transition.next, now);
   const steps = notificationSteps(transition.changes, deps.routing, config, now);
-  const stamp = deps.replicator.decisionStamp(now);
+  // Only a decision that changes something writes rows D1 orders by the stamp (windows, the agent row,
+  // notifications, all from changes): a heartbeat that changes nothing takes none, and writes no stamp.
+  const stamp = transition.changes.length > 0 ? deps.replicator.decisionStamp(now) : now;
   const history = transitionWrites(deps.db, next, transition.changes, rollups, { config, now, stamp });
   const sql = deps.storage.sql;
   let queued = 0;

@@ -82,7 +82,8 @@ export class Replicator {
    * decision's clock, but always past the last stamp, so it follows the object's own order even when a
    * decision is taken at an earlier time than the one before it (an Alertmanager alert stamped as it
    * arrived, queued behind an alarm). A batch replayed late then never overwrites a newer decision.
-   * Call it inside the decision's transaction.
+   * Kept at once: a decision rolled back after taking one leaves a gap, which is harmless (stamps need
+   * only grow). Take one only for a decision that writes rows to D1.
    */
   decisionStamp(now: number): number {
     const stamp = Math.max(now, Number(getMeta(this.storage.sql, STAMP_KEY) ?? 0) + 1);
