@@ -4,16 +4,15 @@
 //  - a call into an object that does nothing (getStatus: it answers a field it holds), the floor of a step;
 //  - a heartbeat as the simulator sends one straight to the object (one signal, the decision, its
 //    SQLite transaction, its public copy), on a simulated clock 5 s apart.
-// With the steps a seed takes (SIM_STEPS_PER_SEED, from `SIM_PROFILE=1 npm run sim`), the floor of
+// With the steps a seed takes (STEPS_PER_SEED, from `SIM_PROFILE=1 npm run sim`), the floor of
 // 10 000 seeds is steps x the bare call x 10 000, shared by the vCPUs (one workerd thread each).
 // Printed as a BENCH_RESULT line; vitest.bench.config.ts records it.
-import { env } from 'cloudflare:workers';
 import { expect, it } from 'vitest';
 import { agentStub } from '../test/worker/fixtures/durable.ts';
 import { fresh, SimulatedAgent } from '../test/worker/fixtures/simulated.ts';
 
 /** Steps per seed over seeds 1..200, from `SIM_PROFILE=1 npm run sim -- --seeds 200` (2026-12-04). */
-const STEPS_PER_SEED = Number((env as unknown as { SIM_STEPS_PER_SEED?: string }).SIM_STEPS_PER_SEED ?? 163.5);
+const STEPS_PER_SEED = 163.5;
 const VCPUS = 2;
 const SEEDS = 10_000;
 const ROUNDS = 5;
